@@ -1,0 +1,25 @@
+//! TPU-style systolic-array model: SCALE-Sim compatible mode ([`scalesim`]), native TPU mode
+//! ([`native`]) and the PE-level reference ([`pe`]).
+
+pub mod config;
+pub mod native;
+pub mod pe;
+pub mod scalesim;
+
+use crate::config::scalesim_cfg::ScaleSimConfig;
+use crate::config::SimMode;
+use crate::error::{Error, Result};
+use crate::machine::Machine;
+use config::SystolicConfig;
+
+/// Build a systolic machine from an archsim TOML config in the given mode.
+pub fn build(cfg: &SystolicConfig, name: &str, mode: SimMode) -> Result<Box<dyn Machine>> {
+    let _ = (cfg, name, mode);
+    Err(Error::internal("native systolic model not built yet"))
+}
+
+/// Build a SCALE-Sim-compatible machine from a SCALE-Sim `.cfg`.
+pub fn build_scalesim(cfg: &ScaleSimConfig, mode: SimMode) -> Result<Box<dyn Machine>> {
+    let _ = (cfg, mode);
+    Err(Error::internal("scalesim model not built yet"))
+}

@@ -1,0 +1,1 @@
+//! Native TPU-faithful systolic model.

@@ -1,0 +1,1 @@
+//! PE-level reference mode.

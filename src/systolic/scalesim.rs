@@ -1,0 +1,1 @@
+//! SCALE-Sim 3.0.0 compatible systolic model.

@@ -1,0 +1,384 @@
+//! Workload front-end: the operations a workload is made of, before and after lowering.
+//!
+//! Flow: `kernels/*.toml` ([`kernels`]) and SCALE-Sim topology CSVs ([`topology`]) are parsed into
+//! a [`Workload`] of [`Layer`]s; [`crate::lower`] turns every layer into [`Op`]s: GEMMs
+//! ([`Gemm`], C[M×N] = A[M×K]·B[K×N], `batch` independent copies) and vector work ([`VectorOp`]).
+
+pub mod kernels;
+pub mod topology;
+
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use std::str::FromStr;
+
+/// Largest single GEMM dimension accepted (2^32). Products are computed in u128.
+pub const MAX_DIM: u64 = 1 << 32;
+
+/// Operand data type. Accumulation is always f32 (int32 for int8).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, PartialOrd, Ord)]
+#[serde(rename_all = "lowercase")]
+pub enum DType {
+    Fp32,
+    Bf16,
+    Fp16,
+    Fp8,
+    Int8,
+}
+
+impl DType {
+    pub const ALL: [DType; 5] = [DType::Fp32, DType::Bf16, DType::Fp16, DType::Fp8, DType::Int8];
+
+    /// Bytes per operand element.
+    pub fn bytes(self) -> u64 {
+        match self {
+            DType::Fp32 => 4,
+            DType::Bf16 | DType::Fp16 => 2,
+            DType::Fp8 | DType::Int8 => 1,
+        }
+    }
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DType::Fp32 => "fp32",
+            DType::Bf16 => "bf16",
+            DType::Fp16 => "fp16",
+            DType::Fp8 => "fp8",
+            DType::Int8 => "int8",
+        }
+    }
+}
+
+impl fmt::Display for DType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for DType {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s.to_ascii_lowercase().as_str() {
+            "fp32" | "f32" | "float32" => Ok(DType::Fp32),
+            "bf16" | "bfloat16" => Ok(DType::Bf16),
+            "fp16" | "f16" | "float16" | "half" => Ok(DType::Fp16),
+            "fp8" | "f8" | "e4m3" => Ok(DType::Fp8),
+            "int8" | "i8" => Ok(DType::Int8),
+            _ => Err(format!(
+                "unsupported dtype `{s}`; expected one of fp32, bf16, fp16, fp8, int8"
+            )),
+        }
+    }
+}
+
+/// One matrix multiply: C[M×N] = A[M×K]·B[K×N], repeated `batch` times with different operands.
+/// A is the "ifmap"/activations, B the "filter"/weights (SCALE-Sim naming).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Gemm {
+    pub name: String,
+    pub m: u64,
+    pub n: u64,
+    pub k: u64,
+    pub batch: u64,
+    pub dtype: DType,
+    /// True when B is a weight shared by every batch element (e.g. a conv filter applied per
+    /// image); false when each batch element has its own B (attention QK^T per head).
+    #[serde(default)]
+    pub shared_b: bool,
+}
+
+impl Gemm {
+    pub fn new(name: impl Into<String>, m: u64, n: u64, k: u64) -> Self {
+        Gemm {
+            name: name.into(),
+            m,
+            n,
+            k,
+            batch: 1,
+            dtype: DType::Bf16,
+            shared_b: false,
+        }
+    }
+    pub fn with_dtype(mut self, dtype: DType) -> Self {
+        self.dtype = dtype;
+        self
+    }
+    pub fn with_batch(mut self, batch: u64) -> Self {
+        self.batch = batch;
+        self
+    }
+    /// Multiply-accumulates: M·N·K·batch (u128: cannot overflow for dims ≤ 2^32).
+    pub fn macs(&self) -> u128 {
+        self.m as u128 * self.n as u128 * self.k as u128 * self.batch as u128
+    }
+    /// FLOPs = 2·MACs (one multiply + one add), the convention of vendor peak figures.
+    pub fn flops(&self) -> f64 {
+        2.0 * self.macs() as f64
+    }
+    /// Minimum bytes moved: A, B read once, C written once (operand dtype for all three).
+    pub fn min_bytes(&self) -> f64 {
+        let e = self.dtype.bytes() as f64;
+        let b = self.batch as f64;
+        let bmul = if self.shared_b { 1.0 } else { b };
+        e * (b * (self.m * self.k) as f64 + bmul * (self.k * self.n) as f64 + b * (self.m * self.n) as f64)
+    }
+    /// Arithmetic intensity in FLOP per byte of minimum traffic.
+    pub fn intensity(&self) -> f64 {
+        self.flops() / self.min_bytes().max(1.0)
+    }
+}
+
+/// Kind of a non-GEMM (vector-unit / CUDA-core) operation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum VectorKind {
+    Softmax,
+    Layernorm,
+    Rmsnorm,
+    Gelu,
+    Silu,
+    Relu,
+    Add,
+    Mul,
+    Pool,
+}
+
+impl VectorKind {
+    /// Floating-point operations per element (exp/div/rsqrt counted as several; from the usual
+    /// transformer FLOP accounting, e.g. Kaplan et al. 2020 App. and the PaLM MFU appendix).
+    pub fn flops_per_element(self) -> f64 {
+        match self {
+            VectorKind::Softmax => 5.0,
+            VectorKind::Layernorm => 8.0,
+            VectorKind::Rmsnorm => 5.0,
+            VectorKind::Gelu => 14.0,
+            VectorKind::Silu => 5.0,
+            VectorKind::Relu | VectorKind::Add | VectorKind::Mul => 1.0,
+            VectorKind::Pool => 9.0,
+        }
+    }
+    /// Number of tensors of `elements` read (outputs: one written).
+    pub fn inputs(self) -> u64 {
+        match self {
+            VectorKind::Add | VectorKind::Mul => 2,
+            _ => 1,
+        }
+    }
+    pub fn as_str(self) -> &'static str {
+        match self {
+            VectorKind::Softmax => "softmax",
+            VectorKind::Layernorm => "layernorm",
+            VectorKind::Rmsnorm => "rmsnorm",
+            VectorKind::Gelu => "gelu",
+            VectorKind::Silu => "silu",
+            VectorKind::Relu => "relu",
+            VectorKind::Add => "add",
+            VectorKind::Mul => "mul",
+            VectorKind::Pool => "pool",
+        }
+    }
+}
+
+impl FromStr for VectorKind {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        Ok(match s.to_ascii_lowercase().as_str() {
+            "softmax" => VectorKind::Softmax,
+            "layernorm" => VectorKind::Layernorm,
+            "rmsnorm" => VectorKind::Rmsnorm,
+            "gelu" => VectorKind::Gelu,
+            "silu" | "swish" => VectorKind::Silu,
+            "relu" => VectorKind::Relu,
+            "add" | "residual" | "residual_add" => VectorKind::Add,
+            "mul" => VectorKind::Mul,
+            "pool" | "maxpool" | "avgpool" => VectorKind::Pool,
+            _ => {
+                return Err(format!(
+                    "unknown vector op `{s}`; expected softmax, layernorm, rmsnorm, gelu, silu, relu, add, mul or pool"
+                ))
+            }
+        })
+    }
+}
+
+/// Elementwise / reduction work on `elements` values.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct VectorOp {
+    pub name: String,
+    pub kind: VectorKind,
+    pub elements: u64,
+    pub dtype: DType,
+}
+
+impl VectorOp {
+    pub fn flops(&self) -> f64 {
+        self.elements as f64 * self.kind.flops_per_element()
+    }
+    /// Bytes read + written from/to memory when the op runs as its own kernel.
+    pub fn bytes(&self) -> f64 {
+        (self.elements * (self.kind.inputs() + 1) * self.dtype.bytes()) as f64
+    }
+}
+
+/// A lowered operation: what a machine simulates.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "op", rename_all = "snake_case")]
+pub enum Op {
+    Gemm(Gemm),
+    Vector(VectorOp),
+}
+
+impl Op {
+    pub fn name(&self) -> &str {
+        match self {
+            Op::Gemm(g) => &g.name,
+            Op::Vector(v) => &v.name,
+        }
+    }
+    pub fn dtype(&self) -> DType {
+        match self {
+            Op::Gemm(g) => g.dtype,
+            Op::Vector(v) => v.dtype,
+        }
+    }
+    pub fn flops(&self) -> f64 {
+        match self {
+            Op::Gemm(g) => g.flops(),
+            Op::Vector(v) => v.flops(),
+        }
+    }
+}
+
+/// A convolution layer (NHWC), lowered by im2col to a GEMM.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Conv2d {
+    pub name: String,
+    pub batch: u64,
+    pub in_h: u64,
+    pub in_w: u64,
+    pub in_c: u64,
+    pub filters: u64,
+    pub kernel_h: u64,
+    pub kernel_w: u64,
+    pub stride: u64,
+    /// Zero padding on each side.
+    pub padding: u64,
+    pub dtype: DType,
+    /// SCALE-Sim's output-size convention: `ceil((H − Fh + S)/S)` with no padding (true for
+    /// layers read from a SCALE-Sim topology CSV), instead of `floor((H + 2P − Fh)/S) + 1`.
+    pub scalesim_ceil: bool,
+}
+
+impl Conv2d {
+    /// Output height and width.
+    ///
+    /// Standard: `floor((H + 2P − Fh)/S) + 1` (PyTorch Conv2d docs). SCALE-Sim:
+    /// `ceil((H − Fh + S)/S)` (`topology_utils.topo_calc_hyperparams`; MODEL.md §1.2), which gives
+    /// one extra row/column whenever `(H − Fh) % S ≠ 0`.
+    pub fn out_hw(&self) -> (u64, u64) {
+        let f = |h: u64, fh: u64| -> u64 {
+            if self.scalesim_ceil {
+                (h + self.stride - fh).div_ceil(self.stride)
+            } else {
+                (h + 2 * self.padding - fh) / self.stride + 1
+            }
+        };
+        (f(self.in_h, self.kernel_h), f(self.in_w, self.kernel_w))
+    }
+    /// im2col lowering: M = batch·E_h·E_w output pixels, N = filters, K = Fh·Fw·C.
+    pub fn to_gemm(&self) -> Gemm {
+        let (eh, ew) = self.out_hw();
+        Gemm {
+            name: self.name.clone(),
+            m: self.batch * eh * ew,
+            n: self.filters,
+            k: self.kernel_h * self.kernel_w * self.in_c,
+            batch: 1,
+            dtype: self.dtype,
+            shared_b: true,
+        }
+    }
+}
+
+/// One layer of a workload, before lowering.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Layer {
+    Gemm(Gemm),
+    Conv2d(Conv2d),
+    Vector(VectorOp),
+}
+
+/// A named list of layers, in execution order.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Workload {
+    pub name: String,
+    pub layers: Vec<Layer>,
+}
+
+impl Workload {
+    /// Lower every layer to ops (GEMMs and vector ops), in order.
+    pub fn ops(&self) -> Vec<Op> {
+        self.layers
+            .iter()
+            .map(|l| match l {
+                Layer::Gemm(g) => Op::Gemm(g.clone()),
+                Layer::Conv2d(c) => Op::Gemm(c.to_gemm()),
+                Layer::Vector(v) => Op::Vector(v.clone()),
+            })
+            .collect()
+    }
+    /// Override the dtype of every layer.
+    pub fn set_dtype(&mut self, dtype: DType) {
+        for l in &mut self.layers {
+            match l {
+                Layer::Gemm(g) => g.dtype = dtype,
+                Layer::Conv2d(c) => c.dtype = dtype,
+                Layer::Vector(v) => v.dtype = dtype,
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn scalesim_conv_ceil_convention() {
+        // MODEL.md §1.2: conv1 at 224, 7×7, s2 → 110×110 (floor formula gives 109).
+        let c = Conv2d {
+            name: "conv1".into(),
+            batch: 1,
+            in_h: 224,
+            in_w: 224,
+            in_c: 3,
+            filters: 64,
+            kernel_h: 7,
+            kernel_w: 7,
+            stride: 2,
+            padding: 0,
+            dtype: DType::Int8,
+            scalesim_ceil: true,
+        };
+        assert_eq!(c.out_hw(), (110, 110));
+        let g = c.to_gemm();
+        assert_eq!((g.m, g.n, g.k), (12100, 64, 147));
+        let std = Conv2d {
+            scalesim_ceil: false,
+            padding: 3,
+            ..c
+        };
+        assert_eq!(std.out_hw(), (112, 112));
+    }
+
+    #[test]
+    fn macs_do_not_overflow() {
+        let g = Gemm::new("big", MAX_DIM, MAX_DIM, MAX_DIM);
+        assert_eq!(g.macs(), (1u128 << 96));
+    }
+
+    #[test]
+    fn dtype_parse() {
+        assert_eq!("BF16".parse::<DType>().unwrap(), DType::Bf16);
+        assert!("fp4".parse::<DType>().is_err());
+    }
+}

@@ -1,0 +1,1 @@
+//! SCALE-Sim topology CSV.
