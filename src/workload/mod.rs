@@ -83,6 +83,26 @@ pub struct Gemm {
     /// image); false when each batch element has its own B (attention QK^T per head).
     #[serde(default)]
     pub shared_b: bool,
+    /// The convolution this GEMM was lowered from (im2col), if any. SCALE-Sim mode needs it for
+    /// its address-based DRAM counts (an ifmap pixel is read by several windows), native modes
+    /// to count real HBM bytes instead of the inflated im2col matrix.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub conv: Option<ConvShape>,
+}
+
+/// Geometry of the convolution behind an im2col GEMM (NHWC, one image; `batch` images in M).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConvShape {
+    pub batch: u64,
+    /// Input height and width including padding.
+    pub in_h: u64,
+    pub in_w: u64,
+    pub in_c: u64,
+    pub kernel_h: u64,
+    pub kernel_w: u64,
+    pub stride: u64,
+    pub out_h: u64,
+    pub out_w: u64,
 }
 
 impl Gemm {
@@ -95,6 +115,7 @@ impl Gemm {
             batch: 1,
             dtype: DType::Bf16,
             shared_b: false,
+            conv: None,
         }
     }
     pub fn with_dtype(mut self, dtype: DType) -> Self {
@@ -294,6 +315,17 @@ impl Conv2d {
             batch: 1,
             dtype: self.dtype,
             shared_b: true,
+            conv: Some(ConvShape {
+                batch: self.batch,
+                in_h: self.in_h + 2 * self.padding,
+                in_w: self.in_w + 2 * self.padding,
+                in_c: self.in_c,
+                kernel_h: self.kernel_h,
+                kernel_w: self.kernel_w,
+                stride: self.stride,
+                out_h: eh,
+                out_w: ew,
+            }),
         }
     }
 }

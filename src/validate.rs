@@ -1,1 +1,0 @@
-//! `archsim validate`: run every reference set under tests/data and summarize the errors.
