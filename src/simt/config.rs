@@ -104,6 +104,10 @@ pub struct ClockSection {
     /// Achievable fraction of `tensor_mhz` sustained under a dense GEMM load (power/thermal
     /// limits). Calibrated: see `src/validate/gpu.rs` and the config comment.
     pub sustained_fraction: f64,
+    /// The same for 8-bit (fp8/int8) GEMMs, which do twice the MACs per clock against the same
+    /// power limit; defaults to `sustained_fraction`. Calibrated on the 8-bit calibration rows.
+    #[serde(default)]
+    pub sustained_fraction_8bit: Option<f64>,
 }
 
 /// `[memory]`: the hierarchy below the SM.
@@ -244,7 +248,13 @@ impl SimtConfig {
             ));
         }
         // (key, value, min exclusive, max inclusive)
-        let floats: [(&str, f64, f64, f64); 11] = [
+        let floats: [(&str, f64, f64, f64); 12] = [
+            (
+                "clock.sustained_fraction_8bit",
+                self.clock.sustained_fraction_8bit.unwrap_or(self.clock.sustained_fraction),
+                0.0,
+                1.5,
+            ),
             ("clock.tensor_mhz", self.clock.tensor_mhz, 0.0, 10_000.0),
             ("clock.boost_mhz", self.clock.boost_mhz, 0.0, 10_000.0),
             ("clock.sustained_fraction", self.clock.sustained_fraction, 0.0, 1.5),

@@ -75,10 +75,12 @@ impl GpuMachine {
         &self.cfg
     }
 
-    /// A copy with another sustained clock fraction / fixed costs (used by calibration).
-    pub fn with_calibration(&self, sustained_fraction: f64, kernel_fixed_us: f64) -> GpuMachine {
+    /// A copy with other sustained clock fractions (16/32-bit, 8-bit) and fixed in-kernel
+    /// cost (used by calibration).
+    pub fn with_calibration(&self, fraction: f64, fraction_8bit: f64, kernel_fixed_us: f64) -> GpuMachine {
         let mut cfg = self.cfg.clone();
-        cfg.clock.sustained_fraction = sustained_fraction;
+        cfg.clock.sustained_fraction = fraction;
+        cfg.clock.sustained_fraction_8bit = Some(fraction_8bit);
         cfg.kernel.kernel_fixed_us = kernel_fixed_us;
         GpuMachine::new(cfg, &self.name)
     }
@@ -90,9 +92,20 @@ impl GpuMachine {
         GpuMachine::new(cfg, &self.name)
     }
 
-    /// Clock the SMs hold under load, Hz.
+    /// Clock the SMs hold under a 16/32-bit GEMM load, Hz (the clock `cycles` count).
     pub fn sustained_clock_hz(&self) -> f64 {
         self.cfg.clock.tensor_mhz * 1e6 * self.cfg.clock.sustained_fraction
+    }
+
+    /// Clock the SMs hold while running a GEMM of this dtype (8-bit MMAs draw more power per
+    /// clock and may hold a lower clock under the power limit).
+    pub fn gemm_clock_hz(&self, dtype: DType) -> f64 {
+        let c = &self.cfg.clock;
+        let f = match dtype {
+            DType::Fp8 | DType::Int8 => c.sustained_fraction_8bit.unwrap_or(c.sustained_fraction),
+            _ => c.sustained_fraction,
+        };
+        c.tensor_mhz * 1e6 * f
     }
 
     /// True when this dtype's GEMMs use tensor cores (false: fp32 on CUDA cores).
@@ -239,7 +252,7 @@ impl GpuMachine {
 
     /// SM-level parameters for a wave with `active_sms` SMs busy.
     fn sm_params(&self, g: &Gemm, t: &Traffic, active_sms: f64) -> SmParams {
-        let clk = self.sustained_clock_hz();
+        let clk = self.gemm_clock_hz(g.dtype);
         let mem = &self.cfg.memory;
         let active = active_sms.max(1.0);
         let l2_share = mem.l2_bandwidth_gbps * 1e9 / clk / active;
@@ -286,6 +299,11 @@ impl GpuMachine {
             + sp.store_latency;
         let waves = p.waves as f64;
         let wave = p.k_iters as f64 * per_iter + fill + epi;
+        if p.stream_k {
+            let iters = (p.ctas * p.k_iters).div_ceil(self.cfg.sm.count as u64) as f64;
+            let tiles = (p.ctas as f64 / sms).ceil() + 1.0;
+            return iters * per_iter + fill + epi * tiles + self.stream_k_fixup_cycles(g, p);
+        }
         let tail_frac = {
             let slots = sms * cps;
             let last = p.ctas as f64 - (waves - 1.0) * slots;
@@ -302,11 +320,20 @@ impl GpuMachine {
 
     /// Cycles of the split-K fix-up: fp32 partials re-read and reduced, C written.
     fn splitk_fixup_cycles(&self, g: &Gemm, p: &KernelPlan) -> f64 {
-        let clk = self.sustained_clock_hz();
+        let clk = self.gemm_clock_hz(g.dtype);
         let mn = g.m as f64 * g.n as f64 * g.batch.max(1) as f64;
         let bytes = mn * 4.0 * p.split_k as f64 + mn * plan::output_bytes(g.dtype) as f64;
         let bw = self.cfg.memory.l2_bandwidth_gbps * 1e9 / clk;
         bytes / bw + self.cfg.memory.l2_latency_cycles as f64 * 2.0
+    }
+
+    /// Cycles of the stream-K fix-up on one SM: one partial fp32 tile written to the workspace
+    /// and one read back and reduced, through the SM's share of L2 bandwidth.
+    fn stream_k_fixup_cycles(&self, g: &Gemm, p: &KernelPlan) -> f64 {
+        let clk = self.gemm_clock_hz(g.dtype);
+        let share = self.cfg.memory.l2_bandwidth_gbps * 1e9 / clk / self.cfg.sm.count as f64;
+        let bytes = 2.0 * p.cta_tile[0] as f64 * p.cta_tile[1] as f64 * 4.0;
+        bytes / share + 2.0 * self.cfg.memory.l2_latency_cycles as f64
     }
 
     /// Simulate one plan: full waves and the tail wave.
@@ -343,6 +370,36 @@ impl GpuMachine {
             let busy = (k_iters * r.tc_busy_per_iter).min(main);
             (total, main, busy)
         };
+        if p.stream_k {
+            // Every SM runs ceil(tiles × k_iters / SMs) main-loop iterations back to back.
+            let iters = (p.ctas * p.k_iters).div_ceil(sms) as f64;
+            let r = run(1, sms);
+            let extra = (iters - n_sim as f64).max(0.0) * r.period_cycles;
+            let main = iters * r.period_cycles;
+            let busy = (iters * r.tc_busy_per_iter).min(main);
+            let epi = (r.end - r.iter_done.last().copied().unwrap_or(0.0)).max(0.0);
+            let tiles_per_sm = (p.ctas as f64 / sms as f64).ceil() + 1.0;
+            let later_epi = if p.mma == MmaKind::Wgmma { epi * (tiles_per_sm - 1.0) } else { 0.0 };
+            let fix = self.stream_k_fixup_cycles(g, p);
+            let total = (r.end + extra).max(main) + later_epi + fix;
+            let useful = g.macs() as f64;
+            let padded = p.ctas as f64
+                * p.cta_tile[0] as f64
+                * p.cta_tile[1] as f64
+                * (p.k_iters * p.cta_tile[2] as u64) as f64;
+            let q = (useful / padded.max(1.0)).clamp(0.0, 1.0);
+            return Costed {
+                plan: p.clone(),
+                traffic,
+                cycles: total,
+                compute_cycles: busy * q,
+                memory_cycles: main - busy,
+                fill_drain_cycles: total - main,
+                tail_cycles: busy * (1.0 - q),
+                sim: r,
+                sim_iters: n_sim,
+            };
+        }
         let full_waves = p.ctas / slots;
         let rem = p.ctas - full_waves * slots;
         let mut cycles = 0.0;
@@ -468,7 +525,7 @@ impl GpuMachine {
     fn simulate_gemm(&self, op: &Op, g: &Gemm) -> Result<OpProfile> {
         self.check_gemm(g)?;
         let c = self.plan_gemm(g)?;
-        let clk = self.sustained_clock_hz();
+        let clk = self.gemm_clock_hz(g.dtype);
         let kcfg = &self.cfg.kernel;
         let mut prof = profile_for(op);
         let fixed_s = kcfg.kernel_fixed_us * 1e-6;
@@ -479,8 +536,10 @@ impl GpuMachine {
         prof.time_breakdown_s.tail_s = c.tail_cycles / clk;
         prof.time_breakdown_s.overhead_s = launch_s;
         prof.time_s = prof.time_breakdown_s.total_s();
-        prof.cycles = (prof.time_s * clk).round() as u64;
-        prof.compute_cycles = c.compute_cycles.round() as u64;
+        // Profile cycles count at the machine clock (`clock_hz`).
+        let mclk = self.clock_hz();
+        prof.cycles = (prof.time_s * mclk).round() as u64;
+        prof.compute_cycles = (prof.time_breakdown_s.compute_s * mclk).round() as u64;
         prof.stall_cycles = prof.cycles.saturating_sub(prof.compute_cycles);
         let padded = c.plan.ctas as f64
             * c.plan.cta_tile[0] as f64
@@ -510,7 +569,7 @@ impl GpuMachine {
                     "tensor_busy_cycles_per_iter": c.sim.tc_busy_per_iter,
                     "instructions_issued": c.sim.issued,
                     "hbm_fraction_of_l2_reads": t.hbm_fraction,
-                    "sustained_clock_mhz": clk / 1e6,
+                    "gemm_clock_mhz": clk / 1e6,
                 }),
             );
         }

@@ -52,6 +52,11 @@ pub struct KernelPlan {
     /// Shared-memory pipeline stages.
     pub stages: u32,
     pub split_k: u32,
+    /// Stream-K decomposition (persistent kernels): the tiles × k-iterations of the whole
+    /// problem are split evenly over the SMs, partial tiles fixed up through an fp32 workspace
+    /// (Osama et al., "Stream-K", PPoPP 2023; CUTLASS 3.x `StreamKScheduler`), which removes
+    /// the wave tail. False: data-parallel tiles in waves.
+    pub stream_k: bool,
     /// Thread-block cluster (CTAs along M, CTAs along N) sharing loads by TMA multicast.
     pub cluster: [u32; 2],
     /// Rasterization swizzle width (tiles) of the tile scheduler.
@@ -92,6 +97,7 @@ impl KernelPlan {
             "helper_warps": self.helper_warps,
             "stages": self.stages,
             "split_k": self.split_k,
+            "decomposition": if self.stream_k { "stream_k" } else { "data_parallel" },
             "cluster": self.cluster,
             "swizzle": self.swizzle,
             "tiles": [self.tiles_m, self.tiles_n],
@@ -318,7 +324,14 @@ pub fn candidates(cfg: &SimtConfig, g: &Gemm, tensor: bool) -> Vec<KernelPlan> {
                         MmaKind::Tcgen05 => [s.bm, s.bn, k_mma],
                         _ => mma_shape,
                     };
+                    let persistent = matches!(kind, MmaKind::Wgmma | MmaKind::Tcgen05);
+                    let stream_k_too = persistent && split_k == 1 && ctas % slots != 0;
+                    for stream_k in [false, true] {
+                    if stream_k && !stream_k_too {
+                        continue;
+                    }
                     out.push(KernelPlan {
+                        stream_k,
                         mma: kind,
                         cta_tile: [s.bm, s.bn, s.bk],
                         warp_tile: [s.warp_m, s.warp_n],
@@ -339,6 +352,7 @@ pub fn candidates(cfg: &SimtConfig, g: &Gemm, tensor: bool) -> Vec<KernelPlan> {
                         k_iters: k_per.div_ceil(s.bk as u64).max(1),
                         mma_shape,
                     });
+                    }
                 }
             }
         }

@@ -106,6 +106,9 @@ struct Warp {
     pc: usize,
     phase: u8, // 0 prologue, 1 body, 2 tail, 3 done
     ready: f64,
+    /// Cycle of this warp's last issue: the scheduler prefers the least recently issued warp
+    /// among those that can issue at the same cycle (loose round robin).
+    last_issue: f64,
     frag_ready: [f64; 2],
     /// MMA completion per iteration of this warp.
     mma_done: Vec<f64>,
@@ -192,6 +195,7 @@ pub fn simulate_sm(plan: &KernelPlan, p: &SmParams, w: &SmWork) -> SmResult {
             pc: 0,
             phase: 0,
             ready: 0.0,
+            last_issue: -1.0,
             frag_ready: [0.0; 2],
             mma_done: vec![0.0; n],
             role_issues_mma: false,
@@ -310,7 +314,7 @@ pub fn simulate_sm(plan: &KernelPlan, p: &SmParams, w: &SmWork) -> SmResult {
 
     loop {
         // Find the warp that can issue earliest.
-        let mut best: Option<(usize, f64)> = None;
+        let mut best: Option<(usize, f64, f64)> = None;
         for (wi, wp) in warps.iter().enumerate() {
             if wp.phase == 3 {
                 continue;
@@ -360,12 +364,12 @@ pub fn simulate_sm(plan: &KernelPlan, p: &SmParams, w: &SmWork) -> SmResult {
                 _ => dep.map(|d| wp.ready.max(d).max(sp_free[wp.sp])),
             };
             if let Some(t) = t {
-                if best.is_none_or(|(_, bt)| t < bt) {
-                    best = Some((wi, t));
+                if best.is_none_or(|(_, bt, bl)| t < bt || (t == bt && wp.last_issue < bl)) {
+                    best = Some((wi, t, wp.last_issue));
                 }
             }
         }
-        let Some((wi, t)) = best else { break };
+        let Some((wi, t, _)) = best else { break };
         if !t.is_finite() {
             break; // every warp parked: cannot happen for well-formed streams
         }
@@ -489,6 +493,7 @@ pub fn simulate_sm(plan: &KernelPlan, p: &SmParams, w: &SmWork) -> SmResult {
         }
         sp_free[sp] = t + issue_cycles;
         let wp = &mut warps[wi];
+        wp.last_issue = t;
         wp.ready = match blocked_until {
             Some(b) => b.max(t + issue_cycles),
             None => t + issue_cycles,
@@ -524,12 +529,19 @@ pub fn simulate_sm(plan: &KernelPlan, p: &SmParams, w: &SmWork) -> SmResult {
         let per_cta = (bm as f64 * bn as f64 * bk as f64) / (p.fma_per_clk_per_sp * nsp as f64);
         per_cta * w.ctas as f64
     };
+    // Bounds no schedule can beat: the tensor pipes and the memory pipe.
+    let floor = tc_busy_per_iter.max(w.stage_load_bytes * w.ctas as f64 / p.mem_bytes_per_clk);
     let period_cycles = if n >= 4 {
+        // Steady state: per-CTA period over the second half of the simulated iterations (the
+        // resident CTAs advance together), the slowest CTA.
         let a = n / 2;
-        (iter_done[n - 1] - iter_done[a - 1]) / (n - a) as f64
+        ctas.iter()
+            .map(|cs| (cs.iter_done[n - 1] - cs.iter_done[a - 1]) / (n - a) as f64)
+            .fold(0.0f64, f64::max)
+            .max(floor)
     } else {
-        // Too few iterations to see a steady state: the tensor-bound period.
-        tc_busy_per_iter.max(w.stage_load_bytes * w.ctas as f64 / p.mem_bytes_per_clk)
+        // Too few iterations to see a steady state: the bound.
+        floor
     };
     SmResult {
         iter_done,
