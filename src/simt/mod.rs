@@ -77,7 +77,12 @@ impl GpuMachine {
 
     /// A copy with other sustained clock fractions (16/32-bit, 8-bit) and fixed in-kernel
     /// cost (used by calibration).
-    pub fn with_calibration(&self, fraction: f64, fraction_8bit: f64, kernel_fixed_us: f64) -> GpuMachine {
+    pub fn with_calibration(
+        &self,
+        fraction: f64,
+        fraction_8bit: f64,
+        kernel_fixed_us: f64,
+    ) -> GpuMachine {
         let mut cfg = self.cfg.clone();
         cfg.clock.sustained_fraction = fraction;
         cfg.clock.sustained_fraction_8bit = Some(fraction_8bit);
@@ -310,7 +315,11 @@ impl GpuMachine {
             (last / slots).clamp(0.0, 1.0)
         };
         // Partial last wave runs with fewer CTAs per SM when it is under one CTA per SM.
-        let last_wave = if tail_frac * cps < 1.0 { wave / cps } else { wave };
+        let last_wave = if tail_frac * cps < 1.0 {
+            wave / cps
+        } else {
+            wave
+        };
         let mut total = (waves - 1.0) * wave + last_wave;
         if p.split_k > 1 {
             total += self.splitk_fixup_cycles(g, p);
@@ -379,7 +388,11 @@ impl GpuMachine {
             let busy = (iters * r.tc_busy_per_iter).min(main);
             let epi = (r.end - r.iter_done.last().copied().unwrap_or(0.0)).max(0.0);
             let tiles_per_sm = (p.ctas as f64 / sms as f64).ceil() + 1.0;
-            let later_epi = if p.mma == MmaKind::Wgmma { epi * (tiles_per_sm - 1.0) } else { 0.0 };
+            let later_epi = if p.mma == MmaKind::Wgmma {
+                epi * (tiles_per_sm - 1.0)
+            } else {
+                0.0
+            };
             let fix = self.stream_k_fixup_cycles(g, p);
             let total = (r.end + extra).max(main) + later_epi + fix;
             let useful = g.macs() as f64;
@@ -416,7 +429,11 @@ impl GpuMachine {
             // during the epilogue (Hopper) and TMEM double buffering hides the epilogue
             // (Blackwell).
             let later = if persistent {
-                main + if p.mma == MmaKind::Wgmma { epi_exposed } else { 0.0 }
+                main + if p.mma == MmaKind::Wgmma {
+                    epi_exposed
+                } else {
+                    0.0
+                }
             } else {
                 total
             };
@@ -500,7 +517,7 @@ impl GpuMachine {
         let mut best: Option<Costed> = None;
         for &(_, i) in est.iter().take(4) {
             let c = self.cost_plan(g, &cands[i]);
-            if best.as_ref().is_none_or(|b| c.cycles < b.cycles) {
+            if best.as_ref().map_or(true, |b| c.cycles < b.cycles) {
                 best = Some(c);
             }
         }

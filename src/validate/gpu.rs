@@ -95,9 +95,14 @@ pub struct GpuRow {
 
 impl GpuRow {
     pub fn gemm(&self) -> Gemm {
-        Gemm::new(format!("{}x{}x{}", self.m, self.n, self.k), self.m, self.n, self.k)
-            .with_dtype(self.dtype)
-            .with_batch(self.batch)
+        Gemm::new(
+            format!("{}x{}x{}", self.m, self.n, self.k),
+            self.m,
+            self.n,
+            self.k,
+        )
+        .with_dtype(self.dtype)
+        .with_batch(self.batch)
     }
 }
 
@@ -182,7 +187,8 @@ fn parse_rows(path: &Path, sweep: bool) -> Result<Vec<GpuRow>> {
     let mut out = Vec::new();
     for (i, r) in rows.iter().enumerate() {
         let line = i + 2;
-        let bad = |key: &str, msg: String| Error::input(Location::path(path).line(line).key(key), msg);
+        let bad =
+            |key: &str, msg: String| Error::input(Location::path(path).line(line).key(key), msg);
         let Some(config) = config_for_device(&r[cd]) else {
             continue;
         };
@@ -194,12 +200,17 @@ fn parse_rows(path: &Path, sweep: bool) -> Result<Vec<GpuRow>> {
                 .parse::<u64>()
                 .map_err(|_| bad(key, format!("`{}` is not a positive integer", r[c])))
         };
-        let (batch, m, n, k) = (num(cb, "batch")?, num(cm, "M")?, num(cn, "N")?, num(ck, "K")?);
+        let (batch, m, n, k) = (
+            num(cb, "batch")?,
+            num(cm, "M")?,
+            num(cn, "N")?,
+            num(ck, "K")?,
+        );
         let time_us: f64 = r[cu]
             .trim()
             .parse()
             .map_err(|_| bad("time_us", format!("`{}` is not a number", r[cu])))?;
-        if !(time_us > 0.0) {
+        if time_us.is_nan() || time_us <= 0.0 {
             return Err(bad("time_us", format!("{time_us} must be > 0")));
         }
         let scope = match cscope.map(|c| r[c].as_str()) {
@@ -387,11 +398,16 @@ pub fn tables(results: &[RowResult], data_dir: &Path) -> Vec<ValidationTable> {
         };
         t.summary.push(summary("all".into(), &rs, ""));
         for split in [Split::Calibration, Split::Evaluation] {
-            let sub: Vec<&RowResult> = rs.iter().copied().filter(|r| r.row.split == split).collect();
+            let sub: Vec<&RowResult> = rs
+                .iter()
+                .copied()
+                .filter(|r| r.row.split == split)
+                .collect();
             if sub.is_empty() {
                 continue;
             }
-            t.summary.push(summary(split.as_str().into(), &sub, "rows of this split"));
+            t.summary
+                .push(summary(split.as_str().into(), &sub, "rows of this split"));
             for regime in [Regime::ComputeBound, Regime::MemoryBound, Regime::Small] {
                 let s2: Vec<&RowResult> =
                     sub.iter().copied().filter(|r| r.regime == regime).collect();
@@ -407,7 +423,8 @@ pub fn tables(results: &[RowResult], data_dir: &Path) -> Vec<ValidationTable> {
         for regime in [Regime::ComputeBound, Regime::MemoryBound, Regime::Small] {
             let s2: Vec<&RowResult> = rs.iter().copied().filter(|r| r.regime == regime).collect();
             if !s2.is_empty() {
-                t.summary.push(summary(regime.as_str().into(), &s2, "all splits"));
+                t.summary
+                    .push(summary(regime.as_str().into(), &s2, "all splits"));
             }
         }
         let mut sets: Vec<&str> = rs.iter().map(|r| r.row.set.as_str()).collect();
@@ -415,17 +432,18 @@ pub fn tables(results: &[RowResult], data_dir: &Path) -> Vec<ValidationTable> {
         sets.dedup();
         for set in sets {
             let s2: Vec<&RowResult> = rs.iter().copied().filter(|r| r.row.set == set).collect();
-            t.summary.push(summary(format!("set {set}"), &s2, "data set"));
+            t.summary
+                .push(summary(format!("set {set}"), &s2, "data set"));
         }
-        let mut dtypes: Vec<String> = rs
-            .iter()
-            .map(|r| dtype_label(&r.row))
-            .collect();
+        let mut dtypes: Vec<String> = rs.iter().map(|r| dtype_label(&r.row)).collect();
         dtypes.sort();
         dtypes.dedup();
         for d in dtypes {
-            let s2: Vec<&RowResult> =
-                rs.iter().copied().filter(|r| dtype_label(&r.row) == d).collect();
+            let s2: Vec<&RowResult> = rs
+                .iter()
+                .copied()
+                .filter(|r| dtype_label(&r.row) == d)
+                .collect();
             t.summary.push(summary(format!("dtype {d}"), &s2, ""));
         }
         out.push(t);
@@ -438,7 +456,10 @@ pub fn tables(results: &[RowResult], data_dir: &Path) -> Vec<ValidationTable> {
 
 fn dtype_label(r: &GpuRow) -> String {
     if r.dtype == DType::Fp32 {
-        r.fp32_math.as_str().replace("cuda_core", "fp32").to_string()
+        r.fp32_math
+            .as_str()
+            .replace("cuda_core", "fp32")
+            .to_string()
     } else {
         r.dtype.to_string()
     }
@@ -510,7 +531,9 @@ pub fn calibrate(data_dir: &Path, config: &str) -> Result<Fit> {
     let wide: Vec<GpuRow> = rows.iter().filter(|r| !is8(r)).cloned().collect();
     let narrow: Vec<GpuRow> = rows.iter().filter(|r| is8(r)).cloned().collect();
     if wide.is_empty() {
-        return Err(Error::internal(format!("no 16/32-bit calibration rows for {config}")));
+        return Err(Error::internal(format!(
+            "no 16/32-bit calibration rows for {config}"
+        )));
     }
     let base = machine(config)?;
     let host = wide.iter().all(|r| r.scope == Scope::Host);
