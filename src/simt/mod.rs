@@ -189,7 +189,8 @@ impl GpuMachine {
             let tm = p.tiles_m as f64;
             let tn = p.tiles_n as f64;
             let mut r = 1.0;
-            while r <= tm {
+            // r beyond the concurrent tile count cannot shrink the footprint further.
+            while r <= tm.min(conc_tiles.ceil()) {
                 let c = (conc_tiles / r).ceil().min(tn);
                 if r * c >= conc_tiles.min(tm * tn) {
                     best = best.min(r * bm + c * bn);
@@ -305,7 +306,10 @@ impl GpuMachine {
         let waves = p.waves as f64;
         let wave = p.k_iters as f64 * per_iter + fill + epi;
         if p.stream_k {
-            let iters = (p.ctas * p.k_iters).div_ceil(self.cfg.sm.count as u64) as f64;
+            let iters = p
+                .ctas
+                .saturating_mul(p.k_iters)
+                .div_ceil(self.cfg.sm.count as u64) as f64;
             let tiles = (p.ctas as f64 / sms).ceil() + 1.0;
             return iters * per_iter + fill + epi * tiles + self.stream_k_fixup_cycles(g, p);
         }
@@ -381,7 +385,7 @@ impl GpuMachine {
         };
         if p.stream_k {
             // Every SM runs ceil(tiles × k_iters / SMs) main-loop iterations back to back.
-            let iters = (p.ctas * p.k_iters).div_ceil(sms) as f64;
+            let iters = p.ctas.saturating_mul(p.k_iters).div_ceil(sms) as f64;
             let r = run(1, sms);
             let extra = (iters - n_sim as f64).max(0.0) * r.period_cycles;
             let main = iters * r.period_cycles;
@@ -525,6 +529,16 @@ impl GpuMachine {
     }
 
     fn check_gemm(&self, g: &Gemm) -> Result<()> {
+        let macs = (g.m as u128)
+            .checked_mul(g.n as u128)
+            .and_then(|x| x.checked_mul(g.k as u128))
+            .and_then(|x| x.checked_mul(g.batch as u128));
+        if macs.is_none() {
+            return Err(Error::input(
+                Location::file(format!("<op {}>", g.name)).key("batch"),
+                "M·N·K·batch overflows 128 bits: split the batch",
+            ));
+        }
         for (key, v) in [("m", g.m), ("n", g.n), ("k", g.k), ("batch", g.batch)] {
             if v == 0 || v > crate::workload::MAX_DIM {
                 return Err(Error::input(
