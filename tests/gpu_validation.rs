@@ -62,7 +62,11 @@ fn achieved_errors() {
     let cb = Some(Regime::ComputeBound);
     let ev = Some(Split::Evaluation);
     // (what, (rows, MAPE %), bound %): bounds are what the model achieves, rounded up.
+    let all = mape(rs.iter());
+    let all_cb = mape(rs.iter().filter(|r| r.regime == Regime::ComputeBound));
     let checks = [
+        ("all devices, all rows", all, 15.0),
+        ("all devices, compute-bound", all_cb, 10.5),
         ("a100 all", sel("a100", None, None, ""), 3.5),
         (
             "a100 evaluation compute-bound",
