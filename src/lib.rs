@@ -119,3 +119,26 @@ pub fn total_of(machine: &dyn Machine, ops: &[Op], profiles: &[OpProfile]) -> To
     t.main_stall = t.time_breakdown_s.main_stall().to_string();
     t
 }
+
+/// The main job (`archsim --config CONFIG`): run the config's default workloads on the machine
+/// and on its comparison machine. Until the comparison front-end lands this runs the workloads
+/// on the configured machine alone and prints the table.
+pub fn main_job(config_spec: &str, out_dir: &std::path::Path, quiet: bool) -> Result<()> {
+    let _ = (out_dir, quiet);
+    let cfg = config::load(config_spec)?;
+    let machine = cfg.build(None)?;
+    let kernels = cfg.default_workloads();
+    if kernels.is_empty() {
+        return Err(Error::input(
+            error::Location::file(cfg.source.clone()).key("workload.kernels"),
+            "the config names no default workload; add [workload] kernels = [...] or use `archsim run --workload`",
+        ));
+    }
+    let mut ops = Vec::new();
+    for k in &kernels {
+        ops.extend(workload::load(k, None)?.ops());
+    }
+    let run = simulate_ops(machine.as_ref(), &ops)?;
+    print!("{}", report::table::render(&run));
+    Ok(())
+}
