@@ -206,8 +206,8 @@ pub fn collect_ops(args: &RunArgs) -> Result<Vec<Op>> {
 
 fn cmd_run(args: &RunArgs) -> Result<()> {
     let cfg = config::load(&args.config)?;
-    let machine = cfg.build(args.mode)?;
     let ops = collect_ops(args)?;
+    let machine = cfg.build(args.mode)?;
     let run = crate::simulate_ops(machine.as_ref(), &ops)?;
     let files = report::exporter(args.format).export(&run)?;
     match &args.out {
@@ -276,7 +276,10 @@ fn cmd_compare(args: &CompareArgs) -> Result<()> {
         (None, None) => {
             return Err(Error::flag(
                 "--vs",
-                format!("`{}` names no comparison machine ([compare] with); give --vs CONFIG", a.name),
+                format!(
+                    "`{}` names no comparison machine ([compare] with); give --vs CONFIG",
+                    a.name
+                ),
             ))
         }
     };

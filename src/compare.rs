@@ -111,7 +111,11 @@ fn cost_summary(cost: Option<&CostSection>, run: &RunReport) -> Option<CostSumma
     })
 }
 
-fn token_rates(workloads: &[Workload], run: &RunReport, cost: Option<&CostSection>) -> Vec<TokenRate> {
+fn token_rates(
+    workloads: &[Workload],
+    run: &RunReport,
+    cost: Option<&CostSection>,
+) -> Vec<TokenRate> {
     let mut out = Vec::new();
     for w in workloads {
         for (phase, &tokens) in &w.tokens {
@@ -146,7 +150,12 @@ fn token_rates(workloads: &[Workload], run: &RunReport, cost: Option<&CostSectio
     out
 }
 
-fn machine_run(label: &str, cfg: &LoadedConfig, workloads: &[Workload], run: RunReport) -> MachineRun {
+fn machine_run(
+    label: &str,
+    cfg: &LoadedConfig,
+    workloads: &[Workload],
+    run: RunReport,
+) -> MachineRun {
     let tdp_w = run.machine["tdp_w"].as_f64().unwrap_or(0.0);
     let avg_power_w = if run.total.time_s > 0.0 {
         run.total.energy_pj * 1e-12 / run.total.time_s
@@ -181,8 +190,10 @@ pub fn compare(
     let bar = if progress {
         let pb = indicatif::ProgressBar::new(2);
         pb.set_style(
-            indicatif::ProgressStyle::with_template("{spinner} [{elapsed_precise}] {bar:30} {pos}/{len} {msg}")
-                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+            indicatif::ProgressStyle::with_template(
+                "{spinner} [{elapsed_precise}] {bar:30} {pos}/{len} {msg}",
+            )
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
         );
         pb.set_message(format!("simulating {} ops on {}", ops.len(), a_cfg.name));
         Some(pb)
@@ -210,7 +221,11 @@ pub fn compare(
             name: x.name.clone(),
             time_ratio_a_over_b: ratio(x.time_s, y.time_s),
             energy_ratio_a_over_b: ratio(x.energy_pj, y.energy_pj),
-            faster: if x.time_s <= y.time_s { a.label.clone() } else { b.label.clone() },
+            faster: if x.time_s <= y.time_s {
+                a.label.clone()
+            } else {
+                b.label.clone()
+            },
         })
         .collect();
     let mut c = Comparison {
@@ -294,11 +309,19 @@ pub fn verdict(c: &Comparison) -> String {
         }
     }
     if a_cmp > 0.0 && b_cmp > 0.0 {
-        let (w, rr) = if a_cmp <= b_cmp { (&a.label, b_cmp / a_cmp) } else { (&b.label, a_cmp / b_cmp) };
+        let (w, rr) = if a_cmp <= b_cmp {
+            (&a.label, b_cmp / a_cmp)
+        } else {
+            (&b.label, a_cmp / b_cmp)
+        };
         let _ = write!(s, "On the compute-bound ops {w} is {rr:.2}x faster; ");
     }
     if a_mem > 0.0 && b_mem > 0.0 {
-        let (w, rr) = if a_mem <= b_mem { (&a.label, b_mem / a_mem) } else { (&b.label, a_mem / b_mem) };
+        let (w, rr) = if a_mem <= b_mem {
+            (&a.label, b_mem / a_mem)
+        } else {
+            (&b.label, a_mem / b_mem)
+        };
         let _ = write!(s, "on the memory-bound ops {w} is {rr:.2}x faster. ");
     }
     let (sa, fa) = dominant_stall(&a.run.ops);
@@ -320,7 +343,11 @@ pub fn verdict(c: &Comparison) -> String {
     let ea = a.run.total.pj_per_flop;
     let eb = b.run.total.pj_per_flop;
     if ea > 0.0 && eb > 0.0 {
-        let (w, rr) = if ea <= eb { (&a.label, eb / ea) } else { (&b.label, ea / eb) };
+        let (w, rr) = if ea <= eb {
+            (&a.label, eb / ea)
+        } else {
+            (&b.label, ea / eb)
+        };
         let _ = write!(
             s,
             "Energy: {ea:.3} vs {eb:.3} pJ/FLOP, so {w} uses {rr:.2}x less energy per FLOP. "
@@ -332,7 +359,10 @@ pub fn verdict(c: &Comparison) -> String {
         } else {
             (&b.label, ca.usd_per_run / cb.usd_per_run.max(1e-30))
         };
-        let _ = write!(s, "At the configured chip-hour prices, {w} is {rr:.2}x cheaper per run.");
+        let _ = write!(
+            s,
+            "At the configured chip-hour prices, {w} is {rr:.2}x cheaper per run."
+        );
     }
     s.trim_end().to_string()
 }
@@ -341,8 +371,21 @@ pub fn verdict(c: &Comparison) -> String {
 pub fn render_table(c: &Comparison) -> String {
     let (a, b) = (&c.a, &c.b);
     let mut s = String::new();
-    let w = a.run.ops.iter().map(|p| p.name.len()).max().unwrap_or(4).clamp(4, 36);
-    let _ = writeln!(s, "archsim: {} vs {} on {}", a.label, b.label, c.workloads.join(", "));
+    let w = a
+        .run
+        .ops
+        .iter()
+        .map(|p| p.name.len())
+        .max()
+        .unwrap_or(4)
+        .clamp(4, 36);
+    let _ = writeln!(
+        s,
+        "archsim: {} vs {} on {}",
+        a.label,
+        b.label,
+        c.workloads.join(", ")
+    );
     let _ = writeln!(
         s,
         "{:<w$} | {:>10} {:>8} {:>6} {:>10} | {:>10} {:>8} {:>6} {:>10} | {:>7} {:>7}",
@@ -380,29 +423,79 @@ pub fn render_table(c: &Comparison) -> String {
         );
     }
     let _ = writeln!(s, "{}", "-".repeat(w + 96));
-    let _ = writeln!(s, "speedup = {} time / {} time (> 1: {} faster); E ratio = energy ratio, same order", a.label, b.label, b.label);
-    let _ = writeln!(s);
     let _ = writeln!(
         s,
-        "{:<24} {:>18} {:>18}",
-        "total", a.label, b.label
+        "speedup = {} time / {} time (> 1: {} faster); E ratio = energy ratio, same order",
+        a.label, b.label, b.label
     );
+    let _ = writeln!(s);
+    let _ = writeln!(s, "{:<24} {:>18} {:>18}", "total", a.label, b.label);
     let row = |s: &mut String, k: &str, x: String, y: String| {
         let _ = writeln!(s, "{k:<24} {x:>18} {y:>18}");
     };
     let (ta, tb) = (&a.run.total, &b.run.total);
     row(&mut s, "time", fmt_time(ta.time_s), fmt_time(tb.time_s));
-    row(&mut s, "achieved TFLOP/s", format!("{:.1}", ta.tflops), format!("{:.1}", tb.tflops));
-    row(&mut s, "utilization", format!("{:.1}%", ta.utilization * 100.0), format!("{:.1}%", tb.utilization * 100.0));
-    row(&mut s, "main stall", ta.main_stall.clone(), tb.main_stall.clone());
-    row(&mut s, "energy", fmt_energy(ta.energy_pj), fmt_energy(tb.energy_pj));
-    row(&mut s, "pJ/FLOP", format!("{:.3}", ta.pj_per_flop), format!("{:.3}", tb.pj_per_flop));
-    row(&mut s, "TFLOP/s/W", format!("{:.3}", ta.tflops_per_w), format!("{:.3}", tb.tflops_per_w));
-    row(&mut s, "avg power (W)", format!("{:.0}", a.avg_power_w), format!("{:.0}", b.avg_power_w));
-    row(&mut s, "TDP (W)", format!("{:.0}", a.tdp_w), format!("{:.0}", b.tdp_w));
+    row(
+        &mut s,
+        "achieved TFLOP/s",
+        format!("{:.1}", ta.tflops),
+        format!("{:.1}", tb.tflops),
+    );
+    row(
+        &mut s,
+        "utilization",
+        format!("{:.1}%", ta.utilization * 100.0),
+        format!("{:.1}%", tb.utilization * 100.0),
+    );
+    row(
+        &mut s,
+        "main stall",
+        ta.main_stall.clone(),
+        tb.main_stall.clone(),
+    );
+    row(
+        &mut s,
+        "energy",
+        fmt_energy(ta.energy_pj),
+        fmt_energy(tb.energy_pj),
+    );
+    row(
+        &mut s,
+        "pJ/FLOP",
+        format!("{:.3}", ta.pj_per_flop),
+        format!("{:.3}", tb.pj_per_flop),
+    );
+    row(
+        &mut s,
+        "TFLOP/s/W",
+        format!("{:.3}", ta.tflops_per_w),
+        format!("{:.3}", tb.tflops_per_w),
+    );
+    row(
+        &mut s,
+        "avg power (W)",
+        format!("{:.0}", a.avg_power_w),
+        format!("{:.0}", b.avg_power_w),
+    );
+    row(
+        &mut s,
+        "TDP (W)",
+        format!("{:.0}", a.tdp_w),
+        format!("{:.0}", b.tdp_w),
+    );
     if let (Some(ca), Some(cb)) = (&a.cost, &b.cost) {
-        row(&mut s, "USD/chip-hour", format!("{:.2}", ca.usd_per_chip_hour), format!("{:.2}", cb.usd_per_chip_hour));
-        row(&mut s, "USD per PFLOP", format!("{:.4}", ca.usd_per_pflop), format!("{:.4}", cb.usd_per_pflop));
+        row(
+            &mut s,
+            "USD/chip-hour",
+            format!("{:.2}", ca.usd_per_chip_hour),
+            format!("{:.2}", cb.usd_per_chip_hour),
+        );
+        row(
+            &mut s,
+            "USD per PFLOP",
+            format!("{:.4}", ca.usd_per_pflop),
+            format!("{:.4}", cb.usd_per_pflop),
+        );
     }
     for (x, y) in a.tokens.iter().zip(&b.tokens) {
         row(
@@ -412,7 +505,12 @@ pub fn render_table(c: &Comparison) -> String {
             format!("{:.1}", y.tokens_per_s),
         );
         if let (Some(ua), Some(ub)) = (x.usd_per_million_tokens, y.usd_per_million_tokens) {
-            row(&mut s, &format!("{} USD/Mtok", x.phase), format!("{ua:.3}"), format!("{ub:.3}"));
+            row(
+                &mut s,
+                &format!("{} USD/Mtok", x.phase),
+                format!("{ua:.3}"),
+                format!("{ub:.3}"),
+            );
         }
     }
     let _ = writeln!(s);
@@ -437,9 +535,28 @@ pub fn ops_csv(c: &Comparison) -> Result<Vec<u8>> {
     let err = |e: csv::Error| Error::internal(format!("CSV writing failed: {e}"));
     let mut w = csv::Writer::from_writer(Vec::new());
     w.write_record([
-        "machine", "name", "op", "m", "n", "k", "batch", "dtype", "flops", "time_s", "tflops",
-        "utilization", "mapping_efficiency", "main_stall", "energy_pj", "pj_per_flop",
-        "hbm_bytes", "compute_s", "fill_drain_s", "memory_stall_s", "tail_s", "overhead_s",
+        "machine",
+        "name",
+        "op",
+        "m",
+        "n",
+        "k",
+        "batch",
+        "dtype",
+        "flops",
+        "time_s",
+        "tflops",
+        "utilization",
+        "mapping_efficiency",
+        "main_stall",
+        "energy_pj",
+        "pj_per_flop",
+        "hbm_bytes",
+        "compute_s",
+        "fill_drain_s",
+        "memory_stall_s",
+        "tail_s",
+        "overhead_s",
     ])
     .map_err(err)?;
     for m in [&c.a, &c.b] {
@@ -461,7 +578,14 @@ pub fn ops_csv(c: &Comparison) -> Result<Vec<u8>> {
                 format!("{:.6}", p.mapping_efficiency),
                 p.main_stall.clone(),
                 format!("{:e}", p.energy_pj),
-                format!("{:.6}", if p.flops > 0.0 { p.energy_pj / p.flops } else { 0.0 }),
+                format!(
+                    "{:.6}",
+                    if p.flops > 0.0 {
+                        p.energy_pj / p.flops
+                    } else {
+                        0.0
+                    }
+                ),
                 format!("{:e}", p.counters.hbm_bytes()),
                 format!("{:e}", t.compute_s),
                 format!("{:e}", t.fill_drain_s),
