@@ -74,10 +74,26 @@ pub fn simulate_ops(machine: &dyn Machine, ops: &[Op]) -> Result<RunReport> {
     let profiles = profiles.into_iter().collect::<Result<Vec<_>>>()?;
     let total = total_of(machine, ops, &profiles);
     Ok(RunReport {
-        machine: machine.describe(),
+        machine: machine::describe_with_standard_keys(machine, main_dtype(ops)),
         ops: profiles,
         total,
     })
+}
+
+/// The dtype carrying the most FLOPs in a list of ops (bf16 if none).
+pub fn main_dtype(ops: &[Op]) -> DType {
+    let mut best = (DType::Bf16, -1.0);
+    for d in DType::ALL {
+        let f: f64 = ops
+            .iter()
+            .filter(|o| o.dtype() == d)
+            .map(|o| o.flops())
+            .sum();
+        if f > best.1 {
+            best = (d, f);
+        }
+    }
+    best.0
 }
 
 /// Sum profiles into a [`Total`].

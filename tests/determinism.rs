@@ -21,8 +21,24 @@ fn run(threads: &str, args: &[&str]) -> Vec<u8> {
 #[test]
 fn json_identical_across_thread_counts_and_runs() {
     let cases: [&[&str]; 4] = [
-        &["run", "--config", "tpu_v5p", "--workload", "gpt3_175b_layer", "--format", "json"],
-        &["run", "--config", "h100", "--workload", "resnet50", "--format", "json"],
+        &[
+            "run",
+            "--config",
+            "tpu_v5p",
+            "--workload",
+            "gpt3_175b_layer",
+            "--format",
+            "json",
+        ],
+        &[
+            "run",
+            "--config",
+            "h100",
+            "--workload",
+            "resnet50",
+            "--format",
+            "json",
+        ],
         &[
             "run",
             "--config",
@@ -32,7 +48,15 @@ fn json_identical_across_thread_counts_and_runs() {
             "--format",
             "json",
         ],
-        &["run", "--config", "a100", "--workload", "bert_large", "--format", "csv"],
+        &[
+            "run",
+            "--config",
+            "a100",
+            "--workload",
+            "bert_large",
+            "--format",
+            "csv",
+        ],
     ];
     for args in cases {
         let one = run("1", args);

@@ -17,10 +17,16 @@ fn machine(name: &str, scale: &[(&str, f64)]) -> Box<dyn Machine> {
         let mut cur = &mut t;
         let parts: Vec<&str> = key.split('.').collect();
         for p in &parts[..parts.len() - 1] {
-            cur = cur.get_mut(*p).and_then(|v| v.as_table_mut()).expect("table");
+            cur = cur
+                .get_mut(*p)
+                .and_then(|v| v.as_table_mut())
+                .expect("table");
         }
         let last = parts[parts.len() - 1];
-        let v = cur.get(last).unwrap_or_else(|| panic!("{name}: no key {key}")).clone();
+        let v = cur
+            .get(last)
+            .unwrap_or_else(|| panic!("{name}: no key {key}"))
+            .clone();
         let nv = match v {
             toml::Value::Integer(i) => toml::Value::Integer(((i as f64) * f).round() as i64),
             toml::Value::Float(x) => toml::Value::Float(x * f),
@@ -60,7 +66,12 @@ fn dims() -> impl Strategy<Value = (u64, u64, u64, u64)> {
 }
 
 fn dtype() -> impl Strategy<Value = DType> {
-    prop_oneof![Just(DType::Bf16), Just(DType::Fp16), Just(DType::Int8), Just(DType::Fp32)]
+    prop_oneof![
+        Just(DType::Bf16),
+        Just(DType::Fp16),
+        Just(DType::Int8),
+        Just(DType::Fp32)
+    ]
 }
 
 fn cfg(cases: u32) -> ProptestConfig {

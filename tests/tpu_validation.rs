@@ -4,7 +4,9 @@ use std::path::Path;
 
 #[test]
 fn tpu_validation_errors() {
-    let v = tpu::validate(Path::new("tests/data")).unwrap().expect("tpu_measured.csv present");
+    let v = tpu::validate(Path::new("tests/data"))
+        .unwrap()
+        .expect("tpu_measured.csv present");
     for t in &v.tables {
         println!("{}", t.render());
     }

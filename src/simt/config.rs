@@ -186,7 +186,10 @@ impl SimtConfig {
             Error::input(loc, msg)
         };
         if self.kind != "simt" {
-            return Err(bad("kind", format!("expected \"simt\", got \"{}\"", self.kind)));
+            return Err(bad(
+                "kind",
+                format!("expected \"simt\", got \"{}\"", self.kind),
+            ));
         }
         // (key, value, min, max): inclusive ranges of plausible hardware.
         let ints: [(&str, u64, u64, u64); 14] = [
@@ -194,16 +197,46 @@ impl SimtConfig {
             ("sm.sub_partitions", self.sm.sub_partitions as u64, 1, 16),
             ("sm.fp32_lanes", self.sm.fp32_lanes as u64, 1, 1024),
             ("sm.registers", self.sm.registers as u64, 1024, 1 << 22),
-            ("sm.smem_bytes", self.sm.smem_bytes as u64, 16 * 1024, 16 << 20),
-            ("sm.smem_bytes_per_clk", self.sm.smem_bytes_per_clk as u64, 1, 4096),
+            (
+                "sm.smem_bytes",
+                self.sm.smem_bytes as u64,
+                16 * 1024,
+                16 << 20,
+            ),
+            (
+                "sm.smem_bytes_per_clk",
+                self.sm.smem_bytes_per_clk as u64,
+                1,
+                4096,
+            ),
             ("sm.max_threads", self.sm.max_threads as u64, 32, 65536),
             ("sm.max_ctas", self.sm.max_ctas as u64, 1, 1024),
-            ("sm.max_regs_per_thread", self.sm.max_regs_per_thread as u64, 16, 1024),
-            ("tensor_core.mma_latency_cycles", self.tensor_core.mma_latency_cycles as u64, 1, 10_000),
+            (
+                "sm.max_regs_per_thread",
+                self.sm.max_regs_per_thread as u64,
+                16,
+                1024,
+            ),
+            (
+                "tensor_core.mma_latency_cycles",
+                self.tensor_core.mma_latency_cycles as u64,
+                1,
+                10_000,
+            ),
             ("memory.l2_bytes", self.memory.l2_bytes, 1024, 1 << 40),
             ("memory.hbm_bytes", self.memory.hbm_bytes, 1 << 20, 1 << 50),
-            ("memory.l2_latency_cycles", self.memory.l2_latency_cycles as u64, 1, 100_000),
-            ("memory.hbm_latency_cycles", self.memory.hbm_latency_cycles as u64, 1, 100_000),
+            (
+                "memory.l2_latency_cycles",
+                self.memory.l2_latency_cycles as u64,
+                1,
+                100_000,
+            ),
+            (
+                "memory.hbm_latency_cycles",
+                self.memory.hbm_latency_cycles as u64,
+                1,
+                100_000,
+            ),
         ];
         for (k, v, lo, hi) in ints {
             if v < lo || v > hi {
@@ -221,11 +254,26 @@ impl SimtConfig {
         }
         let tc = &self.tensor_core;
         for (k, v) in [
-            ("tensor_core.fp16_fma_per_clk_per_sm", tc.fp16_fma_per_clk_per_sm),
-            ("tensor_core.bf16_fma_per_clk_per_sm", tc.bf16_fma_per_clk_per_sm),
-            ("tensor_core.tf32_fma_per_clk_per_sm", tc.tf32_fma_per_clk_per_sm),
-            ("tensor_core.fp8_fma_per_clk_per_sm", tc.fp8_fma_per_clk_per_sm),
-            ("tensor_core.int8_fma_per_clk_per_sm", tc.int8_fma_per_clk_per_sm),
+            (
+                "tensor_core.fp16_fma_per_clk_per_sm",
+                tc.fp16_fma_per_clk_per_sm,
+            ),
+            (
+                "tensor_core.bf16_fma_per_clk_per_sm",
+                tc.bf16_fma_per_clk_per_sm,
+            ),
+            (
+                "tensor_core.tf32_fma_per_clk_per_sm",
+                tc.tf32_fma_per_clk_per_sm,
+            ),
+            (
+                "tensor_core.fp8_fma_per_clk_per_sm",
+                tc.fp8_fma_per_clk_per_sm,
+            ),
+            (
+                "tensor_core.int8_fma_per_clk_per_sm",
+                tc.int8_fma_per_clk_per_sm,
+            ),
         ] {
             if v > 1 << 20 {
                 return Err(bad(k, format!("{v} FMA/clk/SM is absurd (> 2^20)")));
@@ -247,13 +295,43 @@ impl SimtConfig {
         let floats: [(&str, f64, f64, f64); 11] = [
             ("clock.tensor_mhz", self.clock.tensor_mhz, 0.0, 10_000.0),
             ("clock.boost_mhz", self.clock.boost_mhz, 0.0, 10_000.0),
-            ("clock.sustained_fraction", self.clock.sustained_fraction, 0.0, 1.5),
-            ("memory.l2_bandwidth_gbps", self.memory.l2_bandwidth_gbps, 0.0, 1e6),
-            ("memory.hbm_bandwidth_gbps", self.memory.hbm_bandwidth_gbps, 0.0, 1e6),
-            ("memory.hbm_efficiency", self.memory.hbm_efficiency, 0.0, 1.0),
+            (
+                "clock.sustained_fraction",
+                self.clock.sustained_fraction,
+                0.0,
+                1.5,
+            ),
+            (
+                "memory.l2_bandwidth_gbps",
+                self.memory.l2_bandwidth_gbps,
+                0.0,
+                1e6,
+            ),
+            (
+                "memory.hbm_bandwidth_gbps",
+                self.memory.hbm_bandwidth_gbps,
+                0.0,
+                1e6,
+            ),
+            (
+                "memory.hbm_efficiency",
+                self.memory.hbm_efficiency,
+                0.0,
+                1.0,
+            ),
             ("power.tdp_w", self.power.tdp_w, 0.0, 100_000.0),
-            ("kernel.launch_overhead_us", self.kernel.launch_overhead_us + 1e-300, 0.0, 1e5),
-            ("kernel.kernel_fixed_us", self.kernel.kernel_fixed_us + 1e-300, 0.0, 1e5),
+            (
+                "kernel.launch_overhead_us",
+                self.kernel.launch_overhead_us + 1e-300,
+                0.0,
+                1e5,
+            ),
+            (
+                "kernel.kernel_fixed_us",
+                self.kernel.kernel_fixed_us + 1e-300,
+                0.0,
+                1e5,
+            ),
             (
                 "kernel.host_sync_overhead_us",
                 self.kernel.host_sync_overhead_us + 1e-300,

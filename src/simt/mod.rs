@@ -292,7 +292,11 @@ impl GpuMachine {
             (last / slots).clamp(0.0, 1.0)
         };
         // Partial last wave runs with fewer CTAs per SM when it is under one CTA per SM.
-        let last_wave = if tail_frac * cps < 1.0 { wave / cps } else { wave };
+        let last_wave = if tail_frac * cps < 1.0 {
+            wave / cps
+        } else {
+            wave
+        };
         let mut total = (waves - 1.0) * wave + last_wave;
         if p.split_k > 1 {
             total += self.splitk_fixup_cycles(g, p);
@@ -359,7 +363,11 @@ impl GpuMachine {
             // during the epilogue (Hopper) and TMEM double buffering hides the epilogue
             // (Blackwell).
             let later = if persistent {
-                main + if p.mma == MmaKind::Wgmma { epi_exposed } else { 0.0 }
+                main + if p.mma == MmaKind::Wgmma {
+                    epi_exposed
+                } else {
+                    0.0
+                }
             } else {
                 total
             };

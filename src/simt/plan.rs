@@ -152,7 +152,12 @@ pub fn candidates(cfg: &SimtConfig, g: &Gemm, tensor: bool) -> Vec<KernelPlan> {
     let k_mma = 32 / e;
     match kind {
         MmaKind::CudaCoreFfma => {
-            for (bm, bn, wm, wn) in [(128, 128, 2, 4), (128, 64, 2, 2), (64, 64, 2, 2), (256, 128, 4, 4)] {
+            for (bm, bn, wm, wn) in [
+                (128, 128, 2, 4),
+                (128, 64, 2, 2),
+                (64, 64, 2, 2),
+                (256, 128, 4, 4),
+            ] {
                 shapes.push(Shape {
                     bm,
                     bn,
@@ -238,7 +243,9 @@ pub fn candidates(cfg: &SimtConfig, g: &Gemm, tensor: bool) -> Vec<KernelPlan> {
     for s in &shapes {
         let tiles_m = g.m.div_ceil(s.bm as u64);
         let tiles_n = g.n.div_ceil(s.bn as u64);
-        let base_ctas = tiles_m.saturating_mul(tiles_n).saturating_mul(g.batch.max(1));
+        let base_ctas = tiles_m
+            .saturating_mul(tiles_n)
+            .saturating_mul(g.batch.max(1));
         // Split-K only when the output tiles cannot fill the machine (cuBLAS heuristic, CUTLASS
         // `GemmSplitKParallel` / stream-K motivation), and each split keeps ≥ 4 BK iterations.
         let mut splits = vec![1u32];
@@ -256,7 +263,9 @@ pub fn candidates(cfg: &SimtConfig, g: &Gemm, tensor: bool) -> Vec<KernelPlan> {
         let stage_bytes = (s.bm + s.bn) * s.bk * e;
         let epi_smem = match kind {
             // Hopper/Blackwell epilogues stage C through shared memory for the TMA store.
-            MmaKind::Wgmma | MmaKind::Tcgen05 => s.bm.min(128) * s.bn.min(64) * output_bytes(g.dtype),
+            MmaKind::Wgmma | MmaKind::Tcgen05 => {
+                s.bm.min(128) * s.bn.min(64) * output_bytes(g.dtype)
+            }
             _ => 0,
         };
         let threads = 32 * (s.mma_warps + s.helper_warps);
@@ -267,7 +276,9 @@ pub fn candidates(cfg: &SimtConfig, g: &Gemm, tensor: bool) -> Vec<KernelPlan> {
                 let frag = 2 * (s.warp_m + s.warp_n) * k_mma * e / 4 / 32;
                 acc + frag + 40
             }
-            MmaKind::CudaCoreFfma => s.warp_m * s.warp_n / 32 + 2 * (s.warp_m + s.warp_n) / 32 * 2 + 30,
+            MmaKind::CudaCoreFfma => {
+                s.warp_m * s.warp_n / 32 + 2 * (s.warp_m + s.warp_n) / 32 * 2 + 30
+            }
             // Consumer warpgroups hold the accumulators (setmaxnreg rebalances producer → consumer).
             MmaKind::Wgmma => (s.warp_m * 4 * s.warp_n / 128 + 40).min(232),
             MmaKind::Tcgen05 => 64,
