@@ -234,7 +234,7 @@ pub(crate) fn draw_energy_totals<DB: DrawingBackend>(
         .iter()
         .map(|r| {
             let mut e = r.report.total.energy.clone();
-            if !(e.total_pj > 0.0) {
+            if e.total_pj.is_nan() || e.total_pj <= 0.0 {
                 // Totals not filled: sum the ops.
                 e = EnergyBreakdown::default();
                 for p in &r.report.ops {

@@ -349,7 +349,10 @@ pub(crate) fn render<F: Figure>(
         ))
     })?;
     let png = out_dir.join(format!("{stem}.png"));
-    let tmp = out_dir.join(format!(".{stem}.tmp-{}.png", std::process::id()));
+    // Unique per process and call, so concurrent renders into one directory never collide.
+    static SEQ: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let seq = SEQ.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let tmp = out_dir.join(format!(".{stem}.tmp-{}-{seq}.png", std::process::id()));
     let drawn = (|| -> Result<()> {
         let root = BitMapBackend::new(&tmp, size).into_drawing_area();
         root.fill(&WHITE).map_err(|e| draw_err(stem, e))?;
@@ -550,7 +553,7 @@ pub(crate) fn fmt_sig(v: f64) -> String {
     let a = v.abs();
     if a == 0.0 {
         "0".into()
-    } else if a >= 1e6 || a < 1e-3 {
+    } else if !(1e-3..1e6).contains(&a) {
         format!("{v:.2e}")
     } else if a >= 100.0 {
         format!("{v:.0}")

@@ -24,19 +24,25 @@ pub fn render(runs: &[(&str, &RunReport)]) -> Result<Vec<u8>> {
         let pid = i as u64 + 1;
         machine_events(&mut events, pid, label, run);
     }
-    let doc = json!({
-        "traceEvents": events,
-        "displayTimeUnit": "ns",
-        "otherData": {
-            "generator": "archsim",
-            "version": env!("CARGO_PKG_VERSION"),
-            "machines": runs.iter().map(|(l, _)| *l).collect::<Vec<_>>(),
-        },
+    let other = json!({
+        "generator": "archsim",
+        "version": env!("CARGO_PKG_VERSION"),
+        "machines": runs.iter().map(|(l, _)| *l).collect::<Vec<_>>(),
     });
-    let mut bytes = serde_json::to_vec_pretty(&doc)
-        .map_err(|e| Error::internal(format!("cannot serialize trace: {e}")))?;
-    bytes.push(b'\n');
-    Ok(bytes)
+    // One event per line: small, diffable, and still one JSON object.
+    let ser = |v: &Value| {
+        serde_json::to_string(v)
+            .map_err(|e| Error::internal(format!("cannot serialize trace: {e}")))
+    };
+    let mut out = String::from("{\"displayTimeUnit\":\"ns\",\"otherData\":");
+    out.push_str(&ser(&other)?);
+    out.push_str(",\"traceEvents\":[\n");
+    for (i, e) in events.iter().enumerate() {
+        out.push_str(&ser(e)?);
+        out.push_str(if i + 1 < events.len() { ",\n" } else { "\n" });
+    }
+    out.push_str("]}\n");
+    Ok(out.into_bytes())
 }
 
 /// Exporter of one run to `trace.json` (label = the machine's `name`).
