@@ -458,3 +458,41 @@ fn chrome_trace_has_both_machines_ops_children_and_counters() {
             && e["args"]["power_w"].as_f64() > Some(0.0)));
     }
 }
+
+#[test]
+fn sweep_plots_with_categorical_keys_and_many_points() {
+    let (_keep, dir) = out_dir("sweep_many");
+    let mut rows = Vec::new();
+    let mut pts = Vec::new();
+    let mut rng = Lcg(9);
+    for df in ["os", "ws", "is"] {
+        for s in [8, 16, 32, 64, 128, 256, 512, 1024] {
+            let v = rng.next() * 100.0;
+            rows.push((format!("{s}"), df.to_string(), v));
+        }
+    }
+    for i in 0..120 {
+        let t = 1e-4 * (1.0 + 30.0 * rng.next());
+        let e = 1e-3 * (1.0 + 5.0 * rng.next()) / (t * 1e4).sqrt();
+        pts.push(ParetoPoint {
+            label: format!("design point number {i} with a long name"),
+            time_s: t,
+            energy_j: e,
+        });
+    }
+    let files = plot::sweep_heatmap(
+        &Heatmap {
+            title: "Sweep: utilization by dataflow",
+            x_key: "array rows",
+            y_key: "dataflow",
+            metric: "utilization (%)",
+            rows: &rows,
+        },
+        &dir,
+        "heatmap",
+    )
+    .unwrap();
+    check_pair(&files, "heatmap", &["dataflow", "ws"]);
+    let files = plot::pareto_front(&pts, "Pareto: 120 designs", &dir, "pareto").unwrap();
+    check_pair(&files, "pareto", &["Pareto: 120 designs"]);
+}

@@ -197,13 +197,13 @@ impl Figure for HeatmapFigure<'_, '_> {
         let bar = bar.margin(30, 60, 10, 20);
         let mut cb = ChartBuilder::on(&bar)
             .y_label_area_size(0)
-            .right_y_label_area_size(100)
+            .right_y_label_area_size(90)
             .build_cartesian_2d(0f64..1f64, vmin..(vmin + span))?;
         cb.configure_mesh()
             .disable_mesh()
             .disable_x_axis()
             .y_labels(6)
-            .y_label_formatter(&|v| fmt_sig(*v))
+            .y_label_formatter(&|v| format!(" {}", fmt_sig(*v)))
             .y_desc(h.metric)
             .label_style(font(SMALL_PX))
             .axis_desc_style(font(TICK_PX))

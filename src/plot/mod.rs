@@ -99,6 +99,17 @@ impl Roof {
         })
     }
 
+    /// The roofs straight from a machine model ([`crate::Machine::peak_flops`] for `dtype` and
+    /// [`crate::Machine::hbm_bandwidth_bytes_per_s`]), for [`PlotOptions::roofs`].
+    pub fn from_machine(m: &dyn crate::Machine, dtype: crate::DType) -> Roof {
+        let bw = m.hbm_bandwidth_bytes_per_s();
+        Roof {
+            peak_tflops: m.peak_flops(dtype) / 1e12,
+            hbm_gbps: (bw.is_finite() && bw > 0.0).then_some(bw / 1e9),
+            peak_derived: false,
+        }
+    }
+
     /// Arithmetic intensity (FLOP/byte) where the bandwidth roof meets the compute roof.
     pub fn ridge_flop_per_byte(&self) -> Option<f64> {
         self.hbm_gbps.map(|bw| self.peak_tflops * 1e12 / (bw * 1e9))
@@ -400,12 +411,18 @@ pub(crate) fn machine_color(j: usize) -> RGBColor {
 /// Cut a label to [`MAX_LABEL_CHARS`] characters with an ellipsis in the middle, keeping the
 /// start and the (usually more telling) end: "resnet50.sta…block3.conv2_3x3".
 pub(crate) fn truncate_label(s: &str) -> String {
+    truncate_to(s, MAX_LABEL_CHARS)
+}
+
+/// [`truncate_label`] to `max` characters (at least 5).
+pub(crate) fn truncate_to(s: &str, max: usize) -> String {
+    let max = max.max(5);
     let n = s.chars().count();
-    if n <= MAX_LABEL_CHARS {
+    if n <= max {
         return s.to_string();
     }
-    let head = (MAX_LABEL_CHARS - 1) / 3;
-    let tail = MAX_LABEL_CHARS - 1 - head;
+    let head = (max - 1) / 3;
+    let tail = max - 1 - head;
     let mut t: String = s.chars().take(head).collect();
     t.push('…');
     t.extend(s.chars().skip(n - tail));

@@ -120,7 +120,8 @@ impl Figure for ParetoFigure<'_> {
                     .y_desc(y_desc.as_str())
                     .label_style(font(TICK_PX))
                     .axis_desc_style(font(AXIS_PX))
-                    .light_line_style(RGBColor(240, 240, 240))
+                    .max_light_lines(4)
+                    .light_line_style(RGBColor(243, 243, 243))
                     .bold_line_style(RGBColor(215, 215, 215))
                     .draw()?;
                 $chart.draw_series(pts.iter().filter(|p| !front.contains(&p.0)).map(|p| {
@@ -146,27 +147,27 @@ impl Figure for ParetoFigure<'_> {
                         front_color.filled(),
                     )
                 }))?;
-                let mut placed: Vec<(i32, i32)> = Vec::new();
+                // Name the front points where a label fits without covering anything.
+                let plot = $chart.plotting_area();
+                let (bx, by) = plot.get_base_pixel();
+                let (pw, ph) = plot.dim_in_pixel();
+                let centers: Vec<(i32, i32)> = pts
+                    .iter()
+                    .map(|p| $chart.backend_coord(&(p.1 * t_scale, p.2 * e_scale)))
+                    .collect();
+                let mut placer =
+                    LabelPlacer::new((bx, by, bx + pw as i32, by + ph as i32), &centers, 7);
+                let style = text_style(SMALL_PX, &RGBColor(120, 20, 20));
                 for &i in &front {
                     let p = &self.points[i];
                     let c = (p.time_s * t_scale, p.energy_j * e_scale);
-                    let (px, py) = $chart.backend_coord(&c);
-                    if placed
-                        .iter()
-                        .any(|(qx, qy)| (qx - px).abs() < 140 && (qy - py).abs() < 18)
-                    {
-                        continue;
+                    let name = truncate_to(&p.label, 40);
+                    let size = area.estimate_text_size(&name, &style).unwrap_or((150, 14));
+                    if let Some((off, at)) = placer.place($chart.backend_coord(&c), size) {
+                        $chart.draw_series(std::iter::once(
+                            EmptyElement::at(c) + Text::new(name, off, style.pos(at)),
+                        ))?;
                     }
-                    placed.push((px, py));
-                    $chart.draw_series(std::iter::once(
-                        EmptyElement::at(c)
-                            + Text::new(
-                                truncate_label(&p.label),
-                                (10, -4),
-                                text_style(SMALL_PX, &RGBColor(120, 20, 20))
-                                    .pos(Pos::new(HPos::Left, VPos::Bottom)),
-                            ),
-                    ))?;
                 }
             }};
         }

@@ -51,7 +51,9 @@ fn stall_color(s: &str) -> RGBColor {
 /// (intensity FLOP/B, achieved TFLOP/s) of an op, when both are positive and finite.
 pub(crate) fn op_point(p: &OpProfile) -> Option<(f64, f64)> {
     let ai = pos(p.flops / p.counters.hbm_bytes())?;
-    Some((ai, pos(p.tflops)?))
+    // Achieved TFLOP/s; recomputed from flops and time when a model left it unset.
+    let tflops = pos(p.tflops).or_else(|| pos(p.flops / p.time_s / 1e12))?;
+    Some((ai, tflops))
 }
 
 /// Draw the roofs of the runs `which` and their ops. With `by_stall` the points are colored by
