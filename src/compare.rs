@@ -600,7 +600,8 @@ pub fn ops_csv(c: &Comparison) -> Result<Vec<u8>> {
         .map_err(|e| Error::internal(format!("CSV writing failed: {e}")))
 }
 
-/// Write report.json, ops.csv (and, once available, trace.json and plots) into `dir`.
+/// Write report.json, ops.csv, trace.json (Chrome trace event format, opens in Perfetto) and
+/// the comparison plots (PNG + SVG) into `dir`.
 pub fn write_outputs(c: &Comparison, dir: &Path) -> Result<Vec<PathBuf>> {
     let mut written = Vec::new();
     let json = serde_json::to_vec_pretty(c).map_err(|e| Error::internal(e.to_string()))?;
@@ -610,5 +611,17 @@ pub fn write_outputs(c: &Comparison, dir: &Path) -> Result<Vec<PathBuf>> {
     let p = dir.join("ops.csv");
     crate::report::write_atomic(&p, &ops_csv(c)?)?;
     written.push(p);
+    let runs = [
+        (c.a.label.as_str(), &c.a.run),
+        (c.b.label.as_str(), &c.b.run),
+    ];
+    let p = dir.join("trace.json");
+    crate::report::write_atomic(&p, &crate::report::chrome_trace::render(&runs)?)?;
+    written.push(p);
+    written.extend(crate::plot::comparison_plots(
+        &runs,
+        dir,
+        &c.workloads.join(" + "),
+    )?);
     Ok(written)
 }
