@@ -10,11 +10,7 @@ fn embed(dir: &str, exts: &[&str], out: &mut String, fn_name: &str) {
         .unwrap_or_default();
     entries.sort();
     writeln!(out, "/// Shipped files of `{dir}/`: (file name, contents).").unwrap();
-    writeln!(
-        out,
-        "pub fn {fn_name}() -> &'static [(&'static str, &'static str)] {{ &["
-    )
-    .unwrap();
+    writeln!(out, "pub fn {fn_name}() -> &'static [(&'static str, &'static str)] {{ &[").unwrap();
     for p in entries {
         let ext = p.extension().and_then(|e| e.to_str()).unwrap_or("");
         if !exts.contains(&ext) {
@@ -23,12 +19,7 @@ fn embed(dir: &str, exts: &[&str], out: &mut String, fn_name: &str) {
         println!("cargo:rerun-if-changed={}", p.display());
         let abs = std::fs::canonicalize(&p).unwrap();
         let name = p.file_name().unwrap().to_str().unwrap();
-        writeln!(
-            out,
-            "    ({name:?}, include_str!({:?})),",
-            abs.display().to_string()
-        )
-        .unwrap();
+        writeln!(out, "    ({name:?}, include_str!({:?})),", abs.display().to_string()).unwrap();
     }
     writeln!(out, "] }}").unwrap();
 }

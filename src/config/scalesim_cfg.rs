@@ -9,8 +9,6 @@ pub struct ScaleSimConfig {
 impl ScaleSimConfig {
     pub fn parse(src: &str, file: &str) -> Result<Self> {
         let _ = (src, file);
-        Ok(ScaleSimConfig {
-            run_name: "x".into(),
-        })
+        Ok(ScaleSimConfig { run_name: "x".into() })
     }
 }
