@@ -34,6 +34,11 @@ fn tpu_validation_errors() {
     assert!(group(&v, "memory-bound").mean_err_pct <= 13.0);
     assert!(group(&v, "small").mean_err_pct <= 5.0);
     assert!(group(&v, "all rows").max_err_pct <= 25.0);
+    // Fitting only what the brief names (overheads by timing scope, the MAC rate) and keeping the
+    // nominal clocks still meets the 10% target on device-timed rows (~8.5%).
+    assert!(group(&v, "device-timed, nominal clock").mean_err_pct <= 10.0);
+    assert!(group(&v, "all rows, nominal clock").mean_err_pct <= 10.0);
+    assert_eq!(v.nominal_clock_params.mac_rate_256, 2.0);
     // SPECS §1.3: the 256x256 chips need 2 MACs/PE/cycle (or 4 arrays) to reach their peaks.
     assert_eq!(v.params.mac_rate_256, 2.0);
     // p_state 7 runs faster than the default DVFS state (SPECS §1.4).
