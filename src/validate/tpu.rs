@@ -6,10 +6,12 @@
 //! `calibration` (11 of 43, named in the CSV); the error is reported on every row, split into
 //! calibration and evaluation:
 //! * `device_overhead_us`: the fixed device time of one op (what a profiler trace shows for a
-//!   128³ GEMM); shipped configs carry this value as `chip.dispatch_overhead_us`.
+//!   128³ GEMM). Shipped configs run at their nominal clocks and carry the value fitted with the
+//!   clock fractions held at 1 as `chip.dispatch_overhead_us` (the report shows both fits).
 //! * `host_overhead_us`: what host timing (`timeit` around a jitted call with
 //!   `block_until_ready`) adds on top of the device time (timing scope `host`).
-//! * `clock_fraction` per power state: the sustained clock as a fraction of the nominal one.
+//! * `clock_fraction` per power state (beyond the brief's two parameters; the report also shows
+//!   the fit without it): the sustained clock as a fraction of the nominal one.
 //!   Google's own 7x microbenchmark reaches 83% of peak on huge GEMMs at the default DVFS state
 //!   and 94–96% with `--xla_tpu_dvfs_p_state=7` (SPECS §1.4), on the same chip: a power-state
 //!   effect no per-op model can produce, so it is one general parameter per power state.
