@@ -472,7 +472,10 @@ mod tests {
         let s = SystolicConfig::from_toml(&src, "t.toml")
             .unwrap_err()
             .to_string();
-        assert!(s.contains("hbm.bandwidth_gbps") && s.contains(":12"), "{s}");
+        assert!(
+            s.contains("hbm.bandwidth_gbps") && s.contains("t.toml:11"),
+            "{s}"
+        );
         let src = MIN.replace("cols = 128", "cols = 128\ncolumns = 3");
         let s = SystolicConfig::from_toml(&src, "t.toml")
             .unwrap_err()

@@ -41,8 +41,10 @@
 //!    cycles of skew fill and drain, and the last fold does not wait for a next weight load.
 //!    Exactly: pipeline cycles = `Σ_folds max(T,R) − (max(T_last,R) − T_last) + [R] + R + C − 2`
 //!    for a single MXU, which is SCALE-Sim's `folds · per_fold` with all but one fill/drain
-//!    overlapped ([`crate::systolic::pe::native_rule_cycles`]; checked against the PE-level
-//!    reference in `tests/tpu_pe_props.rs`).
+//!    overlapped ([`crate::systolic::pe::native_rule_cycles`]). For WS/IS it is exactly the cycle
+//!    count of the PE-level grid with double-buffered weights
+//!    ([`crate::systolic::pe::simulate_overlapped`]), checked over random shapes in
+//!    `tests/tpu_pe_props.rs`.
 //! 8. **Mapper.** It searches tile sizes `tm, tn, tk` (powers of two from 128/256 and the full
 //!    dimension), both loop orders and the core splits, keeps the fastest plan (ties: fewer HBM
 //!    bytes, then larger tiles) and reports it in `plan`.
@@ -51,13 +53,15 @@
 //!    i.e. memory-bound for all elementwise ops at realistic sizes. They are costed as their own
 //!    kernels (not fused into the neighbouring GEMM), a conservative choice.
 //! 10. **`time_s`** is the device time of the op: from the start of its first DMA to the end of
-//!    its last output write, plus `chip.dispatch_overhead_us` (the fixed per-op device cost seen
-//!    in profiler traces). It does not include host dispatch (see `validate::tpu`).
+//!     its last output write, plus `chip.dispatch_overhead_us` (the fixed per-op device cost seen
+//!     in profiler traces). It does not include host dispatch (see `validate::tpu`).
 //!
-//! Time breakdown (the parts sum to `time_s`): `compute_s` = useful MACs at the dtype's peak of
-//! the whole chip; `tail_s` = padding of partial tiles, MXU and core load imbalance;
-//! `fill_drain_s` = rule 7 plus weight-load-bound folds; `memory_stall_s` = rule 4's exposed DMA
-//! on the critical core; `overhead_s` = dispatch.
+//! Time breakdown (the parts sum to `time_s`, taken on the critical core): `compute_s` = useful
+//! MACs at the dtype's peak of the whole chip; `tail_s` = padding of partial tiles, MXU and core
+//! load imbalance; `fill_drain_s` = rule 7 plus weight-load-bound folds; `memory_stall_s` =
+//! rule 4's exposed DMA; `overhead_s` = dispatch. In a memory-bound step (DMA longer than the
+//! MXU work) the MXU's padding and weight-load waits are hidden, so the step counts as its
+//! useful compute plus memory stall.
 
 use super::config::{Dataflow, SystolicConfig};
 use crate::energy::EnergyTable;
@@ -130,7 +134,11 @@ struct CoreCost {
     time_s: f64,
     /// MXU busy time Σ blocks, s (includes padding and weight-load-bound folds).
     busy_s: f64,
-    /// Part of `busy_s` spent waiting for weight loads (folds with fewer than R rows), s.
+    /// Useful MXU time: the blocks' MACs at the full rate of all MXUs of the core, s.
+    useful_s: f64,
+    /// Padding / MXU-imbalance time of compute-bound steps (hidden under DMA otherwise), s.
+    pad_s: f64,
+    /// Weight-load wait (folds with fewer than R rows) of compute-bound steps, s.
     weight_load_s: f64,
     /// Fill/drain of the pipeline (rule 7), s.
     pipeline_s: f64,
@@ -332,10 +340,21 @@ impl NativeTpuMachine {
                     if cmem_b > 0.0 {
                         dma += cmem_b / cmem_bw;
                     }
+                    // Useful MXU time of the block; in a memory-bound step everything else the
+                    // MXU does (padding, weight-load waits) is hidden under the DMA.
+                    let useful = mi as f64 * ni as f64 * ki as f64
+                        / (cfg.array.mxus as f64 * (self.r() * self.c()) as f64 * job.rate)
+                        / clock;
+                    let useful = useful.min(comp);
                     sum_time += count * comp.max(dma);
-                    cc.stall_s += count * (dma - comp).max(0.0);
                     cc.busy_s += count * comp;
-                    cc.weight_load_s += count * wl / clock;
+                    cc.useful_s += count * useful;
+                    if dma > comp {
+                        cc.stall_s += count * (dma - useful);
+                    } else {
+                        cc.weight_load_s += count * wl / clock;
+                        cc.pad_s += count * (comp - useful - wl / clock).max(0.0);
+                    }
                     cc.steps += count;
                     let (sr, sc, st) = cfg.array.dataflow.spatio_temporal(mi, ni, ki);
                     cc.padded_macs += count
@@ -582,13 +601,15 @@ impl NativeTpuMachine {
         let ideal = g.macs() as f64 / (cfg.macs_per_cycle(g.dtype) * clock);
         let overhead = cfg.chip.dispatch_overhead_us * 1e-6;
         let tb = &mut p.time_breakdown_s;
-        tb.compute_s = ideal;
+        // The parts add up to the critical core's time: useful + padding + weight-load waits of
+        // compute-bound steps, the DMA time of memory-bound steps beyond their useful work, the
+        // prologue/epilogue, and the pipeline fill/drain.
+        let mxu_s = crit.useful_s + crit.pad_s;
+        tb.compute_s = ideal.min(mxu_s);
+        tb.tail_s = mxu_s - tb.compute_s;
         tb.fill_drain_s = crit.pipeline_s + crit.weight_load_s;
-        tb.tail_s = (crit.busy_s - crit.weight_load_s - ideal).max(0.0);
         tb.memory_stall_s = crit.stall_s;
         tb.overhead_s = overhead;
-        // Steps where DMA hides compute are memory time, not compute: the MXU-side parts above
-        // plus the exposed DMA equal the critical core's time by construction.
         p.time_s = tb.total_s();
         p.cycles = (p.time_s * clock).round() as u64;
         let stall_cycles = ((crit.stall_s + overhead) * clock).round() as u64;
