@@ -54,8 +54,8 @@ fn achieved_errors() {
             let rs = &rs;
             mape(rs.iter().filter(move |r| {
                 r.row.config == cfg
-                    && split.map_or(true, |s| r.row.split == s)
-                    && regime.map_or(true, |g| r.regime == g)
+                    && split.is_none_or(|s| r.row.split == s)
+                    && regime.is_none_or(|g| r.regime == g)
                     && r.row.set != no_set
             }))
         };

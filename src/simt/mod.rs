@@ -522,7 +522,7 @@ impl GpuMachine {
         let mut best: Option<Costed> = None;
         for &(_, i) in est.iter().take(4) {
             let c = self.cost_plan(g, &cands[i], clk);
-            if best.as_ref().map_or(true, |b| c.cycles < b.cycles) {
+            if best.as_ref().is_none_or(|b| c.cycles < b.cycles) {
                 best = Some(c);
             }
         }

@@ -367,9 +367,7 @@ pub fn simulate_sm(plan: &KernelPlan, p: &SmParams, w: &SmWork) -> SmResult {
                 _ => dep.map(|d| wp.ready.max(d).max(sp_free[wp.sp])),
             };
             if let Some(t) = t {
-                if best.map_or(true, |(_, bt, bl)| {
-                    t < bt || (t == bt && wp.last_issue < bl)
-                }) {
+                if best.is_none_or(|(_, bt, bl)| t < bt || (t == bt && wp.last_issue < bl)) {
                     best = Some((wi, t, wp.last_issue));
                 }
             }

@@ -401,7 +401,7 @@ pub fn tables(results: &[RowResult], data_dir: &Path) -> Vec<ValidationTable> {
             let sub: Vec<&RowResult> = everything
                 .iter()
                 .copied()
-                .filter(|r| r.row.split == split && regime.map_or(true, |g| r.regime == g))
+                .filter(|r| r.row.split == split && regime.is_none_or(|g| r.regime == g))
                 .collect();
             if !sub.is_empty() {
                 let name = match regime {

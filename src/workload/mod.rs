@@ -338,13 +338,140 @@ impl Conv2d {
     }
 }
 
+/// Multi-head attention core (scores and weighted sum), lowered to
+/// `QK^T` (batched GEMM), softmax (vector) and `AV` (batched GEMM). The Q/K/V and output
+/// projections are ordinary GEMM layers.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Attention {
+    pub name: String,
+    pub batch: u64,
+    pub heads: u64,
+    /// Query length (tokens processed now: the prompt in prefill, 1 in a decode step).
+    pub seq_q: u64,
+    /// Key/value length (context incl. the KV cache).
+    pub seq_kv: u64,
+    pub head_dim: u64,
+    pub dtype: DType,
+}
+
+impl Attention {
+    /// Lowering (Vaswani et al. 2017, eq. 1): S = Q·K^T per (batch, head): M = seq_q,
+    /// N = seq_kv, K = head_dim; P = softmax(S) over seq_q·seq_kv elements; O = P·V: M = seq_q,
+    /// N = head_dim, K = seq_kv.
+    pub fn lower(&self) -> Vec<Op> {
+        let b = self.batch * self.heads;
+        let g = |suffix: &str, m: u64, n: u64, k: u64| {
+            Op::Gemm(Gemm {
+                name: format!("{}.{suffix}", self.name),
+                m,
+                n,
+                k,
+                batch: b,
+                dtype: self.dtype,
+                shared_b: false,
+                conv: None,
+            })
+        };
+        vec![
+            g("qk", self.seq_q, self.seq_kv, self.head_dim),
+            Op::Vector(VectorOp {
+                name: format!("{}.softmax", self.name),
+                kind: VectorKind::Softmax,
+                elements: b * self.seq_q * self.seq_kv,
+                dtype: self.dtype,
+            }),
+            g("av", self.seq_q, self.head_dim, self.seq_kv),
+        ]
+    }
+}
+
 /// One layer of a workload, before lowering.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum Layer {
     Gemm(Gemm),
     Conv2d(Conv2d),
+    Attention(Attention),
     Vector(VectorOp),
+}
+
+/// Load a workload from a path (`.toml` kernel file or SCALE-Sim topology `.csv`) or a shipped
+/// name (`gpt3_175b_layer`, `resnet50`, ...: the files of `kernels/`, embedded in the binary).
+/// `dtype` overrides every layer's dtype (topology CSVs default to bf16).
+pub fn load(spec: &str, dtype: Option<DType>) -> crate::error::Result<Workload> {
+    use crate::error::{read_input_file, Error};
+    use std::path::Path;
+    let path = Path::new(spec);
+    let stem = path
+        .file_stem()
+        .and_then(|s| s.to_str())
+        .unwrap_or(spec)
+        .to_string();
+    let ext = path
+        .extension()
+        .and_then(|e| e.to_str())
+        .map(|e| e.to_ascii_lowercase());
+    let parse = |src: &str, file: &str, ext: Option<&str>| -> crate::error::Result<Workload> {
+        match ext {
+            Some("csv") => topology::parse(src, file, &stem, dtype.unwrap_or(DType::Bf16)),
+            Some("toml") | None => kernels::parse(src, file, &stem),
+            Some(other) => Err(Error::InputFile {
+                path: path.to_path_buf(),
+                msg: format!("unknown workload file type `.{other}`: expected a kernel .toml or a SCALE-Sim topology .csv"),
+            }),
+        }
+    };
+    let mut w = if path.exists() || spec.contains('/') && ext.is_some() && !is_shipped_path(spec) {
+        let src = read_input_file(path)?;
+        parse(&src, spec, ext.as_deref())?
+    } else {
+        let shipped = crate::config::embedded::kernels();
+        let file_name = path.file_name().and_then(|s| s.to_str()).unwrap_or(spec);
+        let found = shipped
+            .iter()
+            .find(|(n, _)| *n == file_name)
+            .or_else(|| {
+                shipped
+                    .iter()
+                    .find(|(n, _)| *n == format!("{file_name}.toml"))
+            })
+            .or_else(|| {
+                shipped
+                    .iter()
+                    .find(|(n, _)| *n == format!("{file_name}.csv"))
+            });
+        match found {
+            Some((n, src)) => {
+                let e = Path::new(n).extension().and_then(|e| e.to_str());
+                parse(src, &format!("<builtin:kernels/{n}>"), e)?
+            }
+            None => {
+                return Err(Error::InputFile {
+                    path: path.to_path_buf(),
+                    msg: format!(
+                        "file not found, and not a shipped workload (shipped: {})",
+                        shipped
+                            .iter()
+                            .map(|(n, _)| *n)
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ),
+                })
+            }
+        }
+    };
+    if let Some(d) = dtype {
+        w.set_dtype(d);
+    }
+    Ok(w)
+}
+
+/// True for `kernels/NAME` paths of shipped files (so they resolve from any directory).
+fn is_shipped_path(spec: &str) -> bool {
+    spec.starts_with("kernels/")
+        && crate::config::embedded::kernels()
+            .iter()
+            .any(|(n, _)| spec.ends_with(n))
 }
 
 /// A named list of layers, in execution order.
@@ -352,19 +479,25 @@ pub enum Layer {
 pub struct Workload {
     pub name: String,
     pub layers: Vec<Layer>,
+    /// Tokens processed by the ops whose names start with each prefix (e.g. "prefill" → 2048,
+    /// "decode" → 1), for tokens/s and cost per million tokens. Empty for non-LLM workloads.
+    #[serde(default)]
+    pub tokens: std::collections::BTreeMap<String, u64>,
 }
 
 impl Workload {
     /// Lower every layer to ops (GEMMs and vector ops), in order.
     pub fn ops(&self) -> Vec<Op> {
-        self.layers
-            .iter()
-            .map(|l| match l {
-                Layer::Gemm(g) => Op::Gemm(g.clone()),
-                Layer::Conv2d(c) => Op::Gemm(c.to_gemm()),
-                Layer::Vector(v) => Op::Vector(v.clone()),
-            })
-            .collect()
+        let mut ops = Vec::new();
+        for l in &self.layers {
+            match l {
+                Layer::Gemm(g) => ops.push(Op::Gemm(g.clone())),
+                Layer::Conv2d(c) => ops.push(Op::Gemm(c.to_gemm())),
+                Layer::Attention(a) => ops.extend(a.lower()),
+                Layer::Vector(v) => ops.push(Op::Vector(v.clone())),
+            }
+        }
+        ops
     }
     /// Override the dtype of every layer.
     pub fn set_dtype(&mut self, dtype: DType) {
@@ -372,6 +505,7 @@ impl Workload {
             match l {
                 Layer::Gemm(g) => g.dtype = dtype,
                 Layer::Conv2d(c) => c.dtype = dtype,
+                Layer::Attention(a) => a.dtype = dtype,
                 Layer::Vector(v) => v.dtype = dtype,
             }
         }
