@@ -305,13 +305,21 @@ fn calc_dram_counts_and_prefetch_cycles() {
 }
 
 #[test]
-fn user_rows_error_summary() {
+fn user_rows_dram_stalls_and_access_cycles() {
     let agg = summarize(Some(false));
     eprintln!("USER rows: metric, rows, exact, max err %");
     for a in &agg {
         eprintln!("  {:<28} {:>4} {:>4} {:>9.4}%", a.0, a.1, a.2, a.3);
     }
     assert!(!agg.is_empty());
+    // The USER walk ports SCALE-Sim's read/write buffers exactly: every metric matches.
+    for a in &agg {
+        assert_eq!(
+            a.1, a.2,
+            "USER {} is not exact on every row ({} of {})",
+            a.0, a.2, a.1
+        );
+    }
 }
 
 #[test]

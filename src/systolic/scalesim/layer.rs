@@ -408,58 +408,78 @@ pub fn simulate_layer(cfg: &ScaleSimConfig, layer: &Layer) -> LayerResult {
         ..Default::default()
     };
 
-    let (read_stall, dram_if, dram_fl, if_dram, fl_dram, exact) = match cfg.bw_mode {
-        BandwidthMode::Calc => {
-            let ifs = 1024 * cfg.ifmap_sram_kb as u128;
-            let fls = 1024 * cfg.filter_sram_kb as u128;
-            let (isim, iclose, iex) = calc_reads(layer, &map, Operand::Ifmap, ifs, per_fold);
-            let (fsim, fclose, fex) = calc_reads(layer, &map, Operand::Filter, fls, per_fold);
-            // Trace stop = last close cycle + read-port latency; −1 when nothing closed.
-            let stop = |cl: Option<u128>| cl.map_or(-1, |l| l as i128 + 1);
-            (
-                0u128,
-                isim.inserted,
-                fsim.inserted,
-                (isim.dram_start_cycle(if_first as i128), stop(iclose)),
-                (fsim.dram_start_cycle(fl_first as i128), stop(fclose)),
-                iex && fex,
-            )
-        }
+    let calc = |res: &mut LayerResult| {
+        let ifs = 1024 * cfg.ifmap_sram_kb as u128;
+        let fls = 1024 * cfg.filter_sram_kb as u128;
+        let (isim, iclose, iex) = calc_reads(layer, &map, Operand::Ifmap, ifs, per_fold);
+        let (fsim, fclose, fex) = calc_reads(layer, &map, Operand::Filter, fls, per_fold);
+        // Trace stop = last close cycle + read-port latency; −1 when nothing closed.
+        let stop = |cl: Option<u128>| cl.map_or(-1, |l| l as i128 + 1);
+        res.dram_ifmap_reads = isim.inserted;
+        res.dram_filter_reads = fsim.inserted;
+        res.dram_reads_exact = iex && fex;
+        (
+            (isim.dram_start_cycle(if_first as i128), stop(iclose)),
+            (fsim.dram_start_cycle(fl_first as i128), stop(fclose)),
+        )
+    };
+    let user = match cfg.bw_mode {
         BandwidthMode::User => {
-            let u = super::user::simulate_reads(cfg, layer, &map);
+            let counts = |line: u128| (ofs.before_line(line + 1) - ofs.before_line(line)) as u64;
+            super::user::simulate(cfg, layer, &map, &counts, sram_if + sram_fl)
+        }
+        BandwidthMode::Calc => None,
+    };
+    let mut user_sram = None;
+    let (if_dram, fl_dram, wr, total) = match user {
+        Some(u) => {
+            user_sram = Some(u.sram_cycles);
+            res.dram_ifmap_reads = u.ifmap.dram_reads;
+            res.dram_filter_reads = u.filter.dram_reads;
+            res.dram_reads_exact = true;
+            res.stall_cycles = u.stall_cycles;
             (
-                u.stall_cycles,
-                u.ifmap.dram_reads,
-                u.filter.dram_reads,
                 (u.ifmap.dram_start, u.ifmap.dram_stop),
                 (u.filter.dram_start, u.filter.dram_stop),
-                u.exact,
+                u.ofmap,
+                u.total_cycles,
             )
         }
+        None => {
+            // CALC, or a USER layer too large for the walk (estimate: CALC read counts, no
+            // read stalls, write stalls from the drain model).
+            let (i, f) = calc(&mut res);
+            let wr = write_buffer::simulate(
+                &ofs,
+                ofmap_elems,
+                cfg.ofmap_drain_bw() as u128,
+                lines,
+                1 << 24,
+            );
+            res.stall_cycles = wr.stall_cycles;
+            if cfg.bw_mode == BandwidthMode::User {
+                res.dram_reads_exact = false;
+            }
+            let total = lines - 1 + wr.stall_cycles;
+            (i, f, wr, total)
+        }
     };
-
-    let wr = write_buffer::simulate(
-        &ofs,
-        ofmap_elems,
-        cfg.ofmap_drain_bw() as u128,
-        lines,
-        1 << 24,
-    );
-    let stalls = wr.stall_cycles + read_stall;
-    res.stall_cycles = stalls;
-    res.total_cycles = lines - 1 + stalls;
+    let stalls = res.stall_cycles;
+    res.total_cycles = total;
     res.overall_util_pct =
         layer.macs() as f64 * 100.0 / (res.total_cycles.max(1) as f64 * pe as f64);
-    res.dram_ifmap_reads = dram_if;
-    res.dram_filter_reads = dram_fl;
     res.dram_ofmap_writes = wr.dram_writes;
-    res.dram_reads_exact = exact;
     let s = stalls as i128;
     // SRAM read trace cycles = demand cycle + hit latency 1; ofmap = demand cycle.
-    res.access_cycles = [
+    let sram = user_sram.unwrap_or([
         (if_first as i128 + 1, if_last as i128 + 1 + s),
         (fl_first as i128 + 1, fl_last as i128 + 1 + s),
         (of_first as i128, of_last as i128 + s),
+    ]);
+    res.access_cycles = [
+        sram[0],
+        sram[1],
+        sram[2],
         if_dram,
         fl_dram,
         (wr.dram_start, wr.dram_stop),

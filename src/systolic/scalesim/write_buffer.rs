@@ -45,23 +45,30 @@ pub struct WriteResult {
 /// Queue of DRAM lines not yet drained: runs of full lines, each possibly ended by one partial
 /// line.
 #[derive(Default)]
-struct LineQueue {
+pub(crate) struct LineQueue {
     runs: VecDeque<(u128, u128)>, // (full lines, partial size or 0)
-    lines: u128,
+    pub(crate) lines: u128,
 }
 
 impl LineQueue {
-    fn push(&mut self, elems: u128, bw: u128) {
+    pub(crate) fn push(&mut self, elems: u128, bw: u128) {
         let full = elems / bw;
         let part = elems % bw;
         if full == 0 && part == 0 {
             return;
         }
         self.lines += full + u128::from(part > 0);
-        self.runs.push_back((full, part));
+        match self.runs.back_mut() {
+            // Lines are only counted by size, so full lines after a full run merge into it.
+            Some(back) if back.1 == 0 => {
+                back.0 += full;
+                back.1 = part;
+            }
+            _ => self.runs.push_back((full, part)),
+        }
     }
     /// Take up to `n` lines; returns (lines taken, words counted).
-    fn take(&mut self, n: u128, bw: u128) -> (u128, u128) {
+    pub(crate) fn take(&mut self, n: u128, bw: u128) -> (u128, u128) {
         let mut taken = 0u128;
         let mut last_size = bw;
         while taken < n {
@@ -203,6 +210,94 @@ pub fn simulate(
     }
     res.stall_cycles = stall.max(0) as u128;
     res
+}
+
+/// Element-by-element port of `write_buffer.service_writes` for USER mode, where read stalls
+/// interleave with write stalls line by line ([`super::user`]).
+pub(crate) struct WriteBufferPort {
+    active: i128,
+    lines_per_drain: u128,
+    bw: u128,
+    free: i128,
+    line_fill: u128,
+    queue: LineQueue,
+    drain_end: i128,
+    pub(crate) res: WriteResult,
+}
+
+impl WriteBufferPort {
+    pub(crate) fn new(total_elems: u128, bw: u128) -> Self {
+        let bw = bw.max(1);
+        let active = total_elems.div_ceil(2) as i128;
+        let drain = total_elems as i128 - active;
+        WriteBufferPort {
+            active,
+            lines_per_drain: ((drain as u128).div_ceil(bw)).max(1),
+            bw,
+            free: total_elems as i128,
+            line_fill: 0,
+            queue: LineQueue::default(),
+            drain_end: 0,
+            res: WriteResult {
+                dram_start: i128::MAX,
+                dram_stop: i128::MIN,
+                ..Default::default()
+            },
+        }
+    }
+
+    fn drain(&mut self, at: i128) -> i128 {
+        let (nl, words) = self.queue.take(self.lines_per_drain, self.bw);
+        self.res.dram_writes += words;
+        self.res.drains += 1;
+        self.free += words as i128;
+        let end = at + nl as i128 - 1;
+        self.res.dram_start = self.res.dram_start.min(at);
+        self.res.dram_stop = self.res.dram_stop.max(end);
+        end
+    }
+
+    /// Write `n` elements in the demand line issued at `cycle`; returns the line's serviced
+    /// cycle (`cycle + offset`).
+    pub(crate) fn write_line(&mut self, n: u64, cycle: i128) -> i128 {
+        let mut cur = cycle;
+        for _ in 0..n {
+            self.line_fill += 1;
+            self.free -= 1;
+            if self.line_fill == self.bw {
+                self.queue.push(self.bw, self.bw);
+                self.line_fill = 0;
+            }
+            if cur < self.drain_end {
+                if self.free <= 0 {
+                    cur = self.drain_end;
+                }
+            } else if self.free < self.active {
+                if self.line_fill > 0 {
+                    self.queue.push(self.line_fill, self.bw);
+                    self.line_fill = 0;
+                }
+                self.drain_end = self.drain(cur);
+            }
+        }
+        cur
+    }
+
+    /// `empty_all_buffers(cycle)`: flush and drain everything back to back.
+    pub(crate) fn finish(mut self, mut cycle: i128) -> WriteResult {
+        if self.line_fill > 0 {
+            self.queue.push(self.line_fill, self.bw);
+            self.line_fill = 0;
+        }
+        while self.queue.lines > 0 {
+            cycle = self.drain(cycle) + 1;
+        }
+        if self.res.dram_start == i128::MAX {
+            self.res.dram_start = 0;
+            self.res.dram_stop = 0;
+        }
+        self.res
+    }
 }
 
 #[cfg(test)]
