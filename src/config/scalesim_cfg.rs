@@ -576,19 +576,19 @@ UseRamulatorTrace: False
         let s = bad(
             &GOOD.replace("SparsitySupport : false", "SparsitySupport : true"),
             "sparsity.SparsitySupport",
-            28,
+            30,
         );
         assert!(s.contains("not supported"), "{s}");
         let s = bad(
             &GOOD.replace("UseRamulatorTrace: False", "UseRamulatorTrace: True"),
             "run_presets.UseRamulatorTrace",
-            36,
+            38,
         );
         assert!(s.contains("not supported"), "{s}");
         bad(
             &GOOD.replace("InterfaceBandwidth: CALC", "InterfaceBandwidth: FAST"),
             "run_presets.InterfaceBandwidth",
-            35,
+            37,
         );
         bad(
             &GOOD
@@ -600,12 +600,12 @@ UseRamulatorTrace: False
         bad(
             &GOOD.replace("IfmapCustomLayout: False", "IfmapCustomLayout: maybe"),
             "layout.IfmapCustomLayout",
-            19,
+            20,
         );
         bad(
             &GOOD.replace("FilterOffset:   10000000", "FilterOffset: 1e7"),
             "architecture_presets.FilterOffset",
-            10,
+            11,
         );
         bad(
             &GOOD.replace(
@@ -613,7 +613,7 @@ UseRamulatorTrace: False
                 "ReadRequestBuffer: 32\nReadRequestBuffer: 8",
             ),
             "architecture_presets.readrequestbuffer",
-            16,
+            17,
         );
     }
 
