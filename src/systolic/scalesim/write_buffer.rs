@@ -341,10 +341,10 @@ mod tests {
             dram_stop: i128::MIN,
             ..Default::default()
         };
-        let mut do_drain = |lines: &Vec<usize>,
-                            start_line: &mut usize,
-                            at: i128,
-                            res: &mut WriteResult|
+        let do_drain = |lines: &Vec<usize>,
+                        start_line: &mut usize,
+                        at: i128,
+                        res: &mut WriteResult|
          -> (i128, i128) {
             let end_line = (*start_line + lpd).min(lines.len());
             let nl = end_line - *start_line;
