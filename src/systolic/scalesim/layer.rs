@@ -247,6 +247,12 @@ fn operand_lines(layer: &Layer, map: &Mapping, op: Operand, per_fold: u128) -> (
     }
 }
 
+/// Column folds beyond which the OS filter tile runs are extrapolated.
+const MAX_TILE_RUNS: u64 = 1 << 22;
+
+/// Drain events beyond which the OFMAP buffer is extrapolated (see [`write_buffer::simulate`]).
+const MAX_DRAIN_EVENTS: u128 = 1 << 18;
+
 /// The CALC read-buffer passes of an operand (MODEL.md §4 and [`ChunkSim`]), returning the
 /// buffer state and the global demand line of its last chunk close.
 fn calc_reads(
@@ -262,6 +268,7 @@ fn calc_reads(
     let (r, c) = (map.rows as u128, map.cols as u128);
     let (rf, cf) = (map.row_folds as u128, map.col_folds as u128);
     let exact_gemm = layer.is_gemm() || op == Operand::Filter;
+    let mut extrapolated = false;
     // Distinct addresses of the operand.
     let distinct = match op {
         Operand::Ifmap => layer.ifmap_distinct(),
@@ -291,21 +298,32 @@ fn calc_reads(
     // them onto the im2col stream to locate the close line (estimate).
     let scale = |pos: u128| -> u128 {
         if exact_gemm || distinct == 0 {
-            pos
-        } else {
-            (pos * im2col / distinct).clamp(1, im2col)
+            return pos;
         }
+        let scaled = match pos.checked_mul(im2col) {
+            Some(p) => p / distinct,
+            None => (pos as f64 * (im2col as f64 / distinct as f64)) as u128,
+        };
+        scaled.clamp(1, im2col)
     };
     match kind {
         Kind::Round { .. } => sim.run(0, 0, distinct, cf),
         Kind::Tile => {
-            for fc in 0..map.col_folds {
+            // One O(1) run per column fold. Beyond MAX_TILE_RUNS column folds (only for
+            // absurd shapes) the count is extrapolated linearly and flagged inexact.
+            let runs = map.col_folds.min(MAX_TILE_RUNS);
+            for fc in 0..runs {
                 sim.run(fc as u128, fc as u128, k * map.cols_used(fc) as u128, rf);
+            }
+            if runs < map.col_folds {
+                sim.inserted = sim.inserted / runs as u128 * map.col_folds as u128;
+                sim.last_close = None;
+                extrapolated = true;
             }
         }
         Kind::Single => sim.run(0, 0, distinct, 1),
     }
-    let exact = exact_gemm || sim.closes == 0;
+    let exact = (exact_gemm || sim.closes == 0) && !extrapolated;
     let close_line = sim.last_close.map(|ClosePoint { run_id, pass, pos }| {
         let (fold, p_in) = match kind {
             Kind::Round { tile_len } => {
@@ -454,7 +472,7 @@ pub fn simulate_layer(cfg: &ScaleSimConfig, layer: &Layer) -> LayerResult {
                 ofmap_elems,
                 cfg.ofmap_drain_bw() as u128,
                 lines,
-                1 << 24,
+                MAX_DRAIN_EVENTS,
             );
             res.stall_cycles = wr.stall_cycles;
             if cfg.bw_mode == BandwidthMode::User {

@@ -24,8 +24,12 @@ use super::geometry::{Layer, Mapping};
 use super::write_buffer::{WriteBufferPort, WriteResult};
 use crate::config::scalesim_cfg::{Dataflow, ScaleSimConfig};
 
-/// Largest number of demand-address visits the USER walk accepts per layer.
-pub const MAX_WALK: u128 = 3_000_000_000;
+/// Largest number of demand-address visits the USER walk accepts per layer (a few seconds;
+/// SCALE-Sim needs hours for such a layer).
+pub const MAX_WALK: u128 = 400_000_000;
+
+/// Largest prefetch matrix (elements, −1 padding included) the walk builds per operand.
+pub const MAX_FETCH_ELEMS: u128 = 1 << 25;
 
 /// DRAM activity of one USER read buffer.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -354,6 +358,25 @@ pub fn simulate(
     sram_reads: u128,
 ) -> Option<UserRun> {
     if walk_cost(map, sram_reads) > MAX_WALK {
+        return None;
+    }
+    // Prefetch matrices: rows (row or column folds × T or K) × array edge.
+    let (r, c) = (map.rows as u128, map.cols as u128);
+    let k = layer.k() as u128;
+    let fetch = [
+        map.row_folds as u128 * map.t as u128 * r,
+        map.col_folds as u128 * k * c,
+        map.col_folds as u128 * map.t as u128 * c,
+    ];
+    let domains = [
+        layer.ifmap_h as u128 * layer.ifmap_w as u128 * layer.channels as u128,
+        k * layer.n() as u128,
+    ];
+    if fetch
+        .iter()
+        .chain(domains.iter())
+        .any(|&x| x > MAX_FETCH_ELEMS)
+    {
         return None;
     }
     let (if_order, fl_order) = fetch_orders(layer, map);
