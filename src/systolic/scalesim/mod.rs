@@ -162,12 +162,18 @@ impl Machine for ScaleSimMachine {
             hbm_write_bytes: rep.dram_ofmap_writes as f64,
             ..Default::default()
         };
+        let map = Mapping::new(
+            &layer,
+            self.cfg.dataflow,
+            self.cfg.array_rows,
+            self.cfg.array_cols,
+        );
         p.plan = serde_json::json!({
             "mode": "scalesim",
             "dataflow": self.cfg.dataflow.as_str(),
-            "sr": Mapping::new(&layer, self.cfg.dataflow, self.cfg.array_rows, self.cfg.array_cols).sr,
-            "sc": Mapping::new(&layer, self.cfg.dataflow, self.cfg.array_rows, self.cfg.array_cols).sc,
-            "t": Mapping::new(&layer, self.cfg.dataflow, self.cfg.array_rows, self.cfg.array_cols).t,
+            "sr": map.sr,
+            "sc": map.sc,
+            "t": map.t,
             "row_folds": one.row_folds,
             "col_folds": one.col_folds,
             "cycles_per_fold": u64::try_from(one.cycles_per_fold).unwrap_or(u64::MAX),

@@ -112,12 +112,10 @@ impl ReadBuffer {
         }
         let mut fill = starts.clone();
         let mut ids = vec![0u32; valid as usize];
-        let mut j = 0u64;
-        for a in order.iter().flatten() {
+        for (j, a) in order.iter().flatten().enumerate() {
             let slot = &mut fill[*a as usize];
-            ids[*slot as usize] = (j / eps) as u32;
+            ids[*slot as usize] = (j as u64 / eps) as u32;
             *slot += 1;
-            j += 1;
         }
         // Ids of one address are appended in fetch order, so they are sorted already.
         let num_lines = valid / eps + 1;
@@ -286,8 +284,9 @@ fn fetch_orders(layer: &Layer, map: &Mapping) -> (Vec<Elem>, Vec<Elem>) {
     }
 }
 
-/// Demand addresses of one operand in line `tau` of fold (fc, fr), in column order.
-fn demand_line(
+/// Demand addresses of one operand in line `tau` of fold (fc, fr), in column order
+/// (`create_*_demand_mat`, −1 entries dropped).
+pub(crate) fn demand_line(
     layer: &Layer,
     map: &Mapping,
     ifmap: bool,
