@@ -40,14 +40,20 @@ fn load() -> (ScaleSimConfig, Vec<Layer>) {
 }
 
 fn network_cycles(cfg: &ScaleSimConfig, layers: &[Layer]) -> u128 {
-    layers.iter().map(|l| simulate_layer(cfg, l).total_cycles).sum()
+    layers
+        .iter()
+        .map(|l| simulate_layer(cfg, l).total_cycles)
+        .sum()
 }
 
 fn bench(c: &mut Criterion) {
     let (cfg, layers) = load();
     // Quick in-process timing and the ratio vs SCALE-Sim.
     let total = network_cycles(&cfg, &layers);
-    assert_eq!(total, SCALESIM_TOTAL_CYCLES, "cycles must equal SCALE-Sim's");
+    assert_eq!(
+        total, SCALESIM_TOTAL_CYCLES,
+        "cycles must equal SCALE-Sim's"
+    );
     let reps = 200;
     let t0 = Instant::now();
     for _ in 0..reps {
