@@ -28,6 +28,10 @@ use crate::config::scalesim_cfg::{Dataflow, ScaleSimConfig};
 /// SCALE-Sim needs hours for such a layer).
 pub const MAX_WALK: u128 = 400_000_000;
 
+/// Largest number of `new_prefetch` calls (hit-check retries) per layer before the walk gives
+/// up (tiny SRAMs with out-of-order demands, where SCALE-Sim itself takes hours).
+pub const MAX_PREFETCHES: u64 = 20_000_000;
+
 /// Largest prefetch matrix (elements, −1 padding included) the walk builds per operand.
 pub const MAX_FETCH_ELEMS: u128 = 1 << 25;
 
@@ -88,6 +92,8 @@ struct ReadBuffer {
     active: (u64, u64),
     last_prefetch_cycle: i128,
     started: bool,
+    /// `new_prefetch` calls so far (bounded by [`MAX_PREFETCHES`]).
+    prefetches: u64,
     out: UserOperand,
 }
 
@@ -136,6 +142,7 @@ impl ReadBuffer {
             active: (0, num_active),
             last_prefetch_cycle: -1,
             started: false,
+            prefetches: 0,
             out: UserOperand::default(),
         }
     }
@@ -168,6 +175,7 @@ impl ReadBuffer {
 
     /// `new_prefetch`.
     fn new_prefetch(&mut self) {
+        self.prefetches += 1;
         let nl = self.num_lines;
         let s = (self.active.0 + self.num_prefetch) % nl;
         let e = (s + self.num_active) % nl;
@@ -179,14 +187,17 @@ impl ReadBuffer {
     }
 
     /// `service_reads` of one demand line (non-layout path); returns the stall
-    /// (`out_cycle − cycle − hit_latency`).
-    fn line(&mut self, cycle: i128, addrs: &[u64]) -> i128 {
+    /// (`out_cycle − cycle − hit_latency`), or `None` past the prefetch budget.
+    fn line(&mut self, cycle: i128, addrs: &[u64]) -> Option<i128> {
         if !self.started {
             self.start(cycle);
         }
         let mut offset: i128 = 1;
         for &a in addrs {
             while !self.hit(a) {
+                if self.prefetches >= MAX_PREFETCHES {
+                    return None;
+                }
                 self.new_prefetch();
                 let pot = self.last_prefetch_cycle - (cycle + offset);
                 offset += pot; // read_buffer.py: unconditional …
@@ -195,7 +206,7 @@ impl ReadBuffer {
                 }
             }
         }
-        offset - 1
+        Some(offset - 1)
     }
 }
 
@@ -348,7 +359,8 @@ pub fn walk_cost(map: &Mapping, sram_reads: u128) -> u128 {
 }
 
 /// Run the USER-mode memory system over a layer. Returns `None` when the layer is too large
-/// for the walk (see [`MAX_WALK`]).
+/// for the walk (see [`MAX_WALK`], [`MAX_FETCH_ELEMS`], [`MAX_PREFETCHES`]); the caller then
+/// falls back to an estimate flagged inexact.
 pub fn simulate(
     cfg: &ScaleSimConfig,
     layer: &Layer,
@@ -415,8 +427,8 @@ pub fn simulate(
             let cycle = line as i128 + stall;
             demand_line(layer, map, true, fc, fr, tau, &mut ia);
             demand_line(layer, map, false, fc, fr, tau, &mut fa);
-            let is = ibuf.line(cycle, &ia);
-            let fs = fbuf.line(cycle, &fa);
+            let is = ibuf.line(cycle, &ia)?;
+            let fs = fbuf.line(cycle, &fa)?;
             let nw = ofmap_line_counts(line);
             let out = wbuf.write_line(nw, cycle);
             let os = out - cycle;
