@@ -65,15 +65,28 @@ type Elem = Option<u64>;
 /// every address of a buffer and so change nothing).
 struct Operands<'a> {
     layer: &'a Layer,
+    /// Plain GEMM: `A[m, k] = m·K + k`, no −1 entries (fast path).
+    gemm: bool,
+    k: u64,
 }
 
-impl Operands<'_> {
+impl<'a> Operands<'a> {
+    fn new(layer: &'a Layer) -> Self {
+        Operands {
+            layer,
+            gemm: layer.is_gemm(),
+            k: layer.k(),
+        }
+    }
     fn a(&self, m: u64, k: u64) -> Elem {
+        if self.gemm {
+            return Some(m * self.k + k);
+        }
         self.layer.ifmap_addr(m, k)
     }
     /// `filter[k, n] = n·K + k` (`calc_filter_elem_addr`).
     fn b(&self, k: u64, n: u64) -> Elem {
-        Some(n * self.layer.k() + k)
+        Some(n * self.k + k)
     }
 }
 
@@ -244,7 +257,7 @@ fn row_major(rows: u64, cols: u64, f: impl Fn(u64, u64) -> Elem) -> Vec<Elem> {
 
 /// Fetch (prefetch-matrix) order of the ifmap and filter, per dataflow.
 fn fetch_orders(layer: &Layer, map: &Mapping) -> (Vec<Elem>, Vec<Elem>) {
-    let ops = Operands { layer };
+    let ops = Operands::new(layer);
     let (r, c, t) = (map.rows, map.cols, map.t);
     let (sr, sc) = (map.sr, map.sc);
     let (rf, cf) = (map.row_folds, map.col_folds);
@@ -307,7 +320,7 @@ pub(crate) fn demand_line(
     out: &mut Vec<u64>,
 ) {
     out.clear();
-    let ops = Operands { layer };
+    let ops = Operands::new(layer);
     let (r, t) = (map.rows, map.t);
     let ru = map.rows_used(fr);
     let cu = map.cols_used(fc);
