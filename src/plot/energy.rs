@@ -1,5 +1,6 @@
 //! Energy per op in pJ/FLOP, stacked by where it is spent (compute, vector, registers, SRAM, L2,
-//! HBM, interconnect, static), one panel per machine on a shared y scale.
+//! HBM, interconnect, static = idle + active baseline power × time), one panel per machine on a
+//! shared y scale.
 
 use super::*;
 use crate::energy::EnergyBreakdown;
@@ -25,7 +26,7 @@ pub(crate) const LEVELS: [(&str, RGBColor); 8] = [
     ("L2", RGBColor(242, 142, 43)),
     ("HBM", RGBColor(225, 87, 89)),
     ("interconnect", RGBColor(176, 122, 161)),
-    ("static", RGBColor(186, 176, 172)),
+    ("static (idle + active)", RGBColor(186, 176, 172)),
 ];
 
 /// The parts of a breakdown in [`LEVELS`] order, in pJ.
