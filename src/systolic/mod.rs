@@ -13,9 +13,23 @@ use crate::machine::Machine;
 use config::SystolicConfig;
 
 /// Build a systolic machine from an archsim TOML config in the given mode.
+///
+/// * `native` (default): [`native::NativeTpuMachine`], the TPU-faithful model;
+/// * `pe`: [`pe::PeMachine`], the cycle-by-cycle PE-level reference (small shapes only);
+/// * `scalesim`: not available for archsim TOML configs yet: SCALE-Sim compatible mode is
+///   selected by giving a SCALE-Sim `.cfg`.
 pub fn build(cfg: &SystolicConfig, name: &str, mode: SimMode) -> Result<Box<dyn Machine>> {
-    let _ = (cfg, name, mode);
-    Err(Error::internal("native systolic model not built yet"))
+    match mode {
+        SimMode::Native => Ok(Box::new(native::NativeTpuMachine::new(cfg.clone(), name))),
+        SimMode::Pe => Ok(Box::new(pe::PeMachine::new(cfg.clone(), name)?)),
+        SimMode::Scalesim => Err(Error::flag(
+            "--mode",
+            format!(
+                "SCALE-Sim compatible mode is not available for the archsim TOML config `{name}` yet; \
+                 pass a SCALE-Sim .cfg file to --config for SCALE-Sim mode, or use --mode native or --mode pe"
+            ),
+        )),
+    }
 }
 
 /// Build a SCALE-Sim-compatible machine from a SCALE-Sim `.cfg`.

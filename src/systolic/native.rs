@@ -1,1 +1,774 @@
-//! Native TPU-faithful systolic model.
+//! Native TPU-faithful systolic model ([`NativeTpuMachine`]): what a TPU TensorCore really does
+//! with a GEMM, at the granularity of VMEM tiles and MXU weight tiles.
+//!
+//! # The machine
+//! A chip has `chip.cores` TensorCores; each has `array.mxus` MXUs of `R×C` PEs
+//! (`array.rows` × `array.cols`), a VMEM of `sram.vmem_mib`, and shares the chip's HBM
+//! (`hbm.bandwidth_gbps`, `hbm.latency_ns`) and, on TPU v4, the CMEM (`sram.cmem_mib`).
+//!
+//! # Rules (each with its source)
+//! 1. **Bytes, not words.** Operands move in their dtype's bytes ([`DType::bytes`]); partial sums
+//!    are f32 (4 bytes) in the MXU accumulators and the VMEM accumulator tile (SPECS §1.2:
+//!    `bf16[8,128] @ bf16[128,128] -> f32[8,128]`).
+//! 2. **Core split.** The mapper splits the GEMM over the cores along M, N or the batch (XLA
+//!    megacore partitioning); a core with more work than the average is load imbalance, reported
+//!    in `time_breakdown_s.tail_s` and in `plan.core_imbalance`.
+//! 3. **VMEM tiles and loop order.** Per core the GEMM is cut into `tm×tk` A tiles, `tk×tn` B
+//!    tiles and `tm×tn` output tiles, K innermost (the output tile accumulates in f32 in VMEM, never
+//!    in HBM). Loop order `m_outer` (for m, for n, for k) keeps the A row panel resident when
+//!    `tk = K`, so A is read from HBM once and B once per m-tile; `n_outer` is the mirror image.
+//!    Otherwise every step re-reads its A and B tiles (the Pallas pipelining rule: a block is
+//!    re-fetched whenever its block index changes, JAX-MM). The double-buffered footprint
+//!    `2·(tm·tk + tk·tn)·bytes + tm·tn·(4 + 2·bytes)` must fit `sram.vmem_mib`.
+//! 4. **Double-buffered DMA.** The DMA of step i+1 runs while step i computes, so a step costs
+//!    `max(compute, dma)` and only the excess `dma − compute` is exposed (`memory_stall_s`). One
+//!    DMA costs `hbm.latency_ns + bytes / (bandwidth · hbm.efficiency / active cores)`. The first
+//!    step's loads (prologue) and the last output write (epilogue) are exposed. The re-fetch of a
+//!    resident panel and the output write are amortized over the steps that share them.
+//! 5. **CMEM** (TPU v4): an operand that fits in half the CMEM is read from HBM once; its
+//!    re-reads come from CMEM at `sram.cmem_bandwidth_gbps` (JAX-TI: CMEM 128 MiB on v4).
+//! 6. **MXU timing (weight stationary, as TPUs do it).** A VMEM block holds
+//!    `ceil(tk/R)·ceil(tn/C)` weight tiles ("folds"); the block's T = `tm` A rows stream through
+//!    each one at `mac_rate · rate(dtype)` rows per cycle while the f32 partial sums accumulate
+//!    across K in the accumulators (SPECS §1.2). The next weight tile is shifted into the
+//!    double-buffered weight registers (R cycles, one row per cycle: Jouppi et al. ISCA 2017)
+//!    while the current one streams, so a fold costs `max(ceil(T/rate), R/mac_rate)` cycles: it
+//!    is weight-load bound only when fewer than R rows stream (`fill_drain_s`). Folds are spread
+//!    over the MXUs; when a block has fewer folds than MXUs, the rows are split over replicas.
+//!    OS and IS configs use the same rule with (Sr, Sc, T) from [`Dataflow::spatio_temporal`].
+//! 7. **Fill/drain once per pipeline.** The array is filled and drained once per op and core,
+//!    not per fold: `R` cycles for the first weight load (WS/IS; none for OS) plus `R + C − 2`
+//!    cycles of skew fill and drain, and the last fold does not wait for a next weight load.
+//!    Exactly: pipeline cycles = `Σ_folds max(T,R) − (max(T_last,R) − T_last) + [R] + R + C − 2`
+//!    for a single MXU, which is SCALE-Sim's `folds · per_fold` with all but one fill/drain
+//!    overlapped ([`crate::systolic::pe::native_rule_cycles`]; checked against the PE-level
+//!    reference in `tests/tpu_pe_props.rs`).
+//! 8. **Mapper.** It searches tile sizes `tm, tn, tk` (powers of two from 128/256 and the full
+//!    dimension), both loop orders and the core splits, keeps the fastest plan (ties: fewer HBM
+//!    bytes, then larger tiles) and reports it in `plan`.
+//! 9. **Vector ops** run on the VPU (`vpu.flops_per_cycle` per core, all cores) and stream their
+//!    operands from/to HBM once: `time = max(flops / vpu_rate, latency + bytes / bandwidth)`,
+//!    i.e. memory-bound for all elementwise ops at realistic sizes. They are costed as their own
+//!    kernels (not fused into the neighbouring GEMM), a conservative choice.
+//! 10. **`time_s`** is the device time of the op: from the start of its first DMA to the end of
+//!    its last output write, plus `chip.dispatch_overhead_us` (the fixed per-op device cost seen
+//!    in profiler traces). It does not include host dispatch (see `validate::tpu`).
+//!
+//! Time breakdown (the parts sum to `time_s`): `compute_s` = useful MACs at the dtype's peak of
+//! the whole chip; `tail_s` = padding of partial tiles, MXU and core load imbalance;
+//! `fill_drain_s` = rule 7 plus weight-load-bound folds; `memory_stall_s` = rule 4's exposed DMA
+//! on the critical core; `overhead_s` = dispatch.
+
+use super::config::{Dataflow, SystolicConfig};
+use crate::energy::EnergyTable;
+use crate::error::{Error, Location, Result};
+use crate::machine::{finish_profile, profile_for, Counters, Machine, MachineKind, OpProfile};
+use crate::workload::{DType, Gemm, Op, VectorOp};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+
+/// Loop order of the VMEM tile loops (K is always innermost).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LoopOrder {
+    /// for m { for n { for k } }: the A row panel stays in VMEM when `tk = K`.
+    MOuter,
+    /// for n { for m { for k } }: the B column panel stays in VMEM when `tk = K`.
+    NOuter,
+}
+
+/// How the GEMM is split over the TensorCores of a chip.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CoreSplit {
+    /// All on one core (one-core chips).
+    None,
+    M,
+    N,
+    Batch,
+}
+
+/// A mapping of one GEMM: VMEM tile sizes, loop order and core split.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Tiling {
+    pub tm: u64,
+    pub tn: u64,
+    pub tk: u64,
+    pub order: LoopOrder,
+    pub split: CoreSplit,
+}
+
+/// The GEMM as the model sees it (shared-weight batches folded into M).
+#[derive(Debug, Clone, Copy)]
+struct Job {
+    m: u64,
+    n: u64,
+    k: u64,
+    batch: u64,
+    /// Operand bytes per element.
+    e: f64,
+    /// HBM bytes of A relative to the im2col matrix (≤ 1 for convolutions: the ifmap is read,
+    /// the im2col expansion happens on chip).
+    a_scale: f64,
+    /// A rows streamed per cycle per MXU (mac_rate · dtype rate).
+    rate: f64,
+}
+
+/// One core's share of the work, run by `cores` identical cores.
+#[derive(Debug, Clone, Copy)]
+struct Sub {
+    m: u64,
+    n: u64,
+    batch: u64,
+    cores: u64,
+}
+
+/// Cost of one core's share.
+#[derive(Debug, Clone, Copy, Default)]
+struct CoreCost {
+    /// Total time of the core (excluding dispatch overhead), s.
+    time_s: f64,
+    /// MXU busy time Σ blocks, s (includes padding and weight-load-bound folds).
+    busy_s: f64,
+    /// Part of `busy_s` spent waiting for weight loads (folds with fewer than R rows), s.
+    weight_load_s: f64,
+    /// Fill/drain of the pipeline (rule 7), s.
+    pipeline_s: f64,
+    /// Exposed DMA, s.
+    stall_s: f64,
+    hbm_read: f64,
+    hbm_write: f64,
+    cmem_read: f64,
+    vmem_read: f64,
+    vmem_write: f64,
+    padded_macs: f64,
+    steps: f64,
+}
+
+fn ceil_div(a: u64, b: u64) -> u64 {
+    a.div_ceil(b.max(1))
+}
+
+/// Tile sizes along a dimension: (size, count) of the full tiles and the edge tile.
+fn classes(d: u64, t: u64) -> ([(u64, f64); 2], usize) {
+    let full = d / t;
+    let rem = d % t;
+    let mut out = [(0u64, 0f64); 2];
+    let mut n = 0;
+    if full > 0 {
+        out[n] = (t, full as f64);
+        n += 1;
+    }
+    if rem > 0 {
+        out[n] = (rem, 1.0);
+        n += 1;
+    }
+    (out, n)
+}
+
+/// Tile-size candidates for a dimension of size `d`: powers of two from `lo` to 8192 below `d`,
+/// and `d` itself when it is not huge (a full-dimension tile keeps a panel resident).
+fn candidates(d: u64, lo: u64) -> Vec<u64> {
+    let mut v = Vec::with_capacity(8);
+    if d <= 65536 {
+        v.push(d);
+    }
+    let mut t = 8192u64;
+    while t >= lo {
+        if t < d {
+            v.push(t);
+        }
+        t /= 2;
+    }
+    if v.is_empty() {
+        v.push(d.min(8192));
+    }
+    v
+}
+
+/// The native TPU model. See the module docs for every rule.
+#[derive(Debug, Clone)]
+pub struct NativeTpuMachine {
+    cfg: SystolicConfig,
+    name: String,
+}
+
+/// A simulated GEMM with the cost details the profile needs.
+struct Evaluated {
+    tiling: Tiling,
+    critical: CoreCost,
+    total: CoreCost,
+    active_cores: u64,
+    mean_busy_s: f64,
+    footprint: f64,
+    a_resident: bool,
+    b_resident: bool,
+}
+
+impl NativeTpuMachine {
+    pub fn new(cfg: SystolicConfig, name: &str) -> Self {
+        NativeTpuMachine {
+            cfg,
+            name: name.to_string(),
+        }
+    }
+
+    pub fn config(&self) -> &SystolicConfig {
+        &self.cfg
+    }
+
+    fn r(&self) -> u64 {
+        self.cfg.array.rows
+    }
+    fn c(&self) -> u64 {
+        self.cfg.array.cols
+    }
+
+    /// Cycles to shift one weight tile into an MXU's shadow registers: R rows at one row per
+    /// cycle (Jouppi et al. ISCA 2017), scaled by `mac_rate` (a PE that does 2 MACs per cycle is
+    /// fed by a datapath twice as wide; equivalently, SPECS §1.3's "4 arrays" reading).
+    pub fn weight_load_cycles(&self) -> f64 {
+        (self.r() as f64 / self.cfg.array.mac_rate).ceil().max(1.0)
+    }
+
+    fn job(&self, g: &Gemm) -> Job {
+        let (m, batch) = if g.shared_b {
+            (g.m.saturating_mul(g.batch), 1)
+        } else {
+            (g.m, g.batch)
+        };
+        let a_scale = match &g.conv {
+            Some(cs) => {
+                let real = cs.batch as f64 * cs.in_h as f64 * cs.in_w as f64 * cs.in_c as f64;
+                let im2col = g.m as f64 * g.k as f64 * if g.shared_b { g.batch as f64 } else { 1.0 };
+                if im2col > 0.0 {
+                    (real / im2col).min(1.0)
+                } else {
+                    1.0
+                }
+            }
+            None => 1.0,
+        };
+        Job {
+            m,
+            n: g.n,
+            k: g.k,
+            batch,
+            e: g.dtype.bytes() as f64,
+            a_scale,
+            rate: self.cfg.array.mac_rate * self.cfg.array.rate.get(g.dtype),
+        }
+    }
+
+    /// MXU cycles of one VMEM block (rule 6): (cycles, of which weight-load wait, stream cycles
+    /// of its last fold, per-fold cycles of its last fold).
+    fn block_cycles(&self, job: &Job, tm: u64, tn: u64, tk: u64) -> (f64, f64, f64, f64) {
+        let (r, c) = (self.r(), self.c());
+        let (sr, sc, t) = self.cfg.array.dataflow.spatio_temporal(tm, tn, tk);
+        let folds = ceil_div(sr, r) * ceil_div(sc, c);
+        let mxus = self.cfg.array.mxus;
+        let (folds_per_mxu, t_per) = if folds >= mxus {
+            (ceil_div(folds, mxus), t)
+        } else {
+            (1, ceil_div(t, mxus / folds))
+        };
+        let stream = (t_per as f64 / job.rate).ceil().max(1.0);
+        let per = stream.max(self.weight_load_cycles());
+        let f = folds_per_mxu as f64;
+        (f * per, f * (per - stream), stream, per)
+    }
+
+    fn footprint(&self, job: &Job, tm: u64, tn: u64, tk: u64) -> f64 {
+        let (tm, tn, tk) = (tm as f64, tn as f64, tk as f64);
+        2.0 * (tm * tk + tk * tn) * job.e + tm * tn * (4.0 + 2.0 * job.e)
+    }
+
+    /// Cost of one core's share (rules 3–7).
+    fn eval_core(&self, job: &Job, sub: &Sub, t: &Tiling, active: u64) -> CoreCost {
+        let cfg = &self.cfg;
+        let clock = cfg.clock_hz();
+        let (m, n, k) = (sub.m, sub.n, job.k);
+        let tm = t.tm.min(m).max(1);
+        let tn = t.tn.min(n).max(1);
+        let tk = t.tk.min(k).max(1);
+        let (mt, nt, kt) = (ceil_div(m, tm), ceil_div(n, tn), ceil_div(k, tk));
+        let a_res = t.order == LoopOrder::MOuter && kt == 1;
+        let b_res = t.order == LoopOrder::NOuter && kt == 1;
+        let reload_a = if a_res { 1.0 } else { nt as f64 };
+        let reload_b = if b_res { 1.0 } else { mt as f64 };
+        let bw = cfg.hbm_bytes_per_s() * cfg.hbm.efficiency / active as f64;
+        let lat = cfg.hbm.latency_ns * 1e-9;
+        let batch = sub.batch as f64;
+        let e = job.e;
+        // CMEM (rule 5): fraction of each operand's step bytes that comes from HBM.
+        let cmem = cfg.cmem_bytes();
+        let cmem_bw = cfg.sram.cmem_bandwidth_gbps * 1e9 / active as f64;
+        let a_total = batch * m as f64 * k as f64 * e * job.a_scale;
+        let b_total = batch * k as f64 * n as f64 * e;
+        let a_in_cmem = cmem > 0.0 && a_total <= cmem / (2.0 * active as f64);
+        let b_in_cmem = cmem > 0.0 && b_total <= cmem / (2.0 * active as f64);
+        let a_hbm_frac = if a_in_cmem { 1.0 / reload_a } else { 1.0 };
+        let b_hbm_frac = if b_in_cmem { 1.0 / reload_b } else { 1.0 };
+
+        let (mc, mn) = classes(m, tm);
+        let (nc, nn) = classes(n, tn);
+        let (kc, kn) = classes(k, tk);
+        let mut cc = CoreCost::default();
+        let mut sum_time = 0.0;
+        for &(mi, cm) in &mc[..mn] {
+            for &(ni, cn) in &nc[..nn] {
+                for &(ki, ck) in &kc[..kn] {
+                    let count = cm * cn * ck * batch;
+                    let (cyc, wl, _, _) = self.block_cycles(job, mi, ni, ki);
+                    let comp = cyc / clock;
+                    let a_b = mi as f64 * ki as f64 * e * job.a_scale / if a_res { nt as f64 } else { 1.0 };
+                    let b_b = ki as f64 * ni as f64 * e / if b_res { mt as f64 } else { 1.0 };
+                    let c_b = mi as f64 * ni as f64 * e / kt as f64;
+                    let hbm_b = a_b * a_hbm_frac + b_b * b_hbm_frac + c_b;
+                    let cmem_b = a_b * (1.0 - a_hbm_frac) + b_b * (1.0 - b_hbm_frac);
+                    let mut dma = hbm_b / bw + lat;
+                    if cmem_b > 0.0 {
+                        dma += cmem_b / cmem_bw;
+                    }
+                    sum_time += count * comp.max(dma);
+                    cc.stall_s += count * (dma - comp).max(0.0);
+                    cc.busy_s += count * comp;
+                    cc.weight_load_s += count * wl / clock;
+                    cc.steps += count;
+                    let (sr, sc, st) = cfg.array.dataflow.spatio_temporal(mi, ni, ki);
+                    cc.padded_macs += count
+                        * (ceil_div(sr, self.r()) * self.r()) as f64
+                        * (ceil_div(sc, self.c()) * self.c()) as f64
+                        * st as f64;
+                    // VMEM traffic: A rows read once per column fold, weights once per block,
+                    // f32 partial sums written per k-step and read back on later k-steps.
+                    cc.vmem_read += count
+                        * (mi as f64 * ki as f64 * e * ceil_div(ni, self.c()) as f64
+                            + ki as f64 * ni as f64 * e);
+                    cc.vmem_write += count * mi as f64 * ni as f64 * 4.0;
+                    cc.vmem_read += count * mi as f64 * ni as f64 * 4.0 * (kt as f64 - 1.0) / kt as f64;
+                }
+            }
+        }
+        cc.hbm_read = a_total * reload_a * a_hbm_frac + b_total * reload_b * b_hbm_frac;
+        cc.cmem_read = a_total * reload_a * (1.0 - a_hbm_frac) + b_total * reload_b * (1.0 - b_hbm_frac);
+        cc.hbm_write = batch * m as f64 * n as f64 * e;
+        // DMA into VMEM and output DMA out of VMEM.
+        cc.vmem_write += cc.hbm_read + cc.cmem_read;
+        cc.vmem_read += cc.hbm_write;
+        // Prologue: first A and B tiles; epilogue: last output tile.
+        let first = (tm as f64 * tk as f64 * e * job.a_scale + tk as f64 * tn as f64 * e) / bw + lat;
+        let (ml, nl, kl) = (m - (mt - 1) * tm, n - (nt - 1) * tn, k - (kt - 1) * tk);
+        let last = ml as f64 * nl as f64 * e / bw + lat;
+        cc.stall_s += first + last;
+        // Rule 7: one fill/drain per pipeline; the last fold does not wait for a weight load.
+        let (_, _, stream_last, per_last) = self.block_cycles(job, ml, nl, kl);
+        let preload = if cfg.array.dataflow == Dataflow::Os {
+            0.0
+        } else {
+            self.weight_load_cycles()
+        };
+        let pipe_cycles =
+            preload + (self.r() + self.c()) as f64 - 2.0 - (per_last - stream_last);
+        cc.pipeline_s = pipe_cycles.max(0.0) / clock;
+        cc.time_s = sum_time + first + last + cc.pipeline_s;
+        cc
+    }
+
+    /// The per-core shares of a split.
+    fn subs(&self, job: &Job, split: CoreSplit) -> Option<Vec<Sub>> {
+        let cores = self.cfg.chip.cores;
+        let share = |d: u64| -> Vec<(u64, u64)> {
+            let chunk = ceil_div(d, cores);
+            let full = d / chunk;
+            let rem = d - full * chunk;
+            let mut v = vec![(chunk, full)];
+            if rem > 0 {
+                v.push((rem, 1));
+            }
+            v
+        };
+        let (m, n, b) = (job.m, job.n, job.batch);
+        match split {
+            CoreSplit::None => Some(vec![Sub {
+                m,
+                n,
+                batch: b,
+                cores: 1,
+            }]),
+            _ if cores == 1 => None,
+            CoreSplit::M if m >= 2 => Some(
+                share(m)
+                    .into_iter()
+                    .map(|(x, c)| Sub { m: x, n, batch: b, cores: c })
+                    .collect(),
+            ),
+            CoreSplit::N if n >= 2 => Some(
+                share(n)
+                    .into_iter()
+                    .map(|(x, c)| Sub { m, n: x, batch: b, cores: c })
+                    .collect(),
+            ),
+            CoreSplit::Batch if b >= 2 => Some(
+                share(b)
+                    .into_iter()
+                    .map(|(x, c)| Sub { m, n, batch: x, cores: c })
+                    .collect(),
+            ),
+            _ => None,
+        }
+    }
+
+    /// Evaluate one tiling; None when it does not fit VMEM or the split does not apply.
+    fn evaluate(&self, job: &Job, t: &Tiling) -> Option<Evaluated> {
+        let subs = self.subs(job, t.split)?;
+        let fp = self.footprint(job, t.tm.min(job.m), t.tn.min(job.n), t.tk.min(job.k));
+        if fp > self.cfg.vmem_bytes() {
+            return None;
+        }
+        let active: u64 = subs.iter().map(|s| s.cores).sum();
+        let mut critical = CoreCost::default();
+        let mut total = CoreCost::default();
+        let mut busy_sum = 0.0;
+        for s in &subs {
+            let c = self.eval_core(job, s, t, active);
+            let w = s.cores as f64;
+            if c.time_s > critical.time_s {
+                critical = c;
+            }
+            busy_sum += c.busy_s * w;
+            total.hbm_read += c.hbm_read * w;
+            total.hbm_write += c.hbm_write * w;
+            total.cmem_read += c.cmem_read * w;
+            total.vmem_read += c.vmem_read * w;
+            total.vmem_write += c.vmem_write * w;
+            total.padded_macs += c.padded_macs * w;
+            total.steps += c.steps * w;
+        }
+        let kt = ceil_div(job.k, t.tk.min(job.k).max(1));
+        Some(Evaluated {
+            tiling: *t,
+            critical,
+            total,
+            active_cores: active,
+            mean_busy_s: busy_sum / self.cfg.chip.cores as f64,
+            footprint: fp,
+            a_resident: t.order == LoopOrder::MOuter && kt == 1,
+            b_resident: t.order == LoopOrder::NOuter && kt == 1,
+        })
+    }
+
+    /// The mapper (rule 8): search the tiling space, keep the fastest.
+    fn map(&self, job: &Job) -> Option<(Evaluated, usize)> {
+        let lo_m = 128;
+        let lo_n = self.c().max(128);
+        let lo_k = self.r().max(128);
+        let tms = candidates(job.m, lo_m);
+        let tns = candidates(job.n, lo_n);
+        let tks = candidates(job.k, lo_k);
+        let splits: &[CoreSplit] = if self.cfg.chip.cores > 1 {
+            &[CoreSplit::M, CoreSplit::N, CoreSplit::Batch, CoreSplit::None]
+        } else {
+            &[CoreSplit::None]
+        };
+        let mut best: Option<Evaluated> = None;
+        let mut tried = 0usize;
+        for &split in splits {
+            for &tm in &tms {
+                for &tn in &tns {
+                    for &tk in &tks {
+                        for order in [LoopOrder::MOuter, LoopOrder::NOuter] {
+                            let t = Tiling {
+                                tm,
+                                tn,
+                                tk,
+                                order,
+                                split,
+                            };
+                            let Some(ev) = self.evaluate(job, &t) else {
+                                continue;
+                            };
+                            tried += 1;
+                            let better = match &best {
+                                None => true,
+                                Some(b) => {
+                                    let (x, y) = (ev.critical.time_s, b.critical.time_s);
+                                    x < y * (1.0 - 1e-9)
+                                        || (x <= y * (1.0 + 1e-9)
+                                            && ev.total.hbm_read + ev.total.hbm_write
+                                                < (b.total.hbm_read + b.total.hbm_write)
+                                                    * (1.0 - 1e-9))
+                                }
+                            };
+                            if better {
+                                best = Some(ev);
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        best.map(|b| (b, tried))
+    }
+
+    /// Simulate a GEMM with the mapper's plan, or with a forced tiling (e.g. to reproduce a
+    /// Pallas kernel with fixed block sizes).
+    pub fn simulate_gemm(&self, g: &Gemm, forced: Option<Tiling>) -> Result<OpProfile> {
+        if g.m == 0 || g.n == 0 || g.k == 0 || g.batch == 0 {
+            return Err(Error::input(
+                Location::file("<workload>").key(g.name.clone()),
+                format!(
+                    "GEMM `{}` has a zero dimension (m={}, n={}, k={}, batch={}); every dimension must be >= 1",
+                    g.name, g.m, g.n, g.k, g.batch
+                ),
+            ));
+        }
+        let job = self.job(g);
+        let (ev, tried) = match forced {
+            Some(t) => {
+                let ev = self.evaluate(&job, &t).ok_or_else(|| {
+                    Error::input(
+                        Location::file("<plan>").key("tiling"),
+                        format!(
+                            "tiling {}x{}x{} ({:?} split) does not fit {} MiB of VMEM or does not apply to `{}`",
+                            t.tm, t.tn, t.tk, t.split, self.cfg.sram.vmem_mib, g.name
+                        ),
+                    )
+                })?;
+                (ev, 1)
+            }
+            None => self.map(&job).ok_or_else(|| {
+                Error::input(
+                    Location::file("<config>").key("sram.vmem_mib"),
+                    format!(
+                        "no tiling of `{}` ({}x{}x{} {}) fits {} MiB of VMEM",
+                        g.name, g.m, g.n, g.k, g.dtype, self.cfg.sram.vmem_mib
+                    ),
+                )
+            })?,
+        };
+        Ok(self.profile(g, &job, &ev, tried))
+    }
+
+    fn profile(&self, g: &Gemm, job: &Job, ev: &Evaluated, tried: usize) -> OpProfile {
+        let cfg = &self.cfg;
+        let clock = cfg.clock_hz();
+        let mut p = profile_for(&Op::Gemm(g.clone()));
+        let crit = &ev.critical;
+        let ideal = g.macs() as f64 / (cfg.macs_per_cycle(g.dtype) * clock);
+        let overhead = cfg.chip.dispatch_overhead_us * 1e-6;
+        let tb = &mut p.time_breakdown_s;
+        tb.compute_s = ideal;
+        tb.fill_drain_s = crit.pipeline_s + crit.weight_load_s;
+        tb.tail_s = (crit.busy_s - crit.weight_load_s - ideal).max(0.0);
+        tb.memory_stall_s = crit.stall_s;
+        tb.overhead_s = overhead;
+        // Steps where DMA hides compute are memory time, not compute: the MXU-side parts above
+        // plus the exposed DMA equal the critical core's time by construction.
+        p.time_s = tb.total_s();
+        p.cycles = (p.time_s * clock).round() as u64;
+        let stall_cycles = ((crit.stall_s + overhead) * clock).round() as u64;
+        p.stall_cycles = stall_cycles.min(p.cycles);
+        p.compute_cycles = p.cycles - p.stall_cycles;
+        p.mapping_efficiency = if ev.total.padded_macs > 0.0 {
+            (g.macs() as f64 / ev.total.padded_macs).clamp(0.0, 1.0)
+        } else {
+            0.0
+        };
+        let t = &ev.total;
+        p.counters = Counters {
+            macs: g.macs(),
+            vector_flops: 0.0,
+            reg_bytes: g.macs() as f64 * (job.e + 4.0),
+            sram_read_bytes: t.vmem_read + t.cmem_read,
+            sram_write_bytes: t.vmem_write,
+            l2_read_bytes: 0.0,
+            l2_write_bytes: 0.0,
+            hbm_read_bytes: t.hbm_read,
+            hbm_write_bytes: t.hbm_write,
+            interconnect_bytes: 0.0,
+        };
+        let imbalance = if ev.mean_busy_s > 0.0 {
+            crit.busy_s / ev.mean_busy_s
+        } else {
+            1.0
+        };
+        p.plan = json!({
+            "model": "native",
+            "dataflow": cfg.array.dataflow.as_str(),
+            "tile_m": ev.tiling.tm.min(job.m),
+            "tile_n": ev.tiling.tn.min(job.n),
+            "tile_k": ev.tiling.tk.min(job.k),
+            "loop_order": ev.tiling.order,
+            "core_split": ev.tiling.split,
+            "active_cores": ev.active_cores,
+            "core_imbalance": imbalance,
+            "a_panel_resident": ev.a_resident,
+            "b_panel_resident": ev.b_resident,
+            "vmem_footprint_bytes": ev.footprint,
+            "steps_total": t.steps,
+            "shared_b_folded_into_m": g.shared_b && g.batch > 1,
+            "a_hbm_scale": job.a_scale,
+            "candidates_tried": tried,
+        });
+        finish_profile(&mut p, cfg.peak_flops(g.dtype));
+        p
+    }
+
+    /// Vector op on the VPU (rule 9).
+    pub fn simulate_vector(&self, v: &VectorOp) -> OpProfile {
+        let cfg = &self.cfg;
+        let clock = cfg.clock_hz();
+        let mut p = profile_for(&Op::Vector(v.clone()));
+        let vpu_rate = cfg.vpu.flops_per_cycle * cfg.chip.cores as f64 * clock;
+        let compute = v.flops() / vpu_rate;
+        let bytes = v.bytes();
+        let mem = if bytes > 0.0 {
+            cfg.hbm.latency_ns * 1e-9 + bytes / (cfg.hbm_bytes_per_s() * cfg.hbm.efficiency)
+        } else {
+            0.0
+        };
+        let overhead = cfg.chip.dispatch_overhead_us * 1e-6;
+        p.time_breakdown_s.compute_s = compute;
+        p.time_breakdown_s.memory_stall_s = (mem - compute).max(0.0);
+        p.time_breakdown_s.overhead_s = overhead;
+        p.time_s = p.time_breakdown_s.total_s();
+        p.cycles = (p.time_s * clock).round() as u64;
+        p.compute_cycles = (compute * clock).round().min(p.cycles as f64) as u64;
+        p.stall_cycles = p.cycles - p.compute_cycles;
+        p.mapping_efficiency = 0.0;
+        let e = v.dtype.bytes() as f64;
+        let read = (v.elements * v.kind.inputs()) as f64 * e;
+        let write = v.elements as f64 * e;
+        p.counters = Counters {
+            vector_flops: v.flops(),
+            reg_bytes: v.elements as f64 * 4.0 * 2.0,
+            sram_read_bytes: read + write,
+            sram_write_bytes: read + write,
+            hbm_read_bytes: read,
+            hbm_write_bytes: write,
+            ..Default::default()
+        };
+        p.plan = json!({
+            "model": "native",
+            "unit": "vpu",
+            "vpu_flops_per_s": vpu_rate,
+            "bound": if mem > compute { "memory" } else { "compute" },
+        });
+        // Utilization of a vector op is reported against the MXU peak of its dtype (0 for
+        // elementwise work); `tflops` is its VPU throughput.
+        finish_profile(&mut p, cfg.peak_flops(v.dtype));
+        p
+    }
+}
+
+impl Machine for NativeTpuMachine {
+    fn name(&self) -> &str {
+        &self.name
+    }
+    fn kind(&self) -> MachineKind {
+        MachineKind::Systolic
+    }
+    fn describe(&self) -> serde_json::Value {
+        describe(&self.cfg, &self.name, "native")
+    }
+    fn clock_hz(&self) -> f64 {
+        self.cfg.clock_hz()
+    }
+    /// `2 · cores · mxus · R · C · mac_rate · rate(dtype) · clock` (rates per chip in the config,
+    /// from SPECS §1.1: e.g. int8 at 2× bf16 on v5e/v5p/v6e, fp8 without speed-up on v5p/v6e).
+    fn peak_flops(&self, dtype: DType) -> f64 {
+        self.cfg.peak_flops(dtype)
+    }
+    fn hbm_bandwidth_bytes_per_s(&self) -> f64 {
+        self.cfg.hbm_bytes_per_s()
+    }
+    fn energy_table(&self) -> &EnergyTable {
+        &self.cfg.energy
+    }
+    fn simulate(&self, op: &Op) -> Result<OpProfile> {
+        match op {
+            Op::Gemm(g) => self.simulate_gemm(g, None),
+            Op::Vector(v) => Ok(self.simulate_vector(v)),
+        }
+    }
+}
+
+/// The `"machine"` object of a systolic machine's report.
+pub fn describe(cfg: &SystolicConfig, name: &str, mode: &str) -> serde_json::Value {
+    json!({
+        "name": name,
+        "kind": "systolic",
+        "mode": mode,
+        "description": cfg.description,
+        "array_rows": cfg.array.rows,
+        "array_cols": cfg.array.cols,
+        "dataflow": cfg.array.dataflow.as_str(),
+        "mxus_per_core": cfg.array.mxus,
+        "mac_rate": cfg.array.mac_rate,
+        "cores": cfg.chip.cores,
+        "clock_mhz": cfg.chip.clock_mhz,
+        "dispatch_overhead_us": cfg.chip.dispatch_overhead_us,
+        "vmem_mib_per_core": cfg.sram.vmem_mib,
+        "cmem_mib": cfg.sram.cmem_mib,
+        "hbm_bandwidth_gbps": cfg.hbm.bandwidth_gbps,
+        "hbm_latency_ns": cfg.hbm.latency_ns,
+        "hbm_capacity_gib": cfg.hbm.capacity_gib,
+        "peak_bf16_tflops": cfg.peak_flops(DType::Bf16) / 1e12,
+        "peak_int8_tops": cfg.peak_flops(DType::Int8) / 1e12,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cfg(cores: u64, mxus: u64) -> SystolicConfig {
+        let src = format!(
+            "kind = \"systolic\"\n[array]\nrows = 128\ncols = 128\nmxus = {mxus}\n[chip]\ncores = {cores}\nclock_mhz = 1000\ndispatch_overhead_us = 1.0\n[sram]\nvmem_mib = 64\n[hbm]\nbandwidth_gbps = 1000\nlatency_ns = 300\n"
+        );
+        SystolicConfig::from_toml(&src, "t.toml").unwrap()
+    }
+
+    #[test]
+    fn breakdown_sums_to_time_and_big_gemm_is_compute_bound() {
+        let m = NativeTpuMachine::new(cfg(2, 4), "t");
+        let p = m.simulate(&Op::Gemm(Gemm::new("g", 8192, 8192, 8192))).unwrap();
+        let tb = &p.time_breakdown_s;
+        assert!((tb.total_s() - p.time_s).abs() < 1e-12 * p.time_s.max(1.0));
+        assert!(p.utilization > 0.9, "{}", p.utilization);
+        assert_eq!(p.cycles, p.compute_cycles + p.stall_cycles);
+    }
+
+    #[test]
+    fn decode_gemm_is_memory_bound() {
+        let m = NativeTpuMachine::new(cfg(2, 4), "t");
+        let p = m.simulate(&Op::Gemm(Gemm::new("g", 1, 12288, 12288))).unwrap();
+        let bytes = 12288.0 * 12288.0 * 2.0;
+        assert!(p.time_s >= bytes / 1e12);
+        assert_eq!(p.main_stall, "memory");
+        assert!(p.counters.hbm_read_bytes >= bytes);
+    }
+
+    #[test]
+    fn uneven_split_shows_as_tail() {
+        let m = NativeTpuMachine::new(cfg(2, 1), "t");
+        let p = m.simulate(&Op::Gemm(Gemm::new("g", 128, 128, 4096))).unwrap();
+        assert!(p.time_breakdown_s.tail_s > 0.0);
+    }
+
+    #[test]
+    fn zero_dim_is_input_error() {
+        let m = NativeTpuMachine::new(cfg(1, 1), "t");
+        let e = m.simulate(&Op::Gemm(Gemm::new("g", 0, 8, 8))).unwrap_err();
+        assert_eq!(e.exit_code(), 2);
+    }
+
+    #[test]
+    fn huge_dims_do_not_panic() {
+        let m = NativeTpuMachine::new(cfg(2, 4), "t");
+        let g = Gemm::new("g", 1 << 32, 1 << 32, 1 << 32).with_batch(1 << 20);
+        let p = m.simulate(&Op::Gemm(g)).unwrap();
+        assert!(p.time_s.is_finite() && p.time_s > 0.0);
+    }
+}
