@@ -13,6 +13,7 @@ pub mod error;
 pub mod machine;
 pub mod report;
 pub mod simt;
+pub mod sweep;
 pub mod systolic;
 pub mod validate;
 pub mod workload;
