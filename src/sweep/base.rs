@@ -393,27 +393,38 @@ impl BoundBase {
                 }
                 self.base.parse_table(&t)
             }
-            BaseKind::Cfg(lines) => {
-                let mut text = String::with_capacity(lines.iter().map(|l| l.len() + 1).sum());
-                for (i, l) in lines.iter().enumerate() {
-                    let mut replaced = false;
-                    for (a, p) in pick.iter().enumerate() {
-                        if let (Some(v), Target::Cfg { line, prefix }) = (p, &self.targets[a]) {
-                            if *line == i {
-                                text.push_str(prefix);
-                                text.push_str(&value_text(&self.values[a][*v]));
-                                replaced = true;
-                                break;
-                            }
-                        }
-                    }
-                    if !replaced {
-                        text.push_str(l);
-                    }
-                    text.push('\n');
+            BaseKind::Cfg(lines) => self.base.parse_cfg(&self.cfg_text(lines, pick)),
+        }
+    }
+
+    /// The .cfg text of a point: the base lines with the swept values written after `Key: `.
+    fn cfg_text(&self, lines: &[String], pick: &[Option<usize>]) -> String {
+        let mut text = String::with_capacity(lines.iter().map(|l| l.len() + 1).sum());
+        for (i, l) in lines.iter().enumerate() {
+            let hit = pick
+                .iter()
+                .enumerate()
+                .find_map(|(a, p)| match (p, &self.targets[a]) {
+                    (Some(v), Target::Cfg { line, prefix }) if *line == i => Some((a, *v, prefix)),
+                    _ => None,
+                });
+            match hit {
+                Some((a, v, prefix)) => {
+                    text.push_str(prefix);
+                    text.push_str(&value_text(&self.values[a][v]));
                 }
-                self.base.parse_cfg(&text)
+                None => text.push_str(l),
             }
+            text.push('\n');
+        }
+        text
+    }
+
+    /// The rewritten .cfg text of a point (None for a TOML base).
+    pub fn point_cfg_text(&self, pick: &[Option<usize>]) -> Option<String> {
+        match &self.base.kind {
+            BaseKind::Cfg(lines) => Some(self.cfg_text(lines, pick)),
+            BaseKind::Toml(_) => None,
         }
     }
 
@@ -451,5 +462,49 @@ impl BoundBase {
                 inner_message(&e)
             ),
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const CFG: &str = "[general]\nrun_name = demo\n\n[architecture_presets]\nArrayHeight:    128\nArrayWidth:     128\nBandwidth : 10\nDataflow : os\n[run_presets]\nUseRamulatorTrace: False\n";
+
+    #[test]
+    fn cfg_keys_are_case_insensitive_and_rewritten_in_place() {
+        let spec = SweepSpec::parse(
+            "architecture_presets.arrayheight = [32, 64]\nARCHITECTURE_PRESETS.Dataflow = [\"ws\"]\narchitecture_presets.Bandwidth = [20]\nrun_presets.UseRamulatorTrace = [true]\n",
+            "s.toml",
+        )
+        .unwrap();
+        let base = BaseConfig::from_text(CFG, "demo.cfg", "demo", true).unwrap();
+        let b = base.bind(&spec).unwrap();
+        let text = b
+            .point_cfg_text(&[Some(1), Some(0), Some(0), Some(0)])
+            .unwrap();
+        assert!(
+            text.contains("\nArrayHeight: 64\nArrayWidth:     128\n"),
+            "{text}"
+        );
+        assert!(text.contains("\nDataflow : ws\n"), "{text}");
+        assert!(text.contains("\nBandwidth : 20\n"), "{text}");
+        assert!(text.contains("\nUseRamulatorTrace: True\n"), "{text}");
+        assert_eq!(b.value_text(0, 0), "32");
+    }
+
+    #[test]
+    fn cfg_unknown_key_and_wrong_type() {
+        let base = BaseConfig::from_text(CFG, "demo.cfg", "demo", true).unwrap();
+        let spec = SweepSpec::parse("architecture_presets.ArrayDepth = [1]\n", "s.toml").unwrap();
+        let e = base.clone().bind(&spec).unwrap_err().to_string();
+        assert!(
+            e.starts_with("s.toml:1: key `architecture_presets.ArrayDepth`: unknown key"),
+            "{e}"
+        );
+        let spec =
+            SweepSpec::parse("architecture_presets.ArrayHeight = [\"big\"]\n", "s.toml").unwrap();
+        let e = base.bind(&spec).unwrap_err().to_string();
+        assert!(e.contains("wrong type"), "{e}");
     }
 }

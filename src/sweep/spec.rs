@@ -359,7 +359,7 @@ mod tests {
     #[test]
     fn lists_ranges_and_file_order() {
         let s = SweepSpec::parse(
-            "workloads = [\"resnet50\"]\nhbm.bandwidth_gbps = {from = 400, to = 1600, step = 400}\narray.rows = [32, 64]\n[array]\ncols = {from = 32, to = 256, factor = 2}\n",
+            "workloads = [\"resnet50\"]\nhbm.bandwidth_gbps = {from = 400, to = 1600, step = 400}\narray.rows = [32, 64]\narray.cols = {from = 32, to = 256, factor = 2}\n",
             "s.toml",
         )
         .unwrap();
