@@ -278,7 +278,14 @@ impl SystolicConfig {
         int_range("array.rows", a.rows, 1, MAX_ARRAY_SIDE, "PE rows")?;
         int_range("array.cols", a.cols, 1, MAX_ARRAY_SIDE, "PE columns")?;
         int_range("array.mxus", a.mxus, 1, 256, "MXUs per core")?;
-        f_range("array.mac_rate", a.mac_rate, 0.0, false, 64.0, "MACs per PE per cycle")?;
+        f_range(
+            "array.mac_rate",
+            a.mac_rate,
+            0.0,
+            false,
+            64.0,
+            "MACs per PE per cycle",
+        )?;
         for (k, v) in [
             ("array.rate.fp32", a.rate.fp32),
             ("array.rate.bf16", a.rate.bf16),
@@ -290,7 +297,14 @@ impl SystolicConfig {
         }
         let c = &self.chip;
         int_range("chip.cores", c.cores, 1, 1024, "TensorCores per chip")?;
-        f_range("chip.clock_mhz", c.clock_mhz, 0.0, false, 100_000.0, "the clock in MHz")?;
+        f_range(
+            "chip.clock_mhz",
+            c.clock_mhz,
+            0.0,
+            false,
+            100_000.0,
+            "the clock in MHz",
+        )?;
         f_range(
             "chip.dispatch_overhead_us",
             c.dispatch_overhead_us,
@@ -300,7 +314,14 @@ impl SystolicConfig {
             "the per-op overhead in µs",
         )?;
         let s = &self.sram;
-        f_range("sram.vmem_mib", s.vmem_mib, 0.0, false, 1e6, "VMEM per core in MiB")?;
+        f_range(
+            "sram.vmem_mib",
+            s.vmem_mib,
+            0.0,
+            false,
+            1e6,
+            "VMEM per core in MiB",
+        )?;
         f_range("sram.cmem_mib", s.cmem_mib, 0.0, true, 1e6, "CMEM in MiB")?;
         f_range(
             "sram.cmem_bandwidth_gbps",
@@ -317,10 +338,38 @@ impl SystolicConfig {
             ));
         }
         let h = &self.hbm;
-        f_range("hbm.bandwidth_gbps", h.bandwidth_gbps, 0.0, false, 1e9, "the HBM bandwidth in GB/s")?;
-        f_range("hbm.latency_ns", h.latency_ns, 0.0, true, 1e9, "the HBM latency in ns")?;
-        f_range("hbm.capacity_gib", h.capacity_gib, 0.0, true, 1e9, "the HBM capacity in GiB")?;
-        f_range("hbm.efficiency", h.efficiency, 0.0, false, 1.0, "the achievable HBM fraction")?;
+        f_range(
+            "hbm.bandwidth_gbps",
+            h.bandwidth_gbps,
+            0.0,
+            false,
+            1e9,
+            "the HBM bandwidth in GB/s",
+        )?;
+        f_range(
+            "hbm.latency_ns",
+            h.latency_ns,
+            0.0,
+            true,
+            1e9,
+            "the HBM latency in ns",
+        )?;
+        f_range(
+            "hbm.capacity_gib",
+            h.capacity_gib,
+            0.0,
+            true,
+            1e9,
+            "the HBM capacity in GiB",
+        )?;
+        f_range(
+            "hbm.efficiency",
+            h.efficiency,
+            0.0,
+            false,
+            1.0,
+            "the achievable HBM fraction",
+        )?;
         f_range(
             "vpu.flops_per_cycle",
             self.vpu.flops_per_cycle,
@@ -420,13 +469,22 @@ mod tests {
     #[test]
     fn negative_and_unknown_are_errors() {
         let src = MIN.replace("bandwidth_gbps = 1000", "bandwidth_gbps = -5.0");
-        let s = SystolicConfig::from_toml(&src, "t.toml").unwrap_err().to_string();
-        assert!(s.contains("hbm.bandwidth_gbps") && s.contains(":12"), "{s}");
+        let s = SystolicConfig::from_toml(&src, "t.toml")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            s.contains("hbm.bandwidth_gbps") && s.contains("t.toml:11"),
+            "{s}"
+        );
         let src = MIN.replace("cols = 128", "cols = 128\ncolumns = 3");
-        let s = SystolicConfig::from_toml(&src, "t.toml").unwrap_err().to_string();
+        let s = SystolicConfig::from_toml(&src, "t.toml")
+            .unwrap_err()
+            .to_string();
         assert!(s.contains("columns"), "{s}");
         let src = MIN.replace("rows = 128", "rows = -1");
-        let s = SystolicConfig::from_toml(&src, "t.toml").unwrap_err().to_string();
+        let s = SystolicConfig::from_toml(&src, "t.toml")
+            .unwrap_err()
+            .to_string();
         assert!(s.contains("t.toml:4"), "{s}");
     }
 
@@ -435,11 +493,15 @@ mod tests {
         let src = MIN.replace("rows = 128", "rows = 100000");
         assert!(SystolicConfig::from_toml(&src, "t.toml").is_err());
         let src = MIN.replace("vmem_mib = 16", "vmem_mib = 0.0001");
-        let s = SystolicConfig::from_toml(&src, "t.toml").unwrap_err().to_string();
+        let s = SystolicConfig::from_toml(&src, "t.toml")
+            .unwrap_err()
+            .to_string();
         assert!(s.contains("sram.vmem_mib"), "{s}");
         let src = MIN.replace("[hbm]", "[hbm]\nefficiency = 1.5");
         assert!(SystolicConfig::from_toml(&src, "t.toml").is_err());
-        let src = MIN.replace("dataflow", "x").replace("cols = 128", "cols = 128\ndataflow = \"xs\"");
+        let src = MIN
+            .replace("dataflow", "x")
+            .replace("cols = 128", "cols = 128\ndataflow = \"xs\"");
         assert!(SystolicConfig::from_toml(&src, "t.toml").is_err());
     }
 }

@@ -51,13 +51,15 @@
 //!    i.e. memory-bound for all elementwise ops at realistic sizes. They are costed as their own
 //!    kernels (not fused into the neighbouring GEMM), a conservative choice.
 //! 10. **`time_s`** is the device time of the op: from the start of its first DMA to the end of
-//!    its last output write, plus `chip.dispatch_overhead_us` (the fixed per-op device cost seen
-//!    in profiler traces). It does not include host dispatch (see `validate::tpu`).
+//!     its last output write, plus `chip.dispatch_overhead_us` (the fixed per-op device cost seen
+//!     in profiler traces). It does not include host dispatch (see `validate::tpu`).
 //!
-//! Time breakdown (the parts sum to `time_s`): `compute_s` = useful MACs at the dtype's peak of
-//! the whole chip; `tail_s` = padding of partial tiles, MXU and core load imbalance;
-//! `fill_drain_s` = rule 7 plus weight-load-bound folds; `memory_stall_s` = rule 4's exposed DMA
-//! on the critical core; `overhead_s` = dispatch.
+//! Time breakdown (the parts sum to `time_s`, taken on the critical core): `compute_s` = useful
+//! MACs at the dtype's peak of the whole chip; `tail_s` = padding of partial tiles, MXU and core
+//! load imbalance; `fill_drain_s` = rule 7 plus weight-load-bound folds; `memory_stall_s` =
+//! rule 4's exposed DMA; `overhead_s` = dispatch. In a memory-bound step (DMA longer than the
+//! MXU work) the MXU's padding and weight-load waits are hidden, so the step counts as its
+//! useful compute plus memory stall.
 
 use super::config::{Dataflow, SystolicConfig};
 use crate::energy::EnergyTable;
@@ -130,7 +132,11 @@ struct CoreCost {
     time_s: f64,
     /// MXU busy time Σ blocks, s (includes padding and weight-load-bound folds).
     busy_s: f64,
-    /// Part of `busy_s` spent waiting for weight loads (folds with fewer than R rows), s.
+    /// Useful MXU time: the blocks' MACs at the full rate of all MXUs of the core, s.
+    useful_s: f64,
+    /// Padding / MXU-imbalance time of compute-bound steps (hidden under DMA otherwise), s.
+    pad_s: f64,
+    /// Weight-load wait (folds with fewer than R rows) of compute-bound steps, s.
     weight_load_s: f64,
     /// Fill/drain of the pipeline (rule 7), s.
     pipeline_s: f64,
@@ -240,7 +246,8 @@ impl NativeTpuMachine {
         let a_scale = match &g.conv {
             Some(cs) => {
                 let real = cs.batch as f64 * cs.in_h as f64 * cs.in_w as f64 * cs.in_c as f64;
-                let im2col = g.m as f64 * g.k as f64 * if g.shared_b { g.batch as f64 } else { 1.0 };
+                let im2col =
+                    g.m as f64 * g.k as f64 * if g.shared_b { g.batch as f64 } else { 1.0 };
                 if im2col > 0.0 {
                     (real / im2col).min(1.0)
                 } else {
@@ -321,7 +328,8 @@ impl NativeTpuMachine {
                     let count = cm * cn * ck * batch;
                     let (cyc, wl, _, _) = self.block_cycles(job, mi, ni, ki);
                     let comp = cyc / clock;
-                    let a_b = mi as f64 * ki as f64 * e * job.a_scale / if a_res { nt as f64 } else { 1.0 };
+                    let a_b = mi as f64 * ki as f64 * e * job.a_scale
+                        / if a_res { nt as f64 } else { 1.0 };
                     let b_b = ki as f64 * ni as f64 * e / if b_res { mt as f64 } else { 1.0 };
                     let c_b = mi as f64 * ni as f64 * e / kt as f64;
                     let hbm_b = a_b * a_hbm_frac + b_b * b_hbm_frac + c_b;
@@ -330,10 +338,21 @@ impl NativeTpuMachine {
                     if cmem_b > 0.0 {
                         dma += cmem_b / cmem_bw;
                     }
+                    // Useful MXU time of the block; in a memory-bound step everything else the
+                    // MXU does (padding, weight-load waits) is hidden under the DMA.
+                    let useful = mi as f64 * ni as f64 * ki as f64
+                        / (cfg.array.mxus as f64 * (self.r() * self.c()) as f64 * job.rate)
+                        / clock;
+                    let useful = useful.min(comp);
                     sum_time += count * comp.max(dma);
-                    cc.stall_s += count * (dma - comp).max(0.0);
                     cc.busy_s += count * comp;
-                    cc.weight_load_s += count * wl / clock;
+                    cc.useful_s += count * useful;
+                    if dma > comp {
+                        cc.stall_s += count * (dma - useful);
+                    } else {
+                        cc.weight_load_s += count * wl / clock;
+                        cc.pad_s += count * (comp - useful - wl / clock).max(0.0);
+                    }
                     cc.steps += count;
                     let (sr, sc, st) = cfg.array.dataflow.spatio_temporal(mi, ni, ki);
                     cc.padded_macs += count
@@ -346,18 +365,21 @@ impl NativeTpuMachine {
                         * (mi as f64 * ki as f64 * e * ceil_div(ni, self.c()) as f64
                             + ki as f64 * ni as f64 * e);
                     cc.vmem_write += count * mi as f64 * ni as f64 * 4.0;
-                    cc.vmem_read += count * mi as f64 * ni as f64 * 4.0 * (kt as f64 - 1.0) / kt as f64;
+                    cc.vmem_read +=
+                        count * mi as f64 * ni as f64 * 4.0 * (kt as f64 - 1.0) / kt as f64;
                 }
             }
         }
         cc.hbm_read = a_total * reload_a * a_hbm_frac + b_total * reload_b * b_hbm_frac;
-        cc.cmem_read = a_total * reload_a * (1.0 - a_hbm_frac) + b_total * reload_b * (1.0 - b_hbm_frac);
+        cc.cmem_read =
+            a_total * reload_a * (1.0 - a_hbm_frac) + b_total * reload_b * (1.0 - b_hbm_frac);
         cc.hbm_write = batch * m as f64 * n as f64 * e;
         // DMA into VMEM and output DMA out of VMEM.
         cc.vmem_write += cc.hbm_read + cc.cmem_read;
         cc.vmem_read += cc.hbm_write;
         // Prologue: first A and B tiles; epilogue: last output tile.
-        let first = (tm as f64 * tk as f64 * e * job.a_scale + tk as f64 * tn as f64 * e) / bw + lat;
+        let first =
+            (tm as f64 * tk as f64 * e * job.a_scale + tk as f64 * tn as f64 * e) / bw + lat;
         let (ml, nl, kl) = (m - (mt - 1) * tm, n - (nt - 1) * tn, k - (kt - 1) * tk);
         let last = ml as f64 * nl as f64 * e / bw + lat;
         cc.stall_s += first + last;
@@ -368,8 +390,7 @@ impl NativeTpuMachine {
         } else {
             self.weight_load_cycles()
         };
-        let pipe_cycles =
-            preload + (self.r() + self.c()) as f64 - 2.0 - (per_last - stream_last);
+        let pipe_cycles = preload + (self.r() + self.c()) as f64 - 2.0 - (per_last - stream_last);
         cc.pipeline_s = pipe_cycles.max(0.0) / clock;
         cc.time_s = sum_time + first + last + cc.pipeline_s;
         cc
@@ -400,19 +421,34 @@ impl NativeTpuMachine {
             CoreSplit::M if m >= 2 => Some(
                 share(m)
                     .into_iter()
-                    .map(|(x, c)| Sub { m: x, n, batch: b, cores: c })
+                    .map(|(x, c)| Sub {
+                        m: x,
+                        n,
+                        batch: b,
+                        cores: c,
+                    })
                     .collect(),
             ),
             CoreSplit::N if n >= 2 => Some(
                 share(n)
                     .into_iter()
-                    .map(|(x, c)| Sub { m, n: x, batch: b, cores: c })
+                    .map(|(x, c)| Sub {
+                        m,
+                        n: x,
+                        batch: b,
+                        cores: c,
+                    })
                     .collect(),
             ),
             CoreSplit::Batch if b >= 2 => Some(
                 share(b)
                     .into_iter()
-                    .map(|(x, c)| Sub { m, n, batch: x, cores: c })
+                    .map(|(x, c)| Sub {
+                        m,
+                        n,
+                        batch: x,
+                        cores: c,
+                    })
                     .collect(),
             ),
             _ => None,
@@ -467,7 +503,12 @@ impl NativeTpuMachine {
         let tns = candidates(job.n, lo_n);
         let tks = candidates(job.k, lo_k);
         let splits: &[CoreSplit] = if self.cfg.chip.cores > 1 {
-            &[CoreSplit::M, CoreSplit::N, CoreSplit::Batch, CoreSplit::None]
+            &[
+                CoreSplit::M,
+                CoreSplit::N,
+                CoreSplit::Batch,
+                CoreSplit::None,
+            ]
         } else {
             &[CoreSplit::None]
         };
@@ -558,13 +599,15 @@ impl NativeTpuMachine {
         let ideal = g.macs() as f64 / (cfg.macs_per_cycle(g.dtype) * clock);
         let overhead = cfg.chip.dispatch_overhead_us * 1e-6;
         let tb = &mut p.time_breakdown_s;
-        tb.compute_s = ideal;
+        // The parts add up to the critical core's time: useful + padding + weight-load waits of
+        // compute-bound steps, the DMA time of memory-bound steps beyond their useful work, the
+        // prologue/epilogue, and the pipeline fill/drain.
+        let mxu_s = crit.useful_s + crit.pad_s;
+        tb.compute_s = ideal.min(mxu_s);
+        tb.tail_s = mxu_s - tb.compute_s;
         tb.fill_drain_s = crit.pipeline_s + crit.weight_load_s;
-        tb.tail_s = (crit.busy_s - crit.weight_load_s - ideal).max(0.0);
         tb.memory_stall_s = crit.stall_s;
         tb.overhead_s = overhead;
-        // Steps where DMA hides compute are memory time, not compute: the MXU-side parts above
-        // plus the exposed DMA equal the critical core's time by construction.
         p.time_s = tb.total_s();
         p.cycles = (p.time_s * clock).round() as u64;
         let stall_cycles = ((crit.stall_s + overhead) * clock).round() as u64;
@@ -733,7 +776,9 @@ mod tests {
     #[test]
     fn breakdown_sums_to_time_and_big_gemm_is_compute_bound() {
         let m = NativeTpuMachine::new(cfg(2, 4), "t");
-        let p = m.simulate(&Op::Gemm(Gemm::new("g", 8192, 8192, 8192))).unwrap();
+        let p = m
+            .simulate(&Op::Gemm(Gemm::new("g", 8192, 8192, 8192)))
+            .unwrap();
         let tb = &p.time_breakdown_s;
         assert!((tb.total_s() - p.time_s).abs() < 1e-12 * p.time_s.max(1.0));
         assert!(p.utilization > 0.9, "{}", p.utilization);
@@ -743,7 +788,9 @@ mod tests {
     #[test]
     fn decode_gemm_is_memory_bound() {
         let m = NativeTpuMachine::new(cfg(2, 4), "t");
-        let p = m.simulate(&Op::Gemm(Gemm::new("g", 1, 12288, 12288))).unwrap();
+        let p = m
+            .simulate(&Op::Gemm(Gemm::new("g", 1, 12288, 12288)))
+            .unwrap();
         let bytes = 12288.0 * 12288.0 * 2.0;
         assert!(p.time_s >= bytes / 1e12);
         assert_eq!(p.main_stall, "memory");
@@ -753,7 +800,9 @@ mod tests {
     #[test]
     fn uneven_split_shows_as_tail() {
         let m = NativeTpuMachine::new(cfg(2, 1), "t");
-        let p = m.simulate(&Op::Gemm(Gemm::new("g", 128, 128, 4096))).unwrap();
+        let p = m
+            .simulate(&Op::Gemm(Gemm::new("g", 128, 128, 4096)))
+            .unwrap();
         assert!(p.time_breakdown_s.tail_s > 0.0);
     }
 

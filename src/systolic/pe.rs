@@ -399,7 +399,11 @@ fn tolerance(abs_sum: f32) -> f32 {
 
 /// Compare a PE product with ndarray's matmul of the same (f32-converted) operands; returns the
 /// largest absolute difference, or an internal error if it exceeds f32 accumulation rounding.
-pub fn check_against_ndarray(a: &Array2<f32>, b: &Array2<f32>, product: &Array2<f32>) -> Result<f32> {
+pub fn check_against_ndarray(
+    a: &Array2<f32>,
+    b: &Array2<f32>,
+    product: &Array2<f32>,
+) -> Result<f32> {
     let reference = a.dot(b);
     let abs = a.mapv(f32::abs).dot(&b.mapv(f32::abs));
     let mut max_err = 0f32;
@@ -559,7 +563,12 @@ mod tests {
     #[test]
     fn all_dataflows_exact_and_cycles_match_scalesim() {
         for df in [Dataflow::Os, Dataflow::Ws, Dataflow::Is] {
-            for &(m, n, k, r, c) in &[(5, 7, 3, 2, 3), (16, 16, 16, 4, 4), (1, 1, 1, 3, 2), (9, 4, 11, 4, 8)] {
+            for &(m, n, k, r, c) in &[
+                (5, 7, 3, 2, 3),
+                (16, 16, 16, 4, 4),
+                (1, 1, 1, 3, 2),
+                (9, 4, 11, 4, 8),
+            ] {
                 let a = ints(m, k, 1);
                 let b = ints(k, n, 2);
                 let res = simulate(&a, &b, r, c, df).unwrap();
@@ -575,8 +584,18 @@ mod tests {
 
     #[test]
     fn size_limits_are_input_errors() {
-        assert_eq!(check_size(1024, 1024, 1024, 1, 16, 16, Dataflow::Ws).unwrap_err().exit_code(), 2);
-        assert_eq!(check_size(8, 8, 8, 1, 512, 16, Dataflow::Ws).unwrap_err().exit_code(), 2);
+        assert_eq!(
+            check_size(1024, 1024, 1024, 1, 16, 16, Dataflow::Ws)
+                .unwrap_err()
+                .exit_code(),
+            2
+        );
+        assert_eq!(
+            check_size(8, 8, 8, 1, 512, 16, Dataflow::Ws)
+                .unwrap_err()
+                .exit_code(),
+            2
+        );
         assert!(check_size(64, 64, 64, 1, 16, 16, Dataflow::Ws).is_ok());
     }
 
@@ -587,6 +606,9 @@ mod tests {
             scalesim_cycles(100, 16, 16, 16, 16, Dataflow::Ws)
         );
         // 4 K-folds of T=100 ≥ R: R + 4·100 + R + C − 2.
-        assert_eq!(native_rule_cycles(100, 16, 64, 16, 16, Dataflow::Ws), 16 + 400 + 16 + 16 - 2);
+        assert_eq!(
+            native_rule_cycles(100, 16, 64, 16, 16, Dataflow::Ws),
+            16 + 400 + 16 + 16 - 2
+        );
     }
 }

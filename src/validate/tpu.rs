@@ -196,7 +196,12 @@ fn forced_tiling(row: &MeasuredRow) -> Option<Tiling> {
 
 /// Simulated device time without overhead (s), and whether memory dominates, for one row at a
 /// clock fraction and 256-array MAC rate.
-fn model_time(row: &MeasuredRow, base: &SystolicConfig, frac: f64, mac256: f64) -> Result<(f64, bool)> {
+fn model_time(
+    row: &MeasuredRow,
+    base: &SystolicConfig,
+    frac: f64,
+    mac256: f64,
+) -> Result<(f64, bool)> {
     let mut c = base.clone();
     c.chip.clock_mhz *= frac;
     c.chip.dispatch_overhead_us = 0.0;
@@ -220,9 +225,12 @@ fn frac_of(i: u32) -> f64 {
     i as f64 * 0.005
 }
 
+/// Model time (s) and memory-bound flag, per clock fraction, for mac_rate 1 and 2.
+type RowTimes = [Vec<(f64, bool)>; 2];
+
 /// Cached model times: `[row][mac_rate_index][frac_index]`.
 struct Cache {
-    times: Vec<[Vec<(f64, bool)>; 2]>,
+    times: Vec<RowTimes>,
 }
 
 fn predict(row: &MeasuredRow, model_s: f64, p: &TpuParams) -> f64 {
@@ -234,7 +242,8 @@ fn predict(row: &MeasuredRow, model_s: f64, p: &TpuParams) -> f64 {
 }
 
 fn frac_index(f: f64) -> usize {
-    ((f / 0.005).round() as u32).clamp(*FRACS.start(), *FRACS.end()) as usize - *FRACS.start() as usize
+    ((f / 0.005).round() as u32).clamp(*FRACS.start(), *FRACS.end()) as usize
+        - *FRACS.start() as usize
 }
 
 fn lookup(cache: &Cache, i: usize, row: &MeasuredRow, p: &TpuParams) -> (f64, bool) {
@@ -275,28 +284,45 @@ fn fit(rows: &[MeasuredRow], cache: &Cache) -> TpuParams {
         clock_fraction_p_state_7: 1.0,
         mac_rate_256: 2.0,
     };
-    let best_of = |p: &TpuParams, set: &dyn Fn(&mut TpuParams, f64), vals: &mut dyn Iterator<Item = f64>| {
-        let mut best = (f64::INFINITY, 0.0);
-        for v in vals {
-            let mut q = *p;
-            set(&mut q, v);
-            let e = mape(rows, cache, &q, true);
-            if e < best.0 - 1e-12 {
-                best = (e, v);
+    let best_of =
+        |p: &TpuParams, set: &dyn Fn(&mut TpuParams, f64), vals: &mut dyn Iterator<Item = f64>| {
+            let mut best = (f64::INFINITY, 0.0);
+            for v in vals {
+                let mut q = *p;
+                set(&mut q, v);
+                let e = mape(rows, cache, &q, true);
+                if e < best.0 - 1e-12 {
+                    best = (e, v);
+                }
             }
-        }
-        best.1
-    };
+            best.1
+        };
     for _ in 0..6 {
         let v = best_of(&p, &|q, v| q.mac_rate_256 = v, &mut [1.0, 2.0].into_iter());
         p.mac_rate_256 = v;
-        let v = best_of(&p, &|q, v| q.clock_fraction_default = v, &mut FRACS.map(frac_of));
+        let v = best_of(
+            &p,
+            &|q, v| q.clock_fraction_default = v,
+            &mut FRACS.map(frac_of),
+        );
         p.clock_fraction_default = v;
-        let v = best_of(&p, &|q, v| q.clock_fraction_p_state_7 = v, &mut FRACS.map(frac_of));
+        let v = best_of(
+            &p,
+            &|q, v| q.clock_fraction_p_state_7 = v,
+            &mut FRACS.map(frac_of),
+        );
         p.clock_fraction_p_state_7 = v;
-        let v = best_of(&p, &|q, v| q.device_overhead_us = v, &mut (0..=1000).map(|i| i as f64 * 0.01));
+        let v = best_of(
+            &p,
+            &|q, v| q.device_overhead_us = v,
+            &mut (0..=1000).map(|i| i as f64 * 0.01),
+        );
         p.device_overhead_us = v;
-        let v = best_of(&p, &|q, v| q.host_overhead_us = v, &mut (0..=600).map(|i| i as f64 * 0.5));
+        let v = best_of(
+            &p,
+            &|q, v| q.host_overhead_us = v,
+            &mut (0..=600).map(|i| i as f64 * 0.5),
+        );
         p.host_overhead_us = v;
     }
     p
@@ -317,11 +343,11 @@ pub fn validate(data_dir: &Path) -> Result<Option<TpuValidation>> {
             bases.push(b);
         }
     }
-    let times: Vec<Result<[Vec<(f64, bool)>; 2]>> = rows
+    let times: Vec<Result<RowTimes>> = rows
         .par_iter()
         .zip(bases.par_iter())
         .map(|(r, b)| {
-            let mut out: [Vec<(f64, bool)>; 2] = [Vec::new(), Vec::new()];
+            let mut out: RowTimes = [Vec::new(), Vec::new()];
             for (mi, mac) in [1.0, 2.0].into_iter().enumerate() {
                 if b.array.rows != 256 && mi == 1 {
                     out[1] = out[0].clone();
@@ -368,17 +394,41 @@ pub fn validate(data_dir: &Path) -> Result<Option<TpuValidation>> {
     };
     let summary = vec![
         SummaryRow::from_pairs("all rows", &pairs(&|_| true), "time_us, MAPE"),
-        SummaryRow::from_pairs("device-timed (trace)", &pairs(&|r| r.scope == "device"), "quality A"),
-        SummaryRow::from_pairs("host-timed (incl. dispatch)", &pairs(&|r| r.scope == "host"), "quality B"),
-        SummaryRow::from_pairs("calibration", &pairs(&|r| r.split == "calibration"), "rows the parameters were fitted on"),
-        SummaryRow::from_pairs("evaluation", &pairs(&|r| r.split == "evaluation"), "held-out rows"),
+        SummaryRow::from_pairs(
+            "device-timed (trace)",
+            &pairs(&|r| r.scope == "device"),
+            "quality A",
+        ),
+        SummaryRow::from_pairs(
+            "host-timed (incl. dispatch)",
+            &pairs(&|r| r.scope == "host"),
+            "quality B",
+        ),
+        SummaryRow::from_pairs(
+            "calibration",
+            &pairs(&|r| r.split == "calibration"),
+            "rows the parameters were fitted on",
+        ),
+        SummaryRow::from_pairs(
+            "evaluation",
+            &pairs(&|r| r.split == "evaluation"),
+            "held-out rows",
+        ),
         SummaryRow::from_pairs(
             "evaluation, device-timed",
             &pairs(&|r| r.split == "evaluation" && r.scope == "device"),
             "held-out trace rows",
         ),
-        SummaryRow::from_pairs("compute-bound", &pairs(&|r| r.regime == "compute-bound"), "M·N·K > 2^30, MXU time dominates"),
-        SummaryRow::from_pairs("memory-bound", &pairs(&|r| r.regime == "memory-bound"), "exposed DMA dominates"),
+        SummaryRow::from_pairs(
+            "compute-bound",
+            &pairs(&|r| r.regime == "compute-bound"),
+            "M·N·K > 2^30, MXU time dominates",
+        ),
+        SummaryRow::from_pairs(
+            "memory-bound",
+            &pairs(&|r| r.regime == "memory-bound"),
+            "exposed DMA dominates",
+        ),
         SummaryRow::from_pairs("small", &pairs(&|r| r.regime == "small"), "M·N·K <= 2^30"),
     ];
     let fitted = format!(
@@ -401,7 +451,8 @@ pub fn validate(data_dir: &Path) -> Result<Option<TpuValidation>> {
         summary: results
             .iter()
             .map(|r| {
-                let mut s = SummaryRow::from_pairs(&r.label, &[(r.measured_us, r.predicted_us)], "");
+                let mut s =
+                    SummaryRow::from_pairs(&r.label, &[(r.measured_us, r.predicted_us)], "");
                 s.note = format!(
                     "{} {} measured {:.1} us, predicted {:.1} us",
                     r.split, r.regime, r.measured_us, r.predicted_us
