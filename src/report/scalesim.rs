@@ -1,13 +1,208 @@
 //! SCALE-Sim 3.0.0 report files (COMPUTE_REPORT.csv, BANDWIDTH_REPORT.csv,
-//! DETAILED_ACCESS_REPORT.csv).
+//! DETAILED_ACCESS_REPORT.csv), byte for byte in SCALE-Sim's format
+//! (`simulator.generate_reports`; MODEL.md §5):
+//! * headers exactly as SCALE-Sim writes them (fields after the first with a leading space, a
+//!   trailing comma);
+//! * rows `LayerID, v1, v2, …,` with `LayerID` counting ops from 0, values joined by `", "` and a
+//!   trailing comma;
+//! * values printed as Python's `str()` prints them: integers for counts and Total Cycles,
+//!   Python float repr for utilizations and bandwidths (`25.0`, `5.194805194805195`), and floats
+//!   for the trace start/stop cycles (`-525.0`), which SCALE-Sim reads out of float trace
+//!   matrices.
+//!
+//! `Avg * SRAM BW` = accesses / Total Cycles; `Avg * DRAM BW` = accesses / (stop − start + 1)
+//! (`single_layer_sim.calc_report_data`).
+
 use super::{Exporter, OutputFile};
 use crate::error::{Error, Result};
+use crate::machine::ScaleSimReport;
 use crate::RunReport;
 
 pub struct ScaleSimExporter;
 
+/// `COMPUTE_REPORT.csv` header (`simulator.generate_reports`).
+pub const COMPUTE_HEADER: &str = "LayerID, Total Cycles (incl. prefetch), Total Cycles, Stall Cycles, Overall Util %, Mapping Efficiency %, Compute Util %,\n";
+/// `BANDWIDTH_REPORT.csv` header (no sparsity).
+pub const BANDWIDTH_HEADER: &str = "LayerID, Avg IFMAP SRAM BW, Avg FILTER SRAM BW, Avg OFMAP SRAM BW, Avg IFMAP DRAM BW, Avg FILTER DRAM BW, Avg OFMAP DRAM BW,\n";
+/// `DETAILED_ACCESS_REPORT.csv` header.
+pub const DETAIL_HEADER: &str = "LayerID, SRAM IFMAP Start Cycle, SRAM IFMAP Stop Cycle, SRAM IFMAP Reads, SRAM Filter Start Cycle, SRAM Filter Stop Cycle, SRAM Filter Reads, SRAM OFMAP Start Cycle, SRAM OFMAP Stop Cycle, SRAM OFMAP Writes, DRAM IFMAP Start Cycle, DRAM IFMAP Stop Cycle, DRAM IFMAP Reads, DRAM Filter Start Cycle, DRAM Filter Stop Cycle, DRAM Filter Reads, DRAM OFMAP Start Cycle, DRAM OFMAP Stop Cycle, DRAM OFMAP Writes,\n";
+
+/// A float as Python's `repr`/`str` prints it: shortest round-trip digits, `.0` on integral
+/// values, exponent form below 1e-4 and from 1e16 (`1e-05`, `1.5e+16`), `inf`, `nan`.
+pub fn py_float(x: f64) -> String {
+    if x.is_nan() {
+        return "nan".into();
+    }
+    if x.is_infinite() {
+        return if x > 0.0 { "inf".into() } else { "-inf".into() };
+    }
+    let a = x.abs();
+    if a != 0.0 && !(1e-4..1e16).contains(&a) {
+        // Rust `{:e}` gives shortest digits as `1.5e-5`; Python writes `1.5e-05`.
+        let s = format!("{x:e}");
+        let (mant, exp) = s.split_once('e').unwrap_or((&s, "0"));
+        let e: i32 = exp.parse().unwrap_or(0);
+        let sign = if e < 0 { '-' } else { '+' };
+        return format!("{mant}e{sign}{:02}", e.abs());
+    }
+    let s = format!("{x}");
+    if s.contains('.') {
+        s
+    } else {
+        format!("{s}.0")
+    }
+}
+
+/// A cycle number read out of a float trace matrix (`-525.0`).
+fn cyc(x: i64) -> String {
+    py_float(x as f64)
+}
+
+fn row(lid: usize, vals: &[String]) -> String {
+    format!("{lid}, {},\n", vals.join(", "))
+}
+
+/// The three report rows of one layer.
+pub fn layer_rows(lid: usize, r: &ScaleSimReport) -> (String, String, String) {
+    let compute = row(
+        lid,
+        &[
+            r.total_cycles_incl_prefetch.to_string(),
+            r.total_cycles.to_string(),
+            r.stall_cycles.to_string(),
+            py_float(r.overall_util_pct),
+            py_float(r.mapping_efficiency_pct),
+            py_float(r.compute_util_pct),
+        ],
+    );
+    let tc = r.total_cycles as f64;
+    let a = r.access_cycles;
+    let dram_bw = |n: u64, (start, stop): (i64, i64)| n as f64 / ((stop - start) as f64 + 1.0);
+    let bandwidth = row(
+        lid,
+        &[
+            py_float(r.sram_ifmap_reads as f64 / tc),
+            py_float(r.sram_filter_reads as f64 / tc),
+            py_float(r.sram_ofmap_writes as f64 / tc),
+            py_float(dram_bw(r.dram_ifmap_reads, a[3])),
+            py_float(dram_bw(r.dram_filter_reads, a[4])),
+            py_float(dram_bw(r.dram_ofmap_writes, a[5])),
+        ],
+    );
+    let counts = [
+        r.sram_ifmap_reads,
+        r.sram_filter_reads,
+        r.sram_ofmap_writes,
+        r.dram_ifmap_reads,
+        r.dram_filter_reads,
+        r.dram_ofmap_writes,
+    ];
+    let mut d = Vec::with_capacity(18);
+    for (i, n) in counts.iter().enumerate() {
+        d.push(cyc(a[i].0));
+        d.push(cyc(a[i].1));
+        d.push(n.to_string());
+    }
+    (compute, bandwidth, row(lid, &d))
+}
+
 impl Exporter for ScaleSimExporter {
-    fn export(&self, _run: &RunReport) -> Result<Vec<OutputFile>> {
-        Err(Error::internal("scalesim reports not built yet"))
+    fn export(&self, run: &RunReport) -> Result<Vec<OutputFile>> {
+        let mut compute = String::from(COMPUTE_HEADER);
+        let mut bandwidth = String::from(BANDWIDTH_HEADER);
+        let mut detail = String::from(DETAIL_HEADER);
+        for (lid, op) in run.ops.iter().enumerate() {
+            let Some(r) = &op.scalesim else {
+                return Err(Error::flag(
+                    "--format",
+                    format!(
+                        "scalesim format needs SCALE-Sim mode (a .cfg config); op `{}` was \
+                         simulated by another model. Use --format table|json|csv, or run with a \
+                         SCALE-Sim .cfg",
+                        op.name
+                    ),
+                ));
+            };
+            let (c, b, d) = layer_rows(lid, r);
+            compute.push_str(&c);
+            bandwidth.push_str(&b);
+            detail.push_str(&d);
+        }
+        Ok(vec![
+            OutputFile {
+                name: "COMPUTE_REPORT.csv".into(),
+                bytes: compute.into_bytes(),
+            },
+            OutputFile {
+                name: "BANDWIDTH_REPORT.csv".into(),
+                bytes: bandwidth.into_bytes(),
+            },
+            OutputFile {
+                name: "DETAILED_ACCESS_REPORT.csv".into(),
+                bytes: detail.into_bytes(),
+            },
+        ])
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::machine::OpProfile;
+
+    #[test]
+    fn python_float_repr() {
+        assert_eq!(py_float(25.0), "25.0");
+        assert_eq!(py_float(5.194805194805195), "5.194805194805195");
+        assert_eq!(py_float(-525.0), "-525.0");
+        assert_eq!(py_float(0.0), "0.0");
+        assert_eq!(py_float(1.5e-5), "1.5e-05");
+        assert_eq!(py_float(1e16), "1e+16");
+        assert_eq!(py_float(0.0001), "0.0001");
+    }
+
+    /// The first reference row (calc_32x32_os, g16) rendered as SCALE-Sim writes it.
+    #[test]
+    fn g16_rows() {
+        let r = ScaleSimReport {
+            total_cycles_incl_prefetch: 609,
+            total_cycles: 77,
+            stall_cycles: 0,
+            overall_util_pct: 5.194805194805195,
+            mapping_efficiency_pct: 25.0,
+            compute_util_pct: 5.128205128205128,
+            sram_ifmap_reads: 256,
+            sram_filter_reads: 256,
+            sram_ofmap_writes: 320,
+            dram_ifmap_reads: 256,
+            dram_filter_reads: 256,
+            dram_ofmap_writes: 256,
+            access_cycles: [(1, 31), (1, 31), (31, 61), (-525, -1), (-525, -1), (77, 84)],
+        };
+        let (c, b, d) = layer_rows(0, &r);
+        assert_eq!(
+            c,
+            "0, 609, 77, 0, 5.194805194805195, 25.0, 5.128205128205128,\n"
+        );
+        assert_eq!(
+            b,
+            "0, 3.324675324675325, 3.324675324675325, 4.1558441558441555, 0.4876190476190476, 0.4876190476190476, 32.0,\n"
+        );
+        assert!(
+            d.starts_with("0, 1.0, 31.0, 256, 1.0, 31.0, 256, 31.0, 61.0, 320, -525.0, -1.0, 256,")
+        );
+        assert!(d.ends_with("77.0, 84.0, 256,\n"));
+    }
+
+    #[test]
+    fn non_scalesim_ops_are_a_flag_error() {
+        let run = RunReport {
+            machine: serde_json::Value::Null,
+            ops: vec![OpProfile::default()],
+            total: Default::default(),
+        };
+        let e = ScaleSimExporter.export(&run).unwrap_err();
+        assert_eq!(e.exit_code(), 2);
+        assert!(e.to_string().contains("--format"), "{e}");
     }
 }

@@ -34,6 +34,19 @@ pub fn build(cfg: &SystolicConfig, name: &str, mode: SimMode) -> Result<Box<dyn 
 
 /// Build a SCALE-Sim-compatible machine from a SCALE-Sim `.cfg`.
 pub fn build_scalesim(cfg: &ScaleSimConfig, mode: SimMode) -> Result<Box<dyn Machine>> {
-    let _ = (cfg, mode);
-    Err(Error::internal("scalesim model not built yet"))
+    match mode {
+        SimMode::Scalesim => Ok(Box::new(scalesim::ScaleSimMachine::new(cfg.clone()))),
+        other => Err(Error::flag(
+            "--mode",
+            format!(
+                "a SCALE-Sim .cfg config runs in scalesim mode only, not `{}`; use an archsim \
+                 .toml config for the native and PE-level models",
+                match other {
+                    SimMode::Native => "native",
+                    SimMode::Pe => "pe",
+                    SimMode::Scalesim => "scalesim",
+                }
+            ),
+        )),
+    }
 }

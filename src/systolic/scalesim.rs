@@ -1,1 +1,0 @@
-//! SCALE-Sim 3.0.0 compatible systolic model.

@@ -1,0 +1,512 @@
+//! One SCALE-Sim 3.0.0 layer, analytically: every COMPUTE_REPORT, BANDWIDTH_REPORT and
+//! DETAILED_ACCESS_REPORT number of `single_layer_sim.calc_report_data` (MODEL.md §2–§5),
+//! without walking cycles. Cost: O(R + C + column folds) plus O(drains·log) for the OFMAP
+//! buffer; USER mode adds the read-buffer walk of [`super::user`].
+
+use super::calc_dram::{ChunkSim, ClosePoint};
+use super::geometry::{skewed_before, skewed_line_of, Layer, Mapping};
+use super::write_buffer::{self, ElementStream};
+use crate::config::scalesim_cfg::{BandwidthMode, Dataflow, ScaleSimConfig};
+
+/// All report values of one layer. Counts are u128 and cycles i128 so nothing overflows for
+/// dims up to 2^32; [`LayerResult::to_report`] saturates into the shared report struct.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct LayerResult {
+    pub row_folds: u64,
+    pub col_folds: u64,
+    pub cycles_per_fold: u128,
+    /// Demand lines L = folds · cycles_per_fold.
+    pub demand_lines: u128,
+    /// `Total Cycles` = L − 1 + stalls (`double_buffered_scratchpad.service_memory_requests`).
+    pub total_cycles: u128,
+    pub stall_cycles: u128,
+    /// `Total Cycles (incl. prefetch)` = ofmap DRAM stop − min(ifmap, filter DRAM start)
+    /// (`single_layer_sim.calc_report_data`).
+    pub total_cycles_incl_prefetch: i128,
+    pub macs: u128,
+    pub overall_util_pct: f64,
+    pub mapping_efficiency_pct: f64,
+    pub compute_util_pct: f64,
+    pub sram_ifmap_reads: u128,
+    pub sram_filter_reads: u128,
+    pub sram_ofmap_writes: u128,
+    pub dram_ifmap_reads: u128,
+    pub dram_filter_reads: u128,
+    pub dram_ofmap_writes: u128,
+    /// (start, stop) of SRAM ifmap, filter, ofmap, DRAM ifmap, filter, ofmap.
+    pub access_cycles: [(i128, i128); 6],
+    /// True when the DRAM read counts are exact (GEMM layers, or conv layers whose ifmap fits a
+    /// CALC chunk); false where the overlapping-window conv ifmap was estimated.
+    pub dram_reads_exact: bool,
+}
+
+/// Which operand a read stream is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Operand {
+    Ifmap,
+    Filter,
+}
+
+/// How an operand's fold tile is laid out in demand lines.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Layout {
+    /// Skewed stream (`skew_matrix`): column `c` of the used `w` holds `len` elements at lines
+    /// `base + c ..`. OS ifmap/filter (base 0), WS ifmap and IS filter (base R: weight-load
+    /// prefix).
+    Skewed { base: u64, len: u64 },
+    /// Stationary tile loaded flipped in the first R lines (`np.flip`): WS filter, IS ifmap;
+    /// lines `R − rows_used .. R`.
+    Stationary,
+}
+
+pub(crate) fn layout(df: Dataflow, op: Operand, map: &Mapping) -> Layout {
+    match (df, op) {
+        (Dataflow::Os, _) => Layout::Skewed {
+            base: 0,
+            len: map.t,
+        },
+        (Dataflow::Ws, Operand::Ifmap) | (Dataflow::Is, Operand::Filter) => Layout::Skewed {
+            base: map.rows,
+            len: map.t,
+        },
+        (Dataflow::Ws, Operand::Filter) | (Dataflow::Is, Operand::Ifmap) => Layout::Stationary,
+    }
+}
+
+/// Columns of the array edge an operand uses in fold (fc, fr).
+pub(crate) fn edge_used(df: Dataflow, op: Operand, map: &Mapping, fc: u64, fr: u64) -> u64 {
+    match (df, op) {
+        (Dataflow::Os, Operand::Ifmap) => map.rows_used(fr),
+        (Dataflow::Os, Operand::Filter) => map.cols_used(fc),
+        (Dataflow::Ws, Operand::Ifmap) | (Dataflow::Is, Operand::Filter) => map.rows_used(fr),
+        (Dataflow::Ws, Operand::Filter) | (Dataflow::Is, Operand::Ifmap) => map.cols_used(fc),
+    }
+}
+
+/// OFMAP element stream (`create_ofmap_demand_mat`): OS writes the flipped R-row tile after a
+/// `T−1` prefix (rows `T−1+R−rows_used ..`, `rows_used` long); WS/IS write T rows after a
+/// `2R−1` prefix; skewed over the used columns.
+struct OfmapStream<'a> {
+    map: &'a Mapping,
+    per_fold: u128,
+}
+
+impl OfmapStream<'_> {
+    fn fold_params(&self, fc: u64, fr: u64) -> (i128, i128, i128) {
+        let m = self.map;
+        let cu = m.cols_used(fc) as i128;
+        match m.dataflow {
+            Dataflow::Os => {
+                let ru = m.rows_used(fr) as i128;
+                (m.t as i128 - 1 + m.rows as i128 - ru, cu, ru)
+            }
+            _ => (2 * m.rows as i128 - 1, cu, m.t as i128),
+        }
+    }
+    fn col_fold_elems(&self, cu: u64) -> u128 {
+        let m = self.map;
+        match m.dataflow {
+            Dataflow::Os => m.sr as u128 * cu as u128,
+            _ => m.row_folds as u128 * m.t as u128 * cu as u128,
+        }
+    }
+    fn before_fold(&self, f: u128) -> u128 {
+        let m = self.map;
+        if f >= m.folds() {
+            return self.total();
+        }
+        let (fc, fr) = m.fold_at(f);
+        let full = self.col_fold_elems(m.cols);
+        let cu = m.cols_used(fc) as u128;
+        let within = match m.dataflow {
+            Dataflow::Os => fr as u128 * m.rows as u128 * cu,
+            _ => fr as u128 * m.t as u128 * cu,
+        };
+        fc as u128 * full + within
+    }
+}
+
+impl ElementStream for OfmapStream<'_> {
+    fn total(&self) -> u128 {
+        let m = self.map;
+        let full = self.col_fold_elems(m.cols);
+        (m.col_folds as u128 - 1) * full + self.col_fold_elems(m.cols_used(m.col_folds - 1))
+    }
+    fn before_line(&self, line: u128) -> u128 {
+        let f = line / self.per_fold;
+        if f >= self.map.folds() {
+            return self.total();
+        }
+        let tau = (line % self.per_fold) as i128;
+        let (fc, fr) = self.map.fold_at(f);
+        let (base, w, len) = self.fold_params(fc, fr);
+        self.before_fold(f) + skewed_before(tau, base, w, len) as u128
+    }
+    fn line_of(&self, n: u128) -> u128 {
+        // Last fold with before_fold(f) < n.
+        let (mut lo, mut hi) = (0u128, self.map.folds() - 1);
+        while lo < hi {
+            let mid = lo + (hi - lo).div_ceil(2);
+            if self.before_fold(mid) < n {
+                lo = mid;
+            } else {
+                hi = mid - 1;
+            }
+        }
+        let (fc, fr) = self.map.fold_at(lo);
+        let (base, w, len) = self.fold_params(fc, fr);
+        let p = (n - self.before_fold(lo)) as i128;
+        lo * self.per_fold + skewed_line_of(p, base, w, len) as u128
+    }
+}
+
+/// First and last demand line (within its fold) holding a valid address of `op` in fold
+/// (fc, fr), from the im2col validity of `operand_matrix.calc_ifmap_elem_addr`.
+fn valid_line_range(
+    layer: &Layer,
+    map: &Mapping,
+    op: Operand,
+    fc: u64,
+    fr: u64,
+) -> Option<(u128, u128)> {
+    let df = map.dataflow;
+    let w = edge_used(df, op, map, fc, fr);
+    let r = map.rows;
+    match layout(df, op, map) {
+        Layout::Skewed { base, len } => {
+            let (mut first, mut last) = (u128::MAX, 0u128);
+            let ifmap_os = df == Dataflow::Os && op == Operand::Ifmap;
+            let ifmap_ws = df == Dataflow::Ws && op == Operand::Ifmap;
+            if layer.is_gemm() || !(ifmap_os || ifmap_ws) {
+                return Some((base as u128, base as u128 + w as u128 - 1 + len as u128 - 1));
+            }
+            for c in 0..w {
+                let (t0, t1) = if ifmap_os {
+                    let m = fr * r + c;
+                    match (
+                        layer.min_valid_k_from(m, 0),
+                        layer.max_valid_k_below(m, layer.k()),
+                    ) {
+                        (Some(a), Some(b)) => (a, b),
+                        _ => continue,
+                    }
+                } else {
+                    let k = fr * r + c;
+                    match layer.max_valid_m(k) {
+                        Some(b) => (0, b),
+                        None => continue,
+                    }
+                };
+                first = first.min(base as u128 + c as u128 + t0 as u128);
+                last = last.max(base as u128 + c as u128 + t1 as u128);
+            }
+            (first != u128::MAX).then_some((first, last))
+        }
+        Layout::Stationary => {
+            let ru = map.rows_used(fr);
+            let k0 = fr * r;
+            if layer.is_gemm() || op == Operand::Filter {
+                return Some(((r - ru) as u128, r as u128 - 1));
+            }
+            // IS ifmap: line τ holds k = k0 + R − 1 − τ for the M-slice of column fold fc.
+            let cu = map.cols_used(fc);
+            let (mut kmax, mut kmin) = (None::<u64>, None::<u64>);
+            for c in 0..cu {
+                let m = fc * map.cols + c;
+                if let Some(k) = layer.max_valid_k_below(m, k0 + ru).filter(|&k| k >= k0) {
+                    kmax = Some(kmax.map_or(k, |x| x.max(k)));
+                }
+                if let Some(k) = layer.min_valid_k_from(m, k0).filter(|&k| k < k0 + ru) {
+                    kmin = Some(kmin.map_or(k, |x| x.min(k)));
+                }
+            }
+            match (kmax, kmin) {
+                (Some(a), Some(b)) => Some(((k0 + r - 1 - a) as u128, (k0 + r - 1 - b) as u128)),
+                _ => None,
+            }
+        }
+    }
+}
+
+/// Global first and last valid demand line of an operand (fold 0 and the last fold).
+fn operand_lines(layer: &Layer, map: &Mapping, op: Operand, per_fold: u128) -> (u128, u128) {
+    let first = valid_line_range(layer, map, op, 0, 0).map_or(0, |r| r.0);
+    // The last folds can be entirely −1 (conv windows of the ceil convention that run off the
+    // ifmap): walk back to the last fold with a valid address (a handful of folds at most).
+    let lf = map.folds() - 1;
+    let mut f = lf;
+    loop {
+        let (fc, fr) = map.fold_at(f);
+        if let Some((_, last)) = valid_line_range(layer, map, op, fc, fr) {
+            return (first, f * per_fold + last);
+        }
+        if f == 0 || lf - f >= 1 << 16 {
+            return (first, lf * per_fold);
+        }
+        f -= 1;
+    }
+}
+
+/// The CALC read-buffer passes of an operand (MODEL.md §4 and [`ChunkSim`]), returning the
+/// buffer state and the global demand line of its last chunk close.
+fn calc_reads(
+    layer: &Layer,
+    map: &Mapping,
+    op: Operand,
+    sram_elems: u128,
+    per_fold: u128,
+) -> (ChunkSim, Option<u128>, bool) {
+    let df = map.dataflow;
+    let mut sim = ChunkSim::new(sram_elems);
+    let (m, n, k) = (layer.m() as u128, layer.n() as u128, layer.k() as u128);
+    let (r, c) = (map.rows as u128, map.cols as u128);
+    let (rf, cf) = (map.row_folds as u128, map.col_folds as u128);
+    let exact_gemm = layer.is_gemm() || op == Operand::Filter;
+    // Distinct addresses of the operand.
+    let distinct = match op {
+        Operand::Ifmap => layer.ifmap_distinct(),
+        Operand::Filter => k * n,
+    };
+    // Sum of fold-tile sizes of one pass (the im2col size), to map positions for conv.
+    enum Kind {
+        /// Whole operand streamed once per column fold (OS/WS ifmap, IS filter).
+        Round { tile_len: u128 },
+        /// OS filter: column-fold tile repeated over the row folds.
+        Tile,
+        /// WS filter, IS ifmap: every tile once.
+        Single,
+    }
+    let kind = match (df, op) {
+        (Dataflow::Os, Operand::Ifmap) => Kind::Round { tile_len: k },
+        (Dataflow::Ws, Operand::Ifmap) => Kind::Round { tile_len: m },
+        (Dataflow::Is, Operand::Filter) => Kind::Round { tile_len: n },
+        (Dataflow::Os, Operand::Filter) => Kind::Tile,
+        _ => Kind::Single,
+    };
+    let im2col = match op {
+        Operand::Ifmap => m * k,
+        Operand::Filter => k * n,
+    };
+    // Conv ifmap with overlapping windows: positions are counted in distinct addresses; scale
+    // them onto the im2col stream to locate the close line (estimate).
+    let scale = |pos: u128| -> u128 {
+        if exact_gemm || distinct == 0 {
+            pos
+        } else {
+            (pos * im2col / distinct).clamp(1, im2col)
+        }
+    };
+    match kind {
+        Kind::Round { .. } => sim.run(0, 0, distinct, cf),
+        Kind::Tile => {
+            for fc in 0..map.col_folds {
+                sim.run(fc as u128, fc as u128, k * map.cols_used(fc) as u128, rf);
+            }
+        }
+        Kind::Single => sim.run(0, 0, distinct, 1),
+    }
+    let exact = exact_gemm || sim.closes == 0;
+    let close_line = sim.last_close.map(|ClosePoint { run_id, pass, pos }| {
+        let (fold, p_in) = match kind {
+            Kind::Round { tile_len } => {
+                let pos = scale(pos);
+                let tile = r * tile_len;
+                let fr = ((pos - 1) / tile).min(rf - 1);
+                (pass * rf + fr, pos - fr * tile)
+            }
+            Kind::Tile => (run_id * rf + pass, pos),
+            Kind::Single => {
+                let pos = scale(pos);
+                let colfold = k * c; // Sr = K for WS filter / IS ifmap
+                let fc = ((pos - 1) / colfold).min(cf - 1);
+                let rem = pos - fc * colfold;
+                let cu = map.cols_used(fc as u64) as u128;
+                let fr = ((rem - 1) / (r * cu)).min(rf - 1);
+                (fc * rf + fr, rem - fr * r * cu)
+            }
+        };
+        let (fc, fr) = map.fold_at(fold);
+        let w = edge_used(df, op, map, fc, fr) as i128;
+        let tau = match layout(df, op, map) {
+            Layout::Skewed { base, len } => {
+                skewed_line_of(p_in as i128, base as i128, w, len as i128).max(0) as u128
+            }
+            Layout::Stationary => {
+                let ru = map.rows_used(fr) as u128;
+                (r - ru) + (p_in - 1) / w.max(1) as u128
+            }
+        };
+        fold * per_fold + tau.min(per_fold - 1)
+    });
+    (sim, close_line, exact)
+}
+
+/// Simulate one layer of SCALE-Sim 3.0.0 on `cfg`.
+pub fn simulate_layer(cfg: &ScaleSimConfig, layer: &Layer) -> LayerResult {
+    let (r, c) = (cfg.array_rows, cfg.array_cols);
+    let map = Mapping::new(layer, cfg.dataflow, r, c);
+    let (m, n, k) = (layer.m() as u128, layer.n() as u128, layer.k() as u128);
+    let folds = map.folds();
+    let per_fold = map.cycles_per_fold();
+    let lines = folds * per_fold;
+    let (rr, cc, t) = (r as u128, c as u128, map.t as u128);
+    let pe = rr * cc;
+
+    // Mapping efficiency: mean over folds of rows_used·cols_used/(R·C); Σ over folds of
+    // rows_used·cols_used = Sr·Sc (`systolic_compute_*.create_*_demand_mat`).
+    let used = map.sr as u128 * map.sc as u128;
+    let mapping_eff = used as f64 / (folds as f64 * pe as f64);
+    // Compute util: mean of rows_used·cols_used·T/(R·C·cyc_f); OS cyc_f = T+R+C−2, WS/IS
+    // cyc_f = 2R+2C+T−3 (the `shape[0]+shape[1]−1` of an unskewed tile: C−1 too long).
+    let cyc_f = match cfg.dataflow {
+        Dataflow::Os => per_fold,
+        _ => 2 * rr + 2 * cc + t - 3,
+    };
+    let compute_util = used as f64 * t as f64 / (folds as f64 * pe as f64 * cyc_f as f64);
+
+    // SRAM counts (`ifmap_reads`, `filter_reads`, `ofmap_writes`; MODEL.md §4 table).
+    let (sram_if, sram_fl, sram_of) = match cfg.dataflow {
+        Dataflow::Os => (
+            m * k * map.col_folds as u128,
+            k * n * map.row_folds as u128,
+            // + folds·(R+C): line 403 adds shape[0]+shape[1] after the real count.
+            m * n + folds * (rr + cc),
+        ),
+        Dataflow::Ws => (
+            m * k * map.col_folds as u128,
+            k * n,
+            m * n * map.row_folds as u128,
+        ),
+        Dataflow::Is => (
+            m * k,
+            k * n * map.col_folds as u128,
+            m * n * map.row_folds as u128,
+        ),
+    };
+
+    let (if_first, if_last) = operand_lines(layer, &map, Operand::Ifmap, per_fold);
+    let (fl_first, fl_last) = operand_lines(layer, &map, Operand::Filter, per_fold);
+    let ofs = OfmapStream {
+        map: &map,
+        per_fold,
+    };
+    let of_first = ofs.line_of(1);
+    let of_last = ofs.line_of(ofs.total());
+
+    let ofmap_elems = 1024 * cfg.ofmap_sram_kb as u128;
+    let mut res = LayerResult {
+        row_folds: map.row_folds,
+        col_folds: map.col_folds,
+        cycles_per_fold: per_fold,
+        demand_lines: lines,
+        macs: layer.macs(),
+        mapping_efficiency_pct: mapping_eff * 100.0,
+        compute_util_pct: compute_util * 100.0,
+        sram_ifmap_reads: sram_if,
+        sram_filter_reads: sram_fl,
+        sram_ofmap_writes: sram_of,
+        ..Default::default()
+    };
+
+    let calc = |res: &mut LayerResult| {
+        let ifs = 1024 * cfg.ifmap_sram_kb as u128;
+        let fls = 1024 * cfg.filter_sram_kb as u128;
+        let (isim, iclose, iex) = calc_reads(layer, &map, Operand::Ifmap, ifs, per_fold);
+        let (fsim, fclose, fex) = calc_reads(layer, &map, Operand::Filter, fls, per_fold);
+        // Trace stop = last close cycle + read-port latency; −1 when nothing closed.
+        let stop = |cl: Option<u128>| cl.map_or(-1, |l| l as i128 + 1);
+        res.dram_ifmap_reads = isim.inserted;
+        res.dram_filter_reads = fsim.inserted;
+        res.dram_reads_exact = iex && fex;
+        (
+            (isim.dram_start_cycle(if_first as i128), stop(iclose)),
+            (fsim.dram_start_cycle(fl_first as i128), stop(fclose)),
+        )
+    };
+    let user = match cfg.bw_mode {
+        BandwidthMode::User => {
+            let counts = |line: u128| (ofs.before_line(line + 1) - ofs.before_line(line)) as u64;
+            super::user::simulate(cfg, layer, &map, &counts, sram_if + sram_fl)
+        }
+        BandwidthMode::Calc => None,
+    };
+    let mut user_sram = None;
+    let (if_dram, fl_dram, wr, total) = match user {
+        Some(u) => {
+            user_sram = Some(u.sram_cycles);
+            res.dram_ifmap_reads = u.ifmap.dram_reads;
+            res.dram_filter_reads = u.filter.dram_reads;
+            res.dram_reads_exact = true;
+            res.stall_cycles = u.stall_cycles;
+            (
+                (u.ifmap.dram_start, u.ifmap.dram_stop),
+                (u.filter.dram_start, u.filter.dram_stop),
+                u.ofmap,
+                u.total_cycles,
+            )
+        }
+        None => {
+            // CALC, or a USER layer too large for the walk (estimate: CALC read counts, no
+            // read stalls, write stalls from the drain model).
+            let (i, f) = calc(&mut res);
+            let wr = write_buffer::simulate(
+                &ofs,
+                ofmap_elems,
+                cfg.ofmap_drain_bw() as u128,
+                lines,
+                1 << 24,
+            );
+            res.stall_cycles = wr.stall_cycles;
+            if cfg.bw_mode == BandwidthMode::User {
+                res.dram_reads_exact = false;
+            }
+            let total = lines - 1 + wr.stall_cycles;
+            (i, f, wr, total)
+        }
+    };
+    let stalls = res.stall_cycles;
+    res.total_cycles = total;
+    res.overall_util_pct =
+        layer.macs() as f64 * 100.0 / (res.total_cycles.max(1) as f64 * pe as f64);
+    res.dram_ofmap_writes = wr.dram_writes;
+    let s = stalls as i128;
+    // SRAM read trace cycles = demand cycle + hit latency 1; ofmap = demand cycle.
+    let sram = user_sram.unwrap_or([
+        (if_first as i128 + 1, if_last as i128 + 1 + s),
+        (fl_first as i128 + 1, fl_last as i128 + 1 + s),
+        (of_first as i128, of_last as i128 + s),
+    ]);
+    res.access_cycles = [
+        sram[0],
+        sram[1],
+        sram[2],
+        if_dram,
+        fl_dram,
+        (wr.dram_start, wr.dram_stop),
+    ];
+    res.total_cycles_incl_prefetch = wr.dram_stop - if_dram.0.min(fl_dram.0);
+    res
+}
+
+impl LayerResult {
+    /// Saturating conversion into the shared report struct.
+    pub fn to_report(&self) -> crate::machine::ScaleSimReport {
+        let u = |x: u128| u64::try_from(x).unwrap_or(u64::MAX);
+        let i = |x: i128| i64::try_from(x).unwrap_or(if x < 0 { i64::MIN } else { i64::MAX });
+        crate::machine::ScaleSimReport {
+            total_cycles_incl_prefetch: i(self.total_cycles_incl_prefetch),
+            total_cycles: u(self.total_cycles),
+            stall_cycles: u(self.stall_cycles),
+            overall_util_pct: self.overall_util_pct,
+            mapping_efficiency_pct: self.mapping_efficiency_pct,
+            compute_util_pct: self.compute_util_pct,
+            sram_ifmap_reads: u(self.sram_ifmap_reads),
+            sram_filter_reads: u(self.sram_filter_reads),
+            sram_ofmap_writes: u(self.sram_ofmap_writes),
+            dram_ifmap_reads: u(self.dram_ifmap_reads),
+            dram_filter_reads: u(self.dram_filter_reads),
+            dram_ofmap_writes: u(self.dram_ofmap_writes),
+            access_cycles: self.access_cycles.map(|(a, b)| (i(a), i(b))),
+        }
+    }
+}
