@@ -11,6 +11,7 @@ pub mod config;
 pub mod energy;
 pub mod error;
 pub mod machine;
+pub mod plot;
 pub mod report;
 pub mod simt;
 pub mod sweep;

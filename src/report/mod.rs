@@ -1,6 +1,7 @@
 //! Exporters: pure functions from a [`RunReport`] to bytes, one file per format (the hyperfine
 //! `export/` pattern). All file writing goes through [`write_atomic`].
 
+pub mod chrome_trace;
 pub mod csv;
 pub mod json;
 pub mod scalesim;

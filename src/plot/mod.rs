@@ -1,0 +1,782 @@
+//! Plots (plotters): per-op utilization, energy per op by memory level, rooflines, TPU-vs-GPU time
+//! with speedups, a one-page dashboard, and the sweep plots (heatmap, Pareto front).
+//!
+//! Every plot is a pure drawing function over a plotters drawing area (so the dashboard can put
+//! several on one page) plus a thin writer that renders it twice, to PNG and to SVG, and moves the
+//! finished files into place atomically. Text is drawn with the DejaVu Sans font embedded in the
+//! binary (the `dejavu` crate), registered once with plotters' `ab_glyph` backend, so plots render
+//! on machines without any system font.
+//!
+//! The roofline needs each machine's peak and HBM bandwidth. They are read from the run's
+//! `machine` JSON object: `peak_tflops` (dense peak for the op dtype in TFLOP/s: a number, or an
+//! object keyed by dtype such as `{"bf16": 459.0, "fp8": 918.0}`) and `hbm_bandwidth_gbps`
+//! (GB/s = 1e9 bytes/s). See [`Roof::from_run`]; [`PlotOptions::roofs`] overrides them.
+
+mod dashboard;
+mod energy;
+mod heatmap;
+mod pareto;
+mod roofline;
+mod time;
+mod utilization;
+
+pub use heatmap::{sweep_heatmap, Heatmap};
+pub use pareto::{pareto_front, pareto_indices, ParetoPoint};
+
+use crate::error::{Error, Result};
+use crate::machine::OpProfile;
+use crate::RunReport;
+use plotters::coord::Shift;
+use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+
+/// Font family every plot uses; registered from the embedded DejaVu Sans.
+pub(crate) const FONT: &str = "sans-serif";
+pub(crate) const TITLE_PX: f64 = 26.0;
+pub(crate) const AXIS_PX: f64 = 17.0;
+pub(crate) const TICK_PX: f64 = 14.0;
+pub(crate) const SMALL_PX: f64 = 13.0;
+/// Longest op name shown on an axis; longer names are cut with an ellipsis.
+pub(crate) const MAX_LABEL_CHARS: usize = 26;
+
+/// Result of a drawing function: plotters' error of the backend in use.
+pub(crate) type DrawResult<DB> =
+    std::result::Result<(), DrawingAreaErrorKind<<DB as DrawingBackend>::ErrorType>>;
+
+/// Peak compute and off-chip bandwidth of a machine: the two roofs of a roofline.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Roof {
+    /// Dense peak, TFLOP/s.
+    pub peak_tflops: f64,
+    /// HBM bandwidth, GB/s (1e9 bytes/s); `None` draws only the compute roof.
+    pub hbm_gbps: Option<f64>,
+    /// True when the peak was not given by the machine but derived from the ops
+    /// (max over ops of achieved TFLOP/s ÷ utilization).
+    pub peak_derived: bool,
+}
+
+impl Roof {
+    /// The roofs of a run: `machine.peak_tflops` (a number, or an object keyed by dtype, of which
+    /// the dtype of most ops is taken) and `machine.hbm_bandwidth_gbps`. Without `peak_tflops` the
+    /// peak is derived from the ops (achieved TFLOP/s ÷ utilization). `None` when neither works.
+    pub fn from_run(run: &RunReport) -> Option<Roof> {
+        let m = &run.machine;
+        let dtype = main_dtype(&run.ops);
+        let given = match m.get("peak_tflops") {
+            Some(serde_json::Value::Number(x)) => x.as_f64(),
+            Some(serde_json::Value::Object(map)) => dtype
+                .as_deref()
+                .and_then(|d| map.get(d))
+                .and_then(|v| v.as_f64())
+                .or_else(|| map.values().filter_map(|v| v.as_f64()).reduce(f64::max)),
+            _ => None,
+        }
+        .filter(|x| x.is_finite() && *x > 0.0);
+        let hbm_gbps = m
+            .get("hbm_bandwidth_gbps")
+            .and_then(|v| v.as_f64())
+            .filter(|x| x.is_finite() && *x > 0.0);
+        let (peak_tflops, peak_derived) = match given {
+            Some(p) => (p, false),
+            None => {
+                let derived = run
+                    .ops
+                    .iter()
+                    .filter(|p| p.utilization > 1e-3 && p.tflops.is_finite() && p.tflops > 0.0)
+                    .map(|p| p.tflops / p.utilization)
+                    .filter(|x| x.is_finite())
+                    .reduce(f64::max)?;
+                (derived, true)
+            }
+        };
+        Some(Roof {
+            peak_tflops,
+            hbm_gbps,
+            peak_derived,
+        })
+    }
+
+    /// The roofs straight from a machine model ([`crate::Machine::peak_flops`] for `dtype` and
+    /// [`crate::Machine::hbm_bandwidth_bytes_per_s`]), for [`PlotOptions::roofs`].
+    pub fn from_machine(m: &dyn crate::Machine, dtype: crate::DType) -> Roof {
+        let bw = m.hbm_bandwidth_bytes_per_s();
+        Roof {
+            peak_tflops: m.peak_flops(dtype) / 1e12,
+            hbm_gbps: (bw.is_finite() && bw > 0.0).then_some(bw / 1e9),
+            peak_derived: false,
+        }
+    }
+
+    /// Arithmetic intensity (FLOP/byte) where the bandwidth roof meets the compute roof.
+    pub fn ridge_flop_per_byte(&self) -> Option<f64> {
+        self.hbm_gbps.map(|bw| self.peak_tflops * 1e12 / (bw * 1e9))
+    }
+
+    /// Attainable TFLOP/s at an arithmetic intensity.
+    pub fn attainable_tflops(&self, flop_per_byte: f64) -> f64 {
+        match self.hbm_gbps {
+            Some(bw) => (flop_per_byte * bw * 1e9 / 1e12).min(self.peak_tflops),
+            None => self.peak_tflops,
+        }
+    }
+}
+
+/// Options of [`comparison_plots_with`].
+#[derive(Debug, Clone, Default)]
+pub struct PlotOptions {
+    /// Shown in every title, e.g. "ResNet-50, batch 8, bf16".
+    pub workload_title: String,
+    /// Per run (same order as `runs`): explicit roofs; `None` (or a shorter vector) falls back to
+    /// [`Roof::from_run`].
+    pub roofs: Vec<Option<Roof>>,
+}
+
+/// Write all comparison plots of one workload run on one or more machines into `out_dir`, each
+/// as PNG and SVG: `utilization`, `energy_per_op`, `roofline`, `time_per_op`, `dashboard`.
+/// Returns the written paths. Ops are matched across runs by name (and occurrence for repeated
+/// names). The first run is the reference of the speedups (usually the TPU, then the GPU).
+pub fn comparison_plots(
+    runs: &[(&str, &RunReport)],
+    out_dir: &Path,
+    workload_title: &str,
+) -> Result<Vec<PathBuf>> {
+    comparison_plots_with(
+        runs,
+        out_dir,
+        &PlotOptions {
+            workload_title: workload_title.to_string(),
+            roofs: Vec::new(),
+        },
+    )
+}
+
+/// [`comparison_plots`] with explicit options (roofs given by the caller).
+pub fn comparison_plots_with(
+    runs: &[(&str, &RunReport)],
+    out_dir: &Path,
+    opts: &PlotOptions,
+) -> Result<Vec<PathBuf>> {
+    let data = Compared::new(runs, opts)?;
+    let n = data.op_labels.len();
+    let per_op = per_op_px(runs.len());
+    let wide = (220 + n as u32 * per_op).clamp(1100, 6000);
+    let mut out = Vec::new();
+    out.extend(render(
+        &utilization::UtilizationPlot { data: &data },
+        (wide, 720),
+        out_dir,
+        "utilization",
+    )?);
+    let energy_h = 260 + 340 * runs.len() as u32;
+    out.extend(render(
+        &energy::EnergyPlot { data: &data },
+        (wide, energy_h.min(2400)),
+        out_dir,
+        "energy_per_op",
+    )?);
+    let roof_w = (720 * runs.len() as u32).clamp(900, 3000);
+    out.extend(render(
+        &roofline::RooflinePlot { data: &data },
+        (roof_w, 720),
+        out_dir,
+        "roofline",
+    )?);
+    out.extend(render(
+        &time::TimePlot { data: &data },
+        (wide, 760),
+        out_dir,
+        "time_per_op",
+    )?);
+    let dash_size = if n <= dashboard::WIDE_OPS {
+        ((2 * (160 + n as u32 * per_op)).clamp(2000, 6000), 1500)
+    } else {
+        ((220 + n as u32 * per_op).clamp(2000, 6000), 2300)
+    };
+    out.extend(render(
+        &dashboard::Dashboard { data: &data },
+        dash_size,
+        out_dir,
+        "dashboard",
+    )?);
+    Ok(out)
+}
+
+/// Pixels per op on a category axis, so labels and bars never crowd.
+pub(crate) fn per_op_px(runs: usize) -> u32 {
+    (8 + 9 * runs as u32).max(20)
+}
+
+/// One run as the plots see it.
+pub(crate) struct RunView<'a> {
+    pub label: String,
+    pub report: &'a RunReport,
+    pub color: RGBColor,
+    pub roof: Option<Roof>,
+}
+
+/// Runs with their ops aligned by name: `ops[run][i]` is op `i` of the union (`None` when a run
+/// lacks it).
+pub(crate) struct Compared<'a> {
+    pub title: String,
+    pub runs: Vec<RunView<'a>>,
+    pub op_labels: Vec<String>,
+    pub ops: Vec<Vec<Option<&'a OpProfile>>>,
+}
+
+impl<'a> Compared<'a> {
+    pub fn new(runs: &[(&str, &'a RunReport)], opts: &PlotOptions) -> Result<Self> {
+        ensure_fonts()?;
+        if runs.is_empty() {
+            return Err(Error::internal("no runs to plot"));
+        }
+        // Key = (name, occurrence of that name within its run).
+        let mut index: HashMap<(String, usize), usize> = HashMap::new();
+        let mut op_labels = Vec::new();
+        let mut keys_per_run = Vec::new();
+        for (_, r) in runs {
+            let mut seen: HashMap<&str, usize> = HashMap::new();
+            let mut keys = Vec::new();
+            for p in &r.ops {
+                let occ = seen.entry(p.name.as_str()).or_insert(0);
+                let key = (p.name.clone(), *occ);
+                *occ += 1;
+                let i = *index.entry(key.clone()).or_insert_with(|| {
+                    op_labels.push(if key.1 == 0 {
+                        p.name.clone()
+                    } else {
+                        format!("{}#{}", p.name, key.1 + 1)
+                    });
+                    op_labels.len() - 1
+                });
+                keys.push(i);
+            }
+            keys_per_run.push(keys);
+        }
+        let ops = runs
+            .iter()
+            .zip(&keys_per_run)
+            .map(|((_, r), keys)| {
+                let mut v = vec![None; op_labels.len()];
+                for (p, &i) in r.ops.iter().zip(keys) {
+                    v[i] = Some(p);
+                }
+                v
+            })
+            .collect();
+        let views = runs
+            .iter()
+            .enumerate()
+            .map(|(j, (label, r))| RunView {
+                label: label.to_string(),
+                report: r,
+                color: machine_color(j),
+                roof: opts
+                    .roofs
+                    .get(j)
+                    .copied()
+                    .flatten()
+                    .or_else(|| Roof::from_run(r)),
+            })
+            .collect();
+        Ok(Compared {
+            title: opts.workload_title.clone(),
+            runs: views,
+            op_labels: op_labels.iter().map(|s| truncate_label(s)).collect(),
+            ops,
+        })
+    }
+
+    /// "label1 vs label2 — workload".
+    pub fn headline(&self, what: &str) -> String {
+        let names: Vec<&str> = self.runs.iter().map(|r| r.label.as_str()).collect();
+        let mut s = format!("{what}: {}", names.join(" vs "));
+        if !self.title.is_empty() {
+            s.push_str(" — ");
+            s.push_str(&self.title);
+        }
+        s
+    }
+}
+
+/// The dtype most ops of a run use.
+fn main_dtype(ops: &[OpProfile]) -> Option<String> {
+    let mut count: Vec<(&str, usize)> = Vec::new();
+    for p in ops {
+        match count.iter_mut().find(|(d, _)| *d == p.dtype) {
+            Some(c) => c.1 += 1,
+            None => count.push((p.dtype.as_str(), 1)),
+        }
+    }
+    count
+        .into_iter()
+        .fold(None::<(&str, usize)>, |best, c| match best {
+            Some(b) if b.1 >= c.1 => Some(b),
+            _ => Some(c),
+        })
+        .map(|(d, _)| d.to_string())
+}
+
+/// Register the embedded DejaVu Sans as plotters' "sans-serif" (once per process).
+pub(crate) fn ensure_fonts() -> Result<()> {
+    static FONTS: OnceLock<std::result::Result<(), String>> = OnceLock::new();
+    FONTS
+        .get_or_init(|| {
+            plotters::style::register_font(FONT, FontStyle::Normal, dejavu::sans::regular())
+                .map_err(|_| "embedded DejaVu Sans regular is not a valid font".to_string())?;
+            plotters::style::register_font(FONT, FontStyle::Bold, dejavu::sans::bold())
+                .map_err(|_| "embedded DejaVu Sans bold is not a valid font".to_string())?;
+            Ok(())
+        })
+        .clone()
+        .map_err(Error::internal)
+}
+
+/// A plot that can draw itself on any plotters backend.
+pub(crate) trait Figure {
+    fn draw<DB: DrawingBackend>(&self, area: &DrawingArea<DB, Shift>) -> DrawResult<DB>;
+}
+
+fn draw_err<E: std::fmt::Debug>(what: &str, e: E) -> Error {
+    Error::internal(format!("drawing {what} failed: {e:?}"))
+}
+
+/// Render a figure to `out_dir/stem.png` and `out_dir/stem.svg`. The PNG is encoded by plotters
+/// into a temporary file in `out_dir` and renamed into place; the SVG is rendered to a string and
+/// written with [`crate::report::write_atomic`].
+pub(crate) fn render<F: Figure>(
+    fig: &F,
+    size: (u32, u32),
+    out_dir: &Path,
+    stem: &str,
+) -> Result<Vec<PathBuf>> {
+    ensure_fonts()?;
+    std::fs::create_dir_all(out_dir).map_err(|e| {
+        Error::internal(format!(
+            "cannot create directory {}: {e}",
+            out_dir.display()
+        ))
+    })?;
+    let png = out_dir.join(format!("{stem}.png"));
+    // Unique per process and call, so concurrent renders into one directory never collide.
+    static SEQ: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let seq = SEQ.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let tmp = out_dir.join(format!(".{stem}.tmp-{}-{seq}.png", std::process::id()));
+    let drawn = (|| -> Result<()> {
+        let root = BitMapBackend::new(&tmp, size).into_drawing_area();
+        root.fill(&WHITE).map_err(|e| draw_err(stem, e))?;
+        fig.draw(&root).map_err(|e| draw_err(stem, e))?;
+        root.present().map_err(|e| draw_err(stem, e))?;
+        Ok(())
+    })();
+    if let Err(e) = drawn {
+        let _ = std::fs::remove_file(&tmp);
+        return Err(e);
+    }
+    std::fs::rename(&tmp, &png).map_err(|e| {
+        let _ = std::fs::remove_file(&tmp);
+        Error::internal(format!("cannot move plot into {}: {e}", png.display()))
+    })?;
+
+    let mut svg_text = String::new();
+    {
+        let root = SVGBackend::with_string(&mut svg_text, size).into_drawing_area();
+        root.fill(&WHITE).map_err(|e| draw_err(stem, e))?;
+        fig.draw(&root).map_err(|e| draw_err(stem, e))?;
+        root.present().map_err(|e| draw_err(stem, e))?;
+    }
+    let svg = out_dir.join(format!("{stem}.svg"));
+    crate::report::write_atomic(&svg, svg_text.as_bytes())?;
+    Ok(vec![png, svg])
+}
+
+// ---------------------------------------------------------------------------------------------
+// Shared drawing helpers.
+
+/// Colors of the machines, in run order (colorblind-safe Tableau/Okabe-Ito picks).
+pub(crate) fn machine_color(j: usize) -> RGBColor {
+    const C: [RGBColor; 6] = [
+        RGBColor(31, 119, 180),  // blue
+        RGBColor(230, 120, 20),  // orange
+        RGBColor(44, 160, 44),   // green
+        RGBColor(148, 103, 189), // purple
+        RGBColor(214, 39, 40),   // red
+        RGBColor(23, 190, 207),  // cyan
+    ];
+    C[j % C.len()]
+}
+
+/// Cut a label to [`MAX_LABEL_CHARS`] characters with an ellipsis in the middle, keeping the
+/// start and the (usually more telling) end: "resnet50.sta…block3.conv2_3x3".
+pub(crate) fn truncate_label(s: &str) -> String {
+    truncate_to(s, MAX_LABEL_CHARS)
+}
+
+/// [`truncate_label`] to `max` characters (at least 5).
+pub(crate) fn truncate_to(s: &str, max: usize) -> String {
+    let max = max.max(5);
+    let n = s.chars().count();
+    if n <= max {
+        return s.to_string();
+    }
+    let head = (max - 1) / 3;
+    let tail = max - 1 - head;
+    let mut t: String = s.chars().take(head).collect();
+    t.push('…');
+    t.extend(s.chars().skip(n - tail));
+    t
+}
+
+/// Places text labels next to points without overlapping each other, the points, or the plot
+/// edges: tries right, left, above and below of each point, and skips a label that fits nowhere.
+pub(crate) struct LabelPlacer {
+    taken: Vec<(i32, i32, i32, i32)>,
+    bounds: (i32, i32, i32, i32),
+}
+
+impl LabelPlacer {
+    /// `bounds` = (x0, y0, x1, y1) in backend pixels; `points` are obstacles (pixel centers).
+    pub fn new(bounds: (i32, i32, i32, i32), points: &[(i32, i32)], radius: i32) -> Self {
+        LabelPlacer {
+            taken: points
+                .iter()
+                .map(|&(x, y)| (x - radius, y - radius, x + radius, y + radius))
+                .collect(),
+            bounds,
+        }
+    }
+
+    /// Reserve a box (x0, y0, x1, y1) so no label is put over it.
+    pub fn reserve(&mut self, b: (i32, i32, i32, i32)) {
+        self.taken.push(b);
+    }
+
+    /// Where to put a `w × h` label for the point at `(x, y)`: the pixel offset from the point
+    /// and the text anchor, or `None`.
+    pub fn place(&mut self, (x, y): (i32, i32), (w, h): (u32, u32)) -> Option<((i32, i32), Pos)> {
+        let (w, h) = (w as i32, h as i32);
+        let g = 9;
+        let cands = [
+            (
+                (g, 0),
+                Pos::new(HPos::Left, VPos::Center),
+                (x + g, y - h / 2),
+            ),
+            (
+                (-g, 0),
+                Pos::new(HPos::Right, VPos::Center),
+                (x - g - w, y - h / 2),
+            ),
+            (
+                (0, -g),
+                Pos::new(HPos::Center, VPos::Bottom),
+                (x - w / 2, y - g - h),
+            ),
+            (
+                (0, g),
+                Pos::new(HPos::Center, VPos::Top),
+                (x - w / 2, y + g),
+            ),
+            (
+                (g, -g),
+                Pos::new(HPos::Left, VPos::Bottom),
+                (x + g, y - g - h),
+            ),
+            ((g, g), Pos::new(HPos::Left, VPos::Top), (x + g, y + g)),
+        ];
+        for (off, pos, (bx, by)) in cands {
+            let b = (bx - 2, by - 1, bx + w + 2, by + h + 1);
+            let inside = b.0 >= self.bounds.0
+                && b.1 >= self.bounds.1
+                && b.2 <= self.bounds.2
+                && b.3 <= self.bounds.3;
+            let free = self
+                .taken
+                .iter()
+                .all(|t| b.2 <= t.0 || t.2 <= b.0 || b.3 <= t.1 || t.3 <= b.1);
+            if inside && free {
+                self.taken.push(b);
+                return Some((off, pos));
+            }
+        }
+        None
+    }
+}
+
+pub(crate) fn font(px: f64) -> FontDesc<'static> {
+    FontDesc::new(FontFamily::Name(FONT), px, FontStyle::Normal)
+}
+
+pub(crate) fn bold(px: f64) -> FontDesc<'static> {
+    FontDesc::new(FontFamily::Name(FONT), px, FontStyle::Bold)
+}
+
+pub(crate) fn text_style(px: f64, color: &RGBColor) -> TextStyle<'static> {
+    font(px).color(color)
+}
+
+/// A finite positive number, or None.
+pub(crate) fn pos(x: f64) -> Option<f64> {
+    (x.is_finite() && x > 0.0).then_some(x)
+}
+
+/// Seconds with an SI prefix: "850 ns", "12.3 µs", "4.10 ms", "1.20 s".
+pub(crate) fn fmt_time(s: f64) -> String {
+    if !s.is_finite() {
+        return "–".into();
+    }
+    let a = s.abs();
+    let (v, u) = if a == 0.0 {
+        (0.0, "s")
+    } else if a < 1e-6 {
+        (s * 1e9, "ns")
+    } else if a < 1e-3 {
+        (s * 1e6, "µs")
+    } else if a < 1.0 {
+        (s * 1e3, "ms")
+    } else {
+        (s, "s")
+    };
+    format!("{} {u}", fmt_sig(v))
+}
+
+/// Joules with an SI prefix.
+pub(crate) fn fmt_energy_j(j: f64) -> String {
+    if !j.is_finite() {
+        return "–".into();
+    }
+    let a = j.abs();
+    let (v, u) = if a == 0.0 {
+        (0.0, "J")
+    } else if a < 1e-6 {
+        (j * 1e9, "nJ")
+    } else if a < 1e-3 {
+        (j * 1e6, "µJ")
+    } else if a < 1.0 {
+        (j * 1e3, "mJ")
+    } else {
+        (j, "J")
+    };
+    format!("{} {u}", fmt_sig(v))
+}
+
+/// Three significant digits, no exponent for everyday magnitudes.
+pub(crate) fn fmt_sig(v: f64) -> String {
+    if !v.is_finite() {
+        return "–".into();
+    }
+    let a = v.abs();
+    if a == 0.0 {
+        "0".into()
+    } else if !(1e-3..1e6).contains(&a) {
+        format!("{v:.2e}")
+    } else if a >= 100.0 {
+        format!("{v:.0}")
+    } else if a >= 10.0 {
+        format!("{v:.1}")
+    } else if a >= 1.0 {
+        format!("{v:.2}")
+    } else {
+        let s = format!("{v:.3}");
+        s.trim_end_matches('0').trim_end_matches('.').to_string()
+    }
+}
+
+/// Tick label of a log axis: plain numbers for 1e-3..1e5, exponents beyond.
+pub(crate) fn fmt_log_tick(v: f64) -> String {
+    let a = v.abs();
+    if a == 0.0 {
+        "0".into()
+    } else if (1e-3..1e5).contains(&a) {
+        let s = format!("{v:.3}");
+        s.trim_end_matches('0').trim_end_matches('.').to_string()
+    } else {
+        format!("{v:.0e}")
+    }
+}
+
+/// Draw a title line at the top of an area; returns the rest of the area.
+pub(crate) fn title_area<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    title: &str,
+    px: f64,
+) -> std::result::Result<DrawingArea<DB, Shift>, DrawingAreaErrorKind<DB::ErrorType>> {
+    let h = (px * 1.7) as u32;
+    let (top, rest) = area.split_vertically(h);
+    let (w, _) = top.dim_in_pixel();
+    top.draw(&Text::new(
+        title.to_string(),
+        (w as i32 / 2, h as i32 / 2),
+        bold(px)
+            .color(&BLACK)
+            .pos(Pos::new(HPos::Center, VPos::Center)),
+    ))?;
+    Ok(rest)
+}
+
+/// A legend as one centered row of colored swatches with labels, drawn in its own strip (so it
+/// never covers data); returns the rest of the area.
+pub(crate) fn legend_row<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    items: &[(String, RGBColor)],
+) -> std::result::Result<DrawingArea<DB, Shift>, DrawingAreaErrorKind<DB::ErrorType>> {
+    let px = TICK_PX;
+    let sw = 14i32;
+    let gap = 22i32;
+    let (w, _) = area.dim_in_pixel();
+    let style = text_style(px, &BLACK).pos(Pos::new(HPos::Left, VPos::Center));
+    let widths: Vec<i32> = items
+        .iter()
+        .map(|(t, _)| {
+            area.estimate_text_size(t, &style)
+                .map(|(tw, _)| tw as i32)
+                .unwrap_or(8 * t.len() as i32)
+        })
+        .collect();
+    // Wrap into as many rows as needed.
+    let mut rows: Vec<Vec<usize>> = vec![Vec::new()];
+    let mut row_w = 0;
+    for (i, tw) in widths.iter().enumerate() {
+        let item_w = sw + 6 + tw + gap;
+        if row_w + item_w > w as i32 - 20 && !rows.last().unwrap().is_empty() {
+            rows.push(Vec::new());
+            row_w = 0;
+        }
+        rows.last_mut().unwrap().push(i);
+        row_w += item_w;
+    }
+    let row_h = 24;
+    let (strip, rest) = area.split_vertically(rows.len() as u32 * row_h as u32 + 6);
+    for (r, row) in rows.iter().enumerate() {
+        let total: i32 = row.iter().map(|&i| sw + 6 + widths[i] + gap).sum::<i32>() - gap;
+        let mut x = (w as i32 - total) / 2;
+        let y = r as i32 * row_h + row_h / 2;
+        for &i in row {
+            let (t, c) = &items[i];
+            strip.draw(&Rectangle::new(
+                [(x, y - sw / 2), (x + sw, y + sw / 2)],
+                c.filled(),
+            ))?;
+            strip.draw(&Rectangle::new(
+                [(x, y - sw / 2), (x + sw, y + sw / 2)],
+                BLACK.mix(0.5).stroke_width(1),
+            ))?;
+            strip.draw(&Text::new(t.clone(), (x + sw + 6, y), style.clone()))?;
+            x += sw + 6 + widths[i] + gap;
+        }
+    }
+    Ok(rest)
+}
+
+/// A centered message in place of a plot that has no data.
+pub(crate) fn no_data<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    msg: &str,
+) -> DrawResult<DB> {
+    let (w, h) = area.dim_in_pixel();
+    area.draw(&Text::new(
+        msg.to_string(),
+        (w as i32 / 2, h as i32 / 2),
+        text_style(AXIS_PX, &RGBColor(90, 90, 90)).pos(Pos::new(HPos::Center, VPos::Center)),
+    ))?;
+    Ok(())
+}
+
+/// Height in pixels the rotated op labels need below a category axis.
+pub(crate) fn op_label_area_px<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    labels: &[String],
+) -> u32 {
+    let style = text_style(SMALL_PX, &BLACK);
+    let longest = labels
+        .iter()
+        .map(|l| {
+            area.estimate_text_size(l, &style)
+                .map(|(w, _)| w)
+                .unwrap_or(8 * l.len() as u32)
+        })
+        .max()
+        .unwrap_or(0);
+    longest + 16 + (AXIS_PX * 1.8) as u32
+}
+
+/// Draw op names under a category axis whose x range is `-0.5 .. n - 0.5`, rotated to read
+/// bottom-to-top, thinned to every k-th when they would overlap. `plot` is the chart's plotting
+/// area (its pixel rectangle is used), `area` the area the chart was built on.
+pub(crate) fn draw_op_labels<DB: DrawingBackend, CT: CoordTranslate>(
+    area: &DrawingArea<DB, Shift>,
+    plot: &DrawingArea<DB, CT>,
+    labels: &[String],
+) -> DrawResult<DB> {
+    let n = labels.len();
+    if n == 0 {
+        return Ok(());
+    }
+    let (bx, by) = plot.get_base_pixel();
+    let (pw, ph) = plot.dim_in_pixel();
+    let (ax, ay) = area.get_base_pixel();
+    let slot = pw as f64 / n as f64;
+    let step = ((SMALL_PX + 3.0) / slot).ceil().max(1.0) as usize;
+    let style = text_style(SMALL_PX, &BLACK)
+        .transform(FontTransform::Rotate270)
+        .pos(Pos::new(HPos::Right, VPos::Center));
+    for (i, l) in labels.iter().enumerate() {
+        if i % step != 0 {
+            continue;
+        }
+        let x = bx + ((i as f64 + 0.5) * slot) as i32 - ax;
+        let y = by + ph as i32 + 6 - ay;
+        area.draw(&Text::new(l.clone(), (x, y), style.clone()))?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn labels_are_cut_with_ellipsis() {
+        assert_eq!(truncate_label("short"), "short");
+        let long = "encoder.layer.11.attention.output.dense";
+        let t = truncate_label(long);
+        assert_eq!(t.chars().count(), MAX_LABEL_CHARS);
+        assert!(t.starts_with("encoder.") && t.ends_with("output.dense") && t.contains('…'));
+    }
+
+    #[test]
+    fn si_formatting() {
+        assert_eq!(fmt_time(12.3e-6), "12.3 µs");
+        assert_eq!(fmt_time(850e-9), "850 ns");
+        assert_eq!(fmt_time(4.1e-3), "4.10 ms");
+        assert_eq!(fmt_energy_j(2.5e-3), "2.50 mJ");
+        assert_eq!(fmt_log_tick(0.01), "0.01");
+        assert_eq!(fmt_log_tick(1e6), "1e6");
+    }
+
+    #[test]
+    fn roof_from_machine_keys_and_fallback() {
+        let mut r = RunReport {
+            machine: serde_json::json!({"peak_tflops": {"bf16": 400.0, "fp8": 800.0},
+                                        "hbm_bandwidth_gbps": 2000.0}),
+            ops: vec![OpProfile {
+                dtype: "bf16".into(),
+                tflops: 100.0,
+                utilization: 0.5,
+                ..Default::default()
+            }],
+            total: Default::default(),
+        };
+        let roof = Roof::from_run(&r).unwrap();
+        assert_eq!(roof.peak_tflops, 400.0);
+        assert_eq!(roof.ridge_flop_per_byte(), Some(200.0));
+        assert!((roof.attainable_tflops(10.0) - 20.0).abs() < 1e-9);
+        r.machine = serde_json::json!({});
+        let roof = Roof::from_run(&r).unwrap();
+        assert!(roof.peak_derived);
+        assert_eq!(roof.peak_tflops, 200.0);
+        assert_eq!(roof.hbm_gbps, None);
+    }
+}

@@ -1,0 +1,273 @@
+//! Rooflines (log-log): attainable TFLOP/s = min(peak, intensity × HBM bandwidth), with every op
+//! placed at its arithmetic intensity (FLOPs ÷ HBM bytes) and achieved TFLOP/s.
+
+use super::*;
+
+pub(crate) struct RooflinePlot<'a, 'b> {
+    pub data: &'b Compared<'a>,
+}
+
+impl Figure for RooflinePlot<'_, '_> {
+    fn draw<DB: DrawingBackend>(&self, area: &DrawingArea<DB, Shift>) -> DrawResult<DB> {
+        let d = self.data;
+        let area = title_area(area, &d.headline("Roofline"), TITLE_PX)?;
+        let area = legend_row(&area, &stall_legend())?;
+        let panels = area.split_evenly((1, d.runs.len()));
+        for (j, panel) in panels.iter().enumerate() {
+            draw_roofline(panel, d, &[j], true)?;
+        }
+        Ok(())
+    }
+}
+
+/// Colors of the points by what limits the op (its `main_stall`).
+pub(crate) const STALLS: [(&str, &str, RGBColor); 5] = [
+    ("none", "compute-bound", RGBColor(44, 160, 44)),
+    ("memory", "memory stalls", RGBColor(214, 39, 40)),
+    ("fill_drain", "fill/drain", RGBColor(148, 103, 189)),
+    (
+        "tail_quantization",
+        "tail / quantization",
+        RGBColor(255, 127, 14),
+    ),
+    ("overhead", "dispatch overhead", RGBColor(127, 127, 127)),
+];
+
+fn stall_legend() -> Vec<(String, RGBColor)> {
+    STALLS
+        .iter()
+        .map(|(_, l, c)| (format!("op: {l}"), *c))
+        .collect()
+}
+
+fn stall_color(s: &str) -> RGBColor {
+    STALLS
+        .iter()
+        .find(|(k, _, _)| *k == s)
+        .map(|(_, _, c)| *c)
+        .unwrap_or(RGBColor(60, 60, 60))
+}
+
+/// (intensity FLOP/B, achieved TFLOP/s) of an op, when both are positive and finite.
+pub(crate) fn op_point(p: &OpProfile) -> Option<(f64, f64)> {
+    let ai = pos(p.flops / p.counters.hbm_bytes())?;
+    // Achieved TFLOP/s; recomputed from flops and time when a model left it unset.
+    let tflops = pos(p.tflops).or_else(|| pos(p.flops / p.time_s / 1e12))?;
+    Some((ai, tflops))
+}
+
+/// Draw the roofs of the runs `which` and their ops. With `by_stall` the points are colored by
+/// main stall and the biggest ops are named (one machine per panel); otherwise by machine (the
+/// dashboard's combined roofline).
+pub(crate) fn draw_roofline<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    d: &Compared,
+    which: &[usize],
+    by_stall: bool,
+) -> DrawResult<DB> {
+    let runs: Vec<&RunView> = which.iter().map(|&j| &d.runs[j]).collect();
+    let subtitle = if runs.len() == 1 {
+        let r = runs[0];
+        match r.roof {
+            Some(roof) => format!(
+                "{}: peak {} TFLOP/s{}, HBM {}",
+                r.label,
+                fmt_sig(roof.peak_tflops),
+                if roof.peak_derived {
+                    " (derived from ops)"
+                } else {
+                    ""
+                },
+                roof.hbm_gbps
+                    .map(|b| format!("{} GB/s", fmt_sig(b)))
+                    .unwrap_or_else(|| "bandwidth unknown".into())
+            ),
+            None => format!("{}: peak unknown", r.label),
+        }
+    } else {
+        "Roofline (HBM): roofs and ops per machine".into()
+    };
+    let area = title_area(area, &subtitle, AXIS_PX)?;
+    let area = if by_stall {
+        area
+    } else {
+        let items: Vec<(String, RGBColor)> = runs
+            .iter()
+            .map(|r| (format!("{} (roof and ops)", r.label), r.color))
+            .collect();
+        legend_row(&area, &items)?
+    };
+    // Points and ranges.
+    let mut pts: Vec<(usize, f64, f64, &OpProfile)> = Vec::new();
+    let mut skipped = 0usize;
+    for &j in which {
+        for p in d.ops[j].iter().flatten() {
+            match op_point(p) {
+                Some((x, y)) => pts.push((j, x, y, p)),
+                None => skipped += 1,
+            }
+        }
+    }
+    let roofs: Vec<(usize, Roof)> = which
+        .iter()
+        .filter_map(|&j| d.runs[j].roof.map(|r| (j, r)))
+        .collect();
+    if pts.is_empty() && roofs.is_empty() {
+        return no_data(
+            &area,
+            "no ops with FLOPs and HBM traffic, and no peak known",
+        );
+    }
+    let mut xs: Vec<f64> = pts.iter().map(|p| p.1).collect();
+    let mut ys: Vec<f64> = pts.iter().map(|p| p.2).collect();
+    for (_, r) in &roofs {
+        ys.push(r.peak_tflops);
+        if let Some(x) = r.ridge_flop_per_byte() {
+            xs.push(x);
+        }
+    }
+    let fold = |v: &[f64], f: fn(f64, f64) -> f64, init: f64| v.iter().copied().fold(init, f);
+    let (xmin, xmax) = if xs.is_empty() {
+        (0.1, 1000.0)
+    } else {
+        (fold(&xs, f64::min, f64::INFINITY), fold(&xs, f64::max, 0.0))
+    };
+    let (ymin, ymax) = (fold(&ys, f64::min, f64::INFINITY), fold(&ys, f64::max, 0.0));
+    let x_lo = 10f64.powf((xmin / 3.0).log10().floor());
+    let x_hi = 10f64.powf((xmax * 3.0).log10().ceil());
+    let y_lo = 10f64.powf((ymin / 3.0).log10().floor());
+    let y_hi = ymax * 3.0;
+    let mut chart = ChartBuilder::on(&area)
+        .margin(14)
+        .margin_right(24)
+        .x_label_area_size(56)
+        .y_label_area_size(76)
+        .build_cartesian_2d((x_lo..x_hi).log_scale(), (y_lo..y_hi).log_scale())?;
+    chart
+        .configure_mesh()
+        .x_label_formatter(&|v| fmt_log_tick(*v))
+        .y_label_formatter(&|v| fmt_log_tick(*v))
+        .x_desc("Arithmetic intensity (FLOP per HBM byte, log)")
+        .y_desc("Achieved TFLOP/s (log)")
+        .label_style(font(TICK_PX))
+        .axis_desc_style(font(AXIS_PX))
+        .light_line_style(RGBColor(240, 240, 240))
+        .bold_line_style(RGBColor(215, 215, 215))
+        .draw()?;
+    // Roofs: the bandwidth slope from where it enters the plot, then the flat peak.
+    for (j, r) in &roofs {
+        let color = if by_stall {
+            RGBColor(40, 40, 40)
+        } else {
+            d.runs[*j].color
+        };
+        let mut line = Vec::new();
+        match (r.hbm_gbps, r.ridge_flop_per_byte()) {
+            (Some(_), Some(ridge)) => {
+                let x0 = x_lo.max(y_lo / r.attainable_tflops(1.0));
+                if x0 < ridge {
+                    line.push((x0, r.attainable_tflops(x0)));
+                }
+                line.push((
+                    ridge.clamp(x_lo, x_hi),
+                    r.attainable_tflops(ridge.clamp(x_lo, x_hi)),
+                ));
+                line.push((x_hi, r.peak_tflops));
+                if (x_lo..x_hi).contains(&ridge) {
+                    // Above-left of the ridge: the empty corner over the bandwidth slope.
+                    chart.draw_series(std::iter::once(
+                        EmptyElement::at((ridge, r.peak_tflops))
+                            + Circle::new((0, 0), 4, color.filled())
+                            + Text::new(
+                                format!("ridge {} FLOP/B", fmt_sig(ridge)),
+                                (-8, -6),
+                                text_style(SMALL_PX, &color)
+                                    .pos(Pos::new(HPos::Right, VPos::Bottom)),
+                            ),
+                    ))?;
+                }
+            }
+            _ => {
+                line.push((x_lo, r.peak_tflops));
+                line.push((x_hi, r.peak_tflops));
+            }
+        }
+        chart.draw_series(LineSeries::new(line, color.stroke_width(3)))?;
+        chart.draw_series(std::iter::once(
+            EmptyElement::at((x_hi, r.peak_tflops))
+                + Text::new(
+                    format!("peak {} TFLOP/s", fmt_sig(r.peak_tflops)),
+                    (-8, -5),
+                    text_style(SMALL_PX, &color).pos(Pos::new(HPos::Right, VPos::Bottom)),
+                ),
+        ))?;
+    }
+    // Ops.
+    for (j, x, y, p) in &pts {
+        let c = if by_stall {
+            stall_color(&p.main_stall)
+        } else {
+            d.runs[*j].color
+        };
+        if by_stall || *j == which[0] {
+            chart.draw_series(std::iter::once(Circle::new(
+                (*x, *y),
+                6,
+                c.mix(0.85).filled(),
+            )))?;
+            chart.draw_series(std::iter::once(Circle::new(
+                (*x, *y),
+                6,
+                BLACK.mix(0.6).stroke_width(1),
+            )))?;
+        } else {
+            chart.draw_series(std::iter::once(TriangleMarker::new(
+                (*x, *y),
+                7,
+                c.mix(0.85).filled(),
+            )))?;
+        }
+    }
+    if by_stall {
+        // Name the ops that take the most time (up to 8) where a label fits without overlap.
+        let plot = chart.plotting_area();
+        let (bx, by) = plot.get_base_pixel();
+        let (pw, ph) = plot.dim_in_pixel();
+        let centers: Vec<(i32, i32)> = pts
+            .iter()
+            .map(|(_, x, y, _)| chart.backend_coord(&(*x, *y)))
+            .collect();
+        let mut placer = LabelPlacer::new((bx, by, bx + pw as i32, by + ph as i32), &centers, 7);
+        // Keep the roof annotations (top right, around the ridge) free.
+        for (_, r) in &roofs {
+            let (_, py) = chart.backend_coord(&(x_hi, r.peak_tflops));
+            placer.reserve((bx + pw as i32 - 190, py - 24, bx + pw as i32, py));
+            if let Some(ridge) = r.ridge_flop_per_byte() {
+                let (rx, ry) = chart.backend_coord(&(ridge, r.peak_tflops));
+                placer.reserve((rx - 170, ry - 24, rx + 4, ry + 4));
+            }
+        }
+        let mut big: Vec<&(usize, f64, f64, &OpProfile)> = pts.iter().collect();
+        big.sort_by(|a, b| b.3.time_s.total_cmp(&a.3.time_s));
+        let style = text_style(SMALL_PX, &RGBColor(40, 40, 40));
+        for (_, x, y, p) in big.into_iter().take(8) {
+            let name = truncate_label(&p.name);
+            let size = area.estimate_text_size(&name, &style).unwrap_or((150, 14));
+            let c = chart.backend_coord(&(*x, *y));
+            if let Some((off, at)) = placer.place(c, size) {
+                chart.draw_series(std::iter::once(
+                    EmptyElement::at((*x, *y)) + Text::new(name, off, style.pos(at)),
+                ))?;
+            }
+        }
+    }
+    if skipped > 0 {
+        let (w, h) = area.dim_in_pixel();
+        area.draw(&Text::new(
+            format!("{skipped} op(s) without HBM traffic or FLOPs not shown"),
+            (w as i32 - 30, h as i32 - 70),
+            text_style(SMALL_PX, &RGBColor(90, 90, 90)).pos(Pos::new(HPos::Right, VPos::Bottom)),
+        ))?;
+    }
+    Ok(())
+}
