@@ -1,18 +1,397 @@
-//! archsim TOML config of a SIMT (GPU) machine.
+//! archsim TOML config of a SIMT (GPU) machine: `kind = "simt"`.
+//!
+//! Every section is plain data with `deny_unknown_fields`; [`SimtConfig::from_toml`] parses and
+//! then validates every value, pointing errors at the file, line and dotted key. The shipped
+//! configs (`configs/a100.toml`, `h100.toml`, `h200.toml`, `b200.toml`) cite a source from
+//! `tests/data/SPECS.md` for every number.
+
 use crate::config::{CompareSection, CostSection, WorkloadSection};
-use crate::error::Result;
+use crate::energy::EnergyTable;
+use crate::error::{toml_key_line, Error, Location, Result};
+use crate::workload::DType;
 use serde::{Deserialize, Serialize};
 
+/// GPU architecture generation: decides the GEMM kernel family the planner builds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Arch {
+    /// sm_80: `mma.sync` per warp + `cp.async` multistage pipeline (CUTLASS 2.x sm80 kernels).
+    Ampere,
+    /// sm_90: warpgroup `wgmma` from shared memory + TMA, warp-specialized producer/consumer
+    /// warpgroups, thread-block clusters with TMA multicast (CUTLASS 3.x sm90 kernels).
+    Hopper,
+    /// sm_100: `tcgen05.mma` issued by one thread, accumulators in tensor memory (TMEM), TMA,
+    /// warp-specialized (CUTLASS 3.x sm100 kernels).
+    Blackwell,
+}
+
+impl Arch {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Arch::Ampere => "ampere",
+            Arch::Hopper => "hopper",
+            Arch::Blackwell => "blackwell",
+        }
+    }
+}
+
+/// How fp32 GEMMs run. PyTorch's default (`torch.backends.cuda.matmul.allow_tf32 = False`
+/// since 1.12) and cuBLAS's `CUBLAS_DEFAULT_MATH` run fp32 on CUDA cores (SGEMM); `tf32` runs it
+/// on tensor cores with TF32 inputs (`CUBLAS_TF32_TENSOR_OP_MATH`, `allow_tf32 = True`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum Fp32Math {
+    #[default]
+    CudaCore,
+    Tf32,
+}
+
+impl Fp32Math {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Fp32Math::CudaCore => "cuda_core",
+            Fp32Math::Tf32 => "tf32",
+        }
+    }
+}
+
+/// `[sm]`: one streaming multiprocessor and how many there are.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SmSection {
+    /// Enabled SMs on the chip.
+    pub count: u32,
+    /// Sub-partitions (warp schedulers, each issuing one warp-instruction per clock) per SM.
+    pub sub_partitions: u32,
+    /// FP32 CUDA-core lanes per SM (FFMA per clock).
+    pub fp32_lanes: u32,
+    /// 32-bit registers per SM.
+    pub registers: u32,
+    /// Largest shared memory one SM can give its resident CTAs, in bytes.
+    pub smem_bytes: u32,
+    /// Shared-memory bandwidth per SM in bytes per clock.
+    pub smem_bytes_per_clk: u32,
+    pub max_threads: u32,
+    pub max_ctas: u32,
+    pub max_regs_per_thread: u32,
+}
+
+/// `[tensor_core]`: dense tensor-core throughput per SM per clock by dtype (FMA = MAC), 0 when
+/// the dtype is not supported on this architecture.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TensorCoreSection {
+    pub fp16_fma_per_clk_per_sm: u32,
+    pub bf16_fma_per_clk_per_sm: u32,
+    pub tf32_fma_per_clk_per_sm: u32,
+    pub fp8_fma_per_clk_per_sm: u32,
+    pub int8_fma_per_clk_per_sm: u32,
+    /// Latency of one MMA instruction from issue to result, in cycles.
+    pub mma_latency_cycles: u32,
+    /// What fp32 GEMMs run on (default `cuda_core`, as PyTorch and cuBLAS default).
+    #[serde(default)]
+    pub fp32_math: Fp32Math,
+}
+
+/// `[clock]`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClockSection {
+    /// Clock at which the vendor's dense tensor peak is quoted (MHz).
+    pub tensor_mhz: f64,
+    /// Maximum boost clock (MHz); the vendor's FP32 CUDA-core peak is quoted at it.
+    pub boost_mhz: f64,
+    /// Achievable fraction of `tensor_mhz` sustained under a dense GEMM load (power/thermal
+    /// limits). Calibrated: see `src/validate/gpu.rs` and the config comment.
+    pub sustained_fraction: f64,
+    /// The same for 8-bit (fp8/int8) GEMMs, which do twice the MACs per clock against the same
+    /// power limit; defaults to `sustained_fraction`. Calibrated on the 8-bit calibration rows.
+    #[serde(default)]
+    pub sustained_fraction_8bit: Option<f64>,
+}
+
+/// `[memory]`: the hierarchy below the SM.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MemorySection {
+    pub l2_bytes: u64,
+    /// L2 → SM bandwidth of the whole chip, GB/s (1e9 B/s).
+    pub l2_bandwidth_gbps: f64,
+    pub hbm_bytes: u64,
+    /// HBM peak bandwidth, GB/s.
+    pub hbm_bandwidth_gbps: f64,
+    /// Fraction of the HBM peak a streaming kernel achieves (device-to-device copy).
+    pub hbm_efficiency: f64,
+    pub smem_latency_cycles: u32,
+    pub l1_latency_cycles: u32,
+    pub l2_latency_cycles: u32,
+    pub hbm_latency_cycles: u32,
+}
+
+/// `[kernel]`: fixed costs of running one kernel.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct KernelSection {
+    /// Per-kernel cost seen by back-to-back kernels on one stream (launch gap), µs. This is the
+    /// `overhead` part of every op's time.
+    pub launch_overhead_us: f64,
+    /// Fixed in-kernel cost not simulated per warp (grid launch, CTA rasterization, descriptor
+    /// fetch, grid-wide completion and memory flush), µs. Calibrated.
+    pub kernel_fixed_us: f64,
+    /// Extra host-side cost when a host timer wraps each call with a synchronize (dispatch +
+    /// sync round trip), µs; used only to compare with host-timed measurements. Calibrated.
+    pub host_sync_overhead_us: f64,
+}
+
+/// `[power]`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PowerSection {
+    pub tdp_w: f64,
+}
+
+/// A SIMT (GPU) machine.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct SimtConfig {
     pub kind: String,
+    /// Human name, e.g. "NVIDIA H100 SXM5 80GB".
+    pub name: String,
+    pub arch: Arch,
+    pub sm: SmSection,
+    pub tensor_core: TensorCoreSection,
+    pub clock: ClockSection,
+    pub memory: MemorySection,
+    pub kernel: KernelSection,
+    pub power: PowerSection,
+    #[serde(default)]
+    pub energy: EnergyTable,
     pub compare: Option<CompareSection>,
     pub workload: Option<WorkloadSection>,
     pub cost: Option<CostSection>,
 }
 
 impl SimtConfig {
+    /// Parse and validate a SIMT config; `file` names it in errors.
     pub fn from_toml(src: &str, file: &str) -> Result<Self> {
-        toml::from_str(src).map_err(|e| crate::config::toml_error(src, file, &e))
+        let cfg: SimtConfig =
+            toml::from_str(src).map_err(|e| crate::config::toml_error(src, file, &e))?;
+        cfg.validate(src, file)?;
+        Ok(cfg)
+    }
+
+    /// Check every value is in a physically sensible range; the error names the key and line.
+    pub fn validate(&self, src: &str, file: &str) -> Result<()> {
+        let bad = |key: &str, msg: String| -> Error {
+            let mut loc = Location::file(file).key(key);
+            if let Some(l) = toml_key_line(src, key) {
+                loc = loc.line(l);
+            }
+            Error::input(loc, msg)
+        };
+        if self.kind != "simt" {
+            return Err(bad(
+                "kind",
+                format!("expected \"simt\", got \"{}\"", self.kind),
+            ));
+        }
+        // (key, value, min, max): inclusive ranges of plausible hardware.
+        let ints: [(&str, u64, u64, u64); 14] = [
+            ("sm.count", self.sm.count as u64, 1, 4096),
+            ("sm.sub_partitions", self.sm.sub_partitions as u64, 1, 16),
+            ("sm.fp32_lanes", self.sm.fp32_lanes as u64, 1, 1024),
+            ("sm.registers", self.sm.registers as u64, 1024, 1 << 22),
+            (
+                "sm.smem_bytes",
+                self.sm.smem_bytes as u64,
+                16 * 1024,
+                16 << 20,
+            ),
+            (
+                "sm.smem_bytes_per_clk",
+                self.sm.smem_bytes_per_clk as u64,
+                1,
+                4096,
+            ),
+            ("sm.max_threads", self.sm.max_threads as u64, 32, 65536),
+            ("sm.max_ctas", self.sm.max_ctas as u64, 1, 1024),
+            (
+                "sm.max_regs_per_thread",
+                self.sm.max_regs_per_thread as u64,
+                16,
+                1024,
+            ),
+            (
+                "tensor_core.mma_latency_cycles",
+                self.tensor_core.mma_latency_cycles as u64,
+                1,
+                10_000,
+            ),
+            ("memory.l2_bytes", self.memory.l2_bytes, 1024, 1 << 40),
+            ("memory.hbm_bytes", self.memory.hbm_bytes, 1 << 20, 1 << 50),
+            (
+                "memory.l2_latency_cycles",
+                self.memory.l2_latency_cycles as u64,
+                1,
+                100_000,
+            ),
+            (
+                "memory.hbm_latency_cycles",
+                self.memory.hbm_latency_cycles as u64,
+                1,
+                100_000,
+            ),
+        ];
+        for (k, v, lo, hi) in ints {
+            if v < lo || v > hi {
+                return Err(bad(k, format!("{v} is out of range: expected {lo}..={hi}")));
+            }
+        }
+        if self.sm.sub_partitions > 0 && self.sm.fp32_lanes % self.sm.sub_partitions != 0 {
+            return Err(bad(
+                "sm.fp32_lanes",
+                format!(
+                    "{} lanes do not split evenly over {} sub-partitions",
+                    self.sm.fp32_lanes, self.sm.sub_partitions
+                ),
+            ));
+        }
+        let tc = &self.tensor_core;
+        for (k, v) in [
+            (
+                "tensor_core.fp16_fma_per_clk_per_sm",
+                tc.fp16_fma_per_clk_per_sm,
+            ),
+            (
+                "tensor_core.bf16_fma_per_clk_per_sm",
+                tc.bf16_fma_per_clk_per_sm,
+            ),
+            (
+                "tensor_core.tf32_fma_per_clk_per_sm",
+                tc.tf32_fma_per_clk_per_sm,
+            ),
+            (
+                "tensor_core.fp8_fma_per_clk_per_sm",
+                tc.fp8_fma_per_clk_per_sm,
+            ),
+            (
+                "tensor_core.int8_fma_per_clk_per_sm",
+                tc.int8_fma_per_clk_per_sm,
+            ),
+        ] {
+            if v > 1 << 20 {
+                return Err(bad(k, format!("{v} FMA/clk/SM is absurd (> 2^20)")));
+            }
+            if v != 0 && v % self.sm.sub_partitions.max(1) != 0 {
+                return Err(bad(
+                    k,
+                    format!("{v} does not split evenly over the sub-partitions' tensor cores"),
+                ));
+            }
+        }
+        if tc.bf16_fma_per_clk_per_sm == 0 && tc.fp16_fma_per_clk_per_sm == 0 {
+            return Err(bad(
+                "tensor_core.bf16_fma_per_clk_per_sm",
+                "a SIMT machine needs 16-bit tensor-core throughput > 0".into(),
+            ));
+        }
+        // (key, value, min exclusive, max inclusive)
+        let floats: [(&str, f64, f64, f64); 12] = [
+            (
+                "clock.sustained_fraction_8bit",
+                self.clock
+                    .sustained_fraction_8bit
+                    .unwrap_or(self.clock.sustained_fraction),
+                0.0,
+                1.5,
+            ),
+            ("clock.tensor_mhz", self.clock.tensor_mhz, 0.0, 10_000.0),
+            ("clock.boost_mhz", self.clock.boost_mhz, 0.0, 10_000.0),
+            (
+                "clock.sustained_fraction",
+                self.clock.sustained_fraction,
+                0.0,
+                1.5,
+            ),
+            (
+                "memory.l2_bandwidth_gbps",
+                self.memory.l2_bandwidth_gbps,
+                0.0,
+                1e6,
+            ),
+            (
+                "memory.hbm_bandwidth_gbps",
+                self.memory.hbm_bandwidth_gbps,
+                0.0,
+                1e6,
+            ),
+            (
+                "memory.hbm_efficiency",
+                self.memory.hbm_efficiency,
+                0.0,
+                1.0,
+            ),
+            ("power.tdp_w", self.power.tdp_w, 0.0, 100_000.0),
+            (
+                "kernel.launch_overhead_us",
+                self.kernel.launch_overhead_us + 1e-300,
+                0.0,
+                1e5,
+            ),
+            (
+                "kernel.kernel_fixed_us",
+                self.kernel.kernel_fixed_us + 1e-300,
+                0.0,
+                1e5,
+            ),
+            (
+                "kernel.host_sync_overhead_us",
+                self.kernel.host_sync_overhead_us + 1e-300,
+                0.0,
+                1e6,
+            ),
+            (
+                "memory.smem_latency_cycles",
+                self.memory.smem_latency_cycles as f64,
+                0.0,
+                10_000.0,
+            ),
+        ];
+        for (k, v, lo, hi) in floats {
+            if !v.is_finite() || v <= lo || v > hi {
+                return Err(bad(
+                    k,
+                    format!("{v} is out of range: expected a finite value in ({lo}, {hi}]"),
+                ));
+            }
+        }
+        if let Err((k, v)) = self.energy.validate() {
+            return Err(bad(
+                &format!("energy.{k}"),
+                format!("{v} must be finite and >= 0"),
+            ));
+        }
+        if let Some(c) = &self.cost {
+            if !c.usd_per_chip_hour.is_finite() || c.usd_per_chip_hour < 0.0 {
+                return Err(bad(
+                    "cost.usd_per_chip_hour",
+                    format!("{} must be finite and >= 0", c.usd_per_chip_hour),
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// Dense tensor-core FMA per SM per clock for an operand dtype (fp32 = TF32), 0 when the
+    /// architecture has no tensor-core path for it.
+    pub fn tensor_fma_per_clk_per_sm(&self, dtype: DType) -> u32 {
+        let tc = &self.tensor_core;
+        match dtype {
+            DType::Fp32 => tc.tf32_fma_per_clk_per_sm,
+            DType::Bf16 => tc.bf16_fma_per_clk_per_sm,
+            DType::Fp16 => tc.fp16_fma_per_clk_per_sm,
+            DType::Fp8 => tc.fp8_fma_per_clk_per_sm,
+            DType::Int8 => tc.int8_fma_per_clk_per_sm,
+        }
     }
 }

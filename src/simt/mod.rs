@@ -1,16 +1,66 @@
-//! SIMT GPU model.
+//! SIMT GPU model: plans each GEMM like cuBLAS/CUTLASS ([`plan`]), simulates the warps of one SM
+//! for enough main-loop iterations to reach steady state ([`sim`]), and extrapolates to the
+//! whole K loop, every wave and the tail wave. Vector (elementwise/reduction) ops run as
+//! memory-bound CUDA-core kernels.
+//!
+//! Time of a GEMM kernel (seconds):
+//! `launch_overhead + kernel_fixed + Σ_waves wave_cycles / f_clk (+ split-K fix-up)`, where
+//! `f_clk = tensor_mhz × sustained_fraction` is the clock the SMs hold under load and each
+//! wave's cycles come from the warp simulation (prologue fill + k_iters × steady period +
+//! epilogue). The memory system enters the simulation as the SM's share of the L2 and HBM
+//! bandwidth and the L2/HBM latencies; how many bytes come from HBM follows from tile reuse among
+//! the CTAs resident at the same time (rasterized wave footprint) and from operands that fit in
+//! L2 (see [`Traffic`]).
+
 pub mod config;
+pub mod plan;
+pub mod sim;
 
 use crate::energy::EnergyTable;
-use crate::error::{Error, Result};
-use crate::machine::{Machine, MachineKind, OpProfile};
-use crate::workload::{DType, Op};
-use config::SimtConfig;
+use crate::error::{Error, Location, Result};
+use crate::machine::{finish_profile, profile_for, Counters, Machine, MachineKind, OpProfile};
+use crate::workload::{DType, Gemm, Op, VectorOp};
+use config::{Arch, Fp32Math, SimtConfig};
+use plan::{KernelPlan, MmaKind};
+use sim::{SmParams, SmResult, SmWork};
 
+/// A GPU built from a [`SimtConfig`].
 pub struct GpuMachine {
     cfg: SimtConfig,
     name: String,
-    energy: EnergyTable,
+}
+
+/// Bytes moved by a GEMM plan at each level (whole launch).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Traffic {
+    /// L2 → SM bytes of the main loop (after TMA multicast inside clusters).
+    pub l2_to_sm_bytes: f64,
+    /// Shared-memory bytes written (stage fills) and read (fragments / MMA operands).
+    pub smem_write_bytes: f64,
+    pub smem_read_bytes: f64,
+    pub hbm_read_bytes: f64,
+    pub hbm_write_bytes: f64,
+    /// L2 writes: C plus split-K partials.
+    pub l2_write_bytes: f64,
+    /// Fraction of L2 → SM bytes that miss to HBM.
+    pub hbm_fraction: f64,
+    /// Register-file bytes (MMA fragments and accumulator read/write).
+    pub reg_bytes: f64,
+}
+
+/// Result of costing one plan.
+#[derive(Debug, Clone)]
+struct Costed {
+    plan: KernelPlan,
+    traffic: Traffic,
+    /// Kernel cycles at the sustained clock (without the fixed per-kernel cost).
+    cycles: f64,
+    compute_cycles: f64,
+    memory_cycles: f64,
+    fill_drain_cycles: f64,
+    tail_cycles: f64,
+    sim: SmResult,
+    sim_iters: usize,
 }
 
 impl GpuMachine {
@@ -18,8 +68,578 @@ impl GpuMachine {
         GpuMachine {
             cfg,
             name: name.to_string(),
-            energy: EnergyTable::default(),
         }
+    }
+
+    pub fn config(&self) -> &SimtConfig {
+        &self.cfg
+    }
+
+    /// A copy with other sustained clock fractions (16/32-bit, 8-bit) and fixed in-kernel
+    /// cost (used by calibration).
+    pub fn with_calibration(
+        &self,
+        fraction: f64,
+        fraction_8bit: f64,
+        kernel_fixed_us: f64,
+    ) -> GpuMachine {
+        let mut cfg = self.cfg.clone();
+        cfg.clock.sustained_fraction = fraction;
+        cfg.clock.sustained_fraction_8bit = Some(fraction_8bit);
+        cfg.kernel.kernel_fixed_us = kernel_fixed_us;
+        GpuMachine::new(cfg, &self.name)
+    }
+
+    /// A copy running fp32 GEMMs with the given math (CUDA cores or TF32 tensor cores).
+    pub fn with_fp32_math(&self, math: Fp32Math) -> GpuMachine {
+        let mut cfg = self.cfg.clone();
+        cfg.tensor_core.fp32_math = math;
+        GpuMachine::new(cfg, &self.name)
+    }
+
+    /// Clock the SMs hold under a 16/32-bit GEMM load, Hz (the clock `cycles` count).
+    pub fn sustained_clock_hz(&self) -> f64 {
+        self.cfg.clock.tensor_mhz * 1e6 * self.cfg.clock.sustained_fraction
+    }
+
+    /// Clock the SMs hold while running a GEMM of this dtype (8-bit MMAs draw more power per
+    /// clock and may hold a lower clock under the power limit).
+    pub fn gemm_clock_hz(&self, dtype: DType) -> f64 {
+        let c = &self.cfg.clock;
+        let f = match dtype {
+            DType::Fp8 | DType::Int8 => c.sustained_fraction_8bit.unwrap_or(c.sustained_fraction),
+            _ => c.sustained_fraction,
+        };
+        c.tensor_mhz * 1e6 * f
+    }
+
+    /// True when this dtype's GEMMs use tensor cores (false: fp32 on CUDA cores).
+    fn uses_tensor_cores(&self, dtype: DType) -> bool {
+        !(dtype == DType::Fp32 && self.cfg.tensor_core.fp32_math == Fp32Math::CudaCore)
+    }
+
+    fn math_name(&self, dtype: DType) -> &'static str {
+        match dtype {
+            DType::Fp32 => self.cfg.tensor_core.fp32_math.as_str(),
+            DType::Bf16 => "bf16 tensor core",
+            DType::Fp16 => "fp16 tensor core",
+            DType::Fp8 => "fp8 tensor core",
+            DType::Int8 => "int8 tensor core",
+        }
+    }
+
+    /// FMA per clock per sub-partition of the pipe that runs this dtype's GEMM.
+    fn fma_per_clk_per_sp(&self, dtype: DType) -> f64 {
+        let sp = self.cfg.sm.sub_partitions as f64;
+        if self.uses_tensor_cores(dtype) {
+            self.cfg.tensor_fma_per_clk_per_sm(dtype) as f64 / sp
+        } else {
+            self.cfg.sm.fp32_lanes as f64 / sp
+        }
+    }
+
+    fn unsupported(&self, dtype: DType) -> Error {
+        Error::input(
+            Location::file(format!("<machine {}>", self.name)).key("dtype"),
+            format!(
+                "dtype {dtype} has no tensor-core path on {} ({}); use one of: {}",
+                self.cfg.name,
+                self.cfg.arch.as_str(),
+                DType::ALL
+                    .iter()
+                    .filter(|d| !self.uses_tensor_cores(**d)
+                        || self.cfg.tensor_fma_per_clk_per_sm(**d) > 0)
+                    .map(|d| d.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        )
+    }
+
+    /// Bytes at each level for a plan; see the module doc.
+    ///
+    /// HBM reads: the CTAs resident at one time cover a rasterized r×c block of output tiles
+    /// (CUTLASS/cuBLAS swizzled rasterization keeps it near square); that block reads
+    /// `(r·BM + c·BN)·K` operand elements from HBM once and shares them through L2. If a whole
+    /// operand fits in half the L2 it is read from HBM once for the whole launch. Never less
+    /// than each operand once.
+    pub fn traffic(&self, g: &Gemm, p: &KernelPlan) -> Traffic {
+        let e = plan::operand_bytes(g.dtype) as f64;
+        let eo = plan::output_bytes(g.dtype) as f64;
+        let [bm, bn, bk] = p.cta_tile;
+        let (bm, bn, bk) = (bm as f64, bn as f64, bk as f64);
+        let (m, n, k, batch) = (g.m as f64, g.n as f64, g.k as f64, g.batch.max(1) as f64);
+        let k_per_split = p.k_iters as f64 * bk;
+        let ctas = p.ctas as f64;
+        // Per-CTA loads per k-iteration after cluster multicast: A is shared by the CTAs of a
+        // cluster along N, B by those along M.
+        let stage = (bm * bk / p.cluster[1] as f64 + bn * bk / p.cluster[0] as f64) * e;
+        let l2_to_sm = ctas * p.k_iters as f64 * stage;
+        let a_bytes = m * k * e;
+        let b_bytes = k * n * e;
+        let l2 = self.cfg.memory.l2_bytes as f64;
+        let slots = self.cfg.sm.count as f64 * p.ctas_per_sm as f64;
+        let tiles_per_batch = (p.tiles_m * p.tiles_n) as f64;
+        let conc_tiles = (slots.min(ctas) / p.split_k as f64).max(1.0);
+        let per_batch = if conc_tiles >= tiles_per_batch {
+            a_bytes + b_bytes
+        } else {
+            // Best near-square r×c footprint covering conc_tiles tiles.
+            let mut best = f64::INFINITY;
+            let tm = p.tiles_m as f64;
+            let tn = p.tiles_n as f64;
+            let mut r = 1.0;
+            while r <= tm {
+                let c = (conc_tiles / r).ceil().min(tn);
+                if r * c >= conc_tiles.min(tm * tn) {
+                    best = best.min(r * bm + c * bn);
+                }
+                r += 1.0;
+            }
+            let waves = tiles_per_batch / conc_tiles;
+            let wave_model = waves * best * k * e;
+            let resident = if b_bytes <= 0.5 * l2 || a_bytes <= 0.5 * l2 {
+                a_bytes + b_bytes
+            } else {
+                f64::INFINITY
+            };
+            wave_model.min(resident).max(a_bytes + b_bytes)
+        };
+        let mut hbm_read = per_batch * batch;
+        if g.shared_b && batch > 1.0 && b_bytes <= 0.5 * l2 {
+            hbm_read -= b_bytes * (batch - 1.0);
+        }
+        let c_bytes = m * n * eo * batch;
+        let partial = if p.split_k > 1 {
+            // fp32 partials written by every split and read back by the fix-up.
+            m * n * 4.0 * batch * p.split_k as f64
+        } else {
+            0.0
+        };
+        let (hbm_partial_w, hbm_partial_r) = if partial > 0.5 * l2 {
+            (partial, partial)
+        } else {
+            (0.0, 0.0)
+        };
+        let padded_macs = ctas * bm * bn * k_per_split;
+        let [mm, mn, mk] = p.mma_shape;
+        let (smem_read, reg) = match p.mma {
+            MmaKind::MmaSync | MmaKind::CudaCoreFfma => {
+                let [wm, wn] = p.warp_tile;
+                let per_iter = p.mma_warps as f64 * (wm + wn) as f64 * bk * e;
+                let instrs = padded_macs / (mm as f64 * mn as f64 * mk as f64).max(1.0);
+                let per_instr = (mm * mk + mn * mk) as f64 * e + 2.0 * (mm * mn) as f64 * 4.0;
+                (ctas * p.k_iters as f64 * per_iter, instrs * per_instr)
+            }
+            MmaKind::Wgmma => {
+                let wgs = (p.mma_warps / 4).max(1) as f64;
+                let per_iter = wgs * (bm / wgs + bn) * bk * e;
+                let acc = padded_macs / mk as f64 * 2.0 * 4.0;
+                (ctas * p.k_iters as f64 * per_iter, acc)
+            }
+            MmaKind::Tcgen05 => {
+                let per_iter = (bm + bn) * bk * e;
+                let acc = padded_macs / mk as f64 * 2.0 * 4.0;
+                (ctas * p.k_iters as f64 * per_iter, acc)
+            }
+        };
+        Traffic {
+            l2_to_sm_bytes: l2_to_sm,
+            smem_write_bytes: ctas * p.k_iters as f64 * (bm + bn) * bk * e,
+            smem_read_bytes: smem_read,
+            hbm_read_bytes: hbm_read + hbm_partial_r,
+            hbm_write_bytes: c_bytes + hbm_partial_w,
+            l2_write_bytes: c_bytes + partial,
+            hbm_fraction: (hbm_read / l2_to_sm.max(1.0)).clamp(0.0, 1.0),
+            reg_bytes: reg,
+        }
+    }
+
+    /// SM-level parameters for a wave with `active_sms` SMs busy.
+    fn sm_params(&self, g: &Gemm, t: &Traffic, active_sms: f64) -> SmParams {
+        let clk = self.gemm_clock_hz(g.dtype);
+        let mem = &self.cfg.memory;
+        let active = active_sms.max(1.0);
+        let l2_share = mem.l2_bandwidth_gbps * 1e9 / clk / active;
+        let hbm_share = mem.hbm_bandwidth_gbps * 1e9 * mem.hbm_efficiency / clk / active;
+        let h = t.hbm_fraction;
+        let rate = if h > 0.0 {
+            l2_share.min(hbm_share / h)
+        } else {
+            l2_share
+        };
+        let l2_lat = mem.l2_latency_cycles as f64;
+        let hbm_lat = mem.hbm_latency_cycles as f64;
+        SmParams {
+            sub_partitions: self.cfg.sm.sub_partitions as usize,
+            fma_per_clk_per_sp: self.fma_per_clk_per_sp(g.dtype),
+            mma_latency: if self.uses_tensor_cores(g.dtype) {
+                self.cfg.tensor_core.mma_latency_cycles as f64
+            } else {
+                4.0 // FFMA latency (Accel-Sim FP 4/2, [GPGPU-A100])
+            },
+            smem_bytes_per_clk: self.cfg.sm.smem_bytes_per_clk as f64,
+            smem_latency: mem.smem_latency_cycles as f64,
+            mem_bytes_per_clk: rate,
+            mem_latency: l2_lat + h.sqrt().min(1.0) * (hbm_lat - l2_lat).max(0.0),
+            store_latency: l2_lat,
+            barrier_cycles: 20.0,
+        }
+    }
+
+    /// Quick analytic cycle estimate of a plan, used to pick which plans to simulate.
+    fn estimate_cycles(&self, g: &Gemm, p: &KernelPlan) -> f64 {
+        let t = self.traffic(g, p);
+        let sms = self.cfg.sm.count as f64;
+        let active = (p.ctas as f64 / p.ctas_per_sm as f64).min(sms);
+        let sp = self.sm_params(g, &t, active);
+        let [bm, bn, bk] = p.cta_tile;
+        let tc = (bm * bn * bk) as f64 / (sp.fma_per_clk_per_sp * sp.sub_partitions as f64);
+        let stage = t.l2_to_sm_bytes / (p.ctas as f64 * p.k_iters as f64).max(1.0);
+        let cps = p.ctas_per_sm as f64;
+        let per_iter = (tc * cps).max(stage * cps / sp.mem_bytes_per_clk);
+        let fill = sp.mem_latency + stage / sp.mem_bytes_per_clk + tc;
+        let epi = (bm * bn) as f64 * plan::output_bytes(g.dtype) as f64 * cps
+            / sp.mem_bytes_per_clk
+            + sp.store_latency;
+        let waves = p.waves as f64;
+        let wave = p.k_iters as f64 * per_iter + fill + epi;
+        if p.stream_k {
+            let iters = (p.ctas * p.k_iters).div_ceil(self.cfg.sm.count as u64) as f64;
+            let tiles = (p.ctas as f64 / sms).ceil() + 1.0;
+            return iters * per_iter + fill + epi * tiles + self.stream_k_fixup_cycles(g, p);
+        }
+        let tail_frac = {
+            let slots = sms * cps;
+            let last = p.ctas as f64 - (waves - 1.0) * slots;
+            (last / slots).clamp(0.0, 1.0)
+        };
+        // Partial last wave runs with fewer CTAs per SM when it is under one CTA per SM.
+        let last_wave = if tail_frac * cps < 1.0 {
+            wave / cps
+        } else {
+            wave
+        };
+        let mut total = (waves - 1.0) * wave + last_wave;
+        if p.split_k > 1 {
+            total += self.splitk_fixup_cycles(g, p);
+        }
+        total
+    }
+
+    /// Cycles of the split-K fix-up: fp32 partials re-read and reduced, C written.
+    fn splitk_fixup_cycles(&self, g: &Gemm, p: &KernelPlan) -> f64 {
+        let clk = self.gemm_clock_hz(g.dtype);
+        let mn = g.m as f64 * g.n as f64 * g.batch.max(1) as f64;
+        let bytes = mn * 4.0 * p.split_k as f64 + mn * plan::output_bytes(g.dtype) as f64;
+        let bw = self.cfg.memory.l2_bandwidth_gbps * 1e9 / clk;
+        bytes / bw + self.cfg.memory.l2_latency_cycles as f64 * 2.0
+    }
+
+    /// Cycles of the stream-K fix-up on one SM: one partial fp32 tile written to the workspace
+    /// and one read back and reduced, through the SM's share of L2 bandwidth.
+    fn stream_k_fixup_cycles(&self, g: &Gemm, p: &KernelPlan) -> f64 {
+        let clk = self.gemm_clock_hz(g.dtype);
+        let share = self.cfg.memory.l2_bandwidth_gbps * 1e9 / clk / self.cfg.sm.count as f64;
+        let bytes = 2.0 * p.cta_tile[0] as f64 * p.cta_tile[1] as f64 * 4.0;
+        bytes / share + 2.0 * self.cfg.memory.l2_latency_cycles as f64
+    }
+
+    /// Simulate one plan: full waves and the tail wave.
+    fn cost_plan(&self, g: &Gemm, p: &KernelPlan) -> Costed {
+        let traffic = self.traffic(g, p);
+        let sms = self.cfg.sm.count as u64;
+        let cps = p.ctas_per_sm as u64;
+        let slots = sms * cps;
+        let n_sim = (p.k_iters as usize).min((2 * p.stages as usize + 6).max(12));
+        let stage = traffic.l2_to_sm_bytes / (p.ctas as f64 * p.k_iters as f64).max(1.0);
+        let epi_bytes = (p.cta_tile[0] * p.cta_tile[1]) as f64 * plan::output_bytes(g.dtype) as f64;
+        let persistent = matches!(p.mma, MmaKind::Wgmma | MmaKind::Tcgen05);
+        let run = |ctas_on_sm: u64, active_sms: u64| -> SmResult {
+            let params = self.sm_params(g, &traffic, active_sms as f64);
+            sim::simulate_sm(
+                p,
+                &params,
+                &SmWork {
+                    ctas: ctas_on_sm.max(1) as usize,
+                    iters: n_sim,
+                    stage_load_bytes: stage,
+                    epilogue_bytes: epi_bytes,
+                    operand_bytes: plan::operand_bytes(g.dtype) as f64,
+                },
+            )
+        };
+        // Cycles of one wave from a simulation: measured part + extrapolated main loop.
+        let k_iters = p.k_iters as f64;
+        let wave_parts = |r: &SmResult| -> (f64, f64, f64) {
+            let extra = (k_iters - n_sim as f64).max(0.0) * r.period_cycles;
+            let total = r.end + extra;
+            let main = (k_iters * r.period_cycles).min(total);
+            // (total, main-loop, compute-busy part of the main loop)
+            let busy = (k_iters * r.tc_busy_per_iter).min(main);
+            (total, main, busy)
+        };
+        if p.stream_k {
+            // Every SM runs ceil(tiles × k_iters / SMs) main-loop iterations back to back.
+            let iters = (p.ctas * p.k_iters).div_ceil(sms) as f64;
+            let r = run(1, sms);
+            let extra = (iters - n_sim as f64).max(0.0) * r.period_cycles;
+            let main = iters * r.period_cycles;
+            let busy = (iters * r.tc_busy_per_iter).min(main);
+            let epi = (r.end - r.iter_done.last().copied().unwrap_or(0.0)).max(0.0);
+            let tiles_per_sm = (p.ctas as f64 / sms as f64).ceil() + 1.0;
+            let later_epi = if p.mma == MmaKind::Wgmma {
+                epi * (tiles_per_sm - 1.0)
+            } else {
+                0.0
+            };
+            let fix = self.stream_k_fixup_cycles(g, p);
+            let total = (r.end + extra).max(main) + later_epi + fix;
+            let useful = g.macs() as f64;
+            let padded = p.ctas as f64
+                * p.cta_tile[0] as f64
+                * p.cta_tile[1] as f64
+                * (p.k_iters * p.cta_tile[2] as u64) as f64;
+            let q = (useful / padded.max(1.0)).clamp(0.0, 1.0);
+            return Costed {
+                plan: p.clone(),
+                traffic,
+                cycles: total,
+                compute_cycles: busy * q,
+                memory_cycles: main - busy,
+                fill_drain_cycles: total - main,
+                tail_cycles: busy * (1.0 - q),
+                sim: r,
+                sim_iters: n_sim,
+            };
+        }
+        let full_waves = p.ctas / slots;
+        let rem = p.ctas - full_waves * slots;
+        let mut cycles = 0.0;
+        let mut compute = 0.0;
+        let mut memory = 0.0;
+        let mut fill = 0.0;
+        let mut tail = 0.0;
+        let mut sim_kept = SmResult::default();
+        if full_waves > 0 {
+            let r = run(cps, sms);
+            let (total, main, busy) = wave_parts(&r);
+            let epi_exposed = (r.end - r.iter_done.last().copied().unwrap_or(0.0)).max(0.0);
+            // Persistent kernels: later tiles reuse the running pipeline; the producer prefetches
+            // during the epilogue (Hopper) and TMEM double buffering hides the epilogue
+            // (Blackwell).
+            let later = if persistent {
+                main + if p.mma == MmaKind::Wgmma {
+                    epi_exposed
+                } else {
+                    0.0
+                }
+            } else {
+                total
+            };
+            let w = full_waves as f64;
+            cycles += total + (w - 1.0) * later;
+            compute += busy * w;
+            memory += (main - busy) * w;
+            fill += (total - main) + (w - 1.0) * (later - main);
+            sim_kept = r;
+        }
+        if rem > 0 {
+            // Block scheduler spreads the remaining CTAs over the SMs.
+            let per_sm = rem.div_ceil(sms);
+            let active = rem.min(sms);
+            let r = run(per_sm, active);
+            let (total, main, busy) = wave_parts(&r);
+            let used = rem as f64 / (per_sm * sms) as f64;
+            let (total, main) = if persistent && full_waves > 0 {
+                let epi_exposed = (r.end - r.iter_done.last().copied().unwrap_or(0.0)).max(0.0);
+                (main + epi_exposed, main)
+            } else {
+                (total, main)
+            };
+            cycles += total;
+            // The idle share of the last wave is tail (wave quantization).
+            compute += busy * used;
+            memory += (main - busy) * used;
+            fill += (total - main) * used;
+            tail += total * (1.0 - used);
+            if full_waves == 0 {
+                sim_kept = r;
+            }
+        }
+        if p.split_k > 1 {
+            let f = self.splitk_fixup_cycles(g, p);
+            cycles += f;
+            fill += f;
+        }
+        // Tile quantization: padded MACs inside used tiles are tail, not compute.
+        let useful = g.macs() as f64;
+        let padded = p.ctas as f64
+            * p.cta_tile[0] as f64
+            * p.cta_tile[1] as f64
+            * p.k_iters as f64
+            * p.cta_tile[2] as f64;
+        let q = (useful / padded.max(1.0)).clamp(0.0, 1.0);
+        tail += compute * (1.0 - q);
+        compute *= q;
+        Costed {
+            plan: p.clone(),
+            traffic,
+            cycles,
+            compute_cycles: compute,
+            memory_cycles: memory,
+            fill_drain_cycles: fill,
+            tail_cycles: tail,
+            sim: sim_kept,
+            sim_iters: n_sim,
+        }
+    }
+
+    /// Plan a GEMM (search) and return the fastest costed plan.
+    fn plan_gemm(&self, g: &Gemm) -> Result<Costed> {
+        let tensor = self.uses_tensor_cores(g.dtype);
+        if tensor && self.cfg.tensor_fma_per_clk_per_sm(g.dtype) == 0 {
+            return Err(self.unsupported(g.dtype));
+        }
+        let cands = plan::candidates(&self.cfg, g, tensor);
+        if cands.is_empty() {
+            return Err(Error::internal(format!(
+                "no kernel plan fits {} for {}x{}x{} {}",
+                self.name, g.m, g.n, g.k, g.dtype
+            )));
+        }
+        let mut est: Vec<(f64, usize)> = cands
+            .iter()
+            .enumerate()
+            .map(|(i, p)| (self.estimate_cycles(g, p), i))
+            .collect();
+        est.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
+        let mut best: Option<Costed> = None;
+        for &(_, i) in est.iter().take(4) {
+            let c = self.cost_plan(g, &cands[i]);
+            if best.as_ref().map_or(true, |b| c.cycles < b.cycles) {
+                best = Some(c);
+            }
+        }
+        best.ok_or_else(|| Error::internal("plan search produced no plan"))
+    }
+
+    fn check_gemm(&self, g: &Gemm) -> Result<()> {
+        for (key, v) in [("m", g.m), ("n", g.n), ("k", g.k), ("batch", g.batch)] {
+            if v == 0 || v > crate::workload::MAX_DIM {
+                return Err(Error::input(
+                    Location::file(format!("<op {}>", g.name)).key(key),
+                    format!(
+                        "GEMM dimension {key} = {v} must be in 1..={}",
+                        crate::workload::MAX_DIM
+                    ),
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    fn simulate_gemm(&self, op: &Op, g: &Gemm) -> Result<OpProfile> {
+        self.check_gemm(g)?;
+        let c = self.plan_gemm(g)?;
+        let clk = self.gemm_clock_hz(g.dtype);
+        let kcfg = &self.cfg.kernel;
+        let mut prof = profile_for(op);
+        let fixed_s = kcfg.kernel_fixed_us * 1e-6;
+        let launch_s = kcfg.launch_overhead_us * 1e-6;
+        prof.time_breakdown_s.compute_s = c.compute_cycles / clk;
+        prof.time_breakdown_s.memory_stall_s = c.memory_cycles / clk;
+        prof.time_breakdown_s.fill_drain_s = c.fill_drain_cycles / clk + fixed_s;
+        prof.time_breakdown_s.tail_s = c.tail_cycles / clk;
+        prof.time_breakdown_s.overhead_s = launch_s;
+        prof.time_s = prof.time_breakdown_s.total_s();
+        // Profile cycles count at the machine clock (`clock_hz`).
+        let mclk = self.clock_hz();
+        prof.cycles = (prof.time_s * mclk).round() as u64;
+        prof.compute_cycles = (prof.time_breakdown_s.compute_s * mclk).round() as u64;
+        prof.stall_cycles = prof.cycles.saturating_sub(prof.compute_cycles);
+        let padded = c.plan.ctas as f64
+            * c.plan.cta_tile[0] as f64
+            * c.plan.cta_tile[1] as f64
+            * (c.plan.k_iters * c.plan.cta_tile[2] as u64) as f64;
+        prof.mapping_efficiency = (g.macs() as f64 / padded.max(1.0)).clamp(0.0, 1.0);
+        let t = &c.traffic;
+        prof.counters = Counters {
+            macs: g.macs(),
+            vector_flops: 0.0,
+            reg_bytes: t.reg_bytes,
+            sram_read_bytes: t.smem_read_bytes,
+            sram_write_bytes: t.smem_write_bytes,
+            l2_read_bytes: t.l2_to_sm_bytes,
+            l2_write_bytes: t.l2_write_bytes,
+            hbm_read_bytes: t.hbm_read_bytes,
+            hbm_write_bytes: t.hbm_write_bytes,
+            interconnect_bytes: t.l2_to_sm_bytes + t.l2_write_bytes,
+        };
+        let mut plan = c.plan.to_json(self.math_name(g.dtype));
+        if let Some(obj) = plan.as_object_mut() {
+            obj.insert(
+                "sim".into(),
+                serde_json::json!({
+                    "iters_simulated": c.sim_iters,
+                    "period_cycles": c.sim.period_cycles,
+                    "tensor_busy_cycles_per_iter": c.sim.tc_busy_per_iter,
+                    "instructions_issued": c.sim.issued,
+                    "hbm_fraction_of_l2_reads": t.hbm_fraction,
+                    "gemm_clock_mhz": clk / 1e6,
+                }),
+            );
+        }
+        prof.plan = plan;
+        finish_profile(&mut prof, self.peak_flops(g.dtype));
+        Ok(prof)
+    }
+
+    /// Elementwise / reduction kernel on CUDA cores: streams its bytes from and to HBM
+    /// (grid-stride loop, enough CTAs to fill every SM), bounded by the FP32 lanes for the math.
+    fn simulate_vector(&self, op: &Op, v: &VectorOp) -> Result<OpProfile> {
+        if v.elements == 0 {
+            return Err(Error::input(
+                Location::file(format!("<op {}>", v.name)).key("elements"),
+                "a vector op needs at least one element",
+            ));
+        }
+        let clk = self.sustained_clock_hz();
+        let mem = &self.cfg.memory;
+        let bytes = v.bytes();
+        let read = (v.elements * v.kind.inputs() * v.dtype.bytes()) as f64;
+        let write = (v.elements * v.dtype.bytes()) as f64;
+        let mem_s = bytes / (mem.hbm_bandwidth_gbps * 1e9 * mem.hbm_efficiency);
+        let lanes = self.cfg.sm.count as f64 * self.cfg.sm.fp32_lanes as f64;
+        let compute_s = v.flops() / (lanes * 2.0 * clk);
+        let latency_s = (mem.hbm_latency_cycles as f64 + mem.l2_latency_cycles as f64) / clk;
+        let mut prof = profile_for(op);
+        prof.time_breakdown_s.compute_s = compute_s;
+        prof.time_breakdown_s.memory_stall_s = (mem_s - compute_s).max(0.0);
+        prof.time_breakdown_s.fill_drain_s = latency_s + self.cfg.kernel.kernel_fixed_us * 1e-6;
+        prof.time_breakdown_s.overhead_s = self.cfg.kernel.launch_overhead_us * 1e-6;
+        prof.time_s = prof.time_breakdown_s.total_s();
+        prof.cycles = (prof.time_s * clk).round() as u64;
+        prof.compute_cycles = (compute_s * clk).round() as u64;
+        prof.stall_cycles = prof.cycles.saturating_sub(prof.compute_cycles);
+        prof.mapping_efficiency = 1.0;
+        prof.counters = Counters {
+            vector_flops: v.flops(),
+            reg_bytes: bytes,
+            l2_read_bytes: read,
+            l2_write_bytes: write,
+            hbm_read_bytes: read,
+            hbm_write_bytes: write,
+            interconnect_bytes: bytes,
+            ..Default::default()
+        };
+        prof.plan = serde_json::json!({
+            "kernel": "elementwise/reduction, CUDA cores, grid-stride",
+            "bound": if mem_s >= compute_s { "memory" } else { "compute" },
+        });
+        // Vector work is judged against the CUDA-core peak, not the tensor peak.
+        finish_profile(&mut prof, lanes * 2.0 * self.cfg.clock.boost_mhz * 1e6);
+        Ok(prof)
     }
 }
 
@@ -31,21 +651,63 @@ impl Machine for GpuMachine {
         MachineKind::Simt
     }
     fn describe(&self) -> serde_json::Value {
-        serde_json::json!({"name": self.name, "kind": "simt", "cfg": format!("{:?}", self.cfg.kind)})
+        let c = &self.cfg;
+        serde_json::json!({
+            "name": self.name,
+            "kind": "simt",
+            "model": c.name,
+            "arch": c.arch.as_str(),
+            "sms": c.sm.count,
+            "sub_partitions_per_sm": c.sm.sub_partitions,
+            "tensor_mhz": c.clock.tensor_mhz,
+            "boost_mhz": c.clock.boost_mhz,
+            "sustained_clock_mhz": self.sustained_clock_hz() / 1e6,
+            "peak_bf16_tflops": self.peak_flops(DType::Bf16) / 1e12,
+            "peak_fp8_tflops": self.peak_flops(DType::Fp8) / 1e12,
+            "peak_fp32_tflops": self.peak_flops(DType::Fp32) / 1e12,
+            "fp32_math": c.tensor_core.fp32_math.as_str(),
+            "l2_bytes": c.memory.l2_bytes,
+            "l2_bandwidth_gbps": c.memory.l2_bandwidth_gbps,
+            "hbm_bandwidth_gbps": c.memory.hbm_bandwidth_gbps,
+            "smem_bytes_per_sm": c.sm.smem_bytes,
+            "tdp_w": c.power.tdp_w,
+        })
     }
+    /// Cycles count at the sustained clock under load.
     fn clock_hz(&self) -> f64 {
-        1.0
+        self.sustained_clock_hz()
     }
-    fn peak_flops(&self, _dtype: DType) -> f64 {
-        1.0
+    /// Dense peak at the vendor's quoted clock: tensor cores (`tensor_mhz`), or for fp32 on CUDA
+    /// cores the FP32 peak at `boost_mhz`. 0 for a dtype the architecture cannot run.
+    fn peak_flops(&self, dtype: DType) -> f64 {
+        let sms = self.cfg.sm.count as f64;
+        if self.uses_tensor_cores(dtype) {
+            self.cfg.tensor_fma_per_clk_per_sm(dtype) as f64
+                * sms
+                * 2.0
+                * self.cfg.clock.tensor_mhz
+                * 1e6
+        } else {
+            self.cfg.sm.fp32_lanes as f64 * sms * 2.0 * self.cfg.clock.boost_mhz * 1e6
+        }
     }
     fn hbm_bandwidth_bytes_per_s(&self) -> f64 {
-        1.0
+        self.cfg.memory.hbm_bandwidth_gbps * 1e9
     }
     fn energy_table(&self) -> &EnergyTable {
-        &self.energy
+        &self.cfg.energy
     }
-    fn simulate(&self, _op: &Op) -> Result<OpProfile> {
-        Err(Error::internal("gpu model not built yet"))
+    fn simulate(&self, op: &Op) -> Result<OpProfile> {
+        match op {
+            Op::Gemm(g) => self.simulate_gemm(op, g),
+            Op::Vector(v) => self.simulate_vector(op, v),
+        }
+    }
+}
+
+impl Arch {
+    /// Whether the architecture has fp8 tensor cores (Hopper and later).
+    pub fn has_fp8(self) -> bool {
+        !matches!(self, Arch::Ampere)
     }
 }

@@ -1,0 +1,372 @@
+//! GEMM kernel planning as cuBLAS/CUTLASS would do it: the candidate kernel configurations of
+//! each architecture, their resource use (shared memory, registers, threads → occupancy) and the
+//! grid they launch (tiles, split-K, clusters, waves).
+//!
+//! Sources for the candidate spaces:
+//! * Ampere (sm_80): CUTLASS 2.x `DefaultGemmConfiguration`/profiler kernels — threadblock tiles
+//!   128×256, 256×128, 128×128, 128×64, 64×128, 64×64 with BK = 32 (16-bit) or 64, 3–6
+//!   `cp.async` stages, warp tiles 64×64 (or 32×64), `mma.sync.m16n8k16` (tf32: m16n8k8,
+//!   8-bit: m16n8k32) — CUTLASS docs `efficient_gemm.md`, "Multistage" pipelining.
+//! * Hopper (sm_90): CUTLASS 3.x `KernelTmaWarpSpecializedCooperative`/`Pingpong` — one producer
+//!   warpgroup issuing TMA loads, one or two consumer warpgroups issuing `wgmma.m64nNk16`, tiles
+//!   64/128/256 × 64/128/256 with BK = 128 bytes (the 128-B TMA swizzle), stage count "auto" =
+//!   as many as fit in 227 KiB, thread-block clusters up to 2×2 with TMA multicast, persistent
+//!   tile scheduler with rasterization swizzle (CUTLASS docs `gemm_api_3x.md`,
+//!   `cute/0x_gemm_tutorial.md`; NVIDIA Hopper tuning guide: "TMA", "thread block clusters").
+//! * Blackwell (sm_100): CUTLASS 3.x sm100 `tcgen05.mma` kernels — one thread issues MMAs of
+//!   128×N×16 (or 2-SM 256×N×16) per CTA, accumulators in TMEM (double-buffered so the epilogue
+//!   overlaps the next tile), TMA loads, clusters (CUTLASS `blackwell_functionality.md`).
+//! * fp32 on CUDA cores: the classic SGEMM blocking (128×128×8 threadblock, 8×8 per thread,
+//!   double-buffered shared memory; CUTLASS `SIMT` kernels, Volkov/Demmel 2008).
+
+use super::config::{Arch, SimtConfig};
+use crate::workload::{DType, Gemm};
+use serde::Serialize;
+
+/// Which matrix instruction the kernel's main loop uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MmaKind {
+    /// Per-warp `mma.sync` (A and B fragments loaded to registers with `ldmatrix`).
+    MmaSync,
+    /// Per-warpgroup `wgmma.mma_async` with A and B read from shared memory.
+    Wgmma,
+    /// `tcgen05.mma` issued by a single thread; accumulators in tensor memory.
+    Tcgen05,
+    /// FP32 FFMA on CUDA cores (SGEMM).
+    CudaCoreFfma,
+}
+
+/// One GEMM kernel configuration and the grid it launches for a given problem.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct KernelPlan {
+    pub mma: MmaKind,
+    /// CTA tile BM×BN×BK (elements).
+    pub cta_tile: [u32; 3],
+    /// Warp tile (warp M × warp N); for warpgroup kernels the warpgroup's tile / 4 in M.
+    pub warp_tile: [u32; 2],
+    /// Warps that issue MMAs (consumers) per CTA.
+    pub mma_warps: u32,
+    /// Extra warps per CTA that only load (TMA producer warpgroup) or run the epilogue.
+    pub helper_warps: u32,
+    /// Shared-memory pipeline stages.
+    pub stages: u32,
+    pub split_k: u32,
+    /// Stream-K decomposition (persistent kernels): the tiles × k-iterations of the whole
+    /// problem are split evenly over the SMs, partial tiles fixed up through an fp32 workspace
+    /// (Osama et al., "Stream-K", PPoPP 2023; CUTLASS 3.x `StreamKScheduler`), which removes
+    /// the wave tail. False: data-parallel tiles in waves.
+    pub stream_k: bool,
+    /// Thread-block cluster (CTAs along M, CTAs along N) sharing loads by TMA multicast.
+    pub cluster: [u32; 2],
+    /// Rasterization swizzle width (tiles) of the tile scheduler.
+    pub swizzle: u32,
+    /// Tiles along M and N, per batch element.
+    pub tiles_m: u64,
+    pub tiles_n: u64,
+    /// CTAs (work tiles) of the whole launch: tiles_m × tiles_n × batch × split_k.
+    pub ctas: u64,
+    pub ctas_per_sm: u32,
+    /// ceil(ctas / (SMs × ctas_per_sm)).
+    pub waves: u64,
+    /// Resident warps / maximum warps per SM.
+    pub occupancy: f64,
+    pub smem_bytes_per_cta: u32,
+    pub regs_per_thread: u32,
+    /// Main-loop iterations per CTA: ceil(K / split_k / BK).
+    pub k_iters: u64,
+    /// MMA instruction shape (m, n, k) as issued by one warp / warpgroup / thread.
+    pub mma_shape: [u32; 3],
+}
+
+impl KernelPlan {
+    /// The plan as the `plan` JSON of an op profile.
+    pub fn to_json(&self, math: &str) -> serde_json::Value {
+        serde_json::json!({
+            "kernel": match self.mma {
+                MmaKind::MmaSync => "mma.sync + cp.async multistage",
+                MmaKind::Wgmma => "wgmma + TMA, warp-specialized",
+                MmaKind::Tcgen05 => "tcgen05.mma (TMEM) + TMA, warp-specialized",
+                MmaKind::CudaCoreFfma => "SIMT FFMA (CUDA cores)",
+            },
+            "math": math,
+            "cta_tile": self.cta_tile,
+            "warp_tile": self.warp_tile,
+            "mma_shape": self.mma_shape,
+            "mma_warps": self.mma_warps,
+            "helper_warps": self.helper_warps,
+            "stages": self.stages,
+            "split_k": self.split_k,
+            "decomposition": if self.stream_k { "stream_k" } else { "data_parallel" },
+            "cluster": self.cluster,
+            "swizzle": self.swizzle,
+            "tiles": [self.tiles_m, self.tiles_n],
+            "ctas": self.ctas,
+            "ctas_per_sm": self.ctas_per_sm,
+            "waves": self.waves,
+            "occupancy": self.occupancy,
+            "smem_bytes_per_cta": self.smem_bytes_per_cta,
+            "regs_per_thread": self.regs_per_thread,
+            "k_iters": self.k_iters,
+        })
+    }
+    pub fn warps_per_cta(&self) -> u32 {
+        self.mma_warps + self.helper_warps
+    }
+}
+
+/// Bytes of one operand element as the kernel sees it.
+pub fn operand_bytes(dtype: DType) -> u32 {
+    dtype.bytes() as u32
+}
+
+/// Bytes of one output element: 16-bit in → 16-bit out, fp8 → bf16 out (`torch._scaled_mm`
+/// default), int8 → int32 (`torch._int_mm`), fp32 → fp32.
+pub fn output_bytes(dtype: DType) -> u32 {
+    match dtype {
+        DType::Fp32 | DType::Int8 => 4,
+        DType::Bf16 | DType::Fp16 | DType::Fp8 => 2,
+    }
+}
+
+/// Base shape (without grid) of one candidate.
+struct Shape {
+    bm: u32,
+    bn: u32,
+    bk: u32,
+    mma_warps: u32,
+    helper_warps: u32,
+    warp_m: u32,
+    warp_n: u32,
+}
+
+/// Enumerate the candidate plans for a GEMM on a machine (before simulation). `tensor` is false
+/// for fp32 on CUDA cores.
+pub fn candidates(cfg: &SimtConfig, g: &Gemm, tensor: bool) -> Vec<KernelPlan> {
+    let e = operand_bytes(g.dtype);
+    let mut shapes: Vec<Shape> = Vec::new();
+    let kind = if !tensor {
+        MmaKind::CudaCoreFfma
+    } else {
+        match cfg.arch {
+            Arch::Ampere => MmaKind::MmaSync,
+            Arch::Hopper => MmaKind::Wgmma,
+            Arch::Blackwell => MmaKind::Tcgen05,
+        }
+    };
+    // MMA k of one instruction: 32 bytes of K (m16n8k16 for 16-bit, k8 tf32, k32 8-bit).
+    let k_mma = 32 / e;
+    match kind {
+        MmaKind::CudaCoreFfma => {
+            for (bm, bn, wm, wn) in [
+                (128, 128, 2, 4),
+                (128, 64, 2, 2),
+                (64, 64, 2, 2),
+                (256, 128, 4, 4),
+            ] {
+                shapes.push(Shape {
+                    bm,
+                    bn,
+                    bk: 8,
+                    mma_warps: wm * wn,
+                    helper_warps: 0,
+                    warp_m: bm / wm,
+                    warp_n: bn / wn,
+                });
+            }
+        }
+        MmaKind::MmaSync => {
+            let tiles: [(u32, u32, u32, u32); 8] = [
+                (256, 128, 4, 2),
+                (128, 256, 2, 4),
+                (128, 128, 2, 2),
+                (128, 64, 2, 2),
+                (64, 128, 2, 2),
+                (64, 64, 2, 2),
+                (256, 64, 4, 1),
+                (64, 256, 1, 4),
+            ];
+            for (bm, bn, wm, wn) in tiles {
+                for bk_bytes in [64, 128] {
+                    shapes.push(Shape {
+                        bm,
+                        bn,
+                        bk: bk_bytes / e,
+                        mma_warps: wm * wn,
+                        helper_warps: 0,
+                        warp_m: bm / wm,
+                        warp_n: bn / wn,
+                    });
+                }
+            }
+        }
+        MmaKind::Wgmma => {
+            // (BM, BN, consumer warpgroups); +1 producer warpgroup.
+            for (bm, bn, wgs) in [
+                (128, 256, 2),
+                (256, 128, 2),
+                (128, 128, 2),
+                (128, 128, 1),
+                (64, 256, 1),
+                (64, 128, 1),
+                (128, 64, 2),
+                (64, 64, 1),
+            ] {
+                shapes.push(Shape {
+                    bm,
+                    bn,
+                    bk: 128 / e,
+                    mma_warps: 4 * wgs,
+                    helper_warps: 4,
+                    warp_m: bm / wgs / 4,
+                    warp_n: bn,
+                });
+            }
+        }
+        MmaKind::Tcgen05 => {
+            // One MMA-issuing warp, one TMA warp, four epilogue warps (CUTLASS sm100 layout).
+            for (bm, bn) in [(128, 256), (128, 128), (128, 64), (64, 128), (64, 256)] {
+                shapes.push(Shape {
+                    bm,
+                    bn,
+                    bk: 128 / e,
+                    mma_warps: 1,
+                    helper_warps: 5,
+                    warp_m: bm,
+                    warp_n: bn,
+                });
+            }
+        }
+    }
+    let mma_shape = match kind {
+        MmaKind::MmaSync => [16, 8, k_mma],
+        MmaKind::CudaCoreFfma => [1, 32, 1],
+        _ => [0, 0, k_mma], // filled per shape below
+    };
+
+    let sms = cfg.sm.count as u64;
+    let mut out = Vec::new();
+    for s in &shapes {
+        let tiles_m = g.m.div_ceil(s.bm as u64);
+        let tiles_n = g.n.div_ceil(s.bn as u64);
+        let base_ctas = tiles_m
+            .saturating_mul(tiles_n)
+            .saturating_mul(g.batch.max(1));
+        // Split-K only when the output tiles cannot fill the machine (cuBLAS heuristic, CUTLASS
+        // `GemmSplitKParallel` / stream-K motivation), and each split keeps ≥ 4 BK iterations.
+        let mut splits = vec![1u32];
+        if base_ctas < sms {
+            for s_k in [2u32, 3, 4, 6, 8, 12, 16] {
+                if base_ctas * s_k as u64 <= 2 * sms && g.k / s_k as u64 >= 4 * s.bk as u64 {
+                    splits.push(s_k);
+                }
+            }
+        }
+        let clusters: &[[u32; 2]] = match kind {
+            MmaKind::Wgmma | MmaKind::Tcgen05 => &[[1, 1], [2, 1], [1, 2], [2, 2]],
+            _ => &[[1, 1]],
+        };
+        let stage_bytes = (s.bm + s.bn) * s.bk * e;
+        let epi_smem = match kind {
+            // Hopper/Blackwell epilogues stage C through shared memory for the TMA store.
+            MmaKind::Wgmma | MmaKind::Tcgen05 => {
+                s.bm.min(128) * s.bn.min(64) * output_bytes(g.dtype)
+            }
+            _ => 0,
+        };
+        let threads = 32 * (s.mma_warps + s.helper_warps);
+        // Registers per thread: accumulators + fragments + addressing (CUTLASS-like budgets).
+        let regs = match kind {
+            MmaKind::MmaSync => {
+                let acc = s.warp_m * s.warp_n / 32;
+                let frag = 2 * (s.warp_m + s.warp_n) * k_mma * e / 4 / 32;
+                acc + frag + 40
+            }
+            MmaKind::CudaCoreFfma => {
+                s.warp_m * s.warp_n / 32 + 2 * (s.warp_m + s.warp_n) / 32 * 2 + 30
+            }
+            // Consumer warpgroups hold the accumulators (setmaxnreg rebalances producer → consumer).
+            MmaKind::Wgmma => (s.warp_m * 4 * s.warp_n / 128 + 40).min(232),
+            MmaKind::Tcgen05 => 64,
+        };
+        if regs > cfg.sm.max_regs_per_thread {
+            continue;
+        }
+        let stage_choices: Vec<u32> = match kind {
+            MmaKind::MmaSync | MmaKind::CudaCoreFfma => (2..=6).collect(),
+            // "StageCountAutoCarveout": as many as fit.
+            _ => {
+                let n = cfg.sm.smem_bytes.saturating_sub(epi_smem + 1024) / stage_bytes.max(1);
+                vec![n.min(8)]
+            }
+        };
+        for &stages in &stage_choices {
+            if stages < 2 {
+                continue;
+            }
+            let smem = stages * stage_bytes + epi_smem + 1024;
+            if smem > cfg.sm.smem_bytes {
+                continue;
+            }
+            // Occupancy: CTAs per SM limited by smem, registers, threads, CTA slots.
+            let by_smem = cfg.sm.smem_bytes / smem;
+            let by_regs = cfg.sm.registers / (regs * threads).max(1);
+            let by_threads = cfg.sm.max_threads / threads;
+            let mut cps = by_smem.min(by_regs).min(by_threads).min(cfg.sm.max_ctas);
+            if matches!(kind, MmaKind::Wgmma | MmaKind::Tcgen05) {
+                // Persistent warp-specialized kernels run one CTA per SM.
+                cps = cps.min(1);
+            }
+            if cps == 0 {
+                continue;
+            }
+            let occupancy = (cps * threads) as f64 / cfg.sm.max_threads as f64;
+            for &split_k in &splits {
+                for &cluster in clusters {
+                    if (cluster[0] > 1 && tiles_m < 2) || (cluster[1] > 1 && tiles_n < 2) {
+                        continue;
+                    }
+                    let ctas = base_ctas.saturating_mul(split_k as u64);
+                    let slots = sms * cps as u64;
+                    let waves = ctas.div_ceil(slots);
+                    let k_per = g.k.div_ceil(split_k as u64);
+                    let mma_shape = match kind {
+                        MmaKind::Wgmma => [64, s.bn, k_mma],
+                        MmaKind::Tcgen05 => [s.bm, s.bn, k_mma],
+                        _ => mma_shape,
+                    };
+                    let persistent = matches!(kind, MmaKind::Wgmma | MmaKind::Tcgen05);
+                    let stream_k_too = persistent && split_k == 1 && ctas % slots != 0;
+                    for stream_k in [false, true] {
+                        if stream_k && !stream_k_too {
+                            continue;
+                        }
+                        out.push(KernelPlan {
+                            stream_k,
+                            mma: kind,
+                            cta_tile: [s.bm, s.bn, s.bk],
+                            warp_tile: [s.warp_m, s.warp_n],
+                            mma_warps: s.mma_warps,
+                            helper_warps: s.helper_warps,
+                            stages,
+                            split_k,
+                            cluster,
+                            swizzle: 8,
+                            tiles_m,
+                            tiles_n,
+                            ctas,
+                            ctas_per_sm: cps,
+                            waves,
+                            occupancy,
+                            smem_bytes_per_cta: smem,
+                            regs_per_thread: regs,
+                            k_iters: k_per.div_ceil(s.bk as u64).max(1),
+                            mma_shape,
+                        });
+                    }
+                }
+            }
+        }
+    }
+    out
+}
