@@ -59,6 +59,23 @@ pub struct MergeArgs {
     pub quiet: bool,
 }
 
+/// `archsim plot ...`: the plot commands this module serves. To expose them, `src/cli.rs` adds a
+/// variant `Plot(crate::sweep::cli::PlotArgs)` and the dispatch line
+/// `Some(Command::Plot(a)) => crate::sweep::cli::cmd_plot(a)`.
+#[derive(Debug, Args)]
+pub struct PlotArgs {
+    #[command(subcommand)]
+    pub what: PlotCommand,
+}
+
+/// What to plot.
+#[derive(Debug, clap::Subcommand)]
+pub enum PlotCommand {
+    /// Heatmap of a metric over two swept keys, and the time-vs-energy Pareto front, from a
+    /// sweep CSV.
+    Sweep(PlotSweepArgs),
+}
+
 /// `archsim plot sweep`: arguments of the sweep plots (heatmap + Pareto front).
 #[derive(Debug, Args)]
 pub struct PlotSweepArgs {
@@ -140,6 +157,70 @@ pub fn cmd_merge(a: &MergeArgs) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// Handler of `archsim plot ...`.
+pub fn cmd_plot(a: &PlotArgs) -> Result<()> {
+    match &a.what {
+        PlotCommand::Sweep(s) => cmd_plot_sweep(s).map(|_| ()),
+    }
+}
+
+/// Handler of `archsim plot sweep`: writes `sweep_heatmap_<metric>.{png,svg}` and
+/// `sweep_pareto.{png,svg}` under `--out` and returns their paths.
+pub fn cmd_plot_sweep(a: &PlotSweepArgs) -> Result<Vec<PathBuf>> {
+    let data = plot_sweep_data(a)?;
+    let file = a
+        .csv
+        .file_name()
+        .and_then(|s| s.to_str())
+        .unwrap_or("sweep");
+    let reduce = if plot::higher_is_better(&a.metric) {
+        "max"
+    } else {
+        "min"
+    };
+    let others: Vec<&str> = data
+        .swept
+        .iter()
+        .filter(|k| {
+            **k != a.x && **k != a.y && !a.filters.iter().any(|f| f.starts_with(&format!("{k}=")))
+        })
+        .map(String::as_str)
+        .collect();
+    let title = if others.is_empty() {
+        format!("{file}: {}", a.metric)
+    } else {
+        format!("{file}: {} ({reduce} over {})", a.metric, others.join(", "))
+    };
+    let heat = crate::plot::Heatmap {
+        title: &title,
+        x_key: &a.x,
+        y_key: &a.y,
+        metric: &a.metric,
+        rows: &data.cells,
+    };
+    let mut written =
+        crate::plot::sweep_heatmap(&heat, &a.out, &format!("sweep_heatmap_{}", a.metric))?;
+    let points: Vec<crate::plot::ParetoPoint> = data
+        .pareto
+        .iter()
+        .map(|(label, t, e)| crate::plot::ParetoPoint {
+            label: label.clone(),
+            time_s: *t,
+            energy_j: *e,
+        })
+        .collect();
+    written.extend(crate::plot::pareto_front(
+        &points,
+        &format!("{file}: time vs energy ({} points)", points.len()),
+        &a.out,
+        "sweep_pareto",
+    )?);
+    for p in &written {
+        eprintln!("wrote {}", p.display());
+    }
+    Ok(written)
 }
 
 /// Data side of `archsim plot sweep`: read the CSV and extract the heatmap cells and Pareto
