@@ -382,3 +382,182 @@ fn library_api_runs_a_sweep() {
     let again = sweep.run(&RunOptions::new(&out)).unwrap();
     assert_eq!((again.simulated, again.resumed), (0, POINTS as u64));
 }
+
+/// Total of `archsim run --format json` for a config and workload.
+fn run_total(config: &str, workload_flag: &str, workload: &str) -> serde_json::Value {
+    let o = run(
+        &[
+            "run",
+            "--config",
+            config,
+            workload_flag,
+            workload,
+            "--format",
+            "json",
+        ],
+        "1",
+    );
+    ok(&o);
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    v["total"].clone()
+}
+
+fn csv_row(bytes: &[u8], index: usize) -> Vec<String> {
+    let text = String::from_utf8(bytes.to_vec()).unwrap();
+    let line = text.lines().nth(index + 1).unwrap();
+    line.split(',').map(String::from).collect()
+}
+
+fn same(row_value: &str, json: &serde_json::Value) {
+    let a: f64 = row_value.parse().unwrap();
+    let b = json.as_f64().unwrap();
+    // serde_json's default float parser (no `float_roundtrip` feature) may be 1 ulp off, so
+    // allow a relative 1e-14; the sweep's own text is Rust's exact shortest round-trip form.
+    assert!(
+        (a - b).abs() <= 1e-14 * a.abs().max(b.abs()),
+        "sweep row {a} vs archsim run {b}"
+    );
+}
+
+#[test]
+fn scalesim_cfg_point_equals_a_hand_edited_cfg_run() {
+    let d = tempfile::tempdir().unwrap();
+    let base = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/data/scalesim/configs/calc_128x128_os.cfg"
+    );
+    let sw = write(
+        d.path(),
+        "s.toml",
+        "workloads = [\"kernels/resnet50.csv\"]\narchitecture_presets.arrayheight = [32, 64]\nARCHITECTURE_PRESETS.Dataflow = [\"os\", \"ws\"]\n",
+    );
+    let out = d.path().join("cfg.csv");
+    ok(&run(
+        &[
+            "sweep",
+            "--config",
+            base,
+            "--sweep",
+            s(&sw),
+            "--out",
+            s(&out),
+            "-q",
+        ],
+        "2",
+    ));
+    let bytes = std::fs::read(&out).unwrap();
+    // point 3 = ArrayHeight 64, ws; the same config written by hand:
+    let row = csv_row(&bytes, 3);
+    assert_eq!(row[2..4], ["64", "ws"]);
+    let edited = std::fs::read_to_string(base)
+        .unwrap()
+        .replace("ArrayHeight:    128", "ArrayHeight:    64")
+        .replace("Dataflow : os", "Dataflow : ws");
+    let cfg = write(d.path(), "edited.cfg", &edited);
+    let t = run_total(s(&cfg), "--topology", "kernels/resnet50.csv");
+    same(&row[4], &t["time_s"]);
+    same(&row[8], &t["energy_pj"]);
+    same(&row[10], &t["counters"]["hbm_read_bytes"]);
+
+    // .cfg errors name the sweep file, line and key
+    let bad = write(
+        d.path(),
+        "bad.toml",
+        "workloads = [\"kernels/resnet50.csv\"]\narchitecture_presets.ArrayDepth = [1]\n",
+    );
+    let o = run(
+        &[
+            "sweep",
+            "--config",
+            base,
+            "--sweep",
+            s(&bad),
+            "--out",
+            s(&d.path().join("b.csv")),
+        ],
+        "1",
+    );
+    assert_eq!(o.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("bad.toml:2: key `architecture_presets.ArrayDepth`: unknown key"),
+        "{err}"
+    );
+    let bad = write(
+        d.path(),
+        "bad2.toml",
+        "workloads = [\"kernels/resnet50.csv\"]\narchitecture_presets.ArrayHeight = [0]\n",
+    );
+    let o = run(
+        &[
+            "sweep",
+            "--config",
+            base,
+            "--sweep",
+            s(&bad),
+            "--out",
+            s(&d.path().join("b.csv")),
+        ],
+        "1",
+    );
+    assert_eq!(o.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("bad2.toml:2: key `architecture_presets.ArrayHeight`: value `0`"),
+        "{err}"
+    );
+}
+
+#[test]
+fn toml_point_equals_a_hand_edited_config_run() {
+    let d = tempfile::tempdir().unwrap();
+    let sw = write(d.path(), "s.toml", SWEEP);
+    let bytes = sweep(d.path(), &sw, "t.csv", &[], "2");
+    // point 17 = resnet50, rows 64, os, 2400 GB/s
+    let row = csv_row(&bytes, 17);
+    assert_eq!(row[1..5], ["resnet50", "64", "os", "2400"]);
+    let src = String::from_utf8(
+        std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/configs/tpu_v5e.toml")).unwrap(),
+    )
+    .unwrap();
+    let edited = src
+        .replace("rows = 128 ", "rows = 64 ")
+        .replace("dataflow = \"ws\"", "dataflow = \"os\"")
+        .replace("bandwidth_gbps = 819.0", "bandwidth_gbps = 2400.0");
+    assert_ne!(edited, src);
+    let cfg = write(d.path(), "tpu_v5e.toml", &edited);
+    let t = run_total(s(&cfg), "--workload", "resnet50");
+    same(&row[5], &t["time_s"]);
+    same(&row[9], &t["energy_pj"]);
+    same(&row[7], &t["utilization"]);
+}
+
+#[test]
+fn plot_sweep_writes_heatmap_and_pareto() {
+    use archsim::sweep::cli::{cmd_plot_sweep, PlotSweepArgs};
+    let d = tempfile::tempdir().unwrap();
+    let sw = write(d.path(), "s.toml", SWEEP);
+    sweep(d.path(), &sw, "t.csv", &[], "2");
+    let args = PlotSweepArgs {
+        csv: d.path().join("t.csv"),
+        x: "hbm.bandwidth_gbps".into(),
+        y: "array.rows".into(),
+        metric: "time_s".into(),
+        filters: vec!["workload=resnet50".into()],
+        out: d.path().join("plots"),
+    };
+    let files = cmd_plot_sweep(&args).unwrap();
+    assert_eq!(files.len(), 4, "{files:?}");
+    for f in &files {
+        assert!(
+            std::fs::metadata(f).unwrap().len() > 1000,
+            "{}",
+            f.display()
+        );
+    }
+    let bad = PlotSweepArgs {
+        metric: "speed".into(),
+        ..args
+    };
+    assert_eq!(cmd_plot_sweep(&bad).unwrap_err().exit_code(), 2);
+}
