@@ -561,3 +561,73 @@ fn plot_sweep_writes_heatmap_and_pareto() {
     };
     assert_eq!(cmd_plot_sweep(&bad).unwrap_err().exit_code(), 2);
 }
+
+#[test]
+fn a_killed_sweep_leaves_a_valid_csv_and_resumes_to_the_same_bytes() {
+    let d = tempfile::tempdir().unwrap();
+    let base = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/data/scalesim/configs/calc_128x128_ws.cfg"
+    );
+    // 3,000 points: long enough to be killed part-way on most machines.
+    let sw = write(
+        d.path(),
+        "big.toml",
+        "workloads = [\"kernels/resnet50.csv\"]\narchitecture_presets.ArrayHeight = {from = 8, to = 240, step = 8}\narchitecture_presets.ArrayWidth = {from = 8, to = 80, step = 8}\narchitecture_presets.IfmapSramSzkB = {from = 64, to = 640, step = 64}\n",
+    );
+    let full = d.path().join("full.csv");
+    let args = |out: &Path| -> Vec<String> {
+        [
+            "sweep",
+            "--config",
+            base,
+            "--sweep",
+            s(&sw),
+            "--out",
+            s(out),
+            "-q",
+            "--checkpoint-s",
+            "0",
+        ]
+        .map(String::from)
+        .to_vec()
+    };
+    ok(&run(
+        &args(&full).iter().map(String::as_str).collect::<Vec<_>>(),
+        "2",
+    ));
+    let full_bytes = std::fs::read(&full).unwrap();
+    assert_eq!(String::from_utf8_lossy(&full_bytes).lines().count(), 3001);
+
+    let out = d.path().join("killed.csv");
+    let mut child = Command::new(BIN)
+        .args(args(&out))
+        .env("RAYON_NUM_THREADS", "1")
+        .spawn()
+        .unwrap();
+    // wait for the first checkpoint, then kill
+    let t0 = std::time::Instant::now();
+    while !out.exists() && t0.elapsed().as_secs() < 60 {
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    let partial = std::fs::read_to_string(&out).unwrap();
+    let rows = partial.lines().count() - 1;
+    assert!(
+        full_bytes.starts_with(partial.lines().next().unwrap().as_bytes()),
+        "header"
+    );
+    // every checkpoint is a complete CSV: its rows are rows of the full run
+    let full_text = String::from_utf8(full_bytes.clone()).unwrap();
+    for l in partial.lines().skip(1) {
+        assert!(full_text.contains(&format!("\n{l}\n")), "{l}");
+    }
+    eprintln!("killed after {rows} of 3000 points");
+    let o = run(
+        &args(&out).iter().map(String::as_str).collect::<Vec<_>>(),
+        "2",
+    );
+    ok(&o);
+    assert_eq!(std::fs::read(&out).unwrap(), full_bytes);
+}

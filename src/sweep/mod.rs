@@ -441,9 +441,15 @@ fn progress_bar(len: u64, pos: u64, quiet: bool) -> indicatif::ProgressBar {
     );
     bar.set_style(
         indicatif::ProgressStyle::with_template(
-            "{spinner} sweep [{elapsed_precise}] {wide_bar} {pos}/{len} points ({per_sec}, ETA {eta})",
+            "{spinner} sweep [{elapsed_precise}] {wide_bar} {pos}/{len} points ({rate}, ETA {eta})",
         )
-        .expect("valid template"),
+        .expect("valid template")
+        .with_key(
+            "rate",
+            |s: &indicatif::ProgressState, w: &mut dyn std::fmt::Write| {
+                let _ = write!(w, "{:.0} points/s", s.per_sec());
+            },
+        ),
     );
     bar.set_position(pos);
     bar.reset_eta();
