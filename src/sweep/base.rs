@@ -469,12 +469,12 @@ impl BoundBase {
 mod tests {
     use super::*;
 
-    const CFG: &str = "[general]\nrun_name = demo\n\n[architecture_presets]\nArrayHeight:    128\nArrayWidth:     128\nBandwidth : 10\nDataflow : os\n[run_presets]\nUseRamulatorTrace: False\n";
+    const CFG: &str = include_str!("../../tests/data/scalesim/configs/calc_128x128_os.cfg");
 
     #[test]
     fn cfg_keys_are_case_insensitive_and_rewritten_in_place() {
         let spec = SweepSpec::parse(
-            "architecture_presets.arrayheight = [32, 64]\nARCHITECTURE_PRESETS.Dataflow = [\"ws\"]\narchitecture_presets.Bandwidth = [20]\nrun_presets.UseRamulatorTrace = [true]\n",
+            "architecture_presets.arrayheight = [32, 64]\nARCHITECTURE_PRESETS.Dataflow = [\"ws\"]\narchitecture_presets.Bandwidth = [20]\nGeneral.Run_Name = [\"mine\"]\n",
             "s.toml",
         )
         .unwrap();
@@ -489,7 +489,7 @@ mod tests {
         );
         assert!(text.contains("\nDataflow : ws\n"), "{text}");
         assert!(text.contains("\nBandwidth : 20\n"), "{text}");
-        assert!(text.contains("\nUseRamulatorTrace: True\n"), "{text}");
+        assert!(text.contains("\nrun_name = mine\n"), "{text}");
         assert_eq!(b.value_text(0, 0), "32");
     }
 

@@ -297,7 +297,7 @@ fn expand_range(t: &toml::Table, loc: &Location) -> Result<Vec<toml::Value>> {
                         );
                         toml::Value::Integer(f + i * s)
                     } else {
-                        toml::Value::Float(from + i as f64 * step)
+                        toml::Value::Float(tidy(from + i as f64 * step))
                     }
                 })
                 .collect())
@@ -327,13 +327,19 @@ fn expand_range(t: &toml::Table, loc: &Location) -> Result<Vec<toml::Value>> {
             } else {
                 let mut v = from;
                 while v <= to * (1.0 + 1e-12) {
-                    out.push(toml::Value::Float(v));
+                    out.push(toml::Value::Float(tidy(v)));
                     v *= factor;
                 }
             }
             Ok(out)
         }
     }
+}
+
+/// Round a computed range value to 12 significant digits, so `0.1` steps give `0.3`, not
+/// `0.30000000000000004`.
+fn tidy(v: f64) -> f64 {
+    format!("{v:.11e}").parse().unwrap_or(v)
 }
 
 /// Text of a value in the CSV and in messages: strings bare, numbers in Rust's shortest
@@ -373,13 +379,19 @@ mod tests {
 
     #[test]
     fn float_range() {
-        let s = SweepSpec::parse("a.b = {from = 0.5, to = 1.0, step = 0.25}\n", "s").unwrap();
+        let s = SweepSpec::parse(
+            "a.b = {from = 0.5, to = 1.0, step = 0.25}\nc.d = {from = 0.1, to = 0.5, step = 0.1}\n",
+            "s",
+        )
+        .unwrap();
         let v: Vec<f64> = s.axes[0]
             .values
             .iter()
             .map(|v| v.as_float().unwrap())
             .collect();
         assert_eq!(v, [0.5, 0.75, 1.0]);
+        let t: Vec<String> = s.axes[1].values.iter().map(value_text).collect();
+        assert_eq!(t, ["0.1", "0.2", "0.3", "0.4", "0.5"]);
     }
 
     #[test]
