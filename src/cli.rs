@@ -37,6 +37,8 @@ pub struct Cli {
 pub enum Command {
     /// Simulate one machine over a workload and print a per-op report.
     Run(RunArgs),
+    /// Run a workload on two machines and compare them side by side (the main job's engine).
+    Compare(CompareArgs),
     /// Run every reference set under tests/data and print how close the models come.
     Validate(ValidateArgs),
     /// List the shipped hardware configs and workloads.
@@ -78,6 +80,26 @@ pub struct RunArgs {
     /// Write the report file(s) into DIR instead of printing to stdout.
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct CompareArgs {
+    /// First machine (config path or shipped name), e.g. `tpu_v5`.
+    #[arg(long, value_name = "CONFIG")]
+    pub config: String,
+    /// Second machine; default: the first config's `[compare] with`.
+    #[arg(long, value_name = "CONFIG")]
+    pub vs: Option<String>,
+    /// Workload(s) (kernels .toml / topology .csv, path or shipped name); default: the first
+    /// config's `[workload] kernels`. Repeatable.
+    #[arg(long, value_name = "WORKLOAD")]
+    pub workload: Vec<String>,
+    /// Output directory for report.json, ops.csv, trace.json and plots.
+    #[arg(long, value_name = "DIR", default_value = "plots")]
+    pub out: PathBuf,
+    /// Quiet: no progress bar.
+    #[arg(short, long)]
+    pub quiet: bool,
 }
 
 #[derive(Debug, Args)]
@@ -188,8 +210,8 @@ pub fn collect_ops(args: &RunArgs) -> Result<Vec<Op>> {
 
 fn cmd_run(args: &RunArgs) -> Result<()> {
     let cfg = config::load(&args.config)?;
-    let machine = cfg.build(args.mode)?;
     let ops = collect_ops(args)?;
+    let machine = cfg.build(args.mode)?;
     let run = crate::simulate_ops(machine.as_ref(), &ops)?;
     let files = report::exporter(args.format).export(&run)?;
     match &args.out {
@@ -250,6 +272,36 @@ fn cmd_validate(args: &ValidateArgs) -> Result<()> {
     Ok(())
 }
 
+fn cmd_compare(args: &CompareArgs) -> Result<()> {
+    let a = config::load(&args.config)?;
+    let other = match (&args.vs, a.compare_with()) {
+        (Some(v), _) => v.clone(),
+        (None, Some(w)) => w.to_string(),
+        (None, None) => {
+            return Err(Error::flag(
+                "--vs",
+                format!(
+                    "`{}` names no comparison machine ([compare] with); give --vs CONFIG",
+                    a.name
+                ),
+            ))
+        }
+    };
+    let b = config::load(&other)?;
+    let workloads = if args.workload.is_empty() {
+        a.default_workloads()
+    } else {
+        args.workload.clone()
+    };
+    if workloads.is_empty() {
+        return Err(Error::flag(
+            "--workload",
+            format!("`{}` names no default workload; give --workload", a.name),
+        ));
+    }
+    crate::run_comparison(&a, &b, &workloads, &args.out, args.quiet)
+}
+
 fn cmd_list() -> Result<()> {
     println!("shipped hardware configs (use --config NAME):");
     for n in config::shipped_names() {
@@ -266,6 +318,7 @@ fn cmd_list() -> Result<()> {
 pub fn dispatch(cli: &Cli) -> Result<()> {
     match &cli.command {
         Some(Command::Run(a)) => cmd_run(a),
+        Some(Command::Compare(a)) => cmd_compare(a),
         Some(Command::Validate(a)) => cmd_validate(a),
         Some(Command::List) => cmd_list(),
         Some(Command::Sweep(a)) => crate::sweep::cli::cmd_sweep(a),
@@ -274,7 +327,7 @@ pub fn dispatch(cli: &Cli) -> Result<()> {
             Some(c) => crate::main_job(c, &cli.out, cli.quiet),
             None => Err(Error::flag(
                 "--config",
-                "give a command (run, validate, list) or --config CONFIG for the main job; see archsim --help",
+                "give a command (run, compare, validate, list) or --config CONFIG for the main job; see archsim --help",
             )),
         },
     }

@@ -7,6 +7,7 @@
 //! Everything the CLI does is callable from here.
 
 pub mod cli;
+pub mod compare;
 pub mod config;
 pub mod energy;
 pub mod error;
@@ -75,10 +76,26 @@ pub fn simulate_ops(machine: &dyn Machine, ops: &[Op]) -> Result<RunReport> {
     let profiles = profiles.into_iter().collect::<Result<Vec<_>>>()?;
     let total = total_of(machine, ops, &profiles);
     Ok(RunReport {
-        machine: machine.describe(),
+        machine: machine::describe_with_standard_keys(machine, main_dtype(ops)),
         ops: profiles,
         total,
     })
+}
+
+/// The dtype carrying the most FLOPs in a list of ops (bf16 if none).
+pub fn main_dtype(ops: &[Op]) -> DType {
+    let mut best = (DType::Bf16, -1.0);
+    for d in DType::ALL {
+        let f: f64 = ops
+            .iter()
+            .filter(|o| o.dtype() == d)
+            .map(|o| o.flops())
+            .sum();
+        if f > best.1 {
+            best = (d, f);
+        }
+    }
+    best.0
 }
 
 /// Sum profiles into a [`Total`].
@@ -122,25 +139,48 @@ pub fn total_of(machine: &dyn Machine, ops: &[Op], profiles: &[OpProfile]) -> To
     t
 }
 
-/// The main job (`archsim --config CONFIG`): run the config's default workloads on the machine
-/// and on its comparison machine. Until the comparison front-end lands this runs the workloads
-/// on the configured machine alone and prints the table.
+/// The main job (`archsim --config CONFIG`): run the config's default workloads (`[workload]
+/// kernels`) on the machine and on its comparison machine (`[compare] with`), print the
+/// side-by-side table and verdict, and write report.json, ops.csv, trace.json and plots to
+/// `out_dir`.
 pub fn main_job(config_spec: &str, out_dir: &std::path::Path, quiet: bool) -> Result<()> {
-    let _ = (out_dir, quiet);
     let cfg = config::load(config_spec)?;
-    let machine = cfg.build(None)?;
     let kernels = cfg.default_workloads();
     if kernels.is_empty() {
         return Err(Error::input(
             error::Location::file(cfg.source.clone()).key("workload.kernels"),
-            "the config names no default workload; add [workload] kernels = [...] or use `archsim run --workload`",
+            "the config names no default workload; add [workload] kernels = [...] or use `archsim compare --workload`",
         ));
     }
-    let mut ops = Vec::new();
-    for k in &kernels {
-        ops.extend(workload::load(k, None)?.ops());
+    let Some(other) = cfg.compare_with() else {
+        return Err(Error::input(
+            error::Location::file(cfg.source.clone()).key("compare.with"),
+            "the config names no comparison machine; add [compare] with = \"h100\" or use `archsim compare --vs`",
+        ));
+    };
+    let other = config::load(other)?;
+    run_comparison(&cfg, &other, &kernels, out_dir, quiet)
+}
+
+/// Compare two loaded configs on named workloads; print the table and write the outputs.
+pub fn run_comparison(
+    a: &LoadedConfig,
+    b: &LoadedConfig,
+    workloads: &[String],
+    out_dir: &std::path::Path,
+    quiet: bool,
+) -> Result<()> {
+    let ws = workloads
+        .iter()
+        .map(|k| workload::load(k, None))
+        .collect::<Result<Vec<_>>>()?;
+    let c = compare::compare(a, b, &ws, !quiet)?;
+    print!("{}", compare::render_table(&c));
+    let files = compare::write_outputs(&c, out_dir)?;
+    if !quiet {
+        for f in files {
+            eprintln!("wrote {}", f.display());
+        }
     }
-    let run = simulate_ops(machine.as_ref(), &ops)?;
-    print!("{}", report::table::render(&run));
     Ok(())
 }

@@ -187,6 +187,48 @@ pub trait Machine: Send + Sync {
     fn energy_table(&self) -> &EnergyTable;
     /// Plan and simulate one op. Energy fields are filled later by [`crate::energy::apply`].
     fn simulate(&self, op: &Op) -> Result<OpProfile>;
+    /// Thermal design power of the chip in W, if the config gives one (used to check the
+    /// energy model against chip-level figures).
+    fn tdp_w(&self) -> Option<f64> {
+        self.describe()["tdp_w"].as_f64()
+    }
+}
+
+/// The `"machine"` object of a report: the model's own description plus the keys every
+/// consumer (plots, roofline, verdict) relies on, computed from the trait so they are present
+/// for every model: `name`, `kind`, `clock_mhz`, `hbm_bandwidth_gbps`, `peak_tflops` (dense, for
+/// `main_dtype`), `peak_tflops_by_dtype`, `tdp_w` (null if unknown).
+pub fn describe_with_standard_keys(m: &dyn Machine, main_dtype: DType) -> serde_json::Value {
+    let mut v = m.describe();
+    if !v.is_object() {
+        v = serde_json::json!({});
+    }
+    let obj = v.as_object_mut().expect("object");
+    obj.insert("name".into(), m.name().into());
+    obj.insert(
+        "kind".into(),
+        serde_json::to_value(m.kind()).unwrap_or(serde_json::Value::Null),
+    );
+    obj.insert("clock_mhz".into(), (m.clock_hz() / 1e6).into());
+    obj.insert(
+        "hbm_bandwidth_gbps".into(),
+        (m.hbm_bandwidth_bytes_per_s() / 1e9).into(),
+    );
+    obj.insert("main_dtype".into(), main_dtype.as_str().into());
+    obj.insert(
+        "peak_tflops".into(),
+        (m.peak_flops(main_dtype) / 1e12).into(),
+    );
+    let by: serde_json::Map<String, serde_json::Value> = DType::ALL
+        .iter()
+        .map(|d| (d.as_str().to_string(), (m.peak_flops(*d) / 1e12).into()))
+        .collect();
+    obj.insert("peak_tflops_by_dtype".into(), by.into());
+    obj.insert(
+        "tdp_w".into(),
+        m.tdp_w().map(Into::into).unwrap_or(serde_json::Value::Null),
+    );
+    v
 }
 
 /// Fill the common derived fields of a profile from its time, cycles and flops.

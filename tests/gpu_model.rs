@@ -218,4 +218,58 @@ fn zero_dimension_is_an_input_error() {
     let m = machine("h100").unwrap();
     let e = m.simulate(&Op::Gemm(Gemm::new("g", 0, 8, 8))).unwrap_err();
     assert_eq!(e.exit_code(), 2);
+    let big = 1u64 << 32;
+    let e = m
+        .simulate(&Op::Gemm(Gemm::new("g", big, big, big).with_batch(big)))
+        .unwrap_err();
+    assert_eq!(e.exit_code(), 2);
+}
+
+#[test]
+fn extreme_shapes_do_not_panic() {
+    let big = 1u64 << 32;
+    for cfg in ["a100", "h100", "b200"] {
+        let m = machine(cfg).unwrap();
+        for (mm, n, k, b) in [
+            (1, 1, 1, 1),
+            (big, 1, 1, 1),
+            (1, 1, big, 1),
+            (1, big, 1, 1),
+            (1 << 20, 1 << 20, 1 << 20, 1 << 10),
+            (big, big, big, 1),
+            (100, 37, 53, 7),
+        ] {
+            for dt in [DType::Fp32, DType::Bf16, DType::Int8] {
+                let g = Gemm::new("x", mm, n, k).with_dtype(dt).with_batch(b);
+                let p = m.simulate(&Op::Gemm(g)).unwrap();
+                assert!(
+                    p.time_s.is_finite() && p.time_s > 0.0,
+                    "{cfg} {mm} {n} {k} {b}"
+                );
+            }
+        }
+    }
+}
+
+/// Rough speed check of the plan search + simulation (the bench measures it properly).
+#[test]
+#[ignore]
+fn time_per_gemm() {
+    let m = machine("h100").unwrap();
+    for (mm, n, k, b) in [
+        (8192, 8192, 8192, 1),
+        (2048, 36864, 12288, 1),
+        (2048, 2048, 128, 96),
+    ] {
+        let op = Op::Gemm(Gemm::new("x", mm, n, k).with_batch(b));
+        let t0 = std::time::Instant::now();
+        let reps = 50;
+        for _ in 0..reps {
+            std::hint::black_box(m.simulate(&op).unwrap());
+        }
+        println!(
+            "{mm}x{n}x{k} b{b}: {:.3} ms",
+            t0.elapsed().as_secs_f64() * 1e3 / reps as f64
+        );
+    }
 }

@@ -23,6 +23,8 @@ pub enum Format {
     /// SCALE-Sim 3.0.0 reports: COMPUTE_REPORT.csv, BANDWIDTH_REPORT.csv,
     /// DETAILED_ACCESS_REPORT.csv.
     Scalesim,
+    /// Chrome trace event format (trace.json), opens in Perfetto / chrome://tracing.
+    Trace,
 }
 
 /// One output: a file name (used under `--out DIR`) and its bytes.
@@ -45,6 +47,7 @@ pub fn exporter(format: Format) -> Box<dyn Exporter> {
         Format::Json => Box::new(json::JsonExporter),
         Format::Csv => Box::new(csv::CsvExporter),
         Format::Scalesim => Box::new(scalesim::ScaleSimExporter),
+        Format::Trace => Box::new(chrome_trace::ChromeTraceExporter),
     }
 }
 

@@ -102,7 +102,9 @@ pub struct ClockSection {
     /// Maximum boost clock (MHz); the vendor's FP32 CUDA-core peak is quoted at it.
     pub boost_mhz: f64,
     /// Achievable fraction of `tensor_mhz` sustained under a dense GEMM load (power/thermal
-    /// limits). Calibrated: see `src/validate/gpu.rs` and the config comment.
+    /// limits). Calibrated (see `src/validate/gpu.rs::calibrate` and the config comment); being
+    /// the one clock-like fitted factor, it also absorbs kernel inefficiencies the simulation
+    /// does not see.
     pub sustained_fraction: f64,
     /// The same for 8-bit (fp8/int8) GEMMs, which do twice the MACs per clock against the same
     /// power limit; defaults to `sustained_fraction`. Calibrated on the 8-bit calibration rows.

@@ -189,7 +189,8 @@ impl GpuMachine {
             let tm = p.tiles_m as f64;
             let tn = p.tiles_n as f64;
             let mut r = 1.0;
-            while r <= tm {
+            // r beyond the concurrent tile count cannot shrink the footprint further.
+            while r <= tm.min(conc_tiles.ceil()) {
                 let c = (conc_tiles / r).ceil().min(tn);
                 if r * c >= conc_tiles.min(tm * tn) {
                     best = best.min(r * bm + c * bn);
@@ -256,8 +257,7 @@ impl GpuMachine {
     }
 
     /// SM-level parameters for a wave with `active_sms` SMs busy.
-    fn sm_params(&self, g: &Gemm, t: &Traffic, active_sms: f64) -> SmParams {
-        let clk = self.gemm_clock_hz(g.dtype);
+    fn sm_params(&self, g: &Gemm, t: &Traffic, active_sms: f64, clk: f64) -> SmParams {
         let mem = &self.cfg.memory;
         let active = active_sms.max(1.0);
         let l2_share = mem.l2_bandwidth_gbps * 1e9 / clk / active;
@@ -288,11 +288,11 @@ impl GpuMachine {
     }
 
     /// Quick analytic cycle estimate of a plan, used to pick which plans to simulate.
-    fn estimate_cycles(&self, g: &Gemm, p: &KernelPlan) -> f64 {
+    fn estimate_cycles(&self, g: &Gemm, p: &KernelPlan, clk: f64) -> f64 {
         let t = self.traffic(g, p);
         let sms = self.cfg.sm.count as f64;
         let active = (p.ctas as f64 / p.ctas_per_sm as f64).min(sms);
-        let sp = self.sm_params(g, &t, active);
+        let sp = self.sm_params(g, &t, active, clk);
         let [bm, bn, bk] = p.cta_tile;
         let tc = (bm * bn * bk) as f64 / (sp.fma_per_clk_per_sp * sp.sub_partitions as f64);
         let stage = t.l2_to_sm_bytes / (p.ctas as f64 * p.k_iters as f64).max(1.0);
@@ -305,9 +305,12 @@ impl GpuMachine {
         let waves = p.waves as f64;
         let wave = p.k_iters as f64 * per_iter + fill + epi;
         if p.stream_k {
-            let iters = (p.ctas * p.k_iters).div_ceil(self.cfg.sm.count as u64) as f64;
+            let iters = p
+                .ctas
+                .saturating_mul(p.k_iters)
+                .div_ceil(self.cfg.sm.count as u64) as f64;
             let tiles = (p.ctas as f64 / sms).ceil() + 1.0;
-            return iters * per_iter + fill + epi * tiles + self.stream_k_fixup_cycles(g, p);
+            return iters * per_iter + fill + epi * tiles + self.stream_k_fixup_cycles(p, clk);
         }
         let tail_frac = {
             let slots = sms * cps;
@@ -322,31 +325,31 @@ impl GpuMachine {
         };
         let mut total = (waves - 1.0) * wave + last_wave;
         if p.split_k > 1 {
-            total += self.splitk_fixup_cycles(g, p);
+            total += self.splitk_fixup_cycles(g, p, clk);
         }
         total
     }
 
     /// Cycles of the split-K fix-up: fp32 partials re-read and reduced, C written.
-    fn splitk_fixup_cycles(&self, g: &Gemm, p: &KernelPlan) -> f64 {
-        let clk = self.gemm_clock_hz(g.dtype);
+    fn splitk_fixup_cycles(&self, g: &Gemm, p: &KernelPlan, clk: f64) -> f64 {
         let mn = g.m as f64 * g.n as f64 * g.batch.max(1) as f64;
         let bytes = mn * 4.0 * p.split_k as f64 + mn * plan::output_bytes(g.dtype) as f64;
         let bw = self.cfg.memory.l2_bandwidth_gbps * 1e9 / clk;
         bytes / bw + self.cfg.memory.l2_latency_cycles as f64 * 2.0
     }
 
-    /// Cycles of the stream-K fix-up on one SM: one partial fp32 tile written to the workspace
-    /// and one read back and reduced, through the SM's share of L2 bandwidth.
-    fn stream_k_fixup_cycles(&self, g: &Gemm, p: &KernelPlan) -> f64 {
-        let clk = self.gemm_clock_hz(g.dtype);
+    /// Exposed cycles of the stream-K fix-up on one SM: the tile's final owner reads one fp32
+    /// partial tile back from the workspace and reduces it, through the SM's share of the L2
+    /// bandwidth. (The partial stores are asynchronous TMA stores that overlap the SM's next
+    /// work unit, so they are not exposed.)
+    fn stream_k_fixup_cycles(&self, p: &KernelPlan, clk: f64) -> f64 {
         let share = self.cfg.memory.l2_bandwidth_gbps * 1e9 / clk / self.cfg.sm.count as f64;
-        let bytes = 2.0 * p.cta_tile[0] as f64 * p.cta_tile[1] as f64 * 4.0;
+        let bytes = p.cta_tile[0] as f64 * p.cta_tile[1] as f64 * 4.0;
         bytes / share + 2.0 * self.cfg.memory.l2_latency_cycles as f64
     }
 
     /// Simulate one plan: full waves and the tail wave.
-    fn cost_plan(&self, g: &Gemm, p: &KernelPlan) -> Costed {
+    fn cost_plan(&self, g: &Gemm, p: &KernelPlan, clk: f64) -> Costed {
         let traffic = self.traffic(g, p);
         let sms = self.cfg.sm.count as u64;
         let cps = p.ctas_per_sm as u64;
@@ -355,20 +358,21 @@ impl GpuMachine {
         let stage = traffic.l2_to_sm_bytes / (p.ctas as f64 * p.k_iters as f64).max(1.0);
         let epi_bytes = (p.cta_tile[0] * p.cta_tile[1]) as f64 * plan::output_bytes(g.dtype) as f64;
         let persistent = matches!(p.mma, MmaKind::Wgmma | MmaKind::Tcgen05);
-        let run = |ctas_on_sm: u64, active_sms: u64| -> SmResult {
-            let params = self.sm_params(g, &traffic, active_sms as f64);
+        let run_n = |ctas_on_sm: u64, active_sms: u64, iters: usize| -> SmResult {
+            let params = self.sm_params(g, &traffic, active_sms as f64, clk);
             sim::simulate_sm(
                 p,
                 &params,
                 &SmWork {
                     ctas: ctas_on_sm.max(1) as usize,
-                    iters: n_sim,
+                    iters,
                     stage_load_bytes: stage,
                     epilogue_bytes: epi_bytes,
                     operand_bytes: plan::operand_bytes(g.dtype) as f64,
                 },
             )
         };
+        let run = |ctas_on_sm: u64, active_sms: u64| run_n(ctas_on_sm, active_sms, n_sim);
         // Cycles of one wave from a simulation: measured part + extrapolated main loop.
         let k_iters = p.k_iters as f64;
         let wave_parts = |r: &SmResult| -> (f64, f64, f64) {
@@ -381,9 +385,10 @@ impl GpuMachine {
         };
         if p.stream_k {
             // Every SM runs ceil(tiles × k_iters / SMs) main-loop iterations back to back.
-            let iters = (p.ctas * p.k_iters).div_ceil(sms) as f64;
-            let r = run(1, sms);
-            let extra = (iters - n_sim as f64).max(0.0) * r.period_cycles;
+            let iters = p.ctas.saturating_mul(p.k_iters).div_ceil(sms) as f64;
+            let n_sk = (iters as usize).clamp(1, n_sim);
+            let r = run_n(1, sms, n_sk);
+            let extra = (iters - n_sk as f64).max(0.0) * r.period_cycles;
             let main = iters * r.period_cycles;
             let busy = (iters * r.tc_busy_per_iter).min(main);
             let epi = (r.end - r.iter_done.last().copied().unwrap_or(0.0)).max(0.0);
@@ -393,7 +398,7 @@ impl GpuMachine {
             } else {
                 0.0
             };
-            let fix = self.stream_k_fixup_cycles(g, p);
+            let fix = self.stream_k_fixup_cycles(p, clk);
             let total = (r.end + extra).max(main) + later_epi + fix;
             let useful = g.macs() as f64;
             let padded = p.ctas as f64
@@ -410,7 +415,7 @@ impl GpuMachine {
                 fill_drain_cycles: total - main,
                 tail_cycles: busy * (1.0 - q),
                 sim: r,
-                sim_iters: n_sim,
+                sim_iters: n_sk,
             };
         }
         let full_waves = p.ctas / slots;
@@ -468,7 +473,7 @@ impl GpuMachine {
             }
         }
         if p.split_k > 1 {
-            let f = self.splitk_fixup_cycles(g, p);
+            let f = self.splitk_fixup_cycles(g, p, clk);
             cycles += f;
             fill += f;
         }
@@ -495,8 +500,8 @@ impl GpuMachine {
         }
     }
 
-    /// Plan a GEMM (search) and return the fastest costed plan.
-    fn plan_gemm(&self, g: &Gemm) -> Result<Costed> {
+    /// Plan a GEMM (search) at SM clock `clk` and return the fastest costed plan.
+    fn plan_gemm(&self, g: &Gemm, clk: f64) -> Result<Costed> {
         let tensor = self.uses_tensor_cores(g.dtype);
         if tensor && self.cfg.tensor_fma_per_clk_per_sm(g.dtype) == 0 {
             return Err(self.unsupported(g.dtype));
@@ -511,13 +516,13 @@ impl GpuMachine {
         let mut est: Vec<(f64, usize)> = cands
             .iter()
             .enumerate()
-            .map(|(i, p)| (self.estimate_cycles(g, p), i))
+            .map(|(i, p)| (self.estimate_cycles(g, p, clk), i))
             .collect();
         est.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
         let mut best: Option<Costed> = None;
         for &(_, i) in est.iter().take(4) {
-            let c = self.cost_plan(g, &cands[i]);
-            if best.as_ref().map_or(true, |b| c.cycles < b.cycles) {
+            let c = self.cost_plan(g, &cands[i], clk);
+            if best.as_ref().is_none_or(|b| c.cycles < b.cycles) {
                 best = Some(c);
             }
         }
@@ -525,6 +530,16 @@ impl GpuMachine {
     }
 
     fn check_gemm(&self, g: &Gemm) -> Result<()> {
+        let macs = (g.m as u128)
+            .checked_mul(g.n as u128)
+            .and_then(|x| x.checked_mul(g.k as u128))
+            .and_then(|x| x.checked_mul(g.batch as u128));
+        if macs.is_none() {
+            return Err(Error::input(
+                Location::file(format!("<op {}>", g.name)).key("batch"),
+                "M·N·K·batch overflows 128 bits: split the batch",
+            ));
+        }
         for (key, v) in [("m", g.m), ("n", g.n), ("k", g.k), ("batch", g.batch)] {
             if v == 0 || v > crate::workload::MAX_DIM {
                 return Err(Error::input(
@@ -541,8 +556,8 @@ impl GpuMachine {
 
     fn simulate_gemm(&self, op: &Op, g: &Gemm) -> Result<OpProfile> {
         self.check_gemm(g)?;
-        let c = self.plan_gemm(g)?;
         let clk = self.gemm_clock_hz(g.dtype);
+        let c = self.plan_gemm(g, clk)?;
         let kcfg = &self.cfg.kernel;
         let mut prof = profile_for(op);
         let fixed_s = kcfg.kernel_fixed_us * 1e-6;

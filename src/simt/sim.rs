@@ -166,11 +166,14 @@ pub fn simulate_sm(plan: &KernelPlan, p: &SmParams, w: &SmWork) -> SmResult {
                 (n_ffma, occ, 0.0, fb, (fb / 512.0).ceil().max(1.0) as u32)
             }
             MmaKind::Wgmma => {
-                // One wgmma m64nNk per warpgroup; each warp's quarter (16 rows) runs on its
-                // sub-partition's tensor core; A (64×k) and B (N×k) come from shared memory.
+                // wgmma m64nNk per warpgroup, (BM / warpgroups) / 64 of them per k-step; each
+                // warp's quarter (16 rows) runs on its sub-partition's tensor core; A (64×k) and
+                // B (N×k) are read from shared memory by every instruction.
+                let [wm, _] = plan.warp_tile;
+                let n_instr = (wm * 4 / 64).max(1);
                 let occ = (16 * bn * k_mma) as f64 / p.fma_per_clk_per_sp;
-                let sb = ((16 + bn / 4) * k_mma) as f64 * w.operand_bytes;
-                (1, occ, sb, 0.0, 0)
+                let sb = (n_instr * (16 + bn / 4) * k_mma) as f64 * w.operand_bytes;
+                (n_instr, occ, sb, 0.0, 0)
             }
             MmaKind::Tcgen05 => {
                 // One thread issues BM×BN×k on all four tensor cores of the SM.
@@ -364,9 +367,7 @@ pub fn simulate_sm(plan: &KernelPlan, p: &SmParams, w: &SmWork) -> SmResult {
                 _ => dep.map(|d| wp.ready.max(d).max(sp_free[wp.sp])),
             };
             if let Some(t) = t {
-                if best.map_or(true, |(_, bt, bl)| {
-                    t < bt || (t == bt && wp.last_issue < bl)
-                }) {
+                if best.is_none_or(|(_, bt, bl)| t < bt || (t == bt && wp.last_issue < bl)) {
                     best = Some((wi, t, wp.last_issue));
                 }
             }
@@ -446,23 +447,21 @@ pub fn simulate_sm(plan: &KernelPlan, p: &SmParams, w: &SmWork) -> SmResult {
             Uop::Mma { .. } => {
                 let occ = mma_instr_per_step as f64 * occ_per_instr;
                 let done;
+                // Operands read from shared memory during the MMA: each sub-partition's tensor
+                // core gets its share of the SM's shared-memory bandwidth (tcgen05: all of it),
+                // so an MMA lasts at least as long as its operand reads.
                 if plan.mma == MmaKind::Tcgen05 {
                     let start = tc_free.iter().fold(t, |a, &b| a.max(b));
-                    let sm_start = start.max(smem_free);
-                    smem_free = sm_start + smem_bytes_per_step / p.smem_bytes_per_clk;
-                    let end = (start + occ).max(smem_free);
+                    let smem_cycles = smem_bytes_per_step / p.smem_bytes_per_clk;
+                    let end = start + occ.max(smem_cycles);
                     for f in tc_free.iter_mut() {
                         *f = end;
                     }
                     done = end + p.mma_latency;
                 } else {
                     let start = t.max(tc_free[sp]);
-                    let mut end = start + occ;
-                    if smem_bytes_per_step > 0.0 {
-                        let sm_start = start.max(smem_free);
-                        smem_free = sm_start + smem_bytes_per_step / p.smem_bytes_per_clk;
-                        end = end.max(smem_free);
-                    }
+                    let smem_cycles = smem_bytes_per_step / (p.smem_bytes_per_clk / nsp as f64);
+                    let end = start + occ.max(smem_cycles);
                     tc_free[sp] = end;
                     done = end + p.mma_latency;
                 }

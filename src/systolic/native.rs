@@ -41,8 +41,10 @@
 //!    cycles of skew fill and drain, and the last fold does not wait for a next weight load.
 //!    Exactly: pipeline cycles = `Σ_folds max(T,R) − (max(T_last,R) − T_last) + [R] + R + C − 2`
 //!    for a single MXU, which is SCALE-Sim's `folds · per_fold` with all but one fill/drain
-//!    overlapped ([`crate::systolic::pe::native_rule_cycles`]; checked against the PE-level
-//!    reference in `tests/tpu_pe_props.rs`).
+//!    overlapped ([`crate::systolic::pe::native_rule_cycles`]). For WS/IS it is exactly the cycle
+//!    count of the PE-level grid with double-buffered weights
+//!    ([`crate::systolic::pe::simulate_overlapped`]), checked over random shapes in
+//!    `tests/tpu_pe_props.rs`.
 //! 8. **Mapper.** It searches tile sizes `tm, tn, tk` (powers of two from 128/256 and the full
 //!    dimension), both loop orders and the core splits, keeps the fastest plan (ties: fewer HBM
 //!    bytes, then larger tiles) and reports it in `plan`.

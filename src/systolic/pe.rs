@@ -15,8 +15,12 @@
 //!
 //! The cycle counts are not computed from these formulas: the loops run until the last output
 //! has been produced, and [`scalesim_cycles`] is only used by tests to check them.
-//! The native model overlaps what SCALE-Sim does not (double-buffered weights, accumulators):
-//! [`native_rule_cycles`] states the exact relation.
+//!
+//! [`simulate_overlapped`] steps the same grid the way a TPU MXU runs (WS/IS): double-buffered
+//! stationary registers loaded through a skewed shift chain while the current fold streams, a
+//! diagonal shadow→active swap carried by the first activation of each fold, and accumulators
+//! at the bottom of the array. Its cycle count is [`native_rule_cycles`], the native model's
+//! pipeline rule; `tests/tpu_pe_props.rs` checks the native model against it directly.
 
 use super::config::{Dataflow, SystolicConfig};
 use super::native::NativeTpuMachine;
@@ -359,6 +363,207 @@ pub fn simulate<T: PeValue>(
     })
 }
 
+/// A stationary tile with its fold number (the tag that travels with the weights).
+#[derive(Clone, Copy, Default)]
+struct Tagged<T> {
+    v: T,
+    /// Fold number + 1 (0 = empty / bubble).
+    fold: usize,
+}
+
+/// Multiply on an R×C array the way a TPU MXU does it (WS or IS only): double-buffered
+/// stationary registers, folds streamed back to back, partial sums of all folds accumulated at
+/// the bottom of the array (the accumulators), one fill and one drain for the whole sequence.
+///
+/// Microarchitecture stepped here:
+/// * every PE has an *active* and a *shadow* stationary register; the activation that starts a
+///   fold carries a flag, and each PE copies shadow → active when that activation reaches it
+///   (the swap moves diagonally with the data);
+/// * the next tile is loaded into the shadow registers of column j through a skewed shift chain
+///   (deepest row first, row i shifting from the i-th cycle of the load on), starting in the
+///   cycle fold f's first activation reaches PE(0, j): R cycles per tile, overlapped with the
+///   stream of the current fold;
+/// * fold f+1 enters row 0 once fold f has entered completely (T cycles) and its tile is in the
+///   shadow registers (R cycles after the load started).
+///
+/// Every MAC checks that the PE's active tile belongs to the fold of the activation it multiplies
+/// (an internal error otherwise), so the overlap is verified, not assumed. The cycle count comes
+/// out as [`native_rule_cycles`]; `tests/tpu_pe_props.rs` checks it over random shapes.
+pub fn simulate_overlapped<T: PeValue>(
+    a: &Array2<T>,
+    b: &Array2<T>,
+    r: u64,
+    c: u64,
+    df: Dataflow,
+) -> Result<PeResult> {
+    let (m, k) = a.dim();
+    let (k2, n) = b.dim();
+    if k != k2 {
+        return Err(Error::internal(format!(
+            "PE simulate: inner dimensions differ ({k} vs {k2})"
+        )));
+    }
+    if df == Dataflow::Os {
+        return Err(Error::flag(
+            "--dataflow",
+            "the overlapped (TPU-style) PE reference covers the stationary-operand dataflows ws and is",
+        ));
+    }
+    check_size(m as u64, n as u64, k as u64, 1, r, c, df)?;
+    let (ru, cu) = (r as usize, c as usize);
+    let zero = T::default();
+    // Folds in SCALE-Sim order: (stationary tile R×C, stream block origin).
+    // WS: tile[i][j] = B[k0+i][n0+j], stream t → A[t][k0+i], output (t, j) → C[t][n0+j].
+    // IS: tile[i][j] = A[m0+j][k0+i], stream t → B[k0+i][t], output (t, j) → C[m0+j][t].
+    let (outer, tlen) = match df {
+        Dataflow::Ws => (n, m),
+        _ => (m, n),
+    };
+    let mut folds: Vec<(usize, usize)> = Vec::new(); // (outer origin, k0)
+    for o0 in (0..outer).step_by(cu) {
+        for k0 in (0..k).step_by(ru) {
+            folds.push((o0, k0));
+        }
+    }
+    let nf = folds.len();
+    let tile = |f: usize, i: usize, j: usize| -> T {
+        let (o0, k0) = folds[f];
+        if k0 + i >= k || o0 + j >= outer {
+            return zero;
+        }
+        match df {
+            Dataflow::Ws => b[[k0 + i, o0 + j]],
+            _ => a[[o0 + j, k0 + i]],
+        }
+    };
+    let stream = |f: usize, t: usize, i: usize| -> T {
+        let (_, k0) = folds[f];
+        if k0 + i >= k {
+            return zero;
+        }
+        match df {
+            Dataflow::Ws => a[[t, k0 + i]],
+            _ => b[[k0 + i, t]],
+        }
+    };
+    let mut out = Array2::<f32>::zeros((m, n));
+    let mut active = vec![Tagged::<T>::default(); ru * cu];
+    let mut shadow = vec![Tagged::<T>::default(); ru * cu];
+    // Activation registers: value, fold tag (+1), first-of-fold flag, stream step.
+    let mut areg = vec![(zero, 0usize, false, 0usize); ru * cu];
+    let mut psum = vec![0f32; ru * cu];
+    // Per column: the fold being loaded into the shadow registers and the load's start cycle.
+    let mut load: Vec<Option<(usize, usize)>> = vec![Some((0, 0)); cu];
+    let mut loaded_fold = vec![0usize; cu]; // folds (+1) completely in the shadow registers
+    let mut start = vec![usize::MAX; nf]; // cycle each fold's first activation enters row 0
+    let mut next_fold = 0usize;
+    let mut outputs = 0usize;
+    let needed = nf * tlen * cu;
+    let mut cyc = 0usize;
+    while outputs < needed {
+        // Controller: fold f enters when fold f−1 has fully entered and its tile is loaded.
+        if next_fold < nf
+            && loaded_fold[0] > next_fold
+            && (next_fold == 0 || cyc >= start[next_fold - 1] + tlen)
+        {
+            start[next_fold] = cyc;
+            next_fold += 1;
+        }
+        // Data path, bottom-right first so every read sees last cycle's registers.
+        for i in (0..ru).rev() {
+            for j in (0..cu).rev() {
+                let act = if j == 0 {
+                    // Row i sees stream step t of fold f at cycle start[f] + i + t.
+                    let mut x = (zero, 0usize, false, 0usize);
+                    for f in (0..next_fold).rev() {
+                        if cyc >= start[f] + i {
+                            let t = cyc - start[f] - i;
+                            if t < tlen {
+                                x = (stream(f, t, i), f + 1, t == 0, t);
+                            }
+                            break;
+                        }
+                    }
+                    x
+                } else {
+                    areg[i * cu + j - 1]
+                };
+                let idx = i * cu + j;
+                if act.2 {
+                    // Swap: the shadow must hold this fold's tile (read before this cycle's shift).
+                    if shadow[idx].fold != act.1 {
+                        return Err(Error::internal(format!(
+                            "PE({i},{j}) cycle {cyc}: fold {} starts but the shadow holds fold {}",
+                            act.1, shadow[idx].fold
+                        )));
+                    }
+                    active[idx] = shadow[idx];
+                }
+                let above = if i == 0 { 0.0 } else { psum[(i - 1) * cu + j] };
+                let prod = if act.1 > 0 {
+                    if active[idx].fold != act.1 {
+                        return Err(Error::internal(format!(
+                            "PE({i},{j}) cycle {cyc}: activation of fold {} meets weights of fold {}",
+                            act.1, active[idx].fold
+                        )));
+                    }
+                    act.0.to_f32() * active[idx].v.to_f32()
+                } else {
+                    0.0
+                };
+                areg[idx] = act;
+                psum[idx] = above + prod;
+            }
+        }
+        // Bottom row: finished sums go to the accumulators.
+        for j in 0..cu {
+            let (_, f1, _, t) = areg[(ru - 1) * cu + j];
+            if f1 > 0 {
+                let (o0, _) = folds[f1 - 1];
+                if o0 + j < outer {
+                    let v = psum[(ru - 1) * cu + j];
+                    match df {
+                        Dataflow::Ws => out[[t, o0 + j]] += v,
+                        _ => out[[o0 + j, t]] += v,
+                    }
+                }
+                outputs += 1;
+            }
+        }
+        // Shadow loads: skewed shift chain per column, deepest row first. The load of fold f
+        // into column j starts in the cycle fold f−1's first activation reaches PE(0, j): that
+        // PE has just swapped (above, before this write), so its shadow register is free.
+        for j in 0..cu {
+            if load[j].is_none() && loaded_fold[j] < nf {
+                let f = loaded_fold[j];
+                if f >= 1 && start[f - 1] != usize::MAX && cyc >= start[f - 1] + j {
+                    load[j] = Some((f, cyc));
+                }
+            }
+            if let Some((f, l0)) = load[j] {
+                let step = cyc - l0; // 0..R−1
+                for i in (1..=step.min(ru - 1)).rev() {
+                    shadow[i * cu + j] = shadow[(i - 1) * cu + j];
+                }
+                shadow[j] = Tagged {
+                    v: tile(f, ru - 1 - step, j),
+                    fold: f + 1,
+                };
+                if step + 1 == ru {
+                    loaded_fold[j] = f + 1;
+                    load[j] = None;
+                }
+            }
+        }
+        cyc += 1;
+    }
+    Ok(PeResult {
+        product: out,
+        cycles: cyc as u64,
+        folds: nf as u64,
+    })
+}
+
 /// Deterministic splitmix64 generator for the seeded operand values.
 #[derive(Debug, Clone)]
 pub struct SplitMix(pub u64);
@@ -460,6 +665,7 @@ impl PeMachine {
         let mut cycles = 0u64;
         let mut nfolds = 0u64;
         let mut max_err = 0f32;
+        let mut overlapped = 0u64;
         for _ in 0..g.batch {
             let mut gen = |rows: usize, cols: usize| -> Array2<f32> {
                 Array2::from_shape_fn((rows, cols), |_| match g.dtype {
@@ -481,6 +687,11 @@ impl PeMachine {
             max_err = max_err.max(check_against_ndarray(&a32, &b32, &res.product)?);
             cycles += res.cycles;
             nfolds += res.folds;
+            if df != Dataflow::Os {
+                let ov = simulate_overlapped(&a32, &b32, r, c, df)?;
+                max_err = max_err.max(check_against_ndarray(&a32, &b32, &ov.product)?);
+                overlapped += ov.cycles;
+            }
         }
         let clock = cfg.clock_hz();
         let mut p = profile_for(&Op::Gemm(g.clone()));
@@ -510,8 +721,9 @@ impl PeMachine {
             "folds": nfolds,
             "cycles_per_fold": scalesim_cycles_per_fold(g.m, g.n, g.k, r, c, df),
             "verified_against_ndarray": true,
+            "tpu_overlapped_cycles": if df == Dataflow::Os { serde_json::Value::Null } else { json!(overlapped) },
             "max_abs_err": max_err,
-            "note": "one array, folds not overlapped (SCALE-Sim timing); memory not modelled",
+            "note": "one array; cycles use SCALE-Sim timing (folds not overlapped); tpu_overlapped_cycles is the same GEMM with double-buffered weights (f32 run); memory not modelled",
         });
         // Utilization against one array (the PE mode simulates one MXU).
         finish_profile(&mut p, 2.0 * (r * c) as f64 * clock);
@@ -576,6 +788,29 @@ mod tests {
                 assert_eq!(
                     res.cycles,
                     scalesim_cycles(m as u64, n as u64, k as u64, r, c, df),
+                    "{df} {m}x{n}x{k} on {r}x{c}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn overlapped_matches_native_rule() {
+        for df in [Dataflow::Ws, Dataflow::Is] {
+            for &(m, n, k, r, c) in &[
+                (5, 7, 3, 2, 3),
+                (16, 16, 16, 4, 4),
+                (1, 1, 1, 3, 2),
+                (9, 4, 11, 4, 8),
+                (3, 20, 30, 8, 2),
+            ] {
+                let a = ints(m, k, 3);
+                let b = ints(k, n, 4);
+                let res = simulate_overlapped(&a, &b, r, c, df).unwrap();
+                assert_eq!(res.product, a.dot(&b), "{df} {m}x{n}x{k} on {r}x{c}");
+                assert_eq!(
+                    res.cycles,
+                    native_rule_cycles(m as u64, n as u64, k as u64, r, c, df),
                     "{df} {m}x{n}x{k} on {r}x{c}"
                 );
             }

@@ -385,6 +385,43 @@ pub fn run(data_dir: &Path) -> Result<Vec<ValidationTable>> {
 /// Build the tables from evaluated rows.
 pub fn tables(results: &[RowResult], data_dir: &Path) -> Vec<ValidationTable> {
     let mut out = Vec::new();
+    let everything: Vec<&RowResult> = results.iter().collect();
+    let mut all = ValidationTable {
+        title: "GPU GEMM time, all devices: MAPE of modelled vs measured time".into(),
+        source: "tests/data/gpu_measured.csv + gpu_sweep_*.csv (see src/validate/gpu.rs)".into(),
+        summary: vec![summary("all".into(), &everything, "")],
+    };
+    for split in [Split::Calibration, Split::Evaluation] {
+        for regime in [
+            None,
+            Some(Regime::ComputeBound),
+            Some(Regime::MemoryBound),
+            Some(Regime::Small),
+        ] {
+            let sub: Vec<&RowResult> = everything
+                .iter()
+                .copied()
+                .filter(|r| r.row.split == split && regime.is_none_or(|g| r.regime == g))
+                .collect();
+            if !sub.is_empty() {
+                let name = match regime {
+                    None => split.as_str().to_string(),
+                    Some(g) => format!("{} / {}", split.as_str(), g.as_str()),
+                };
+                all.summary.push(summary(name, &sub, ""));
+            }
+        }
+    }
+    for regime in [Regime::ComputeBound, Regime::MemoryBound, Regime::Small] {
+        let sub: Vec<&RowResult> = everything
+            .iter()
+            .copied()
+            .filter(|r| r.regime == regime)
+            .collect();
+        all.summary
+            .push(summary(regime.as_str().into(), &sub, "all splits"));
+    }
+    out.push(all);
     let mut configs: Vec<&str> = results.iter().map(|r| r.row.config).collect();
     configs.sort();
     configs.dedup();

@@ -1,0 +1,109 @@
+//! The main job end to end on a small workload: every output file exists and parses, both
+//! machines appear, and the energy invariants hold.
+
+use std::process::Command;
+
+fn archsim(args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_archsim"))
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn compare_writes_every_output_and_energy_is_consistent() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().to_str().unwrap();
+    let o = archsim(&[
+        "compare",
+        "--config",
+        "tpu_v5",
+        "--vs",
+        "h100",
+        "--workload",
+        "smoke",
+        "--out",
+        out,
+        "-q",
+    ]);
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(
+        stdout.contains("tpu_v5") && stdout.contains("h100"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("verdict:"), "{stdout}");
+
+    // report.json: both machines, per op, with plans; energy invariants
+    let json: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.path().join("report.json")).unwrap()).unwrap();
+    for side in ["a", "b"] {
+        let run = &json[side]["run"];
+        let ops = run["ops"].as_array().unwrap();
+        assert_eq!(ops.len(), 6, "smoke lowers to 6 ops");
+        let mut sum = 0.0;
+        for op in ops {
+            let e = op["energy_pj"].as_f64().unwrap();
+            assert!(e > 0.0, "{side}: {op}");
+            let b = &op["energy"];
+            let parts: f64 = [
+                "compute_pj",
+                "vector_pj",
+                "reg_pj",
+                "sram_pj",
+                "l2_pj",
+                "hbm_pj",
+                "interconnect_pj",
+                "static_pj",
+            ]
+            .iter()
+            .map(|k| b[k].as_f64().unwrap())
+            .sum();
+            assert!(
+                (parts - e).abs() <= 1e-9 * e,
+                "{side}: breakdown {parts} vs {e}"
+            );
+            sum += e;
+            if op["op"] == "gemm" {
+                assert!(op["plan"].is_object(), "gemm ops carry their plan");
+            }
+        }
+        let total = run["total"]["energy_pj"].as_f64().unwrap();
+        assert!((sum - total).abs() <= 1e-9 * total);
+    }
+    assert_eq!(json["a"]["label"], "tpu_v5");
+    assert_eq!(json["b"]["label"], "h100");
+
+    // ops.csv: header + one row per op per machine
+    let mut rdr = csv::Reader::from_path(dir.path().join("ops.csv")).unwrap();
+    let rows: Vec<csv::StringRecord> = rdr.records().map(|r| r.unwrap()).collect();
+    assert_eq!(rows.len(), 12);
+    assert!(rows.iter().any(|r| &r[0] == "tpu_v5") && rows.iter().any(|r| &r[0] == "h100"));
+}
+
+#[test]
+fn more_hbm_traffic_never_less_energy() {
+    use archsim::energy::{energy, EnergyTable};
+    use archsim::{Counters, DType};
+    let t = EnergyTable::default();
+    let mut c = Counters {
+        macs: 1 << 30,
+        hbm_read_bytes: 1e8,
+        ..Default::default()
+    };
+    let mut last = 0.0;
+    for _ in 0..5 {
+        let e = energy(&t, &c, DType::Bf16, 1e-3).total_pj;
+        assert!(e >= last);
+        last = e;
+        c.hbm_read_bytes *= 1.5;
+    }
+}
+
+#[test]
+fn main_job_needs_a_comparison_machine() {
+    let o = archsim(&["--config", "tests/data/scalesim/configs/calc_32x32_ws.cfg"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("error:"));
+}

@@ -1,0 +1,158 @@
+//! Property tests of the models' invariants over random shapes and configs (proptest):
+//! utilization in [0, 1]; time ≥ FLOPs / peak (cycles ≥ MACs / (PEs × rate)); more HBM
+//! bandwidth never slower; a larger on-chip buffer never more HBM traffic (within 0.1 %: the
+//! mappers keep the *fastest* plan, and a larger buffer can admit a faster plan that re-reads a
+//! few more bytes — e.g. tpu_v6e 9822×2436×1 ×5 reads 24 KB more of 239 MB; for a fixed plan the
+//! traffic never grows); splitting a GEMM
+//! along M never makes the sum faster than the whole by more than the fill/drain (and tail)
+//! it saves; energy ≥ 0 with a breakdown that sums to the total.
+
+use archsim::config::{parse_toml, shipped};
+use archsim::workload::{DType, Gemm, Op};
+use archsim::Machine;
+use proptest::prelude::*;
+
+/// Build a shipped config with some numeric keys scaled.
+fn machine(name: &str, scale: &[(&str, f64)]) -> Box<dyn Machine> {
+    let (_, src) = shipped(name).expect("shipped config");
+    let mut t: toml::Table = toml::from_str(src).unwrap();
+    for (key, f) in scale {
+        let mut cur = &mut t;
+        let parts: Vec<&str> = key.split('.').collect();
+        for p in &parts[..parts.len() - 1] {
+            cur = cur
+                .get_mut(*p)
+                .and_then(|v| v.as_table_mut())
+                .expect("table");
+        }
+        let last = parts[parts.len() - 1];
+        let v = cur
+            .get(last)
+            .unwrap_or_else(|| panic!("{name}: no key {key}"))
+            .clone();
+        let nv = match v {
+            toml::Value::Integer(i) => toml::Value::Integer(((i as f64) * f).round() as i64),
+            toml::Value::Float(x) => toml::Value::Float(x * f),
+            other => panic!("{key} is {other:?}"),
+        };
+        cur.insert(last.to_string(), nv);
+    }
+    let text = toml::to_string(&t).unwrap();
+    parse_toml(&text, name, name).unwrap().build(None).unwrap()
+}
+
+const MACHINES: [&str; 6] = ["tpu_v5p", "tpu_v5e", "tpu_v6e", "h100", "a100", "b200"];
+
+fn bw_key(name: &str) -> &'static str {
+    if name.starts_with("tpu") {
+        "hbm.bandwidth_gbps"
+    } else {
+        "memory.hbm_bandwidth_gbps"
+    }
+}
+
+fn buffer_key(name: &str) -> &'static str {
+    if name.starts_with("tpu") {
+        "sram.vmem_mib"
+    } else {
+        "memory.l2_bytes"
+    }
+}
+
+fn dims() -> impl Strategy<Value = (u64, u64, u64, u64)> {
+    (
+        prop_oneof![1u64..64, 64u64..4096, 4096u64..20000],
+        prop_oneof![1u64..64, 64u64..4096, 4096u64..20000],
+        prop_oneof![1u64..64, 64u64..4096, 4096u64..20000],
+        prop_oneof![Just(1u64), 1u64..16],
+    )
+}
+
+fn dtype() -> impl Strategy<Value = DType> {
+    prop_oneof![
+        Just(DType::Bf16),
+        Just(DType::Fp16),
+        Just(DType::Int8),
+        Just(DType::Fp32)
+    ]
+}
+
+fn cfg(cases: u32) -> ProptestConfig {
+    ProptestConfig {
+        cases,
+        failure_persistence: None,
+        ..ProptestConfig::default()
+    }
+}
+
+fn gemm(m: u64, n: u64, k: u64, b: u64, d: DType) -> Op {
+    Op::Gemm(Gemm::new("g", m, n, k).with_batch(b).with_dtype(d))
+}
+
+proptest! {
+    #![proptest_config(cfg(48))]
+
+    #[test]
+    fn utilization_bounded_and_time_above_peak((m, n, k, b) in dims(), d in dtype(), mi in 0usize..6) {
+        let name = MACHINES[mi];
+        let mach = machine(name, &[]);
+        let op = gemm(m, n, k, b, d);
+        let p = match mach.simulate(&op) { Ok(p) => p, Err(e) => { prop_assert_eq!(e.exit_code(), 2); return Ok(()); } };
+        prop_assert!(p.utilization >= 0.0 && p.utilization <= 1.0, "{name}: util {}", p.utilization);
+        prop_assert!(p.mapping_efficiency >= 0.0 && p.mapping_efficiency <= 1.0 + 1e-12);
+        let min_time = op.flops() / mach.peak_flops(d);
+        prop_assert!(p.time_s >= min_time * (1.0 - 1e-9), "{name}: {} < {}", p.time_s, min_time);
+        prop_assert!(p.cycles >= p.compute_cycles);
+        prop_assert!((p.time_breakdown_s.total_s() - p.time_s).abs() <= 1e-9 * p.time_s.max(1e-12) + 1e-15,
+            "{name}: breakdown {} vs time {}", p.time_breakdown_s.total_s(), p.time_s);
+    }
+
+    #[test]
+    fn more_bandwidth_never_slower((m, n, k, b) in dims(), mi in 0usize..6) {
+        let name = MACHINES[mi];
+        let op = gemm(m, n, k, b, DType::Bf16);
+        let slow = machine(name, &[]).simulate(&op).unwrap();
+        let fast = machine(name, &[(bw_key(name), 2.0)]).simulate(&op).unwrap();
+        prop_assert!(fast.time_s <= slow.time_s * (1.0 + 1e-9), "{name} {m}x{n}x{k}x{b}: {} > {}", fast.time_s, slow.time_s);
+    }
+
+    #[test]
+    fn larger_buffer_never_more_hbm_traffic((m, n, k, b) in dims(), mi in 0usize..6) {
+        let name = MACHINES[mi];
+        let op = gemm(m, n, k, b, DType::Bf16);
+        let small = machine(name, &[]).simulate(&op).unwrap();
+        let big = machine(name, &[(buffer_key(name), 2.0)]).simulate(&op).unwrap();
+        prop_assert!(big.counters.hbm_bytes() <= small.counters.hbm_bytes() * (1.0 + 1e-3),
+            "{name} {m}x{n}x{k}x{b}: {} > {}", big.counters.hbm_bytes(), small.counters.hbm_bytes());
+    }
+
+    #[test]
+    fn splitting_along_m_never_much_faster((m, n, k, _b) in dims(), frac in 0.05f64..0.95, mi in 0usize..6) {
+        prop_assume!(m >= 2);
+        let name = MACHINES[mi];
+        let mach = machine(name, &[]);
+        let m1 = ((m as f64 * frac) as u64).clamp(1, m - 1);
+        let whole = mach.simulate(&gemm(m, n, k, 1, DType::Bf16)).unwrap();
+        let a = mach.simulate(&gemm(m1, n, k, 1, DType::Bf16)).unwrap();
+        let c = mach.simulate(&gemm(m - m1, n, k, 1, DType::Bf16)).unwrap();
+        let saved = whole.time_breakdown_s.fill_drain_s + whole.time_breakdown_s.tail_s;
+        prop_assert!(a.time_s + c.time_s >= whole.time_s - saved - 1e-3 * whole.time_s,
+            "{name} {m}x{n}x{k} split at {m1}: {} + {} < {} - {}", a.time_s, c.time_s, whole.time_s, saved);
+    }
+
+    #[test]
+    fn energy_nonnegative_and_breakdown_sums((m, n, k, b) in dims(), d in dtype(), mi in 0usize..6) {
+        let name = MACHINES[mi];
+        let mach = machine(name, &[]);
+        let run = match archsim::simulate_ops(mach.as_ref(), &[gemm(m, n, k, b, d)]) { Ok(r) => r, Err(e) => { prop_assert_eq!(e.exit_code(), 2); return Ok(()); } };
+        let p = &run.ops[0];
+        let e = p.energy.as_ref().unwrap();
+        prop_assert!(p.energy_pj > 0.0);
+        for v in [e.compute_pj, e.vector_pj, e.reg_pj, e.sram_pj, e.l2_pj, e.hbm_pj, e.interconnect_pj, e.static_pj] {
+            prop_assert!(v >= 0.0);
+        }
+        let sum = e.compute_pj + e.vector_pj + e.reg_pj + e.sram_pj + e.l2_pj + e.hbm_pj + e.interconnect_pj + e.static_pj;
+        prop_assert!((sum - e.total_pj).abs() <= 1e-9 * e.total_pj);
+        prop_assert!((p.energy_pj - e.total_pj).abs() <= 1e-9 * e.total_pj);
+    }
+}
