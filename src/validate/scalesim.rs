@@ -43,6 +43,9 @@ pub fn load_topology(src: &str) -> std::result::Result<Vec<(String, Layer)>, Str
     Ok(out)
 }
 
+/// A metric and its (reference, simulated) pairs.
+type MetricPairs = (&'static str, Vec<(f64, f64)>);
+
 fn not_found(what: &str) -> Vec<ValidationTable> {
     vec![ValidationTable {
         title: "SCALE-Sim 3.0.0".into(),
@@ -108,8 +111,8 @@ pub fn run(data_dir: &Path) -> Result<Vec<ValidationTable>> {
             })
             .clone()
     };
-    // mode → metric → pairs
-    let mut pairs: [Vec<(&'static str, Vec<(f64, f64)>)>; 2] = [Vec::new(), Vec::new()];
+    // mode (CALC, USER) → metric → (reference, simulated) pairs
+    let mut pairs: [Vec<MetricPairs>; 2] = [Vec::new(), Vec::new()];
     let mut skipped = 0usize;
     let mut wall = [0.0f64; 2];
     let mut ref_wall = [0.0f64; 2];

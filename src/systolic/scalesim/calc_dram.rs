@@ -148,6 +148,39 @@ impl ChunkSim {
     }
 }
 
+/// Exact but slow reference for [`ChunkSim`]: SCALE-Sim's estimate buffer walked over every
+/// demanded address of the ifmap (`ifmap = true`) or filter, one demand line at a time
+/// (`ReadBufferEstimateBw.manage_prefetches`). Returns (DRAM reads, chunks closed). Cost
+/// O(SRAM reads); used by tests and validation to measure the analytic conv-ifmap estimate.
+pub fn walk_reads(
+    layer: &super::geometry::Layer,
+    map: &super::geometry::Mapping,
+    ifmap: bool,
+    sram_elems: u128,
+) -> (u128, u128) {
+    let q = (50 * (sram_elems / 100)).max(1) as usize;
+    let mut chunk: std::collections::HashSet<u64> = std::collections::HashSet::new();
+    let (mut inserted, mut closes) = (0u128, 0u128);
+    let mut line = Vec::new();
+    let per_fold = map.cycles_per_fold() as u64;
+    for f in 0..map.folds() {
+        let (fc, fr) = map.fold_at(f);
+        for tau in 0..per_fold {
+            super::user::demand_line(layer, map, ifmap, fc, fr, tau, &mut line);
+            for &a in &line {
+                if chunk.insert(a) {
+                    inserted += 1;
+                    if chunk.len() == q {
+                        chunk.clear();
+                        closes += 1;
+                    }
+                }
+            }
+        }
+    }
+    (inserted, closes)
+}
+
 /// (a·b) mod m for a, b < m without overflow (m < 2^127).
 fn mulmod(a: u128, b: u128, m: u128) -> u128 {
     if let Some(p) = a.checked_mul(b) {

@@ -236,6 +236,99 @@ impl Layer {
             * self.channels as u128
     }
 
+    /// True when no two windows share an ifmap pixel (`Fh ≤ S` and `Fw ≤ S`): every ifmap
+    /// address then appears at most once in any im2col column set, so a round streams
+    /// distinct addresses.
+    pub fn windows_disjoint(&self) -> bool {
+        self.filter_h <= self.stride && self.filter_w <= self.stride
+    }
+
+    /// Distinct valid ifmap addresses of the im2col columns `[k0, k1)` over all windows (a WS
+    /// fold tile), or `None` when the ifmap is too large for the O(H + W) bitset method.
+    ///
+    /// Columns group by channel into ≤ 4 ranges of filter positions; a range of flattened
+    /// positions is ≤ 3 products (filter rows × filter cols), and the pixels a product touches
+    /// are `Y(rows) × X(cols)`, so inclusion–exclusion over ≤ 3 products gives the union.
+    pub fn ifmap_distinct_kslice(&self, k0: u64, k1: u64) -> Option<u128> {
+        const MAX_SIDE: u64 = 1 << 20;
+        if self.ifmap_h > MAX_SIDE || self.ifmap_w > MAX_SIDE || k0 >= k1 {
+            return None;
+        }
+        let c = self.channels as i128;
+        let fw = self.filter_w;
+        let mut groups: Vec<((u64, u64), u128)> = Vec::new();
+        for ch in 0..self.channels.min(k1) {
+            let lo = (k0 as i128 - ch as i128 + c - 1).div_euclid(c).max(0);
+            let hi = (k1 as i128 - 1 - ch as i128).div_euclid(c);
+            if hi < lo {
+                continue;
+            }
+            let key = (lo as u64, hi as u64);
+            match groups.iter_mut().find(|g| g.0 == key) {
+                Some(g) => g.1 += 1,
+                None => groups.push((key, 1)),
+            }
+        }
+        // Pixels along one axis touched by filter offsets in [a, b].
+        let axis = |len: u64, e: u64, a: u64, b: u64| -> Vec<bool> {
+            let mut v = vec![false; len as usize];
+            for off in a..=b {
+                for o in 0..e {
+                    let y = o * self.stride + off;
+                    if y >= len {
+                        break;
+                    }
+                    v[y as usize] = true;
+                }
+            }
+            v
+        };
+        let and_count =
+            |a: &[bool], b: &[bool]| a.iter().zip(b).filter(|(x, y)| **x && **y).count() as u128;
+        let mut total = 0u128;
+        for ((plo, phi), nch) in groups {
+            let (ra, ca, rb, cb) = (plo / fw, plo % fw, phi / fw, phi % fw);
+            let mut prods: Vec<((u64, u64), (u64, u64))> = Vec::new();
+            if ra == rb {
+                prods.push(((ra, ra), (ca, cb)));
+            } else {
+                prods.push(((ra, ra), (ca, fw - 1)));
+                if rb > ra + 1 {
+                    prods.push(((ra + 1, rb - 1), (0, fw - 1)));
+                }
+                prods.push(((rb, rb), (0, cb)));
+            }
+            let sets: Vec<(Vec<bool>, Vec<bool>)> = prods
+                .iter()
+                .map(|&((r0, r1), (c0, c1))| {
+                    (
+                        axis(self.ifmap_h, self.ofmap_h, r0, r1),
+                        axis(self.ifmap_w, self.ofmap_w, c0, c1),
+                    )
+                })
+                .collect();
+            let n = sets.len();
+            let mut u: i128 = 0;
+            for mask in 1u32..(1 << n) {
+                let idx: Vec<usize> = (0..n).filter(|i| mask & (1 << i) != 0).collect();
+                let mut ys = sets[idx[0]].0.clone();
+                let mut xs = sets[idx[0]].1.clone();
+                for &i in &idx[1..] {
+                    for (a, b) in ys.iter_mut().zip(&sets[i].0) {
+                        *a = *a && *b;
+                    }
+                    for (a, b) in xs.iter_mut().zip(&sets[i].1) {
+                        *a = *a && *b;
+                    }
+                }
+                let cnt = (and_count(&ys, &ys) * and_count(&xs, &xs)) as i128;
+                u += if idx.len() % 2 == 1 { cnt } else { -cnt };
+            }
+            total += u.max(0) as u128 * nch;
+        }
+        Some(total)
+    }
+
     /// Number of valid (non −1) im2col entries in rows [m0, m1) × cols [k0, k1).
     /// Used for DRAM estimates; exact but O(m1−m0) — only called on small ranges.
     pub fn valid_count_rows(&self, m0: u64, m1: u64, k0: u64, k1: u64) -> u128 {
@@ -399,6 +492,35 @@ mod tests {
             }
         }
         assert_eq!(seen.len() as u128, l.ifmap_distinct());
+    }
+
+    #[test]
+    fn kslice_distinct_matches_brute_force() {
+        for l in [
+            Layer::conv(9, 8, 3, 2, 2, 4, 1).unwrap(),
+            Layer::conv(11, 10, 3, 3, 5, 4, 2).unwrap(),
+            Layer::conv(12, 12, 7, 7, 3, 4, 2).unwrap(),
+            Layer::conv(6, 6, 3, 3, 64, 4, 1).unwrap(),
+        ] {
+            for k0 in 0..l.k() {
+                for k1 in [k0 + 1, k0 + 3, k0 + 17, l.k()] {
+                    let k1 = k1.min(l.k());
+                    let mut seen = std::collections::HashSet::new();
+                    for m in 0..l.m() {
+                        for k in k0..k1 {
+                            if let Some(a) = l.ifmap_addr(m, k) {
+                                seen.insert(a);
+                            }
+                        }
+                    }
+                    assert_eq!(
+                        l.ifmap_distinct_kslice(k0, k1),
+                        Some(seen.len() as u128),
+                        "{l:?} [{k0},{k1})"
+                    );
+                }
+            }
+        }
     }
 
     #[test]

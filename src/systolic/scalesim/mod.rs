@@ -162,12 +162,18 @@ impl Machine for ScaleSimMachine {
             hbm_write_bytes: rep.dram_ofmap_writes as f64,
             ..Default::default()
         };
+        let map = Mapping::new(
+            &layer,
+            self.cfg.dataflow,
+            self.cfg.array_rows,
+            self.cfg.array_cols,
+        );
         p.plan = serde_json::json!({
             "mode": "scalesim",
             "dataflow": self.cfg.dataflow.as_str(),
-            "sr": Mapping::new(&layer, self.cfg.dataflow, self.cfg.array_rows, self.cfg.array_cols).sr,
-            "sc": Mapping::new(&layer, self.cfg.dataflow, self.cfg.array_rows, self.cfg.array_cols).sc,
-            "t": Mapping::new(&layer, self.cfg.dataflow, self.cfg.array_rows, self.cfg.array_cols).t,
+            "sr": map.sr,
+            "sc": map.sc,
+            "t": map.t,
             "row_folds": one.row_folds,
             "col_folds": one.col_folds,
             "cycles_per_fold": u64::try_from(one.cycles_per_fold).unwrap_or(u64::MAX),
@@ -177,5 +183,174 @@ impl Machine for ScaleSimMachine {
         p.scalesim = Some(rep);
         finish_profile(&mut p, self.peak_flops(g.dtype));
         Ok(p)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::scalesim_cfg::{BandwidthMode, Dataflow};
+    use crate::workload::{Conv2d, Gemm, VectorKind, VectorOp};
+
+    fn cfg(df: Dataflow, mode: BandwidthMode) -> ScaleSimConfig {
+        ScaleSimConfig {
+            run_name: "t".into(),
+            array_rows: 32,
+            array_cols: 32,
+            ifmap_sram_kb: 512,
+            filter_sram_kb: 512,
+            ofmap_sram_kb: 256,
+            ifmap_offset: 0,
+            filter_offset: 10_000_000,
+            ofmap_offset: 20_000_000,
+            dataflow: df,
+            bandwidth_words_per_cycle: vec![10],
+            read_request_buffer: 32,
+            write_request_buffer: 32,
+            bw_mode: mode,
+            ifmap_custom_layout: false,
+            filter_custom_layout: false,
+            ifmap_sram_bank_bandwidth: 10,
+            ifmap_sram_bank_num: 1,
+            ifmap_sram_bank_port: 2,
+            filter_sram_bank_bandwidth: 10,
+            filter_sram_bank_num: 1,
+            filter_sram_bank_port: 2,
+            sparsity_support: false,
+            use_ramulator_trace: false,
+        }
+    }
+
+    #[test]
+    fn profile_fields_match_the_report() {
+        let m = ScaleSimMachine::new(cfg(Dataflow::Os, BandwidthMode::Calc));
+        let p = m.simulate(&Op::Gemm(Gemm::new("g16", 16, 16, 16))).unwrap();
+        let s = p.scalesim.as_ref().unwrap();
+        // Reference row calc_32x32_os g16.
+        assert_eq!(s.total_cycles, 77);
+        assert_eq!(s.total_cycles_incl_prefetch, 609);
+        assert_eq!(p.cycles, 77);
+        assert_eq!(p.compute_cycles, 77);
+        assert!((p.time_s - 77e-9).abs() < 1e-18);
+        assert!((p.mapping_efficiency - 0.25).abs() < 1e-12);
+        assert!((p.utilization - 4096.0 / (77.0 * 1024.0)).abs() < 1e-12);
+        assert_eq!(p.counters.sram_read_bytes, 512.0);
+        assert_eq!(p.counters.hbm_write_bytes, 256.0);
+        let tb = &p.time_breakdown_s;
+        assert!((tb.total_s() - p.time_s).abs() < 1e-15);
+        assert_eq!(p.plan["cycles_per_fold"], 78);
+        assert_eq!(m.describe()["mode"], "scalesim");
+        let json = serde_json::to_value(&p).unwrap();
+        assert_eq!(json["scalesim"]["sram_ofmap_writes"], 320);
+    }
+
+    #[test]
+    fn batch_is_independent_layers() {
+        let m = ScaleSimMachine::new(cfg(Dataflow::Ws, BandwidthMode::Calc));
+        let one = m.simulate(&Op::Gemm(Gemm::new("g", 64, 48, 80))).unwrap();
+        let three = m
+            .simulate(&Op::Gemm(Gemm::new("g", 64, 48, 80).with_batch(3)))
+            .unwrap();
+        assert_eq!(three.cycles, 3 * one.cycles);
+        assert_eq!(three.macs, 3 * one.macs);
+        let (a, b) = (one.scalesim.unwrap(), three.scalesim.unwrap());
+        assert_eq!(b.sram_ifmap_reads, 3 * a.sram_ifmap_reads);
+        assert_eq!(b.overall_util_pct, a.overall_util_pct);
+    }
+
+    #[test]
+    fn conv_gemm_uses_conv_geometry() {
+        let m = ScaleSimMachine::new(cfg(Dataflow::Ws, BandwidthMode::Calc));
+        let g = Conv2d {
+            name: "r3x3".into(),
+            batch: 1,
+            in_h: 28,
+            in_w: 28,
+            in_c: 128,
+            filters: 128,
+            kernel_h: 3,
+            kernel_w: 3,
+            stride: 1,
+            padding: 0,
+            dtype: DType::Int8,
+            scalesim_ceil: true,
+        }
+        .to_gemm();
+        let p = m.simulate(&Op::Gemm(g)).unwrap();
+        let s = p.scalesim.unwrap();
+        // Reference row calc_32x32_ws r3x3.
+        assert_eq!(s.total_cycles, 110_879);
+        assert_eq!(s.dram_ifmap_reads, 100_352);
+        assert_eq!(s.total_cycles_incl_prefetch, 129_217);
+    }
+
+    #[test]
+    fn vector_ops_are_an_input_error() {
+        let m = ScaleSimMachine::new(cfg(Dataflow::Os, BandwidthMode::Calc));
+        let v = Op::Vector(VectorOp {
+            name: "sm".into(),
+            kind: VectorKind::Softmax,
+            elements: 10,
+            dtype: DType::Bf16,
+        });
+        let e = m.simulate(&v).unwrap_err();
+        assert_eq!(e.exit_code(), 2);
+        assert!(e.to_string().contains("vector unit"), "{e}");
+        let z = m.simulate(&Op::Gemm(Gemm::new("z", 0, 4, 4))).unwrap_err();
+        assert_eq!(z.exit_code(), 2);
+    }
+
+    #[test]
+    fn extreme_dims_do_not_panic_and_stay_fast() {
+        let big = 1u64 << 32;
+        let t0 = std::time::Instant::now();
+        for df in [Dataflow::Os, Dataflow::Ws, Dataflow::Is] {
+            for mode in [BandwidthMode::Calc, BandwidthMode::User] {
+                let m = ScaleSimMachine::new(cfg(df, mode));
+                for (mm, n, k) in [(big, big, big), (1, big, 1), (big, 1, 3), (7, 5, big)] {
+                    let p = m.simulate(&Op::Gemm(Gemm::new("x", mm, n, k))).unwrap();
+                    assert!(p.cycles > 0);
+                }
+            }
+        }
+        assert!(t0.elapsed().as_secs_f64() < 60.0, "{:?}", t0.elapsed());
+    }
+
+    #[test]
+    fn user_mode_small_layer_runs_the_walk() {
+        let m = ScaleSimMachine::new(cfg(Dataflow::Ws, BandwidthMode::User));
+        let p = m.simulate(&Op::Gemm(Gemm::new("g", 100, 37, 53))).unwrap();
+        assert_eq!(p.plan["dram_reads_exact"], true);
+        let s = p.scalesim.unwrap();
+        assert!(s.dram_ifmap_reads >= 5300);
+    }
+}
+
+#[cfg(test)]
+mod user_limits {
+    use super::*;
+    use crate::config::scalesim_cfg::{BandwidthMode, Dataflow};
+
+    /// Tiny SRAMs in USER mode (SCALE-Sim: minutes to hours per layer) must finish quickly,
+    /// exactly or through the bounded fallback.
+    #[test]
+    fn tiny_sram_user_mode_terminates() {
+        let t0 = std::time::Instant::now();
+        for df in [Dataflow::Os, Dataflow::Ws, Dataflow::Is] {
+            let mut cfg = crate::config::scalesim_cfg::ScaleSimConfig::parse(
+                include_str!("../../../tests/data/scalesim/configs/user_ulbw_32x32_is.cfg"),
+                "u.cfg",
+            )
+            .unwrap();
+            cfg.dataflow = df;
+            cfg.ifmap_sram_kb = 1;
+            cfg.filter_sram_kb = 1;
+            cfg.ofmap_sram_kb = 1;
+            assert_eq!(cfg.bw_mode, BandwidthMode::User);
+            let layer = Layer::conv(28, 28, 3, 3, 128, 128, 1).unwrap();
+            let r = simulate_layer(&cfg, &layer);
+            assert!(r.total_cycles >= r.demand_lines - 1);
+        }
+        assert!(t0.elapsed().as_secs_f64() < 60.0, "{:?}", t0.elapsed());
     }
 }

@@ -24,8 +24,16 @@ use super::geometry::{Layer, Mapping};
 use super::write_buffer::{WriteBufferPort, WriteResult};
 use crate::config::scalesim_cfg::{Dataflow, ScaleSimConfig};
 
-/// Largest number of demand-address visits the USER walk accepts per layer.
-pub const MAX_WALK: u128 = 3_000_000_000;
+/// Largest number of demand-address visits the USER walk accepts per layer (a few seconds;
+/// SCALE-Sim needs hours for such a layer).
+pub const MAX_WALK: u128 = 400_000_000;
+
+/// Largest number of `new_prefetch` calls (hit-check retries) per layer before the walk gives
+/// up (tiny SRAMs with out-of-order demands, where SCALE-Sim itself takes hours).
+pub const MAX_PREFETCHES: u64 = 20_000_000;
+
+/// Largest prefetch matrix (elements, −1 padding included) the walk builds per operand.
+pub const MAX_FETCH_ELEMS: u128 = 1 << 25;
 
 /// DRAM activity of one USER read buffer.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -57,15 +65,28 @@ type Elem = Option<u64>;
 /// every address of a buffer and so change nothing).
 struct Operands<'a> {
     layer: &'a Layer,
+    /// Plain GEMM: `A[m, k] = m·K + k`, no −1 entries (fast path).
+    gemm: bool,
+    k: u64,
 }
 
-impl Operands<'_> {
+impl<'a> Operands<'a> {
+    fn new(layer: &'a Layer) -> Self {
+        Operands {
+            layer,
+            gemm: layer.is_gemm(),
+            k: layer.k(),
+        }
+    }
     fn a(&self, m: u64, k: u64) -> Elem {
+        if self.gemm {
+            return Some(m * self.k + k);
+        }
         self.layer.ifmap_addr(m, k)
     }
     /// `filter[k, n] = n·K + k` (`calc_filter_elem_addr`).
     fn b(&self, k: u64, n: u64) -> Elem {
-        Some(n * self.layer.k() + k)
+        Some(n * self.k + k)
     }
 }
 
@@ -84,6 +105,8 @@ struct ReadBuffer {
     active: (u64, u64),
     last_prefetch_cycle: i128,
     started: bool,
+    /// `new_prefetch` calls so far (bounded by [`MAX_PREFETCHES`]).
+    prefetches: u64,
     out: UserOperand,
 }
 
@@ -108,12 +131,10 @@ impl ReadBuffer {
         }
         let mut fill = starts.clone();
         let mut ids = vec![0u32; valid as usize];
-        let mut j = 0u64;
-        for a in order.iter().flatten() {
+        for (j, a) in order.iter().flatten().enumerate() {
             let slot = &mut fill[*a as usize];
-            ids[*slot as usize] = (j / eps) as u32;
+            ids[*slot as usize] = (j as u64 / eps) as u32;
             *slot += 1;
-            j += 1;
         }
         // Ids of one address are appended in fetch order, so they are sorted already.
         let num_lines = valid / eps + 1;
@@ -134,6 +155,7 @@ impl ReadBuffer {
             active: (0, num_active),
             last_prefetch_cycle: -1,
             started: false,
+            prefetches: 0,
             out: UserOperand::default(),
         }
     }
@@ -166,6 +188,7 @@ impl ReadBuffer {
 
     /// `new_prefetch`.
     fn new_prefetch(&mut self) {
+        self.prefetches += 1;
         let nl = self.num_lines;
         let s = (self.active.0 + self.num_prefetch) % nl;
         let e = (s + self.num_active) % nl;
@@ -177,14 +200,17 @@ impl ReadBuffer {
     }
 
     /// `service_reads` of one demand line (non-layout path); returns the stall
-    /// (`out_cycle − cycle − hit_latency`).
-    fn line(&mut self, cycle: i128, addrs: &[u64]) -> i128 {
+    /// (`out_cycle − cycle − hit_latency`), or `None` past the prefetch budget.
+    fn line(&mut self, cycle: i128, addrs: &[u64]) -> Option<i128> {
         if !self.started {
             self.start(cycle);
         }
         let mut offset: i128 = 1;
         for &a in addrs {
             while !self.hit(a) {
+                if self.prefetches >= MAX_PREFETCHES {
+                    return None;
+                }
                 self.new_prefetch();
                 let pot = self.last_prefetch_cycle - (cycle + offset);
                 offset += pot; // read_buffer.py: unconditional …
@@ -193,7 +219,7 @@ impl ReadBuffer {
                 }
             }
         }
-        offset - 1
+        Some(offset - 1)
     }
 }
 
@@ -231,7 +257,7 @@ fn row_major(rows: u64, cols: u64, f: impl Fn(u64, u64) -> Elem) -> Vec<Elem> {
 
 /// Fetch (prefetch-matrix) order of the ifmap and filter, per dataflow.
 fn fetch_orders(layer: &Layer, map: &Mapping) -> (Vec<Elem>, Vec<Elem>) {
-    let ops = Operands { layer };
+    let ops = Operands::new(layer);
     let (r, c, t) = (map.rows, map.cols, map.t);
     let (sr, sc) = (map.sr, map.sc);
     let (rf, cf) = (map.row_folds, map.col_folds);
@@ -282,8 +308,9 @@ fn fetch_orders(layer: &Layer, map: &Mapping) -> (Vec<Elem>, Vec<Elem>) {
     }
 }
 
-/// Demand addresses of one operand in line `tau` of fold (fc, fr), in column order.
-fn demand_line(
+/// Demand addresses of one operand in line `tau` of fold (fc, fr), in column order
+/// (`create_*_demand_mat`, −1 entries dropped).
+pub(crate) fn demand_line(
     layer: &Layer,
     map: &Mapping,
     ifmap: bool,
@@ -293,7 +320,7 @@ fn demand_line(
     out: &mut Vec<u64>,
 ) {
     out.clear();
-    let ops = Operands { layer };
+    let ops = Operands::new(layer);
     let (r, t) = (map.rows, map.t);
     let ru = map.rows_used(fr);
     let cu = map.cols_used(fc);
@@ -345,7 +372,8 @@ pub fn walk_cost(map: &Mapping, sram_reads: u128) -> u128 {
 }
 
 /// Run the USER-mode memory system over a layer. Returns `None` when the layer is too large
-/// for the walk (see [`MAX_WALK`]).
+/// for the walk (see [`MAX_WALK`], [`MAX_FETCH_ELEMS`], [`MAX_PREFETCHES`]); the caller then
+/// falls back to an estimate flagged inexact.
 pub fn simulate(
     cfg: &ScaleSimConfig,
     layer: &Layer,
@@ -354,6 +382,25 @@ pub fn simulate(
     sram_reads: u128,
 ) -> Option<UserRun> {
     if walk_cost(map, sram_reads) > MAX_WALK {
+        return None;
+    }
+    // Prefetch matrices: rows (row or column folds × T or K) × array edge.
+    let (r, c) = (map.rows as u128, map.cols as u128);
+    let k = layer.k() as u128;
+    let fetch = [
+        map.row_folds as u128 * map.t as u128 * r,
+        map.col_folds as u128 * k * c,
+        map.col_folds as u128 * map.t as u128 * c,
+    ];
+    let domains = [
+        layer.ifmap_h as u128 * layer.ifmap_w as u128 * layer.channels as u128,
+        k * layer.n() as u128,
+    ];
+    if fetch
+        .iter()
+        .chain(domains.iter())
+        .any(|&x| x > MAX_FETCH_ELEMS)
+    {
         return None;
     }
     let (if_order, fl_order) = fetch_orders(layer, map);
@@ -393,8 +440,8 @@ pub fn simulate(
             let cycle = line as i128 + stall;
             demand_line(layer, map, true, fc, fr, tau, &mut ia);
             demand_line(layer, map, false, fc, fr, tau, &mut fa);
-            let is = ibuf.line(cycle, &ia);
-            let fs = fbuf.line(cycle, &fa);
+            let is = ibuf.line(cycle, &ia)?;
+            let fs = fbuf.line(cycle, &fa)?;
             let nw = ofmap_line_counts(line);
             let out = wbuf.write_line(nw, cycle);
             let os = out - cycle;

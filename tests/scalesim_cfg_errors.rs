@@ -1,0 +1,102 @@
+//! A bad SCALE-Sim `.cfg` given to `archsim::config::load` is an input error (exit code 2)
+//! naming the file, the line and the key; never a panic.
+
+use archsim::config::load;
+use std::path::Path;
+
+fn stock() -> String {
+    let p =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/scalesim/configs/calc_32x32_ws.cfg");
+    std::fs::read_to_string(p).unwrap()
+}
+
+fn load_text(text: &str) -> Result<archsim::LoadedConfig, archsim::Error> {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("bad.cfg");
+    std::fs::write(&p, text).unwrap();
+    load(p.to_str().unwrap())
+}
+
+#[test]
+fn stock_config_loads_and_builds_a_scalesim_machine() {
+    let c = load_text(&stock()).unwrap();
+    assert_eq!(c.name, "calc_32x32_ws");
+    let m = c.build(None).unwrap();
+    let d = m.describe();
+    assert_eq!(d["mode"], "scalesim");
+    assert_eq!(d["dataflow"], "ws");
+    assert_eq!(d["rows"], 32);
+    // Other modes are refused for a .cfg.
+    let e = c.build(Some(archsim::SimMode::Native)).err().unwrap();
+    assert_eq!(e.exit_code(), 2);
+}
+
+#[test]
+fn bad_values_name_file_line_and_key() {
+    let cases = [
+        (
+            "ArrayHeight:    32",
+            "ArrayHeight: 0",
+            "architecture_presets.ArrayHeight",
+        ),
+        (
+            "ArrayWidth:     32",
+            "ArrayWidth: -1",
+            "architecture_presets.ArrayWidth",
+        ),
+        (
+            "Dataflow : ws",
+            "Dataflow : xs",
+            "architecture_presets.Dataflow",
+        ),
+        (
+            "IfmapSRAMBankNum: 10",
+            "IfmapSRAMBankNum: 4",
+            "layout.IfmapSRAMBankBandwidth",
+        ),
+        (
+            "SparsitySupport : false",
+            "SparsitySupport : true",
+            "sparsity.SparsitySupport",
+        ),
+        (
+            "UseRamulatorTrace: False",
+            "UseRamulatorTrace: True",
+            "run_presets.UseRamulatorTrace",
+        ),
+        (
+            "InterfaceBandwidth: CALC",
+            "InterfaceBandwidth: MAX",
+            "run_presets.InterfaceBandwidth",
+        ),
+        (
+            "OfmapSramSzkB:   256",
+            "OfmapSramSzkB: 2.5",
+            "architecture_presets.OfmapSramSzkB",
+        ),
+    ];
+    let src = stock();
+    for (from, to, key) in cases {
+        assert!(src.contains(from), "{from}");
+        let text = src.replace(from, to);
+        let name = key.rsplit('.').next().unwrap();
+        let line = text.lines().position(|l| l.starts_with(name)).unwrap() + 1;
+        let e = load_text(&text).err().unwrap();
+        let s = e.to_string();
+        assert_eq!(e.exit_code(), 2, "{s}");
+        assert!(s.contains(key), "{s}");
+        assert!(s.contains(&format!("bad.cfg:{line}")), "line {line}: {s}");
+    }
+}
+
+#[test]
+fn missing_key_and_binary_garbage() {
+    let text = stock().replace("ReadRequestBuffer: 32\n", "");
+    let e = load_text(&text).err().unwrap();
+    assert!(e.to_string().contains("ReadRequestBuffer"), "{e}");
+    assert_eq!(e.exit_code(), 2);
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("bin.cfg");
+    std::fs::write(&p, [0xffu8, 0xfe, 0x00, 0x41]).unwrap();
+    assert_eq!(load(p.to_str().unwrap()).err().unwrap().exit_code(), 2);
+}
