@@ -119,7 +119,7 @@ pub fn cmd_sweep(a: &SweepArgs) -> Result<()> {
     if !a.quiet {
         let secs = s.elapsed.as_secs_f64();
         eprintln!(
-            "swept {} points{} ({} simulated, {} resumed) in {:.2} s ({:.0} points/s, {} threads) -> {}",
+            "swept {} points{} ({} simulated, {} resumed) in {:.2} s ({} points/s, {} threads) -> {}",
             s.shard_points,
             shard
                 .map(|sh| format!(" of {} (shard {}/{})", s.total_points, sh.index, sh.count))
@@ -127,12 +127,23 @@ pub fn cmd_sweep(a: &SweepArgs) -> Result<()> {
             s.simulated,
             s.resumed,
             secs,
-            s.simulated as f64 / secs.max(1e-9),
+            rate_text(s.simulated as f64 / secs.max(1e-9)),
             rayon::current_num_threads(),
             a.out.display()
         );
     }
     Ok(())
+}
+
+/// A rate with 3 significant digits at least (`1654`, `2.75`, `0.183`).
+fn rate_text(r: f64) -> String {
+    if r >= 100.0 {
+        format!("{r:.0}")
+    } else if r >= 1.0 {
+        format!("{r:.2}")
+    } else {
+        format!("{r:.3}")
+    }
 }
 
 /// Handler of `archsim merge`.
