@@ -15,7 +15,9 @@
 # Exit 0 on PASS or SKIP, 1 on FAIL.
 #
 # Environment: ARCHSIM (archsim binary; default target/release/archsim, else target/debug/archsim,
-# else built with `cargo build --release --bin archsim`), ARCHSIM_SLURM_KEEP=1 keeps the temp dir.
+# else built with `cargo build --release --bin archsim`), ARCHSIM_SLURM_KEEP=1 keeps the temp dir,
+# ARCHSIM_SLURM_CONFIG / ARCHSIM_SLURM_SWEEP replace the base config and sweep file (default: the
+# 42-point examples/sweeps/scalesim_dataflow.toml on calc_128x128_os.cfg).
 
 set -uo pipefail
 
@@ -165,8 +167,8 @@ done
 say "node $host is idle"
 
 # --- 4. the job array, the merge step, the unsharded reference --------------------------
-config="tests/data/scalesim/configs/calc_128x128_os.cfg"
-sweep="examples/sweeps/scalesim_dataflow.toml"
+config="${ARCHSIM_SLURM_CONFIG:-tests/data/scalesim/configs/calc_128x128_os.cfg}"
+sweep="${ARCHSIM_SLURM_SWEEP:-examples/sweeps/scalesim_dataflow.toml}"
 shards="$work/shards"
 SECONDS=0
 say "sbatch --wait --array=0-3 scripts/slurm/sweep_array.sbatch --config $config --sweep $sweep"
