@@ -31,7 +31,8 @@ pub struct SweepPlotData {
     /// over them (the minimum; the maximum for `utilization` and `tflops`).
     pub cells: Vec<(String, String, f64)>,
     /// (label, time_s, energy in J) per selected row: the fields of `crate::plot::ParetoPoint`.
-    /// The label lists the swept values, e.g. `resnet50 array.rows=128 array.cols=64`.
+    /// The label lists the swept values that vary among the selected rows, e.g.
+    /// `resnet50 rows=128 cols=64` (last part of each key, workload file stem).
     pub pareto: Vec<(String, f64, f64)>,
     /// Swept columns (between `index` and the metrics) of the file.
     pub swept: Vec<String>,
@@ -108,13 +109,20 @@ pub fn extract_from(t: &SweepTable, q: &PlotQuery) -> Result<SweepPlotData> {
             a < b
         }
     };
+    let selected: Vec<&Vec<String>> = t
+        .rows
+        .values()
+        .filter(|row| !filters.iter().any(|(i, v)| row[*i] != *v))
+        .collect();
+    // Pareto labels name only the swept columns that vary among the plotted rows, by the last
+    // part of their key (`ArrayHeight=128`) and the workload by its file stem.
+    let varying: Vec<usize> = (1..first_metric)
+        .filter(|&i| selected.iter().any(|r| r[i] != selected[0][i]))
+        .collect();
     let mut order: Vec<(String, String)> = Vec::new();
     let mut best: BTreeMap<(String, String), f64> = BTreeMap::new();
     let mut pareto = Vec::new();
-    for row in t.rows.values() {
-        if filters.iter().any(|(i, v)| row[*i] != *v) {
-            continue;
-        }
+    for row in selected {
         let v = num(row, mi)?;
         let key = (row[xi].clone(), row[yi].clone());
         match best.get_mut(&key) {
@@ -128,12 +136,18 @@ pub fn extract_from(t: &SweepTable, q: &PlotQuery) -> Result<SweepPlotData> {
                 best.insert(key, v);
             }
         }
-        let label = (1..first_metric)
-            .map(|i| {
+        let label = varying
+            .iter()
+            .map(|&i| {
                 if t.header[i] == "workload" {
-                    row[i].clone()
+                    Path::new(&row[i])
+                        .file_stem()
+                        .and_then(|s| s.to_str())
+                        .unwrap_or(&row[i])
+                        .to_string()
                 } else {
-                    format!("{}={}", t.header[i], row[i])
+                    let k = t.header[i].rsplit('.').next().unwrap_or(&t.header[i]);
+                    format!("{k}={}", row[i])
                 }
             })
             .collect::<Vec<_>>()
@@ -210,7 +224,7 @@ mod tests {
             vec![("1".into(), "w".into(), 1.0), ("2".into(), "w".into(), 3.0)]
         );
         assert_eq!(d.pareto.len(), 4);
-        assert_eq!(d.pareto[0].0, "w a=1 b=x");
+        assert_eq!(d.pareto[0].0, "a=1 b=x");
         assert_eq!(d.swept, ["workload", "a", "b"]);
         let q = PlotQuery {
             filters: vec![("b".into(), "y".into())],
