@@ -477,12 +477,14 @@ pub fn render_table(c: &Comparison) -> String {
         format!("{:.0}", a.avg_power_w),
         format!("{:.0}", b.avg_power_w),
     );
-    row(
-        &mut s,
-        "TDP (W)",
-        format!("{:.0}", a.tdp_w),
-        format!("{:.0}", b.tdp_w),
-    );
+    let tdp = |w: f64| {
+        if w > 0.0 {
+            format!("{w:.0}")
+        } else {
+            "n/a".to_string()
+        }
+    };
+    row(&mut s, "TDP (W)", tdp(a.tdp_w), tdp(b.tdp_w));
     if let (Some(ca), Some(cb)) = (&a.cost, &b.cost) {
         row(
             &mut s,
@@ -500,7 +502,7 @@ pub fn render_table(c: &Comparison) -> String {
     for (x, y) in a.tokens.iter().zip(&b.tokens) {
         row(
             &mut s,
-            &format!("{}/{} tok/s", short(&x.workload), x.phase),
+            &format!("{} tok/s", x.phase),
             format!("{:.1}", x.tokens_per_s),
             format!("{:.1}", y.tokens_per_s),
         );

@@ -255,7 +255,136 @@ fn cases() -> Vec<Case> {
             vec!["validate", "--data", "{d}/none"],
             vec!["none", "not found"],
         ),
+        case(
+            "compare unknown vs",
+            vec![],
+            vec![
+                "compare",
+                "--config",
+                "tpu_v5",
+                "--vs",
+                "gpu9000",
+                "--workload",
+                "smoke",
+                "--out",
+                "{d}",
+            ],
+            vec!["gpu9000"],
+        ),
+        case(
+            "pe mode on a GPU",
+            vec![],
+            vec!["run", "--config", "h100", "--mode", "pe", "--gemm", "8,8,8"],
+            vec!["--mode"],
+        ),
+        case(
+            "pe mode too large",
+            vec![],
+            vec![
+                "run",
+                "--config",
+                "tpu_v5p",
+                "--mode",
+                "pe",
+                "--gemm",
+                "8192,8192,8192",
+            ],
+            vec!["PE-level", "2^24"],
+        ),
+        case(
+            "scalesim format without scalesim mode",
+            vec![],
+            vec![
+                "run", "--config", "tpu_v5p", "--gemm", "8,8,8", "--format", "scalesim", "--out",
+                "{d}",
+            ],
+            vec!["--format"],
+        ),
+        case(
+            "vector op in scalesim mode",
+            vec![],
+            vec!["run", "--config", CFG, "--workload", "smoke"],
+            vec!["vector"],
+        ),
     ]);
+    let stock = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join(CFG)).unwrap();
+    let tpu = archsim::config::shipped("tpu_v5p").unwrap().1;
+    let gpu = archsim::config::shipped("h100").unwrap().1;
+    let cfg_cases: Vec<(&'static str, &'static str, String, Vec<&'static str>)> = vec![
+        (
+            "cfg zero rows",
+            "c.cfg",
+            stock.replace("ArrayHeight:    32", "ArrayHeight: 0"),
+            vec!["c.cfg:", "ArrayHeight"],
+        ),
+        (
+            "cfg bad dataflow",
+            "c.cfg",
+            stock.replace("Dataflow : ws", "Dataflow : xs"),
+            vec!["c.cfg:", "Dataflow"],
+        ),
+        (
+            "cfg missing key",
+            "c.cfg",
+            stock.replace("ArrayWidth:     32\n", ""),
+            vec!["c.cfg", "ArrayWidth"],
+        ),
+        (
+            "cfg non-integer",
+            "c.cfg",
+            stock.replace("IfmapSramSzkB:   512", "IfmapSramSzkB: lots"),
+            vec!["c.cfg:", "IfmapSramSzkB"],
+        ),
+        (
+            "systolic zero rows",
+            "t.toml",
+            tpu.replacen("rows = 128", "rows = 0", 1),
+            vec!["t.toml:", "array.rows"],
+        ),
+        (
+            "systolic unknown key",
+            "t.toml",
+            tpu.replacen("[array]", "[array]\ncolour = 1", 1),
+            vec!["t.toml:", "colour"],
+        ),
+        (
+            "systolic bad dataflow",
+            "t.toml",
+            tpu.replacen("dataflow = \"ws\"", "dataflow = \"zz\"", 1),
+            vec!["t.toml:", "dataflow"],
+        ),
+        (
+            "systolic negative bandwidth",
+            "t.toml",
+            tpu.replacen("bandwidth_gbps = 2765.0", "bandwidth_gbps = -1.0", 1),
+            vec!["t.toml:", "bandwidth_gbps"],
+        ),
+        (
+            "simt zero SMs",
+            "g.toml",
+            gpu.replacen("count = 132", "count = 0", 1),
+            vec!["g.toml:", "count"],
+        ),
+        (
+            "simt unknown section",
+            "g.toml",
+            format!("{gpu}\n[turbo]\nx = 1\n"),
+            vec!["g.toml:", "turbo"],
+        ),
+    ];
+    for (what, file, text, expect) in cfg_cases {
+        let path = match file {
+            "c.cfg" => "{d}/c.cfg",
+            "t.toml" => "{d}/t.toml",
+            _ => "{d}/g.toml",
+        };
+        out.push(Case {
+            what,
+            files: vec![(file, text.into_bytes())],
+            args: vec!["run", "--config", path, "--gemm", "8,8,8"],
+            expect,
+        });
+    }
     out
 }
 

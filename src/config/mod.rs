@@ -160,8 +160,35 @@ pub fn toml_error(src: &str, file: &str, e: &toml::de::Error) -> Error {
         .filter(|_| msg.contains("field") || msg.contains("key"))
     {
         loc = loc.key(k);
+    } else if let Some(span) = e.span() {
+        if let Some(k) = key_at(src, span.start) {
+            loc = loc.key(k);
+        }
     }
     Error::input(loc, msg.replace('\n', " "))
+}
+
+/// The dotted key (`table.key`) whose value sits at byte `offset` of a TOML text, if the line
+/// there is a `key = value` line: used to name the key of a wrong-type / wrong-value error.
+fn key_at(src: &str, offset: usize) -> Option<String> {
+    let offset = offset.min(src.len());
+    let line_start = src[..offset].rfind('\n').map(|p| p + 1).unwrap_or(0);
+    let line_end = src[offset..].find('\n').map(|p| offset + p).unwrap_or(src.len());
+    let (k, _) = src[line_start..line_end].split_once('=')?;
+    let k = k.trim().trim_matches('"');
+    if k.is_empty() || k.starts_with('[') {
+        return None;
+    }
+    let table = src[..line_start]
+        .lines()
+        .rev()
+        .map(str::trim)
+        .find(|l| l.starts_with('['))
+        .map(|l| l.trim_matches(|c| c == '[' || c == ']').trim().to_string());
+    Some(match table {
+        Some(t) if !t.is_empty() => format!("{t}.{k}"),
+        _ => k.to_string(),
+    })
 }
 
 /// Load a config from a path or a shipped name.

@@ -1,5 +1,6 @@
 //! Energy per op in pJ/FLOP, stacked by where it is spent (compute, vector, registers, SRAM, L2,
-//! HBM, interconnect, static), one panel per machine on a shared y scale.
+//! HBM, interconnect, static = idle + active baseline power × time), one panel per machine on a
+//! shared y scale.
 
 use super::*;
 use crate::energy::EnergyBreakdown;
@@ -25,7 +26,7 @@ pub(crate) const LEVELS: [(&str, RGBColor); 8] = [
     ("L2", RGBColor(242, 142, 43)),
     ("HBM", RGBColor(225, 87, 89)),
     ("interconnect", RGBColor(176, 122, 161)),
-    ("static", RGBColor(186, 176, 172)),
+    ("static (idle + active)", RGBColor(186, 176, 172)),
 ];
 
 /// The parts of a breakdown in [`LEVELS`] order, in pJ.
@@ -93,11 +94,26 @@ pub(crate) fn draw_energy_per_op<DB: DrawingBackend>(
             Some(b) if b.1 >= r => Some(b),
             _ => Some((i, r)),
         });
-    let ymax = match gap {
-        Some((i, r)) if r > 4.0 && totals.len() - (i + 1) <= totals.len() * 3 / 5 => {
-            totals[i] * 1.35
+    // GEMMs are what the plot is for: when the workload has GEMMs and some (vector) op costs
+    // more than 4× the costliest GEMM per FLOP, cap the axis just above the GEMMs.
+    let gemm_max = d
+        .ops
+        .iter()
+        .flatten()
+        .flatten()
+        .filter(|p| p.op == "gemm")
+        .filter_map(|p| op_levels(p))
+        .map(|v| v.iter().sum::<f64>())
+        .fold(0.0_f64, f64::max);
+    let ymax = if gemm_max > 0.0 && max > 4.0 * gemm_max {
+        gemm_max * 1.35
+    } else {
+        match gap {
+            Some((i, r)) if r > 4.0 && totals.len() - (i + 1) <= totals.len() * 3 / 5 => {
+                totals[i] * 1.35
+            }
+            _ => max * 1.08,
         }
-        _ => max * 1.08,
     };
     let note_style = bold(SMALL_PX)
         .color(&BLACK)

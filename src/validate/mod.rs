@@ -4,6 +4,7 @@
 //! Each set lives in its own file and returns [`ValidationTable`]s; [`run_all`] runs them in a
 //! fixed order (SCALE-Sim first).
 
+pub mod energy;
 pub mod gpu;
 pub mod scalesim;
 pub mod tpu;
@@ -99,6 +100,7 @@ pub fn run_all(data_dir: &Path) -> Result<Vec<ValidationTable>> {
     out.extend(scalesim::run(data_dir)?);
     out.extend(tpu::run(data_dir)?);
     out.extend(gpu::run(data_dir)?);
+    out.extend(energy::run(data_dir)?);
     Ok(out)
 }
 

@@ -283,8 +283,6 @@ impl Layer {
             }
             v
         };
-        let and_count =
-            |a: &[bool], b: &[bool]| a.iter().zip(b).filter(|(x, y)| **x && **y).count() as u128;
         let mut total = 0u128;
         for ((plo, phi), nch) in groups {
             let (ra, ca, rb, cb) = (plo / fw, plo % fw, phi / fw, phi % fw);
@@ -307,26 +305,54 @@ impl Layer {
                     )
                 })
                 .collect();
-            let n = sets.len();
-            let mut u: i128 = 0;
-            for mask in 1u32..(1 << n) {
-                let idx: Vec<usize> = (0..n).filter(|i| mask & (1 << i) != 0).collect();
-                let mut ys = sets[idx[0]].0.clone();
-                let mut xs = sets[idx[0]].1.clone();
-                for &i in &idx[1..] {
-                    for (a, b) in ys.iter_mut().zip(&sets[i].0) {
-                        *a = *a && *b;
-                    }
-                    for (a, b) in xs.iter_mut().zip(&sets[i].1) {
-                        *a = *a && *b;
-                    }
-                }
-                let cnt = (and_count(&ys, &ys) * and_count(&xs, &xs)) as i128;
-                u += if idx.len() % 2 == 1 { cnt } else { -cnt };
-            }
-            total += u.max(0) as u128 * nch;
+            let u = union_of_products(&sets);
+            total += u * nch;
         }
         Some(total)
+    }
+
+    /// Distinct valid ifmap addresses read by windows `[m0, m1)` over all of K (an OS fold
+    /// tile or an IS column fold), or `None` when the ifmap is too large for the bitsets.
+    /// Windows `[m0, m1)` in row-major order are ≤ 3 products (ofmap rows × ofmap cols); a
+    /// product touches `Y × X` pixels; inclusion–exclusion gives the union, × channels.
+    pub fn ifmap_distinct_mslice(&self, m0: u64, m1: u64) -> Option<u128> {
+        const MAX_SIDE: u64 = 1 << 20;
+        if self.ifmap_h > MAX_SIDE || self.ifmap_w > MAX_SIDE || m0 >= m1 {
+            return None;
+        }
+        let ew = self.ofmap_w;
+        let (ra, ca, rb, cb) = (m0 / ew, m0 % ew, (m1 - 1) / ew, (m1 - 1) % ew);
+        let mut prods: Vec<((u64, u64), (u64, u64))> = Vec::new();
+        if ra == rb {
+            prods.push(((ra, ra), (ca, cb)));
+        } else {
+            prods.push(((ra, ra), (ca, ew - 1)));
+            if rb > ra + 1 {
+                prods.push(((ra + 1, rb - 1), (0, ew - 1)));
+            }
+            prods.push(((rb, rb), (0, cb)));
+        }
+        // Pixels along one axis read by windows o ∈ [a, b]: ∪ [o·S, o·S + F) ∩ [0, len).
+        let axis = |len: u64, f: u64, a: u64, b: u64| -> Vec<bool> {
+            let mut v = vec![false; len as usize];
+            for o in a..=b {
+                let start = o.saturating_mul(self.stride);
+                for y in start..start.saturating_add(f).min(len) {
+                    v[y as usize] = true;
+                }
+            }
+            v
+        };
+        let sets: Vec<(Vec<bool>, Vec<bool>)> = prods
+            .iter()
+            .map(|&((r0, r1), (c0, c1))| {
+                (
+                    axis(self.ifmap_h, self.filter_h, r0, r1),
+                    axis(self.ifmap_w, self.filter_w, c0, c1),
+                )
+            })
+            .collect();
+        Some(union_of_products(&sets) * self.channels as u128)
     }
 
     /// Number of valid (non −1) im2col entries in rows [m0, m1) × cols [k0, k1).
@@ -347,6 +373,29 @@ impl Layer {
         }
         n
     }
+}
+
+/// |∪ᵢ Yᵢ×Xᵢ| for ≤ a few products of axis sets, by inclusion–exclusion.
+fn union_of_products(sets: &[(Vec<bool>, Vec<bool>)]) -> u128 {
+    let n = sets.len();
+    let mut u: i128 = 0;
+    for mask in 1u32..(1 << n) {
+        let idx: Vec<usize> = (0..n).filter(|i| mask & (1 << i) != 0).collect();
+        let mut ys = sets[idx[0]].0.clone();
+        let mut xs = sets[idx[0]].1.clone();
+        for &i in &idx[1..] {
+            for (a, b) in ys.iter_mut().zip(&sets[i].0) {
+                *a = *a && *b;
+            }
+            for (a, b) in xs.iter_mut().zip(&sets[i].1) {
+                *a = *a && *b;
+            }
+        }
+        let cnt =
+            ys.iter().filter(|x| **x).count() as i128 * xs.iter().filter(|x| **x).count() as i128;
+        u += if idx.len() % 2 == 1 { cnt } else { -cnt };
+    }
+    u.max(0) as u128
 }
 
 /// SCALE-Sim's mapping of a layer on an R×C array for a dataflow (MODEL.md §2).
@@ -517,6 +566,35 @@ mod tests {
                         l.ifmap_distinct_kslice(k0, k1),
                         Some(seen.len() as u128),
                         "{l:?} [{k0},{k1})"
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn mslice_distinct_matches_brute_force() {
+        for l in [
+            Layer::conv(9, 8, 3, 2, 2, 4, 1).unwrap(),
+            Layer::conv(11, 10, 3, 3, 5, 4, 2).unwrap(),
+            Layer::conv(12, 12, 7, 7, 3, 4, 2).unwrap(),
+            Layer::conv(8, 8, 1, 1, 4, 4, 2).unwrap(),
+        ] {
+            for m0 in 0..l.m() {
+                for m1 in [m0 + 1, m0 + 4, m0 + 13, l.m()] {
+                    let m1 = m1.min(l.m());
+                    let mut seen = std::collections::HashSet::new();
+                    for m in m0..m1 {
+                        for k in 0..l.k() {
+                            if let Some(a) = l.ifmap_addr(m, k) {
+                                seen.insert(a);
+                            }
+                        }
+                    }
+                    assert_eq!(
+                        l.ifmap_distinct_mslice(m0, m1),
+                        Some(seen.len() as u128),
+                        "{l:?} [{m0},{m1})"
                     );
                 }
             }

@@ -247,6 +247,47 @@ fn operand_lines(layer: &Layer, map: &Mapping, op: Operand, per_fold: u128) -> (
     }
 }
 
+/// OS/IS conv ifmap overflowing a chunk, slice by slice (M-slices of consecutive windows, in
+/// order, the whole list `rounds` times): a slice's addresses shared with the previous slice
+/// (`O = U₋₁ + U − U(both)`, the halo rows) hit when they are still in the chunk, estimated as
+/// `min(O, fill)` since they were inserted last; the rest are inserted. Estimate: re-fetches
+/// inside a slice larger than a chunk are not modelled.
+fn overlap_runs(
+    sim: &mut ChunkSim,
+    layer: &Layer,
+    slices: &[(u64, u64)],
+    sizes: &[u128],
+    rounds: u64,
+) {
+    let q = sim.q;
+    for round in 0..rounds {
+        for (i, &(_, m1)) in slices.iter().enumerate() {
+            let u = sizes[i];
+            let overlap = if i == 0 {
+                0
+            } else {
+                let (p0, _) = slices[i - 1];
+                let both = layer
+                    .ifmap_distinct_mslice(p0, m1)
+                    .unwrap_or(sizes[i - 1] + u);
+                (sizes[i - 1] + u).saturating_sub(both)
+            };
+            let misses = u - overlap + overlap.saturating_sub(sim.fill);
+            let total = sim.fill + misses;
+            if total >= q {
+                sim.closes += total / q;
+                sim.last_close = Some(ClosePoint {
+                    run_id: round as u128 * slices.len() as u128 + i as u128,
+                    pass: 0,
+                    pos: misses - total % q,
+                });
+            }
+            sim.fill = total % q;
+            sim.inserted += misses;
+        }
+    }
+}
+
 /// Column folds beyond which the OS filter tile runs are extrapolated.
 const MAX_TILE_RUNS: u64 = 1 << 22;
 
@@ -290,21 +331,44 @@ fn calc_reads(
         /// that survives in the chunk is ignored (measured within 8% of the exact walk on
         /// ResNet-50 layers with 64 kB SRAMs).
         PerFold { sizes: Vec<u128> },
+        /// IS conv ifmap overflowing a chunk: each column fold (an M-slice of C windows, all
+        /// its K-slices in a row) as one fresh sequence of its distinct addresses
+        /// ([`Layer::ifmap_distinct_mslice`]). OS uses `PerFold` with M-slice tiles.
+        PerColFold { sizes: Vec<u128> },
     }
-    let per_fold_sizes =
-        if df == Dataflow::Ws && op == Operand::Ifmap && !exact_gemm && distinct >= sim.q {
-            (0..map.row_folds)
+    let overflow = op == Operand::Ifmap && !exact_gemm && distinct >= sim.q;
+    // Distinct addresses of each fold tile (WS: K-slice; OS: M-slice over all K) or of each
+    // IS column fold (M-slice over all K).
+    let slice_sizes = if !overflow {
+        None
+    } else {
+        match df {
+            Dataflow::Ws => (0..map.row_folds)
                 .map(|fr| {
                     let k0 = fr * map.rows;
                     layer.ifmap_distinct_kslice(k0, k0 + map.rows_used(fr))
                 })
-                .collect::<Option<Vec<u128>>>()
-        } else {
-            None
-        };
+                .collect::<Option<Vec<u128>>>(),
+            Dataflow::Os => (0..map.row_folds)
+                .map(|fr| {
+                    let m0 = fr * map.rows;
+                    layer.ifmap_distinct_mslice(m0, m0 + map.rows_used(fr))
+                })
+                .collect::<Option<Vec<u128>>>(),
+            Dataflow::Is => (0..map.col_folds)
+                .map(|fc| {
+                    let m0 = fc * map.cols;
+                    layer.ifmap_distinct_mslice(m0, m0 + map.cols_used(fc))
+                })
+                .collect::<Option<Vec<u128>>>(),
+        }
+    };
     let kind = match (df, op) {
-        _ if per_fold_sizes.is_some() => Kind::PerFold {
-            sizes: per_fold_sizes.unwrap_or_default(),
+        _ if slice_sizes.is_some() && df == Dataflow::Is => Kind::PerColFold {
+            sizes: slice_sizes.unwrap_or_default(),
+        },
+        _ if slice_sizes.is_some() => Kind::PerFold {
+            sizes: slice_sizes.unwrap_or_default(),
         },
         (Dataflow::Os, Operand::Ifmap) => Kind::Round { tile_len: k },
         (Dataflow::Ws, Operand::Ifmap) => Kind::Round { tile_len: m },
@@ -344,19 +408,41 @@ fn calc_reads(
             }
         }
         Kind::Single => sim.run(0, 0, distinct, 1),
+        Kind::PerFold { ref sizes } if df == Dataflow::Os => {
+            let slices: Vec<(u64, u64)> = (0..map.row_folds)
+                .map(|fr| (fr * map.rows, fr * map.rows + map.rows_used(fr)))
+                .collect();
+            overlap_runs(&mut sim, layer, &slices, sizes, map.col_folds);
+        }
         Kind::PerFold { ref sizes } => {
             for f in 0..map.folds() {
                 let fr = (f % rf) as usize;
                 sim.run(f, f, sizes[fr], 1);
             }
         }
+        Kind::PerColFold { ref sizes } => {
+            let slices: Vec<(u64, u64)> = (0..map.col_folds)
+                .map(|fc| (fc * map.cols, fc * map.cols + map.cols_used(fc)))
+                .collect();
+            overlap_runs(&mut sim, layer, &slices, sizes, 1);
+        }
     }
     let exact = (exact_gemm || sim.closes == 0) && !extrapolated;
     let close_line = sim.last_close.map(|ClosePoint { run_id, pass, pos }| {
         let (fold, p_in) = match &kind {
+            Kind::PerColFold { sizes } => {
+                let fc = run_id;
+                let cu = map.cols_used(fc as u64) as u128;
+                let span = k * cu;
+                let u = sizes[fc as usize].max(1);
+                let p = pos.checked_mul(span).map_or(span, |x| x / u).clamp(1, span);
+                let fr = ((p - 1) / (r * cu)).min(rf - 1);
+                (fc * rf + fr, p - fr * r * cu)
+            }
             Kind::PerFold { sizes } => {
                 let (_, fr) = map.fold_at(run_id);
-                let tile = m * map.rows_used(fr) as u128;
+                let other = if df == Dataflow::Os { k } else { m };
+                let tile = other * map.rows_used(fr) as u128;
                 let u = sizes[fr as usize].max(1);
                 let p = pos.checked_mul(tile).map_or(tile, |x| x / u).clamp(1, tile);
                 (run_id, p)
