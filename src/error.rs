@@ -150,11 +150,17 @@ pub fn toml_key_line(src: &str, dotted: &str) -> Option<usize> {
     for (i, raw) in src.lines().enumerate() {
         let line = raw.trim();
         if line.starts_with("[[") {
-            current = line.trim_matches(|c| c == '[' || c == ']').trim().to_string();
+            current = line
+                .trim_matches(|c| c == '[' || c == ']')
+                .trim()
+                .to_string();
             continue;
         }
         if line.starts_with('[') {
-            current = line.trim_matches(|c| c == '[' || c == ']').trim().to_string();
+            current = line
+                .trim_matches(|c| c == '[' || c == ']')
+                .trim()
+                .to_string();
             continue;
         }
         if let Some((k, _)) = line.split_once('=') {

@@ -173,7 +173,10 @@ pub fn toml_error(src: &str, file: &str, e: &toml::de::Error) -> Error {
 fn key_at(src: &str, offset: usize) -> Option<String> {
     let offset = offset.min(src.len());
     let line_start = src[..offset].rfind('\n').map(|p| p + 1).unwrap_or(0);
-    let line_end = src[offset..].find('\n').map(|p| offset + p).unwrap_or(src.len());
+    let line_end = src[offset..]
+        .find('\n')
+        .map(|p| offset + p)
+        .unwrap_or(src.len());
     let (k, _) = src[line_start..line_end].split_once('=')?;
     let k = k.trim().trim_matches('"');
     if k.is_empty() || k.starts_with('[') {

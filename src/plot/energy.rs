@@ -94,27 +94,13 @@ pub(crate) fn draw_energy_per_op<DB: DrawingBackend>(
             Some(b) if b.1 >= r => Some(b),
             _ => Some((i, r)),
         });
-    // GEMMs are what the plot is for: when the workload has GEMMs and some (vector) op costs
-    // more than 4× the costliest GEMM per FLOP, cap the axis just above the GEMMs.
-    let gemm_max = d
-        .ops
-        .iter()
-        .flatten()
-        .flatten()
-        .filter(|p| p.op == "gemm")
-        .filter_map(|p| op_levels(p))
-        .map(|v| v.iter().sum::<f64>())
-        .fold(0.0_f64, f64::max);
-    let ymax = if gemm_max > 0.0 && max > 4.0 * gemm_max {
-        gemm_max * 1.35
-    } else {
-        match gap {
-            Some((i, r)) if r > 4.0 && totals.len() - (i + 1) <= totals.len() * 3 / 5 => {
-                totals[i] * 1.35
-            }
-            _ => max * 1.08,
-        }
-    };
+    // pJ/FLOP spans orders of magnitude (a prefill GEMM ~1, a decode GEMV ~100, an elementwise
+    // op ~10^4): a log axis keeps every op readable. Each bar's height is its total; the bar is
+    // split into levels in proportion to their shares of that total (in log space), so the
+    // composition stays visible on every bar.
+    let _ = gap;
+    let ylo = totals[0] / 3.0;
+    let ymax = max * 2.0;
     let note_style = bold(SMALL_PX)
         .color(&BLACK)
         .pos(Pos::new(HPos::Center, VPos::Bottom));
@@ -143,25 +129,21 @@ pub(crate) fn draw_energy_per_op<DB: DrawingBackend>(
             ),
             _ => run.label.clone(),
         };
-        let sub = if ymax < max {
-            format!("{sub}   (axis cut: ↑ marks a taller bar and gives its total)")
-        } else {
-            sub
-        };
+        let sub = format!("{sub}   (log axis: bar height = total; segments = each level's share)");
         let panel = title_area(panel, &sub, AXIS_PX)?;
         let mut chart = ChartBuilder::on(&panel)
             .margin(10)
             .margin_top(16)
             .x_label_area_size(if last { label_px } else { 10 })
             .y_label_area_size(70)
-            .build_cartesian_2d(-0.5f64..(n as f64 - 0.5), 0f64..ymax)?;
+            .build_cartesian_2d(-0.5f64..(n as f64 - 0.5), (ylo..ymax).log_scale())?;
         chart
             .configure_mesh()
             .disable_x_mesh()
             .x_labels(0)
             .y_labels(8)
             .y_label_formatter(&|v| fmt_sig(*v))
-            .y_desc("pJ per FLOP")
+            .y_desc("pJ per FLOP (log)")
             .x_desc(if last { "Operation" } else { "" })
             .label_style(font(TICK_PX))
             .axis_desc_style(font(AXIS_PX))
@@ -170,25 +152,28 @@ pub(crate) fn draw_energy_per_op<DB: DrawingBackend>(
             .bold_line_style(RGBColor(210, 210, 210))
             .draw()?;
         let mut rects = Vec::new();
-        let mut notes = Vec::new();
+        let mut notes: Vec<(usize, f64)> = Vec::new();
         for (i, v) in stacks[j].iter().enumerate() {
             let Some(v) = v else { continue };
-            let mut y0 = 0.0;
+            let total: f64 = v.iter().sum();
+            if total <= 0.0 {
+                continue;
+            }
+            let span = total / ylo;
+            let mut cum = 0.0;
             for (l, x) in v.iter().enumerate() {
-                if *x <= 0.0 || y0 >= ymax {
-                    y0 += x;
+                if *x <= 0.0 {
                     continue;
                 }
-                let y1 = (y0 + x).min(ymax);
+                let y0 = ylo * span.powf(cum);
+                cum += x / total;
+                let y1 = ylo * span.powf(cum.min(1.0));
                 rects.push(Rectangle::new(
                     [(i as f64 - 0.38, y0), (i as f64 + 0.38, y1)],
                     LEVELS[l].1.filled(),
                 ));
-                y0 += x;
             }
-            if y0 > ymax {
-                notes.push((i, y0));
-            }
+            let _ = &mut notes;
         }
         chart.draw_series(rects)?;
         let plot = chart.plotting_area();

@@ -41,12 +41,33 @@ pub fn render(run: &RunReport) -> String {
     let name = run.machine["name"].as_str().unwrap_or("?");
     let kind = run.machine["kind"].as_str().unwrap_or("?");
     let mode = run.machine["mode"].as_str().unwrap_or("");
-    let _ = writeln!(s, "machine: {name} ({kind}{}{mode})", if mode.is_empty() { "" } else { ", " });
-    let w = run.ops.iter().map(|p| p.name.len()).max().unwrap_or(4).clamp(4, 32);
+    let _ = writeln!(
+        s,
+        "machine: {name} ({kind}{}{mode})",
+        if mode.is_empty() { "" } else { ", " }
+    );
+    let w = run
+        .ops
+        .iter()
+        .map(|p| p.name.len())
+        .max()
+        .unwrap_or(4)
+        .clamp(4, 32);
     let _ = writeln!(
         s,
         "{:<w$} {:>21} {:>5} {:>12} {:>12} {:>11} {:>9} {:>6} {:>6} {:>11} {:>10} {:>17}",
-        "op", "M x N x K (xbatch)", "dtype", "cycles", "stall_cyc", "time", "TFLOP/s", "util", "map", "energy", "pJ/MAC", "main stall"
+        "op",
+        "M x N x K (xbatch)",
+        "dtype",
+        "cycles",
+        "stall_cyc",
+        "time",
+        "TFLOP/s",
+        "util",
+        "map",
+        "energy",
+        "pJ/MAC",
+        "main stall"
     );
     for p in &run.ops {
         let shape = if p.batch > 1 {

@@ -77,7 +77,13 @@ impl ValidationTable {
         if !self.source.is_empty() {
             let _ = writeln!(s, "   reference: {}", self.source);
         }
-        let w = self.summary.iter().map(|r| r.group.len()).max().unwrap_or(5).max(5);
+        let w = self
+            .summary
+            .iter()
+            .map(|r| r.group.len())
+            .max()
+            .unwrap_or(5)
+            .max(5);
         let _ = writeln!(
             s,
             "   {:<w$} {:>6} {:>7} {:>10} {:>10}  note",

@@ -26,7 +26,13 @@ pub enum DType {
 }
 
 impl DType {
-    pub const ALL: [DType; 5] = [DType::Fp32, DType::Bf16, DType::Fp16, DType::Fp8, DType::Int8];
+    pub const ALL: [DType; 5] = [
+        DType::Fp32,
+        DType::Bf16,
+        DType::Fp16,
+        DType::Fp8,
+        DType::Int8,
+    ];
 
     /// Bytes per operand element.
     pub fn bytes(self) -> u64 {
@@ -139,7 +145,9 @@ impl Gemm {
         let e = self.dtype.bytes() as f64;
         let b = self.batch as f64;
         let bmul = if self.shared_b { 1.0 } else { b };
-        e * (b * (self.m * self.k) as f64 + bmul * (self.k * self.n) as f64 + b * (self.m * self.n) as f64)
+        e * (b * (self.m * self.k) as f64
+            + bmul * (self.k * self.n) as f64
+            + b * (self.m * self.n) as f64)
     }
     /// Arithmetic intensity in FLOP per byte of minimum traffic.
     pub fn intensity(&self) -> f64 {
