@@ -43,6 +43,10 @@ pub enum Command {
     Validate(ValidateArgs),
     /// List the shipped hardware configs and workloads.
     List,
+    /// Sweep config keys and workloads (cartesian product, parallel) into one CSV row per point.
+    Sweep(crate::sweep::cli::SweepArgs),
+    /// Merge shard CSVs of `archsim sweep --shard I/N` into one file, sorted by point index.
+    Merge(crate::sweep::cli::MergeArgs),
 }
 
 #[derive(Debug, Args)]
@@ -317,6 +321,8 @@ pub fn dispatch(cli: &Cli) -> Result<()> {
         Some(Command::Compare(a)) => cmd_compare(a),
         Some(Command::Validate(a)) => cmd_validate(a),
         Some(Command::List) => cmd_list(),
+        Some(Command::Sweep(a)) => crate::sweep::cli::cmd_sweep(a),
+        Some(Command::Merge(a)) => crate::sweep::cli::cmd_merge(a),
         None => match &cli.config {
             Some(c) => crate::main_job(c, &cli.out, cli.quiet),
             None => Err(Error::flag(

@@ -15,6 +15,7 @@ pub mod machine;
 pub mod plot;
 pub mod report;
 pub mod simt;
+pub mod sweep;
 pub mod systolic;
 pub mod validate;
 pub mod workload;

@@ -1,0 +1,484 @@
+//! Design-space sweeps: run the cartesian product of config values × workloads, in parallel,
+//! into one CSV row per point.
+//!
+//! ```text
+//! archsim sweep --config BASE --sweep SWEEP.toml --out results.csv [--shard I/N] [--mode M] [-q]
+//! archsim merge OUT.csv SHARD0.csv SHARD1.csv ...
+//! ```
+//!
+//! * [`spec`]: the sweep file (lists, `{from, to, step}` / `{from, to, factor}` ranges,
+//!   `workloads`), point order and the point cap.
+//! * [`base`]: applying a point to the base config (TOML table edit + re-parse, or SCALE-Sim
+//!   `.cfg` text rewrite + re-parse).
+//! * [`table`]: the CSV (rendering, reading, merging).
+//! * [`plot`]: reading a sweep CSV back into heatmap cells and time/energy pairs.
+//! * [`cli`]: the `sweep`, `merge` flags and handlers.
+//!
+//! **Point order.** Points are numbered 0..N in the product order: workload outermost, then the
+//! swept keys in file order, the last key fastest. Rows are always written sorted by that
+//! index, so the CSV is the same whatever the thread count, shard split or interruptions.
+//!
+//! **Shards.** `--shard I/N` (0 ≤ I < N) runs the points whose `index % N == I` (round-robin, so
+//! every shard gets a similar mix of cheap and expensive points). Each shard's CSV carries the
+//! index column; `archsim merge` joins them, sorted by index, into the bytes an unsharded run
+//! writes.
+//!
+//! **Resume.** If `--out` exists it must be a sweep CSV of the same columns; its rows are kept
+//! when their index belongs to this run (this shard) and their swept values equal that point's
+//! values (anything else is an error: the file belongs to another sweep). Only the missing points
+//! run. Progress is checkpointed: every few seconds (and at the end) the whole file is rewritten
+//! atomically (temp file + rename, [`crate::report::write_atomic`]) with all rows so far sorted
+//! by index, so a killed run leaves a valid CSV and a rerun ends with the same bytes as an
+//! uninterrupted run.
+//!
+//! **Per-point work.** Workloads are parsed and lowered once; each point builds its config and
+//! machine once and simulates the ops one after another on its rayon worker (points, not ops,
+//! are the parallel unit), then sums them with [`crate::total_of`].
+
+pub mod base;
+pub mod cli;
+pub mod plot;
+pub mod spec;
+pub mod table;
+
+use crate::config::SimMode;
+use crate::error::{Error, Location, Result};
+use crate::workload::Op;
+use base::{BaseConfig, BoundBase};
+use rayon::prelude::*;
+use spec::SweepSpec;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+use table::SweepTable;
+
+/// Result columns after the swept values, in order.
+pub const METRIC_COLUMNS: [&str; 10] = [
+    "time_s",
+    "cycles",
+    "utilization",
+    "tflops",
+    "energy_pj",
+    "pj_per_flop",
+    "hbm_read_bytes",
+    "hbm_write_bytes",
+    "hbm_bytes",
+    "main_stall",
+];
+
+/// A deterministic slice of a sweep: the points with `index % count == index_of_shard`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Shard {
+    pub index: u64,
+    pub count: u64,
+}
+
+impl Shard {
+    /// Parse `I/N` with 0 ≤ I < N.
+    pub fn parse(s: &str) -> Result<Shard> {
+        let bad = |m: String| Error::flag("--shard", m);
+        let (i, n) = s
+            .split_once('/')
+            .ok_or_else(|| bad(format!("`{s}`: expected I/N, e.g. --shard 0/4")))?;
+        let i: u64 = i
+            .trim()
+            .parse()
+            .map_err(|_| bad(format!("`{s}`: I = `{i}` is not a non-negative integer")))?;
+        let n: u64 = n
+            .trim()
+            .parse()
+            .map_err(|_| bad(format!("`{s}`: N = `{n}` is not a positive integer")))?;
+        if n == 0 || i >= n {
+            return Err(bad(format!(
+                "`{s}`: need 0 <= I < N (shards are numbered from 0, e.g. 0/4 .. 3/4; with Slurm use --array=0-{})",
+                n.max(1) - 1
+            )));
+        }
+        Ok(Shard { index: i, count: n })
+    }
+    pub fn contains(&self, point: u64) -> bool {
+        point % self.count == self.index
+    }
+}
+
+/// True when `point` belongs to the run of `shard` (every point without a shard).
+pub fn in_shard(shard: Option<Shard>, point: u64) -> bool {
+    match shard {
+        Some(s) => s.contains(point),
+        None => true,
+    }
+}
+
+/// One workload of the sweep, parsed and lowered once.
+#[derive(Debug, Clone)]
+pub struct SweepWorkload {
+    /// The spec as written in the sweep file (the CSV's `workload` column).
+    pub spec: String,
+    pub ops: Vec<Op>,
+}
+
+/// A prepared sweep: spec, bound base config and workloads.
+pub struct Sweep {
+    pub spec: SweepSpec,
+    pub base: BoundBase,
+    pub workloads: Vec<SweepWorkload>,
+    pub mode: Option<SimMode>,
+    /// Number of values per axis (workload first).
+    radix: Vec<usize>,
+    points: u64,
+}
+
+/// What a run did.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SweepSummary {
+    /// Points of the whole sweep.
+    pub total_points: u64,
+    /// Points of this run's shard.
+    pub shard_points: u64,
+    /// Points found in an existing --out and kept.
+    pub resumed: u64,
+    /// Points simulated now.
+    pub simulated: u64,
+    pub elapsed: Duration,
+}
+
+impl Sweep {
+    /// Load the base config, the sweep file and its workloads, and check every swept value.
+    pub fn prepare(
+        config: &str,
+        sweep_file: &Path,
+        mode: Option<SimMode>,
+        max_points: u64,
+    ) -> Result<Sweep> {
+        let spec = SweepSpec::load(sweep_file)?;
+        let base = BaseConfig::load(config)?;
+        Self::from_parts(spec, base, mode, max_points, sweep_file.parent())
+    }
+
+    /// Prepare from parsed parts; relative workload paths that do not exist from the current
+    /// directory are tried relative to `sweep_dir`.
+    pub fn from_parts(
+        spec: SweepSpec,
+        base: BaseConfig,
+        mode: Option<SimMode>,
+        max_points: u64,
+        sweep_dir: Option<&Path>,
+    ) -> Result<Sweep> {
+        let mut names = spec.workloads.clone();
+        if names.is_empty() {
+            names = base.parsed()?.default_workloads();
+        }
+        if names.is_empty() {
+            return Err(Error::input(
+                Location::file(spec.file.clone()).key("workloads"),
+                format!("no workloads: add `workloads = [\"resnet50\"]` (shipped names, kernel .toml or topology .csv paths) to the sweep file; the base config {} names no [workload] kernels", base.file),
+            ));
+        }
+        spec.point_count(names.len(), max_points)?;
+        // Check the machine builds in this mode before binding (a wrong --mode is a flag error).
+        base.parsed()?.build(mode)?;
+        let base = base.bind(&spec)?;
+        let mut workloads = Vec::new();
+        for w in &names {
+            let loaded = match crate::workload::load(w, None) {
+                Ok(l) => l,
+                Err(e) => {
+                    let alt = sweep_dir
+                        .filter(|_| Path::new(w).is_relative())
+                        .map(|d| d.join(w))
+                        .filter(|p| p.exists());
+                    match alt {
+                        Some(p) => crate::workload::load(&p.display().to_string(), None)?,
+                        None => {
+                            return Err(match e {
+                                Error::InputFile { msg, .. } => Error::input(
+                                    spec.loc("workloads", spec.workloads_line),
+                                    format!("workload `{w}`: {msg}"),
+                                ),
+                                other => other,
+                            })
+                        }
+                    }
+                }
+            };
+            workloads.push(SweepWorkload {
+                spec: w.clone(),
+                ops: loaded.ops(),
+            });
+        }
+        let mut radix = vec![workloads.len()];
+        radix.extend(base.axis_lens());
+        let points = spec.point_count(workloads.len(), max_points)?;
+        Ok(Sweep {
+            spec,
+            base,
+            workloads,
+            mode,
+            radix,
+            points,
+        })
+    }
+
+    /// Number of points (all shards).
+    pub fn len(&self) -> u64 {
+        self.points
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.points == 0
+    }
+
+    /// CSV header: index, workload, swept keys, metrics.
+    pub fn header(&self) -> Vec<String> {
+        let mut h = vec!["index".to_string(), "workload".to_string()];
+        h.extend(self.spec.axes.iter().map(|a| a.key.clone()));
+        h.extend(METRIC_COLUMNS.iter().map(|s| s.to_string()));
+        h
+    }
+
+    /// Value index of each axis (workload first) of a point: mixed radix, last axis fastest.
+    pub fn digits(&self, mut index: u64) -> Vec<usize> {
+        let mut d = vec![0; self.radix.len()];
+        for (slot, &r) in d.iter_mut().zip(&self.radix).rev() {
+            *slot = (index % r as u64) as usize;
+            index /= r as u64;
+        }
+        d
+    }
+
+    /// The swept values of a point as CSV text: workload, then each axis.
+    pub fn point_values(&self, index: u64) -> Vec<String> {
+        let d = self.digits(index);
+        let mut v = vec![self.workloads[d[0]].spec.clone()];
+        v.extend(
+            d[1..]
+                .iter()
+                .enumerate()
+                .map(|(a, &i)| self.base.value_text(a, i)),
+        );
+        v
+    }
+
+    /// Simulate one point and return its CSV row.
+    pub fn eval(&self, index: u64) -> Result<Vec<String>> {
+        let d = self.digits(index);
+        let pick: Vec<Option<usize>> = d[1..].iter().map(|&i| Some(i)).collect();
+        let values = || self.point_values(index)[1..].to_vec();
+        let cfg = self
+            .base
+            .config_for(&pick)
+            .map_err(|e| self.base.point_error(index, &values(), e))?;
+        let machine = cfg
+            .build(self.mode)
+            .map_err(|e| self.base.point_error(index, &values(), e))?;
+        let ops = &self.workloads[d[0]].ops;
+        let mut profiles = Vec::with_capacity(ops.len());
+        for op in ops {
+            let mut p = machine
+                .simulate(op)
+                .map_err(|e| self.base.point_error(index, &values(), e))?;
+            crate::energy::apply(machine.energy_table(), &mut p);
+            profiles.push(p);
+        }
+        let t = crate::total_of(machine.as_ref(), ops, &profiles);
+        let mut row = vec![index.to_string()];
+        row.extend(self.point_values(index));
+        row.extend([
+            t.time_s.to_string(),
+            t.cycles.to_string(),
+            t.utilization.to_string(),
+            t.tflops.to_string(),
+            t.energy_pj.to_string(),
+            t.pj_per_flop.to_string(),
+            t.counters.hbm_read_bytes.to_string(),
+            t.counters.hbm_write_bytes.to_string(),
+            t.counters.hbm_bytes().to_string(),
+            t.main_stall.clone(),
+        ]);
+        Ok(row)
+    }
+
+    /// Check an existing output's rows against this sweep and keep those of this shard.
+    fn resume_rows(&self, out: &Path, shard: Option<Shard>) -> Result<BTreeMap<u64, Vec<String>>> {
+        if !out.exists()
+            || std::fs::metadata(out)
+                .map(|m| m.len() == 0)
+                .unwrap_or(false)
+        {
+            return Ok(BTreeMap::new());
+        }
+        let existing = SweepTable::read(out)?;
+        let loc = || Location::path(out);
+        if existing.header != self.header() {
+            return Err(Error::input(
+                loc().line(1),
+                format!(
+                    "--out exists with other columns ({}); it is from another sweep: delete it, choose another --out, or pass --no-resume to overwrite it",
+                    existing.header.join(",")
+                ),
+            ));
+        }
+        for (&idx, row) in &existing.rows {
+            let here = idx < self.points && in_shard(shard, idx);
+            if !here {
+                return Err(Error::input(
+                    loc(),
+                    format!("--out holds point {idx}, which is not a point of this run{}; it is from another sweep or shard: delete it or choose another --out", shard.map(|s| format!(" (shard {}/{})", s.index, s.count)).unwrap_or_default()),
+                ));
+            }
+            let want = self.point_values(idx);
+            if row[1..1 + want.len()] != want[..] {
+                return Err(Error::input(
+                    loc(),
+                    format!("--out row of point {idx} has swept values ({}) but this sweep's point {idx} is ({}); it is from another sweep: delete it or choose another --out", row[1..1 + want.len()].join(", "), want.join(", ")),
+                ));
+            }
+        }
+        Ok(existing.rows)
+    }
+
+    /// Run the sweep (or one shard) into `out`, resuming from it when `resume`.
+    pub fn run(&self, opts: &RunOptions) -> Result<SweepSummary> {
+        let start = Instant::now();
+        let mut rows = if opts.resume {
+            self.resume_rows(&opts.out, opts.shard)?
+        } else {
+            BTreeMap::new()
+        };
+        let resumed = rows.len() as u64;
+        let mine: Vec<u64> = (0..self.points)
+            .filter(|&i| in_shard(opts.shard, i))
+            .collect();
+        let shard_points = mine.len() as u64;
+        let pending: Vec<u64> = mine.into_iter().filter(|i| !rows.contains_key(i)).collect();
+        let header = self.header();
+        let write = |rows: &BTreeMap<u64, Vec<String>>| {
+            crate::report::write_atomic(&opts.out, &table::render(&header, rows.values()))
+        };
+        let bar = progress_bar(shard_points, resumed, opts.quiet);
+        // Batches bound the work lost to an interruption; a checkpoint is written after a batch
+        // when `checkpoint` has passed since the last one.
+        let batch = (pending.len() / 32).clamp(64, 4096);
+        let mut last_write = Instant::now();
+        for chunk in pending.chunks(batch) {
+            let done: Vec<Result<Vec<String>>> = chunk
+                .par_iter()
+                .map(|&i| {
+                    let r = self.eval(i);
+                    bar.inc(1);
+                    r
+                })
+                .collect();
+            let mut first_err = None;
+            for (&i, r) in chunk.iter().zip(done) {
+                match r {
+                    Ok(row) => {
+                        rows.insert(i, row);
+                    }
+                    Err(e) => {
+                        first_err.get_or_insert(e);
+                    }
+                }
+            }
+            if let Some(e) = first_err {
+                bar.abandon();
+                // Keep what finished, so a rerun after fixing nothing else resumes.
+                if rows.len() as u64 > resumed {
+                    write(&rows)?;
+                }
+                return Err(e);
+            }
+            if last_write.elapsed() >= opts.checkpoint {
+                write(&rows)?;
+                last_write = Instant::now();
+            }
+        }
+        write(&rows)?;
+        bar.finish_and_clear();
+        Ok(SweepSummary {
+            total_points: self.points,
+            shard_points,
+            resumed,
+            simulated: pending.len() as u64,
+            elapsed: start.elapsed(),
+        })
+    }
+}
+
+/// Options of [`Sweep::run`].
+#[derive(Debug, Clone)]
+pub struct RunOptions {
+    pub out: PathBuf,
+    pub shard: Option<Shard>,
+    /// Keep rows of an existing `out` (default true).
+    pub resume: bool,
+    pub quiet: bool,
+    /// Minimum time between checkpoint rewrites of `out`.
+    pub checkpoint: Duration,
+}
+
+impl RunOptions {
+    pub fn new(out: impl Into<PathBuf>) -> Self {
+        RunOptions {
+            out: out.into(),
+            shard: None,
+            resume: true,
+            quiet: true,
+            checkpoint: Duration::from_secs(5),
+        }
+    }
+}
+
+/// Progress bar with rate and ETA on stderr; hidden when quiet or stderr is not a terminal.
+fn progress_bar(len: u64, pos: u64, quiet: bool) -> indicatif::ProgressBar {
+    use std::io::IsTerminal;
+    if quiet || !std::io::stderr().is_terminal() {
+        return indicatif::ProgressBar::hidden();
+    }
+    let bar = indicatif::ProgressBar::with_draw_target(
+        Some(len),
+        indicatif::ProgressDrawTarget::stderr(),
+    );
+    bar.set_style(
+        indicatif::ProgressStyle::with_template(
+            "{spinner} sweep [{elapsed_precise}] {wide_bar} {pos}/{len} points ({rate}, ETA {eta})",
+        )
+        .expect("valid template")
+        .with_key(
+            "rate",
+            |s: &indicatif::ProgressState, w: &mut dyn std::fmt::Write| {
+                let _ = write!(w, "{:.0} points/s", s.per_sec());
+            },
+        ),
+    );
+    bar.set_position(pos);
+    bar.reset_eta();
+    bar
+}
+
+/// Library entry point of `archsim sweep`: prepare and run.
+pub fn run_sweep(
+    config: &str,
+    sweep_file: &Path,
+    mode: Option<SimMode>,
+    max_points: u64,
+    opts: &RunOptions,
+) -> Result<SweepSummary> {
+    Sweep::prepare(config, sweep_file, mode, max_points)?.run(opts)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shard_parse() {
+        assert_eq!(Shard::parse("1/4").unwrap(), Shard { index: 1, count: 4 });
+        for bad in ["4/4", "1", "a/2", "0/0", "-1/3"] {
+            let e = Shard::parse(bad).unwrap_err();
+            assert_eq!(e.exit_code(), 2, "{bad}");
+        }
+        let s = Shard::parse("2/3").unwrap();
+        assert!(s.contains(5) && !s.contains(4));
+    }
+}

@@ -1,0 +1,249 @@
+//! Reading a sweep CSV back for plots (`archsim plot sweep results.csv --x KEY --y KEY --metric M
+//! --out DIR`): the data of a heatmap (x value, y value, metric) and of a time-vs-energy Pareto
+//! plot (label, time, energy). Drawing is [`crate::plot`]'s job (`sweep_heatmap`,
+//! `pareto_front`); this module only selects and aggregates rows, so it is testable without
+//! pixels.
+
+use super::table::SweepTable;
+use super::METRIC_COLUMNS;
+use crate::error::{Error, Result};
+use std::collections::BTreeMap;
+use std::path::Path;
+
+/// What to extract from a sweep CSV.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PlotQuery {
+    /// Column on the x axis (a swept key, `workload`, or any column).
+    pub x: String,
+    /// Column on the y axis.
+    pub y: String,
+    /// Metric column for the cell values, e.g. `time_s`, `energy_pj`, `utilization`.
+    pub metric: String,
+    /// `key=value` filters: keep only rows whose column `key` has the text `value`.
+    pub filters: Vec<(String, String)>,
+}
+
+/// Extracted plot data.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SweepPlotData {
+    /// (x value, y value, metric) per cell, in first-seen (point index) order: the `rows` of
+    /// `crate::plot::Heatmap`. When other swept keys vary too, each cell holds the best value
+    /// over them (the minimum; the maximum for `utilization` and `tflops`).
+    pub cells: Vec<(String, String, f64)>,
+    /// (label, time_s, energy in J) per selected row: the fields of `crate::plot::ParetoPoint`.
+    /// The label lists the swept values that vary among the selected rows, e.g.
+    /// `resnet50 rows=128 cols=64` (last part of each key, workload file stem).
+    pub pareto: Vec<(String, f64, f64)>,
+    /// Swept columns (between `index` and the metrics) of the file.
+    pub swept: Vec<String>,
+}
+
+/// True when larger values of `metric` are better.
+pub fn higher_is_better(metric: &str) -> bool {
+    matches!(metric, "utilization" | "tflops")
+}
+
+/// Parse `key=value` filter flags.
+pub fn parse_filters(flags: &[String]) -> Result<Vec<(String, String)>> {
+    flags
+        .iter()
+        .map(|f| {
+            f.split_once('=')
+                .map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))
+                .ok_or_else(|| {
+                    Error::flag(
+                        "--where",
+                        format!("`{f}`: expected KEY=VALUE, e.g. --where workload=resnet50"),
+                    )
+                })
+        })
+        .collect()
+}
+
+/// Read a sweep CSV and extract the heatmap cells and Pareto points of `q`.
+pub fn extract(csv: &Path, q: &PlotQuery) -> Result<SweepPlotData> {
+    extract_from(&SweepTable::read(csv)?, q)
+}
+
+/// [`extract`] on a table in memory.
+pub fn extract_from(t: &SweepTable, q: &PlotQuery) -> Result<SweepPlotData> {
+    let col = |name: &str, flag: &str| -> Result<usize> {
+        t.header.iter().position(|h| h == name).ok_or_else(|| {
+            Error::flag(
+                flag,
+                format!(
+                    "no column `{name}` in the sweep CSV; columns: {}",
+                    t.header.join(", ")
+                ),
+            )
+        })
+    };
+    let (xi, yi, mi) = (
+        col(&q.x, "--x")?,
+        col(&q.y, "--y")?,
+        col(&q.metric, "--metric")?,
+    );
+    let (ti, ei) = (col("time_s", "--metric")?, col("energy_pj", "--metric")?);
+    let filters = q
+        .filters
+        .iter()
+        .map(|(k, v)| Ok((col(k, "--where")?, v.as_str())))
+        .collect::<Result<Vec<_>>>()?;
+    let first_metric = t.header.len() - METRIC_COLUMNS.len();
+    let swept: Vec<String> = t.header[1..first_metric].to_vec();
+    let num = |row: &[String], i: usize| -> Result<f64> {
+        row[i].parse::<f64>().map_err(|_| {
+            Error::flag(
+                "--metric",
+                format!(
+                    "column `{}` of point {} is `{}`, not a number",
+                    t.header[i], row[0], row[i]
+                ),
+            )
+        })
+    };
+    let better = |a: f64, b: f64| {
+        if higher_is_better(&q.metric) {
+            a > b
+        } else {
+            a < b
+        }
+    };
+    let selected: Vec<&Vec<String>> = t
+        .rows
+        .values()
+        .filter(|row| !filters.iter().any(|(i, v)| row[*i] != *v))
+        .collect();
+    // Pareto labels name only the swept columns that vary among the plotted rows, by the last
+    // part of their key (`ArrayHeight=128`) and the workload by its file stem.
+    let varying: Vec<usize> = (1..first_metric)
+        .filter(|&i| selected.iter().any(|r| r[i] != selected[0][i]))
+        .collect();
+    let mut order: Vec<(String, String)> = Vec::new();
+    let mut best: BTreeMap<(String, String), f64> = BTreeMap::new();
+    let mut pareto = Vec::new();
+    for row in selected {
+        let v = num(row, mi)?;
+        let key = (row[xi].clone(), row[yi].clone());
+        match best.get_mut(&key) {
+            Some(b) => {
+                if better(v, *b) {
+                    *b = v;
+                }
+            }
+            None => {
+                order.push(key.clone());
+                best.insert(key, v);
+            }
+        }
+        let label = varying
+            .iter()
+            .map(|&i| {
+                if t.header[i] == "workload" {
+                    Path::new(&row[i])
+                        .file_stem()
+                        .and_then(|s| s.to_str())
+                        .unwrap_or(&row[i])
+                        .to_string()
+                } else {
+                    let k = t.header[i].rsplit('.').next().unwrap_or(&t.header[i]);
+                    format!("{k}={}", row[i])
+                }
+            })
+            .collect::<Vec<_>>()
+            .join(" ");
+        pareto.push((label, num(row, ti)?, num(row, ei)? * 1e-12));
+    }
+    if order.is_empty() {
+        return Err(Error::flag(
+            "--where",
+            "no sweep rows left to plot (check the --where filters)",
+        ));
+    }
+    let cells = order
+        .into_iter()
+        .map(|k| {
+            let v = best[&k];
+            (k.0, k.1, v)
+        })
+        .collect();
+    Ok(SweepPlotData {
+        cells,
+        pareto,
+        swept,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn table() -> SweepTable {
+        let mut h: Vec<String> = ["index", "workload", "a", "b"].map(String::from).to_vec();
+        h.extend(METRIC_COLUMNS.iter().map(|s| s.to_string()));
+        let mut t = SweepTable {
+            header: h,
+            rows: BTreeMap::new(),
+        };
+        let mut i = 0;
+        for a in ["1", "2"] {
+            for b in ["x", "y"] {
+                let time = (i + 1) as f64;
+                let mut r = vec![i.to_string(), "w".into(), a.into(), b.into()];
+                r.extend([
+                    time.to_string(),
+                    "1".into(),
+                    "0.5".into(),
+                    "1".into(),
+                    (10.0 - time).to_string(),
+                    "1".into(),
+                    "0".into(),
+                    "0".into(),
+                    "0".into(),
+                    "none".into(),
+                ]);
+                t.rows.insert(i, r);
+                i += 1;
+            }
+        }
+        t
+    }
+
+    #[test]
+    fn cells_best_over_other_axes_and_pareto() {
+        let t = table();
+        let q = PlotQuery {
+            x: "a".into(),
+            y: "workload".into(),
+            metric: "time_s".into(),
+            filters: vec![],
+        };
+        let d = extract_from(&t, &q).unwrap();
+        assert_eq!(
+            d.cells,
+            vec![("1".into(), "w".into(), 1.0), ("2".into(), "w".into(), 3.0)]
+        );
+        assert_eq!(d.pareto.len(), 4);
+        assert_eq!(d.pareto[0].0, "a=1 b=x");
+        assert_eq!(d.swept, ["workload", "a", "b"]);
+        let q = PlotQuery {
+            filters: vec![("b".into(), "y".into())],
+            ..q
+        };
+        let d = extract_from(&t, &q).unwrap();
+        assert_eq!(d.cells[0].2, 2.0);
+    }
+
+    #[test]
+    fn unknown_column_is_a_flag_error() {
+        let q = PlotQuery {
+            x: "nope".into(),
+            y: "a".into(),
+            metric: "time_s".into(),
+            filters: vec![],
+        };
+        let e = extract_from(&table(), &q).unwrap_err();
+        assert_eq!(e.exit_code(), 2);
+        assert!(e.to_string().contains("no column `nope`"), "{e}");
+    }
+}
