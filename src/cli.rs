@@ -41,6 +41,9 @@ pub enum Command {
     Compare(CompareArgs),
     /// Run every reference set under tests/data and print how close the models come.
     Validate(ValidateArgs),
+    /// Plots from result files: `archsim plot sweep results.csv --x KEY --y KEY --metric M`
+    /// (heatmap and time/energy Pareto front, PNG and SVG).
+    Plot(crate::sweep::cli::PlotArgs),
     /// List the shipped hardware configs and workloads.
     List,
     /// Sweep config keys and workloads (cartesian product, parallel) into one CSV row per point.
@@ -320,6 +323,7 @@ pub fn dispatch(cli: &Cli) -> Result<()> {
         Some(Command::Run(a)) => cmd_run(a),
         Some(Command::Compare(a)) => cmd_compare(a),
         Some(Command::Validate(a)) => cmd_validate(a),
+        Some(Command::Plot(a)) => crate::sweep::cli::cmd_plot(a),
         Some(Command::List) => cmd_list(),
         Some(Command::Sweep(a)) => crate::sweep::cli::cmd_sweep(a),
         Some(Command::Merge(a)) => crate::sweep::cli::cmd_merge(a),
