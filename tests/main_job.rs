@@ -80,6 +80,41 @@ fn compare_writes_every_output_and_energy_is_consistent() {
     let rows: Vec<csv::StringRecord> = rdr.records().map(|r| r.unwrap()).collect();
     assert_eq!(rows.len(), 12);
     assert!(rows.iter().any(|r| &r[0] == "tpu_v5") && rows.iter().any(|r| &r[0] == "h100"));
+
+    // trace.json: Chrome trace events, a track per machine
+    let trace: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.path().join("trace.json")).unwrap()).unwrap();
+    let events = trace
+        .get("traceEvents")
+        .and_then(|e| e.as_array())
+        .or_else(|| trace.as_array())
+        .expect("trace events");
+    let text = serde_json::to_string(&trace).unwrap();
+    assert!(events.iter().any(|e| e["ph"] == "X"), "complete spans");
+    assert!(events.iter().any(|e| e["ph"] == "C"), "counters");
+    assert!(text.contains("tpu_v5") && text.contains("h100"));
+
+    // plots: PNG signature and SVG documents with their titles rendered as text
+    for stem in [
+        "utilization",
+        "energy_per_op",
+        "roofline",
+        "time_per_op",
+        "dashboard",
+    ] {
+        let png = std::fs::read(dir.path().join(format!("{stem}.png"))).unwrap();
+        assert!(
+            png.starts_with(b"\x89PNG\r\n\x1a\n"),
+            "{stem}.png signature"
+        );
+        assert!(png.len() > 10_000, "{stem}.png is not empty");
+        let svg = std::fs::read_to_string(dir.path().join(format!("{stem}.svg"))).unwrap();
+        assert!(
+            svg.contains("<svg") && svg.trim_end().ends_with("</svg>"),
+            "{stem}.svg"
+        );
+        assert!(svg.contains("<text"), "{stem}.svg has text");
+    }
 }
 
 #[test]
