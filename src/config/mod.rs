@@ -194,33 +194,46 @@ fn key_at(src: &str, offset: usize) -> Option<String> {
     })
 }
 
-/// Load a config from a path or a shipped name.
-pub fn load(spec: &str) -> Result<LoadedConfig> {
+/// The text of a config spec and where it came from.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ConfigSource {
+    /// The config text.
+    pub text: String,
+    /// The path as given, or `<builtin:configs/NAME.toml>`: names the file in errors.
+    pub file: String,
+    /// Short name (file stem).
+    pub stem: String,
+    /// A SCALE-Sim `.cfg` (else an archsim TOML).
+    pub is_cfg: bool,
+}
+
+/// Resolve a config spec — an existing path (`.toml` or SCALE-Sim `.cfg`) or a shipped name
+/// (`tpu_v5`, `tpu_v5.toml`, `configs/tpu_v5.toml`) — to its text.
+pub fn resolve(spec: &str) -> Result<ConfigSource> {
     let path = Path::new(spec);
-    let stem = path
-        .file_stem()
-        .and_then(|s| s.to_str())
-        .unwrap_or(spec)
-        .to_string();
     let is_cfg = path
         .extension()
         .map(|e| e.eq_ignore_ascii_case("cfg"))
         .unwrap_or(false);
     if path.exists() || is_cfg {
-        let src = read_input_file(path)?;
-        if is_cfg {
-            let cfg = ScaleSimConfig::parse(&src, spec)?;
-            return Ok(LoadedConfig {
-                name: cfg.run_name.clone(),
-                source: spec.to_string(),
-                hw: HardwareConfig::ScaleSim(Box::new(cfg)),
-            });
-        }
-        return parse_toml(&src, spec, &stem);
+        return Ok(ConfigSource {
+            text: read_input_file(path)?,
+            file: spec.to_string(),
+            stem: path
+                .file_stem()
+                .and_then(|s| s.to_str())
+                .unwrap_or(spec)
+                .to_string(),
+            is_cfg,
+        });
     }
     if let Some((file, src)) = shipped(spec) {
-        let stem = file.trim_end_matches(".toml");
-        return parse_toml(src, &format!("<builtin:configs/{file}>"), stem);
+        return Ok(ConfigSource {
+            text: src.to_string(),
+            file: format!("<builtin:configs/{file}>"),
+            stem: file.trim_end_matches(".toml").to_string(),
+            is_cfg: false,
+        });
     }
     Err(Error::InputFile {
         path: path.to_path_buf(),
@@ -229,6 +242,20 @@ pub fn load(spec: &str) -> Result<LoadedConfig> {
             shipped_names().join(", ")
         ),
     })
+}
+
+/// Load a config from a path or a shipped name.
+pub fn load(spec: &str) -> Result<LoadedConfig> {
+    let src = resolve(spec)?;
+    if src.is_cfg {
+        let cfg = ScaleSimConfig::parse(&src.text, &src.file)?;
+        return Ok(LoadedConfig {
+            name: cfg.run_name.clone(),
+            source: src.file,
+            hw: HardwareConfig::ScaleSim(Box::new(cfg)),
+        });
+    }
+    parse_toml(&src.text, &src.file, &src.stem)
 }
 
 impl LoadedConfig {

@@ -14,8 +14,7 @@
 use super::spec::{value_text, Axis, SweepSpec};
 use crate::config::scalesim_cfg::ScaleSimConfig;
 use crate::config::{HardwareConfig, LoadedConfig};
-use crate::error::{read_input_file, Error, Location, Result};
-use std::path::Path;
+use crate::error::{Error, Location, Result};
 
 /// A base config ready to take points.
 #[derive(Debug, Clone)]
@@ -58,30 +57,8 @@ pub struct BoundBase {
 impl BaseConfig {
     /// Resolve a base config: a path (`.toml` or SCALE-Sim `.cfg`) or a shipped config name.
     pub fn load(spec: &str) -> Result<BaseConfig> {
-        let path = Path::new(spec);
-        let stem = path
-            .file_stem()
-            .and_then(|s| s.to_str())
-            .unwrap_or(spec)
-            .to_string();
-        let is_cfg = path
-            .extension()
-            .map(|e| e.eq_ignore_ascii_case("cfg"))
-            .unwrap_or(false);
-        if path.exists() || is_cfg {
-            let src = read_input_file(path)?;
-            return Self::from_text(&src, spec, &stem, is_cfg);
-        }
-        if let Some((file, src)) = crate::config::shipped(spec) {
-            let stem = file.trim_end_matches(".toml");
-            return Self::from_text(src, &format!("<builtin:configs/{file}>"), stem, false);
-        }
-        // Not found: let the config loader phrase the error (it lists the shipped names).
-        crate::config::load(spec)?;
-        Err(Error::InputFile {
-            path: path.to_path_buf(),
-            msg: "config not found".into(),
-        })
+        let src = crate::config::resolve(spec)?;
+        Self::from_text(&src.text, &src.file, &src.stem, src.is_cfg)
     }
 
     /// A base config from its text; `is_cfg` selects the SCALE-Sim .cfg reader.
