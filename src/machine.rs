@@ -81,7 +81,8 @@ impl TimeBreakdown {
     pub fn total_s(&self) -> f64 {
         self.compute_s + self.fill_drain_s + self.memory_stall_s + self.tail_s + self.overhead_s
     }
-    /// Name of the largest non-compute component ("none" when compute is everything).
+    /// Name of the largest non-compute component ("none" when every loss is under 1 % of the
+    /// time).
     pub fn main_stall(&self) -> &'static str {
         let parts = [
             ("fill_drain", self.fill_drain_s),
@@ -93,7 +94,8 @@ impl TimeBreakdown {
             .iter()
             .copied()
             .fold(("none", 0.0), |a, b| if b.1 > a.1 { b } else { a });
-        if v <= 0.0 {
+        // A loss under 1 % of the op's time is not a "main stall".
+        if v <= 0.01 * self.total_s() {
             "none"
         } else {
             name
