@@ -68,7 +68,20 @@ pub fn simulate_ops(machine: &dyn Machine, ops: &[Op]) -> Result<RunReport> {
     let profiles: Vec<Result<OpProfile>> = ops
         .par_iter()
         .map(|op| {
+            if let Op::Gemm(g) = op {
+                g.check_size()?;
+            }
             let mut p = machine.simulate(op)?;
+            if p.cycles == u64::MAX {
+                return Err(Error::input(
+                    error::Location::file("<workload>").key(p.name.clone()),
+                    format!(
+                        "op `{}` would take more than 2^64 cycles on {}; split it or use a larger machine",
+                        p.name,
+                        machine.name()
+                    ),
+                ));
+            }
             energy::apply(machine.energy_table(), &mut p);
             Ok(p)
         })

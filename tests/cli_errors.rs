@@ -307,6 +307,30 @@ fn cases() -> Vec<Case> {
             vec!["vector"],
         ),
     ]);
+    out.push(case(
+        "more than 2^96 MACs",
+        vec![],
+        vec![
+            "run",
+            "--config",
+            "h100",
+            "--gemm",
+            "4294967296,4294967296,4294967296,4294967296",
+        ],
+        vec!["2^96"],
+    ));
+    out.push(case(
+        "more than 2^64 cycles",
+        vec![],
+        vec![
+            "run",
+            "--config",
+            "tpu_v5p",
+            "--gemm",
+            "4294967296,4294967296,4294967296",
+        ],
+        vec!["2^64 cycles"],
+    ));
     let stock = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join(CFG)).unwrap();
     let tpu = archsim::config::shipped("tpu_v5p").unwrap().1;
     let gpu = archsim::config::shipped("h100").unwrap().1;

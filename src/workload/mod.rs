@@ -14,6 +14,10 @@ use std::str::FromStr;
 /// Largest single GEMM dimension accepted (2^32). Products are computed in u128.
 pub const MAX_DIM: u64 = 1 << 32;
 
+/// Largest GEMM accepted, in multiply-accumulates (2^96: far beyond any real workload, and exact
+/// in u128 with room for sums over many ops).
+pub const MAX_MACS: u128 = 1 << 96;
+
 /// Operand data type. Accumulation is always f32 (int32 for int8).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, PartialOrd, Ord)]
 #[serde(rename_all = "lowercase")]
@@ -132,9 +136,48 @@ impl Gemm {
         self.batch = batch;
         self
     }
-    /// Multiply-accumulates: M·N·K·batch (u128: cannot overflow for dims ≤ 2^32).
+    /// Multiply-accumulates: M·N·K·batch in u128 (saturating: four factors of 2^32 would be
+    /// 2^128; [`Gemm::check_size`] rejects GEMMs above [`MAX_MACS`] before they are simulated).
     pub fn macs(&self) -> u128 {
-        self.m as u128 * self.n as u128 * self.k as u128 * self.batch as u128
+        (self.m as u128)
+            .saturating_mul(self.n as u128)
+            .saturating_mul(self.k as u128)
+            .saturating_mul(self.batch as u128)
+    }
+
+    /// Reject shapes the models do not support: a zero dimension, a dimension above
+    /// [`MAX_DIM`], or more than [`MAX_MACS`] multiply-accumulates.
+    pub fn check_size(&self) -> crate::error::Result<()> {
+        use crate::error::{Error, Location};
+        let loc = || Location::file("<workload>").key(self.name.clone());
+        for (k, v) in [
+            ("m", self.m),
+            ("n", self.n),
+            ("k", self.k),
+            ("batch", self.batch),
+        ] {
+            if v == 0 || v > MAX_DIM {
+                return Err(Error::input(
+                    loc(),
+                    format!("GEMM `{}`: {k} = {v} must be between 1 and 2^32", self.name),
+                ));
+            }
+        }
+        if self.macs() > MAX_MACS {
+            return Err(Error::input(
+                loc(),
+                format!(
+                    "GEMM `{}` ({}x{}x{} x{}) has {} MACs, more than the supported 2^96",
+                    self.name,
+                    self.m,
+                    self.n,
+                    self.k,
+                    self.batch,
+                    self.macs()
+                ),
+            ));
+        }
+        Ok(())
     }
     /// FLOPs = 2·MACs (one multiply + one add), the convention of vendor peak figures.
     pub fn flops(&self) -> f64 {
@@ -548,6 +591,12 @@ mod tests {
     fn macs_do_not_overflow() {
         let g = Gemm::new("big", MAX_DIM, MAX_DIM, MAX_DIM);
         assert_eq!(g.macs(), (1u128 << 96));
+        assert!(g.check_size().is_ok());
+        let huge = g.with_batch(MAX_DIM);
+        assert_eq!(huge.macs(), u128::MAX); // saturates instead of overflowing
+        let e = huge.check_size().unwrap_err();
+        assert_eq!(e.exit_code(), 2);
+        assert!(e.to_string().contains("2^96"), "{e}");
     }
 
     #[test]
