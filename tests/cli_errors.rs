@@ -418,6 +418,7 @@ fn every_bad_input_is_a_clear_exit_2() {
     let repo = Path::new(env!("CARGO_MANIFEST_DIR"));
     let cases = cases();
     assert!(cases.len() >= 40, "only {} cases", cases.len());
+    eprintln!("{} bad-input cases", cases.len());
     let mut failures = Vec::new();
     for c in &cases {
         let dir = tempfile::tempdir().unwrap();
