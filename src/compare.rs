@@ -308,21 +308,34 @@ pub fn verdict(c: &Comparison) -> String {
             b_cmp += y.time_s;
         }
     }
-    if a_cmp > 0.0 && b_cmp > 0.0 {
-        let (w, rr) = if a_cmp <= b_cmp {
-            (&a.label, b_cmp / a_cmp)
+    let faster = |x: f64, y: f64| {
+        if x <= y {
+            (&a.label, y / x)
         } else {
-            (&b.label, a_cmp / b_cmp)
-        };
-        let _ = write!(s, "On the compute-bound ops {w} is {rr:.2}x faster; ");
-    }
-    if a_mem > 0.0 && b_mem > 0.0 {
-        let (w, rr) = if a_mem <= b_mem {
-            (&a.label, b_mem / a_mem)
-        } else {
-            (&b.label, a_mem / b_mem)
-        };
-        let _ = write!(s, "on the memory-bound ops {w} is {rr:.2}x faster. ");
+            (&b.label, x / y)
+        }
+    };
+    match (a_cmp > 0.0 && b_cmp > 0.0, a_mem > 0.0 && b_mem > 0.0) {
+        (true, true) => {
+            let (w, rr) = faster(a_cmp, b_cmp);
+            let (w2, rr2) = faster(a_mem, b_mem);
+            let _ = write!(
+                s,
+                "On the compute-bound ops {w} is {rr:.2}x faster; on the memory-bound ops {w2} is {rr2:.2}x faster. "
+            );
+        }
+        (true, false) => {
+            let (w, rr) = faster(a_cmp, b_cmp);
+            let _ = write!(
+                s,
+                "All ops are compute-bound; {w} is {rr:.2}x faster on them. "
+            );
+        }
+        (false, true) => {
+            let (w, rr) = faster(a_mem, b_mem);
+            let _ = write!(s, "All ops are memory-bound (below {}'s ridge point); {w} is {rr:.2}x faster on them. ", a.label);
+        }
+        (false, false) => {}
     }
     let (sa, fa) = dominant_stall(&a.run.ops);
     let (sb, fb) = dominant_stall(&b.run.ops);
@@ -495,8 +508,8 @@ pub fn render_table(c: &Comparison) -> String {
         row(
             &mut s,
             "USD per PFLOP",
-            format!("{:.4}", ca.usd_per_pflop),
-            format!("{:.4}", cb.usd_per_pflop),
+            fmt_usd(ca.usd_per_pflop),
+            fmt_usd(cb.usd_per_pflop),
         );
     }
     for (x, y) in a.tokens.iter().zip(&b.tokens) {
@@ -510,14 +523,23 @@ pub fn render_table(c: &Comparison) -> String {
             row(
                 &mut s,
                 &format!("{} USD/Mtok", x.phase),
-                format!("{ua:.3}"),
-                format!("{ub:.3}"),
+                fmt_usd(ua),
+                fmt_usd(ub),
             );
         }
     }
     let _ = writeln!(s);
     let _ = writeln!(s, "verdict: {}", c.verdict);
     s
+}
+
+/// USD with 4 significant digits (small amounts in scientific notation).
+fn fmt_usd(v: f64) -> String {
+    if v == 0.0 || v.abs() >= 0.01 {
+        format!("{v:.4}")
+    } else {
+        format!("{v:.3e}")
+    }
 }
 
 fn short(s: &str) -> String {
