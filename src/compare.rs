@@ -259,6 +259,7 @@ fn dominant_stall(ops: &[OpProfile]) -> (String, f64) {
         ("exposed memory traffic", t.memory_stall_s),
         ("tail waves / tile quantization / load imbalance", t.tail_s),
         ("dispatch / launch overhead", t.overhead_s),
+        ("clock throttling under the power cap", t.clock_throttle_s),
     ];
     let (n, v) = parts
         .iter()
@@ -550,6 +551,7 @@ fn short_stall(s: &str) -> &str {
     match s {
         "tail_quantization" => "tail",
         "fill_drain" => "fill/drain",
+        "clock_throttle" => "clock",
         other => other,
     }
 }
@@ -581,6 +583,7 @@ pub fn ops_csv(c: &Comparison) -> Result<Vec<u8>> {
         "memory_stall_s",
         "tail_s",
         "overhead_s",
+        "clock_throttle_s",
     ])
     .map_err(err)?;
     for m in [&c.a, &c.b] {
@@ -616,6 +619,7 @@ pub fn ops_csv(c: &Comparison) -> Result<Vec<u8>> {
                 format!("{:e}", t.memory_stall_s),
                 format!("{:e}", t.tail_s),
                 format!("{:e}", t.overhead_s),
+                format!("{:e}", t.clock_throttle_s),
             ])
             .map_err(err)?;
         }

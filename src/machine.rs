@@ -75,11 +75,20 @@ pub struct TimeBreakdown {
     pub tail_s: f64,
     /// Fixed per-op dispatch / kernel-launch overhead.
     pub overhead_s: f64,
+    /// Time lost because the chip computes below the clock its peak is quoted at (power cap,
+    /// DVFS): compute time at the sustained clock minus the same cycles at the peak clock.
+    #[serde(default)]
+    pub clock_throttle_s: f64,
 }
 
 impl TimeBreakdown {
     pub fn total_s(&self) -> f64 {
-        self.compute_s + self.fill_drain_s + self.memory_stall_s + self.tail_s + self.overhead_s
+        self.compute_s
+            + self.fill_drain_s
+            + self.memory_stall_s
+            + self.tail_s
+            + self.overhead_s
+            + self.clock_throttle_s
     }
     /// Name of the largest non-compute component ("none" when every loss is under 1 % of the
     /// time).
@@ -89,6 +98,7 @@ impl TimeBreakdown {
             ("memory", self.memory_stall_s),
             ("tail_quantization", self.tail_s),
             ("overhead", self.overhead_s),
+            ("clock_throttle", self.clock_throttle_s),
         ];
         let (name, v) = parts
             .iter()
@@ -107,6 +117,7 @@ impl TimeBreakdown {
         self.memory_stall_s += o.memory_stall_s;
         self.tail_s += o.tail_s;
         self.overhead_s += o.overhead_s;
+        self.clock_throttle_s += o.clock_throttle_s;
     }
 }
 

@@ -21,7 +21,7 @@ impl Figure for RooflinePlot<'_, '_> {
 }
 
 /// Colors of the points by what limits the op (its `main_stall`).
-pub(crate) const STALLS: [(&str, &str, RGBColor); 5] = [
+pub(crate) const STALLS: [(&str, &str, RGBColor); 6] = [
     ("none", "compute-bound", RGBColor(44, 160, 44)),
     ("memory", "memory stalls", RGBColor(214, 39, 40)),
     ("fill_drain", "fill/drain", RGBColor(148, 103, 189)),
@@ -31,6 +31,7 @@ pub(crate) const STALLS: [(&str, &str, RGBColor); 5] = [
         RGBColor(255, 127, 14),
     ),
     ("overhead", "dispatch overhead", RGBColor(127, 127, 127)),
+    ("clock_throttle", "clock throttling", RGBColor(23, 190, 207)),
 ];
 
 fn stall_legend() -> Vec<(String, RGBColor)> {

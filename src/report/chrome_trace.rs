@@ -182,6 +182,7 @@ fn op_events(ev: &mut Vec<Value>, pid: u64, idx: usize, p: &OpProfile, start: u6
         ("memory_stall", b.memory_stall_s),
         ("tail", b.tail_s),
         ("overhead", b.overhead_s),
+        ("clock_throttle", b.clock_throttle_s),
     ];
     let raw: Vec<u64> = parts.iter().map(|(_, s)| ps(*s)).collect();
     let sum: u128 = raw.iter().map(|&x| x as u128).sum();

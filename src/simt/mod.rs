@@ -562,7 +562,17 @@ impl GpuMachine {
         let mut prof = profile_for(op);
         let fixed_s = kcfg.kernel_fixed_us * 1e-6;
         let launch_s = kcfg.launch_overhead_us * 1e-6;
-        prof.time_breakdown_s.compute_s = c.compute_cycles / clk;
+        // Compute at the clock the peak is quoted at; the rest of the compute time at the
+        // sustained (power-capped) clock is reported as clock throttling.
+        let nominal_hz = if self.uses_tensor_cores(g.dtype) {
+            self.cfg.clock.tensor_mhz * 1e6
+        } else {
+            self.cfg.clock.boost_mhz * 1e6
+        };
+        let compute_at_clk_s = c.compute_cycles / clk;
+        let compute_nominal_s = (c.compute_cycles / nominal_hz).min(compute_at_clk_s);
+        prof.time_breakdown_s.compute_s = compute_nominal_s;
+        prof.time_breakdown_s.clock_throttle_s = compute_at_clk_s - compute_nominal_s;
         prof.time_breakdown_s.memory_stall_s = c.memory_cycles / clk;
         prof.time_breakdown_s.fill_drain_s = c.fill_drain_cycles / clk + fixed_s;
         prof.time_breakdown_s.tail_s = c.tail_cycles / clk;
@@ -571,7 +581,10 @@ impl GpuMachine {
         // Profile cycles count at the machine clock (`clock_hz`).
         let mclk = self.clock_hz();
         prof.cycles = (prof.time_s * mclk).round() as u64;
-        prof.compute_cycles = (prof.time_breakdown_s.compute_s * mclk).round() as u64;
+        // Cycles at the machine (sustained) clock: throttling is slower compute, not a stall.
+        prof.compute_cycles =
+            ((prof.time_breakdown_s.compute_s + prof.time_breakdown_s.clock_throttle_s) * mclk)
+                .round() as u64;
         prof.stall_cycles = prof.cycles.saturating_sub(prof.compute_cycles);
         let padded = c.plan.ctas as f64
             * c.plan.cta_tile[0] as f64
