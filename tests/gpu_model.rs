@@ -114,7 +114,10 @@ fn big_gemm_is_compute_bound_and_efficient() {
     let p = run("h100", 8192, 8192, 8192, DType::Bf16);
     // Measured 748–798 TFLOP/s (tests/data: gpu_sweep_h100, workplace).
     assert!(p.tflops > 650.0 && p.tflops < 900.0, "{}", p.tflops);
-    assert!(p.time_breakdown_s.compute_s > 0.8 * p.time_s);
+    // Tensor cores busy (at the peak clock, plus the slower sustained clock) most of the time.
+    let t = &p.time_breakdown_s;
+    assert!(t.compute_s + t.clock_throttle_s > 0.8 * p.time_s);
+    assert!(t.clock_throttle_s > 0.0 && t.clock_throttle_s < 0.35 * p.time_s);
 }
 
 #[test]
