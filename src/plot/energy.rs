@@ -1,6 +1,7 @@
 //! Energy per op in pJ/FLOP, stacked by where it is spent (compute, vector, registers, SRAM, L2,
 //! HBM, interconnect, static = idle + active baseline power × time), one panel per machine on a
-//! shared y scale.
+//! shared log y axis: a bar's height is its total pJ/FLOP and its segments split it in
+//! proportion to each level's share (pJ/FLOP spans four orders of magnitude across ops).
 
 use super::*;
 use crate::energy::EnergyBreakdown;
