@@ -81,30 +81,13 @@ pub(crate) fn draw_energy_per_op<DB: DrawingBackend>(
     if n == 0 || totals.is_empty() {
         return no_data(&area, "no energy data (ops need energy and FLOPs)");
     }
-    // Memory-bound vector ops can cost 50× a GEMM per FLOP. When the bar totals fall into two
-    // groups far apart (a gap of more than 4× between neighbours in sorted order) and the high
-    // group is the smaller part, clip the axis above the low group so the GEMMs stay readable,
-    // and write the total of every clipped bar at its top.
-    totals.sort_by(f64::total_cmp);
-    let max = *totals.last().unwrap();
-    let gap = totals
-        .windows(2)
-        .enumerate()
-        .map(|(i, w)| (i, w[1] / w[0]))
-        .fold(None::<(usize, f64)>, |best, (i, r)| match best {
-            Some(b) if b.1 >= r => Some(b),
-            _ => Some((i, r)),
-        });
     // pJ/FLOP spans orders of magnitude (a prefill GEMM ~1, a decode GEMV ~100, an elementwise
     // op ~10^4): a log axis keeps every op readable. Each bar's height is its total; the bar is
     // split into levels in proportion to their shares of that total (in log space), so the
     // composition stays visible on every bar.
-    let _ = gap;
+    totals.sort_by(f64::total_cmp);
     let ylo = totals[0] / 3.0;
-    let ymax = max * 2.0;
-    let note_style = bold(SMALL_PX)
-        .color(&BLACK)
-        .pos(Pos::new(HPos::Center, VPos::Bottom));
+    let ymax = totals[totals.len() - 1] * 2.0;
     // Equal plot heights: the last panel also carries the op labels.
     let label_px = op_label_area_px(&area, &d.op_labels);
     let (_, h) = area.dim_in_pixel();
@@ -153,7 +136,6 @@ pub(crate) fn draw_energy_per_op<DB: DrawingBackend>(
             .bold_line_style(RGBColor(210, 210, 210))
             .draw()?;
         let mut rects = Vec::new();
-        let mut notes: Vec<(usize, f64)> = Vec::new();
         for (i, v) in stacks[j].iter().enumerate() {
             let Some(v) = v else { continue };
             let total: f64 = v.iter().sum();
@@ -174,49 +156,8 @@ pub(crate) fn draw_energy_per_op<DB: DrawingBackend>(
                     LEVELS[l].1.filled(),
                 ));
             }
-            let _ = &mut notes;
         }
         chart.draw_series(rects)?;
-        let plot = chart.plotting_area();
-        let (pw, _) = plot.dim_in_pixel();
-        let slot = pw as f64 / n as f64;
-        let rotate = slot < 40.0;
-        for (i, total) in notes {
-            let text = format!("↑{}", fmt_sig(total));
-            let style = if rotate {
-                note_style
-                    .transform(FontTransform::Rotate270)
-                    .pos(Pos::new(HPos::Right, VPos::Center))
-            } else {
-                note_style.clone()
-            };
-            // Inside the plot, at the top of the clipped bar, on a white box.
-            let (x, y) = chart.backend_coord(&(i as f64, ymax));
-            let (bx, by) = panel.get_base_pixel();
-            let (tw, th) = panel.estimate_text_size(&text, &style).unwrap_or((40, 14));
-            let (x, y) = (x - bx, y - by);
-            if rotate {
-                let (w, h) = (th as i32, tw as i32);
-                panel.draw(&Rectangle::new(
-                    [(x - w / 2 - 1, y + 2), (x + w / 2 + 1, y + h + 6)],
-                    WHITE.mix(0.85).filled(),
-                ))?;
-                panel.draw(&Text::new(text, (x, y + 4), style))?;
-            } else {
-                panel.draw(&Rectangle::new(
-                    [
-                        (x - tw as i32 / 2 - 2, y + 2),
-                        (x + tw as i32 / 2 + 2, y + th as i32 + 6),
-                    ],
-                    WHITE.mix(0.85).filled(),
-                ))?;
-                panel.draw(&Text::new(
-                    text,
-                    (x, y + th as i32 + 4),
-                    style.pos(Pos::new(HPos::Center, VPos::Bottom)),
-                ))?;
-            }
-        }
         if last {
             draw_op_labels(&panel, chart.plotting_area(), &d.op_labels)?;
         }
