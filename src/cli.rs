@@ -276,33 +276,13 @@ fn cmd_validate(args: &ValidateArgs) -> Result<()> {
 }
 
 fn cmd_compare(args: &CompareArgs) -> Result<()> {
-    let a = config::load(&args.config)?;
-    let other = match (&args.vs, a.compare_with()) {
-        (Some(v), _) => v.clone(),
-        (None, Some(w)) => w.to_string(),
-        (None, None) => {
-            return Err(Error::flag(
-                "--vs",
-                format!(
-                    "`{}` names no comparison machine ([compare] with); give --vs CONFIG",
-                    a.name
-                ),
-            ))
-        }
-    };
-    let b = config::load(&other)?;
-    let workloads = if args.workload.is_empty() {
-        a.default_workloads()
-    } else {
-        args.workload.clone()
-    };
-    if workloads.is_empty() {
-        return Err(Error::flag(
-            "--workload",
-            format!("`{}` names no default workload; give --workload", a.name),
-        ));
-    }
-    crate::run_comparison(&a, &b, &workloads, &args.out, args.quiet)
+    crate::compare_job(
+        &args.config,
+        args.vs.as_deref(),
+        &args.workload,
+        &args.out,
+        args.quiet,
+    )
 }
 
 fn cmd_list() -> Result<()> {

@@ -157,18 +157,34 @@ pub fn total_of(machine: &dyn Machine, ops: &[Op], profiles: &[OpProfile]) -> To
 /// side-by-side table and verdict, and write report.json, ops.csv, trace.json and plots to
 /// `out_dir`.
 pub fn main_job(config_spec: &str, out_dir: &std::path::Path, quiet: bool) -> Result<()> {
+    compare_job(config_spec, None, &[], out_dir, quiet)
+}
+
+/// `archsim compare`: like [`main_job`], with the comparison machine (`vs`) and the workloads
+/// overriding the config's `[compare] with` and `[workload] kernels` when given.
+pub fn compare_job(
+    config_spec: &str,
+    vs: Option<&str>,
+    workloads: &[String],
+    out_dir: &std::path::Path,
+    quiet: bool,
+) -> Result<()> {
     let cfg = config::load(config_spec)?;
-    let kernels = cfg.default_workloads();
+    let kernels = if workloads.is_empty() {
+        cfg.default_workloads()
+    } else {
+        workloads.to_vec()
+    };
     if kernels.is_empty() {
         return Err(Error::input(
             error::Location::file(cfg.source.clone()).key("workload.kernels"),
-            "the config names no default workload; add [workload] kernels = [...] or use `archsim compare --workload`",
+            "the config names no default workload; add [workload] kernels = [...] or give `archsim compare --workload`",
         ));
     }
-    let Some(other) = cfg.compare_with() else {
+    let Some(other) = vs.or(cfg.compare_with()) else {
         return Err(Error::input(
             error::Location::file(cfg.source.clone()).key("compare.with"),
-            "the config names no comparison machine; add [compare] with = \"h100\" or use `archsim compare --vs`",
+            "the config names no comparison machine; add [compare] with = \"h100\" or give `archsim compare --vs`",
         ));
     };
     let other = config::load(other)?;
