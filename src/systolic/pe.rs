@@ -259,6 +259,46 @@ fn os_fold<T: PeValue>(
     (acc, cycles)
 }
 
+/// Weight-stationary folds of `a` (M×K) · `b` (K×N) on an `ru×cu` array: rows ← K, columns ←
+/// N, stream ← M. Partial sums of each K-fold are added into the output (SCALE-Sim writes each
+/// K-fold's partial sums out). Returns (product, cycles, folds).
+fn ws_folds<T: PeValue>(
+    a: &Array2<T>,
+    b: &Array2<T>,
+    ru: usize,
+    cu: usize,
+) -> (Array2<f32>, u64, u64) {
+    let (m, k) = a.dim();
+    let n = b.dim().1;
+    let zero = T::default();
+    let mut out = Array2::<f32>::zeros((m, n));
+    let (mut cycles, mut nfolds) = (0u64, 0u64);
+    for n0 in (0..n).step_by(cu) {
+        for k0 in (0..k).step_by(ru) {
+            let mut w = vec![zero; ru * cu];
+            for i in 0..ru.min(k - k0) {
+                for j in 0..cu.min(n - n0) {
+                    w[i * cu + j] = b[[k0 + i, n0 + j]];
+                }
+            }
+            cycles += stationary_fold(
+                ru,
+                cu,
+                &w,
+                m,
+                |t, i| if k0 + i < k { a[[t, k0 + i]] } else { zero },
+                |t, j, v| {
+                    if n0 + j < n {
+                        out[[t, n0 + j]] += v;
+                    }
+                },
+            );
+            nfolds += 1;
+        }
+    }
+    (out, cycles, nfolds)
+}
+
 /// Multiply `a` (M×K) by `b` (K×N) on an R×C array, cycle by cycle. Folds run in SCALE-Sim's
 /// order (column folds outer, row folds inner). Errors if the shape is over the PE-mode limits.
 pub fn simulate<T: PeValue>(
@@ -303,57 +343,19 @@ pub fn simulate<T: PeValue>(
             }
         }
         Dataflow::Ws => {
-            // Rows ← K, columns ← N, stream ← M. Partial sums of each K-fold are added into the
-            // output (SCALE-Sim writes each K-fold's partial sums out).
-            for n0 in (0..n).step_by(cu) {
-                for k0 in (0..k).step_by(ru) {
-                    let mut w = vec![zero; ru * cu];
-                    for i in 0..ru.min(k - k0) {
-                        for j in 0..cu.min(n - n0) {
-                            w[i * cu + j] = b[[k0 + i, n0 + j]];
-                        }
-                    }
-                    cycles += stationary_fold(
-                        ru,
-                        cu,
-                        &w,
-                        m,
-                        |t, i| if k0 + i < k { a[[t, k0 + i]] } else { zero },
-                        |t, j, v| {
-                            if n0 + j < n {
-                                out[[t, n0 + j]] += v;
-                            }
-                        },
-                    );
-                    nfolds += 1;
-                }
-            }
+            let (o, cyc, f) = ws_folds(a, b, ru, cu);
+            out = o;
+            cycles = cyc;
+            nfolds = f;
         }
         Dataflow::Is => {
-            // Rows ← K, columns ← M, stream ← N.
-            for m0 in (0..m).step_by(cu) {
-                for k0 in (0..k).step_by(ru) {
-                    let mut w = vec![zero; ru * cu];
-                    for i in 0..ru.min(k - k0) {
-                        for j in 0..cu.min(m - m0) {
-                            w[i * cu + j] = a[[m0 + j, k0 + i]];
-                        }
-                    }
-                    cycles += stationary_fold(
-                        ru,
-                        cu,
-                        &w,
-                        n,
-                        |t, i| if k0 + i < k { b[[k0 + i, t]] } else { zero },
-                        |t, j, v| {
-                            if m0 + j < m {
-                                out[[m0 + j, t]] += v;
-                            }
-                        },
-                    );
-                    nfolds += 1;
-                }
-            }
+            // IS is WS on the transposed product: Cᵀ = Bᵀ·Aᵀ with Aᵀ (K×M) stationary (rows ← K,
+            // columns ← M) and the rows of Bᵀ (N of them) streamed — the same folds, in the same
+            // order (column folds outer), with the same per-element accumulation order.
+            let (o, cyc, f) = ws_folds(&b.t().to_owned(), &a.t().to_owned(), ru, cu);
+            out = o.reversed_axes();
+            cycles = cyc;
+            nfolds = f;
         }
     }
     Ok(PeResult {
