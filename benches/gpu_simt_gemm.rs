@@ -1,7 +1,7 @@
 //! SIMT GPU model speed: one GEMM = plan search (candidate kernels, analytic pre-screen) +
 //! warp-level simulation of the best candidates + extrapolation. Target: median < 2 ms per GEMM.
+use archsim::jobs::validate::gpu::machine;
 use archsim::machine::Machine;
-use archsim::validate::gpu::machine;
 use archsim::workload::{DType, Gemm, Op};
 use criterion::{criterion_group, criterion_main, Criterion};
 use std::hint::black_box;

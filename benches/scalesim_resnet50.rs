@@ -10,9 +10,9 @@
 //! Before criterion runs, a quick timing prints the cycle total (must be 876,832, SCALE-Sim's)
 //! and the speed ratio vs SCALE-Sim.
 
-use archsim::config::scalesim_cfg::ScaleSimConfig;
+use archsim::jobs::validate::scalesim::load_topology;
 use archsim::systolic::scalesim::{simulate_layer, Layer};
-use archsim::validate::scalesim::load_topology;
+use archsim::systolic::scalesim_cfg::ScaleSimConfig;
 use criterion::{criterion_group, criterion_main, Criterion};
 use std::hint::black_box;
 use std::path::{Path, PathBuf};

@@ -5,9 +5,9 @@
 //!
 //! `cargo bench --bench sweep_points -- --quick`
 
-use archsim::sweep::base::BaseConfig;
-use archsim::sweep::spec::SweepSpec;
-use archsim::sweep::{RunOptions, Sweep};
+use archsim::jobs::sweep::base::BaseConfig;
+use archsim::jobs::sweep::spec::SweepSpec;
+use archsim::jobs::sweep::{RunOptions, Sweep};
 use criterion::{criterion_group, criterion_main, Criterion};
 
 const SWEEP_1000: &str = r#"

@@ -42,7 +42,7 @@ fn layer(tokens: u64) -> Vec<Op> {
 }
 
 fn bench(c: &mut Criterion) {
-    let machine = archsim::config::load("tpu_v5p")
+    let machine = archsim::registry::load("tpu_v5p")
         .unwrap()
         .build(None)
         .unwrap();

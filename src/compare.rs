@@ -2,18 +2,18 @@
 //!
 //! [`compare`] runs both machines over the same lowered ops, pairs the results op by op, derives
 //! ratios, price-performance and tokens/s, and writes the one-paragraph [`Comparison::verdict`]
-//! that the numbers support. [`render_table`] prints it; [`write_outputs`] writes report.json,
-//! ops.csv, trace.json and the plots.
+//! that the numbers support. [`render_table`] renders it as text; the job
+//! ([`crate::jobs::compare`]) writes report.json, ops.csv, trace.json and the plots.
 
-use crate::config::{CostSection, LoadedConfig};
-use crate::error::{Error, Result};
-use crate::machine::OpProfile;
-use crate::report::table::{fmt_energy, fmt_time};
+use crate::config::CostSection;
+use crate::error::{Error, Location, Result};
+use crate::machine::{OpProfile, TimeBreakdown};
+use crate::registry::LoadedConfig;
+use crate::run::{simulate_ops, RunReport};
+use crate::units::{fmt_energy, fmt_time, fmt_usd};
 use crate::workload::{Op, Workload};
-use crate::RunReport;
 use serde::Serialize;
 use std::fmt::Write as _;
-use std::path::{Path, PathBuf};
 
 /// Price-performance of one machine over the run.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
@@ -156,7 +156,7 @@ fn machine_run(
     workloads: &[Workload],
     run: RunReport,
 ) -> MachineRun {
-    let tdp_w = run.machine["tdp_w"].as_f64().unwrap_or(0.0);
+    let tdp_w = run.machine.info.tdp_w.unwrap_or(0.0);
     let avg_power_w = if run.total.time_s > 0.0 {
         run.total.energy_pj * 1e-12 / run.total.time_s
     } else {
@@ -173,43 +173,52 @@ fn machine_run(
     }
 }
 
-/// Run both machines over the workloads. `progress` shows a bar on stderr (hidden when stderr
-/// is not a terminal).
+/// Progress of a comparison: the machine about to be simulated (index 0 or 1 of 2), with its
+/// label and the number of ops. The CLI draws a bar from it; the library draws nothing.
+#[derive(Debug, Clone, Copy)]
+pub struct Progress<'a> {
+    pub machine_index: usize,
+    pub machines: usize,
+    pub label: &'a str,
+    pub ops: usize,
+}
+
+/// Run both machines over the workloads; `progress` is told before each machine starts and
+/// once more (with `machine_index == machines`) when both are done.
 pub fn compare(
     a_cfg: &LoadedConfig,
     b_cfg: &LoadedConfig,
     workloads: &[Workload],
-    progress: bool,
+    progress: &mut dyn FnMut(Progress),
 ) -> Result<Comparison> {
     let ops = workload_ops(workloads);
     if ops.is_empty() {
-        return Err(Error::flag("--workload", "the workload has no ops"));
+        return Err(Error::input(
+            Location::file(
+                workloads
+                    .iter()
+                    .map(|w| w.name.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            ),
+            "the workload has no ops",
+        ));
     }
     let a_m = a_cfg.build(None)?;
     let b_m = b_cfg.build(None)?;
-    let bar = if progress {
-        let pb = indicatif::ProgressBar::new(2);
-        pb.set_style(
-            indicatif::ProgressStyle::with_template(
-                "{spinner} [{elapsed_precise}] {bar:30} {pos}/{len} {msg}",
-            )
-            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
-        );
-        pb.set_message(format!("simulating {} ops on {}", ops.len(), a_cfg.name));
-        Some(pb)
-    } else {
-        None
+    let mut tell = |i: usize, label: &str| {
+        progress(Progress {
+            machine_index: i,
+            machines: 2,
+            label,
+            ops: ops.len(),
+        })
     };
-    let ra = crate::simulate_ops(a_m.as_ref(), &ops)?;
-    if let Some(pb) = &bar {
-        pb.inc(1);
-        pb.set_message(format!("simulating {} ops on {}", ops.len(), b_cfg.name));
-    }
-    let rb = crate::simulate_ops(b_m.as_ref(), &ops)?;
-    if let Some(pb) = &bar {
-        pb.inc(1);
-        pb.finish_and_clear();
-    }
+    tell(0, &a_cfg.name);
+    let ra = simulate_ops(a_m.as_ref(), &ops)?;
+    tell(1, &b_cfg.name);
+    let rb = simulate_ops(b_m.as_ref(), &ops)?;
+    tell(2, "");
     let a = machine_run(&a_cfg.name, a_cfg, workloads, ra);
     let b = machine_run(&b_cfg.name, b_cfg, workloads, rb);
     let pairs: Vec<OpComparison> = a
@@ -249,7 +258,7 @@ fn ratio(x: f64, y: f64) -> f64 {
 
 /// Time-weighted dominant stall reason of a machine's run, with its share of time.
 fn dominant_stall(ops: &[OpProfile]) -> (String, f64) {
-    let mut t = crate::TimeBreakdown::default();
+    let mut t = TimeBreakdown::default();
     for p in ops {
         t.add(&p.time_breakdown_s);
     }
@@ -271,8 +280,8 @@ fn dominant_stall(ops: &[OpProfile]) -> (String, f64) {
 /// Arithmetic intensity (FLOP per HBM byte actually moved) below which an op is counted as
 /// memory-bound for the verdict: the machine's ridge point peak/bandwidth.
 fn is_memory_bound(p: &OpProfile, run: &RunReport) -> bool {
-    let peak = run.machine["peak_tflops"].as_f64().unwrap_or(0.0) * 1e12;
-    let bw = run.machine["hbm_bandwidth_gbps"].as_f64().unwrap_or(0.0) * 1e9;
+    let peak = run.machine.peak_flops();
+    let bw = run.machine.info.hbm_bandwidth_bytes_per_s();
     let bytes = p.counters.hbm_bytes();
     if peak <= 0.0 || bw <= 0.0 || bytes <= 0.0 {
         return p.main_stall == "memory";
@@ -534,15 +543,6 @@ pub fn render_table(c: &Comparison) -> String {
     s
 }
 
-/// USD with 4 significant digits (small amounts in scientific notation).
-fn fmt_usd(v: f64) -> String {
-    if v == 0.0 || v.abs() >= 0.01 {
-        format!("{v:.4}")
-    } else {
-        format!("{v:.3e}")
-    }
-}
-
 fn short(s: &str) -> String {
     s.chars().take(12).collect()
 }
@@ -597,7 +597,7 @@ pub fn ops_csv(c: &Comparison) -> Result<Vec<u8>> {
                 p.n.to_string(),
                 p.k.to_string(),
                 p.batch.to_string(),
-                p.dtype.clone(),
+                p.dtype.to_string(),
                 format!("{:e}", p.flops),
                 format!("{:e}", p.time_s),
                 format!("{:.4}", p.tflops),
@@ -626,30 +626,4 @@ pub fn ops_csv(c: &Comparison) -> Result<Vec<u8>> {
     }
     w.into_inner()
         .map_err(|e| Error::internal(format!("CSV writing failed: {e}")))
-}
-
-/// Write report.json, ops.csv, trace.json (Chrome trace event format, opens in Perfetto) and
-/// the comparison plots (PNG + SVG) into `dir`.
-pub fn write_outputs(c: &Comparison, dir: &Path) -> Result<Vec<PathBuf>> {
-    let mut written = Vec::new();
-    let json = serde_json::to_vec_pretty(c).map_err(|e| Error::internal(e.to_string()))?;
-    let p = dir.join("report.json");
-    crate::report::write_atomic(&p, &json)?;
-    written.push(p);
-    let p = dir.join("ops.csv");
-    crate::report::write_atomic(&p, &ops_csv(c)?)?;
-    written.push(p);
-    let runs = [
-        (c.a.label.as_str(), &c.a.run),
-        (c.b.label.as_str(), &c.b.run),
-    ];
-    let p = dir.join("trace.json");
-    crate::report::write_atomic(&p, &crate::report::chrome_trace::render(&runs)?)?;
-    written.push(p);
-    written.extend(crate::plot::comparison_plots(
-        &runs,
-        dir,
-        &c.workloads.join(" + "),
-    )?);
-    Ok(written)
 }

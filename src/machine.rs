@@ -5,6 +5,7 @@
 //! and [`Counters`] (MACs and bytes per memory level). Energy is computed from counters by
 //! [`crate::energy`], never by the machine models themselves.
 
+pub use crate::energy::Counters;
 use crate::energy::{EnergyBreakdown, EnergyTable};
 use crate::error::Result;
 use crate::workload::{DType, Op};
@@ -18,47 +19,12 @@ pub enum MachineKind {
     Simt,
 }
 
-/// Activity counters of one op: the inputs of the energy model. Bytes are bytes (not words).
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct Counters {
-    /// Multiply-accumulates executed on the matrix units (useful MACs, not padded ones).
-    pub macs: u128,
-    /// Floating-point operations on the vector unit / CUDA cores (non-GEMM work).
-    pub vector_flops: f64,
-    /// Register / PE-local traffic: operand hops between PEs, accumulator and register-file
-    /// reads and writes.
-    pub reg_bytes: f64,
-    /// On-chip SRAM (TPU VMEM/CMEM, GPU shared memory/L1) bytes read.
-    pub sram_read_bytes: f64,
-    /// On-chip SRAM bytes written.
-    pub sram_write_bytes: f64,
-    /// GPU L2 bytes read (0 on machines without an L2 level).
-    pub l2_read_bytes: f64,
-    /// GPU L2 bytes written.
-    pub l2_write_bytes: f64,
-    /// HBM/DRAM bytes read.
-    pub hbm_read_bytes: f64,
-    /// HBM/DRAM bytes written.
-    pub hbm_write_bytes: f64,
-    /// On-chip interconnect / NoC bytes (between cores or SMs and memory partitions).
-    pub interconnect_bytes: f64,
-}
-
-impl Counters {
-    pub fn hbm_bytes(&self) -> f64 {
-        self.hbm_read_bytes + self.hbm_write_bytes
-    }
-    pub fn add(&mut self, o: &Counters) {
-        self.macs += o.macs;
-        self.vector_flops += o.vector_flops;
-        self.reg_bytes += o.reg_bytes;
-        self.sram_read_bytes += o.sram_read_bytes;
-        self.sram_write_bytes += o.sram_write_bytes;
-        self.l2_read_bytes += o.l2_read_bytes;
-        self.l2_write_bytes += o.l2_write_bytes;
-        self.hbm_read_bytes += o.hbm_read_bytes;
-        self.hbm_write_bytes += o.hbm_write_bytes;
-        self.interconnect_bytes += o.interconnect_bytes;
+impl MachineKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MachineKind::Systolic => "systolic",
+            MachineKind::Simt => "simt",
+        }
     }
 }
 
@@ -152,7 +118,7 @@ pub struct OpProfile {
     pub n: u64,
     pub k: u64,
     pub batch: u64,
-    pub dtype: String,
+    pub dtype: DType,
     pub macs: u128,
     pub flops: f64,
     /// Total cycles of the op at the machine clock (compute + stall).
@@ -182,14 +148,189 @@ pub struct OpProfile {
     pub scalesim: Option<ScaleSimReport>,
 }
 
+/// One level of a chip's memory hierarchy, outermost (HBM/DRAM) first in
+/// [`MachineInfo::memory`]. Named, so a chip with other levels (SBUF/PSUM, an Infinity Cache)
+/// fits without a new field.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct MemoryLevel {
+    /// Level name: `hbm`, `l2`, `smem`, `vmem`, `cmem`, `sram`, ...
+    pub name: String,
+    /// Capacity of the level on the whole chip, in bytes, where the config gives it.
+    pub capacity_bytes: Option<u64>,
+    /// Peak bandwidth of the level on the whole chip, in bytes/s, where the model uses one.
+    pub bandwidth_bytes_per_s: Option<f64>,
+}
+
+impl MemoryLevel {
+    pub fn new(
+        name: &str,
+        capacity_bytes: Option<u64>,
+        bandwidth_bytes_per_s: Option<f64>,
+    ) -> Self {
+        MemoryLevel {
+            name: name.to_string(),
+            capacity_bytes,
+            bandwidth_bytes_per_s,
+        }
+    }
+}
+
+/// The typed facts of a machine that reports, plots, comparisons and the system layer read:
+/// nothing above the models parses a machine's JSON. The report's `"machine"` object is produced
+/// from it ([`MachineInfo::to_json`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct MachineInfo {
+    /// Short name, e.g. "tpu_v5p" or "h100".
+    pub name: String,
+    pub kind: MachineKind,
+    /// Model variant of families with several (`native`, `scalesim`, `pe`); `None` otherwise.
+    pub mode: Option<String>,
+    /// Clock in Hz that `cycles` count.
+    pub clock_hz: f64,
+    /// Dense peak FLOP/s per dtype of the unit that runs GEMMs of that dtype (2 FLOPs per MAC;
+    /// 0 for a dtype the chip cannot run).
+    pub peak_flops: Vec<(DType, f64)>,
+    /// Peak FLOP/s of the vector units (TPU VPU, GPU CUDA cores) for elementwise work; 0 when
+    /// the model has none.
+    pub vector_peak_flops: f64,
+    /// Memory levels, outermost first.
+    pub memory: Vec<MemoryLevel>,
+    /// Thermal design power of the chip in W, if the config gives one.
+    pub tdp_w: Option<f64>,
+    /// Price of one chip for one hour in USD (`[cost]`), if the config gives one.
+    pub usd_per_chip_hour: Option<f64>,
+    /// Model-specific parameters as they appear in the report's `"machine"` object (array
+    /// shape, SM count, SRAM sizes, ...): typed in the model, serialized at the edge.
+    pub details: serde_json::Map<String, serde_json::Value>,
+}
+
+impl MachineInfo {
+    /// Facts with nothing known but a name and a kind (no peak, no memory levels): a start for
+    /// tests and for callers that fill the fields themselves.
+    pub fn new(name: &str, kind: MachineKind) -> MachineInfo {
+        MachineInfo {
+            name: name.to_string(),
+            kind,
+            mode: None,
+            clock_hz: 0.0,
+            peak_flops: Vec::new(),
+            vector_peak_flops: 0.0,
+            memory: Vec::new(),
+            tdp_w: None,
+            usd_per_chip_hour: None,
+            details: serde_json::Map::new(),
+        }
+    }
+
+    /// The facts every model answers through the [`Machine`] trait; the model adds its memory
+    /// levels, vector peak, TDP, price and details.
+    pub fn base(m: &dyn Machine) -> MachineInfo {
+        MachineInfo {
+            clock_hz: m.clock_hz(),
+            peak_flops: DType::ALL.iter().map(|&d| (d, m.peak_flops(d))).collect(),
+            memory: vec![MemoryLevel::new(
+                "hbm",
+                None,
+                Some(m.hbm_bandwidth_bytes_per_s()),
+            )],
+            ..MachineInfo::new(m.name(), m.kind())
+        }
+    }
+
+    /// Dense peak FLOP/s of a dtype (0 when the chip cannot run it).
+    pub fn peak_flops(&self, dtype: DType) -> f64 {
+        self.peak_flops
+            .iter()
+            .find(|(d, _)| *d == dtype)
+            .map_or(0.0, |(_, f)| *f)
+    }
+
+    /// A memory level by name.
+    pub fn memory_level(&self, name: &str) -> Option<&MemoryLevel> {
+        self.memory.iter().find(|l| l.name == name)
+    }
+
+    /// Off-chip (HBM/DRAM) bandwidth in bytes/s: the first memory level's (0 if unknown).
+    pub fn hbm_bandwidth_bytes_per_s(&self) -> f64 {
+        self.memory
+            .first()
+            .and_then(|l| l.bandwidth_bytes_per_s)
+            .unwrap_or(0.0)
+    }
+
+    /// The `"machine"` object of a report: the model's details plus the keys every consumer
+    /// relies on: `name`, `kind`, `clock_mhz`, `hbm_bandwidth_gbps`, `main_dtype`, `peak_tflops`
+    /// (dense, for `main_dtype`), `peak_tflops_by_dtype`, `tdp_w` (null if unknown).
+    pub fn to_json(&self, main_dtype: DType) -> serde_json::Value {
+        use serde_json::Value;
+        let mut obj = self.details.clone();
+        obj.insert("name".into(), self.name.clone().into());
+        obj.insert(
+            "kind".into(),
+            serde_json::to_value(self.kind).unwrap_or(Value::Null),
+        );
+        if let Some(mode) = &self.mode {
+            obj.insert("mode".into(), mode.clone().into());
+        }
+        obj.insert("clock_mhz".into(), (self.clock_hz / 1e6).into());
+        obj.insert(
+            "hbm_bandwidth_gbps".into(),
+            (self.hbm_bandwidth_bytes_per_s() / 1e9).into(),
+        );
+        obj.insert("main_dtype".into(), main_dtype.as_str().into());
+        obj.insert(
+            "peak_tflops".into(),
+            (self.peak_flops(main_dtype) / 1e12).into(),
+        );
+        let by: serde_json::Map<String, Value> = self
+            .peak_flops
+            .iter()
+            .map(|(d, f)| (d.as_str().to_string(), (f / 1e12).into()))
+            .collect();
+        obj.insert("peak_tflops_by_dtype".into(), by.into());
+        obj.insert("tdp_w".into(), self.tdp_w.map_or(Value::Null, Into::into));
+        Value::Object(obj)
+    }
+}
+
+/// A machine's facts as one run reports them: [`MachineInfo`] and the run's main dtype (the one
+/// carrying the most FLOPs), which `peak_tflops` refers to. Serializes as the report's
+/// `"machine"` object.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MachineReport {
+    pub info: MachineInfo,
+    pub main_dtype: DType,
+}
+
+impl MachineReport {
+    /// Facts with nothing known but a name and a kind, bf16 main dtype ([`MachineInfo::new`]).
+    pub fn unknown(name: &str, kind: MachineKind) -> MachineReport {
+        MachineReport {
+            info: MachineInfo::new(name, kind),
+            main_dtype: DType::Bf16,
+        }
+    }
+
+    /// Dense peak FLOP/s of the run's main dtype.
+    pub fn peak_flops(&self) -> f64 {
+        self.info.peak_flops(self.main_dtype)
+    }
+}
+
+impl Serialize for MachineReport {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        self.info.to_json(self.main_dtype).serialize(s)
+    }
+}
+
 /// A hardware model. Both the systolic and the SIMT model implement it; nothing else knows which
 /// one runs.
 pub trait Machine: Send + Sync {
     /// Short name, e.g. "tpu_v5p" or "h100".
     fn name(&self) -> &str;
     fn kind(&self) -> MachineKind;
-    /// The `"machine"` object of the JSON report: name, kind and main parameters.
-    fn describe(&self) -> serde_json::Value;
+    /// The machine's typed facts (start from [`MachineInfo::base`]).
+    fn info(&self) -> MachineInfo;
     /// Clock in Hz that `cycles` count.
     fn clock_hz(&self) -> f64;
     /// Dense peak FLOP/s for a dtype (2 FLOPs per MAC).
@@ -198,50 +339,8 @@ pub trait Machine: Send + Sync {
     fn hbm_bandwidth_bytes_per_s(&self) -> f64;
     /// Per-action energies and static power.
     fn energy_table(&self) -> &EnergyTable;
-    /// Plan and simulate one op. Energy fields are filled later by [`crate::energy::apply`].
+    /// Plan and simulate one op. Energy fields are filled later by the engine ([`crate::run`]).
     fn simulate(&self, op: &Op) -> Result<OpProfile>;
-    /// Thermal design power of the chip in W, if the config gives one (used to check the
-    /// energy model against chip-level figures).
-    fn tdp_w(&self) -> Option<f64> {
-        self.describe()["tdp_w"].as_f64()
-    }
-}
-
-/// The `"machine"` object of a report: the model's own description plus the keys every
-/// consumer (plots, roofline, verdict) relies on, computed from the trait so they are present
-/// for every model: `name`, `kind`, `clock_mhz`, `hbm_bandwidth_gbps`, `peak_tflops` (dense, for
-/// `main_dtype`), `peak_tflops_by_dtype`, `tdp_w` (null if unknown).
-pub fn describe_with_standard_keys(m: &dyn Machine, main_dtype: DType) -> serde_json::Value {
-    let mut v = m.describe();
-    if !v.is_object() {
-        v = serde_json::json!({});
-    }
-    let obj = v.as_object_mut().expect("object");
-    obj.insert("name".into(), m.name().into());
-    obj.insert(
-        "kind".into(),
-        serde_json::to_value(m.kind()).unwrap_or(serde_json::Value::Null),
-    );
-    obj.insert("clock_mhz".into(), (m.clock_hz() / 1e6).into());
-    obj.insert(
-        "hbm_bandwidth_gbps".into(),
-        (m.hbm_bandwidth_bytes_per_s() / 1e9).into(),
-    );
-    obj.insert("main_dtype".into(), main_dtype.as_str().into());
-    obj.insert(
-        "peak_tflops".into(),
-        (m.peak_flops(main_dtype) / 1e12).into(),
-    );
-    let by: serde_json::Map<String, serde_json::Value> = DType::ALL
-        .iter()
-        .map(|d| (d.as_str().to_string(), (m.peak_flops(*d) / 1e12).into()))
-        .collect();
-    obj.insert("peak_tflops_by_dtype".into(), by.into());
-    obj.insert(
-        "tdp_w".into(),
-        m.tdp_w().map(Into::into).unwrap_or(serde_json::Value::Null),
-    );
-    v
 }
 
 /// Fill the common derived fields of a profile from its time, cycles and flops.
@@ -269,7 +368,7 @@ pub fn profile_for(op: &Op) -> OpProfile {
             n: g.n,
             k: g.k,
             batch: g.batch,
-            dtype: g.dtype.to_string(),
+            dtype: g.dtype,
             macs: g.macs(),
             flops: g.flops(),
             ..Default::default()
@@ -281,7 +380,7 @@ pub fn profile_for(op: &Op) -> OpProfile {
             n: 1,
             k: 1,
             batch: 1,
-            dtype: v.dtype.to_string(),
+            dtype: v.dtype,
             macs: 0,
             flops: v.flops(),
             ..Default::default()

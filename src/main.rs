@@ -1,3 +1,5 @@
+mod cli;
+
 fn main() {
-    std::process::exit(archsim::cli::main());
+    std::process::exit(cli::main());
 }

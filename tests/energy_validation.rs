@@ -2,10 +2,11 @@
 //! (tests/data/gpu_power_*.csv), and the chip-level check against TDP / published power:
 //! the shipped energy parameters are the documented fit / rules (src/validate/energy.rs), and
 //! the errors stay within what the model achieves.
-use archsim::config::{self, HardwareConfig};
+use archsim::config;
 use archsim::energy::EnergyTable;
-use archsim::validate::energy::{self as ev, PowerResult};
-use archsim::validate::gpu::Split;
+use archsim::jobs::validate::energy::{self as ev, PowerResult};
+use archsim::jobs::validate::gpu::Split;
+use archsim::registry::{self, HardwareConfig};
 use std::path::Path;
 
 fn data() -> &'static Path {
@@ -13,7 +14,7 @@ fn data() -> &'static Path {
 }
 
 fn table(name: &str) -> EnergyTable {
-    match config::load(name).unwrap().hw {
+    match registry::load(name).unwrap().hw {
         HardwareConfig::Simt(c) => c.energy.clone(),
         HardwareConfig::Systolic(c) => c.energy.clone(),
         HardwareConfig::ScaleSim(_) => panic!("{name}"),
@@ -203,7 +204,7 @@ fn bad_energy_values_are_input_errors() {
     ] {
         assert!(src.contains(from), "{from}");
         std::fs::write(&p, src.replacen(from, to, 1)).unwrap();
-        let e = config::load(p.to_str().unwrap()).unwrap_err();
+        let e = registry::load(p.to_str().unwrap()).unwrap_err();
         assert_eq!(e.exit_code(), 2, "{e}");
         assert!(e.to_string().contains(key), "{key}: {e}");
     }

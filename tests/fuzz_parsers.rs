@@ -136,7 +136,7 @@ proptest! {
                 }
             }
         }
-        if let Err(e) = archsim::config::parse_toml(&s, "c.toml", "c") {
+        if let Err(e) = archsim::registry::parse_toml(&s, "c.toml", "c") {
             prop_assert_eq!(e.exit_code(), 2);
         }
     }
@@ -144,14 +144,14 @@ proptest! {
     #[test]
     fn hardware_config_arbitrary_bytes(bytes in proptest::collection::vec(any::<u8>(), 0..300)) {
         let s = String::from_utf8_lossy(&bytes);
-        if let Err(e) = archsim::config::parse_toml(&s, "c.toml", "c") {
+        if let Err(e) = archsim::registry::parse_toml(&s, "c.toml", "c") {
             prop_assert_eq!(e.exit_code(), 2);
         }
     }
 
     #[test]
     fn gemm_flag_arbitrary(s in "[0-9,\\-a-z ]{0,30}") {
-        if let Err(e) = archsim::cli::parse_gemm_flag(&s, 1, DType::Bf16) {
+        if let Err(e) = archsim::workload::parse_gemm_spec(&s, 1, DType::Bf16) {
             prop_assert_eq!(e.exit_code(), 2);
         }
     }

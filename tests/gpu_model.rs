@@ -1,8 +1,8 @@
 //! Behaviour of the SIMT GPU model on known cases.
-use archsim::config::{load, HardwareConfig};
+use archsim::jobs::validate::gpu::machine;
 use archsim::machine::Machine;
+use archsim::registry::{load, HardwareConfig};
 use archsim::simt::config::SimtConfig;
-use archsim::validate::gpu::machine;
 use archsim::workload::{DType, Gemm, Op, VectorKind, VectorOp};
 
 fn run(cfg: &str, m: u64, n: u64, k: u64, dtype: DType) -> archsim::OpProfile {
@@ -213,7 +213,7 @@ fn config_kind_simt_builds_a_gpu_machine() {
     assert!(matches!(c.hw, HardwareConfig::Simt(_)));
     let m = c.build(None).unwrap();
     assert_eq!(m.name(), "h100");
-    assert_eq!(m.describe()["arch"], "hopper");
+    assert_eq!(m.info().details["arch"], "hopper");
 }
 
 #[test]

@@ -1,7 +1,7 @@
 //! The SIMT model against real-GPU GEMM measurements (tests/data/gpu_*.csv): asserts the errors
 //! the model achieves (see the table printed by `print_rows`) and that the shipped calibrated
 //! parameters are the fit of the named calibration rows.
-use archsim::validate::gpu::{self, Regime, RowResult, Split};
+use archsim::jobs::validate::gpu::{self, Regime, RowResult, Split};
 use std::path::Path;
 
 fn data() -> &'static Path {

@@ -7,7 +7,8 @@
 //! along M never makes the sum faster than the whole by more than the fill/drain (and tail)
 //! it saves; energy ≥ 0 with a breakdown that sums to the total.
 
-use archsim::config::{parse_toml, shipped};
+use archsim::config::shipped;
+use archsim::registry::parse_toml;
 use archsim::workload::{DType, Gemm, Op};
 use archsim::Machine;
 use proptest::prelude::*;

@@ -2,10 +2,14 @@
 //! PNGs, SVGs are SVG with the title text in them (so text rendered), and the trace is valid JSON
 //! with both machines. Set `ARCHSIM_PLOT_DIR=dir` to keep the plots for a look.
 
-use archsim::energy::{self, EnergyTable};
-use archsim::machine::{Counters, OpProfile, TimeBreakdown};
+use archsim::energy::EnergyTable;
+use archsim::machine::{
+    Counters, MachineInfo, MachineKind, MachineReport, MemoryLevel, OpProfile, TimeBreakdown,
+};
 use archsim::plot::{self, Heatmap, ParetoPoint, PlotOptions, Roof};
 use archsim::report::chrome_trace;
+use archsim::run::apply_energy;
+use archsim::DType;
 use archsim::{RunReport, Total};
 use serde_json::{json, Value};
 use std::path::{Path, PathBuf};
@@ -96,7 +100,7 @@ fn simulate(hw: &Hw, specs: &[Spec], seed: u64) -> RunReport {
     for s in specs {
         let mut p = OpProfile {
             name: s.name.clone(),
-            dtype: "bf16".into(),
+            dtype: DType::Bf16,
             ..Default::default()
         };
         let (flops, hbm, vec_flops) = match s.gemm {
@@ -150,7 +154,7 @@ fn simulate(hw: &Hw, specs: &[Spec], seed: u64) -> RunReport {
             hbm_write_bytes: hbm * 0.2,
             interconnect_bytes: hbm * 0.5,
         };
-        energy::apply(&table, &mut p);
+        apply_energy(&table, &mut p);
         p.plan = json!({"tile": [128, 128, 64]});
         ops.push(p);
     }
@@ -174,9 +178,24 @@ fn simulate(hw: &Hw, specs: &[Spec], seed: u64) -> RunReport {
     t.tflops_per_w = t.flops / (t.energy_pj * 1e-12) / 1e12;
     t.main_stall = t.time_breakdown_s.main_stall().to_string();
     RunReport {
-        machine: json!({"name": hw.name, "kind": hw.kind,
-                        "peak_tflops": {"bf16": hw.peak_tflops, "fp8": 2.0 * hw.peak_tflops},
-                        "hbm_bandwidth_gbps": hw.hbm_gbps}),
+        machine: MachineReport {
+            info: MachineInfo {
+                peak_flops: vec![
+                    (DType::Bf16, hw.peak_tflops * 1e12),
+                    (DType::Fp8, 2.0 * hw.peak_tflops * 1e12),
+                ],
+                memory: vec![MemoryLevel::new("hbm", None, Some(hw.hbm_gbps * 1e9))],
+                ..MachineInfo::new(
+                    hw.name,
+                    if hw.kind == "simt" {
+                        MachineKind::Simt
+                    } else {
+                        MachineKind::Systolic
+                    },
+                )
+            },
+            main_dtype: DType::Bf16,
+        },
         ops,
         total: t,
     }
@@ -303,12 +322,12 @@ fn degenerate_inputs_do_not_panic() {
     assert!(plot::comparison_plots(&[], &dir, "x").is_err());
     // A run without ops, and one with zero/NaN values and no energy, no machine keys.
     let empty = RunReport {
-        machine: json!({}),
+        machine: MachineReport::unknown("", MachineKind::Systolic),
         ops: vec![],
         total: Total::default(),
     };
     let mut bad = simulate(&GPU, &transformer_ops(1), 5);
-    bad.machine = json!({"name": "weird"});
+    bad.machine = MachineReport::unknown("weird", MachineKind::Simt);
     bad.ops[0].time_s = 0.0;
     bad.ops[1].time_s = f64::NAN;
     bad.ops[2].utilization = f64::NAN;

@@ -1,7 +1,7 @@
-//! A bad SCALE-Sim `.cfg` given to `archsim::config::load` is an input error (exit code 2)
+//! A bad SCALE-Sim `.cfg` given to `archsim::registry::load` is an input error (exit code 2)
 //! naming the file, the line and the key; never a panic.
 
-use archsim::config::load;
+use archsim::registry::load;
 use std::path::Path;
 
 fn stock() -> String {
@@ -22,10 +22,10 @@ fn stock_config_loads_and_builds_a_scalesim_machine() {
     let c = load_text(&stock()).unwrap();
     assert_eq!(c.name, "calc_32x32_ws");
     let m = c.build(None).unwrap();
-    let d = m.describe();
-    assert_eq!(d["mode"], "scalesim");
-    assert_eq!(d["dataflow"], "ws");
-    assert_eq!(d["rows"], 32);
+    let info = m.info();
+    assert_eq!(info.mode.as_deref(), Some("scalesim"));
+    assert_eq!(info.details["dataflow"], "ws");
+    assert_eq!(info.details["rows"], 32);
     // Other modes are refused for a .cfg.
     let e = c.build(Some(archsim::SimMode::Native)).err().unwrap();
     assert_eq!(e.exit_code(), 2);

@@ -6,8 +6,8 @@
 //! prefetch and the access start/stop cycles: exact where the model is exact, otherwise the
 //! error summary is printed and a bound asserted so regressions fail.
 
-use archsim::config::scalesim_cfg::{BandwidthMode, ScaleSimConfig};
 use archsim::systolic::scalesim::{simulate_layer, Layer, LayerResult};
+use archsim::systolic::scalesim_cfg::{BandwidthMode, ScaleSimConfig};
 use archsim::workload::Conv2d;
 use archsim::DType;
 use std::collections::HashMap;
@@ -355,9 +355,9 @@ fn resnet50_network_total_cycles() {
 /// overlapping windows that overflow a chunk are estimates, bounded here.
 #[test]
 fn calc_dram_reads_vs_exact_walk_on_resnet50() {
-    use archsim::config::scalesim_cfg::Dataflow;
     use archsim::systolic::scalesim::calc_dram::walk_reads;
     use archsim::systolic::scalesim::Mapping;
+    use archsim::systolic::scalesim_cfg::Dataflow;
     let base = config("net_calc_128x128_ws");
     let layers = topology("resnet50");
     let mut worst: f64 = 0.0;

@@ -367,7 +367,7 @@ fn bad_sweep_files_exit_2_with_file_line_and_key() {
 
 #[test]
 fn library_api_runs_a_sweep() {
-    use archsim::sweep::{RunOptions, Sweep};
+    use archsim::jobs::sweep::{RunOptions, Sweep};
     let d = tempfile::tempdir().unwrap();
     let sw = write(d.path(), "s.toml", SWEEP);
     let sweep = Sweep::prepare("tpu_v5e", &sw, None, 1000).unwrap();
@@ -534,11 +534,11 @@ fn toml_point_equals_a_hand_edited_config_run() {
 
 #[test]
 fn plot_sweep_writes_heatmap_and_pareto() {
-    use archsim::sweep::cli::{cmd_plot_sweep, PlotSweepArgs};
+    use archsim::jobs::sweep::plot::{plot_sweep, PlotSweepRequest};
     let d = tempfile::tempdir().unwrap();
     let sw = write(d.path(), "s.toml", SWEEP);
     sweep(d.path(), &sw, "t.csv", &[], "2");
-    let args = PlotSweepArgs {
+    let args = PlotSweepRequest {
         csv: d.path().join("t.csv"),
         x: "hbm.bandwidth_gbps".into(),
         y: "array.rows".into(),
@@ -546,7 +546,7 @@ fn plot_sweep_writes_heatmap_and_pareto() {
         filters: vec!["workload=resnet50".into()],
         out: d.path().join("plots"),
     };
-    let files = cmd_plot_sweep(&args).unwrap();
+    let files = plot_sweep(&args).unwrap();
     assert_eq!(files.len(), 4, "{files:?}");
     for f in &files {
         assert!(
@@ -555,11 +555,11 @@ fn plot_sweep_writes_heatmap_and_pareto() {
             f.display()
         );
     }
-    let bad = PlotSweepArgs {
+    let bad = PlotSweepRequest {
         metric: "speed".into(),
         ..args
     };
-    assert_eq!(cmd_plot_sweep(&bad).unwrap_err().exit_code(), 2);
+    assert_eq!(plot_sweep(&bad).unwrap_err().exit_code(), 2);
 }
 
 #[test]

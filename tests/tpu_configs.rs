@@ -1,13 +1,14 @@
 //! Shipped TPU configs: they load, their peaks match SPECS.md §1.1, every value carries a source
 //! comment, and bad values are input errors naming the file, line and key.
-use archsim::config::{self, HardwareConfig};
+use archsim::config;
+use archsim::registry::{self, HardwareConfig};
 use archsim::systolic::config::SystolicConfig;
 use archsim::DType;
 
 const TPUS: [&str; 6] = ["tpu_v4", "tpu_v5e", "tpu_v5p", "tpu_v5", "tpu_v6e", "tpu7x"];
 
 fn cfg(name: &str) -> SystolicConfig {
-    match config::load(name).unwrap().hw {
+    match registry::load(name).unwrap().hw {
         HardwareConfig::Systolic(c) => *c,
         _ => panic!("{name} is not systolic"),
     }
@@ -29,7 +30,7 @@ fn peaks_match_specs() {
         ("tpu7x", 2307.0, 2307.0),
     ];
     for (name, bf16, int8) in want {
-        let m = config::load(name).unwrap().build(None).unwrap();
+        let m = registry::load(name).unwrap().build(None).unwrap();
         assert!(
             close(m.peak_flops(DType::Bf16) / 1e12, bf16, 0.01),
             "{name} bf16 {}",
@@ -40,13 +41,13 @@ fn peaks_match_specs() {
             "{name} int8"
         );
     }
-    let m = config::load("tpu7x").unwrap().build(None).unwrap();
+    let m = registry::load("tpu7x").unwrap().build(None).unwrap();
     assert!(close(m.peak_flops(DType::Fp8) / 1e12, 4614.0, 0.01));
 }
 
 #[test]
 fn tpu_v5_is_the_main_job_config() {
-    let l = config::load("tpu_v5").unwrap();
+    let l = registry::load("tpu_v5").unwrap();
     assert_eq!(l.compare_with(), Some("h100"));
     assert_eq!(l.default_workloads(), vec!["gpt3_175b_layer", "resnet50"]);
     let cost = l.cost().expect("tpu_v5 has [cost]");
@@ -93,7 +94,7 @@ fn sweep_keys_exist() {
         let (_, src) = config::shipped(name).unwrap();
         for key in ["array.rows", "array.cols", "hbm.bandwidth_gbps"] {
             assert!(
-                archsim::error::toml_key_line(src, key).is_some(),
+                archsim::config::toml_key_line(src, key).is_some(),
                 "{name}: {key}"
             );
         }
@@ -126,7 +127,7 @@ fn bad_values_are_input_errors_with_line_and_key() {
             + 1;
         let p = dir.path().join("bad.toml");
         std::fs::write(&p, &bad).unwrap();
-        let e = config::load(p.to_str().unwrap()).unwrap_err();
+        let e = registry::load(p.to_str().unwrap()).unwrap_err();
         let s = e.to_string();
         assert_eq!(e.exit_code(), 2, "{s}");
         assert!(s.contains(&format!("bad.toml:{line}")), "{key}: {s}");
@@ -135,10 +136,10 @@ fn bad_values_are_input_errors_with_line_and_key() {
     // Unknown key and wrong type.
     let p = dir.path().join("bad.toml");
     std::fs::write(&p, src.replacen("mxus = 4", "mxus = 4\nmxu_count = 4", 1)).unwrap();
-    let s = config::load(p.to_str().unwrap()).unwrap_err().to_string();
+    let s = registry::load(p.to_str().unwrap()).unwrap_err().to_string();
     assert!(s.contains("mxu_count"), "{s}");
     std::fs::write(&p, src.replacen("cores = 2 ", "cores = \"two\" ", 1)).unwrap();
-    let e = config::load(p.to_str().unwrap()).unwrap_err();
+    let e = registry::load(p.to_str().unwrap()).unwrap_err();
     assert_eq!(e.exit_code(), 2);
 }
 
@@ -146,7 +147,7 @@ fn bad_values_are_input_errors_with_line_and_key() {
 fn transformer_layer_is_costed_whole_and_quickly() {
     use archsim::workload::{VectorKind, VectorOp};
     use archsim::{Gemm, Op};
-    let m = config::load("tpu_v5").unwrap().build(None).unwrap();
+    let m = registry::load("tpu_v5").unwrap().build(None).unwrap();
     let ops = vec![
         Op::Gemm(Gemm::new("qkv", 2048, 36864, 12288)),
         Op::Gemm(Gemm::new("qk_t", 2048, 2048, 128).with_batch(96)),

@@ -144,8 +144,8 @@ fn pe_machine_runs_and_verifies() {
 
 #[test]
 fn pe_mode_refuses_big_arrays_and_scalesim_mode_on_toml() {
-    let cfg = match archsim::config::load("tpu_v6e").unwrap().hw {
-        archsim::config::HardwareConfig::Systolic(c) => *c,
+    let cfg = match archsim::registry::load("tpu_v6e").unwrap().hw {
+        archsim::registry::HardwareConfig::Systolic(c) => *c,
         _ => unreachable!(),
     };
     // 256×256 is the limit: accepted; a 512 array is not.

@@ -1,10 +1,10 @@
 //! The native TPU model against measured TPU GEMM times (tests/data/tpu_measured.csv): fit the
 //! general parameters on the calibration rows, assert the error on every split and regime.
-use archsim::config::{self, HardwareConfig};
-use archsim::validate::tpu;
+use archsim::jobs::validate::tpu;
+use archsim::registry::{self, HardwareConfig};
 use std::path::Path;
 
-fn group<'a>(v: &'a tpu::TpuValidation, name: &str) -> &'a archsim::validate::SummaryRow {
+fn group<'a>(v: &'a tpu::TpuValidation, name: &str) -> &'a archsim::jobs::validate::SummaryRow {
     v.tables[0]
         .summary
         .iter()
@@ -51,7 +51,7 @@ fn shipped_configs_carry_the_fitted_parameters() {
     // clock.
     let v = tpu::validate(Path::new("tests/data")).unwrap().unwrap();
     for name in ["tpu_v4", "tpu_v5e", "tpu_v5p", "tpu_v5", "tpu_v6e", "tpu7x"] {
-        let HardwareConfig::Systolic(c) = config::load(name).unwrap().hw else {
+        let HardwareConfig::Systolic(c) = registry::load(name).unwrap().hw else {
             panic!("{name} is not systolic")
         };
         assert!(

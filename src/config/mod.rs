@@ -1,22 +1,13 @@
-//! Hardware configuration: loading a config by path or shipped name, and building the machine it
-//! describes.
-//!
-//! Three input kinds:
-//! * archsim TOML with `kind = "systolic"` ([`crate::systolic::config::SystolicConfig`]) or
-//!   `kind = "simt"` ([`crate::simt::config::SimtConfig`]); unknown keys are rejected;
-//! * a SCALE-Sim 3.0.0 `.cfg` ([`scalesim_cfg::ScaleSimConfig`]), which selects the
-//!   SCALE-Sim-compatible systolic mode.
+//! Config primitives shared by every machine kind: the sections any chip config may carry
+//! (`[compare]`, `[workload]`, `[cost]`), resolution of a config spec (a path or a shipped name),
+//! and TOML error locations (file, line, column, key). Nothing here knows a machine model:
+//! parsing a config into a machine is [`crate::registry`]'s job.
 //!
 //! A spec that is not an existing path resolves to the shipped config of that name (embedded in
 //! the binary): `tpu_v5`, `tpu_v5.toml` and `configs/tpu_v5.toml` all work from any directory.
 
-pub mod scalesim_cfg;
-
-use crate::error::{read_input_file, toml_key_line, Error, Location, Result};
-use crate::machine::Machine;
-use crate::simt::config::SimtConfig;
-use crate::systolic::config::SystolicConfig;
-use scalesim_cfg::ScaleSimConfig;
+use crate::error::{Error, Location, Result};
+use crate::fsio::read_input_file;
 use serde::{Deserialize, Serialize};
 use std::path::Path;
 
@@ -26,7 +17,7 @@ pub mod embedded {
 }
 
 /// Which systolic model to run.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum SimMode {
     /// TPU-faithful model (default for archsim .toml configs).
@@ -35,6 +26,17 @@ pub enum SimMode {
     Scalesim,
     /// PE-level reference: steps the grid cycle by cycle with real values (small shapes only).
     Pe,
+}
+
+impl SimMode {
+    /// The mode's name as in configs and flags.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SimMode::Native => "native",
+            SimMode::Scalesim => "scalesim",
+            SimMode::Pe => "pe",
+        }
+    }
 }
 
 /// `[compare]`: the default machine to compare against in the main job.
@@ -64,24 +66,6 @@ pub struct CostSection {
     pub source: String,
 }
 
-/// A parsed hardware config of any kind.
-#[derive(Debug, Clone, PartialEq)]
-pub enum HardwareConfig {
-    Systolic(Box<SystolicConfig>),
-    Simt(Box<SimtConfig>),
-    ScaleSim(Box<ScaleSimConfig>),
-}
-
-/// A config and where it came from.
-#[derive(Debug, Clone, PartialEq)]
-pub struct LoadedConfig {
-    /// Short name (file stem), e.g. "tpu_v5".
-    pub name: String,
-    /// The path or `<builtin:NAME>` it was read from.
-    pub source: String,
-    pub hw: HardwareConfig,
-}
-
 /// Names of the shipped configs (file stems).
 pub fn shipped_names() -> Vec<&'static str> {
     embedded::configs()
@@ -103,53 +87,11 @@ pub fn shipped(name: &str) -> Option<(&'static str, &'static str)> {
         .copied()
 }
 
-/// Parse an archsim TOML config text; `file` names it in errors.
-pub fn parse_toml(src: &str, file: &str, name: &str) -> Result<LoadedConfig> {
-    let table: toml::Table = toml::from_str(src).map_err(|e| toml_error(src, file, &e))?;
-    let kind = match table.get("kind") {
-        Some(toml::Value::String(s)) => s.clone(),
-        Some(other) => {
-            return Err(Error::input(
-                Location::file(file)
-                    .key("kind")
-                    .line(toml_key_line(src, "kind").unwrap_or(1)),
-                format!(
-                    "`kind` must be a string, \"systolic\" or \"simt\", not {}",
-                    other.type_str()
-                ),
-            ))
-        }
-        None => {
-            return Err(Error::input(
-                Location::file(file).key("kind").line(1),
-                "missing key `kind`: add `kind = \"systolic\"` or `kind = \"simt\"` at the top",
-            ))
-        }
-    };
-    let hw = match kind.as_str() {
-        "systolic" => HardwareConfig::Systolic(Box::new(SystolicConfig::from_toml(src, file)?)),
-        "simt" => HardwareConfig::Simt(Box::new(SimtConfig::from_toml(src, file)?)),
-        other => {
-            return Err(Error::input(
-                Location::file(file)
-                    .key("kind")
-                    .line(toml_key_line(src, "kind").unwrap_or(1)),
-                format!("unknown machine kind `{other}`; expected \"systolic\" or \"simt\""),
-            ))
-        }
-    };
-    Ok(LoadedConfig {
-        name: name.to_string(),
-        source: file.to_string(),
-        hw,
-    })
-}
-
 /// Turn a toml/serde error into an input error with file, line, column and key.
 pub fn toml_error(src: &str, file: &str, e: &toml::de::Error) -> Error {
     let mut loc = Location::file(file);
     if let Some(span) = e.span() {
-        let (l, c) = crate::error::line_col(src, span.start);
+        let (l, c) = line_col(src, span.start);
         loc = loc.line(l).column(c);
     }
     let msg = e.message().to_string();
@@ -244,75 +186,52 @@ pub fn resolve(spec: &str) -> Result<ConfigSource> {
     })
 }
 
-/// Load a config from a path or a shipped name.
-pub fn load(spec: &str) -> Result<LoadedConfig> {
-    let src = resolve(spec)?;
-    if src.is_cfg {
-        let cfg = ScaleSimConfig::parse(&src.text, &src.file)?;
-        return Ok(LoadedConfig {
-            name: cfg.run_name.clone(),
-            source: src.file,
-            hw: HardwareConfig::ScaleSim(Box::new(cfg)),
-        });
-    }
-    parse_toml(&src.text, &src.file, &src.stem)
+/// 1-based (line, column) of a byte offset in `src`.
+pub fn line_col(src: &str, offset: usize) -> (usize, usize) {
+    let offset = offset.min(src.len());
+    let before = &src[..offset];
+    let line = before.matches('\n').count() + 1;
+    let col = before.rfind('\n').map(|p| offset - p).unwrap_or(offset + 1);
+    (line, col)
 }
 
-impl LoadedConfig {
-    /// Build the machine. `mode` overrides the default model (native for TOML systolic configs,
-    /// scalesim for .cfg); it is an error for SIMT configs.
-    pub fn build(&self, mode: Option<SimMode>) -> Result<Box<dyn Machine>> {
-        match &self.hw {
-            HardwareConfig::Systolic(c) => {
-                crate::systolic::build(c, &self.name, mode.unwrap_or(SimMode::Native))
+/// Find the 1-based line of a (possibly dotted) TOML key such as `array.rows` in the source text:
+/// the line of `rows = ...` inside `[array]`, or a line `array.rows = ...`. Best effort: used to
+/// point semantic errors (valid TOML, bad value) at the right line.
+pub fn toml_key_line(src: &str, dotted: &str) -> Option<usize> {
+    let parts: Vec<&str> = dotted.split('.').collect();
+    let (last, table) = parts.split_last()?;
+    let table = table.join(".");
+    let mut current = String::new();
+    for (i, raw) in src.lines().enumerate() {
+        let line = raw.trim();
+        if line.starts_with("[[") {
+            current = line
+                .trim_matches(|c| c == '[' || c == ']')
+                .trim()
+                .to_string();
+            continue;
+        }
+        if line.starts_with('[') {
+            current = line
+                .trim_matches(|c| c == '[' || c == ']')
+                .trim()
+                .to_string();
+            continue;
+        }
+        if let Some((k, _)) = line.split_once('=') {
+            let k = k.trim().trim_matches('"');
+            let full = if current.is_empty() {
+                k.to_string()
+            } else {
+                format!("{current}.{k}")
+            };
+            if full == dotted || (current == table && k == *last) {
+                return Some(i + 1);
             }
-            HardwareConfig::ScaleSim(c) => {
-                crate::systolic::build_scalesim(c, mode.unwrap_or(SimMode::Scalesim))
-            }
-            HardwareConfig::Simt(c) => match mode {
-                None | Some(SimMode::Native) => Ok(Box::new(crate::simt::GpuMachine::new(
-                    (**c).clone(),
-                    &self.name,
-                ))),
-                Some(m) => Err(Error::flag(
-                    "--mode",
-                    format!(
-                        "mode `{}` applies to systolic machines only; `{}` is a GPU (simt) config",
-                        serde_json::to_value(m).unwrap().as_str().unwrap_or("?"),
-                        self.name
-                    ),
-                )),
-            },
         }
     }
-
-    /// `[compare] with`, if the config names a default comparison machine.
-    pub fn compare_with(&self) -> Option<&str> {
-        match &self.hw {
-            HardwareConfig::Systolic(c) => c.compare.as_ref().map(|c| c.with.as_str()),
-            HardwareConfig::Simt(c) => c.compare.as_ref().map(|c| c.with.as_str()),
-            HardwareConfig::ScaleSim(_) => None,
-        }
-    }
-
-    /// `[workload] kernels`, if the config names default workloads.
-    pub fn default_workloads(&self) -> Vec<String> {
-        match &self.hw {
-            HardwareConfig::Systolic(c) => c.workload.as_ref().map(|w| w.kernels.clone()),
-            HardwareConfig::Simt(c) => c.workload.as_ref().map(|w| w.kernels.clone()),
-            HardwareConfig::ScaleSim(_) => None,
-        }
-        .unwrap_or_default()
-    }
-
-    /// `[cost]`, if present.
-    pub fn cost(&self) -> Option<&CostSection> {
-        match &self.hw {
-            HardwareConfig::Systolic(c) => c.cost.as_ref(),
-            HardwareConfig::Simt(c) => c.cost.as_ref(),
-            HardwareConfig::ScaleSim(_) => None,
-        }
-    }
+    None
 }
 
 #[cfg(test)]
@@ -320,27 +239,17 @@ mod tests {
     use super::*;
 
     #[test]
-    fn missing_kind_is_an_input_error() {
-        let e = parse_toml("name = \"x\"\n", "x.toml", "x").unwrap_err();
-        assert_eq!(e.exit_code(), 2);
-        assert!(e.to_string().contains("kind"), "{e}");
+    fn key_line_in_table_and_dotted() {
+        let src = "kind = \"systolic\"\n[array]\nrows = 0\ncols = 4\n[hbm]\nbandwidth_gbps = 1\n";
+        assert_eq!(toml_key_line(src, "array.rows"), Some(3));
+        assert_eq!(toml_key_line(src, "hbm.bandwidth_gbps"), Some(6));
+        assert_eq!(toml_key_line(src, "kind"), Some(1));
+        assert_eq!(toml_key_line(src, "array.missing"), None);
     }
 
     #[test]
-    fn unknown_kind() {
-        let e = parse_toml("kind = \"fpga\"\n", "x.toml", "x").unwrap_err();
-        assert!(e.to_string().contains("x.toml:1"), "{e}");
-    }
-
-    #[test]
-    fn syntax_error_has_line() {
-        let e = parse_toml("kind = \"systolic\"\n[array\nrows=1\n", "x.toml", "x").unwrap_err();
-        assert!(e.to_string().starts_with("x.toml:2"), "{e}");
-    }
-
-    #[test]
-    fn missing_file() {
-        let e = load("/nonexistent/dir/foo.toml").unwrap_err();
-        assert_eq!(e.exit_code(), 2);
+    fn line_col_counts_from_one() {
+        assert_eq!(line_col("ab\ncd", 0), (1, 1));
+        assert_eq!(line_col("ab\ncd", 4), (2, 2));
     }
 }

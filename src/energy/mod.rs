@@ -18,9 +18,52 @@
 //! values of `static_w`, `active_w` and `mac_scale` are calibrated on measured board power
 //! (`src/validate/energy.rs`).
 
-use crate::machine::{Counters, OpProfile};
 use crate::workload::DType;
 use serde::{Deserialize, Serialize};
+
+/// Activity counters of one op: the inputs of the energy model. Bytes are bytes (not words).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Counters {
+    /// Multiply-accumulates executed on the matrix units (useful MACs, not padded ones).
+    pub macs: u128,
+    /// Floating-point operations on the vector unit / CUDA cores (non-GEMM work).
+    pub vector_flops: f64,
+    /// Register / PE-local traffic: operand hops between PEs, accumulator and register-file
+    /// reads and writes.
+    pub reg_bytes: f64,
+    /// On-chip SRAM (TPU VMEM/CMEM, GPU shared memory/L1) bytes read.
+    pub sram_read_bytes: f64,
+    /// On-chip SRAM bytes written.
+    pub sram_write_bytes: f64,
+    /// GPU L2 bytes read (0 on machines without an L2 level).
+    pub l2_read_bytes: f64,
+    /// GPU L2 bytes written.
+    pub l2_write_bytes: f64,
+    /// HBM/DRAM bytes read.
+    pub hbm_read_bytes: f64,
+    /// HBM/DRAM bytes written.
+    pub hbm_write_bytes: f64,
+    /// On-chip interconnect / NoC bytes (between cores or SMs and memory partitions).
+    pub interconnect_bytes: f64,
+}
+
+impl Counters {
+    pub fn hbm_bytes(&self) -> f64 {
+        self.hbm_read_bytes + self.hbm_write_bytes
+    }
+    pub fn add(&mut self, o: &Counters) {
+        self.macs += o.macs;
+        self.vector_flops += o.vector_flops;
+        self.reg_bytes += o.reg_bytes;
+        self.sram_read_bytes += o.sram_read_bytes;
+        self.sram_write_bytes += o.sram_write_bytes;
+        self.l2_read_bytes += o.l2_read_bytes;
+        self.l2_write_bytes += o.l2_write_bytes;
+        self.hbm_read_bytes += o.hbm_read_bytes;
+        self.hbm_write_bytes += o.hbm_write_bytes;
+        self.interconnect_bytes += o.interconnect_bytes;
+    }
+}
 
 /// Per-action energies (pJ) and static power (W) of one machine. Every field has a documented
 /// default so a config may give only what it knows.
@@ -186,19 +229,6 @@ pub fn energy(table: &EnergyTable, c: &Counters, dtype: DType, time_s: f64) -> E
         + e.interconnect_pj
         + e.static_pj;
     e
-}
-
-/// Fill `energy`, `energy_pj` and `pj_per_mac` of a profile.
-pub fn apply(table: &EnergyTable, p: &mut OpProfile) {
-    let dtype = p.dtype.parse().unwrap_or(DType::Bf16);
-    let e = energy(table, &p.counters, dtype, p.time_s);
-    p.energy_pj = e.total_pj;
-    p.pj_per_mac = if p.macs > 0 {
-        e.total_pj / p.macs as f64
-    } else {
-        0.0
-    };
-    p.energy = Some(e);
 }
 
 #[cfg(test)]

@@ -15,12 +15,12 @@ fn totals_line(r: &RunView) -> String {
     let t = &r.report.total;
     let mut parts = vec![
         format!("{} ops", t.ops),
-        format!("time {}", fmt_time(t.time_s)),
+        format!("time {}", fmt_time_short(t.time_s)),
         format!("{} TFLOP/s", fmt_sig(t.tflops)),
         format!("utilization {:.1}%", t.utilization * 100.0),
     ];
     if t.energy_pj > 0.0 {
-        parts.push(format!("energy {}", fmt_energy_j(t.energy_pj * 1e-12)));
+        parts.push(format!("energy {}", fmt_energy_short(t.energy_pj * 1e-12)));
         parts.push(format!("{} pJ/FLOP", fmt_sig(t.pj_per_flop)));
         parts.push(format!("{} TFLOP/s/W", fmt_sig(t.tflops_per_w)));
     }

@@ -108,7 +108,7 @@ pub(crate) fn draw_energy_per_op<DB: DrawingBackend>(
             (Some(e), Some(f)) => format!(
                 "{}: {} total, {} pJ/FLOP overall",
                 run.label,
-                fmt_energy_j(e * 1e-12),
+                fmt_energy_short(e * 1e-12),
                 fmt_sig(e / f)
             ),
             _ => run.label.clone(),

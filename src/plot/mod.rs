@@ -25,7 +25,8 @@ pub use pareto::{pareto_front, pareto_indices, ParetoPoint};
 
 use crate::error::{Error, Result};
 use crate::machine::OpProfile;
-use crate::RunReport;
+use crate::run::RunReport;
+pub(crate) use crate::units::{fmt_energy_short, fmt_sig, fmt_time_short};
 use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
@@ -59,25 +60,12 @@ pub struct Roof {
 }
 
 impl Roof {
-    /// The roofs of a run: `machine.peak_tflops` (a number, or an object keyed by dtype, of which
-    /// the dtype of most ops is taken) and `machine.hbm_bandwidth_gbps`. Without `peak_tflops` the
-    /// peak is derived from the ops (achieved TFLOP/s ÷ utilization). `None` when neither works.
+    /// The roofs of a run: the machine's dense peak for the run's main dtype and its HBM
+    /// bandwidth ([`crate::machine::MachineReport`]). Without a positive peak the peak is derived
+    /// from the ops (achieved TFLOP/s ÷ utilization). `None` when neither works.
     pub fn from_run(run: &RunReport) -> Option<Roof> {
-        let m = &run.machine;
-        let dtype = main_dtype(&run.ops);
-        let given = match m.get("peak_tflops") {
-            Some(serde_json::Value::Number(x)) => x.as_f64(),
-            Some(serde_json::Value::Object(map)) => dtype
-                .as_deref()
-                .and_then(|d| map.get(d))
-                .and_then(|v| v.as_f64())
-                .or_else(|| map.values().filter_map(|v| v.as_f64()).reduce(f64::max)),
-            _ => None,
-        }
-        .filter(|x| x.is_finite() && *x > 0.0);
-        let hbm_gbps = m
-            .get("hbm_bandwidth_gbps")
-            .and_then(|v| v.as_f64())
+        let given = Some(run.machine.peak_flops() / 1e12).filter(|x| x.is_finite() && *x > 0.0);
+        let hbm_gbps = Some(run.machine.info.hbm_bandwidth_bytes_per_s() / 1e9)
             .filter(|x| x.is_finite() && *x > 0.0);
         let (peak_tflops, peak_derived) = match given {
             Some(p) => (p, false),
@@ -99,9 +87,9 @@ impl Roof {
         })
     }
 
-    /// The roofs straight from a machine model ([`crate::Machine::peak_flops`] for `dtype` and
-    /// [`crate::Machine::hbm_bandwidth_bytes_per_s`]), for [`PlotOptions::roofs`].
-    pub fn from_machine(m: &dyn crate::Machine, dtype: crate::DType) -> Roof {
+    /// The roofs straight from a machine model ([`crate::machine::Machine::peak_flops`] for `dtype` and
+    /// [`crate::machine::Machine::hbm_bandwidth_bytes_per_s`]), for [`PlotOptions::roofs`].
+    pub fn from_machine(m: &dyn crate::machine::Machine, dtype: crate::workload::DType) -> Roof {
         let bw = m.hbm_bandwidth_bytes_per_s();
         Roof {
             peak_tflops: m.peak_flops(dtype) / 1e12,
@@ -301,24 +289,6 @@ impl<'a> Compared<'a> {
     }
 }
 
-/// The dtype most ops of a run use.
-fn main_dtype(ops: &[OpProfile]) -> Option<String> {
-    let mut count: Vec<(&str, usize)> = Vec::new();
-    for p in ops {
-        match count.iter_mut().find(|(d, _)| *d == p.dtype) {
-            Some(c) => c.1 += 1,
-            None => count.push((p.dtype.as_str(), 1)),
-        }
-    }
-    count
-        .into_iter()
-        .fold(None::<(&str, usize)>, |best, c| match best {
-            Some(b) if b.1 >= c.1 => Some(b),
-            _ => Some(c),
-        })
-        .map(|(d, _)| d.to_string())
-}
-
 /// Register the embedded DejaVu Sans as plotters' "sans-serif" (once per process).
 pub(crate) fn ensure_fonts() -> Result<()> {
     static FONTS: OnceLock<std::result::Result<(), String>> = OnceLock::new();
@@ -345,7 +315,7 @@ fn draw_err<E: std::fmt::Debug>(what: &str, e: E) -> Error {
 
 /// Render a figure to `out_dir/stem.png` and `out_dir/stem.svg`. The PNG is encoded by plotters
 /// into a temporary file in `out_dir` and renamed into place; the SVG is rendered to a string and
-/// written with [`crate::report::write_atomic`].
+/// written with [`crate::fsio::write_atomic`].
 pub(crate) fn render<F: Figure>(
     fig: &F,
     size: (u32, u32),
@@ -388,7 +358,7 @@ pub(crate) fn render<F: Figure>(
         root.present().map_err(|e| draw_err(stem, e))?;
     }
     let svg = out_dir.join(format!("{stem}.svg"));
-    crate::report::write_atomic(&svg, svg_text.as_bytes())?;
+    crate::fsio::write_atomic(&svg, svg_text.as_bytes())?;
     Ok(vec![png, svg])
 }
 
@@ -520,68 +490,6 @@ pub(crate) fn text_style(px: f64, color: &RGBColor) -> TextStyle<'static> {
 /// A finite positive number, or None.
 pub(crate) fn pos(x: f64) -> Option<f64> {
     (x.is_finite() && x > 0.0).then_some(x)
-}
-
-/// Seconds with an SI prefix: "850 ns", "12.3 µs", "4.10 ms", "1.20 s".
-pub(crate) fn fmt_time(s: f64) -> String {
-    if !s.is_finite() {
-        return "–".into();
-    }
-    let a = s.abs();
-    let (v, u) = if a == 0.0 {
-        (0.0, "s")
-    } else if a < 1e-6 {
-        (s * 1e9, "ns")
-    } else if a < 1e-3 {
-        (s * 1e6, "µs")
-    } else if a < 1.0 {
-        (s * 1e3, "ms")
-    } else {
-        (s, "s")
-    };
-    format!("{} {u}", fmt_sig(v))
-}
-
-/// Joules with an SI prefix.
-pub(crate) fn fmt_energy_j(j: f64) -> String {
-    if !j.is_finite() {
-        return "–".into();
-    }
-    let a = j.abs();
-    let (v, u) = if a == 0.0 {
-        (0.0, "J")
-    } else if a < 1e-6 {
-        (j * 1e9, "nJ")
-    } else if a < 1e-3 {
-        (j * 1e6, "µJ")
-    } else if a < 1.0 {
-        (j * 1e3, "mJ")
-    } else {
-        (j, "J")
-    };
-    format!("{} {u}", fmt_sig(v))
-}
-
-/// Three significant digits, no exponent for everyday magnitudes.
-pub(crate) fn fmt_sig(v: f64) -> String {
-    if !v.is_finite() {
-        return "–".into();
-    }
-    let a = v.abs();
-    if a == 0.0 {
-        "0".into()
-    } else if !(1e-3..1e6).contains(&a) {
-        format!("{v:.2e}")
-    } else if a >= 100.0 {
-        format!("{v:.0}")
-    } else if a >= 10.0 {
-        format!("{v:.1}")
-    } else if a >= 1.0 {
-        format!("{v:.2}")
-    } else {
-        let s = format!("{v:.3}");
-        s.trim_end_matches('0').trim_end_matches('.').to_string()
-    }
 }
 
 /// Tick label of a log axis: plain numbers for 1e-3..1e5, exponents beyond.
@@ -736,6 +644,7 @@ pub(crate) fn draw_op_labels<DB: DrawingBackend, CT: CoordTranslate>(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::workload::DType;
 
     #[test]
     fn labels_are_cut_with_ellipsis() {
@@ -748,10 +657,10 @@ mod tests {
 
     #[test]
     fn si_formatting() {
-        assert_eq!(fmt_time(12.3e-6), "12.3 µs");
-        assert_eq!(fmt_time(850e-9), "850 ns");
-        assert_eq!(fmt_time(4.1e-3), "4.10 ms");
-        assert_eq!(fmt_energy_j(2.5e-3), "2.50 mJ");
+        assert_eq!(fmt_time_short(12.3e-6), "12.3 µs");
+        assert_eq!(fmt_time_short(850e-9), "850 ns");
+        assert_eq!(fmt_time_short(4.1e-3), "4.10 ms");
+        assert_eq!(fmt_energy_short(2.5e-3), "2.50 mJ");
         assert_eq!(fmt_log_tick(0.01), "0.01");
         assert_eq!(fmt_log_tick(1e6), "1e6");
     }
@@ -759,10 +668,16 @@ mod tests {
     #[test]
     fn roof_from_machine_keys_and_fallback() {
         let mut r = RunReport {
-            machine: serde_json::json!({"peak_tflops": {"bf16": 400.0, "fp8": 800.0},
-                                        "hbm_bandwidth_gbps": 2000.0}),
+            machine: crate::machine::MachineReport {
+                info: crate::machine::MachineInfo {
+                    peak_flops: vec![(DType::Bf16, 400e12), (DType::Fp8, 800e12)],
+                    memory: vec![crate::machine::MemoryLevel::new("hbm", None, Some(2000e9))],
+                    ..crate::machine::MachineInfo::new("t", crate::machine::MachineKind::Systolic)
+                },
+                main_dtype: DType::Bf16,
+            },
             ops: vec![OpProfile {
-                dtype: "bf16".into(),
+                dtype: DType::Bf16,
                 tflops: 100.0,
                 utilization: 0.5,
                 ..Default::default()
@@ -773,7 +688,8 @@ mod tests {
         assert_eq!(roof.peak_tflops, 400.0);
         assert_eq!(roof.ridge_flop_per_byte(), Some(200.0));
         assert!((roof.attainable_tflops(10.0) - 20.0).abs() < 1e-9);
-        r.machine = serde_json::json!({});
+        r.machine =
+            crate::machine::MachineReport::unknown("t", crate::machine::MachineKind::Systolic);
         let roof = Roof::from_run(&r).unwrap();
         assert!(roof.peak_derived);
         assert_eq!(roof.peak_tflops, 200.0);

@@ -34,9 +34,9 @@ pub(crate) fn total_speedup_text(d: &Compared) -> Option<String> {
     Some(format!(
         "total: {} {} vs {} {} → {} {:.2}× faster",
         a.label,
-        fmt_time(ta),
+        fmt_time_short(ta),
         b.label,
-        fmt_time(tb),
+        fmt_time_short(tb),
         w.label,
         s
     ))
@@ -92,7 +92,7 @@ pub(crate) fn draw_time<DB: DrawingBackend>(
         .configure_mesh()
         .disable_x_mesh()
         .x_labels(0)
-        .y_label_formatter(&|v| fmt_time(*v))
+        .y_label_formatter(&|v| fmt_time_short(*v))
         .y_desc("Time per op (log scale)")
         .x_desc("Operation")
         .label_style(font(TICK_PX))

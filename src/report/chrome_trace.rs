@@ -8,10 +8,11 @@
 //! Times are kept in integer picoseconds while laying out, so a child span never ends after its
 //! parent and the output is byte-for-byte deterministic.
 
-use super::{Exporter, OutputFile};
+use super::Exporter;
 use crate::error::{Error, Result};
+use crate::fsio::OutputFile;
 use crate::machine::OpProfile;
-use crate::RunReport;
+use crate::run::RunReport;
 use serde_json::{json, Value};
 
 /// Thread id of the op spans within each machine's process.
@@ -50,11 +51,7 @@ pub struct ChromeTraceExporter;
 
 impl Exporter for ChromeTraceExporter {
     fn export(&self, run: &RunReport) -> Result<Vec<OutputFile>> {
-        let label = run
-            .machine
-            .get("name")
-            .and_then(|v| v.as_str())
-            .unwrap_or("machine");
+        let label = run.machine.info.name.as_str();
         Ok(vec![OutputFile {
             name: "trace.json".into(),
             bytes: render(&[(label, run)])?,
@@ -89,11 +86,7 @@ fn num(x: f64) -> Value {
 }
 
 fn machine_events(ev: &mut Vec<Value>, pid: u64, label: &str, run: &RunReport) {
-    let kind = run
-        .machine
-        .get("kind")
-        .and_then(|v| v.as_str())
-        .unwrap_or("");
+    let kind = run.machine.info.kind.as_str();
     let pname = if kind.is_empty() {
         label.to_string()
     } else {
@@ -243,7 +236,10 @@ mod tests {
     #[test]
     fn spans_are_end_to_end_and_children_nest() {
         let run = RunReport {
-            machine: json!({"name": "tpu", "kind": "systolic"}),
+            machine: crate::machine::MachineReport::unknown(
+                "tpu",
+                crate::machine::MachineKind::Systolic,
+            ),
             ops: vec![op("a", 1e-6), op("b", 3.3e-6)],
             total: Default::default(),
         };

@@ -1,7 +1,8 @@
 //! CSV report: one row per op plus a `TOTAL` row. Units are in the column names.
-use super::{Exporter, OutputFile};
+use super::Exporter;
 use crate::error::{Error, Result};
-use crate::RunReport;
+use crate::fsio::OutputFile;
+use crate::run::RunReport;
 
 pub struct CsvExporter;
 
@@ -44,7 +45,7 @@ impl Exporter for CsvExporter {
                 p.n.to_string(),
                 p.k.to_string(),
                 p.batch.to_string(),
-                p.dtype.clone(),
+                p.dtype.to_string(),
                 p.macs.to_string(),
                 p.cycles.to_string(),
                 p.compute_cycles.to_string(),

@@ -1,7 +1,8 @@
 //! JSON report: the document of DESIGN.md §3, `{"machine", "ops", "total"}`.
-use super::{Exporter, OutputFile};
+use super::Exporter;
 use crate::error::{Error, Result};
-use crate::RunReport;
+use crate::fsio::OutputFile;
+use crate::run::RunReport;
 
 pub struct JsonExporter;
 

@@ -13,10 +13,11 @@
 //! `Avg * SRAM BW` = accesses / Total Cycles; `Avg * DRAM BW` = accesses / (stop − start + 1)
 //! (`single_layer_sim.calc_report_data`).
 
-use super::{Exporter, OutputFile};
+use super::Exporter;
 use crate::error::{Error, Result};
+use crate::fsio::OutputFile;
 use crate::machine::ScaleSimReport;
-use crate::RunReport;
+use crate::run::RunReport;
 
 pub struct ScaleSimExporter;
 
@@ -113,8 +114,8 @@ impl Exporter for ScaleSimExporter {
         let mut detail = String::from(DETAIL_HEADER);
         for (lid, op) in run.ops.iter().enumerate() {
             let Some(r) = &op.scalesim else {
-                return Err(Error::flag(
-                    "--format",
+                return Err(Error::setting(
+                    "format",
                     format!(
                         "scalesim format needs SCALE-Sim mode (a .cfg config); op `{}` was \
                          simulated by another model. Use --format table|json|csv, or run with a \
@@ -197,7 +198,10 @@ mod tests {
     #[test]
     fn non_scalesim_ops_are_a_flag_error() {
         let run = RunReport {
-            machine: serde_json::Value::Null,
+            machine: crate::machine::MachineReport::unknown(
+                "t",
+                crate::machine::MachineKind::Systolic,
+            ),
             ops: vec![OpProfile::default()],
             total: Default::default(),
         };

@@ -1,46 +1,20 @@
 //! Human-readable table: one line per op and a total line.
-use super::{Exporter, OutputFile};
+use super::Exporter;
 use crate::error::Result;
-use crate::RunReport;
+use crate::fsio::OutputFile;
+use crate::run::RunReport;
+use crate::units::{fmt_energy, fmt_time};
 use std::fmt::Write as _;
 
 pub struct TableExporter;
 
-/// Format seconds with an SI prefix (s, ms, µs, ns).
-pub fn fmt_time(s: f64) -> String {
-    if s >= 1.0 {
-        format!("{s:.3} s")
-    } else if s >= 1e-3 {
-        format!("{:.3} ms", s * 1e3)
-    } else if s >= 1e-6 {
-        format!("{:.3} us", s * 1e6)
-    } else {
-        format!("{:.1} ns", s * 1e9)
-    }
-}
-
-/// Format an energy in pJ with an SI prefix (pJ, nJ, µJ, mJ, J).
-pub fn fmt_energy(pj: f64) -> String {
-    let j = pj * 1e-12;
-    if j >= 1.0 {
-        format!("{j:.3} J")
-    } else if j >= 1e-3 {
-        format!("{:.3} mJ", j * 1e3)
-    } else if j >= 1e-6 {
-        format!("{:.3} uJ", j * 1e6)
-    } else if j >= 1e-9 {
-        format!("{:.3} nJ", j * 1e9)
-    } else {
-        format!("{pj:.1} pJ")
-    }
-}
-
 /// Render the table as text.
 pub fn render(run: &RunReport) -> String {
     let mut s = String::new();
-    let name = run.machine["name"].as_str().unwrap_or("?");
-    let kind = run.machine["kind"].as_str().unwrap_or("?");
-    let mode = run.machine["mode"].as_str().unwrap_or("");
+    let info = &run.machine.info;
+    let name = info.name.as_str();
+    let kind = info.kind.as_str();
+    let mode = info.mode.as_deref().unwrap_or("");
     let _ = writeln!(
         s,
         "machine: {name} ({kind}{}{mode})",

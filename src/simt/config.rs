@@ -5,9 +5,10 @@
 //! configs (`configs/a100.toml`, `h100.toml`, `h200.toml`, `b200.toml`) cite a source from
 //! `tests/data/SPECS.md` for every number.
 
+use crate::config::toml_key_line;
 use crate::config::{CompareSection, CostSection, WorkloadSection};
 use crate::energy::EnergyTable;
-use crate::error::{toml_key_line, Error, Location, Result};
+use crate::error::{Error, Location, Result};
 use crate::workload::DType;
 use serde::{Deserialize, Serialize};
 

@@ -19,6 +19,7 @@ pub mod sim;
 use crate::energy::EnergyTable;
 use crate::error::{Error, Location, Result};
 use crate::machine::{finish_profile, profile_for, Counters, Machine, MachineKind, OpProfile};
+use crate::machine::{MachineInfo, MemoryLevel};
 use crate::workload::{DType, Gemm, Op, VectorOp};
 use config::{Arch, Fp32Math, SimtConfig};
 use plan::{KernelPlan, MmaKind};
@@ -678,11 +679,33 @@ impl Machine for GpuMachine {
     fn kind(&self) -> MachineKind {
         MachineKind::Simt
     }
-    fn describe(&self) -> serde_json::Value {
+    /// Memory levels HBM, L2 and shared memory (per SM × SMs); the CUDA-core FP32 peak at the
+    /// boost clock as the vector peak.
+    fn info(&self) -> MachineInfo {
         let c = &self.cfg;
-        serde_json::json!({
-            "name": self.name,
-            "kind": "simt",
+        let mut info = MachineInfo::base(self);
+        info.vector_peak_flops =
+            c.sm.count as f64 * c.sm.fp32_lanes as f64 * 2.0 * c.clock.boost_mhz * 1e6;
+        info.memory = vec![
+            MemoryLevel::new(
+                "hbm",
+                Some(c.memory.hbm_bytes),
+                Some(c.memory.hbm_bandwidth_gbps * 1e9),
+            ),
+            MemoryLevel::new(
+                "l2",
+                Some(c.memory.l2_bytes),
+                Some(c.memory.l2_bandwidth_gbps * 1e9),
+            ),
+            MemoryLevel::new(
+                "smem",
+                Some((c.sm.smem_bytes as u64).saturating_mul(c.sm.count as u64)),
+                None,
+            ),
+        ];
+        info.tdp_w = Some(c.power.tdp_w);
+        info.usd_per_chip_hour = c.cost.as_ref().map(|c| c.usd_per_chip_hour);
+        let details = serde_json::json!({
             "model": c.name,
             "arch": c.arch.as_str(),
             "sms": c.sm.count,
@@ -696,10 +719,12 @@ impl Machine for GpuMachine {
             "fp32_math": c.tensor_core.fp32_math.as_str(),
             "l2_bytes": c.memory.l2_bytes,
             "l2_bandwidth_gbps": c.memory.l2_bandwidth_gbps,
-            "hbm_bandwidth_gbps": c.memory.hbm_bandwidth_gbps,
             "smem_bytes_per_sm": c.sm.smem_bytes,
-            "tdp_w": c.power.tdp_w,
-        })
+        });
+        if let serde_json::Value::Object(d) = details {
+            info.details = d;
+        }
+        info
     }
     /// Cycles count at the sustained clock under load.
     fn clock_hz(&self) -> f64 {

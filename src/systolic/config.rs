@@ -31,9 +31,10 @@
 //!
 //! Unknown keys are rejected everywhere; every semantic error names the key and its line.
 
+use crate::config::toml_key_line;
 use crate::config::{CompareSection, CostSection, WorkloadSection};
 use crate::energy::EnergyTable;
-use crate::error::{toml_key_line, Error, Location, Result};
+use crate::error::{Error, Location, Result};
 use crate::workload::DType;
 use serde::{Deserialize, Serialize};
 use std::fmt;

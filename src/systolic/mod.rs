@@ -5,12 +5,13 @@ pub mod config;
 pub mod native;
 pub mod pe;
 pub mod scalesim;
+pub mod scalesim_cfg;
 
-use crate::config::scalesim_cfg::ScaleSimConfig;
 use crate::config::SimMode;
 use crate::error::{Error, Result};
 use crate::machine::Machine;
 use config::SystolicConfig;
+use scalesim_cfg::ScaleSimConfig;
 
 /// Build a systolic machine from an archsim TOML config in the given mode.
 ///
@@ -22,8 +23,8 @@ pub fn build(cfg: &SystolicConfig, name: &str, mode: SimMode) -> Result<Box<dyn 
     match mode {
         SimMode::Native => Ok(Box::new(native::NativeTpuMachine::new(cfg.clone(), name))),
         SimMode::Pe => Ok(Box::new(pe::PeMachine::new(cfg.clone(), name)?)),
-        SimMode::Scalesim => Err(Error::flag(
-            "--mode",
+        SimMode::Scalesim => Err(Error::setting(
+            "mode",
             format!(
                 "SCALE-Sim compatible mode is not available for the archsim TOML config `{name}` yet; \
                  pass a SCALE-Sim .cfg file to --config for SCALE-Sim mode, or use --mode native or --mode pe"
@@ -36,16 +37,12 @@ pub fn build(cfg: &SystolicConfig, name: &str, mode: SimMode) -> Result<Box<dyn 
 pub fn build_scalesim(cfg: &ScaleSimConfig, mode: SimMode) -> Result<Box<dyn Machine>> {
     match mode {
         SimMode::Scalesim => Ok(Box::new(scalesim::ScaleSimMachine::new(cfg.clone()))),
-        other => Err(Error::flag(
-            "--mode",
+        other => Err(Error::setting(
+            "mode",
             format!(
                 "a SCALE-Sim .cfg config runs in scalesim mode only, not `{}`; use an archsim \
                  .toml config for the native and PE-level models",
-                match other {
-                    SimMode::Native => "native",
-                    SimMode::Pe => "pe",
-                    SimMode::Scalesim => "scalesim",
-                }
+                other.as_str()
             ),
         )),
     }

@@ -67,6 +67,7 @@ use super::config::{Dataflow, SystolicConfig};
 use crate::energy::EnergyTable;
 use crate::error::{Error, Location, Result};
 use crate::machine::{finish_profile, profile_for, Counters, Machine, MachineKind, OpProfile};
+use crate::machine::{MachineInfo, MemoryLevel};
 use crate::workload::{DType, Gemm, Op, VectorOp};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -714,8 +715,8 @@ impl Machine for NativeTpuMachine {
     fn kind(&self) -> MachineKind {
         MachineKind::Systolic
     }
-    fn describe(&self) -> serde_json::Value {
-        describe(&self.cfg, &self.name, "native")
+    fn info(&self) -> MachineInfo {
+        info(self, &self.cfg, "native")
     }
     fn clock_hz(&self) -> f64 {
         self.cfg.clock_hz()
@@ -739,12 +740,29 @@ impl Machine for NativeTpuMachine {
     }
 }
 
-/// The `"machine"` object of a systolic machine's report.
-pub fn describe(cfg: &SystolicConfig, name: &str, mode: &str) -> serde_json::Value {
-    json!({
-        "name": name,
-        "kind": "systolic",
-        "mode": mode,
+/// The facts of a systolic machine built from an archsim TOML config (native and PE-level
+/// modes): memory levels VMEM (per core × cores), CMEM and HBM; the VPU peak; the config's
+/// parameters as report details.
+pub fn info(m: &dyn Machine, cfg: &SystolicConfig, mode: &str) -> MachineInfo {
+    const MIB: f64 = 1024.0 * 1024.0;
+    let mut info = MachineInfo::base(m);
+    info.mode = Some(mode.to_string());
+    info.vector_peak_flops = cfg.vpu.flops_per_cycle * cfg.chip.cores as f64 * cfg.clock_hz();
+    info.memory = vec![
+        MemoryLevel::new(
+            "hbm",
+            Some((cfg.hbm.capacity_gib * 1024.0 * MIB) as u64),
+            Some(cfg.hbm_bytes_per_s()),
+        ),
+        MemoryLevel::new("cmem", Some((cfg.sram.cmem_mib * MIB) as u64), None),
+        MemoryLevel::new(
+            "vmem",
+            Some((cfg.sram.vmem_mib * MIB * cfg.chip.cores as f64) as u64),
+            None,
+        ),
+    ];
+    info.usd_per_chip_hour = cfg.cost.as_ref().map(|c| c.usd_per_chip_hour);
+    let details = json!({
         "description": cfg.description,
         "array_rows": cfg.array.rows,
         "array_cols": cfg.array.cols,
@@ -752,16 +770,18 @@ pub fn describe(cfg: &SystolicConfig, name: &str, mode: &str) -> serde_json::Val
         "mxus_per_core": cfg.array.mxus,
         "mac_rate": cfg.array.mac_rate,
         "cores": cfg.chip.cores,
-        "clock_mhz": cfg.chip.clock_mhz,
         "dispatch_overhead_us": cfg.chip.dispatch_overhead_us,
         "vmem_mib_per_core": cfg.sram.vmem_mib,
         "cmem_mib": cfg.sram.cmem_mib,
-        "hbm_bandwidth_gbps": cfg.hbm.bandwidth_gbps,
         "hbm_latency_ns": cfg.hbm.latency_ns,
         "hbm_capacity_gib": cfg.hbm.capacity_gib,
         "peak_bf16_tflops": cfg.peak_flops(DType::Bf16) / 1e12,
         "peak_int8_tops": cfg.peak_flops(DType::Int8) / 1e12,
-    })
+    });
+    if let serde_json::Value::Object(d) = details {
+        info.details = d;
+    }
+    info
 }
 
 #[cfg(test)]

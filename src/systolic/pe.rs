@@ -26,6 +26,7 @@ use super::config::{Dataflow, SystolicConfig};
 use super::native::NativeTpuMachine;
 use crate::energy::EnergyTable;
 use crate::error::{Error, Location, Result};
+use crate::machine::MachineInfo;
 use crate::machine::{finish_profile, profile_for, Counters, Machine, MachineKind, OpProfile};
 use crate::workload::{DType, Gemm, Op};
 use half::bf16;
@@ -116,15 +117,14 @@ pub fn check_size(m: u64, n: u64, k: u64, batch: u64, r: u64, c: u64, df: Datafl
         ));
     }
     if m == 0 || n == 0 || k == 0 || batch == 0 {
-        return Err(Error::flag(
-            "--gemm",
+        return Err(Error::setting(
+            "gemm",
             format!("PE-level mode needs every dimension >= 1 (got {m}x{n}x{k}, batch {batch})"),
         ));
     }
     let macs = m as u128 * n as u128 * k as u128 * batch as u128;
     if macs > PE_MAX_MACS {
-        return Err(Error::flag(
-            "--mode",
+        return Err(Error::setting("mode",
             format!(
                 "PE-level mode is a reference for small GEMMs: M·N·K·batch must be <= 2^24 ({PE_MAX_MACS}), got {macs} for {m}x{n}x{k} (batch {batch}); use --mode native"
             ),
@@ -132,8 +132,7 @@ pub fn check_size(m: u64, n: u64, k: u64, batch: u64, r: u64, c: u64, df: Datafl
     }
     let pe_cycles = scalesim_cycles(m, n, k, r, c, df) as u128 * (r * c) as u128 * batch as u128;
     if pe_cycles > PE_MAX_PE_CYCLES {
-        return Err(Error::flag(
-            "--mode",
+        return Err(Error::setting("mode",
             format!(
                 "PE-level mode would step {pe_cycles} PE-cycles (limit 2^32) for {m}x{n}x{k} on {r}×{c}; use a smaller array or --mode native"
             ),
@@ -406,8 +405,7 @@ pub fn simulate_overlapped<T: PeValue>(
         )));
     }
     if df == Dataflow::Os {
-        return Err(Error::flag(
-            "--dataflow",
+        return Err(Error::setting("dataflow",
             "the overlapped (TPU-style) PE reference covers the stationary-operand dataflows ws and is",
         ));
     }
@@ -641,8 +639,7 @@ impl PeMachine {
     pub fn new(cfg: SystolicConfig, name: &str) -> Result<Self> {
         let (r, c) = (cfg.array.rows, cfg.array.cols);
         if r > PE_MAX_SIDE || c > PE_MAX_SIDE {
-            return Err(Error::flag(
-                "--mode",
+            return Err(Error::setting("mode",
                 format!(
                     "PE-level mode accepts arrays up to {PE_MAX_SIDE}×{PE_MAX_SIDE}; `{name}` has {r}×{c} (array.rows × array.cols)"
                 ),
@@ -740,8 +737,8 @@ impl Machine for PeMachine {
     fn kind(&self) -> MachineKind {
         MachineKind::Systolic
     }
-    fn describe(&self) -> serde_json::Value {
-        super::native::describe(self.cfg(), &self.name, "pe")
+    fn info(&self) -> MachineInfo {
+        super::native::info(self, self.cfg(), "pe")
     }
     fn clock_hz(&self) -> f64 {
         self.cfg().clock_hz()

@@ -45,8 +45,9 @@
 //! dimensions and duplicated names are errors that name the file, line and key.
 
 use super::{Attention, Conv2d, DType, Gemm, Layer, VectorKind, VectorOp, Workload, MAX_DIM};
+use crate::config::line_col;
 use crate::config::toml_error;
-use crate::error::{line_col, Error, Location, Result};
+use crate::error::{Error, Location, Result};
 use serde::Deserialize;
 use std::collections::HashMap;
 
@@ -210,7 +211,7 @@ pub fn parse(src: &str, file: &str, stem: &str) -> Result<Workload> {
             Error::input(
                 Location::file(file)
                     .key("dtype")
-                    .line(crate::error::toml_key_line(src, "dtype").unwrap_or(1)),
+                    .line(crate::config::toml_key_line(src, "dtype").unwrap_or(1)),
                 m,
             )
         })?,
@@ -350,7 +351,7 @@ pub fn parse(src: &str, file: &str, stem: &str) -> Result<Workload> {
         if n <= 0 {
             return Err(Error::input(
                 Location::file(file).key(format!("tokens.{prefix}")).line(
-                    crate::error::toml_key_line(src, &format!("tokens.{prefix}")).unwrap_or(1),
+                    crate::config::toml_key_line(src, &format!("tokens.{prefix}")).unwrap_or(1),
                 ),
                 format!("tokens.{prefix} = {n}: must be at least 1"),
             ));

@@ -19,10 +19,13 @@ pub const MAX_DIM: u64 = 1 << 32;
 pub const MAX_MACS: u128 = 1 << 96;
 
 /// Operand data type. Accumulation is always f32 (int32 for int8).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, PartialOrd, Ord)]
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize, PartialOrd, Ord,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum DType {
     Fp32,
+    #[default]
     Bf16,
     Fp16,
     Fp8,
@@ -59,7 +62,7 @@ impl DType {
 
 impl fmt::Display for DType {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
+        f.pad(self.as_str())
     }
 }
 
@@ -442,7 +445,8 @@ pub enum Layer {
 /// name (`gpt3_175b_layer`, `resnet50`, ...: the files of `kernels/`, embedded in the binary).
 /// `dtype` overrides every layer's dtype (topology CSVs default to bf16).
 pub fn load(spec: &str, dtype: Option<DType>) -> crate::error::Result<Workload> {
-    use crate::error::{read_input_file, Error};
+    use crate::error::Error;
+    use crate::fsio::read_input_file;
     use std::path::Path;
     let path = Path::new(spec);
     let stem = path
@@ -553,6 +557,48 @@ impl Workload {
             }
         }
     }
+}
+
+/// Parse a GEMM given as text, `M,N,K` or `M,N,K,BATCH` (the `--gemm` flag); `index` (1-based)
+/// names it `gemm{index}_MxNxK`. Errors name the `gemm` setting.
+pub fn parse_gemm_spec(s: &str, index: usize, dtype: DType) -> crate::error::Result<Gemm> {
+    let parts: Vec<&str> = s.split(',').map(|p| p.trim()).collect();
+    if parts.len() != 3 && parts.len() != 4 {
+        return Err(crate::error::Error::setting(
+            "gemm",
+            format!("`{s}`: expected M,N,K or M,N,K,BATCH (e.g. --gemm 4096,4096,4096)"),
+        ));
+    }
+    let mut v = [1u64; 4];
+    for (i, p) in parts.iter().enumerate() {
+        let key = ["M", "N", "K", "BATCH"][i];
+        let x: i128 = p.parse().map_err(|_| {
+            crate::error::Error::setting("gemm", format!("`{s}`: {key} = `{p}` is not an integer"))
+        })?;
+        if x <= 0 {
+            return Err(crate::error::Error::setting(
+                "gemm",
+                format!("`{s}`: {key} = {x} must be at least 1"),
+            ));
+        }
+        if x as u128 > MAX_DIM as u128 {
+            return Err(crate::error::Error::setting(
+                "gemm",
+                format!("`{s}`: {key} = {x} is larger than the supported maximum 2^32"),
+            ));
+        }
+        v[i] = x as u64;
+    }
+    let name = if parts.len() == 4 {
+        format!("gemm{index}_{}x{}x{}x{}", v[0], v[1], v[2], v[3])
+    } else {
+        format!("gemm{index}_{}x{}x{}", v[0], v[1], v[2])
+    };
+    Ok(Gemm {
+        batch: v[3],
+        dtype,
+        ..Gemm::new(name, v[0], v[1], v[2])
+    })
 }
 
 #[cfg(test)]

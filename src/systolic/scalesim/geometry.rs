@@ -6,8 +6,8 @@
 //! (`calc_ifmap_elem_addr`: which im2col entries are −1), `compute/systolic_compute_*.set_params`
 //! (Sr, Sc, T and the folds). MODEL.md §1.2 and §2.
 
-use crate::config::scalesim_cfg::Dataflow;
 use crate::error::{Error, Result};
+use crate::systolic::scalesim_cfg::Dataflow;
 use crate::workload::Gemm;
 
 /// A SCALE-Sim conv layer: NHWC ifmap `ifmap_h × ifmap_w × channels`, `num_filters` filters of

@@ -6,7 +6,7 @@
 use super::calc_dram::{ChunkSim, ClosePoint};
 use super::geometry::{skewed_before, skewed_line_of, Layer, Mapping};
 use super::write_buffer::{self, ElementStream};
-use crate::config::scalesim_cfg::{BandwidthMode, Dataflow, ScaleSimConfig};
+use crate::systolic::scalesim_cfg::{BandwidthMode, Dataflow, ScaleSimConfig};
 
 /// All report values of one layer. Counts are u128 and cycles i128 so nothing overflows for
 /// dims up to 2^32; [`LayerResult::to_report`] saturates into the shared report struct.

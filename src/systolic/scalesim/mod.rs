@@ -19,10 +19,11 @@ pub mod layer;
 pub mod user;
 pub mod write_buffer;
 
-use crate::config::scalesim_cfg::ScaleSimConfig;
 use crate::energy::EnergyTable;
 use crate::error::{Error, Location, Result};
 use crate::machine::{finish_profile, profile_for, Counters, Machine, MachineKind, OpProfile};
+use crate::machine::{MachineInfo, MemoryLevel};
+use crate::systolic::scalesim_cfg::ScaleSimConfig;
 use crate::workload::{DType, Op};
 pub use geometry::{Layer, Mapping};
 pub use layer::{simulate_layer, LayerResult};
@@ -62,12 +63,19 @@ impl Machine for ScaleSimMachine {
     fn kind(&self) -> MachineKind {
         MachineKind::Systolic
     }
-    fn describe(&self) -> serde_json::Value {
+    /// SRAM levels in words (SCALE-Sim's unit; 1 word = 1 byte here) and the DRAM bandwidth
+    /// of the config; no vector unit.
+    fn info(&self) -> MachineInfo {
         let c = &self.cfg;
-        serde_json::json!({
-            "name": c.run_name,
-            "kind": "systolic",
-            "mode": "scalesim",
+        let mut info = MachineInfo::base(self);
+        info.mode = Some("scalesim".into());
+        let kb = |k: u64| Some(k.saturating_mul(1024));
+        info.memory.extend([
+            MemoryLevel::new("sram_ifmap", kb(c.ifmap_sram_kb), None),
+            MemoryLevel::new("sram_filter", kb(c.filter_sram_kb), None),
+            MemoryLevel::new("sram_ofmap", kb(c.ofmap_sram_kb), None),
+        ]);
+        let details = serde_json::json!({
             "rows": c.array_rows,
             "cols": c.array_cols,
             "dataflow": c.dataflow.as_str(),
@@ -82,7 +90,11 @@ impl Machine for ScaleSimMachine {
             "clock_hz": SCALESIM_CLOCK_HZ,
             "note": "SCALE-Sim 3.0.0 compatible mode: cycles reproduce SCALE-Sim exactly; \
                      SCALE-Sim has no clock, time_s assumes 1 GHz; 1 word = 1 byte",
-        })
+        });
+        if let serde_json::Value::Object(d) = details {
+            info.details = d;
+        }
+        info
     }
     fn clock_hz(&self) -> f64 {
         SCALESIM_CLOCK_HZ
@@ -97,10 +109,10 @@ impl Machine for ScaleSimMachine {
     fn hbm_bandwidth_bytes_per_s(&self) -> f64 {
         let c = &self.cfg;
         let words = match c.bw_mode {
-            crate::config::scalesim_cfg::BandwidthMode::User => {
+            crate::systolic::scalesim_cfg::BandwidthMode::User => {
                 c.ifmap_sram_bank_bandwidth + c.filter_sram_bank_bandwidth + c.ofmap_drain_bw()
             }
-            crate::config::scalesim_cfg::BandwidthMode::Calc => 20 + c.array_cols,
+            crate::systolic::scalesim_cfg::BandwidthMode::Calc => 20 + c.array_cols,
         };
         words as f64 * SCALESIM_CLOCK_HZ
     }
@@ -189,7 +201,7 @@ impl Machine for ScaleSimMachine {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::scalesim_cfg::{BandwidthMode, Dataflow};
+    use crate::systolic::scalesim_cfg::{BandwidthMode, Dataflow};
     use crate::workload::{Conv2d, Gemm, VectorKind, VectorOp};
 
     fn cfg(df: Dataflow, mode: BandwidthMode) -> ScaleSimConfig {
@@ -239,7 +251,7 @@ mod tests {
         let tb = &p.time_breakdown_s;
         assert!((tb.total_s() - p.time_s).abs() < 1e-15);
         assert_eq!(p.plan["cycles_per_fold"], 78);
-        assert_eq!(m.describe()["mode"], "scalesim");
+        assert_eq!(m.info().mode.as_deref(), Some("scalesim"));
         let json = serde_json::to_value(&p).unwrap();
         assert_eq!(json["scalesim"]["sram_ofmap_writes"], 320);
     }
@@ -329,7 +341,7 @@ mod tests {
 #[cfg(test)]
 mod user_limits {
     use super::*;
-    use crate::config::scalesim_cfg::{BandwidthMode, Dataflow};
+    use crate::systolic::scalesim_cfg::{BandwidthMode, Dataflow};
 
     /// Tiny SRAMs in USER mode (SCALE-Sim: minutes to hours per layer) must finish quickly,
     /// exactly or through the bounded fallback.
@@ -337,7 +349,7 @@ mod user_limits {
     fn tiny_sram_user_mode_terminates() {
         let t0 = std::time::Instant::now();
         for df in [Dataflow::Os, Dataflow::Ws, Dataflow::Is] {
-            let mut cfg = crate::config::scalesim_cfg::ScaleSimConfig::parse(
+            let mut cfg = crate::systolic::scalesim_cfg::ScaleSimConfig::parse(
                 include_str!("../../../tests/data/scalesim/configs/user_ulbw_32x32_is.cfg"),
                 "u.cfg",
             )

@@ -22,7 +22,7 @@
 
 use super::geometry::{Layer, Mapping};
 use super::write_buffer::{WriteBufferPort, WriteResult};
-use crate::config::scalesim_cfg::{Dataflow, ScaleSimConfig};
+use crate::systolic::scalesim_cfg::{Dataflow, ScaleSimConfig};
 
 /// Largest number of demand-address visits the USER walk accepts per layer (a few seconds;
 /// SCALE-Sim needs hours for such a layer).

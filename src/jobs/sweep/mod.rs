@@ -12,7 +12,6 @@
 //!   `.cfg` text rewrite + re-parse).
 //! * [`table`]: the CSV (rendering, reading, merging).
 //! * [`plot`]: reading a sweep CSV back into heatmap cells and time/energy pairs.
-//! * [`cli`]: the `sweep`, `merge` flags and handlers.
 //!
 //! **Point order.** Points are numbered 0..N in the product order: workload outermost, then the
 //! swept keys in file order, the last key fastest. Rows are always written sorted by that
@@ -27,22 +26,23 @@
 //! when their index belongs to this run (this shard) and their swept values equal that point's
 //! values (anything else is an error: the file belongs to another sweep). Only the missing points
 //! run. Progress is checkpointed: every few seconds (and at the end) the whole file is rewritten
-//! atomically (temp file + rename, [`crate::report::write_atomic`]) with all rows so far sorted
+//! atomically (temp file + rename, [`crate::fsio::write_atomic`]) with all rows so far sorted
 //! by index, so a killed run leaves a valid CSV and a rerun ends with the same bytes as an
 //! uninterrupted run.
 //!
 //! **Per-point work.** Workloads are parsed and lowered once; each point builds its config and
 //! machine once and simulates the ops one after another on its rayon worker (points, not ops,
-//! are the parallel unit), then sums them with [`crate::total_of`].
+//! are the parallel unit), then sums them ([`crate::run::simulate_sequential`]).
 
 pub mod base;
-pub mod cli;
 pub mod plot;
 pub mod spec;
 pub mod table;
 
 use crate::config::SimMode;
 use crate::error::{Error, Location, Result};
+use crate::fsio::write_atomic;
+use crate::run::simulate_sequential;
 use crate::workload::Op;
 use base::{BaseConfig, BoundBase};
 use rayon::prelude::*;
@@ -76,7 +76,7 @@ pub struct Shard {
 impl Shard {
     /// Parse `I/N` with 0 ≤ I < N.
     pub fn parse(s: &str) -> Result<Shard> {
-        let bad = |m: String| Error::flag("--shard", m);
+        let bad = |m: String| Error::setting("shard", m);
         let (i, n) = s
             .split_once('/')
             .ok_or_else(|| bad(format!("`{s}`: expected I/N, e.g. --shard 0/4")))?;
@@ -272,15 +272,8 @@ impl Sweep {
             .build(self.mode)
             .map_err(|e| self.base.point_error(index, &values(), e))?;
         let ops = &self.workloads[d[0]].ops;
-        let mut profiles = Vec::with_capacity(ops.len());
-        for op in ops {
-            let mut p = machine
-                .simulate(op)
-                .map_err(|e| self.base.point_error(index, &values(), e))?;
-            crate::energy::apply(machine.energy_table(), &mut p);
-            profiles.push(p);
-        }
-        let t = crate::total_of(machine.as_ref(), ops, &profiles);
+        let (_, t) = simulate_sequential(machine.as_ref(), ops)
+            .map_err(|e| self.base.point_error(index, &values(), e))?;
         let mut row = vec![index.to_string()];
         row.extend(self.point_values(index));
         row.extend([
@@ -339,6 +332,15 @@ impl Sweep {
 
     /// Run the sweep (or one shard) into `out`, resuming from it when `resume`.
     pub fn run(&self, opts: &RunOptions) -> Result<SweepSummary> {
+        self.run_with_progress(opts, &|_| {})
+    }
+
+    /// [`Sweep::run`], telling `progress` how far it got.
+    pub fn run_with_progress(
+        &self,
+        opts: &RunOptions,
+        progress: &(dyn Fn(SweepProgress) + Sync),
+    ) -> Result<SweepSummary> {
         let start = Instant::now();
         let mut rows = if opts.resume {
             self.resume_rows(&opts.out, opts.shard)?
@@ -353,9 +355,12 @@ impl Sweep {
         let pending: Vec<u64> = mine.into_iter().filter(|i| !rows.contains_key(i)).collect();
         let header = self.header();
         let write = |rows: &BTreeMap<u64, Vec<String>>| {
-            crate::report::write_atomic(&opts.out, &table::render(&header, rows.values()))
+            write_atomic(&opts.out, &table::render(&header, rows.values()))
         };
-        let bar = progress_bar(shard_points, resumed, opts.quiet);
+        progress(SweepProgress::Start {
+            points: shard_points,
+            done: resumed,
+        });
         // Batches bound the work lost to an interruption; a checkpoint is written after a batch
         // when `checkpoint` has passed since the last one.
         let batch = (pending.len() / 32).clamp(64, 4096);
@@ -365,7 +370,7 @@ impl Sweep {
                 .par_iter()
                 .map(|&i| {
                     let r = self.eval(i);
-                    bar.inc(1);
+                    progress(SweepProgress::Point);
                     r
                 })
                 .collect();
@@ -381,7 +386,7 @@ impl Sweep {
                 }
             }
             if let Some(e) = first_err {
-                bar.abandon();
+                progress(SweepProgress::Finish { ok: false });
                 // Keep what finished, so a rerun after fixing nothing else resumes.
                 if rows.len() as u64 > resumed {
                     write(&rows)?;
@@ -394,7 +399,7 @@ impl Sweep {
             }
         }
         write(&rows)?;
-        bar.finish_and_clear();
+        progress(SweepProgress::Finish { ok: true });
         Ok(SweepSummary {
             total_points: self.points,
             shard_points,
@@ -412,7 +417,6 @@ pub struct RunOptions {
     pub shard: Option<Shard>,
     /// Keep rows of an existing `out` (default true).
     pub resume: bool,
-    pub quiet: bool,
     /// Minimum time between checkpoint rewrites of `out`.
     pub checkpoint: Duration,
 }
@@ -423,37 +427,45 @@ impl RunOptions {
             out: out.into(),
             shard: None,
             resume: true,
-            quiet: true,
             checkpoint: Duration::from_secs(5),
         }
     }
 }
 
-/// Progress bar with rate and ETA on stderr; hidden when quiet or stderr is not a terminal.
-fn progress_bar(len: u64, pos: u64, quiet: bool) -> indicatif::ProgressBar {
-    use std::io::IsTerminal;
-    if quiet || !std::io::stderr().is_terminal() {
-        return indicatif::ProgressBar::hidden();
-    }
-    let bar = indicatif::ProgressBar::with_draw_target(
-        Some(len),
-        indicatif::ProgressDrawTarget::stderr(),
-    );
-    bar.set_style(
-        indicatif::ProgressStyle::with_template(
-            "{spinner} sweep [{elapsed_precise}] {wide_bar} {pos}/{len} points ({rate}, ETA {eta})",
-        )
-        .expect("valid template")
-        .with_key(
-            "rate",
-            |s: &indicatif::ProgressState, w: &mut dyn std::fmt::Write| {
-                let _ = write!(w, "{:.0} points/s", s.per_sec());
-            },
-        ),
-    );
-    bar.set_position(pos);
-    bar.reset_eta();
-    bar
+/// Progress of a sweep run, for a caller that shows it (the CLI draws a bar; the library
+/// draws nothing). Called from rayon workers, so observers must be `Sync`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SweepProgress {
+    /// The run starts: `points` in this shard, `done` of them resumed from the output file.
+    Start { points: u64, done: u64 },
+    /// One more point finished.
+    Point,
+    /// The run finished (`ok`) or stopped on an error.
+    Finish { ok: bool },
+}
+
+/// What `archsim merge` did.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MergeSummary {
+    /// Points in the merged file.
+    pub points: usize,
+    /// Shard files read.
+    pub files: usize,
+    /// Point indices missing below the largest one (a shard incomplete or missing).
+    pub gaps: Vec<u64>,
+}
+
+/// `archsim merge`: join shard CSVs into `out` (atomically), sorted by point index; with
+/// `expect`, exactly the points `0..expect` must be present.
+pub fn merge_files(out: &Path, shards: &[PathBuf], expect: Option<u64>) -> Result<MergeSummary> {
+    let inputs: Vec<&Path> = shards.iter().map(|p| p.as_path()).collect();
+    let merged = table::merge(&inputs, expect)?;
+    write_atomic(out, &merged.to_bytes())?;
+    Ok(MergeSummary {
+        points: merged.rows.len(),
+        files: shards.len(),
+        gaps: table::gaps(&merged),
+    })
 }
 
 /// Library entry point of `archsim sweep`: prepare and run.

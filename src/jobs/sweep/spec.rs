@@ -16,7 +16,8 @@
 //! in the file, the last key varying fastest (like nested loops). Point `index` numbers that
 //! order from 0.
 
-use crate::error::{toml_key_line, Error, Location, Result};
+use crate::config::toml_key_line;
+use crate::error::{Error, Location, Result};
 
 /// Default cap on the number of points of one sweep (`--max-points` raises it).
 pub const DEFAULT_MAX_POINTS: u64 = 1_000_000;
@@ -56,7 +57,7 @@ impl SweepSpec {
 
     /// Read and parse a sweep file.
     pub fn load(path: &std::path::Path) -> Result<SweepSpec> {
-        let src = crate::error::read_input_file(path)?;
+        let src = crate::fsio::read_input_file(path)?;
         Self::parse(&src, &path.display().to_string())
     }
 

@@ -27,8 +27,8 @@
 //! when the simulated exposed memory time exceeds the MXU time, else `compute-bound`.
 
 use super::{SummaryRow, ValidationTable};
-use crate::config::{self, HardwareConfig};
 use crate::error::{Error, Location, Result};
+use crate::registry::{self, HardwareConfig};
 use crate::systolic::config::SystolicConfig;
 use crate::systolic::native::{CoreSplit, LoopOrder, NativeTpuMachine, Tiling};
 use crate::workload::{DType, Gemm};
@@ -146,7 +146,7 @@ pub fn load_rows(path: &Path) -> Result<Vec<MeasuredRow>> {
 }
 
 fn shipped(name: &str) -> Result<SystolicConfig> {
-    match config::load(name)?.hw {
+    match registry::load(name)?.hw {
         HardwareConfig::Systolic(c) => Ok(*c),
         _ => Err(Error::internal(format!("{name} is not a systolic config"))),
     }

@@ -2,7 +2,7 @@
 //!
 //! * archsim TOML: the base file is parsed once into a [`toml::Table`]; a point sets its dotted
 //!   keys in a copy of the table, which is serialized and re-parsed with
-//!   [`crate::config::parse_toml`], so every point is validated exactly like a hand-written
+//!   [`crate::registry::parse_toml`], so every point is validated exactly like a hand-written
 //!   config.
 //! * SCALE-Sim `.cfg`: keys are `section.key` (case-insensitive, like Python's configparser); a
 //!   point rewrites the value text of those lines and re-parses the file with
@@ -12,9 +12,9 @@
 //! (an integer may stand for a float); otherwise the error names the sweep file, line and key.
 
 use super::spec::{value_text, Axis, SweepSpec};
-use crate::config::scalesim_cfg::ScaleSimConfig;
-use crate::config::{HardwareConfig, LoadedConfig};
 use crate::error::{Error, Location, Result};
+use crate::registry::{HardwareConfig, LoadedConfig};
+use crate::systolic::scalesim_cfg::ScaleSimConfig;
 
 /// A base config ready to take points.
 #[derive(Debug, Clone)]
@@ -67,7 +67,7 @@ impl BaseConfig {
             ScaleSimConfig::parse(src, file)?; // the base itself must be valid
             BaseKind::Cfg(src.lines().map(str::to_string).collect())
         } else {
-            crate::config::parse_toml(src, file, name)?;
+            crate::registry::parse_toml(src, file, name)?;
             BaseKind::Toml(
                 toml::from_str(src).map_err(|e| crate::config::toml_error(src, file, &e))?,
             )
@@ -90,7 +90,7 @@ impl BaseConfig {
     fn parse_table(&self, t: &toml::Table) -> Result<LoadedConfig> {
         let text = toml::to_string(t)
             .map_err(|e| Error::internal(format!("serializing a sweep point's config: {e}")))?;
-        crate::config::parse_toml(&text, &self.file, &self.name)
+        crate::registry::parse_toml(&text, &self.file, &self.name)
     }
 
     fn parse_cfg(&self, text: &str) -> Result<LoadedConfig> {
@@ -446,7 +446,7 @@ impl BoundBase {
 mod tests {
     use super::*;
 
-    const CFG: &str = include_str!("../../tests/data/scalesim/configs/calc_128x128_os.cfg");
+    const CFG: &str = include_str!("../../../tests/data/scalesim/configs/calc_128x128_os.cfg");
 
     #[test]
     fn cfg_keys_are_case_insensitive_and_rewritten_in_place() {

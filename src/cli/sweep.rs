@@ -1,9 +1,11 @@
-//! Flags and handlers of `archsim sweep`, `archsim merge` (and the data side of
-//! `archsim plot sweep`). `src/cli.rs` only dispatches here.
+//! Flags and handlers of `archsim sweep`, `archsim merge` and `archsim plot sweep`: parse,
+//! call [`archsim::jobs::sweep`], print. `cli/mod.rs` only dispatches here.
 
-use super::{plot, table, RunOptions, Shard, Sweep};
-use crate::config::SimMode;
-use crate::error::{Error, Result};
+use super::progress;
+use super::SimModeArg;
+use archsim::error::{Error, Result};
+use archsim::jobs::sweep::plot::{plot_sweep, PlotSweepRequest};
+use archsim::jobs::sweep::{merge_files, spec, RunOptions, Shard, Sweep};
 use clap::Args;
 use std::path::PathBuf;
 use std::time::Duration;
@@ -27,9 +29,9 @@ pub struct SweepArgs {
     pub shard: Option<String>,
     /// Systolic model: native (default for .toml), scalesim (default for .cfg), pe.
     #[arg(long, value_enum)]
-    pub mode: Option<SimMode>,
+    pub mode: Option<SimModeArg>,
     /// Refuse sweeps with more points than this.
-    #[arg(long, value_name = "N", default_value_t = super::spec::DEFAULT_MAX_POINTS)]
+    #[arg(long, value_name = "N", default_value_t = spec::DEFAULT_MAX_POINTS)]
     pub max_points: u64,
     /// Overwrite an existing --out instead of resuming from it.
     #[arg(long)]
@@ -59,9 +61,7 @@ pub struct MergeArgs {
     pub quiet: bool,
 }
 
-/// `archsim plot ...`: the plot commands this module serves. To expose them, `src/cli.rs` adds a
-/// variant `Plot(crate::sweep::cli::PlotArgs)` and the dispatch line
-/// `Some(Command::Plot(a)) => crate::sweep::cli::cmd_plot(a)`.
+/// `archsim plot ...`: the plot commands.
 #[derive(Debug, Args)]
 pub struct PlotArgs {
     #[command(subcommand)]
@@ -107,15 +107,15 @@ pub fn cmd_sweep(a: &SweepArgs) -> Result<()> {
     if !(a.checkpoint_s.is_finite() && a.checkpoint_s >= 0.0) {
         return Err(Error::flag("--checkpoint-s", "must be a number >= 0"));
     }
-    let sweep = Sweep::prepare(&a.config, &a.sweep, a.mode, a.max_points)?;
+    let sweep = Sweep::prepare(&a.config, &a.sweep, a.mode.map(Into::into), a.max_points)?;
     let opts = RunOptions {
         out: a.out.clone(),
         shard,
         resume: !a.no_resume,
-        quiet: a.quiet,
         checkpoint: Duration::from_secs_f64(a.checkpoint_s),
     };
-    let s = sweep.run(&opts)?;
+    let bar = progress::SweepBar::new(a.quiet);
+    let s = sweep.run_with_progress(&opts, &|p| bar.update(p))?;
     if !a.quiet {
         let secs = s.elapsed.as_secs_f64();
         eprintln!(
@@ -148,22 +148,19 @@ fn rate_text(r: f64) -> String {
 
 /// Handler of `archsim merge`.
 pub fn cmd_merge(a: &MergeArgs) -> Result<()> {
-    let inputs: Vec<&std::path::Path> = a.shards.iter().map(|p| p.as_path()).collect();
-    let merged = table::merge(&inputs, a.points)?;
-    crate::report::write_atomic(&a.out, &merged.to_bytes())?;
+    let m = merge_files(&a.out, &a.shards, a.points)?;
     if !a.quiet {
-        let gaps = table::gaps(&merged);
         eprintln!(
             "merged {} points from {} files -> {}",
-            merged.rows.len(),
-            a.shards.len(),
+            m.points,
+            m.files,
             a.out.display()
         );
-        if !gaps.is_empty() {
+        if !m.gaps.is_empty() {
             eprintln!(
                 "warning: {} point(s) missing below the largest index (first: {}); a shard is incomplete or missing",
-                gaps.len(),
-                gaps[0]
+                m.gaps.len(),
+                m.gaps[0]
             );
         }
     }
@@ -173,76 +170,19 @@ pub fn cmd_merge(a: &MergeArgs) -> Result<()> {
 /// Handler of `archsim plot ...`.
 pub fn cmd_plot(a: &PlotArgs) -> Result<()> {
     match &a.what {
-        PlotCommand::Sweep(s) => cmd_plot_sweep(s).map(|_| ()),
+        PlotCommand::Sweep(s) => {
+            let written = plot_sweep(&PlotSweepRequest {
+                csv: s.csv.clone(),
+                x: s.x.clone(),
+                y: s.y.clone(),
+                metric: s.metric.clone(),
+                filters: s.filters.clone(),
+                out: s.out.clone(),
+            })?;
+            for p in &written {
+                eprintln!("wrote {}", p.display());
+            }
+            Ok(())
+        }
     }
-}
-
-/// Handler of `archsim plot sweep`: writes `sweep_heatmap_<metric>.{png,svg}` and
-/// `sweep_pareto.{png,svg}` under `--out` and returns their paths.
-pub fn cmd_plot_sweep(a: &PlotSweepArgs) -> Result<Vec<PathBuf>> {
-    let data = plot_sweep_data(a)?;
-    let file = a
-        .csv
-        .file_name()
-        .and_then(|s| s.to_str())
-        .unwrap_or("sweep");
-    let reduce = if plot::higher_is_better(&a.metric) {
-        "max"
-    } else {
-        "min"
-    };
-    let others: Vec<&str> = data
-        .swept
-        .iter()
-        .filter(|k| {
-            **k != a.x && **k != a.y && !a.filters.iter().any(|f| f.starts_with(&format!("{k}=")))
-        })
-        .map(String::as_str)
-        .collect();
-    let title = if others.is_empty() {
-        format!("{file}: {}", a.metric)
-    } else {
-        format!("{file}: {} ({reduce} over {})", a.metric, others.join(", "))
-    };
-    let heat = crate::plot::Heatmap {
-        title: &title,
-        x_key: &a.x,
-        y_key: &a.y,
-        metric: &a.metric,
-        rows: &data.cells,
-    };
-    let mut written =
-        crate::plot::sweep_heatmap(&heat, &a.out, &format!("sweep_heatmap_{}", a.metric))?;
-    let points: Vec<crate::plot::ParetoPoint> = data
-        .pareto
-        .iter()
-        .map(|(label, t, e)| crate::plot::ParetoPoint {
-            label: label.clone(),
-            time_s: *t,
-            energy_j: *e,
-        })
-        .collect();
-    written.extend(crate::plot::pareto_front(
-        &points,
-        &format!("{file}: time vs energy ({} points)", points.len()),
-        &a.out,
-        "sweep_pareto",
-    )?);
-    for p in &written {
-        eprintln!("wrote {}", p.display());
-    }
-    Ok(written)
-}
-
-/// Data side of `archsim plot sweep`: read the CSV and extract the heatmap cells and Pareto
-/// points. The drawing is done by the caller with `crate::plot::sweep_heatmap` and
-/// `crate::plot::pareto_front` (see [`plot::SweepPlotData`]).
-pub fn plot_sweep_data(a: &PlotSweepArgs) -> Result<plot::SweepPlotData> {
-    let q = plot::PlotQuery {
-        x: a.x.clone(),
-        y: a.y.clone(),
-        metric: a.metric.clone(),
-        filters: plot::parse_filters(&a.filters)?,
-    };
-    plot::extract(&a.csv, &q)
 }

@@ -6,9 +6,9 @@
 //! gives a table saying so, never a panic.
 
 use super::{SummaryRow, ValidationTable};
-use crate::config::scalesim_cfg::{BandwidthMode, ScaleSimConfig};
 use crate::error::Result;
 use crate::systolic::scalesim::{simulate_layer, Layer, LayerResult};
+use crate::systolic::scalesim_cfg::{BandwidthMode, ScaleSimConfig};
 use std::collections::HashMap;
 use std::path::Path;
 

@@ -47,10 +47,11 @@
 
 use super::gpu::Split;
 use super::{SummaryRow, ValidationTable};
-use crate::config::{load, shipped_names, HardwareConfig};
+use crate::config::shipped_names;
 use crate::energy::{energy, EnergyBreakdown, EnergyTable};
 use crate::error::{Error, Location, Result};
 use crate::machine::{Machine, OpProfile};
+use crate::registry::{load, HardwareConfig};
 use crate::workload::{DType, Gemm, Op, VectorKind, VectorOp};
 use std::path::Path;
 
@@ -94,7 +95,7 @@ fn config_for(device: &str) -> Option<&'static str> {
 }
 
 fn parse_file(path: &Path) -> Result<Vec<PowerRow>> {
-    let text = crate::error::read_input_file(path)?;
+    let text = crate::fsio::read_input_file(path)?;
     let mut rdr = csv::ReaderBuilder::new().from_reader(text.as_bytes());
     let h: Vec<String> = rdr
         .headers()
@@ -238,18 +239,13 @@ pub fn machine(config: &str) -> Result<Box<dyn Machine>> {
 /// Simulate one op (time and counters; energy filled with the machine's own table).
 pub fn simulate(m: &dyn Machine, op: &Op) -> Result<OpProfile> {
     let mut p = m.simulate(op)?;
-    crate::energy::apply(m.energy_table(), &mut p);
+    crate::run::apply_energy(m.energy_table(), &mut p);
     Ok(p)
 }
 
 /// Energy of a simulated profile under another table.
 pub fn energy_with(t: &EnergyTable, p: &OpProfile) -> EnergyBreakdown {
-    energy(
-        t,
-        &p.counters,
-        p.dtype.parse().unwrap_or(DType::Bf16),
-        p.time_s,
-    )
+    energy(t, &p.counters, p.dtype, p.time_s)
 }
 
 /// The fitted GPU energy parameters.
@@ -351,7 +347,8 @@ pub fn expected_params(data_dir: &Path) -> Result<Vec<EnergyParams>> {
     }
     for cfg in ["a100", "b200"] {
         let tdp = machine(cfg)?
-            .tdp_w()
+            .info()
+            .tdp_w
             .ok_or_else(|| Error::internal(format!("{cfg} has no tdp_w")))?;
         let r = tdp / H100_TDP_W;
         out.push(EnergyParams {
@@ -522,7 +519,7 @@ pub fn chip_level() -> Result<Vec<ChipLevel>> {
         }
         let m = loaded.build(None)?;
         let (power_w, p) = chip_gemm_power(m.as_ref(), m.energy_table())?;
-        let (reference_w, reference) = match (m.tdp_w(), name) {
+        let (reference_w, reference) = match (m.info().tdp_w, name) {
             // Not independent checks: the H100 energy fit includes this GEMM's measured power
             // (699 W, at the cap), and TPU v4's mac_scale is calibrated to this figure.
             (Some(t), FIT_CONFIG) => (Some(t), "TDP (shape in the fit)".to_string()),

@@ -2,7 +2,8 @@
 //! come from [`render`], so a merged or resumed file is byte-identical to an uninterrupted,
 //! unsharded run.
 
-use crate::error::{read_input_file, Error, Location, Result};
+use crate::error::{Error, Location, Result};
+use crate::fsio::read_input_file;
 use std::collections::BTreeMap;
 use std::path::Path;
 
@@ -120,8 +121,8 @@ pub fn merge(inputs: &[&Path], expect: Option<u64>) -> Result<SweepTable> {
         let extra = out.rows.keys().filter(|&&i| i >= n).count();
         if !missing.is_empty() || extra > 0 {
             let shown: Vec<String> = missing.iter().take(10).map(u64::to_string).collect();
-            return Err(Error::flag(
-                "--points",
+            return Err(Error::setting(
+                "points",
                 format!(
                     "expected points 0..{n}: {} missing{}{}",
                     missing.len(),

@@ -20,9 +20,9 @@
 //! *small* = the others below 1 GFLOP.
 
 use super::{SummaryRow, ValidationTable};
-use crate::config::{load, HardwareConfig};
 use crate::error::{Error, Location, Result};
 use crate::machine::Machine;
+use crate::registry::{load, HardwareConfig};
 use crate::simt::config::Fp32Math;
 use crate::simt::GpuMachine;
 use crate::workload::{DType, Gemm, Op};
@@ -137,7 +137,7 @@ fn parse_dtype(s: &str) -> Option<(DType, Fp32Math)> {
 }
 
 fn read_csv(path: &Path) -> Result<(Vec<String>, Vec<Vec<String>>)> {
-    let text = crate::error::read_input_file(path)?;
+    let text = crate::fsio::read_input_file(path)?;
     let mut rdr = csv::ReaderBuilder::new().from_reader(text.as_bytes());
     let headers: Vec<String> = rdr
         .headers()

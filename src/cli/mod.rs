@@ -1,10 +1,16 @@
-//! Command-line interface (clap derive): a thin client of the library. Every command maps to a
-//! library call; this file only parses flags, prints and sets the exit code.
+//! Command-line interface (clap derive), on the bin side: a thin client of the library. Every
+//! command maps to a library call; this folder parses flags, prints, draws progress bars and
+//! sets the exit code. The library prints nothing.
 
-use crate::config::{self, SimMode};
-use crate::error::{Error, Result};
-use crate::report::{self, Format};
-use crate::workload::{self, DType, Gemm, Op, MAX_DIM};
+mod progress;
+mod sweep;
+
+use archsim::config::{self, SimMode};
+use archsim::error::{Error, Result};
+use archsim::fsio;
+use archsim::report::{self, Format};
+use archsim::workload::{self, parse_gemm_spec, DType, Op};
+use archsim::{jobs, registry, run};
 use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
 
@@ -43,13 +49,13 @@ pub enum Command {
     Validate(ValidateArgs),
     /// Plots from result files: `archsim plot sweep results.csv --x KEY --y KEY --metric M`
     /// (heatmap and time/energy Pareto front, PNG and SVG).
-    Plot(crate::sweep::cli::PlotArgs),
+    Plot(sweep::PlotArgs),
     /// List the shipped hardware configs and workloads.
     List,
     /// Sweep config keys and workloads (cartesian product, parallel) into one CSV row per point.
-    Sweep(crate::sweep::cli::SweepArgs),
+    Sweep(sweep::SweepArgs),
     /// Merge shard CSVs of `archsim sweep --shard I/N` into one file, sorted by point index.
-    Merge(crate::sweep::cli::MergeArgs),
+    Merge(sweep::MergeArgs),
 }
 
 #[derive(Debug, Args)]
@@ -76,10 +82,10 @@ pub struct RunArgs {
     /// Systolic model: native (default for .toml), scalesim (default for .cfg), pe (PE-level
     /// reference, small shapes only).
     #[arg(long, value_enum)]
-    pub mode: Option<SimMode>,
+    pub mode: Option<SimModeArg>,
     /// Output format.
     #[arg(long, value_enum, default_value = "table")]
-    pub format: Format,
+    pub format: FormatArg,
     /// Write the report file(s) into DIR instead of printing to stdout.
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
@@ -137,49 +143,57 @@ impl From<DTypeArg> for DType {
     }
 }
 
-/// Parse a `--gemm M,N,K[,BATCH]` value.
-pub fn parse_gemm_flag(s: &str, index: usize, dtype: DType) -> Result<Gemm> {
-    let parts: Vec<&str> = s.split(',').map(|p| p.trim()).collect();
-    if parts.len() != 3 && parts.len() != 4 {
-        return Err(Error::flag(
-            "--gemm",
-            format!("`{s}`: expected M,N,K or M,N,K,BATCH (e.g. --gemm 4096,4096,4096)"),
-        ));
-    }
-    let mut v = [1u64; 4];
-    for (i, p) in parts.iter().enumerate() {
-        let key = ["M", "N", "K", "BATCH"][i];
-        let x: i128 = p.parse().map_err(|_| {
-            Error::flag("--gemm", format!("`{s}`: {key} = `{p}` is not an integer"))
-        })?;
-        if x <= 0 {
-            return Err(Error::flag(
-                "--gemm",
-                format!("`{s}`: {key} = {x} must be at least 1"),
-            ));
+/// `--mode` values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum SimModeArg {
+    /// TPU-faithful model (default for archsim .toml configs).
+    Native,
+    /// SCALE-Sim 3.0.0 compatible (default for SCALE-Sim .cfg files).
+    Scalesim,
+    /// PE-level reference: steps the grid cycle by cycle with real values (small shapes only).
+    Pe,
+}
+
+impl From<SimModeArg> for SimMode {
+    fn from(m: SimModeArg) -> SimMode {
+        match m {
+            SimModeArg::Native => SimMode::Native,
+            SimModeArg::Scalesim => SimMode::Scalesim,
+            SimModeArg::Pe => SimMode::Pe,
         }
-        if x as u128 > MAX_DIM as u128 {
-            return Err(Error::flag(
-                "--gemm",
-                format!("`{s}`: {key} = {x} is larger than the supported maximum 2^32"),
-            ));
-        }
-        v[i] = x as u64;
     }
-    let name = if parts.len() == 4 {
-        format!("gemm{index}_{}x{}x{}x{}", v[0], v[1], v[2], v[3])
-    } else {
-        format!("gemm{index}_{}x{}x{}", v[0], v[1], v[2])
-    };
-    Ok(Gemm {
-        batch: v[3],
-        dtype,
-        ..Gemm::new(name, v[0], v[1], v[2])
-    })
+}
+
+/// `--format` values of `archsim run`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum FormatArg {
+    /// Human-readable per-op table (default).
+    Table,
+    /// One JSON document: {"machine", "ops", "total"}.
+    Json,
+    /// One CSV row per op.
+    Csv,
+    /// SCALE-Sim 3.0.0 reports: COMPUTE_REPORT.csv, BANDWIDTH_REPORT.csv,
+    /// DETAILED_ACCESS_REPORT.csv.
+    Scalesim,
+    /// Chrome trace event format (trace.json), opens in Perfetto / chrome://tracing.
+    Trace,
+}
+
+impl From<FormatArg> for Format {
+    fn from(f: FormatArg) -> Format {
+        match f {
+            FormatArg::Table => Format::Table,
+            FormatArg::Json => Format::Json,
+            FormatArg::Csv => Format::Csv,
+            FormatArg::Scalesim => Format::Scalesim,
+            FormatArg::Trace => Format::Trace,
+        }
+    }
 }
 
 /// Collect the ops of a `run`: workloads, then topologies, then --gemm flags, each in order.
-pub fn collect_ops(args: &RunArgs) -> Result<Vec<Op>> {
+fn collect_ops(args: &RunArgs) -> Result<Vec<Op>> {
     let dtype = args.dtype.map(DType::from);
     let mut ops = Vec::new();
     for w in &args.workload {
@@ -196,7 +210,7 @@ pub fn collect_ops(args: &RunArgs) -> Result<Vec<Op>> {
         ops.extend(workload::load(t, dtype)?.ops());
     }
     for (i, g) in args.gemm.iter().enumerate() {
-        ops.push(Op::Gemm(parse_gemm_flag(
+        ops.push(Op::Gemm(parse_gemm_spec(
             g,
             i + 1,
             dtype.unwrap_or(DType::Bf16),
@@ -212,14 +226,14 @@ pub fn collect_ops(args: &RunArgs) -> Result<Vec<Op>> {
 }
 
 fn cmd_run(args: &RunArgs) -> Result<()> {
-    let cfg = config::load(&args.config)?;
+    let cfg = registry::load(&args.config)?;
     let ops = collect_ops(args)?;
-    let machine = cfg.build(args.mode)?;
-    let run = crate::simulate_ops(machine.as_ref(), &ops)?;
-    let files = report::exporter(args.format).export(&run)?;
+    let machine = cfg.build(args.mode.map(Into::into))?;
+    let run = run::simulate_ops(machine.as_ref(), &ops)?;
+    let files = report::exporter(args.format.into()).export(&run)?;
     match &args.out {
         Some(dir) => {
-            report::write_all(dir, &files)?;
+            fsio::write_all(dir, &files)?;
             for f in &files {
                 eprintln!("wrote {}", dir.join(&f.name).display());
             }
@@ -258,7 +272,7 @@ fn cmd_validate(args: &ValidateArgs) -> Result<()> {
                 .into(),
         });
     }
-    let tables = crate::validate::run_all(&args.data)?;
+    let tables = jobs::validate::run_all(&args.data)?;
     if args.json {
         println!(
             "{}",
@@ -276,13 +290,34 @@ fn cmd_validate(args: &ValidateArgs) -> Result<()> {
 }
 
 fn cmd_compare(args: &CompareArgs) -> Result<()> {
-    crate::compare_job(
+    let mut bar = progress::CompareBar::new(args.quiet);
+    let outcome = jobs::compare::compare_job(
         &args.config,
         args.vs.as_deref(),
         &args.workload,
         &args.out,
-        args.quiet,
-    )
+        &mut |p| bar.update(p),
+    )?;
+    print_comparison(&outcome, args.quiet);
+    Ok(())
+}
+
+/// The main job (`archsim --config CONFIG`).
+fn cmd_main_job(config: &str, out: &std::path::Path, quiet: bool) -> Result<()> {
+    let mut bar = progress::CompareBar::new(quiet);
+    let outcome = jobs::compare::main_job(config, out, &mut |p| bar.update(p))?;
+    print_comparison(&outcome, quiet);
+    Ok(())
+}
+
+/// The side-by-side table and verdict on stdout; the files written on stderr.
+fn print_comparison(outcome: &jobs::compare::CompareOutcome, quiet: bool) {
+    print!("{}", outcome.table);
+    if !quiet {
+        for f in &outcome.files {
+            eprintln!("wrote {}", f.display());
+        }
+    }
 }
 
 fn cmd_list() -> Result<()> {
@@ -298,22 +333,31 @@ fn cmd_list() -> Result<()> {
 }
 
 /// Dispatch a parsed command line.
-pub fn dispatch(cli: &Cli) -> Result<()> {
+fn dispatch(cli: &Cli) -> Result<()> {
     match &cli.command {
         Some(Command::Run(a)) => cmd_run(a),
         Some(Command::Compare(a)) => cmd_compare(a),
         Some(Command::Validate(a)) => cmd_validate(a),
-        Some(Command::Plot(a)) => crate::sweep::cli::cmd_plot(a),
+        Some(Command::Plot(a)) => sweep::cmd_plot(a),
         Some(Command::List) => cmd_list(),
-        Some(Command::Sweep(a)) => crate::sweep::cli::cmd_sweep(a),
-        Some(Command::Merge(a)) => crate::sweep::cli::cmd_merge(a),
+        Some(Command::Sweep(a)) => sweep::cmd_sweep(a),
+        Some(Command::Merge(a)) => sweep::cmd_merge(a),
         None => match &cli.config {
-            Some(c) => crate::main_job(c, &cli.out, cli.quiet),
+            Some(c) => cmd_main_job(c, &cli.out, cli.quiet),
             None => Err(Error::flag(
                 "--config",
                 "give a command (run, compare, validate, list) or --config CONFIG for the main job; see archsim --help",
             )),
         },
+    }
+}
+
+/// A run setting the library rejected (`mode`, `gemm`, `shard`, ...) is reported as the flag that
+/// sets it (`--mode`, `--gemm`, `--shard`, ...).
+fn setting_as_flag(e: Error) -> Error {
+    match e {
+        Error::Setting { name, msg } => Error::flag(&format!("--{}", name.replace('_', "-")), msg),
+        other => other,
     }
 }
 
@@ -328,7 +372,7 @@ pub fn main() -> i32 {
             return code;
         }
     };
-    match dispatch(&cli) {
+    match dispatch(&cli).map_err(setting_as_flag) {
         Ok(()) => 0,
         Err(e) => {
             eprintln!("error: {e}");

@@ -8,7 +8,7 @@ use super::table::SweepTable;
 use super::METRIC_COLUMNS;
 use crate::error::{Error, Result};
 use std::collections::BTreeMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 /// What to extract from a sweep CSV.
 #[derive(Debug, Clone, PartialEq)]
@@ -51,13 +51,90 @@ pub fn parse_filters(flags: &[String]) -> Result<Vec<(String, String)>> {
             f.split_once('=')
                 .map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))
                 .ok_or_else(|| {
-                    Error::flag(
-                        "--where",
+                    Error::setting(
+                        "where",
                         format!("`{f}`: expected KEY=VALUE, e.g. --where workload=resnet50"),
                     )
                 })
         })
         .collect()
+}
+
+/// `archsim plot sweep`: what to draw from a sweep CSV.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PlotSweepRequest {
+    /// Sweep CSV written by `archsim sweep` or `archsim merge`.
+    pub csv: PathBuf,
+    /// Column on the x axis (a swept key such as `array.rows`, or `workload`).
+    pub x: String,
+    /// Column on the y axis.
+    pub y: String,
+    /// Metric of the heatmap cells (`time_s`, `energy_pj`, `utilization`, ...).
+    pub metric: String,
+    /// `KEY=VALUE` row filters; other swept keys are reduced to their best value per cell.
+    pub filters: Vec<String>,
+    /// Output directory.
+    pub out: PathBuf,
+}
+
+/// Draw `sweep_heatmap_<metric>.{png,svg}` and `sweep_pareto.{png,svg}` under `out`; returns
+/// the paths written.
+pub fn plot_sweep(a: &PlotSweepRequest) -> Result<Vec<PathBuf>> {
+    let q = PlotQuery {
+        x: a.x.clone(),
+        y: a.y.clone(),
+        metric: a.metric.clone(),
+        filters: parse_filters(&a.filters)?,
+    };
+    let data = extract(&a.csv, &q)?;
+    let file = a
+        .csv
+        .file_name()
+        .and_then(|s| s.to_str())
+        .unwrap_or("sweep");
+    let reduce = if higher_is_better(&a.metric) {
+        "max"
+    } else {
+        "min"
+    };
+    let others: Vec<&str> = data
+        .swept
+        .iter()
+        .filter(|k| {
+            **k != a.x && **k != a.y && !a.filters.iter().any(|f| f.starts_with(&format!("{k}=")))
+        })
+        .map(String::as_str)
+        .collect();
+    let title = if others.is_empty() {
+        format!("{file}: {}", a.metric)
+    } else {
+        format!("{file}: {} ({reduce} over {})", a.metric, others.join(", "))
+    };
+    let heat = crate::plot::Heatmap {
+        title: &title,
+        x_key: &a.x,
+        y_key: &a.y,
+        metric: &a.metric,
+        rows: &data.cells,
+    };
+    let mut written =
+        crate::plot::sweep_heatmap(&heat, &a.out, &format!("sweep_heatmap_{}", a.metric))?;
+    let points: Vec<crate::plot::ParetoPoint> = data
+        .pareto
+        .iter()
+        .map(|(label, t, e)| crate::plot::ParetoPoint {
+            label: label.clone(),
+            time_s: *t,
+            energy_j: *e,
+        })
+        .collect();
+    written.extend(crate::plot::pareto_front(
+        &points,
+        &format!("{file}: time vs energy ({} points)", points.len()),
+        &a.out,
+        "sweep_pareto",
+    )?);
+    Ok(written)
 }
 
 /// Read a sweep CSV and extract the heatmap cells and Pareto points of `q`.
@@ -69,7 +146,7 @@ pub fn extract(csv: &Path, q: &PlotQuery) -> Result<SweepPlotData> {
 pub fn extract_from(t: &SweepTable, q: &PlotQuery) -> Result<SweepPlotData> {
     let col = |name: &str, flag: &str| -> Result<usize> {
         t.header.iter().position(|h| h == name).ok_or_else(|| {
-            Error::flag(
+            Error::setting(
                 flag,
                 format!(
                     "no column `{name}` in the sweep CSV; columns: {}",
@@ -78,23 +155,19 @@ pub fn extract_from(t: &SweepTable, q: &PlotQuery) -> Result<SweepPlotData> {
             )
         })
     };
-    let (xi, yi, mi) = (
-        col(&q.x, "--x")?,
-        col(&q.y, "--y")?,
-        col(&q.metric, "--metric")?,
-    );
-    let (ti, ei) = (col("time_s", "--metric")?, col("energy_pj", "--metric")?);
+    let (xi, yi, mi) = (col(&q.x, "x")?, col(&q.y, "y")?, col(&q.metric, "metric")?);
+    let (ti, ei) = (col("time_s", "metric")?, col("energy_pj", "metric")?);
     let filters = q
         .filters
         .iter()
-        .map(|(k, v)| Ok((col(k, "--where")?, v.as_str())))
+        .map(|(k, v)| Ok((col(k, "where")?, v.as_str())))
         .collect::<Result<Vec<_>>>()?;
     let first_metric = t.header.len() - METRIC_COLUMNS.len();
     let swept: Vec<String> = t.header[1..first_metric].to_vec();
     let num = |row: &[String], i: usize| -> Result<f64> {
         row[i].parse::<f64>().map_err(|_| {
-            Error::flag(
-                "--metric",
+            Error::setting(
+                "metric",
                 format!(
                     "column `{}` of point {} is `{}`, not a number",
                     t.header[i], row[0], row[i]
@@ -155,8 +228,8 @@ pub fn extract_from(t: &SweepTable, q: &PlotQuery) -> Result<SweepPlotData> {
         pareto.push((label, num(row, ti)?, num(row, ei)? * 1e-12));
     }
     if order.is_empty() {
-        return Err(Error::flag(
-            "--where",
+        return Err(Error::setting(
+            "where",
             "no sweep rows left to plot (check the --where filters)",
         ));
     }

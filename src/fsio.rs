@@ -1,0 +1,97 @@
+//! All file I/O of the library in one place: reading user input files (with input errors that
+//! name the file) and writing outputs atomically (temp file + rename).
+
+use crate::error::{Error, Location, Result};
+use std::path::Path;
+
+/// Read a user input file as UTF-8 text, turning every failure into an input error that names the
+/// file and says what is wrong (missing, a directory, unreadable, not UTF-8).
+pub fn read_input_file(path: &Path) -> Result<String> {
+    let meta = std::fs::metadata(path).map_err(|e| Error::InputFile {
+        path: path.to_path_buf(),
+        msg: match e.kind() {
+            std::io::ErrorKind::NotFound => "file not found".to_string(),
+            std::io::ErrorKind::PermissionDenied => "permission denied".to_string(),
+            _ => format!("cannot read: {e}"),
+        },
+    })?;
+    if meta.is_dir() {
+        return Err(Error::InputFile {
+            path: path.to_path_buf(),
+            msg: "is a directory, expected a file".into(),
+        });
+    }
+    let bytes = std::fs::read(path).map_err(|e| Error::InputFile {
+        path: path.to_path_buf(),
+        msg: format!("cannot read: {e}"),
+    })?;
+    String::from_utf8(bytes).map_err(|e| {
+        let valid = e.utf8_error().valid_up_to();
+        let bytes = e.as_bytes();
+        let line = bytes[..valid].iter().filter(|&&b| b == b'\n').count() + 1;
+        Error::input(
+            Location::path(path).line(line),
+            format!(
+                "file is not valid UTF-8 (invalid byte at offset {valid}); save it as UTF-8 text"
+            ),
+        )
+    })
+}
+
+/// One output: a file name (used under `--out DIR`) and its bytes.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OutputFile {
+    pub name: String,
+    pub bytes: Vec<u8>,
+}
+
+/// Write bytes to `path` atomically: a temp file in the same directory, then rename, so an
+/// interrupted run never leaves a truncated report and an existing file is never half-written.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+    use std::io::Write;
+    let dir = path.parent().filter(|p| !p.as_os_str().is_empty());
+    if let Some(d) = dir {
+        std::fs::create_dir_all(d).map_err(|e| {
+            Error::internal(format!("cannot create directory {}: {e}", d.display()))
+        })?;
+    }
+    let file_name = path
+        .file_name()
+        .and_then(|s| s.to_str())
+        .ok_or_else(|| Error::internal(format!("bad output path {}", path.display())))?;
+    let tmp = path.with_file_name(format!(".{file_name}.tmp.{}", std::process::id()));
+    let mut f = std::fs::File::create(&tmp)
+        .map_err(|e| Error::internal(format!("cannot write {}: {e}", tmp.display())))?;
+    f.write_all(bytes)
+        .and_then(|_| f.sync_all())
+        .map_err(|e| Error::internal(format!("cannot write {}: {e}", tmp.display())))?;
+    drop(f);
+    std::fs::rename(&tmp, path).map_err(|e| {
+        let _ = std::fs::remove_file(&tmp);
+        Error::internal(format!("cannot move output into {}: {e}", path.display()))
+    })
+}
+
+/// Write every file under `dir` atomically.
+pub fn write_all(dir: &Path, files: &[OutputFile]) -> Result<()> {
+    for f in files {
+        write_atomic(&dir.join(&f.name), &f.bytes)?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn atomic_write_replaces_whole_file() {
+        let d = tempfile::tempdir().unwrap();
+        let p = d.path().join("sub/out.txt");
+        write_atomic(&p, b"first version, long").unwrap();
+        write_atomic(&p, b"second").unwrap();
+        assert_eq!(std::fs::read(&p).unwrap(), b"second");
+        let leftovers: Vec<_> = std::fs::read_dir(p.parent().unwrap()).unwrap().collect();
+        assert_eq!(leftovers.len(), 1);
+    }
+}

@@ -1,0 +1,177 @@
+//! The machine registry: a config's `kind` → its parser → a `Box<dyn Machine>`. This is the
+//! only file that names every machine model; a new kind of chip adds a variant here and a folder
+//! of its own, and nothing above the engine changes.
+//!
+//! Three input kinds today:
+//! * archsim TOML with `kind = "systolic"` ([`SystolicConfig`]) or `kind = "simt"`
+//!   ([`SimtConfig`]); unknown keys are rejected;
+//! * a SCALE-Sim 3.0.0 `.cfg` ([`ScaleSimConfig`]), which selects the SCALE-Sim-compatible
+//!   systolic mode.
+
+use crate::config::{resolve, toml_error, toml_key_line, CostSection, SimMode};
+use crate::error::{Error, Location, Result};
+use crate::machine::Machine;
+use crate::simt::config::SimtConfig;
+use crate::systolic::config::SystolicConfig;
+use crate::systolic::scalesim_cfg::ScaleSimConfig;
+
+/// A parsed hardware config of any kind.
+#[derive(Debug, Clone, PartialEq)]
+pub enum HardwareConfig {
+    Systolic(Box<SystolicConfig>),
+    Simt(Box<SimtConfig>),
+    ScaleSim(Box<ScaleSimConfig>),
+}
+
+/// A config and where it came from.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LoadedConfig {
+    /// Short name (file stem), e.g. "tpu_v5".
+    pub name: String,
+    /// The path or `<builtin:NAME>` it was read from.
+    pub source: String,
+    pub hw: HardwareConfig,
+}
+
+/// Parse an archsim TOML config text; `file` names it in errors.
+pub fn parse_toml(src: &str, file: &str, name: &str) -> Result<LoadedConfig> {
+    let table: toml::Table = toml::from_str(src).map_err(|e| toml_error(src, file, &e))?;
+    let kind = match table.get("kind") {
+        Some(toml::Value::String(s)) => s.clone(),
+        Some(other) => {
+            return Err(Error::input(
+                Location::file(file)
+                    .key("kind")
+                    .line(toml_key_line(src, "kind").unwrap_or(1)),
+                format!(
+                    "`kind` must be a string, \"systolic\" or \"simt\", not {}",
+                    other.type_str()
+                ),
+            ))
+        }
+        None => {
+            return Err(Error::input(
+                Location::file(file).key("kind").line(1),
+                "missing key `kind`: add `kind = \"systolic\"` or `kind = \"simt\"` at the top",
+            ))
+        }
+    };
+    let hw = match kind.as_str() {
+        "systolic" => HardwareConfig::Systolic(Box::new(SystolicConfig::from_toml(src, file)?)),
+        "simt" => HardwareConfig::Simt(Box::new(SimtConfig::from_toml(src, file)?)),
+        other => {
+            return Err(Error::input(
+                Location::file(file)
+                    .key("kind")
+                    .line(toml_key_line(src, "kind").unwrap_or(1)),
+                format!("unknown machine kind `{other}`; expected \"systolic\" or \"simt\""),
+            ))
+        }
+    };
+    Ok(LoadedConfig {
+        name: name.to_string(),
+        source: file.to_string(),
+        hw,
+    })
+}
+
+/// Load a config from a path or a shipped name.
+pub fn load(spec: &str) -> Result<LoadedConfig> {
+    let src = resolve(spec)?;
+    if src.is_cfg {
+        let cfg = ScaleSimConfig::parse(&src.text, &src.file)?;
+        return Ok(LoadedConfig {
+            name: cfg.run_name.clone(),
+            source: src.file,
+            hw: HardwareConfig::ScaleSim(Box::new(cfg)),
+        });
+    }
+    parse_toml(&src.text, &src.file, &src.stem)
+}
+
+impl LoadedConfig {
+    /// Build the machine. `mode` overrides the default model (native for TOML systolic configs,
+    /// scalesim for .cfg); it is an error for SIMT configs.
+    pub fn build(&self, mode: Option<SimMode>) -> Result<Box<dyn Machine>> {
+        match &self.hw {
+            HardwareConfig::Systolic(c) => {
+                crate::systolic::build(c, &self.name, mode.unwrap_or(SimMode::Native))
+            }
+            HardwareConfig::ScaleSim(c) => {
+                crate::systolic::build_scalesim(c, mode.unwrap_or(SimMode::Scalesim))
+            }
+            HardwareConfig::Simt(c) => match mode {
+                None | Some(SimMode::Native) => Ok(Box::new(crate::simt::GpuMachine::new(
+                    (**c).clone(),
+                    &self.name,
+                ))),
+                Some(m) => Err(Error::setting(
+                    "mode",
+                    format!(
+                        "mode `{}` applies to systolic machines only; `{}` is a GPU (simt) config",
+                        m.as_str(),
+                        self.name
+                    ),
+                )),
+            },
+        }
+    }
+
+    /// `[compare] with`, if the config names a default comparison machine.
+    pub fn compare_with(&self) -> Option<&str> {
+        match &self.hw {
+            HardwareConfig::Systolic(c) => c.compare.as_ref().map(|c| c.with.as_str()),
+            HardwareConfig::Simt(c) => c.compare.as_ref().map(|c| c.with.as_str()),
+            HardwareConfig::ScaleSim(_) => None,
+        }
+    }
+
+    /// `[workload] kernels`, if the config names default workloads.
+    pub fn default_workloads(&self) -> Vec<String> {
+        match &self.hw {
+            HardwareConfig::Systolic(c) => c.workload.as_ref().map(|w| w.kernels.clone()),
+            HardwareConfig::Simt(c) => c.workload.as_ref().map(|w| w.kernels.clone()),
+            HardwareConfig::ScaleSim(_) => None,
+        }
+        .unwrap_or_default()
+    }
+
+    /// `[cost]`, if present.
+    pub fn cost(&self) -> Option<&CostSection> {
+        match &self.hw {
+            HardwareConfig::Systolic(c) => c.cost.as_ref(),
+            HardwareConfig::Simt(c) => c.cost.as_ref(),
+            HardwareConfig::ScaleSim(_) => None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn missing_kind_is_an_input_error() {
+        let e = parse_toml("name = \"x\"\n", "x.toml", "x").unwrap_err();
+        assert_eq!(e.exit_code(), 2);
+        assert!(e.to_string().contains("kind"), "{e}");
+    }
+
+    #[test]
+    fn unknown_kind() {
+        let e = parse_toml("kind = \"fpga\"\n", "x.toml", "x").unwrap_err();
+        assert!(e.to_string().contains("x.toml:1"), "{e}");
+    }
+
+    #[test]
+    fn syntax_error_has_line() {
+        let e = parse_toml("kind = \"systolic\"\n[array\nrows=1\n", "x.toml", "x").unwrap_err();
+        assert!(e.to_string().starts_with("x.toml:2"), "{e}");
+    }
+
+    #[test]
+    fn missing_file() {
+        let e = load("/nonexistent/dir/foo.toml").unwrap_err();
+        assert_eq!(e.exit_code(), 2);
+    }
+}

@@ -1,0 +1,163 @@
+//! The engine: one op = the machine's model + energy + checks ([`simulate_op`]); many ops in
+//! parallel with results in input order ([`simulate_ops`]); totals ([`total_of`]). Everything
+//! that simulates (the `run` command, comparisons, sweeps, validation) goes through here.
+
+use crate::energy::{self, EnergyBreakdown, EnergyTable};
+use crate::error::{Error, Location, Result};
+use crate::machine::{Counters, Machine, MachineReport, OpProfile, TimeBreakdown};
+use crate::workload::{DType, Op};
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+
+/// Totals over all ops of a run.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Total {
+    pub ops: usize,
+    pub macs: u128,
+    pub flops: f64,
+    pub cycles: u64,
+    pub compute_cycles: u64,
+    pub stall_cycles: u64,
+    /// Sum of the ops' device times (ops run one after another).
+    pub time_s: f64,
+    pub tflops: f64,
+    /// FLOP-weighted utilization = total flops / (time × peak of each op's dtype).
+    pub utilization: f64,
+    pub energy_pj: f64,
+    pub pj_per_mac: f64,
+    pub pj_per_flop: f64,
+    /// TFLOP/s per W = flops / energy (J) / 1e12.
+    pub tflops_per_w: f64,
+    pub time_breakdown_s: TimeBreakdown,
+    pub main_stall: String,
+    pub counters: Counters,
+    pub energy: EnergyBreakdown,
+}
+
+/// The result of running a list of ops on one machine: the JSON document of DESIGN.md §3.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RunReport {
+    pub machine: MachineReport,
+    pub ops: Vec<OpProfile>,
+    pub total: Total,
+}
+
+/// Simulate one op: the size check, the machine's model, the overflow check, then energy from
+/// the machine's table. Every path that simulates ops (runs, comparisons, sweeps, validation)
+/// goes through here.
+pub fn simulate_op(machine: &dyn Machine, op: &Op) -> Result<OpProfile> {
+    if let Op::Gemm(g) = op {
+        g.check_size()?;
+    }
+    let mut p = machine.simulate(op)?;
+    if p.cycles == u64::MAX {
+        return Err(Error::input(
+            Location::file("<workload>").key(p.name.clone()),
+            format!(
+                "op `{}` would take more than 2^64 cycles on {}; split it or use a larger machine",
+                p.name,
+                machine.name()
+            ),
+        ));
+    }
+    apply_energy(machine.energy_table(), &mut p);
+    Ok(p)
+}
+
+/// Fill `energy`, `energy_pj` and `pj_per_mac` of a profile from its counters and time
+/// ([`energy::energy`]: counters × per-action energies + baseline power × time).
+pub fn apply_energy(table: &EnergyTable, p: &mut OpProfile) {
+    let e = energy::energy(table, &p.counters, p.dtype, p.time_s);
+    p.energy_pj = e.total_pj;
+    p.pj_per_mac = if p.macs > 0 {
+        e.total_pj / p.macs as f64
+    } else {
+        0.0
+    };
+    p.energy = Some(e);
+}
+
+/// Simulate ops one after another on the calling thread (the unit of work of a sweep point,
+/// where points, not ops, run in parallel), summed into a [`Total`].
+pub fn simulate_sequential(machine: &dyn Machine, ops: &[Op]) -> Result<(Vec<OpProfile>, Total)> {
+    let profiles = ops
+        .iter()
+        .map(|op| simulate_op(machine, op))
+        .collect::<Result<Vec<_>>>()?;
+    let total = total_of(machine, ops, &profiles);
+    Ok((profiles, total))
+}
+
+/// Simulate ops on a machine, in parallel (rayon) with results in input order, so the output is
+/// identical whatever the thread count. Energy is applied from the machine's table.
+pub fn simulate_ops(machine: &dyn Machine, ops: &[Op]) -> Result<RunReport> {
+    let profiles: Vec<Result<OpProfile>> =
+        ops.par_iter().map(|op| simulate_op(machine, op)).collect();
+    let profiles = profiles.into_iter().collect::<Result<Vec<_>>>()?;
+    let total = total_of(machine, ops, &profiles);
+    Ok(RunReport {
+        machine: MachineReport {
+            info: machine.info(),
+            main_dtype: main_dtype(ops),
+        },
+        ops: profiles,
+        total,
+    })
+}
+
+/// The dtype carrying the most FLOPs in a list of ops (bf16 if none).
+pub fn main_dtype(ops: &[Op]) -> DType {
+    let mut best = (DType::Bf16, -1.0);
+    for d in DType::ALL {
+        let f: f64 = ops
+            .iter()
+            .filter(|o| o.dtype() == d)
+            .map(|o| o.flops())
+            .sum();
+        if f > best.1 {
+            best = (d, f);
+        }
+    }
+    best.0
+}
+
+/// Sum profiles into a [`Total`].
+pub fn total_of(machine: &dyn Machine, ops: &[Op], profiles: &[OpProfile]) -> Total {
+    let mut t = Total {
+        ops: profiles.len(),
+        ..Default::default()
+    };
+    let mut peak_time = 0.0; // Σ time × peak: denominator of FLOP-weighted utilization
+    for (op, p) in ops.iter().zip(profiles) {
+        t.macs += p.macs;
+        t.flops += p.flops;
+        t.cycles += p.cycles;
+        t.compute_cycles += p.compute_cycles;
+        t.stall_cycles += p.stall_cycles;
+        t.time_s += p.time_s;
+        t.energy_pj += p.energy_pj;
+        t.time_breakdown_s.add(&p.time_breakdown_s);
+        t.counters.add(&p.counters);
+        if let Some(e) = &p.energy {
+            t.energy.add(e);
+        }
+        peak_time += p.time_s * machine.peak_flops(op.dtype());
+    }
+    if t.time_s > 0.0 {
+        t.tflops = t.flops / t.time_s / 1e12;
+    }
+    if peak_time > 0.0 {
+        t.utilization = (t.flops / peak_time).clamp(0.0, 1.0);
+    }
+    if t.macs > 0 {
+        t.pj_per_mac = t.energy_pj / t.macs as f64;
+    }
+    if t.flops > 0.0 {
+        t.pj_per_flop = t.energy_pj / t.flops;
+    }
+    if t.energy_pj > 0.0 {
+        t.tflops_per_w = t.flops / (t.energy_pj * 1e-12) / 1e12;
+    }
+    t.main_stall = t.time_breakdown_s.main_stall().to_string();
+    t
+}
