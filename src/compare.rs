@@ -9,6 +9,8 @@ use crate::config::CostSection;
 use crate::error::{Error, Location, Result};
 use crate::machine::{OpProfile, TimeBreakdown};
 use crate::registry::LoadedConfig;
+use crate::report::csv::{compare_columns, write_ops_csv, Column};
+use crate::report::table::column_width;
 use crate::run::{simulate_ops, RunReport};
 use crate::units::{fmt_energy, fmt_time, fmt_usd};
 use crate::workload::{Op, Workload};
@@ -263,18 +265,16 @@ fn dominant_stall(ops: &[OpProfile]) -> (String, f64) {
         t.add(&p.time_breakdown_s);
     }
     let total = t.total_s().max(1e-30);
-    let parts = [
-        ("pipeline fill/drain", t.fill_drain_s),
-        ("exposed memory traffic", t.memory_stall_s),
-        ("tail waves / tile quantization / load imbalance", t.tail_s),
-        ("dispatch / launch overhead", t.overhead_s),
-        ("clock throttling under the power cap", t.clock_throttle_s),
-    ];
-    let (n, v) = parts
-        .iter()
-        .copied()
-        .fold(("none", 0.0), |acc, p| if p.1 > acc.1 { p } else { acc });
-    (n.to_string(), v / total)
+    let (part, v) = t.largest_loss();
+    let reason = match part {
+        "fill_drain" => "pipeline fill/drain",
+        "memory_stall" => "exposed memory traffic",
+        "tail" => "tail waves / tile quantization / load imbalance",
+        "overhead" => "dispatch / launch overhead",
+        "clock_throttle" => "clock throttling under the power cap",
+        other => other,
+    };
+    (reason.to_string(), v / total)
 }
 
 /// Arithmetic intensity (FLOP per HBM byte actually moved) below which an op is counted as
@@ -394,14 +394,7 @@ pub fn verdict(c: &Comparison) -> String {
 pub fn render_table(c: &Comparison) -> String {
     let (a, b) = (&c.a, &c.b);
     let mut s = String::new();
-    let w = a
-        .run
-        .ops
-        .iter()
-        .map(|p| p.name.len())
-        .max()
-        .unwrap_or(4)
-        .clamp(4, 36);
+    let w = column_width(a.run.ops.iter().map(|p| p.name.len()), 4, 36);
     let _ = writeln!(
         s,
         "archsim: {} vs {} on {}",
@@ -456,50 +449,6 @@ pub fn render_table(c: &Comparison) -> String {
     let row = |s: &mut String, k: &str, x: String, y: String| {
         let _ = writeln!(s, "{k:<24} {x:>18} {y:>18}");
     };
-    let (ta, tb) = (&a.run.total, &b.run.total);
-    row(&mut s, "time", fmt_time(ta.time_s), fmt_time(tb.time_s));
-    row(
-        &mut s,
-        "achieved TFLOP/s",
-        format!("{:.1}", ta.tflops),
-        format!("{:.1}", tb.tflops),
-    );
-    row(
-        &mut s,
-        "utilization",
-        format!("{:.1}%", ta.utilization * 100.0),
-        format!("{:.1}%", tb.utilization * 100.0),
-    );
-    row(
-        &mut s,
-        "main stall",
-        ta.main_stall.clone(),
-        tb.main_stall.clone(),
-    );
-    row(
-        &mut s,
-        "energy",
-        fmt_energy(ta.energy_pj),
-        fmt_energy(tb.energy_pj),
-    );
-    row(
-        &mut s,
-        "pJ/FLOP",
-        format!("{:.3}", ta.pj_per_flop),
-        format!("{:.3}", tb.pj_per_flop),
-    );
-    row(
-        &mut s,
-        "TFLOP/s/W",
-        format!("{:.3}", ta.tflops_per_w),
-        format!("{:.3}", tb.tflops_per_w),
-    );
-    row(
-        &mut s,
-        "avg power (W)",
-        format!("{:.0}", a.avg_power_w),
-        format!("{:.0}", b.avg_power_w),
-    );
     let tdp = |w: f64| {
         if w > 0.0 {
             format!("{w:.0}")
@@ -507,7 +456,25 @@ pub fn render_table(c: &Comparison) -> String {
             "n/a".to_string()
         }
     };
-    row(&mut s, "TDP (W)", tdp(a.tdp_w), tdp(b.tdp_w));
+    type Cell<'a> = &'a dyn Fn(&MachineRun) -> String;
+    let totals: [(&str, Cell); 9] = [
+        ("time", &|m| fmt_time(m.run.total.time_s)),
+        ("achieved TFLOP/s", &|m| {
+            format!("{:.1}", m.run.total.tflops)
+        }),
+        ("utilization", &|m| {
+            format!("{:.1}%", m.run.total.utilization * 100.0)
+        }),
+        ("main stall", &|m| m.run.total.main_stall.clone()),
+        ("energy", &|m| fmt_energy(m.run.total.energy_pj)),
+        ("pJ/FLOP", &|m| format!("{:.3}", m.run.total.pj_per_flop)),
+        ("TFLOP/s/W", &|m| format!("{:.3}", m.run.total.tflops_per_w)),
+        ("avg power (W)", &|m| format!("{:.0}", m.avg_power_w)),
+        ("TDP (W)", &|m| tdp(m.tdp_w)),
+    ];
+    for (k, cell) in totals {
+        row(&mut s, k, cell(a), cell(b));
+    }
     if let (Some(ca), Some(cb)) = (&a.cost, &b.cost) {
         row(
             &mut s,
@@ -556,74 +523,12 @@ fn short_stall(s: &str) -> &str {
     }
 }
 
-/// CSV with both machines per op (`ops.csv` of the main job).
+/// CSV with both machines per op (`ops.csv` of the main job): a `machine` column, then
+/// [`crate::report::csv::compare_columns`].
 pub fn ops_csv(c: &Comparison) -> Result<Vec<u8>> {
-    let err = |e: csv::Error| Error::internal(format!("CSV writing failed: {e}"));
-    let mut w = csv::Writer::from_writer(Vec::new());
-    w.write_record([
-        "machine",
-        "name",
-        "op",
-        "m",
-        "n",
-        "k",
-        "batch",
-        "dtype",
-        "flops",
-        "time_s",
-        "tflops",
-        "utilization",
-        "mapping_efficiency",
-        "main_stall",
-        "energy_pj",
-        "pj_per_flop",
-        "hbm_bytes",
-        "compute_s",
-        "fill_drain_s",
-        "memory_stall_s",
-        "tail_s",
-        "overhead_s",
-        "clock_throttle_s",
-    ])
-    .map_err(err)?;
-    for m in [&c.a, &c.b] {
-        for p in &m.run.ops {
-            let t = &p.time_breakdown_s;
-            w.write_record([
-                m.label.clone(),
-                p.name.clone(),
-                p.op.clone(),
-                p.m.to_string(),
-                p.n.to_string(),
-                p.k.to_string(),
-                p.batch.to_string(),
-                p.dtype.to_string(),
-                format!("{:e}", p.flops),
-                format!("{:e}", p.time_s),
-                format!("{:.4}", p.tflops),
-                format!("{:.6}", p.utilization),
-                format!("{:.6}", p.mapping_efficiency),
-                p.main_stall.clone(),
-                format!("{:e}", p.energy_pj),
-                format!(
-                    "{:.6}",
-                    if p.flops > 0.0 {
-                        p.energy_pj / p.flops
-                    } else {
-                        0.0
-                    }
-                ),
-                format!("{:e}", p.counters.hbm_bytes()),
-                format!("{:e}", t.compute_s),
-                format!("{:e}", t.fill_drain_s),
-                format!("{:e}", t.memory_stall_s),
-                format!("{:e}", t.tail_s),
-                format!("{:e}", t.overhead_s),
-                format!("{:e}", t.clock_throttle_s),
-            ])
-            .map_err(err)?;
-        }
-    }
-    w.into_inner()
-        .map_err(|e| Error::internal(format!("CSV writing failed: {e}")))
+    let columns: Vec<&Column> = compare_columns().collect();
+    let rows = [&c.a, &c.b]
+        .into_iter()
+        .flat_map(|m| m.run.ops.iter().map(move |p| (vec![m.label.clone()], p)));
+    write_ops_csv(&["machine"], &columns, rows, None)
 }

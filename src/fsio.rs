@@ -38,6 +38,54 @@ pub fn read_input_file(path: &Path) -> Result<String> {
     })
 }
 
+/// A CSV input file read whole: its header and rows as text. Errors name the file (and the line
+/// of a malformed record).
+#[derive(Debug, Clone, PartialEq)]
+pub struct CsvFile {
+    pub path: std::path::PathBuf,
+    pub header: Vec<String>,
+    pub rows: Vec<Vec<String>>,
+}
+
+impl CsvFile {
+    pub fn read(path: &Path) -> Result<CsvFile> {
+        let text = read_input_file(path)?;
+        let mut rdr = csv::ReaderBuilder::new().from_reader(text.as_bytes());
+        let header = rdr
+            .headers()
+            .map_err(|e| Error::input(Location::path(path), e.to_string()))?
+            .iter()
+            .map(str::to_string)
+            .collect();
+        let mut rows = Vec::new();
+        for (i, rec) in rdr.records().enumerate() {
+            let rec =
+                rec.map_err(|e| Error::input(Location::path(path).line(i + 2), e.to_string()))?;
+            rows.push(rec.iter().map(str::to_string).collect());
+        }
+        Ok(CsvFile {
+            path: path.to_path_buf(),
+            header,
+            rows,
+        })
+    }
+
+    /// Index of a column, if present.
+    pub fn find(&self, name: &str) -> Option<usize> {
+        self.header.iter().position(|c| c == name)
+    }
+
+    /// Index of a required column; an input error naming the file, line 1 and the column.
+    pub fn column(&self, name: &str) -> Result<usize> {
+        self.find(name).ok_or_else(|| {
+            Error::input(
+                Location::path(&self.path).line(1).key(name),
+                format!("missing column `{name}`"),
+            )
+        })
+    }
+}
+
 /// One output: a file name (used under `--out DIR`) and its bytes.
 #[derive(Debug, Clone, PartialEq)]
 pub struct OutputFile {

@@ -8,6 +8,7 @@
 pub use crate::energy::Counters;
 use crate::energy::{EnergyBreakdown, EnergyTable};
 use crate::error::Result;
+use crate::units::add_fields;
 use crate::workload::{DType, Op};
 use serde::{Deserialize, Serialize};
 
@@ -48,42 +49,46 @@ pub struct TimeBreakdown {
 }
 
 impl TimeBreakdown {
-    pub fn total_s(&self) -> f64 {
-        self.compute_s
-            + self.fill_drain_s
-            + self.memory_stall_s
-            + self.tail_s
-            + self.overhead_s
-            + self.clock_throttle_s
-    }
-    /// Name of the largest non-compute component ("none" when every loss is under 1 % of the
-    /// time).
-    pub fn main_stall(&self) -> &'static str {
-        let parts = [
+    /// The parts in a fixed order, named as the trace and CSVs name them (the field names
+    /// without `_s`): compute, then the losses.
+    pub fn parts(&self) -> [(&'static str, f64); 6] {
+        [
+            ("compute", self.compute_s),
             ("fill_drain", self.fill_drain_s),
-            ("memory", self.memory_stall_s),
-            ("tail_quantization", self.tail_s),
+            ("memory_stall", self.memory_stall_s),
+            ("tail", self.tail_s),
             ("overhead", self.overhead_s),
             ("clock_throttle", self.clock_throttle_s),
-        ];
-        let (name, v) = parts
+        ]
+    }
+    pub fn total_s(&self) -> f64 {
+        self.parts().iter().map(|(_, s)| s).sum()
+    }
+    /// The largest loss (non-compute part) and its time; ("none", 0) when there is none.
+    pub fn largest_loss(&self) -> (&'static str, f64) {
+        self.parts()[1..]
             .iter()
             .copied()
-            .fold(("none", 0.0), |a, b| if b.1 > a.1 { b } else { a });
+            .fold(("none", 0.0), |a, b| if b.1 > a.1 { b } else { a })
+    }
+    /// Name of the largest non-compute component, as `main_stall` reports it (`fill_drain`,
+    /// `memory`, `tail_quantization`, `overhead`, `clock_throttle`; "none" when every loss is
+    /// under 1 % of the time).
+    pub fn main_stall(&self) -> &'static str {
+        let (name, v) = self.largest_loss();
         // A loss under 1 % of the op's time is not a "main stall".
         if v <= 0.01 * self.total_s() {
-            "none"
-        } else {
-            name
+            return "none";
+        }
+        match name {
+            "memory_stall" => "memory",
+            "tail" => "tail_quantization",
+            other => other,
         }
     }
     pub fn add(&mut self, o: &TimeBreakdown) {
-        self.compute_s += o.compute_s;
-        self.fill_drain_s += o.fill_drain_s;
-        self.memory_stall_s += o.memory_stall_s;
-        self.tail_s += o.tail_s;
-        self.overhead_s += o.overhead_s;
-        self.clock_throttle_s += o.clock_throttle_s;
+        add_fields!(self, o; compute_s, fill_drain_s, memory_stall_s, tail_s, overhead_s,
+            clock_throttle_s);
     }
 }
 
@@ -205,8 +210,8 @@ pub struct MachineInfo {
 }
 
 impl MachineInfo {
-    /// Facts with nothing known but a name and a kind (no peak, no memory levels): a start for
-    /// tests and for callers that fill the fields themselves.
+    /// Facts with nothing known but a name and a kind (no peak, no memory levels): the start
+    /// a model fills in.
     pub fn new(name: &str, kind: MachineKind) -> MachineInfo {
         MachineInfo {
             name: name.to_string(),
@@ -222,19 +227,9 @@ impl MachineInfo {
         }
     }
 
-    /// The facts every model answers through the [`Machine`] trait; the model adds its memory
-    /// levels, vector peak, TDP, price and details.
-    pub fn base(m: &dyn Machine) -> MachineInfo {
-        MachineInfo {
-            clock_hz: m.clock_hz(),
-            peak_flops: DType::ALL.iter().map(|&d| (d, m.peak_flops(d))).collect(),
-            memory: vec![MemoryLevel::new(
-                "hbm",
-                None,
-                Some(m.hbm_bandwidth_bytes_per_s()),
-            )],
-            ..MachineInfo::new(m.name(), m.kind())
-        }
+    /// Dense peak FLOP/s of every dtype from a model's formula.
+    pub fn peaks(peak: impl Fn(DType) -> f64) -> Vec<(DType, f64)> {
+        DType::ALL.iter().map(|&d| (d, peak(d))).collect()
     }
 
     /// Dense peak FLOP/s of a dtype (0 when the chip cannot run it).
@@ -324,23 +319,34 @@ impl Serialize for MachineReport {
 }
 
 /// A hardware model. Both the systolic and the SIMT model implement it; nothing else knows which
-/// one runs.
+/// one runs. A model fixes its [`MachineInfo`] when it is built; the accessors below read it.
 pub trait Machine: Send + Sync {
-    /// Short name, e.g. "tpu_v5p" or "h100".
-    fn name(&self) -> &str;
-    fn kind(&self) -> MachineKind;
-    /// The machine's typed facts (start from [`MachineInfo::base`]).
-    fn info(&self) -> MachineInfo;
-    /// Clock in Hz that `cycles` count.
-    fn clock_hz(&self) -> f64;
-    /// Dense peak FLOP/s for a dtype (2 FLOPs per MAC).
-    fn peak_flops(&self, dtype: DType) -> f64;
-    /// Off-chip memory bandwidth in bytes/s (roofline).
-    fn hbm_bandwidth_bytes_per_s(&self) -> f64;
+    /// The machine's typed facts: name, kind, clock, peaks, memory levels, TDP, price.
+    fn info(&self) -> &MachineInfo;
     /// Per-action energies and static power.
     fn energy_table(&self) -> &EnergyTable;
     /// Plan and simulate one op. Energy fields are filled later by the engine ([`crate::run`]).
     fn simulate(&self, op: &Op) -> Result<OpProfile>;
+
+    /// Short name, e.g. "tpu_v5p" or "h100".
+    fn name(&self) -> &str {
+        &self.info().name
+    }
+    fn kind(&self) -> MachineKind {
+        self.info().kind
+    }
+    /// Clock in Hz that `cycles` count.
+    fn clock_hz(&self) -> f64 {
+        self.info().clock_hz
+    }
+    /// Dense peak FLOP/s for a dtype (2 FLOPs per MAC).
+    fn peak_flops(&self, dtype: DType) -> f64 {
+        self.info().peak_flops(dtype)
+    }
+    /// Off-chip memory bandwidth in bytes/s (roofline).
+    fn hbm_bandwidth_bytes_per_s(&self) -> f64 {
+        self.info().hbm_bandwidth_bytes_per_s()
+    }
 }
 
 /// Fill the common derived fields of a profile from its time, cycles and flops.

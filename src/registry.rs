@@ -8,7 +8,7 @@
 //! * a SCALE-Sim 3.0.0 `.cfg` ([`ScaleSimConfig`]), which selects the SCALE-Sim-compatible
 //!   systolic mode.
 
-use crate::config::{resolve, toml_error, toml_key_line, CostSection, SimMode};
+use crate::config::{from_toml, resolve, toml_key_line, CostSection, SimMode};
 use crate::error::{Error, Location, Result};
 use crate::machine::Machine;
 use crate::simt::config::SimtConfig;
@@ -35,7 +35,7 @@ pub struct LoadedConfig {
 
 /// Parse an archsim TOML config text; `file` names it in errors.
 pub fn parse_toml(src: &str, file: &str, name: &str) -> Result<LoadedConfig> {
-    let table: toml::Table = toml::from_str(src).map_err(|e| toml_error(src, file, &e))?;
+    let table: toml::Table = from_toml(src, file)?;
     let kind = match table.get("kind") {
         Some(toml::Value::String(s)) => s.clone(),
         Some(other) => {

@@ -4,7 +4,7 @@
 
 use crate::energy::{self, EnergyBreakdown, EnergyTable};
 use crate::error::{Error, Location, Result};
-use crate::machine::{Counters, Machine, MachineReport, OpProfile, TimeBreakdown};
+use crate::machine::{Counters, Machine, MachineKind, MachineReport, OpProfile, TimeBreakdown};
 use crate::workload::{DType, Op};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -40,6 +40,18 @@ pub struct RunReport {
     pub machine: MachineReport,
     pub ops: Vec<OpProfile>,
     pub total: Total,
+}
+
+impl RunReport {
+    /// A report of given profiles on a machine known only by name and kind, with empty totals
+    /// (for exporters' and plots' tests).
+    pub fn of_profiles(name: &str, kind: MachineKind, ops: Vec<OpProfile>) -> RunReport {
+        RunReport {
+            machine: MachineReport::unknown(name, kind),
+            ops,
+            total: Total::default(),
+        }
+    }
 }
 
 /// Simulate one op: the size check, the machine's model, the overflow check, then energy from
@@ -97,7 +109,7 @@ pub fn simulate_ops(machine: &dyn Machine, ops: &[Op]) -> Result<RunReport> {
     let total = total_of(machine, ops, &profiles);
     Ok(RunReport {
         machine: MachineReport {
-            info: machine.info(),
+            info: machine.info().clone(),
             main_dtype: main_dtype(ops),
         },
         ops: profiles,

@@ -3,6 +3,16 @@
 //! Machine-readable outputs (JSON, CSV) never go through here: they carry the raw value with the
 //! unit in the key (`time_s`, `energy_pj`).
 
+/// `self.f += other.f` for each named field: the sum of two counter-like records
+/// ([`crate::energy::Counters`], [`crate::energy::EnergyBreakdown`],
+/// [`crate::machine::TimeBreakdown`]).
+macro_rules! add_fields {
+    ($self:ident, $other:ident; $($f:ident),+ $(,)?) => {
+        $($self.$f += $other.$f;)+
+    };
+}
+pub(crate) use add_fields;
+
 /// One SI step: values with |v| ≥ `from` are shown as `v × scale` in `unit`.
 type Step = (f64, f64, &'static str);
 

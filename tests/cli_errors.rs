@@ -1,40 +1,37 @@
-//! Table-driven bad-input test: every case must print `error: ...` naming the file (and line and
-//! key where they exist), exit with code 2, and never panic.
+mod common;
 
-use std::path::Path;
-use std::process::Command;
+use common::{archsim, repo_file, shipped_src, write, SCALESIM_CFG as CFG};
 
 struct Case {
     /// Short description.
     what: &'static str,
     /// Files to create in the temp dir: (name, contents as bytes).
     files: Vec<(&'static str, Vec<u8>)>,
-    /// Arguments; `{d}` is replaced by the temp dir.
-    args: Vec<&'static str>,
+    /// Arguments, separated by spaces; `{d}` is replaced by the temp dir and `{cfg}` by `CFG`.
+    args: &'static str,
     /// Substrings that must all appear in stderr.
     expect: Vec<&'static str>,
 }
 
 fn case(
     what: &'static str,
-    files: Vec<(&'static str, &str)>,
-    args: Vec<&'static str>,
-    expect: Vec<&'static str>,
+    files: &[(&'static str, &str)],
+    args: &'static str,
+    expect: &[&'static str],
 ) -> Case {
     Case {
         what,
         files: files
-            .into_iter()
-            .map(|(n, c)| (n, c.as_bytes().to_vec()))
+            .iter()
+            .map(|(n, c)| (*n, c.as_bytes().to_vec()))
             .collect(),
         args,
-        expect,
+        expect: expect.to_vec(),
     }
 }
 
 const KERNEL: &str =
     "name = \"k\"\n\n[[layer]]\ntype = \"gemm\"\nname = \"a\"\nm = 4\nn = 8\nk = 16\n";
-const CFG: &str = "tests/data/scalesim/configs/calc_32x32_ws.cfg";
 
 fn cases() -> Vec<Case> {
     let k = |from: &str, to: &str| KERNEL.replace(from, to);
@@ -64,380 +61,318 @@ fn cases() -> Vec<Case> {
         .map(|(what, src, expect)| Case {
             what,
             files: vec![("k.toml", src.into_bytes())],
-            args: vec!["run", "--config", CFG, "--workload", "{d}/k.toml"],
+            args: "run --config {cfg} --workload {d}/k.toml",
             expect,
         })
         .collect();
-    let topo = |what: &'static str, body: &str, expect: Vec<&'static str>| Case {
-        what,
+    let topo = |what: &'static str, body: &str, expect: &[&'static str]| Case {
         files: vec![("t.csv", format!("Layer, M, N, K,\n{body}").into_bytes())],
-        args: vec!["run", "--config", CFG, "--topology", "{d}/t.csv"],
-        expect,
+        ..case(what, &[], "run --config {cfg} --topology {d}/t.csv", expect)
     };
     out.extend([
-        topo("csv zero", "g, 0, 1, 1,\n", vec!["t.csv:2", "M"]),
-        topo("csv negative", "g, 1, -1, 1,\n", vec!["t.csv:2", "N"]),
+        topo("csv zero", "g, 0, 1, 1,\n", &["t.csv:2", "M"]),
+        topo("csv negative", "g, 1, -1, 1,\n", &["t.csv:2", "N"]),
         topo(
             "csv non-integer",
             "g, 1, 1, 2.5,\n",
-            vec!["t.csv:2", "K", "not an integer"],
+            &["t.csv:2", "K", "not an integer"],
         ),
-        topo(
-            "csv too few fields",
-            "g, 1, 1,\n",
-            vec!["t.csv:2", "3 fields"],
-        ),
+        topo("csv too few fields", "g, 1, 1,\n", &["t.csv:2", "3 fields"]),
         topo(
             "csv too many fields",
             "g, 1, 1, 1, 1, 1,\n",
-            vec!["t.csv:2", "6 fields"],
+            &["t.csv:2", "6 fields"],
         ),
         topo(
             "csv duplicate",
             "g, 1, 1, 1,\ng, 2, 2, 2,\n",
-            vec!["t.csv:3", "duplicated"],
+            &["t.csv:3", "duplicated"],
         ),
-        topo("csv empty", "", vec!["t.csv", "no layers"]),
+        topo("csv empty", "", &["t.csv", "no layers"]),
         topo(
             "csv huge",
             "g, 1, 1, 99999999999999,\n",
-            vec!["t.csv:2", "2^32"],
+            &["t.csv:2", "2^32"],
         ),
         topo(
             "csv filter larger than ifmap",
             "c, 2, 2, 3, 3, 1, 1, 1,\n",
-            vec!["t.csv:2", "larger than the ifmap"],
+            &["t.csv:2", "larger than the ifmap"],
         ),
         topo(
             "csv sparsity column",
             "g, 1, 1, 1, 2:4,\n",
-            vec!["t.csv:2", "sparsity"],
+            &["t.csv:2", "sparsity"],
         ),
+        // bad.csv, not UTF-8, is written for every case below
         case(
             "csv not utf8",
-            vec![],
-            vec!["run", "--config", CFG, "--topology", "{d}/bad.csv"],
-            vec!["bad.csv", "UTF-8"],
+            &[],
+            "run --config {cfg} --topology {d}/bad.csv",
+            &["bad.csv", "UTF-8"],
         ),
     ]);
-    // the non-UTF-8 file is added below
+    let config_file = |what: &'static str, text: &str, expect: &[&'static str]| {
+        let args = "run --config {d}/c.toml --gemm 1,1,1";
+        case(what, &[("c.toml", text)], args, expect)
+    };
+    out.extend([
+        config_file("config without kind", "name = \"x\"\n", &["c.toml", "kind"]),
+        config_file(
+            "config unknown kind",
+            "kind = \"fpga\"\n",
+            &["c.toml:1", "fpga"],
+        ),
+        config_file(
+            "config kind not a string",
+            "kind = 3\n",
+            &["c.toml:1", "kind"],
+        ),
+        config_file(
+            "config syntax error",
+            "kind = \"systolic\"\n[array\n",
+            &["c.toml:2"],
+        ),
+    ]);
+    // (what, arguments, expected in stderr); no files
+    let plain: &[(&'static str, &'static str, &[&'static str])] = &[
+        (
+            "missing workload file",
+            "run --config {cfg} --workload {d}/nope.toml",
+            &["nope.toml", "not found"],
+        ),
+        (
+            "workload is a directory",
+            "run --config {cfg} --workload {d}",
+            &["is a directory"],
+        ),
+        (
+            "missing config",
+            "run --config {d}/nope.toml --gemm 1,1,1",
+            &["nope.toml", "not found"],
+        ),
+        (
+            "missing cfg",
+            "run --config {d}/nope.cfg --gemm 1,1,1",
+            &["nope.cfg", "not found"],
+        ),
+        (
+            "config is a directory",
+            "run --config {d} --gemm 1,1,1",
+            &["directory"],
+        ),
+        (
+            "unknown shipped name",
+            "run --config tpu_v99 --gemm 1,1,1",
+            &["tpu_v99", "not a shipped config"],
+        ),
+        (
+            "gemm flag zero",
+            "run --config {cfg} --gemm 0,4,4",
+            &["--gemm", "M = 0"],
+        ),
+        (
+            "gemm flag negative",
+            "run --config {cfg} --gemm 4,-4,4",
+            &["--gemm", "N"],
+        ),
+        (
+            "gemm flag two fields",
+            "run --config {cfg} --gemm 4,4",
+            &["--gemm", "M,N,K"],
+        ),
+        (
+            "gemm flag text",
+            "run --config {cfg} --gemm a,b,c",
+            &["--gemm", "not an integer"],
+        ),
+        (
+            "gemm flag huge",
+            "run --config {cfg} --gemm 4,4,8589934593",
+            &["--gemm", "2^32"],
+        ),
+        ("no ops", "run --config {cfg}", &["nothing to simulate"]),
+        (
+            "unknown dtype flag",
+            "run --config {cfg} --gemm 1,1,1 --dtype fp4",
+            &["fp4"],
+        ),
+        (
+            "unknown format",
+            "run --config {cfg} --gemm 1,1,1 --format xml",
+            &["xml"],
+        ),
+        (
+            "unknown flag",
+            "run --config {cfg} --frobnicate",
+            &["--frobnicate"],
+        ),
+        ("no command", "", &["--config"]),
+        (
+            "validate missing dir",
+            "validate --data {d}/none",
+            &["none", "not found"],
+        ),
+        (
+            "compare unknown vs",
+            "compare --config tpu_v5 --vs gpu9000 --workload smoke --out {d}",
+            &["gpu9000"],
+        ),
+        (
+            "pe mode on a GPU",
+            "run --config h100 --mode pe --gemm 8,8,8",
+            &["--mode"],
+        ),
+        (
+            "pe mode too large",
+            "run --config tpu_v5p --mode pe --gemm 8192,8192,8192",
+            &["PE-level", "2^24"],
+        ),
+        (
+            "scalesim format without scalesim mode",
+            "run --config tpu_v5p --gemm 8,8,8 --format scalesim --out {d}",
+            &["--format"],
+        ),
+        (
+            "vector op in scalesim mode",
+            "run --config {cfg} --workload smoke",
+            &["vector"],
+        ),
+        (
+            "more than 2^96 MACs",
+            "run --config h100 --gemm 4294967296,4294967296,4294967296,4294967296",
+            &["2^96"],
+        ),
+        (
+            "more than 2^64 cycles",
+            "run --config tpu_v5p --gemm 4294967296,4294967296,4294967296",
+            &["2^64 cycles"],
+        ),
+    ];
+    out.extend(
+        plain
+            .iter()
+            .map(|(what, args, expect)| case(what, &[], args, expect)),
+    );
     out.extend([
         case(
-            "missing workload file",
-            vec![],
-            vec!["run", "--config", CFG, "--workload", "{d}/nope.toml"],
-            vec!["nope.toml", "not found"],
-        ),
-        case(
-            "workload is a directory",
-            vec![],
-            vec!["run", "--config", CFG, "--workload", "{d}"],
-            vec!["is a directory"],
-        ),
-        case(
-            "missing config",
-            vec![],
-            vec!["run", "--config", "{d}/nope.toml", "--gemm", "1,1,1"],
-            vec!["nope.toml", "not found"],
-        ),
-        case(
-            "missing cfg",
-            vec![],
-            vec!["run", "--config", "{d}/nope.cfg", "--gemm", "1,1,1"],
-            vec!["nope.cfg", "not found"],
-        ),
-        case(
-            "config is a directory",
-            vec![],
-            vec!["run", "--config", "{d}", "--gemm", "1,1,1"],
-            vec!["directory"],
-        ),
-        case(
-            "unknown shipped name",
-            vec![],
-            vec!["run", "--config", "tpu_v99", "--gemm", "1,1,1"],
-            vec!["tpu_v99", "not a shipped config"],
-        ),
-        case(
-            "config without kind",
-            vec![("c.toml", "name = \"x\"\n")],
-            vec!["run", "--config", "{d}/c.toml", "--gemm", "1,1,1"],
-            vec!["c.toml", "kind"],
-        ),
-        case(
-            "config unknown kind",
-            vec![("c.toml", "kind = \"fpga\"\n")],
-            vec!["run", "--config", "{d}/c.toml", "--gemm", "1,1,1"],
-            vec!["c.toml:1", "fpga"],
-        ),
-        case(
-            "config kind not a string",
-            vec![("c.toml", "kind = 3\n")],
-            vec!["run", "--config", "{d}/c.toml", "--gemm", "1,1,1"],
-            vec!["c.toml:1", "kind"],
-        ),
-        case(
-            "config syntax error",
-            vec![("c.toml", "kind = \"systolic\"\n[array\n")],
-            vec!["run", "--config", "{d}/c.toml", "--gemm", "1,1,1"],
-            vec!["c.toml:2"],
-        ),
-        case(
-            "gemm flag zero",
-            vec![],
-            vec!["run", "--config", CFG, "--gemm", "0,4,4"],
-            vec!["--gemm", "M = 0"],
-        ),
-        case(
-            "gemm flag negative",
-            vec![],
-            vec!["run", "--config", CFG, "--gemm", "4,-4,4"],
-            vec!["--gemm", "N"],
-        ),
-        case(
-            "gemm flag two fields",
-            vec![],
-            vec!["run", "--config", CFG, "--gemm", "4,4"],
-            vec!["--gemm", "M,N,K"],
-        ),
-        case(
-            "gemm flag text",
-            vec![],
-            vec!["run", "--config", CFG, "--gemm", "a,b,c"],
-            vec!["--gemm", "not an integer"],
-        ),
-        case(
-            "gemm flag huge",
-            vec![],
-            vec!["run", "--config", CFG, "--gemm", "4,4,8589934593"],
-            vec!["--gemm", "2^32"],
-        ),
-        case(
-            "no ops",
-            vec![],
-            vec!["run", "--config", CFG],
-            vec!["nothing to simulate"],
-        ),
-        case(
-            "unknown dtype flag",
-            vec![],
-            vec!["run", "--config", CFG, "--gemm", "1,1,1", "--dtype", "fp4"],
-            vec!["fp4"],
-        ),
-        case(
-            "unknown format",
-            vec![],
-            vec!["run", "--config", CFG, "--gemm", "1,1,1", "--format", "xml"],
-            vec!["xml"],
-        ),
-        case(
-            "unknown flag",
-            vec![],
-            vec!["run", "--config", CFG, "--frobnicate"],
-            vec!["--frobnicate"],
-        ),
-        case(
             "topology not csv",
-            vec![("t.toml", KERNEL)],
-            vec!["run", "--config", CFG, "--topology", "{d}/t.toml"],
-            vec!["--topology", "csv"],
+            &[("t.toml", KERNEL)],
+            "run --config {cfg} --topology {d}/t.toml",
+            &["--topology", "csv"],
         ),
         case(
             "workload unknown extension",
-            vec![("w.yaml", "x")],
-            vec!["run", "--config", CFG, "--workload", "{d}/w.yaml"],
-            vec!["w.yaml", "unknown workload file type"],
-        ),
-        case("no command", vec![], vec![], vec!["--config"]),
-        case(
-            "validate missing dir",
-            vec![],
-            vec!["validate", "--data", "{d}/none"],
-            vec!["none", "not found"],
-        ),
-        case(
-            "compare unknown vs",
-            vec![],
-            vec![
-                "compare",
-                "--config",
-                "tpu_v5",
-                "--vs",
-                "gpu9000",
-                "--workload",
-                "smoke",
-                "--out",
-                "{d}",
-            ],
-            vec!["gpu9000"],
-        ),
-        case(
-            "pe mode on a GPU",
-            vec![],
-            vec!["run", "--config", "h100", "--mode", "pe", "--gemm", "8,8,8"],
-            vec!["--mode"],
-        ),
-        case(
-            "pe mode too large",
-            vec![],
-            vec![
-                "run",
-                "--config",
-                "tpu_v5p",
-                "--mode",
-                "pe",
-                "--gemm",
-                "8192,8192,8192",
-            ],
-            vec!["PE-level", "2^24"],
-        ),
-        case(
-            "scalesim format without scalesim mode",
-            vec![],
-            vec![
-                "run", "--config", "tpu_v5p", "--gemm", "8,8,8", "--format", "scalesim", "--out",
-                "{d}",
-            ],
-            vec!["--format"],
-        ),
-        case(
-            "vector op in scalesim mode",
-            vec![],
-            vec!["run", "--config", CFG, "--workload", "smoke"],
-            vec!["vector"],
+            &[("w.yaml", "x")],
+            "run --config {cfg} --workload {d}/w.yaml",
+            &["w.yaml", "unknown workload file type"],
         ),
     ]);
-    out.push(case(
-        "more than 2^96 MACs",
-        vec![],
-        vec![
-            "run",
-            "--config",
-            "h100",
-            "--gemm",
-            "4294967296,4294967296,4294967296,4294967296",
-        ],
-        vec!["2^96"],
-    ));
-    out.push(case(
-        "more than 2^64 cycles",
-        vec![],
-        vec![
-            "run",
-            "--config",
-            "tpu_v5p",
-            "--gemm",
-            "4294967296,4294967296,4294967296",
-        ],
-        vec!["2^64 cycles"],
-    ));
-    let stock = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join(CFG)).unwrap();
-    let tpu = archsim::config::shipped("tpu_v5p").unwrap().1;
-    let gpu = archsim::config::shipped("h100").unwrap().1;
-    let cfg_cases: Vec<(&'static str, &'static str, String, Vec<&'static str>)> = vec![
-        (
+    // A config file `file` with one edit, as the --config of a GEMM run.
+    let edited = |what: &'static str, file: &'static str, text: String, expect: &[&'static str]| {
+        let args = match file {
+            "c.cfg" => "run --config {d}/c.cfg --gemm 8,8,8",
+            "t.toml" => "run --config {d}/t.toml --gemm 8,8,8",
+            _ => "run --config {d}/g.toml --gemm 8,8,8",
+        };
+        Case {
+            files: vec![(file, text.into_bytes())],
+            ..case(what, &[], args, expect)
+        }
+    };
+    let stock = repo_file(CFG);
+    let cfg =
+        |what, from: &str, to: &str, expect| edited(what, "c.cfg", stock.replace(from, to), expect);
+    let tpu = shipped_src("tpu_v5p");
+    let tpu = |what, from: &str, to: &str, expect| {
+        edited(what, "t.toml", tpu.replacen(from, to, 1), expect)
+    };
+    let gpu = shipped_src("h100");
+    out.extend([
+        cfg(
             "cfg zero rows",
-            "c.cfg",
-            stock.replace("ArrayHeight:    32", "ArrayHeight: 0"),
-            vec!["c.cfg:", "ArrayHeight"],
+            "ArrayHeight:    32",
+            "ArrayHeight: 0",
+            &["c.cfg:", "ArrayHeight"],
         ),
-        (
+        cfg(
             "cfg bad dataflow",
-            "c.cfg",
-            stock.replace("Dataflow : ws", "Dataflow : xs"),
-            vec!["c.cfg:", "Dataflow"],
+            "Dataflow : ws",
+            "Dataflow : xs",
+            &["c.cfg:", "Dataflow"],
         ),
-        (
+        cfg(
             "cfg missing key",
-            "c.cfg",
-            stock.replace("ArrayWidth:     32\n", ""),
-            vec!["c.cfg", "ArrayWidth"],
+            "ArrayWidth:     32\n",
+            "",
+            &["c.cfg", "ArrayWidth"],
         ),
-        (
+        cfg(
             "cfg non-integer",
-            "c.cfg",
-            stock.replace("IfmapSramSzkB:   512", "IfmapSramSzkB: lots"),
-            vec!["c.cfg:", "IfmapSramSzkB"],
+            "IfmapSramSzkB:   512",
+            "IfmapSramSzkB: lots",
+            &["c.cfg:", "IfmapSramSzkB"],
         ),
-        (
+        tpu(
             "systolic zero rows",
-            "t.toml",
-            tpu.replacen("rows = 128", "rows = 0", 1),
-            vec!["t.toml:", "array.rows"],
+            "rows = 128",
+            "rows = 0",
+            &["t.toml:", "array.rows"],
         ),
-        (
+        tpu(
             "systolic unknown key",
-            "t.toml",
-            tpu.replacen("[array]", "[array]\ncolour = 1", 1),
-            vec!["t.toml:", "colour"],
+            "[array]",
+            "[array]\ncolour = 1",
+            &["t.toml:", "colour"],
         ),
-        (
+        tpu(
             "systolic bad dataflow",
-            "t.toml",
-            tpu.replacen("dataflow = \"ws\"", "dataflow = \"zz\"", 1),
-            vec!["t.toml:", "dataflow"],
+            "dataflow = \"ws\"",
+            "dataflow = \"zz\"",
+            &["t.toml:", "dataflow"],
         ),
-        (
+        tpu(
             "systolic negative bandwidth",
-            "t.toml",
-            tpu.replacen("bandwidth_gbps = 2765.0", "bandwidth_gbps = -1.0", 1),
-            vec!["t.toml:", "bandwidth_gbps"],
+            "bandwidth_gbps = 2765.0",
+            "bandwidth_gbps = -1.0",
+            &["t.toml:", "bandwidth_gbps"],
         ),
-        (
+        edited(
             "simt zero SMs",
             "g.toml",
             gpu.replacen("count = 132", "count = 0", 1),
-            vec!["g.toml:", "count"],
+            &["g.toml:", "count"],
         ),
-        (
+        edited(
             "simt unknown section",
             "g.toml",
             format!("{gpu}\n[turbo]\nx = 1\n"),
-            vec!["g.toml:", "turbo"],
+            &["g.toml:", "turbo"],
         ),
-    ];
-    for (what, file, text, expect) in cfg_cases {
-        let path = match file {
-            "c.cfg" => "{d}/c.cfg",
-            "t.toml" => "{d}/t.toml",
-            _ => "{d}/g.toml",
-        };
-        out.push(Case {
-            what,
-            files: vec![(file, text.into_bytes())],
-            args: vec!["run", "--config", path, "--gemm", "8,8,8"],
-            expect,
-        });
-    }
+    ]);
     out
 }
 
 #[test]
 fn every_bad_input_is_a_clear_exit_2() {
-    let bin = env!("CARGO_BIN_EXE_archsim");
-    let repo = Path::new(env!("CARGO_MANIFEST_DIR"));
     let cases = cases();
     assert!(cases.len() >= 40, "only {} cases", cases.len());
     eprintln!("{} bad-input cases", cases.len());
     let mut failures = Vec::new();
     for c in &cases {
-        let dir = tempfile::tempdir().unwrap();
-        std::fs::write(
-            dir.path().join("bad.csv"),
+        let dir = common::tempdir();
+        write(
+            dir.path(),
+            "bad.csv",
             b"Layer, M, N, K,\ng, 1, \xff\xfe, 1,\n",
-        )
-        .unwrap();
+        );
         for (n, bytes) in &c.files {
-            std::fs::write(dir.path().join(n), bytes).unwrap();
+            write(dir.path(), n, bytes);
         }
-        let d = dir.path().to_str().unwrap();
-        let args: Vec<String> = c.args.iter().map(|a| a.replace("{d}", d)).collect();
-        let out = Command::new(bin)
-            .args(&args)
-            .current_dir(repo)
-            .output()
-            .unwrap();
-        let stderr = String::from_utf8_lossy(&out.stderr);
+        let d = common::path_str(dir.path());
+        let args = c.args.split_whitespace();
+        let out = archsim(args.map(|a| a.replace("{d}", d).replace("{cfg}", CFG)));
+        let stderr = common::stderr(&out);
         let code = out.status.code();
         let mut problems = Vec::new();
         if code != Some(2) {

@@ -1,20 +1,13 @@
 //! Determinism: the same inputs give byte-identical JSON with RAYON_NUM_THREADS=1 and 2, and
 //! across repeated runs, on every kind of machine.
 
-use std::process::Command;
+mod common;
+
+use common::{archsim_threads, stderr, SCALESIM_CFG};
 
 fn run(threads: &str, args: &[&str]) -> Vec<u8> {
-    let out = Command::new(env!("CARGO_BIN_EXE_archsim"))
-        .args(args)
-        .env("RAYON_NUM_THREADS", threads)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let out = archsim_threads(args, threads);
+    assert!(out.status.success(), "{args:?}: {}", stderr(&out));
     out.stdout
 }
 
@@ -42,7 +35,7 @@ fn json_identical_across_thread_counts_and_runs() {
         &[
             "run",
             "--config",
-            "tests/data/scalesim/configs/calc_32x32_ws.cfg",
+            SCALESIM_CFG,
             "--topology",
             "kernels/resnet50.csv",
             "--format",

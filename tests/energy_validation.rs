@@ -2,16 +2,14 @@
 //! (tests/data/gpu_power_*.csv), and the chip-level check against TDP / published power:
 //! the shipped energy parameters are the documented fit / rules (src/validate/energy.rs), and
 //! the errors stay within what the model achieves.
+mod common;
+
 use archsim::config;
 use archsim::energy::EnergyTable;
 use archsim::jobs::validate::energy::{self as ev, PowerResult};
 use archsim::jobs::validate::gpu::Split;
 use archsim::registry::{self, HardwareConfig};
-use std::path::Path;
-
-fn data() -> &'static Path {
-    Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data"))
-}
+use common::data_dir as data;
 
 fn table(name: &str) -> EnergyTable {
     match registry::load(name).unwrap().hw {
@@ -89,27 +87,17 @@ fn shipped_energy_parameters_are_the_fit() {
             "{:8} static_w {:8.3} active_w {:8.3} mac_scale {:.4}  ({})",
             p.config, p.static_w, p.active_w, p.mac_scale, p.rule
         );
-        assert!(
-            (s.static_w - p.static_w).abs() <= 0.051,
-            "{}: static_w {} vs {}",
-            p.config,
-            s.static_w,
-            p.static_w
-        );
-        assert!(
-            (s.active_w - p.active_w).abs() <= 0.051,
-            "{}: active_w {} vs {}",
-            p.config,
-            s.active_w,
-            p.active_w
-        );
-        assert!(
-            (s.mac_scale - p.mac_scale).abs() <= 0.00051,
-            "{}: mac_scale {} vs {}",
-            p.config,
-            s.mac_scale,
-            p.mac_scale
-        );
+        for (key, shipped, fitted, tolerance) in [
+            ("static_w", s.static_w, p.static_w, 0.051),
+            ("active_w", s.active_w, p.active_w, 0.051),
+            ("mac_scale", s.mac_scale, p.mac_scale, 0.00051),
+        ] {
+            assert!(
+                (shipped - fitted).abs() <= tolerance,
+                "{}: {key} {shipped} vs {fitted}",
+                p.config
+            );
+        }
     }
 }
 
@@ -195,16 +183,13 @@ fn chip_level_power() {
 /// `active_w` and `mac_scale` are validated like every other energy key.
 #[test]
 fn bad_energy_values_are_input_errors() {
-    let (_, src) = config::shipped("h100").unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let p = dir.path().join("bad.toml");
+    let src = common::shipped_src("h100");
     for (from, to, key) in [
         ("active_w = 363.0", "active_w = -1.0", "energy.active_w"),
         ("mac_scale = 2.676", "mac_scale = -2.0", "energy.mac_scale"),
     ] {
         assert!(src.contains(from), "{from}");
-        std::fs::write(&p, src.replacen(from, to, 1)).unwrap();
-        let e = registry::load(p.to_str().unwrap()).unwrap_err();
+        let e = common::load_file("bad.toml", src.replacen(from, to, 1)).unwrap_err();
         assert_eq!(e.exit_code(), 2, "{e}");
         assert!(e.to_string().contains(key), "{key}: {e}");
     }

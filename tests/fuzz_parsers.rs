@@ -2,74 +2,74 @@
 //! to every parser. Any panic fails the test; every error must be an input error (exit code 2).
 //! Case counts are bounded so CI stays fast.
 
+mod common;
+
 use archsim::workload::{kernels, topology, DType};
 use proptest::prelude::*;
+use proptest::sample::select;
 
-fn cfg() -> ProptestConfig {
-    ProptestConfig {
-        cases: 256,
-        failure_persistence: None,
-        ..ProptestConfig::default()
-    }
+/// One of `values`, each as likely as the others.
+fn literal(values: &'static [&'static str]) -> impl Strategy<Value = String> {
+    select(values).prop_map(String::from)
 }
+
+/// A decimal integer: small and positive, or any `i64`.
+fn integer() -> impl Strategy<Value = String> {
+    prop_oneof![
+        (1u64..5000).prop_map(|v| v.to_string()),
+        any::<i64>().prop_map(|v| v.to_string()),
+    ]
+}
+
+/// Hostile or edge-case field values: out of range, not integers, empty, a sparsity ratio.
+const ODD_FIELDS: &[&str] = &[
+    "0",
+    "-1",
+    "18446744073709551616",
+    "4294967297",
+    "1.5",
+    "",
+    "2:4",
+];
+
+/// TOML values of every type, valid dtypes among them.
+const ODD_VALUES: &[&str] = &["0", "1e30", "\"bf16\"", "\"fp4\"", "true", "[1, 2]"];
+
+/// Every key a layer or a config section knows.
+const KEYS: &[&str] = &[
+    "type", "name", "m", "n", "k", "batch", "dtype", "in_h", "in_w", "in_c", "filters", "kernel",
+    "stride", "padding", "heads", "seq_q", "seq_kv", "head_dim", "elements",
+];
+
+// The weights keep every alternative (each integer kind, each literal, the random text) as
+// likely as the others.
 
 /// A field value that is sometimes valid, sometimes hostile.
 fn field() -> impl Strategy<Value = String> {
     prop_oneof![
-        (1u64..5000).prop_map(|v| v.to_string()),
-        any::<i64>().prop_map(|v| v.to_string()),
-        Just("0".to_string()),
-        Just("-1".to_string()),
-        Just("18446744073709551616".to_string()),
-        Just("4294967297".to_string()),
-        Just("1.5".to_string()),
-        Just("".to_string()),
-        Just("2:4".to_string()),
-        "[a-zA-Z_ ]{0,6}",
+        2 => integer(),
+        ODD_FIELDS.len() as u32 => literal(ODD_FIELDS),
+        1 => "[a-zA-Z_ ]{0,6}",
     ]
 }
 
 fn toml_value() -> impl Strategy<Value = String> {
     prop_oneof![
-        (1u64..5000).prop_map(|v| v.to_string()),
-        any::<i64>().prop_map(|v| v.to_string()),
-        Just("0".to_string()),
-        Just("1e30".to_string()),
-        Just("\"bf16\"".to_string()),
-        Just("\"fp4\"".to_string()),
-        Just("true".to_string()),
-        Just("[1, 2]".to_string()),
-        "\"[a-z]{0,5}\"",
+        2 => integer(),
+        ODD_VALUES.len() as u32 => literal(ODD_VALUES),
+        1 => "\"[a-z]{0,5}\"",
     ]
 }
 
 fn key() -> impl Strategy<Value = String> {
     prop_oneof![
-        Just("type".to_string()),
-        Just("name".to_string()),
-        Just("m".to_string()),
-        Just("n".to_string()),
-        Just("k".to_string()),
-        Just("batch".to_string()),
-        Just("dtype".to_string()),
-        Just("in_h".to_string()),
-        Just("in_w".to_string()),
-        Just("in_c".to_string()),
-        Just("filters".to_string()),
-        Just("kernel".to_string()),
-        Just("stride".to_string()),
-        Just("padding".to_string()),
-        Just("heads".to_string()),
-        Just("seq_q".to_string()),
-        Just("seq_kv".to_string()),
-        Just("head_dim".to_string()),
-        Just("elements".to_string()),
-        "[a-z_]{1,8}",
+        KEYS.len() as u32 => literal(KEYS),
+        1 => "[a-z_]{1,8}",
     ]
 }
 
 proptest! {
-    #![proptest_config(cfg())]
+    #![proptest_config(common::proptest_cases(256))]
 
     #[test]
     fn topology_arbitrary_bytes(bytes in proptest::collection::vec(any::<u8>(), 0..400)) {

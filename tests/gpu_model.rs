@@ -1,4 +1,6 @@
 //! Behaviour of the SIMT GPU model on known cases.
+mod common;
+
 use archsim::jobs::validate::gpu::machine;
 use archsim::machine::Machine;
 use archsim::registry::{load, HardwareConfig};
@@ -173,18 +175,14 @@ fn deterministic() {
 }
 
 fn h100_src() -> String {
-    std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/configs/h100.toml")).unwrap()
+    common::repo_file("configs/h100.toml")
 }
 
 #[test]
 fn config_errors_name_key_and_line() {
     let src = h100_src().replace("count = 132 ", "count = 0 ");
     let e = SimtConfig::from_toml(&src, "bad.toml").unwrap_err();
-    let line = src
-        .lines()
-        .position(|l| l.starts_with("count = 0"))
-        .unwrap()
-        + 1;
+    let line = common::line_starting(&src, "count = 0");
     let msg = e.to_string();
     assert!(
         msg.contains(&format!("bad.toml:{line}")) && msg.contains("sm.count"),

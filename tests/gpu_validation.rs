@@ -1,12 +1,10 @@
 //! The SIMT model against real-GPU GEMM measurements (tests/data/gpu_*.csv): asserts the errors
 //! the model achieves (see the table printed by `print_rows`) and that the shipped calibrated
 //! parameters are the fit of the named calibration rows.
-use archsim::jobs::validate::gpu::{self, Regime, RowResult, Split};
-use std::path::Path;
+mod common;
 
-fn data() -> &'static Path {
-    Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data"))
-}
+use archsim::jobs::validate::gpu::{self, Regime, RowResult, Split};
+use common::data_dir as data;
 
 fn mape<'a>(rs: impl Iterator<Item = &'a RowResult>) -> (usize, f64) {
     let v: Vec<f64> = rs.map(|r| r.err_pct()).collect();
@@ -49,60 +47,44 @@ fn print_rows() {
 fn achieved_errors() {
     let rs = gpu::evaluate(data()).unwrap();
     assert!(rs.len() > 1000, "{} rows", rs.len());
+    // Rows of a device (None: all), split and regime (None: any), less one set (None: none).
     let sel =
-        |cfg: &'static str, split: Option<Split>, regime: Option<Regime>, no_set: &'static str| {
-            let rs = &rs;
-            mape(rs.iter().filter(move |r| {
-                r.row.config == cfg
+        |cfg: Option<&str>, split: Option<Split>, regime: Option<Regime>, no_set: Option<&str>| {
+            mape(rs.iter().filter(|r| {
+                cfg.is_none_or(|c| r.row.config == c)
                     && split.is_none_or(|s| r.row.split == s)
                     && regime.is_none_or(|g| r.regime == g)
-                    && r.row.set != no_set
+                    && no_set.is_none_or(|n| r.row.set != n)
             }))
         };
-    let cb = Some(Regime::ComputeBound);
-    let ev = Some(Split::Evaluation);
-    // (what, (rows, MAPE %), bound %): bounds are what the model achieves, rounded up.
-    let all = mape(rs.iter());
-    let all_cb = mape(rs.iter().filter(|r| r.regime == Regime::ComputeBound));
+    let (all, cb, ev, xla) = (
+        None,
+        Some(Regime::ComputeBound),
+        Some(Split::Evaluation),
+        Some("xla_ptable"),
+    );
+    let (a100, b200, h100, h200) = (Some("a100"), Some("b200"), Some("h100"), Some("h200"));
+    // (what, rows selected, bound %): bounds are what the model achieves, rounded up.
     let checks = [
-        ("all devices, all rows", all, 15.0),
-        ("all devices, compute-bound", all_cb, 10.5),
-        ("a100 all", sel("a100", None, None, ""), 3.5),
-        (
-            "a100 evaluation compute-bound",
-            sel("a100", ev, cb, ""),
-            4.0,
-        ),
-        (
-            "b200 evaluation compute-bound",
-            sel("b200", ev, cb, ""),
-            5.0,
-        ),
-        ("b200 all", sel("b200", None, None, ""), 7.0),
-        (
-            "h100 cuBLAS sweep",
-            sel("h100", None, None, "xla_ptable"),
-            10.0,
-        ),
-        (
-            "h100 evaluation compute-bound",
-            sel("h100", ev, cb, ""),
-            14.0,
-        ),
+        ("all devices, all rows", (all, None, None, None), 15.0),
+        ("all devices, compute-bound", (all, None, cb, None), 10.5),
+        ("a100 all", (a100, None, None, None), 3.5),
+        ("a100 evaluation compute-bound", (a100, ev, cb, None), 4.0),
+        ("b200 evaluation compute-bound", (b200, ev, cb, None), 5.0),
+        ("b200 all", (b200, None, None, None), 7.0),
+        ("h100 cuBLAS sweep", (h100, None, None, xla), 10.0),
+        ("h100 evaluation compute-bound", (h100, ev, cb, None), 14.0),
         (
             "h200 (all evaluation) compute-bound",
-            sel("h200", ev, cb, ""),
+            (h200, ev, cb, None),
             11.0,
         ),
-        ("h200 all", sel("h200", None, None, ""), 10.5),
-        (
-            "h100 all incl. XLA table",
-            sel("h100", None, None, ""),
-            21.0,
-        ),
+        ("h200 all", (h200, None, None, None), 10.5),
+        ("h100 all incl. XLA table", (h100, None, None, None), 21.0),
     ];
     let mut fails = Vec::new();
-    for (what, (n, e), bound) in checks {
+    for (what, (cfg, split, regime, no_set), bound) in checks {
+        let (n, e) = sel(cfg, split, regime, no_set);
         println!("{what:40} rows {n:4}  MAPE {e:6.2}%  (bound {bound}%)");
         if n == 0 || e > bound {
             fails.push(format!("{what}: {e:.2}% > {bound}%"));

@@ -1,21 +1,13 @@
 //! The main job end to end on a small workload: every output file exists and parses, both
 //! machines appear, and the energy invariants hold.
 
-use std::process::Command;
+mod common;
 
-fn archsim(args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_archsim"))
-        .args(args)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .output()
-        .unwrap()
-}
+use common::{archsim, archsim_in_tempdir, assert_input_error, assert_ok, stdout, SCALESIM_CFG};
 
 #[test]
 fn compare_writes_every_output_and_energy_is_consistent() {
-    let dir = tempfile::tempdir().unwrap();
-    let out = dir.path().to_str().unwrap();
-    let o = archsim(&[
+    let (dir, o) = archsim_in_tempdir(&[
         "compare",
         "--config",
         "tpu_v5",
@@ -24,11 +16,11 @@ fn compare_writes_every_output_and_energy_is_consistent() {
         "--workload",
         "smoke",
         "--out",
-        out,
+        "{d}",
         "-q",
     ]);
-    let stdout = String::from_utf8_lossy(&o.stdout);
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_ok(&o);
+    let stdout = stdout(&o);
     assert!(
         stdout.contains("tpu_v5") && stdout.contains("h100"),
         "{stdout}"
@@ -138,7 +130,6 @@ fn more_hbm_traffic_never_less_energy() {
 
 #[test]
 fn main_job_needs_a_comparison_machine() {
-    let o = archsim(&["--config", "tests/data/scalesim/configs/calc_32x32_ws.cfg"]);
-    assert_eq!(o.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&o.stderr).contains("error:"));
+    let o = archsim(["--config", SCALESIM_CFG]);
+    assert!(assert_input_error(&o).contains("error:"));
 }

@@ -7,15 +7,17 @@
 //! along M never makes the sum faster than the whole by more than the fill/drain (and tail)
 //! it saves; energy ≥ 0 with a breakdown that sums to the total.
 
-use archsim::config::shipped;
+mod common;
+
 use archsim::registry::parse_toml;
 use archsim::workload::{DType, Gemm, Op};
-use archsim::Machine;
+use archsim::{Machine, OpProfile};
 use proptest::prelude::*;
+use proptest::sample::select;
 
 /// Build a shipped config with some numeric keys scaled.
 fn machine(name: &str, scale: &[(&str, f64)]) -> Box<dyn Machine> {
-    let (_, src) = shipped(name).expect("shipped config");
+    let src = common::shipped_src(name);
     let mut t: toml::Table = toml::from_str(src).unwrap();
     for (key, f) in scale {
         let mut cur = &mut t;
@@ -70,28 +72,21 @@ fn dims() -> impl Strategy<Value = (u64, u64, u64, u64)> {
 }
 
 fn dtype() -> impl Strategy<Value = DType> {
-    prop_oneof![
-        Just(DType::Bf16),
-        Just(DType::Fp16),
-        Just(DType::Int8),
-        Just(DType::Fp32)
-    ]
-}
-
-fn cfg(cases: u32) -> ProptestConfig {
-    ProptestConfig {
-        cases,
-        failure_persistence: None,
-        ..ProptestConfig::default()
-    }
+    select(vec![DType::Bf16, DType::Fp16, DType::Int8, DType::Fp32])
 }
 
 fn gemm(m: u64, n: u64, k: u64, b: u64, d: DType) -> Op {
     Op::Gemm(Gemm::new("g", m, n, k).with_batch(b).with_dtype(d))
 }
 
+/// A bf16 GEMM's profile on the stock shipped `name`, and on `name` with `key` doubled.
+fn stock_and_doubled(name: &str, key: &str, (m, n, k, b): (u64, u64, u64, u64)) -> [OpProfile; 2] {
+    let op = gemm(m, n, k, b, DType::Bf16);
+    [machine(name, &[]), machine(name, &[(key, 2.0)])].map(|mach| mach.simulate(&op).unwrap())
+}
+
 proptest! {
-    #![proptest_config(cfg(48))]
+    #![proptest_config(common::proptest_cases(48))]
 
     #[test]
     fn utilization_bounded_and_time_above_peak((m, n, k, b) in dims(), d in dtype(), mi in 0usize..6) {
@@ -111,18 +106,14 @@ proptest! {
     #[test]
     fn more_bandwidth_never_slower((m, n, k, b) in dims(), mi in 0usize..6) {
         let name = MACHINES[mi];
-        let op = gemm(m, n, k, b, DType::Bf16);
-        let slow = machine(name, &[]).simulate(&op).unwrap();
-        let fast = machine(name, &[(bw_key(name), 2.0)]).simulate(&op).unwrap();
+        let [slow, fast] = stock_and_doubled(name, bw_key(name), (m, n, k, b));
         prop_assert!(fast.time_s <= slow.time_s * (1.0 + 1e-9), "{name} {m}x{n}x{k}x{b}: {} > {}", fast.time_s, slow.time_s);
     }
 
     #[test]
     fn larger_buffer_never_more_hbm_traffic((m, n, k, b) in dims(), mi in 0usize..6) {
         let name = MACHINES[mi];
-        let op = gemm(m, n, k, b, DType::Bf16);
-        let small = machine(name, &[]).simulate(&op).unwrap();
-        let big = machine(name, &[(buffer_key(name), 2.0)]).simulate(&op).unwrap();
+        let [small, big] = stock_and_doubled(name, buffer_key(name), (m, n, k, b));
         prop_assert!(big.counters.hbm_bytes() <= small.counters.hbm_bytes() * (1.0 + 1e-2),
             "{name} {m}x{n}x{k}x{b}: {} > {}", big.counters.hbm_bytes(), small.counters.hbm_bytes());
     }

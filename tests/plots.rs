@@ -2,6 +2,8 @@
 //! PNGs, SVGs are SVG with the title text in them (so text rendered), and the trace is valid JSON
 //! with both machines. Set `ARCHSIM_PLOT_DIR=dir` to keep the plots for a look.
 
+mod common;
+
 use archsim::energy::EnergyTable;
 use archsim::machine::{
     Counters, MachineInfo, MachineKind, MachineReport, MemoryLevel, OpProfile, TimeBreakdown,
@@ -153,6 +155,8 @@ fn simulate(hw: &Hw, specs: &[Spec], seed: u64) -> RunReport {
             hbm_read_bytes: hbm * 0.8,
             hbm_write_bytes: hbm * 0.2,
             interconnect_bytes: hbm * 0.5,
+            // counters added later (links of a multi-chip system) stay zero
+            ..Default::default()
         };
         apply_energy(&table, &mut p);
         p.plan = json!({"tile": [128, 128, 64]});
@@ -226,7 +230,7 @@ fn out_dir(name: &str) -> (Option<tempfile::TempDir>, PathBuf) {
             (None, p)
         }
         None => {
-            let t = tempfile::tempdir().unwrap();
+            let t = common::tempdir();
             let p = t.path().to_path_buf();
             (Some(t), p)
         }
@@ -269,6 +273,29 @@ fn check_pair(files: &[PathBuf], stem: &str, texts: &[&str]) {
     assert!(png.exists() && svg.exists());
     check_png(png);
     check_svg(svg, texts);
+}
+
+fn pareto_point(label: String, time_s: f64, energy_j: f64) -> ParetoPoint {
+    ParetoPoint {
+        label,
+        time_s,
+        energy_j,
+    }
+}
+
+/// Writes `heatmap.{png,svg}` (with `heatmap_texts` in the SVG) and `pareto.{png,svg}` (titled
+/// `pareto_title`) to `dir` and checks them.
+fn check_sweep_plots(
+    dir: &Path,
+    heatmap: &Heatmap,
+    heatmap_texts: &[&str],
+    pts: &[ParetoPoint],
+    pareto_title: &str,
+) {
+    let files = plot::sweep_heatmap(heatmap, dir, "heatmap").unwrap();
+    check_pair(&files, "heatmap", heatmap_texts);
+    let files = plot::pareto_front(pts, pareto_title, dir, "pareto").unwrap();
+    check_pair(&files, "pareto", &[pareto_title]);
 }
 
 #[test]
@@ -387,32 +414,18 @@ fn sweep_heatmap_and_pareto_front() {
             let t = 1e-3 * (128.0 / s as f64).powf(1.2) * (2765.0 / b as f64).powf(0.4);
             let e = 5e-3 * (s as f64 / 128.0).powf(0.5) * (b as f64 / 2765.0).powf(0.3);
             rows.push((format!("{s}"), format!("{b}"), t * 1e3));
-            pts.push(ParetoPoint {
-                label: format!("{s}x{s} @ {b} GB/s"),
-                time_s: t,
-                energy_j: e,
-            });
+            pts.push(pareto_point(format!("{s}x{s} @ {b} GB/s"), t, e));
         }
     }
-    let files = plot::sweep_heatmap(
-        &Heatmap {
-            title: "Sweep: GPT layer time",
-            x_key: "array size (rows = cols)",
-            y_key: "HBM bandwidth (GB/s)",
-            metric: "time (ms)",
-            rows: &rows,
-        },
-        &dir,
-        "heatmap",
-    )
-    .unwrap();
-    check_pair(
-        &files,
-        "heatmap",
-        &["Sweep: GPT layer time", "HBM bandwidth"],
-    );
-    let files = plot::pareto_front(&pts, "Pareto: time vs energy", &dir, "pareto").unwrap();
-    check_pair(&files, "pareto", &["Pareto: time vs energy"]);
+    let h = Heatmap {
+        title: "Sweep: GPT layer time",
+        x_key: "array size (rows = cols)",
+        y_key: "HBM bandwidth (GB/s)",
+        metric: "time (ms)",
+        rows: &rows,
+    };
+    let texts = ["Sweep: GPT layer time", "HBM bandwidth"];
+    check_sweep_plots(&dir, &h, &texts, &pts, "Pareto: time vs energy");
     let front = plot::pareto_indices(&pts);
     assert!(!front.is_empty());
     for w in front.windows(2) {
@@ -494,25 +507,18 @@ fn sweep_plots_with_categorical_keys_and_many_points() {
     for i in 0..120 {
         let t = 1e-4 * (1.0 + 30.0 * rng.next());
         let e = 1e-3 * (1.0 + 5.0 * rng.next()) / (t * 1e4).sqrt();
-        pts.push(ParetoPoint {
-            label: format!("design point number {i} with a long name"),
-            time_s: t,
-            energy_j: e,
-        });
+        pts.push(pareto_point(
+            format!("design point number {i} with a long name"),
+            t,
+            e,
+        ));
     }
-    let files = plot::sweep_heatmap(
-        &Heatmap {
-            title: "Sweep: utilization by dataflow",
-            x_key: "array rows",
-            y_key: "dataflow",
-            metric: "utilization (%)",
-            rows: &rows,
-        },
-        &dir,
-        "heatmap",
-    )
-    .unwrap();
-    check_pair(&files, "heatmap", &["dataflow", "ws"]);
-    let files = plot::pareto_front(&pts, "Pareto: 120 designs", &dir, "pareto").unwrap();
-    check_pair(&files, "pareto", &["Pareto: 120 designs"]);
+    let h = Heatmap {
+        title: "Sweep: utilization by dataflow",
+        x_key: "array rows",
+        y_key: "dataflow",
+        metric: "utilization (%)",
+        rows: &rows,
+    };
+    check_sweep_plots(&dir, &h, &["dataflow", "ws"], &pts, "Pareto: 120 designs");
 }

@@ -1,20 +1,16 @@
 //! A bad SCALE-Sim `.cfg` given to `archsim::registry::load` is an input error (exit code 2)
 //! naming the file, the line and the key; never a panic.
 
-use archsim::registry::load;
-use std::path::Path;
+mod common;
+
+use common::{line_starting, repo_file, SCALESIM_CFG};
 
 fn stock() -> String {
-    let p =
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/scalesim/configs/calc_32x32_ws.cfg");
-    std::fs::read_to_string(p).unwrap()
+    repo_file(SCALESIM_CFG)
 }
 
-fn load_text(text: &str) -> Result<archsim::LoadedConfig, archsim::Error> {
-    let dir = tempfile::tempdir().unwrap();
-    let p = dir.path().join("bad.cfg");
-    std::fs::write(&p, text).unwrap();
-    load(p.to_str().unwrap())
+fn load_text(text: &str) -> archsim::Result<archsim::LoadedConfig> {
+    common::load_file("bad.cfg", text)
 }
 
 #[test]
@@ -80,7 +76,7 @@ fn bad_values_name_file_line_and_key() {
         assert!(src.contains(from), "{from}");
         let text = src.replace(from, to);
         let name = key.rsplit('.').next().unwrap();
-        let line = text.lines().position(|l| l.starts_with(name)).unwrap() + 1;
+        let line = line_starting(&text, name);
         let e = load_text(&text).err().unwrap();
         let s = e.to_string();
         assert_eq!(e.exit_code(), 2, "{s}");
@@ -95,8 +91,8 @@ fn missing_key_and_binary_garbage() {
     let e = load_text(&text).err().unwrap();
     assert!(e.to_string().contains("ReadRequestBuffer"), "{e}");
     assert_eq!(e.exit_code(), 2);
-    let dir = tempfile::tempdir().unwrap();
-    let p = dir.path().join("bin.cfg");
-    std::fs::write(&p, [0xffu8, 0xfe, 0x00, 0x41]).unwrap();
-    assert_eq!(load(p.to_str().unwrap()).err().unwrap().exit_code(), 2);
+    let e = common::load_file("bin.cfg", [0xffu8, 0xfe, 0x00, 0x41])
+        .err()
+        .unwrap();
+    assert_eq!(e.exit_code(), 2);
 }

@@ -6,15 +6,17 @@
 //! prefetch and the access start/stop cycles: exact where the model is exact, otherwise the
 //! error summary is printed and a bound asserted so regressions fail.
 
+mod common;
+
 use archsim::systolic::scalesim::{simulate_layer, Layer, LayerResult};
 use archsim::systolic::scalesim_cfg::{BandwidthMode, ScaleSimConfig};
 use archsim::workload::Conv2d;
 use archsim::DType;
 use std::collections::HashMap;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 fn data_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/scalesim")
+    common::data_dir().join("scalesim")
 }
 
 fn config(name: &str) -> ScaleSimConfig {
@@ -288,38 +290,34 @@ fn summarize(calc_only: Option<bool>) -> Vec<(String, usize, usize, f64)> {
     agg
 }
 
-#[test]
-fn calc_dram_counts_and_prefetch_cycles() {
-    let agg = summarize(Some(true));
-    eprintln!("CALC rows: metric, rows, exact, max err %");
+/// Prints the summary of the CALC (`calc`) or USER rows and asserts that every metric is exact
+/// on every row.
+fn assert_every_row_exact(calc: bool) {
+    let label = if calc { "CALC" } else { "USER" };
+    let agg = summarize(Some(calc));
+    eprintln!("{label} rows: metric, rows, exact, max err %");
     for a in &agg {
         eprintln!("  {:<28} {:>4} {:>4} {:>9.4}%", a.0, a.1, a.2, a.3);
     }
+    assert!(!agg.is_empty(), "no {label} rows");
     for a in &agg {
         assert_eq!(
             a.1, a.2,
-            "CALC {} is not exact on every row ({} of {})",
+            "{label} {} is not exact on every row ({} of {})",
             a.0, a.2, a.1
         );
     }
 }
 
 #[test]
+fn calc_dram_counts_and_prefetch_cycles() {
+    assert_every_row_exact(true);
+}
+
+/// The USER walk ports SCALE-Sim's read/write buffers exactly: every metric matches.
+#[test]
 fn user_rows_dram_stalls_and_access_cycles() {
-    let agg = summarize(Some(false));
-    eprintln!("USER rows: metric, rows, exact, max err %");
-    for a in &agg {
-        eprintln!("  {:<28} {:>4} {:>4} {:>9.4}%", a.0, a.1, a.2, a.3);
-    }
-    assert!(!agg.is_empty());
-    // The USER walk ports SCALE-Sim's read/write buffers exactly: every metric matches.
-    for a in &agg {
-        assert_eq!(
-            a.1, a.2,
-            "USER {} is not exact on every row ({} of {})",
-            a.0, a.2, a.1
-        );
-    }
+    assert_every_row_exact(false);
 }
 
 #[test]

@@ -1,10 +1,11 @@
 //! `archsim sweep` / `archsim merge` end to end: determinism across thread counts, shards +
 //! merge == unsharded, resume == uninterrupted, and bad sweep files → exit 2 with file/line/key.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+mod common;
 
-const BIN: &str = env!("CARGO_BIN_EXE_archsim");
+use common::{archsim_threads, assert_input_error, assert_ok as ok, command, path_str as s, write};
+use std::path::Path;
+use std::process::Output;
 
 /// A small native-TPU sweep: 2 workloads × 2 × 2 × 3 = 24 points.
 const SWEEP: &str = r#"# test sweep
@@ -15,54 +16,33 @@ hbm.bandwidth_gbps = {from = 800, to = 2400, step = 800}
 "#;
 const POINTS: usize = 24;
 
-fn run(args: &[&str], threads: &str) -> Output {
-    Command::new(BIN)
-        .args(args)
-        .env("RAYON_NUM_THREADS", threads)
-        .output()
-        .expect("run archsim")
-}
-
-fn ok(o: &Output) {
-    assert!(
-        o.status.success(),
-        "exit {:?}\nstdout: {}\nstderr: {}",
-        o.status.code(),
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    );
-}
-
-fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
-    let p = dir.join(name);
-    std::fs::write(&p, text).unwrap();
-    p
-}
-
-fn s(p: &Path) -> &str {
-    p.to_str().unwrap()
-}
-
-fn sweep(dir: &Path, sweep: &Path, out: &str, extra: &[&str], threads: &str) -> Vec<u8> {
-    let out = dir.join(out);
+/// `archsim sweep --config CONFIG --sweep SWEEP --out OUT EXTRA...` on `threads` threads.
+fn run_sweep(config: &str, sweep: &Path, out: &Path, extra: &[&str], threads: &str) -> Output {
     let mut args = vec![
         "sweep",
         "--config",
-        "tpu_v5e",
+        config,
         "--sweep",
         s(sweep),
         "--out",
-        s(&out),
-        "-q",
+        s(out),
     ];
     args.extend_from_slice(extra);
-    ok(&run(&args, threads));
+    archsim_threads(&args, threads)
+}
+
+/// A successful quiet tpu_v5e sweep into `dir/out`; returns the file's bytes.
+fn sweep(dir: &Path, sweep: &Path, out: &str, extra: &[&str], threads: &str) -> Vec<u8> {
+    let out = dir.join(out);
+    let mut args = vec!["-q"];
+    args.extend_from_slice(extra);
+    ok(&run_sweep("tpu_v5e", sweep, &out, &args, threads));
     std::fs::read(&out).unwrap()
 }
 
 #[test]
 fn rows_are_in_product_order_whatever_the_thread_count() {
-    let d = tempfile::tempdir().unwrap();
+    let d = common::tempdir();
     let sw = write(d.path(), "s.toml", SWEEP);
     let one = sweep(d.path(), &sw, "t1.csv", &[], "1");
     let two = sweep(d.path(), &sw, "t2.csv", &[], "2");
@@ -97,7 +77,7 @@ fn rows_are_in_product_order_whatever_the_thread_count() {
 
 #[test]
 fn shards_merged_equal_the_unsharded_run() {
-    let d = tempfile::tempdir().unwrap();
+    let d = common::tempdir();
     let sw = write(d.path(), "s.toml", SWEEP);
     let full = sweep(d.path(), &sw, "full.csv", &[], "2");
     let mut shards = Vec::new();
@@ -114,28 +94,26 @@ fn shards_merged_equal_the_unsharded_run() {
     // out of order on purpose
     args.extend([s(&shards[2]), s(&shards[0]), s(&shards[1])]);
     args.extend(["--points", "24", "-q"]);
-    ok(&run(&args, "1"));
+    ok(&archsim_threads(&args, "1"));
     assert_eq!(std::fs::read(&merged).unwrap(), full);
 
     // a missing shard is caught with --points
-    let o = run(
-        &[
-            "merge",
-            s(&d.path().join("m2.csv")),
-            s(&shards[0]),
-            s(&shards[1]),
-            "--points",
-            "24",
-        ],
-        "1",
-    );
-    assert_eq!(o.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&o.stderr).contains("8 missing"));
+    let m2 = d.path().join("m2.csv");
+    let args = [
+        "merge",
+        s(&m2),
+        s(&shards[0]),
+        s(&shards[1]),
+        "--points",
+        "24",
+    ];
+    let err = assert_input_error(&archsim_threads(args, "1"));
+    assert!(err.contains("8 missing"), "{err}");
 }
 
 #[test]
 fn resume_ends_with_the_uninterrupted_file() {
-    let d = tempfile::tempdir().unwrap();
+    let d = common::tempdir();
     let sw = write(d.path(), "s.toml", SWEEP);
     let full = sweep(d.path(), &sw, "full.csv", &[], "2");
     let text = String::from_utf8(full.clone()).unwrap();
@@ -150,19 +128,8 @@ fn resume_ends_with_the_uninterrupted_file() {
                 .map(|(_, l)| *l),
         )
         .collect();
-    let out = write(d.path(), "resumed.csv", &(partial.join("\n") + "\n"));
-    let o = run(
-        &[
-            "sweep",
-            "--config",
-            "tpu_v5e",
-            "--sweep",
-            s(&sw),
-            "--out",
-            s(&out),
-        ],
-        "2",
-    );
+    let out = write(d.path(), "resumed.csv", partial.join("\n") + "\n");
+    let o = run_sweep("tpu_v5e", &sw, &out, &[], "2");
     ok(&o);
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(err.contains("resumed"), "{err}");
@@ -172,20 +139,12 @@ fn resume_ends_with_the_uninterrupted_file() {
     let shard_full = sweep(d.path(), &sw, "sh.csv", &["--shard", "1/2"], "1");
     let t = String::from_utf8(shard_full.clone()).unwrap();
     let keep: Vec<&str> = t.lines().take(5).collect();
-    let out = write(d.path(), "sh_resumed.csv", &(keep.join("\n") + "\n"));
-    ok(&run(
-        &[
-            "sweep",
-            "--config",
-            "tpu_v5e",
-            "--sweep",
-            s(&sw),
-            "--out",
-            s(&out),
-            "--shard",
-            "1/2",
-            "-q",
-        ],
+    let out = write(d.path(), "sh_resumed.csv", keep.join("\n") + "\n");
+    ok(&run_sweep(
+        "tpu_v5e",
+        &sw,
+        &out,
+        &["--shard", "1/2", "-q"],
         "2",
     ));
     assert_eq!(std::fs::read(&out).unwrap(), shard_full);
@@ -193,71 +152,41 @@ fn resume_ends_with_the_uninterrupted_file() {
 
 #[test]
 fn resume_refuses_a_file_of_another_sweep() {
-    let d = tempfile::tempdir().unwrap();
+    let d = common::tempdir();
     let sw = write(d.path(), "s.toml", SWEEP);
     let full = sweep(d.path(), &sw, "full.csv", &[], "2");
     // same columns, other values
     let other = write(
         d.path(),
         "other.toml",
-        &SWEEP.replace("[64, 128]", "[32, 128]"),
+        SWEEP.replace("[64, 128]", "[32, 128]"),
     );
-    let out = write(d.path(), "o.csv", std::str::from_utf8(&full).unwrap());
-    let o = run(
-        &[
-            "sweep",
-            "--config",
-            "tpu_v5e",
-            "--sweep",
-            s(&other),
-            "--out",
-            s(&out),
-            "-q",
-        ],
-        "1",
-    );
-    assert_eq!(o.status.code(), Some(2));
-    let err = String::from_utf8_lossy(&o.stderr);
+    let out = write(d.path(), "o.csv", &full);
+    let err = assert_input_error(&run_sweep("tpu_v5e", &other, &out, &["-q"], "1"));
     assert!(err.contains("another sweep"), "{err}");
     // a shard file used for another shard
     let sh = sweep(d.path(), &sw, "sh0.csv", &["--shard", "0/2"], "1");
-    let out = write(d.path(), "sh.csv", std::str::from_utf8(&sh).unwrap());
-    let o = run(
-        &[
-            "sweep",
-            "--config",
-            "tpu_v5e",
-            "--sweep",
-            s(&sw),
-            "--out",
-            s(&out),
-            "--shard",
-            "1/2",
-        ],
+    let sh_out = write(d.path(), "sh.csv", &sh);
+    assert_input_error(&run_sweep(
+        "tpu_v5e",
+        &sw,
+        &sh_out,
+        &["--shard", "1/2"],
         "1",
-    );
-    assert_eq!(o.status.code(), Some(2));
+    ));
     // --no-resume overwrites
-    let o = run(
-        &[
-            "sweep",
-            "--config",
-            "tpu_v5e",
-            "--sweep",
-            s(&other),
-            "--out",
-            s(&d.path().join("o.csv")),
-            "--no-resume",
-            "-q",
-        ],
+    ok(&run_sweep(
+        "tpu_v5e",
+        &other,
+        &out,
+        &["--no-resume", "-q"],
         "2",
-    );
-    ok(&o);
+    ));
 }
 
 #[test]
 fn bad_sweep_files_exit_2_with_file_line_and_key() {
-    let d = tempfile::tempdir().unwrap();
+    let d = common::tempdir();
     let cases: &[(&str, &str, &str)] = &[
         ("array.nope = [1, 2]\n", ":2: key `array.nope`", "unknown key"),
         ("array.rows = [1.5]\n", ":2: key `array.rows`", "wrong type"),
@@ -290,23 +219,11 @@ fn bad_sweep_files_exit_2_with_file_line_and_key() {
         let sw = write(
             d.path(),
             "s.toml",
-            &format!("workloads = [\"smoke\"]\n{body}"),
+            format!("workloads = [\"smoke\"]\n{body}"),
         );
         let out = d.path().join(format!("o{i}.csv"));
-        let o = run(
-            &[
-                "sweep",
-                "--config",
-                "tpu_v5e",
-                "--sweep",
-                s(&sw),
-                "--out",
-                s(&out),
-                "-q",
-            ],
-            "1",
-        );
-        let err = String::from_utf8_lossy(&o.stderr);
+        let o = run_sweep("tpu_v5e", &sw, &out, &["-q"], "1");
+        let err = common::stderr(&o);
         assert_eq!(o.status.code(), Some(2), "{body}: {err}");
         assert!(
             err.contains(&format!("s.toml{loc}")) || (loc == &"s.toml" && err.contains(loc)),
@@ -321,54 +238,19 @@ fn bad_sweep_files_exit_2_with_file_line_and_key() {
         "w.toml",
         "workloads = [\"no_such_net\"]\narray.rows = [64]\n",
     );
-    let o = run(
-        &[
-            "sweep",
-            "--config",
-            "tpu_v5e",
-            "--sweep",
-            s(&sw),
-            "--out",
-            s(&d.path().join("w.csv")),
-        ],
-        "1",
-    );
-    assert_eq!(o.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&o.stderr).contains("w.toml:1: key `workloads`"));
-    let o = run(
-        &[
-            "sweep",
-            "--config",
-            "tpu_v5e",
-            "--sweep",
-            s(&sw),
-            "--out",
-            "x.csv",
-            "--shard",
-            "4/4",
-        ],
-        "1",
-    );
-    assert_eq!(o.status.code(), Some(2));
-    let o = run(
-        &[
-            "sweep",
-            "--config",
-            "tpu_v5e",
-            "--sweep",
-            "/no/such/sweep.toml",
-            "--out",
-            "x.csv",
-        ],
-        "1",
-    );
-    assert_eq!(o.status.code(), Some(2));
+    let o = run_sweep("tpu_v5e", &sw, &d.path().join("w.csv"), &[], "1");
+    let err = assert_input_error(&o);
+    assert!(err.contains("w.toml:1: key `workloads`"), "{err}");
+    let x = Path::new("x.csv");
+    assert_input_error(&run_sweep("tpu_v5e", &sw, x, &["--shard", "4/4"], "1"));
+    let missing = Path::new("/no/such/sweep.toml");
+    assert_input_error(&run_sweep("tpu_v5e", missing, x, &[], "1"));
 }
 
 #[test]
 fn library_api_runs_a_sweep() {
     use archsim::jobs::sweep::{RunOptions, Sweep};
-    let d = tempfile::tempdir().unwrap();
+    let d = common::tempdir();
     let sw = write(d.path(), "s.toml", SWEEP);
     let sweep = Sweep::prepare("tpu_v5e", &sw, None, 1000).unwrap();
     assert_eq!(sweep.len(), POINTS as u64);
@@ -385,18 +267,16 @@ fn library_api_runs_a_sweep() {
 
 /// Total of `archsim run --format json` for a config and workload.
 fn run_total(config: &str, workload_flag: &str, workload: &str) -> serde_json::Value {
-    let o = run(
-        &[
-            "run",
-            "--config",
-            config,
-            workload_flag,
-            workload,
-            "--format",
-            "json",
-        ],
-        "1",
-    );
+    let args = [
+        "run",
+        "--config",
+        config,
+        workload_flag,
+        workload,
+        "--format",
+        "json",
+    ];
+    let o = archsim_threads(args, "1");
     ok(&o);
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     v["total"].clone()
@@ -421,7 +301,7 @@ fn same(row_value: &str, json: &serde_json::Value) {
 
 #[test]
 fn scalesim_cfg_point_equals_a_hand_edited_cfg_run() {
-    let d = tempfile::tempdir().unwrap();
+    let d = common::tempdir();
     let base = concat!(
         env!("CARGO_MANIFEST_DIR"),
         "/tests/data/scalesim/configs/calc_128x128_os.cfg"
@@ -432,19 +312,7 @@ fn scalesim_cfg_point_equals_a_hand_edited_cfg_run() {
         "workloads = [\"kernels/resnet50.csv\"]\narchitecture_presets.arrayheight = [32, 64]\nARCHITECTURE_PRESETS.Dataflow = [\"os\", \"ws\"]\n",
     );
     let out = d.path().join("cfg.csv");
-    ok(&run(
-        &[
-            "sweep",
-            "--config",
-            base,
-            "--sweep",
-            s(&sw),
-            "--out",
-            s(&out),
-            "-q",
-        ],
-        "2",
-    ));
+    ok(&run_sweep(base, &sw, &out, &["-q"], "2"));
     let bytes = std::fs::read(&out).unwrap();
     // point 3 = ArrayHeight 64, ws; the same config written by hand:
     let row = csv_row(&bytes, 3);
@@ -460,66 +328,34 @@ fn scalesim_cfg_point_equals_a_hand_edited_cfg_run() {
     same(&row[10], &t["counters"]["hbm_read_bytes"]);
 
     // .cfg errors name the sweep file, line and key
-    let bad = write(
-        d.path(),
-        "bad.toml",
-        "workloads = [\"kernels/resnet50.csv\"]\narchitecture_presets.ArrayDepth = [1]\n",
-    );
-    let o = run(
-        &[
-            "sweep",
-            "--config",
-            base,
-            "--sweep",
-            s(&bad),
-            "--out",
-            s(&d.path().join("b.csv")),
-        ],
-        "1",
-    );
-    assert_eq!(o.status.code(), Some(2));
-    let err = String::from_utf8_lossy(&o.stderr);
-    assert!(
-        err.contains("bad.toml:2: key `architecture_presets.ArrayDepth`: unknown key"),
-        "{err}"
-    );
-    let bad = write(
-        d.path(),
-        "bad2.toml",
-        "workloads = [\"kernels/resnet50.csv\"]\narchitecture_presets.ArrayHeight = [0]\n",
-    );
-    let o = run(
-        &[
-            "sweep",
-            "--config",
-            base,
-            "--sweep",
-            s(&bad),
-            "--out",
-            s(&d.path().join("b.csv")),
-        ],
-        "1",
-    );
-    assert_eq!(o.status.code(), Some(2));
-    let err = String::from_utf8_lossy(&o.stderr);
-    assert!(
-        err.contains("bad2.toml:2: key `architecture_presets.ArrayHeight`: value `0`"),
-        "{err}"
-    );
+    for (name, line, want) in [
+        (
+            "bad.toml",
+            "architecture_presets.ArrayDepth = [1]",
+            "bad.toml:2: key `architecture_presets.ArrayDepth`: unknown key",
+        ),
+        (
+            "bad2.toml",
+            "architecture_presets.ArrayHeight = [0]",
+            "bad2.toml:2: key `architecture_presets.ArrayHeight`: value `0`",
+        ),
+    ] {
+        let text = format!("workloads = [\"kernels/resnet50.csv\"]\n{line}\n");
+        let bad = write(d.path(), name, text);
+        let err = assert_input_error(&run_sweep(base, &bad, &d.path().join("b.csv"), &[], "1"));
+        assert!(err.contains(want), "{err}");
+    }
 }
 
 #[test]
 fn toml_point_equals_a_hand_edited_config_run() {
-    let d = tempfile::tempdir().unwrap();
+    let d = common::tempdir();
     let sw = write(d.path(), "s.toml", SWEEP);
     let bytes = sweep(d.path(), &sw, "t.csv", &[], "2");
     // point 17 = resnet50, rows 64, os, 2400 GB/s
     let row = csv_row(&bytes, 17);
     assert_eq!(row[1..5], ["resnet50", "64", "os", "2400"]);
-    let src = String::from_utf8(
-        std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/configs/tpu_v5e.toml")).unwrap(),
-    )
-    .unwrap();
+    let src = common::repo_file("configs/tpu_v5e.toml");
     let edited = src
         .replace("rows = 128 ", "rows = 64 ")
         .replace("dataflow = \"ws\"", "dataflow = \"os\"")
@@ -535,7 +371,7 @@ fn toml_point_equals_a_hand_edited_config_run() {
 #[test]
 fn plot_sweep_writes_heatmap_and_pareto() {
     use archsim::jobs::sweep::plot::{plot_sweep, PlotSweepRequest};
-    let d = tempfile::tempdir().unwrap();
+    let d = common::tempdir();
     let sw = write(d.path(), "s.toml", SWEEP);
     sweep(d.path(), &sw, "t.csv", &[], "2");
     let args = PlotSweepRequest {
@@ -564,7 +400,7 @@ fn plot_sweep_writes_heatmap_and_pareto() {
 
 #[test]
 fn a_killed_sweep_leaves_a_valid_csv_and_resumes_to_the_same_bytes() {
-    let d = tempfile::tempdir().unwrap();
+    let d = common::tempdir();
     let base = concat!(
         env!("CARGO_MANIFEST_DIR"),
         "/tests/data/scalesim/configs/calc_128x128_ws.cfg"
@@ -576,32 +412,22 @@ fn a_killed_sweep_leaves_a_valid_csv_and_resumes_to_the_same_bytes() {
         "workloads = [\"kernels/resnet50.csv\"]\narchitecture_presets.ArrayHeight = {from = 8, to = 240, step = 8}\narchitecture_presets.ArrayWidth = {from = 8, to = 80, step = 8}\narchitecture_presets.IfmapSramSzkB = {from = 64, to = 640, step = 64}\n",
     );
     let full = d.path().join("full.csv");
-    let args = |out: &Path| -> Vec<String> {
-        [
-            "sweep",
-            "--config",
-            base,
-            "--sweep",
-            s(&sw),
-            "--out",
-            s(out),
-            "-q",
-            "--checkpoint-s",
-            "0",
-        ]
-        .map(String::from)
-        .to_vec()
-    };
-    ok(&run(
-        &args(&full).iter().map(String::as_str).collect::<Vec<_>>(),
-        "2",
-    ));
+    let extra = ["-q", "--checkpoint-s", "0"];
+    ok(&run_sweep(base, &sw, &full, &extra, "2"));
     let full_bytes = std::fs::read(&full).unwrap();
     assert_eq!(String::from_utf8_lossy(&full_bytes).lines().count(), 3001);
 
     let out = d.path().join("killed.csv");
-    let mut child = Command::new(BIN)
-        .args(args(&out))
+    let args = [
+        "sweep",
+        "--config",
+        base,
+        "--sweep",
+        s(&sw),
+        "--out",
+        s(&out),
+    ];
+    let mut child = command(args.iter().chain(&extra))
         .env("RAYON_NUM_THREADS", "1")
         .spawn()
         .unwrap();
@@ -624,10 +450,6 @@ fn a_killed_sweep_leaves_a_valid_csv_and_resumes_to_the_same_bytes() {
         assert!(full_text.contains(&format!("\n{l}\n")), "{l}");
     }
     eprintln!("killed after {rows} of 3000 points");
-    let o = run(
-        &args(&out).iter().map(String::as_str).collect::<Vec<_>>(),
-        "2",
-    );
-    ok(&o);
+    ok(&run_sweep(base, &sw, &out, &extra, "2"));
     assert_eq!(std::fs::read(&out).unwrap(), full_bytes);
 }

@@ -3,6 +3,8 @@
 //! `scripts/slurm/sweep_array.sbatch` as a 4-task array and checks merge == unsharded).
 //! Opt-in: it needs root and starts daemons, so it runs only with `ARCHSIM_SLURM_TEST=1`.
 
+mod common;
+
 use std::process::Command;
 
 #[test]
@@ -14,10 +16,10 @@ fn slurm_job_array_merge_equals_unsharded_run() {
         );
         return;
     }
-    let root = env!("CARGO_MANIFEST_DIR");
+    let root = common::repo();
     let out = Command::new("bash")
-        .arg(format!("{root}/scripts/slurm/ci_slurm_test.sh"))
-        .env("ARCHSIM", env!("CARGO_BIN_EXE_archsim"))
+        .arg(root.join("scripts/slurm/ci_slurm_test.sh"))
+        .env("ARCHSIM", common::BIN)
         .current_dir(root)
         .output()
         .expect("run bash");

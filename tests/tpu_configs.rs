@@ -1,18 +1,12 @@
 //! Shipped TPU configs: they load, their peaks match SPECS.md §1.1, every value carries a source
 //! comment, and bad values are input errors naming the file, line and key.
-use archsim::config;
-use archsim::registry::{self, HardwareConfig};
-use archsim::systolic::config::SystolicConfig;
+mod common;
+
+use archsim::registry;
 use archsim::DType;
+use common::{line_starting, load_file, shipped_src, systolic as cfg};
 
 const TPUS: [&str; 6] = ["tpu_v4", "tpu_v5e", "tpu_v5p", "tpu_v5", "tpu_v6e", "tpu7x"];
-
-fn cfg(name: &str) -> SystolicConfig {
-    match registry::load(name).unwrap().hw {
-        HardwareConfig::Systolic(c) => *c,
-        _ => panic!("{name} is not systolic"),
-    }
-}
 
 fn close(a: f64, b: f64, rel: f64) -> bool {
     ((a - b) / b).abs() <= rel
@@ -63,7 +57,7 @@ fn tpu_v5_is_the_main_job_config() {
 #[test]
 fn every_value_has_a_source_comment() {
     for name in TPUS {
-        let (_, src) = config::shipped(name).unwrap();
+        let src = shipped_src(name);
         let mut section = String::new();
         for (i, line) in src.lines().enumerate() {
             let t = line.trim();
@@ -91,7 +85,7 @@ fn every_value_has_a_source_comment() {
 #[test]
 fn sweep_keys_exist() {
     for name in TPUS {
-        let (_, src) = config::shipped(name).unwrap();
+        let src = shipped_src(name);
         for key in ["array.rows", "array.cols", "hbm.bandwidth_gbps"] {
             assert!(
                 archsim::config::toml_key_line(src, key).is_some(),
@@ -103,8 +97,7 @@ fn sweep_keys_exist() {
 
 #[test]
 fn bad_values_are_input_errors_with_line_and_key() {
-    let (_, src) = config::shipped("tpu_v5p").unwrap();
-    let dir = tempfile::tempdir().unwrap();
+    let src = shipped_src("tpu_v5p");
     let cases = [
         ("rows = 128 ", "rows = 0   ", "array.rows"),
         ("cores = 2 ", "cores = 0 ", "chip.cores"),
@@ -120,26 +113,19 @@ fn bad_values_are_input_errors_with_line_and_key() {
     for (from, to, key) in cases {
         assert!(src.contains(from), "{from}");
         let bad = src.replacen(from, to, 1);
-        let line = bad
-            .lines()
-            .position(|l| l.starts_with(to.trim_end()))
-            .unwrap()
-            + 1;
-        let p = dir.path().join("bad.toml");
-        std::fs::write(&p, &bad).unwrap();
-        let e = registry::load(p.to_str().unwrap()).unwrap_err();
+        let line = line_starting(&bad, to.trim_end());
+        let e = load_file("bad.toml", &bad).unwrap_err();
         let s = e.to_string();
         assert_eq!(e.exit_code(), 2, "{s}");
         assert!(s.contains(&format!("bad.toml:{line}")), "{key}: {s}");
         assert!(s.contains(key), "{key}: {s}");
     }
     // Unknown key and wrong type.
-    let p = dir.path().join("bad.toml");
-    std::fs::write(&p, src.replacen("mxus = 4", "mxus = 4\nmxu_count = 4", 1)).unwrap();
-    let s = registry::load(p.to_str().unwrap()).unwrap_err().to_string();
+    let unknown = src.replacen("mxus = 4", "mxus = 4\nmxu_count = 4", 1);
+    let s = load_file("bad.toml", unknown).unwrap_err().to_string();
     assert!(s.contains("mxu_count"), "{s}");
-    std::fs::write(&p, src.replacen("cores = 2 ", "cores = \"two\" ", 1)).unwrap();
-    let e = registry::load(p.to_str().unwrap()).unwrap_err();
+    let wrong_type = src.replacen("cores = 2 ", "cores = \"two\" ", 1);
+    let e = load_file("bad.toml", wrong_type).unwrap_err();
     assert_eq!(e.exit_code(), 2);
 }
 

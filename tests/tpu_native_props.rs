@@ -23,12 +23,7 @@ fn machine(
 }
 
 fn dtype() -> impl Strategy<Value = DType> {
-    prop_oneof![
-        Just(DType::Bf16),
-        Just(DType::Fp32),
-        Just(DType::Int8),
-        Just(DType::Fp8)
-    ]
+    proptest::sample::select(vec![DType::Bf16, DType::Fp32, DType::Int8, DType::Fp8])
 }
 
 /// Dimensions from 1 to 2^20 with a bias to small and power-of-two-ish sizes.

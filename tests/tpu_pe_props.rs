@@ -2,6 +2,8 @@
 //! equals an ndarray matmul, the cycle count equals SCALE-Sim's per-fold formula, and the native
 //! model's pipeline cycles equal the documented overlap rule (`pe::native_rule_cycles`) and the
 //! cycles of the TPU-style PE grid (`pe::simulate_overlapped`) for WS and IS.
+mod common;
+
 use archsim::systolic::config::{Dataflow, SystolicConfig};
 use archsim::systolic::native::NativeTpuMachine;
 use archsim::systolic::pe::{self, SplitMix};
@@ -10,14 +12,19 @@ use half::bf16;
 use ndarray::Array2;
 use proptest::prelude::*;
 
-fn ints(rows: usize, cols: usize, seed: u64) -> Array2<f32> {
+/// A `rows`×`cols` matrix of `next(rng)` values from a generator seeded with `seed`.
+fn random(rows: usize, cols: usize, seed: u64, next: fn(&mut SplitMix) -> f32) -> Array2<f32> {
     let mut r = SplitMix(seed);
-    Array2::from_shape_fn((rows, cols), |_| r.next_int(5))
+    Array2::from_shape_fn((rows, cols), |_| next(&mut r))
+}
+
+/// Integers in [-5, 5].
+fn ints(rows: usize, cols: usize, seed: u64) -> Array2<f32> {
+    random(rows, cols, seed, |r| r.next_int(5))
 }
 
 fn floats(rows: usize, cols: usize, seed: u64) -> Array2<f32> {
-    let mut r = SplitMix(seed);
-    Array2::from_shape_fn((rows, cols), |_| r.next_f32())
+    random(rows, cols, seed, SplitMix::next_f32)
 }
 
 fn dataflow() -> impl Strategy<Value = Dataflow> {
@@ -144,10 +151,7 @@ fn pe_machine_runs_and_verifies() {
 
 #[test]
 fn pe_mode_refuses_big_arrays_and_scalesim_mode_on_toml() {
-    let cfg = match archsim::registry::load("tpu_v6e").unwrap().hw {
-        archsim::registry::HardwareConfig::Systolic(c) => *c,
-        _ => unreachable!(),
-    };
+    let cfg = common::systolic("tpu_v6e");
     // 256×256 is the limit: accepted; a 512 array is not.
     assert!(archsim::systolic::build(&cfg, "v6e", archsim::SimMode::Pe).is_ok());
     let mut big = cfg.clone();

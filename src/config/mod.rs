@@ -87,6 +87,22 @@ pub fn shipped(name: &str) -> Option<(&'static str, &'static str)> {
         .copied()
 }
 
+/// Deserialize a config text (`T` with `deny_unknown_fields`); syntax, type and unknown-key
+/// errors name `file`, the line, the column and the key ([`toml_error`]).
+pub fn from_toml<T: serde::de::DeserializeOwned>(src: &str, file: &str) -> Result<T> {
+    toml::from_str(src).map_err(|e| toml_error(src, file, &e))
+}
+
+/// An input error about the value of a (dotted) key of a TOML text: names `file`, the key's line
+/// when it is found ([`toml_key_line`]) and the key.
+pub fn key_error(src: &str, file: &str, key: &str, msg: impl Into<String>) -> Error {
+    let mut loc = Location::file(file).key(key);
+    if let Some(l) = toml_key_line(src, key) {
+        loc = loc.line(l);
+    }
+    Error::input(loc, msg)
+}
+
 /// Turn a toml/serde error into an input error with file, line, column and key.
 pub fn toml_error(src: &str, file: &str, e: &toml::de::Error) -> Error {
     let mut loc = Location::file(file);
@@ -205,13 +221,7 @@ pub fn toml_key_line(src: &str, dotted: &str) -> Option<usize> {
     let mut current = String::new();
     for (i, raw) in src.lines().enumerate() {
         let line = raw.trim();
-        if line.starts_with("[[") {
-            current = line
-                .trim_matches(|c| c == '[' || c == ']')
-                .trim()
-                .to_string();
-            continue;
-        }
+        // `[table]` and `[[array-of-tables]]` headers alike set the current table.
         if line.starts_with('[') {
             current = line
                 .trim_matches(|c| c == '[' || c == ']')

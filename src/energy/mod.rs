@@ -18,6 +18,7 @@
 //! values of `static_w`, `active_w` and `mac_scale` are calibrated on measured board power
 //! (`src/validate/energy.rs`).
 
+use crate::units::add_fields;
 use crate::workload::DType;
 use serde::{Deserialize, Serialize};
 
@@ -45,6 +46,10 @@ pub struct Counters {
     pub hbm_write_bytes: f64,
     /// On-chip interconnect / NoC bytes (between cores or SMs and memory partitions).
     pub interconnect_bytes: f64,
+    /// Chip-to-chip link bytes sent (ICI, NVLink, InfiniBand): 0 for a single-chip op; filled
+    /// by the system layer for collectives. Omitted from reports while 0.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub link_bytes: f64,
 }
 
 impl Counters {
@@ -52,16 +57,9 @@ impl Counters {
         self.hbm_read_bytes + self.hbm_write_bytes
     }
     pub fn add(&mut self, o: &Counters) {
-        self.macs += o.macs;
-        self.vector_flops += o.vector_flops;
-        self.reg_bytes += o.reg_bytes;
-        self.sram_read_bytes += o.sram_read_bytes;
-        self.sram_write_bytes += o.sram_write_bytes;
-        self.l2_read_bytes += o.l2_read_bytes;
-        self.l2_write_bytes += o.l2_write_bytes;
-        self.hbm_read_bytes += o.hbm_read_bytes;
-        self.hbm_write_bytes += o.hbm_write_bytes;
-        self.interconnect_bytes += o.interconnect_bytes;
+        add_fields!(self, o; macs, vector_flops, reg_bytes, sram_read_bytes, sram_write_bytes,
+            l2_read_bytes, l2_write_bytes, hbm_read_bytes, hbm_write_bytes, interconnect_bytes,
+            link_bytes);
     }
 }
 
@@ -92,6 +90,9 @@ pub struct EnergyTable {
     pub hbm_pj_per_byte: f64,
     /// pJ per byte on the on-chip interconnect.
     pub interconnect_pj_per_byte: f64,
+    /// pJ per byte sent over a chip-to-chip link (SerDes + wire). Default 0: no cited default
+    /// yet; the system layer's link levels set it (it only multiplies `link_bytes`).
+    pub link_pj_per_byte: f64,
     /// Static (idle) power in W: what the chip draws when it runs nothing (leakage, idle
     /// clocks, board). Charged for the op's whole time.
     pub static_w: f64,
@@ -124,6 +125,7 @@ impl Default for EnergyTable {
             l2_pj_per_byte: 2.5,
             hbm_pj_per_byte: 31.0,
             interconnect_pj_per_byte: 1.0,
+            link_pj_per_byte: 0.0,
             static_w: 50.0,
             active_w: 0.0,
             mac_scale: 1.0,
@@ -163,6 +165,7 @@ impl EnergyTable {
             ("l2_pj_per_byte", self.l2_pj_per_byte),
             ("hbm_pj_per_byte", self.hbm_pj_per_byte),
             ("interconnect_pj_per_byte", self.interconnect_pj_per_byte),
+            ("link_pj_per_byte", self.link_pj_per_byte),
             ("static_w", self.static_w),
             ("active_w", self.active_w),
             ("mac_scale", self.mac_scale),
@@ -186,6 +189,9 @@ pub struct EnergyBreakdown {
     pub l2_pj: f64,
     pub hbm_pj: f64,
     pub interconnect_pj: f64,
+    /// Chip-to-chip link energy (omitted from reports while 0).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub link_pj: f64,
     /// Baseline energy: (`static_w` + `active_w`) × time, i.e. idle power plus the active
     /// baseline of a busy chip (see [`EnergyTable::active_w`]).
     pub static_pj: f64,
@@ -194,16 +200,15 @@ pub struct EnergyBreakdown {
 
 impl EnergyBreakdown {
     pub fn add(&mut self, o: &EnergyBreakdown) {
-        self.compute_pj += o.compute_pj;
-        self.vector_pj += o.vector_pj;
-        self.reg_pj += o.reg_pj;
-        self.sram_pj += o.sram_pj;
-        self.l2_pj += o.l2_pj;
-        self.hbm_pj += o.hbm_pj;
-        self.interconnect_pj += o.interconnect_pj;
-        self.static_pj += o.static_pj;
-        self.total_pj += o.total_pj;
+        add_fields!(self, o; compute_pj, vector_pj, reg_pj, sram_pj, l2_pj, hbm_pj,
+            interconnect_pj, link_pj, static_pj, total_pj);
     }
+}
+
+/// Serde helper: omit a zero field (fields added for the system layer keep single-chip reports
+/// as they were).
+fn is_zero(x: &f64) -> bool {
+    *x == 0.0
 }
 
 /// Energy from counters: dynamic (counters × per-action energy) + baseline
@@ -217,6 +222,7 @@ pub fn energy(table: &EnergyTable, c: &Counters, dtype: DType, time_s: f64) -> E
         l2_pj: (c.l2_read_bytes + c.l2_write_bytes) * table.l2_pj_per_byte,
         hbm_pj: (c.hbm_read_bytes + c.hbm_write_bytes) * table.hbm_pj_per_byte,
         interconnect_pj: c.interconnect_bytes * table.interconnect_pj_per_byte,
+        link_pj: c.link_bytes * table.link_pj_per_byte,
         static_pj: table.baseline_w() * time_s * 1e12,
         total_pj: 0.0,
     };
@@ -227,6 +233,7 @@ pub fn energy(table: &EnergyTable, c: &Counters, dtype: DType, time_s: f64) -> E
         + e.l2_pj
         + e.hbm_pj
         + e.interconnect_pj
+        + e.link_pj
         + e.static_pj;
     e
 }

@@ -6,18 +6,6 @@
 use super::*;
 use crate::energy::EnergyBreakdown;
 
-pub(crate) struct EnergyPlot<'a, 'b> {
-    pub data: &'b Compared<'a>,
-}
-
-impl Figure for EnergyPlot<'_, '_> {
-    fn draw<DB: DrawingBackend>(&self, area: &DrawingArea<DB, Shift>) -> DrawResult<DB> {
-        let d = self.data;
-        let area = title_area(area, &d.headline("Energy per op (pJ/FLOP)"), TITLE_PX)?;
-        draw_energy_per_op(&area, d)
-    }
-}
-
 /// The energy levels in stacking order (bottom first): name and color.
 pub(crate) const LEVELS: [(&str, RGBColor); 8] = [
     ("compute (MXU / tensor core)", RGBColor(78, 121, 167)),
@@ -59,12 +47,16 @@ fn op_levels(p: &OpProfile) -> Option<[f64; 8]> {
     Some(v)
 }
 
+/// Legend entries of the energy levels, in stacking order.
+fn level_legend() -> Vec<(String, RGBColor)> {
+    LEVELS.iter().map(|(n, c)| (n.to_string(), *c)).collect()
+}
+
 pub(crate) fn draw_energy_per_op<DB: DrawingBackend>(
     area: &DrawingArea<DB, Shift>,
     d: &Compared,
 ) -> DrawResult<DB> {
-    let items: Vec<(String, RGBColor)> = LEVELS.iter().map(|(n, c)| (n.to_string(), *c)).collect();
-    let area = legend_row(area, &items)?;
+    let area = legend_row(area, &level_legend())?;
     let n = d.op_labels.len();
     let stacks: Vec<Vec<Option<[f64; 8]>>> = d
         .ops
@@ -121,20 +113,20 @@ pub(crate) fn draw_energy_per_op<DB: DrawingBackend>(
             .x_label_area_size(if last { label_px } else { 10 })
             .y_label_area_size(70)
             .build_cartesian_2d(-0.5f64..(n as f64 - 0.5), (ylo..ymax).log_scale())?;
-        chart
-            .configure_mesh()
-            .disable_x_mesh()
-            .x_labels(0)
-            .y_labels(8)
-            .y_label_formatter(&|v| fmt_sig(*v))
-            .y_desc("pJ per FLOP (log)")
-            .x_desc(if last { "Operation" } else { "" })
-            .label_style(font(TICK_PX))
-            .axis_desc_style(font(AXIS_PX))
-            .max_light_lines(1)
-            .light_line_style(RGBColor(242, 242, 242))
-            .bold_line_style(RGBColor(210, 210, 210))
-            .draw()?;
+        grid_style(
+            chart
+                .configure_mesh()
+                .disable_x_mesh()
+                .x_labels(0)
+                .y_labels(8)
+                .y_label_formatter(&|v| fmt_sig(*v))
+                .y_desc("pJ per FLOP (log)")
+                .x_desc(if last { "Operation" } else { "" }),
+            Some(1),
+            RGBColor(242, 242, 242),
+            RGBColor(210, 210, 210),
+        )
+        .draw()?;
         let mut rects = Vec::new();
         for (i, v) in stacks[j].iter().enumerate() {
             let Some(v) = v else { continue };
@@ -170,8 +162,7 @@ pub(crate) fn draw_energy_totals<DB: DrawingBackend>(
     area: &DrawingArea<DB, Shift>,
     d: &Compared,
 ) -> DrawResult<DB> {
-    let items: Vec<(String, RGBColor)> = LEVELS.iter().map(|(n, c)| (n.to_string(), *c)).collect();
-    let area = legend_row(area, &items)?;
+    let area = legend_row(area, &level_legend())?;
     let rows: Vec<Option<[f64; 8]>> = d
         .runs
         .iter()
@@ -226,26 +217,26 @@ pub(crate) fn draw_energy_totals<DB: DrawingBackend>(
                 + 20,
         )
         .build_cartesian_2d(0f64..xmax * 1.25, -0.5f64..(nr as f64 - 0.5))?;
-    chart
-        .configure_mesh()
-        .disable_y_mesh()
-        .y_labels(nr)
-        .y_label_formatter(&|v| {
-            let i = v.round();
-            if (v - i).abs() < 1e-6 && i >= 0.0 && (i as usize) < labels.len() {
-                labels[nr - 1 - i as usize].clone()
-            } else {
-                String::new()
-            }
-        })
-        .x_label_formatter(&|v| fmt_sig(*v))
-        .x_desc("Energy per FLOP over the whole run (pJ/FLOP)")
-        .label_style(font(TICK_PX))
-        .axis_desc_style(font(AXIS_PX))
-        .max_light_lines(1)
-        .light_line_style(RGBColor(242, 242, 242))
-        .bold_line_style(RGBColor(210, 210, 210))
-        .draw()?;
+    grid_style(
+        chart
+            .configure_mesh()
+            .disable_y_mesh()
+            .y_labels(nr)
+            .y_label_formatter(&|v| {
+                let i = v.round();
+                if (v - i).abs() < 1e-6 && i >= 0.0 && (i as usize) < labels.len() {
+                    labels[nr - 1 - i as usize].clone()
+                } else {
+                    String::new()
+                }
+            })
+            .x_label_formatter(&|v| fmt_sig(*v))
+            .x_desc("Energy per FLOP over the whole run (pJ/FLOP)"),
+        Some(1),
+        RGBColor(242, 242, 242),
+        RGBColor(210, 210, 210),
+    )
+    .draw()?;
     for (j, v) in rows.iter().enumerate() {
         let Some(v) = v else { continue };
         let y = (nr - 1 - j) as f64;

@@ -27,6 +27,8 @@ use crate::error::{Error, Result};
 use crate::machine::OpProfile;
 use crate::run::RunReport;
 pub(crate) use crate::units::{fmt_energy_short, fmt_sig, fmt_time_short};
+use plotters::chart::MeshStyle;
+use plotters::coord::ranged1d::Ranged;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
@@ -151,33 +153,18 @@ pub fn comparison_plots_with(
     let n = data.op_labels.len();
     let per_op = per_op_px(runs.len());
     let wide = (220 + n as u32 * per_op).clamp(1100, 6000);
-    let mut out = Vec::new();
-    out.extend(render(
-        &utilization::UtilizationPlot { data: &data },
-        (wide, 720),
-        out_dir,
-        "utilization",
-    )?);
-    let energy_h = 260 + 340 * runs.len() as u32;
-    out.extend(render(
-        &energy::EnergyPlot { data: &data },
-        (wide, energy_h.min(2400)),
-        out_dir,
-        "energy_per_op",
-    )?);
+    let energy_h = (260 + 340 * runs.len() as u32).min(2400);
     let roof_w = (720 * runs.len() as u32).clamp(900, 3000);
-    out.extend(render(
-        &roofline::RooflinePlot { data: &data },
-        (roof_w, 720),
-        out_dir,
-        "roofline",
-    )?);
-    out.extend(render(
-        &time::TimePlot { data: &data },
-        (wide, 760),
-        out_dir,
-        "time_per_op",
-    )?);
+    let mut out = Vec::new();
+    for (chart, size, stem) in [
+        (Chart::Utilization, (wide, 720), "utilization"),
+        (Chart::EnergyPerOp, (wide, energy_h), "energy_per_op"),
+        (Chart::Roofline, (roof_w, 720), "roofline"),
+        (Chart::TimePerOp, (wide, 760), "time_per_op"),
+    ] {
+        let fig = ChartFigure { chart, data: &data };
+        out.extend(render(&fig, size, out_dir, stem)?);
+    }
     let dash_size = if n <= dashboard::WIDE_OPS {
         ((2 * (160 + n as u32 * per_op)).clamp(2000, 6000), 1500)
     } else {
@@ -215,6 +202,32 @@ pub(crate) struct Compared<'a> {
 }
 
 impl<'a> Compared<'a> {
+    /// Grouped bars: one group per op centred on its index (80 % of the slot wide), one bar per
+    /// machine in its color, from `base` up to `value(op)` (no bar where `None` or the op is
+    /// missing on that machine).
+    pub fn grouped_bars(
+        &self,
+        base: f64,
+        value: impl Fn(&OpProfile) -> Option<f64>,
+    ) -> Vec<Rectangle<(f64, f64)>> {
+        let group = 0.8;
+        let bw = group / self.runs.len() as f64;
+        let mut bars = Vec::new();
+        for (j, run) in self.runs.iter().enumerate() {
+            for (i, p) in self.ops[j].iter().enumerate() {
+                let Some(top) = p.and_then(&value) else {
+                    continue;
+                };
+                let x0 = i as f64 - group / 2.0 + j as f64 * bw;
+                bars.push(Rectangle::new(
+                    [(x0 + bw * 0.06, base), (x0 + bw * 0.94, top)],
+                    run.color.filled(),
+                ));
+            }
+        }
+        bars
+    }
+
     pub fn new(runs: &[(&str, &'a RunReport)], opts: &PlotOptions) -> Result<Self> {
         ensure_fonts()?;
         if runs.is_empty() {
@@ -302,6 +315,58 @@ pub(crate) fn ensure_fonts() -> Result<()> {
         })
         .clone()
         .map_err(Error::internal)
+}
+
+/// The per-op comparison charts, each a figure of its own under its title (the dashboard draws
+/// the same charts without titles).
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Chart {
+    Utilization,
+    EnergyPerOp,
+    Roofline,
+    TimePerOp,
+}
+
+pub(crate) struct ChartFigure<'a, 'b> {
+    chart: Chart,
+    data: &'b Compared<'a>,
+}
+
+impl Figure for ChartFigure<'_, '_> {
+    fn draw<DB: DrawingBackend>(&self, area: &DrawingArea<DB, Shift>) -> DrawResult<DB> {
+        let d = self.data;
+        let title = match self.chart {
+            Chart::Utilization => "Utilization per op",
+            Chart::EnergyPerOp => "Energy per op (pJ/FLOP)",
+            Chart::Roofline => "Roofline",
+            Chart::TimePerOp => "Time per op",
+        };
+        let area = title_area(area, &d.headline(title), TITLE_PX)?;
+        match self.chart {
+            Chart::Utilization => utilization::draw_utilization(&area, d),
+            Chart::EnergyPerOp => energy::draw_energy_per_op(&area, d),
+            Chart::Roofline => roofline::draw_rooflines(&area, d),
+            Chart::TimePerOp => time::draw_time(&area, d),
+        }
+    }
+}
+
+/// The grid and label style shared by the charts: tick and axis-description fonts, light lines
+/// (`light_lines` between bold ones; plotters' default when `None`) and their colors.
+pub(crate) fn grid_style<'m, 'a, 'b, X: Ranged, Y: Ranged, DB: DrawingBackend>(
+    mesh: &'m mut MeshStyle<'a, 'b, X, Y, DB>,
+    light_lines: Option<usize>,
+    light: RGBColor,
+    bold: RGBColor,
+) -> &'m mut MeshStyle<'a, 'b, X, Y, DB> {
+    mesh.label_style(font(TICK_PX))
+        .axis_desc_style(font(AXIS_PX))
+        .light_line_style(light)
+        .bold_line_style(bold);
+    if let Some(n) = light_lines {
+        mesh.max_light_lines(n);
+    }
+    mesh
 }
 
 /// A plot that can draw itself on any plotters backend.

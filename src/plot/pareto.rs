@@ -112,18 +112,18 @@ impl Figure for ParetoFigure<'_> {
         // Four axis-kind combinations share one body through a macro over the built chart.
         macro_rules! body {
             ($chart:ident) => {{
-                $chart
-                    .configure_mesh()
-                    .x_label_formatter(&|v| fmt_log_tick(*v))
-                    .y_label_formatter(&|v| fmt_log_tick(*v))
-                    .x_desc(x_desc.as_str())
-                    .y_desc(y_desc.as_str())
-                    .label_style(font(TICK_PX))
-                    .axis_desc_style(font(AXIS_PX))
-                    .max_light_lines(4)
-                    .light_line_style(RGBColor(243, 243, 243))
-                    .bold_line_style(RGBColor(215, 215, 215))
-                    .draw()?;
+                grid_style(
+                    $chart
+                        .configure_mesh()
+                        .x_label_formatter(&|v| fmt_log_tick(*v))
+                        .y_label_formatter(&|v| fmt_log_tick(*v))
+                        .x_desc(x_desc.as_str())
+                        .y_desc(y_desc.as_str()),
+                    Some(4),
+                    RGBColor(243, 243, 243),
+                    RGBColor(215, 215, 215),
+                )
+                .draw()?;
                 $chart.draw_series(pts.iter().filter(|p| !front.contains(&p.0)).map(|p| {
                     Circle::new((p.1 * t_scale, p.2 * e_scale), 5, other.mix(0.7).filled())
                 }))?;

@@ -3,21 +3,17 @@
 
 use super::*;
 
-pub(crate) struct RooflinePlot<'a, 'b> {
-    pub data: &'b Compared<'a>,
-}
-
-impl Figure for RooflinePlot<'_, '_> {
-    fn draw<DB: DrawingBackend>(&self, area: &DrawingArea<DB, Shift>) -> DrawResult<DB> {
-        let d = self.data;
-        let area = title_area(area, &d.headline("Roofline"), TITLE_PX)?;
-        let area = legend_row(&area, &stall_legend())?;
-        let panels = area.split_evenly((1, d.runs.len()));
-        for (j, panel) in panels.iter().enumerate() {
-            draw_roofline(panel, d, &[j], true)?;
-        }
-        Ok(())
+/// One roofline panel per machine under a legend of what limits each op.
+pub(crate) fn draw_rooflines<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    d: &Compared,
+) -> DrawResult<DB> {
+    let area = legend_row(area, &stall_legend())?;
+    let panels = area.split_evenly((1, d.runs.len()));
+    for (j, panel) in panels.iter().enumerate() {
+        draw_roofline(panel, d, &[j], true)?;
     }
+    Ok(())
 }
 
 /// Colors of the points by what limits the op (its `main_stall`).
@@ -144,17 +140,18 @@ pub(crate) fn draw_roofline<DB: DrawingBackend>(
         .x_label_area_size(56)
         .y_label_area_size(76)
         .build_cartesian_2d((x_lo..x_hi).log_scale(), (y_lo..y_hi).log_scale())?;
-    chart
-        .configure_mesh()
-        .x_label_formatter(&|v| fmt_log_tick(*v))
-        .y_label_formatter(&|v| fmt_log_tick(*v))
-        .x_desc("Arithmetic intensity (FLOP per HBM byte, log)")
-        .y_desc("Achieved TFLOP/s (log)")
-        .label_style(font(TICK_PX))
-        .axis_desc_style(font(AXIS_PX))
-        .light_line_style(RGBColor(240, 240, 240))
-        .bold_line_style(RGBColor(215, 215, 215))
-        .draw()?;
+    grid_style(
+        chart
+            .configure_mesh()
+            .x_label_formatter(&|v| fmt_log_tick(*v))
+            .y_label_formatter(&|v| fmt_log_tick(*v))
+            .x_desc("Arithmetic intensity (FLOP per HBM byte, log)")
+            .y_desc("Achieved TFLOP/s (log)"),
+        None,
+        RGBColor(240, 240, 240),
+        RGBColor(215, 215, 215),
+    )
+    .draw()?;
     // Roofs: the bandwidth slope from where it enters the plot, then the flat peak.
     for (j, r) in &roofs {
         let color = if by_stall {

@@ -3,18 +3,6 @@
 
 use super::*;
 
-pub(crate) struct TimePlot<'a, 'b> {
-    pub data: &'b Compared<'a>,
-}
-
-impl Figure for TimePlot<'_, '_> {
-    fn draw<DB: DrawingBackend>(&self, area: &DrawingArea<DB, Shift>) -> DrawResult<DB> {
-        let d = self.data;
-        let area = title_area(area, &d.headline("Time per op"), TITLE_PX)?;
-        draw_time(&area, d)
-    }
-}
-
 /// Speedup of run `a` over run `b` on one op: `time_b / time_a` (> 1: `a` is faster).
 pub(crate) fn speedup(a: Option<&OpProfile>, b: Option<&OpProfile>) -> Option<f64> {
     let ta = pos(a?.time_s)?;
@@ -88,31 +76,20 @@ pub(crate) fn draw_time<DB: DrawingBackend>(
         .x_label_area_size(label_px)
         .y_label_area_size(80)
         .build_cartesian_2d(-0.5f64..(n as f64 - 0.5), (lo..hi).log_scale())?;
-    chart
-        .configure_mesh()
-        .disable_x_mesh()
-        .x_labels(0)
-        .y_label_formatter(&|v| fmt_time_short(*v))
-        .y_desc("Time per op (log scale)")
-        .x_desc("Operation")
-        .label_style(font(TICK_PX))
-        .axis_desc_style(font(AXIS_PX))
-        .light_line_style(RGBColor(242, 242, 242))
-        .bold_line_style(RGBColor(210, 210, 210))
-        .draw()?;
-    let group = 0.8;
-    let bw = group / nr as f64;
-    for (j, run) in d.runs.iter().enumerate() {
-        let bars = d.ops[j].iter().enumerate().filter_map(|(i, p)| {
-            let t = p.and_then(|p| pos(p.time_s))?;
-            let x0 = i as f64 - group / 2.0 + j as f64 * bw;
-            Some(Rectangle::new(
-                [(x0 + bw * 0.06, lo), (x0 + bw * 0.94, t)],
-                run.color.filled(),
-            ))
-        });
-        chart.draw_series(bars)?;
-    }
+    grid_style(
+        chart
+            .configure_mesh()
+            .disable_x_mesh()
+            .x_labels(0)
+            .y_label_formatter(&|v| fmt_time_short(*v))
+            .y_desc("Time per op (log scale)")
+            .x_desc("Operation"),
+        None,
+        RGBColor(242, 242, 242),
+        RGBColor(210, 210, 210),
+    )
+    .draw()?;
+    chart.draw_series(d.grouped_bars(lo, |p| pos(p.time_s)))?;
     if nr >= 2 {
         let (pw, _) = chart.plotting_area().dim_in_pixel();
         let slot = pw as f64 / n as f64;

@@ -168,15 +168,7 @@ fn op_events(ev: &mut Vec<Value>, pid: u64, idx: usize, p: &OpProfile, start: u6
                    "ts": us(start), "dur": us(dur), "args": args}),
     );
     // Children, in order, scaled down if the parts overrun the op's time.
-    let b = &p.time_breakdown_s;
-    let parts = [
-        ("compute", b.compute_s),
-        ("fill_drain", b.fill_drain_s),
-        ("memory_stall", b.memory_stall_s),
-        ("tail", b.tail_s),
-        ("overhead", b.overhead_s),
-        ("clock_throttle", b.clock_throttle_s),
-    ];
+    let parts = p.time_breakdown_s.parts();
     let raw: Vec<u64> = parts.iter().map(|(_, s)| ps(*s)).collect();
     let sum: u128 = raw.iter().map(|&x| x as u128).sum();
     let mut t = start;
@@ -235,14 +227,11 @@ mod tests {
 
     #[test]
     fn spans_are_end_to_end_and_children_nest() {
-        let run = RunReport {
-            machine: crate::machine::MachineReport::unknown(
-                "tpu",
-                crate::machine::MachineKind::Systolic,
-            ),
-            ops: vec![op("a", 1e-6), op("b", 3.3e-6)],
-            total: Default::default(),
-        };
+        let run = RunReport::of_profiles(
+            "tpu",
+            crate::machine::MachineKind::Systolic,
+            vec![op("a", 1e-6), op("b", 3.3e-6)],
+        );
         let v: Value = serde_json::from_slice(&render(&[("TPU", &run)]).unwrap()).unwrap();
         let ev = v["traceEvents"].as_array().unwrap();
         let ops: Vec<&Value> = ev.iter().filter(|e| e["cat"] == "op").collect();

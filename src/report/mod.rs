@@ -12,7 +12,7 @@ use crate::fsio::OutputFile;
 use crate::run::RunReport;
 
 /// Output format of `archsim run`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
     /// Human-readable per-op table (default).
     Table,

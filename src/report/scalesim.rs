@@ -197,14 +197,11 @@ mod tests {
 
     #[test]
     fn non_scalesim_ops_are_a_flag_error() {
-        let run = RunReport {
-            machine: crate::machine::MachineReport::unknown(
-                "t",
-                crate::machine::MachineKind::Systolic,
-            ),
-            ops: vec![OpProfile::default()],
-            total: Default::default(),
-        };
+        let run = RunReport::of_profiles(
+            "t",
+            crate::machine::MachineKind::Systolic,
+            vec![OpProfile::default()],
+        );
         let e = ScaleSimExporter.export(&run).unwrap_err();
         assert_eq!(e.exit_code(), 2);
         assert!(e.to_string().contains("--format"), "{e}");

@@ -8,6 +8,11 @@ use std::fmt::Write as _;
 
 pub struct TableExporter;
 
+/// Width of a text column: the longest entry, at least `min` (also when empty), at most `max`.
+pub fn column_width(lengths: impl Iterator<Item = usize>, min: usize, max: usize) -> usize {
+    lengths.max().unwrap_or(min).clamp(min, max)
+}
+
 /// Render the table as text.
 pub fn render(run: &RunReport) -> String {
     let mut s = String::new();
@@ -20,13 +25,7 @@ pub fn render(run: &RunReport) -> String {
         "machine: {name} ({kind}{}{mode})",
         if mode.is_empty() { "" } else { ", " }
     );
-    let w = run
-        .ops
-        .iter()
-        .map(|p| p.name.len())
-        .max()
-        .unwrap_or(4)
-        .clamp(4, 32);
+    let w = column_width(run.ops.iter().map(|p| p.name.len()), 4, 32);
     let _ = writeln!(
         s,
         "{:<w$} {:>21} {:>5} {:>12} {:>12} {:>11} {:>9} {:>6} {:>6} {:>11} {:>10} {:>17}",

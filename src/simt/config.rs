@@ -5,10 +5,10 @@
 //! configs (`configs/a100.toml`, `h100.toml`, `h200.toml`, `b200.toml`) cite a source from
 //! `tests/data/SPECS.md` for every number.
 
-use crate::config::toml_key_line;
+use crate::config::{from_toml, key_error};
 use crate::config::{CompareSection, CostSection, WorkloadSection};
 use crate::energy::EnergyTable;
-use crate::error::{Error, Location, Result};
+use crate::error::Result;
 use crate::workload::DType;
 use serde::{Deserialize, Serialize};
 
@@ -177,21 +177,14 @@ pub struct SimtConfig {
 impl SimtConfig {
     /// Parse and validate a SIMT config; `file` names it in errors.
     pub fn from_toml(src: &str, file: &str) -> Result<Self> {
-        let cfg: SimtConfig =
-            toml::from_str(src).map_err(|e| crate::config::toml_error(src, file, &e))?;
+        let cfg: SimtConfig = from_toml(src, file)?;
         cfg.validate(src, file)?;
         Ok(cfg)
     }
 
     /// Check every value is in a physically sensible range; the error names the key and line.
     pub fn validate(&self, src: &str, file: &str) -> Result<()> {
-        let bad = |key: &str, msg: String| -> Error {
-            let mut loc = Location::file(file).key(key);
-            if let Some(l) = toml_key_line(src, key) {
-                loc = loc.line(l);
-            }
-            Error::input(loc, msg)
-        };
+        let bad = |key: &str, msg: String| key_error(src, file, key, msg);
         if self.kind != "simt" {
             return Err(bad(
                 "kind",

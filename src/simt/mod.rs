@@ -27,6 +27,7 @@ use sim::{SmParams, SmResult, SmWork};
 
 /// A GPU built from a [`SimtConfig`].
 pub struct GpuMachine {
+    info: MachineInfo,
     cfg: SimtConfig,
     name: String,
 }
@@ -66,9 +67,27 @@ struct Costed {
 
 impl GpuMachine {
     pub fn new(cfg: SimtConfig, name: &str) -> Self {
-        GpuMachine {
+        let mut m = GpuMachine {
             cfg,
             name: name.to_string(),
+            info: MachineInfo::new(name, MachineKind::Simt),
+        };
+        m.info = m.build_info();
+        m
+    }
+
+    /// Dense peak at the vendor's quoted clock: tensor cores (`tensor_mhz`), or for fp32 on CUDA
+    /// cores the FP32 peak at `boost_mhz`. 0 for a dtype the architecture cannot run.
+    fn dense_peak_flops(&self, dtype: DType) -> f64 {
+        let sms = self.cfg.sm.count as f64;
+        if self.uses_tensor_cores(dtype) {
+            self.cfg.tensor_fma_per_clk_per_sm(dtype) as f64
+                * sms
+                * 2.0
+                * self.cfg.clock.tensor_mhz
+                * 1e6
+        } else {
+            self.cfg.sm.fp32_lanes as f64 * sms * 2.0 * self.cfg.clock.boost_mhz * 1e6
         }
     }
 
@@ -96,6 +115,57 @@ impl GpuMachine {
         let mut cfg = self.cfg.clone();
         cfg.tensor_core.fp32_math = math;
         GpuMachine::new(cfg, &self.name)
+    }
+
+    /// The facts of the GPU: memory levels HBM, L2 and shared memory (per SM × SMs); the CUDA-core FP32 peak at the
+    /// boost clock as the vector peak.
+    fn build_info(&self) -> MachineInfo {
+        let c = &self.cfg;
+        let mut info = MachineInfo::new(&self.name, MachineKind::Simt);
+        // Cycles count at the sustained clock under load.
+        info.clock_hz = self.sustained_clock_hz();
+        info.peak_flops = MachineInfo::peaks(|d| self.dense_peak_flops(d));
+        info.vector_peak_flops =
+            c.sm.count as f64 * c.sm.fp32_lanes as f64 * 2.0 * c.clock.boost_mhz * 1e6;
+        info.memory = vec![
+            MemoryLevel::new(
+                "hbm",
+                Some(c.memory.hbm_bytes),
+                Some(c.memory.hbm_bandwidth_gbps * 1e9),
+            ),
+            MemoryLevel::new(
+                "l2",
+                Some(c.memory.l2_bytes),
+                Some(c.memory.l2_bandwidth_gbps * 1e9),
+            ),
+            MemoryLevel::new(
+                "smem",
+                Some((c.sm.smem_bytes as u64).saturating_mul(c.sm.count as u64)),
+                None,
+            ),
+        ];
+        info.tdp_w = Some(c.power.tdp_w);
+        info.usd_per_chip_hour = c.cost.as_ref().map(|c| c.usd_per_chip_hour);
+        let details = serde_json::json!({
+            "model": c.name,
+            "arch": c.arch.as_str(),
+            "sms": c.sm.count,
+            "sub_partitions_per_sm": c.sm.sub_partitions,
+            "tensor_mhz": c.clock.tensor_mhz,
+            "boost_mhz": c.clock.boost_mhz,
+            "sustained_clock_mhz": self.sustained_clock_hz() / 1e6,
+            "peak_bf16_tflops": self.dense_peak_flops(DType::Bf16) / 1e12,
+            "peak_fp8_tflops": self.dense_peak_flops(DType::Fp8) / 1e12,
+            "peak_fp32_tflops": self.dense_peak_flops(DType::Fp32) / 1e12,
+            "fp32_math": c.tensor_core.fp32_math.as_str(),
+            "l2_bytes": c.memory.l2_bytes,
+            "l2_bandwidth_gbps": c.memory.l2_bandwidth_gbps,
+            "smem_bytes_per_sm": c.sm.smem_bytes,
+        });
+        if let serde_json::Value::Object(d) = details {
+            info.details = d;
+        }
+        info
     }
 
     /// Clock the SMs hold under a 16/32-bit GEMM load, Hz (the clock `cycles` count).
@@ -604,6 +674,7 @@ impl GpuMachine {
             hbm_read_bytes: t.hbm_read_bytes,
             hbm_write_bytes: t.hbm_write_bytes,
             interconnect_bytes: t.l2_to_sm_bytes + t.l2_write_bytes,
+            ..Default::default()
         };
         let mut plan = c.plan.to_json(self.math_name(g.dtype));
         if let Some(obj) = plan.as_object_mut() {
@@ -673,79 +744,8 @@ impl GpuMachine {
 }
 
 impl Machine for GpuMachine {
-    fn name(&self) -> &str {
-        &self.name
-    }
-    fn kind(&self) -> MachineKind {
-        MachineKind::Simt
-    }
-    /// Memory levels HBM, L2 and shared memory (per SM × SMs); the CUDA-core FP32 peak at the
-    /// boost clock as the vector peak.
-    fn info(&self) -> MachineInfo {
-        let c = &self.cfg;
-        let mut info = MachineInfo::base(self);
-        info.vector_peak_flops =
-            c.sm.count as f64 * c.sm.fp32_lanes as f64 * 2.0 * c.clock.boost_mhz * 1e6;
-        info.memory = vec![
-            MemoryLevel::new(
-                "hbm",
-                Some(c.memory.hbm_bytes),
-                Some(c.memory.hbm_bandwidth_gbps * 1e9),
-            ),
-            MemoryLevel::new(
-                "l2",
-                Some(c.memory.l2_bytes),
-                Some(c.memory.l2_bandwidth_gbps * 1e9),
-            ),
-            MemoryLevel::new(
-                "smem",
-                Some((c.sm.smem_bytes as u64).saturating_mul(c.sm.count as u64)),
-                None,
-            ),
-        ];
-        info.tdp_w = Some(c.power.tdp_w);
-        info.usd_per_chip_hour = c.cost.as_ref().map(|c| c.usd_per_chip_hour);
-        let details = serde_json::json!({
-            "model": c.name,
-            "arch": c.arch.as_str(),
-            "sms": c.sm.count,
-            "sub_partitions_per_sm": c.sm.sub_partitions,
-            "tensor_mhz": c.clock.tensor_mhz,
-            "boost_mhz": c.clock.boost_mhz,
-            "sustained_clock_mhz": self.sustained_clock_hz() / 1e6,
-            "peak_bf16_tflops": self.peak_flops(DType::Bf16) / 1e12,
-            "peak_fp8_tflops": self.peak_flops(DType::Fp8) / 1e12,
-            "peak_fp32_tflops": self.peak_flops(DType::Fp32) / 1e12,
-            "fp32_math": c.tensor_core.fp32_math.as_str(),
-            "l2_bytes": c.memory.l2_bytes,
-            "l2_bandwidth_gbps": c.memory.l2_bandwidth_gbps,
-            "smem_bytes_per_sm": c.sm.smem_bytes,
-        });
-        if let serde_json::Value::Object(d) = details {
-            info.details = d;
-        }
-        info
-    }
-    /// Cycles count at the sustained clock under load.
-    fn clock_hz(&self) -> f64 {
-        self.sustained_clock_hz()
-    }
-    /// Dense peak at the vendor's quoted clock: tensor cores (`tensor_mhz`), or for fp32 on CUDA
-    /// cores the FP32 peak at `boost_mhz`. 0 for a dtype the architecture cannot run.
-    fn peak_flops(&self, dtype: DType) -> f64 {
-        let sms = self.cfg.sm.count as f64;
-        if self.uses_tensor_cores(dtype) {
-            self.cfg.tensor_fma_per_clk_per_sm(dtype) as f64
-                * sms
-                * 2.0
-                * self.cfg.clock.tensor_mhz
-                * 1e6
-        } else {
-            self.cfg.sm.fp32_lanes as f64 * sms * 2.0 * self.cfg.clock.boost_mhz * 1e6
-        }
-    }
-    fn hbm_bandwidth_bytes_per_s(&self) -> f64 {
-        self.cfg.memory.hbm_bandwidth_gbps * 1e9
+    fn info(&self) -> &MachineInfo {
+        &self.info
     }
     fn energy_table(&self) -> &EnergyTable {
         &self.cfg.energy

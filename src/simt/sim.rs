@@ -136,6 +136,18 @@ struct CtaState {
     end: f64,
 }
 
+impl CtaState {
+    /// One producer's part of stage `st` lands at `arr`; the stage is full (its data usable)
+    /// when all `producers` parts have landed, at the latest arrival.
+    fn stage_part_arrives(&mut self, st: usize, arr: f64, producers: u32) {
+        self.full_parts[st] += 1;
+        self.full_max[st] = self.full_max[st].max(arr);
+        if self.full_parts[st] == producers {
+            self.full_at[st] = Some(self.full_max[st]);
+        }
+    }
+}
+
 /// Simulate the resident CTAs of `plan` on one SM.
 pub fn simulate_sm(plan: &KernelPlan, p: &SmParams, w: &SmWork) -> SmResult {
     let n = w.iters.max(1);
@@ -386,12 +398,7 @@ pub fn simulate_sm(plan: &KernelPlan, p: &SmParams, w: &SmWork) -> SmResult {
                 let share = warps[wi].load_share;
                 for st in 0..(s - 1).min(n) {
                     let arr = load(t, share, &mut mem_free);
-                    let cs = &mut ctas[cta];
-                    cs.full_parts[st] += 1;
-                    cs.full_max[st] = cs.full_max[st].max(arr);
-                    if cs.full_parts[st] == producers_per_cta {
-                        cs.full_at[st] = Some(cs.full_max[st]);
-                    }
+                    ctas[cta].stage_part_arrives(st, arr, producers_per_cta);
                 }
                 issue_cycles = ((s - 1) as f64 * (share / 512.0).ceil()).max(1.0);
             }
@@ -400,12 +407,7 @@ pub fn simulate_sm(plan: &KernelPlan, p: &SmParams, w: &SmWork) -> SmResult {
                 if st < n {
                     let share = warps[wi].load_share;
                     let arr = load(t, share, &mut mem_free);
-                    let cs = &mut ctas[cta];
-                    cs.full_parts[st] += 1;
-                    cs.full_max[st] = cs.full_max[st].max(arr);
-                    if cs.full_parts[st] == producers_per_cta {
-                        cs.full_at[st] = Some(cs.full_max[st]);
-                    }
+                    ctas[cta].stage_part_arrives(st, arr, producers_per_cta);
                     issue_cycles = (share / 512.0).ceil().max(1.0);
                 }
             }

@@ -31,10 +31,10 @@
 //!
 //! Unknown keys are rejected everywhere; every semantic error names the key and its line.
 
-use crate::config::toml_key_line;
+use crate::config::{from_toml, key_error};
 use crate::config::{CompareSection, CostSection, WorkloadSection};
 use crate::energy::EnergyTable;
-use crate::error::{Error, Location, Result};
+use crate::error::Result;
 use crate::workload::DType;
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -232,21 +232,14 @@ pub const MAX_ARRAY_SIDE: u64 = 4096;
 impl SystolicConfig {
     /// Parse and validate; every error names `file`, the line and the key.
     pub fn from_toml(src: &str, file: &str) -> Result<Self> {
-        let cfg: SystolicConfig =
-            toml::from_str(src).map_err(|e| crate::config::toml_error(src, file, &e))?;
+        let cfg: SystolicConfig = from_toml(src, file)?;
         cfg.validate_src(src, file)?;
         Ok(cfg)
     }
 
     /// Check every value is in a sane range. `src` is used to find the line of a bad key.
     pub fn validate_src(&self, src: &str, file: &str) -> Result<()> {
-        let err = |key: &str, msg: String| -> Error {
-            let mut loc = Location::file(file).key(key);
-            if let Some(l) = toml_key_line(src, key) {
-                loc = loc.line(l);
-            }
-            Error::input(loc, msg)
-        };
+        let err = |key: &str, msg: String| key_error(src, file, key, msg);
         if self.kind != "systolic" {
             return Err(err(
                 "kind",
@@ -469,34 +462,29 @@ mod tests {
 
     #[test]
     fn negative_and_unknown_are_errors() {
-        let src = MIN.replace("bandwidth_gbps = 1000", "bandwidth_gbps = -5.0");
-        let s = SystolicConfig::from_toml(&src, "t.toml")
-            .unwrap_err()
-            .to_string();
+        let s = error_of(&MIN.replace("bandwidth_gbps = 1000", "bandwidth_gbps = -5.0"));
         assert!(
             s.contains("hbm.bandwidth_gbps") && s.contains("t.toml:11"),
             "{s}"
         );
-        let src = MIN.replace("cols = 128", "cols = 128\ncolumns = 3");
-        let s = SystolicConfig::from_toml(&src, "t.toml")
-            .unwrap_err()
-            .to_string();
+        let s = error_of(&MIN.replace("cols = 128", "cols = 128\ncolumns = 3"));
         assert!(s.contains("columns"), "{s}");
-        let src = MIN.replace("rows = 128", "rows = -1");
-        let s = SystolicConfig::from_toml(&src, "t.toml")
-            .unwrap_err()
-            .to_string();
+        let s = error_of(&MIN.replace("rows = 128", "rows = -1"));
         assert!(s.contains("t.toml:4"), "{s}");
+    }
+
+    /// The error message of a config text that must not parse.
+    fn error_of(src: &str) -> String {
+        SystolicConfig::from_toml(src, "t.toml")
+            .unwrap_err()
+            .to_string()
     }
 
     #[test]
     fn absurd_values_rejected() {
         let src = MIN.replace("rows = 128", "rows = 100000");
         assert!(SystolicConfig::from_toml(&src, "t.toml").is_err());
-        let src = MIN.replace("vmem_mib = 16", "vmem_mib = 0.0001");
-        let s = SystolicConfig::from_toml(&src, "t.toml")
-            .unwrap_err()
-            .to_string();
+        let s = error_of(&MIN.replace("vmem_mib = 16", "vmem_mib = 0.0001"));
         assert!(s.contains("sram.vmem_mib"), "{s}");
         let src = MIN.replace("[hbm]", "[hbm]\nefficiency = 1.5");
         assert!(SystolicConfig::from_toml(&src, "t.toml").is_err());

@@ -199,7 +199,7 @@ fn candidates(d: u64, lo: u64) -> Vec<u64> {
 #[derive(Debug, Clone)]
 pub struct NativeTpuMachine {
     cfg: SystolicConfig,
-    name: String,
+    info: MachineInfo,
 }
 
 /// A simulated GEMM with the cost details the profile needs.
@@ -217,8 +217,8 @@ struct Evaluated {
 impl NativeTpuMachine {
     pub fn new(cfg: SystolicConfig, name: &str) -> Self {
         NativeTpuMachine {
+            info: info(&cfg, name, "native"),
             cfg,
-            name: name.to_string(),
         }
     }
 
@@ -628,11 +628,9 @@ impl NativeTpuMachine {
             reg_bytes: g.macs() as f64 * (job.e + 4.0),
             sram_read_bytes: t.vmem_read + t.cmem_read,
             sram_write_bytes: t.vmem_write,
-            l2_read_bytes: 0.0,
-            l2_write_bytes: 0.0,
             hbm_read_bytes: t.hbm_read,
             hbm_write_bytes: t.hbm_write,
-            interconnect_bytes: 0.0,
+            ..Default::default()
         };
         let imbalance = if ev.mean_busy_s > 0.0 {
             crit.busy_s / ev.mean_busy_s
@@ -709,25 +707,8 @@ impl NativeTpuMachine {
 }
 
 impl Machine for NativeTpuMachine {
-    fn name(&self) -> &str {
-        &self.name
-    }
-    fn kind(&self) -> MachineKind {
-        MachineKind::Systolic
-    }
-    fn info(&self) -> MachineInfo {
-        info(self, &self.cfg, "native")
-    }
-    fn clock_hz(&self) -> f64 {
-        self.cfg.clock_hz()
-    }
-    /// `2 · cores · mxus · R · C · mac_rate · rate(dtype) · clock` (rates per chip in the config,
-    /// from SPECS §1.1: e.g. int8 at 2× bf16 on v5e/v5p/v6e, fp8 without speed-up on v5p/v6e).
-    fn peak_flops(&self, dtype: DType) -> f64 {
-        self.cfg.peak_flops(dtype)
-    }
-    fn hbm_bandwidth_bytes_per_s(&self) -> f64 {
-        self.cfg.hbm_bytes_per_s()
+    fn info(&self) -> &MachineInfo {
+        &self.info
     }
     fn energy_table(&self) -> &EnergyTable {
         &self.cfg.energy
@@ -743,10 +724,16 @@ impl Machine for NativeTpuMachine {
 /// The facts of a systolic machine built from an archsim TOML config (native and PE-level
 /// modes): memory levels VMEM (per core × cores), CMEM and HBM; the VPU peak; the config's
 /// parameters as report details.
-pub fn info(m: &dyn Machine, cfg: &SystolicConfig, mode: &str) -> MachineInfo {
+///
+/// Peak: `2 · cores · mxus · R · C · mac_rate · rate(dtype) · clock` (rates per chip in the
+/// config, from SPECS §1.1: e.g. int8 at 2× bf16 on v5e/v5p/v6e, fp8 without speed-up on
+/// v5p/v6e).
+pub fn info(cfg: &SystolicConfig, name: &str, mode: &str) -> MachineInfo {
     const MIB: f64 = 1024.0 * 1024.0;
-    let mut info = MachineInfo::base(m);
+    let mut info = MachineInfo::new(name, MachineKind::Systolic);
     info.mode = Some(mode.to_string());
+    info.clock_hz = cfg.clock_hz();
+    info.peak_flops = MachineInfo::peaks(|d| cfg.peak_flops(d));
     info.vector_peak_flops = cfg.vpu.flops_per_cycle * cfg.chip.cores as f64 * cfg.clock_hz();
     info.memory = vec![
         MemoryLevel::new(

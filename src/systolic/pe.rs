@@ -27,7 +27,7 @@ use super::native::NativeTpuMachine;
 use crate::energy::EnergyTable;
 use crate::error::{Error, Location, Result};
 use crate::machine::MachineInfo;
-use crate::machine::{finish_profile, profile_for, Counters, Machine, MachineKind, OpProfile};
+use crate::machine::{finish_profile, profile_for, Counters, Machine, OpProfile};
 use crate::workload::{DType, Gemm, Op};
 use half::bf16;
 use ndarray::Array2;
@@ -298,6 +298,18 @@ fn ws_folds<T: PeValue>(
     (out, cycles, nfolds)
 }
 
+/// (M, N, K) of A (M×K) · B (K×N); an internal error when the inner dimensions differ.
+fn gemm_dims<T>(a: &Array2<T>, b: &Array2<T>) -> Result<(usize, usize, usize)> {
+    let (m, k) = a.dim();
+    let (k2, n) = b.dim();
+    if k != k2 {
+        return Err(Error::internal(format!(
+            "PE simulate: inner dimensions differ ({k} vs {k2})"
+        )));
+    }
+    Ok((m, n, k))
+}
+
 /// Multiply `a` (M×K) by `b` (K×N) on an R×C array, cycle by cycle. Folds run in SCALE-Sim's
 /// order (column folds outer, row folds inner). Errors if the shape is over the PE-mode limits.
 pub fn simulate<T: PeValue>(
@@ -307,13 +319,7 @@ pub fn simulate<T: PeValue>(
     c: u64,
     df: Dataflow,
 ) -> Result<PeResult> {
-    let (m, k) = a.dim();
-    let (k2, n) = b.dim();
-    if k != k2 {
-        return Err(Error::internal(format!(
-            "PE simulate: inner dimensions differ ({k} vs {k2})"
-        )));
-    }
+    let (m, n, k) = gemm_dims(a, b)?;
     check_size(m as u64, n as u64, k as u64, 1, r, c, df)?;
     let (ru, cu) = (r as usize, c as usize);
     let mut out = Array2::<f32>::zeros((m, n));
@@ -397,13 +403,7 @@ pub fn simulate_overlapped<T: PeValue>(
     c: u64,
     df: Dataflow,
 ) -> Result<PeResult> {
-    let (m, k) = a.dim();
-    let (k2, n) = b.dim();
-    if k != k2 {
-        return Err(Error::internal(format!(
-            "PE simulate: inner dimensions differ ({k} vs {k2})"
-        )));
-    }
+    let (m, n, k) = gemm_dims(a, b)?;
     if df == Dataflow::Os {
         return Err(Error::setting("dataflow",
             "the overlapped (TPU-style) PE reference covers the stationary-operand dataflows ws and is",
@@ -631,7 +631,7 @@ pub fn check_against_ndarray(
 #[derive(Debug, Clone)]
 pub struct PeMachine {
     native: NativeTpuMachine,
-    name: String,
+    info: MachineInfo,
 }
 
 impl PeMachine {
@@ -645,9 +645,13 @@ impl PeMachine {
                 ),
             ));
         }
+        // One R×C array at 1 MAC/PE/cycle: the PE mode simulates a single MXU.
+        let mut info = super::native::info(&cfg, name, "pe");
+        let one_array = 2.0 * (r * c) as f64 * cfg.clock_hz();
+        info.peak_flops = MachineInfo::peaks(|_| one_array);
         Ok(PeMachine {
             native: NativeTpuMachine::new(cfg, name),
-            name: name.to_string(),
+            info,
         })
     }
 
@@ -731,25 +735,8 @@ impl PeMachine {
 }
 
 impl Machine for PeMachine {
-    fn name(&self) -> &str {
-        &self.name
-    }
-    fn kind(&self) -> MachineKind {
-        MachineKind::Systolic
-    }
-    fn info(&self) -> MachineInfo {
-        super::native::info(self, self.cfg(), "pe")
-    }
-    fn clock_hz(&self) -> f64 {
-        self.cfg().clock_hz()
-    }
-    /// One R×C array at 1 MAC/PE/cycle: the PE mode simulates a single MXU.
-    fn peak_flops(&self, _dtype: DType) -> f64 {
-        let c = self.cfg();
-        2.0 * (c.array.rows * c.array.cols) as f64 * c.clock_hz()
-    }
-    fn hbm_bandwidth_bytes_per_s(&self) -> f64 {
-        self.cfg().hbm_bytes_per_s()
+    fn info(&self) -> &MachineInfo {
+        &self.info
     }
     fn energy_table(&self) -> &EnergyTable {
         &self.cfg().energy
@@ -771,49 +758,53 @@ mod tests {
         Array2::from_shape_fn((rows, cols), |_| r.next_int(4))
     }
 
-    #[test]
-    fn all_dataflows_exact_and_cycles_match_scalesim() {
-        for df in [Dataflow::Os, Dataflow::Ws, Dataflow::Is] {
-            for &(m, n, k, r, c) in &[
-                (5, 7, 3, 2, 3),
-                (16, 16, 16, 4, 4),
-                (1, 1, 1, 3, 2),
-                (9, 4, 11, 4, 8),
-            ] {
-                let a = ints(m, k, 1);
-                let b = ints(k, n, 2);
-                let res = simulate(&a, &b, r, c, df).unwrap();
+    type Sim = fn(&Array2<f32>, &Array2<f32>, u64, u64, Dataflow) -> Result<PeResult>;
+    type Rule = fn(u64, u64, u64, u64, u64, Dataflow) -> u64;
+
+    /// Every (M, N, K, R, C) case on every dataflow: the grid's product equals ndarray's and its
+    /// cycles equal `rule`'s.
+    fn check_against_rule(
+        dataflows: &[Dataflow],
+        cases: &[Shape],
+        seed: u64,
+        sim: Sim,
+        rule: Rule,
+    ) {
+        for &df in dataflows {
+            for &(m, n, k, r, c) in cases {
+                let a = ints(m, k, seed);
+                let b = ints(k, n, seed + 1);
+                let res = sim(&a, &b, r, c, df).unwrap();
                 assert_eq!(res.product, a.dot(&b), "{df} {m}x{n}x{k} on {r}x{c}");
                 assert_eq!(
                     res.cycles,
-                    scalesim_cycles(m as u64, n as u64, k as u64, r, c, df),
+                    rule(m as u64, n as u64, k as u64, r, c, df),
                     "{df} {m}x{n}x{k} on {r}x{c}"
                 );
             }
         }
     }
 
+    type Shape = (usize, usize, usize, u64, u64);
+    const CASES: [Shape; 4] = [
+        (5, 7, 3, 2, 3),
+        (16, 16, 16, 4, 4),
+        (1, 1, 1, 3, 2),
+        (9, 4, 11, 4, 8),
+    ];
+
+    #[test]
+    fn all_dataflows_exact_and_cycles_match_scalesim() {
+        let all = [Dataflow::Os, Dataflow::Ws, Dataflow::Is];
+        check_against_rule(&all, &CASES, 1, simulate, scalesim_cycles);
+    }
+
     #[test]
     fn overlapped_matches_native_rule() {
-        for df in [Dataflow::Ws, Dataflow::Is] {
-            for &(m, n, k, r, c) in &[
-                (5, 7, 3, 2, 3),
-                (16, 16, 16, 4, 4),
-                (1, 1, 1, 3, 2),
-                (9, 4, 11, 4, 8),
-                (3, 20, 30, 8, 2),
-            ] {
-                let a = ints(m, k, 3);
-                let b = ints(k, n, 4);
-                let res = simulate_overlapped(&a, &b, r, c, df).unwrap();
-                assert_eq!(res.product, a.dot(&b), "{df} {m}x{n}x{k} on {r}x{c}");
-                assert_eq!(
-                    res.cycles,
-                    native_rule_cycles(m as u64, n as u64, k as u64, r, c, df),
-                    "{df} {m}x{n}x{k} on {r}x{c}"
-                );
-            }
-        }
+        let mut cases = CASES.to_vec();
+        cases.push((3, 20, 30, 8, 2));
+        let (sim, rule): (Sim, Rule) = (simulate_overlapped, native_rule_cycles);
+        check_against_rule(&[Dataflow::Ws, Dataflow::Is], &cases, 3, sim, rule);
     }
 
     #[test]

@@ -45,8 +45,8 @@
 //! dimensions and duplicated names are errors that name the file, line and key.
 
 use super::{Attention, Conv2d, DType, Gemm, Layer, VectorKind, VectorOp, Workload, MAX_DIM};
+use crate::config::from_toml;
 use crate::config::line_col;
-use crate::config::toml_error;
 use crate::error::{Error, Location, Result};
 use serde::Deserialize;
 use std::collections::HashMap;
@@ -204,7 +204,7 @@ impl LayerCtx<'_> {
 
 /// Parse a kernel TOML file. `file` names it in errors; `stem` is the default workload name.
 pub fn parse(src: &str, file: &str, stem: &str) -> Result<Workload> {
-    let kf: KernelFile = toml::from_str(src).map_err(|e| toml_error(src, file, &e))?;
+    let kf: KernelFile = from_toml(src, file)?;
     let default_dtype = match &kf.dtype {
         None => DType::Bf16,
         Some(s) => s.parse().map_err(|m: String| {

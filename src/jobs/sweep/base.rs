@@ -68,9 +68,7 @@ impl BaseConfig {
             BaseKind::Cfg(src.lines().map(str::to_string).collect())
         } else {
             crate::registry::parse_toml(src, file, name)?;
-            BaseKind::Toml(
-                toml::from_str(src).map_err(|e| crate::config::toml_error(src, file, &e))?,
-            )
+            BaseKind::Toml(crate::config::from_toml(src, file)?)
         };
         Ok(BaseConfig {
             file: file.to_string(),

@@ -63,8 +63,7 @@ impl SweepSpec {
 
     /// Parse sweep-file text; `file` names it in errors.
     pub fn parse(src: &str, file: &str) -> Result<SweepSpec> {
-        let table: toml::Table =
-            toml::from_str(src).map_err(|e| crate::config::toml_error(src, file, &e))?;
+        let table: toml::Table = crate::config::from_toml(src, file)?;
         let mut spec = SweepSpec {
             file: file.to_string(),
             workloads: Vec::new(),

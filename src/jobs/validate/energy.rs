@@ -52,6 +52,7 @@ use crate::energy::{energy, EnergyBreakdown, EnergyTable};
 use crate::error::{Error, Location, Result};
 use crate::machine::{Machine, OpProfile};
 use crate::registry::{load, HardwareConfig};
+use crate::run::simulate_op;
 use crate::workload::{DType, Gemm, Op, VectorKind, VectorOp};
 use std::path::Path;
 
@@ -95,22 +96,8 @@ fn config_for(device: &str) -> Option<&'static str> {
 }
 
 fn parse_file(path: &Path) -> Result<Vec<PowerRow>> {
-    let text = crate::fsio::read_input_file(path)?;
-    let mut rdr = csv::ReaderBuilder::new().from_reader(text.as_bytes());
-    let h: Vec<String> = rdr
-        .headers()
-        .map_err(|e| Error::input(Location::path(path), e.to_string()))?
-        .iter()
-        .map(str::to_string)
-        .collect();
-    let col = |name: &str| -> Result<usize> {
-        h.iter().position(|c| c == name).ok_or_else(|| {
-            Error::input(
-                Location::path(path).line(1).key(name),
-                format!("missing column `{name}`"),
-            )
-        })
-    };
+    let csv = crate::fsio::CsvFile::read(path)?;
+    let col = |name: &str| csv.column(name);
     let c = [
         "device",
         "workload",
@@ -134,9 +121,8 @@ fn parse_file(path: &Path) -> Result<Vec<PowerRow>> {
         v
     };
     let mut out = Vec::new();
-    for (i, rec) in rdr.records().enumerate() {
+    for (i, r) in csv.rows.iter().enumerate() {
         let line = i + 2;
-        let r = rec.map_err(|e| Error::input(Location::path(path).line(line), e.to_string()))?;
         let bad =
             |key: &str, msg: String| Error::input(Location::path(path).line(line).key(key), msg);
         let Some(config) = config_for(&r[cd]) else {
@@ -165,7 +151,7 @@ fn parse_file(path: &Path) -> Result<Vec<PowerRow>> {
             .parse()
             .map_err(|_| bad("dtype", format!("unknown dtype `{}`", &r[ct])))?;
         let workload = r[cw].to_string();
-        let op = match &r[ck] {
+        let op = match r[ck].as_str() {
             "gemm" => Op::Gemm(
                 Gemm::new(
                     workload.clone(),
@@ -236,13 +222,6 @@ pub fn machine(config: &str) -> Result<Box<dyn Machine>> {
     load(config)?.build(None)
 }
 
-/// Simulate one op (time and counters; energy filled with the machine's own table).
-pub fn simulate(m: &dyn Machine, op: &Op) -> Result<OpProfile> {
-    let mut p = m.simulate(op)?;
-    crate::run::apply_energy(m.energy_table(), &mut p);
-    Ok(p)
-}
-
 /// Energy of a simulated profile under another table.
 pub fn energy_with(t: &EnergyTable, p: &OpProfile) -> EnergyBreakdown {
     energy(t, &p.counters, p.dtype, p.time_s)
@@ -282,7 +261,7 @@ pub fn fit(data_dir: &Path) -> Result<EnergyFit> {
     // y = P - idle - D/t = active_w + mac_scale * x, x = C/t.
     let mut xy = Vec::new();
     for r in &rows {
-        let p = simulate(m.as_ref(), &r.op)?;
+        let p = simulate_op(m.as_ref(), &r.op)?;
         let e = energy_with(&base, &p);
         let c = e.compute_pj * 1e-12;
         let d = (e.total_pj - e.compute_pj - e.static_pj) * 1e-12;
@@ -318,7 +297,7 @@ pub struct EnergyParams {
 fn chip_gemm_power(m: &dyn Machine, t: &EnergyTable) -> Result<(f64, OpProfile)> {
     let op =
         Op::Gemm(Gemm::new("chip_level", CHIP_GEMM, CHIP_GEMM, CHIP_GEMM).with_dtype(DType::Bf16));
-    let p = simulate(m, &op)?;
+    let p = simulate_op(m, &op)?;
     let e = energy_with(t, &p);
     Ok((e.total_pj * 1e-12 / p.time_s, p))
 }
@@ -429,7 +408,7 @@ pub fn evaluate(data_dir: &Path) -> Result<Vec<PowerResult>> {
             machines.push((row.config, machine(row.config)?));
         }
         let m = &machines.iter().find(|(c, _)| *c == row.config).unwrap().1;
-        let p = simulate(m.as_ref(), &row.op)?;
+        let p = simulate_op(m.as_ref(), &row.op)?;
         let e = p.energy.clone().unwrap_or_default();
         out.push(PowerResult {
             time_us: p.time_s * 1e6,

@@ -136,34 +136,10 @@ fn parse_dtype(s: &str) -> Option<(DType, Fp32Math)> {
     })
 }
 
-fn read_csv(path: &Path) -> Result<(Vec<String>, Vec<Vec<String>>)> {
-    let text = crate::fsio::read_input_file(path)?;
-    let mut rdr = csv::ReaderBuilder::new().from_reader(text.as_bytes());
-    let headers: Vec<String> = rdr
-        .headers()
-        .map_err(|e| Error::input(Location::path(path), e.to_string()))?
-        .iter()
-        .map(|s| s.to_string())
-        .collect();
-    let mut rows = Vec::new();
-    for (i, rec) in rdr.records().enumerate() {
-        let rec = rec.map_err(|e| Error::input(Location::path(path).line(i + 2), e.to_string()))?;
-        rows.push(rec.iter().map(|s| s.to_string()).collect());
-    }
-    Ok((headers, rows))
-}
-
 /// Parse one measurement file; `sweep` files get scope/split from the rules in the module doc.
 fn parse_rows(path: &Path, sweep: bool) -> Result<Vec<GpuRow>> {
-    let (h, rows) = read_csv(path)?;
-    let col = |name: &str| -> Result<usize> {
-        h.iter().position(|c| c == name).ok_or_else(|| {
-            Error::input(
-                Location::path(path).line(1).key(name),
-                format!("missing column `{name}`"),
-            )
-        })
-    };
+    let csv = crate::fsio::CsvFile::read(path)?;
+    let col = |name: &str| csv.column(name);
     let (cd, ct, cb, cm, cn, ck, cu) = (
         col("device")?,
         col("dtype")?,
@@ -173,7 +149,7 @@ fn parse_rows(path: &Path, sweep: bool) -> Result<Vec<GpuRow>> {
         col("K")?,
         col("time_us")?,
     );
-    let cs = h.iter().position(|c| c == "source_id");
+    let cs = csv.find("source_id");
     let (cscope, csplit) = if sweep {
         (None, None)
     } else {
@@ -185,7 +161,7 @@ fn parse_rows(path: &Path, sweep: bool) -> Result<Vec<GpuRow>> {
         .unwrap_or("?")
         .to_string();
     let mut out = Vec::new();
-    for (i, r) in rows.iter().enumerate() {
+    for (i, r) in csv.rows.iter().enumerate() {
         let line = i + 2;
         let bad =
             |key: &str, msg: String| Error::input(Location::path(path).line(line).key(key), msg);
@@ -293,7 +269,7 @@ pub fn predict_us(m: &GpuMachine, row: &GpuRow) -> Result<f64> {
     } else {
         m
     };
-    let p = m.simulate(&Op::Gemm(row.gemm()))?;
+    let p = crate::run::simulate_op(m, &Op::Gemm(row.gemm()))?;
     let k = &m.config().kernel;
     let t = match row.scope {
         Scope::Kernel => p.time_s - p.time_breakdown_s.overhead_s,

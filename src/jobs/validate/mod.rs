@@ -10,6 +10,7 @@ pub mod scalesim;
 pub mod tpu;
 
 use crate::error::Result;
+use crate::report::table::column_width;
 use serde::Serialize;
 use std::fmt::Write as _;
 use std::path::Path;
@@ -77,13 +78,7 @@ impl ValidationTable {
         if !self.source.is_empty() {
             let _ = writeln!(s, "   reference: {}", self.source);
         }
-        let w = self
-            .summary
-            .iter()
-            .map(|r| r.group.len())
-            .max()
-            .unwrap_or(5)
-            .max(5);
+        let w = column_width(self.summary.iter().map(|r| r.group.len()), 5, usize::MAX);
         let _ = writeln!(
             s,
             "   {:<w$} {:>6} {:>7} {:>10} {:>10}  note",

@@ -4,47 +4,32 @@
 //! ResNet-50 row of `network_runs.csv` through SCALE-Sim mode and summarizes, per metric, how
 //! many rows match exactly, with CALC and USER rows in separate tables. A missing data folder
 //! gives a table saying so, never a panic.
+//!
+//! Everything goes through the path a user's run takes: the `.cfg` through the registry
+//! ([`registry::load`] → `build`), the topology CSV through the workload loader
+//! ([`workload::load`] → [`Workload::ops`](crate::workload::Workload::ops)), the ops through the
+//! engine ([`run::simulate_op`], [`run::simulate_sequential`]); the compared values are SCALE-Sim's
+//! report values carried in [`OpProfile::scalesim`].
 
 use super::{SummaryRow, ValidationTable};
 use crate::error::Result;
-use crate::systolic::scalesim::{simulate_layer, Layer, LayerResult};
-use crate::systolic::scalesim_cfg::{BandwidthMode, ScaleSimConfig};
+use crate::machine::{Machine, OpProfile, ScaleSimReport};
+use crate::registry::{self, HardwareConfig};
+use crate::run;
+use crate::systolic::scalesim_cfg::BandwidthMode;
+use crate::workload::{self, Op};
 use std::collections::HashMap;
 use std::path::Path;
+use std::rc::Rc;
 
 const SOURCE: &str = "SCALE-Sim 3.0.0 (pip scalesim, numpy 2.3.5) runs, tests/data/scalesim";
 
-/// Layers of a SCALE-Sim topology CSV (header skipped, trailing commas; 7 numeric fields =
-/// conv `H,W,Fh,Fw,C,NumFilter,Stride`, 3 = GEMM `M,N,K`; `topology_utils.load_arrays_*`).
-pub fn load_topology(src: &str) -> std::result::Result<Vec<(String, Layer)>, String> {
-    let mut out = Vec::new();
-    for (i, line) in src.lines().enumerate().skip(1) {
-        let f: Vec<&str> = line
-            .split(',')
-            .map(str::trim)
-            .filter(|s| !s.is_empty())
-            .collect();
-        if f.is_empty() {
-            continue;
-        }
-        let v: Vec<u64> = f[1..]
-            .iter()
-            .map(|x| x.parse::<u64>())
-            .collect::<std::result::Result<_, _>>()
-            .map_err(|e| format!("line {}: {e}", i + 1))?;
-        let l = match v.len() {
-            7 => Layer::conv(v[0], v[1], v[2], v[3], v[4], v[5], v[6]),
-            3 => Layer::gemm(v[0], v[1], v[2]),
-            n => return Err(format!("line {}: {n} numeric fields", i + 1)),
-        }
-        .map_err(|e| format!("line {}: {e}", i + 1))?;
-        out.push((f[0].to_string(), l));
-    }
-    Ok(out)
-}
-
 /// A metric and its (reference, simulated) pairs.
 type MetricPairs = (&'static str, Vec<(f64, f64)>);
+
+/// A SCALE-Sim machine built by the registry from a `.cfg`, and whether it runs in USER
+/// bandwidth mode.
+type CfgMachine = (Rc<dyn Machine>, bool);
 
 fn not_found(what: &str) -> Vec<ValidationTable> {
     vec![ValidationTable {
@@ -62,8 +47,28 @@ fn num(r: &HashMap<String, String>, k: &str) -> Option<f64> {
     r.get(k)?.parse().ok()
 }
 
-/// (metric, reference column, simulated value) of a layer result.
-fn metrics(s: &LayerResult) -> Vec<(&'static str, f64)> {
+/// The machine of a SCALE-Sim `.cfg` path, as `archsim run --config PATH` builds it.
+fn machine(cfg: &Path) -> Option<CfgMachine> {
+    let loaded = registry::load(cfg.to_str()?).ok()?;
+    let user = match &loaded.hw {
+        HardwareConfig::ScaleSim(c) => c.bw_mode == BandwidthMode::User,
+        _ => return None,
+    };
+    Some((Rc::from(loaded.build(None).ok()?), user))
+}
+
+/// The ops of a SCALE-Sim topology CSV path, as `archsim run --workload PATH` reads it.
+fn topology_ops(csv: &Path) -> Option<Vec<Op>> {
+    Some(workload::load(csv.to_str()?, None).ok()?.ops())
+}
+
+/// SCALE-Sim's report values of a profile (None if the machine is not in SCALE-Sim mode).
+fn report(p: &OpProfile) -> Option<&ScaleSimReport> {
+    p.scalesim.as_ref()
+}
+
+/// (metric, simulated value) of a layer's SCALE-Sim report; metric = reference column.
+fn metrics(s: &ScaleSimReport) -> Vec<(&'static str, f64)> {
     vec![
         ("total_cycles", s.total_cycles as f64),
         ("stall_cycles", s.stall_cycles as f64),
@@ -91,24 +96,17 @@ pub fn run(data_dir: &Path) -> Result<Vec<ValidationTable>> {
         return Ok(not_found(&runs.display().to_string()));
     };
     let rows: Vec<HashMap<String, String>> = rd.deserialize().filter_map(|r| r.ok()).collect();
-    let mut cfgs: HashMap<String, Option<ScaleSimConfig>> = HashMap::new();
-    let mut topos: HashMap<String, Option<Vec<(String, Layer)>>> = HashMap::new();
-    let mut load_cfg = |name: &str| -> Option<ScaleSimConfig> {
+    let mut cfgs: HashMap<String, Option<CfgMachine>> = HashMap::new();
+    let mut topos: HashMap<String, Option<Vec<Op>>> = HashMap::new();
+    let mut load_cfg = |name: &str| -> Option<CfgMachine> {
         cfgs.entry(name.to_string())
-            .or_insert_with(|| {
-                let p = dir.join("configs").join(format!("{name}.cfg"));
-                let src = std::fs::read_to_string(&p).ok()?;
-                ScaleSimConfig::parse(&src, &p.display().to_string()).ok()
-            })
+            .or_insert_with(|| machine(&dir.join("configs").join(format!("{name}.cfg"))))
             .clone()
     };
-    let mut load_topo = |name: &str| -> Option<Vec<(String, Layer)>> {
+    let mut load_topo = |name: &str| -> Option<Vec<Op>> {
         topos
             .entry(name.to_string())
-            .or_insert_with(|| {
-                let p = dir.join("topologies").join(format!("{name}.csv"));
-                load_topology(&std::fs::read_to_string(p).ok()?).ok()
-            })
+            .or_insert_with(|| topology_ops(&dir.join("topologies").join(format!("{name}.csv"))))
             .clone()
     };
     // mode (CALC, USER) → metric → (reference, simulated) pairs
@@ -121,20 +119,24 @@ pub fn run(data_dir: &Path) -> Result<Vec<ValidationTable>> {
             skipped += 1;
             continue;
         };
-        let (Some(cfg), Some(topo)) = (load_cfg(cfg_name), load_topo(layer_name)) else {
+        let (Some((m, user)), Some(ops)) = (load_cfg(cfg_name), load_topo(layer_name)) else {
             skipped += 1;
             continue;
         };
-        let Some((_, layer)) = topo.first() else {
+        let Some(op) = ops.first() else {
             skipped += 1;
             continue;
         };
-        let mode = usize::from(cfg.bw_mode == BandwidthMode::User);
+        let mode = usize::from(user);
         let t0 = std::time::Instant::now();
-        let s = simulate_layer(&cfg, layer);
+        let p = run::simulate_op(m.as_ref(), op);
         wall[mode] += t0.elapsed().as_secs_f64();
+        let Some(s) = p.as_ref().ok().and_then(report) else {
+            skipped += 1;
+            continue;
+        };
         ref_wall[mode] += num(r, "scalesim_wall_s").unwrap_or(0.0);
-        for (name, got) in metrics(&s) {
+        for (name, got) in metrics(s) {
             let Some(want) = num(r, name) else { continue };
             let slot = match pairs[mode].iter().position(|p| p.0 == name) {
                 Some(i) => i,
@@ -195,21 +197,21 @@ fn network(dir: &Path) -> Option<ValidationTable> {
     let mut source = format!("{SOURCE}/network_runs.csv");
     for r in &rows {
         let net = r.get("network")?;
-        let p = dir
-            .join("configs")
-            .join(format!("{}.cfg", r.get("cfg_name")?));
-        let cfg = ScaleSimConfig::parse(&std::fs::read_to_string(&p).ok()?, "").ok()?;
-        let topo = dir.join("topologies").join(format!("{net}.csv"));
-        let layers = load_topology(&std::fs::read_to_string(topo).ok()?).ok()?;
+        let (m, _) = machine(
+            &dir.join("configs")
+                .join(format!("{}.cfg", r.get("cfg_name")?)),
+        )?;
+        let ops = topology_ops(&dir.join("topologies").join(format!("{net}.csv")))?;
         let t0 = std::time::Instant::now();
-        let res: Vec<LayerResult> = layers
-            .iter()
-            .map(|(_, l)| simulate_layer(&cfg, l))
-            .collect();
+        let (profiles, _) = run::simulate_sequential(m.as_ref(), &ops).ok()?;
         let wall = t0.elapsed().as_secs_f64();
-        let total: u128 = res.iter().map(|x| x.total_cycles).sum();
-        let stalls: u128 = res.iter().map(|x| x.stall_cycles).sum();
-        let incl: i128 = res.iter().map(|x| x.total_cycles_incl_prefetch).sum();
+        let res = profiles.iter().map(report).collect::<Option<Vec<_>>>()?;
+        let total: u128 = res.iter().map(|x| x.total_cycles as u128).sum();
+        let stalls: u128 = res.iter().map(|x| x.stall_cycles as u128).sum();
+        let incl: i128 = res
+            .iter()
+            .map(|x| x.total_cycles_incl_prefetch as i128)
+            .sum();
         for (name, got) in [
             ("total_cycles", total as f64),
             ("stall_cycles", stalls as f64),
@@ -219,7 +221,7 @@ fn network(dir: &Path) -> Option<ValidationTable> {
                 summary.push(SummaryRow::from_pairs(
                     &format!("{net} {name}"),
                     &[(want, got)],
-                    &format!("{} layers, sum", layers.len()),
+                    &format!("{} layers, sum", ops.len()),
                 ));
             }
         }
@@ -249,23 +251,12 @@ mod tests {
     }
 
     #[test]
-    fn topology_reader() {
-        let src = "Layer, M, N, K,\ng16, 16, 16, 16,\n\nconv1, 224, 224, 7, 7, 3, 64, 2,\n";
-        let t = load_topology(src).unwrap();
-        assert_eq!(t.len(), 2);
-        assert_eq!(t[1].1.m(), 12100);
-        assert!(load_topology("h\nx, 1, 2,\n").is_err());
-        assert!(load_topology("h\nx, a, 2, 3,\n").is_err());
-    }
-
-    #[test]
     fn reference_set_is_exact() {
         let data = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data");
         let tables = run(&data).unwrap();
         for t in &tables {
-            eprintln!("{}", t.render());
             for s in &t.summary {
-                assert_eq!(s.rows, s.exact, "{}: {}", t.title, s.group);
+                assert_eq!(s.rows, s.exact, "{}: {}\n{}", t.title, s.group, t.render());
             }
         }
         assert_eq!(tables.len(), 3);

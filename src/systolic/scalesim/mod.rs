@@ -23,8 +23,8 @@ use crate::energy::EnergyTable;
 use crate::error::{Error, Location, Result};
 use crate::machine::{finish_profile, profile_for, Counters, Machine, MachineKind, OpProfile};
 use crate::machine::{MachineInfo, MemoryLevel};
-use crate::systolic::scalesim_cfg::ScaleSimConfig;
-use crate::workload::{DType, Op};
+use crate::systolic::scalesim_cfg::{BandwidthMode, ScaleSimConfig};
+use crate::workload::Op;
 pub use geometry::{Layer, Mapping};
 pub use layer::{simulate_layer, LayerResult};
 
@@ -36,11 +36,13 @@ pub const SCALESIM_CLOCK_HZ: f64 = 1.0e9;
 pub struct ScaleSimMachine {
     cfg: ScaleSimConfig,
     energy: EnergyTable,
+    info: MachineInfo,
 }
 
 impl ScaleSimMachine {
     pub fn new(cfg: ScaleSimConfig) -> ScaleSimMachine {
         ScaleSimMachine {
+            info: info(&cfg),
             cfg,
             energy: EnergyTable::default(),
         }
@@ -56,65 +58,58 @@ impl ScaleSimMachine {
     }
 }
 
-impl Machine for ScaleSimMachine {
-    fn name(&self) -> &str {
-        &self.cfg.run_name
-    }
-    fn kind(&self) -> MachineKind {
-        MachineKind::Systolic
-    }
-    /// SRAM levels in words (SCALE-Sim's unit; 1 word = 1 byte here) and the DRAM bandwidth
-    /// of the config; no vector unit.
-    fn info(&self) -> MachineInfo {
-        let c = &self.cfg;
-        let mut info = MachineInfo::base(self);
-        info.mode = Some("scalesim".into());
-        let kb = |k: u64| Some(k.saturating_mul(1024));
-        info.memory.extend([
-            MemoryLevel::new("sram_ifmap", kb(c.ifmap_sram_kb), None),
-            MemoryLevel::new("sram_filter", kb(c.filter_sram_kb), None),
-            MemoryLevel::new("sram_ofmap", kb(c.ofmap_sram_kb), None),
-        ]);
-        let details = serde_json::json!({
-            "rows": c.array_rows,
-            "cols": c.array_cols,
-            "dataflow": c.dataflow.as_str(),
-            "ifmap_sram_kb": c.ifmap_sram_kb,
-            "filter_sram_kb": c.filter_sram_kb,
-            "ofmap_sram_kb": c.ofmap_sram_kb,
-            "bw_mode": c.bw_mode.as_str(),
-            "bandwidth_words_per_cycle": c.bandwidth_words_per_cycle,
-            "ifmap_dram_bw_words_per_cycle": c.ifmap_sram_bank_bandwidth,
-            "filter_dram_bw_words_per_cycle": c.filter_sram_bank_bandwidth,
-            "word_bytes": 1,
-            "clock_hz": SCALESIM_CLOCK_HZ,
-            "note": "SCALE-Sim 3.0.0 compatible mode: cycles reproduce SCALE-Sim exactly; \
-                     SCALE-Sim has no clock, time_s assumes 1 GHz; 1 word = 1 byte",
-        });
-        if let serde_json::Value::Object(d) = details {
-            info.details = d;
+pub fn info(c: &ScaleSimConfig) -> MachineInfo {
+    let mut info = MachineInfo::new(&c.run_name, MachineKind::Systolic);
+    info.mode = Some("scalesim".into());
+    info.clock_hz = SCALESIM_CLOCK_HZ;
+    // R·C MACs per cycle, 2 FLOPs each, for every dtype (SCALE-Sim has no dtypes).
+    let peak = 2.0 * c.array_rows as f64 * c.array_cols as f64 * SCALESIM_CLOCK_HZ;
+    info.peak_flops = MachineInfo::peaks(|_| peak);
+    // USER mode: ifmap + filter read bandwidth + ofmap drain bandwidth (words = bytes).
+    // CALC mode estimates the bandwidth it needs instead; the nominal figure is the 10+10
+    // words/cycle first-fill rate plus the C-word ofmap drain (`single_layer_sim.run`).
+    let words = match c.bw_mode {
+        BandwidthMode::User => {
+            c.ifmap_sram_bank_bandwidth + c.filter_sram_bank_bandwidth + c.ofmap_drain_bw()
         }
-        info
+        BandwidthMode::Calc => 20 + c.array_cols,
+    };
+    info.memory = vec![MemoryLevel::new(
+        "dram",
+        None,
+        Some(words as f64 * SCALESIM_CLOCK_HZ),
+    )];
+    let kb = |k: u64| Some(k.saturating_mul(1024));
+    info.memory.extend([
+        MemoryLevel::new("sram_ifmap", kb(c.ifmap_sram_kb), None),
+        MemoryLevel::new("sram_filter", kb(c.filter_sram_kb), None),
+        MemoryLevel::new("sram_ofmap", kb(c.ofmap_sram_kb), None),
+    ]);
+    let details = serde_json::json!({
+        "rows": c.array_rows,
+        "cols": c.array_cols,
+        "dataflow": c.dataflow.as_str(),
+        "ifmap_sram_kb": c.ifmap_sram_kb,
+        "filter_sram_kb": c.filter_sram_kb,
+        "ofmap_sram_kb": c.ofmap_sram_kb,
+        "bw_mode": c.bw_mode.as_str(),
+        "bandwidth_words_per_cycle": c.bandwidth_words_per_cycle,
+        "ifmap_dram_bw_words_per_cycle": c.ifmap_sram_bank_bandwidth,
+        "filter_dram_bw_words_per_cycle": c.filter_sram_bank_bandwidth,
+        "word_bytes": 1,
+        "clock_hz": SCALESIM_CLOCK_HZ,
+        "note": "SCALE-Sim 3.0.0 compatible mode: cycles reproduce SCALE-Sim exactly; \
+                 SCALE-Sim has no clock, time_s assumes 1 GHz; 1 word = 1 byte",
+    });
+    if let serde_json::Value::Object(d) = details {
+        info.details = d;
     }
-    fn clock_hz(&self) -> f64 {
-        SCALESIM_CLOCK_HZ
-    }
-    /// R·C MACs per cycle, 2 FLOPs each, for every dtype (SCALE-Sim has no dtypes).
-    fn peak_flops(&self, _dtype: DType) -> f64 {
-        2.0 * self.cfg.array_rows as f64 * self.cfg.array_cols as f64 * SCALESIM_CLOCK_HZ
-    }
-    /// USER mode: ifmap + filter read bandwidth + ofmap drain bandwidth (words = bytes).
-    /// CALC mode estimates the bandwidth it needs instead; the nominal figure is the 10+10
-    /// words/cycle first-fill rate plus the C-word ofmap drain (`single_layer_sim.run`).
-    fn hbm_bandwidth_bytes_per_s(&self) -> f64 {
-        let c = &self.cfg;
-        let words = match c.bw_mode {
-            crate::systolic::scalesim_cfg::BandwidthMode::User => {
-                c.ifmap_sram_bank_bandwidth + c.filter_sram_bank_bandwidth + c.ofmap_drain_bw()
-            }
-            crate::systolic::scalesim_cfg::BandwidthMode::Calc => 20 + c.array_cols,
-        };
-        words as f64 * SCALESIM_CLOCK_HZ
+    info
+}
+
+impl Machine for ScaleSimMachine {
+    fn info(&self) -> &MachineInfo {
+        &self.info
     }
     fn energy_table(&self) -> &EnergyTable {
         &self.energy
@@ -201,8 +196,8 @@ impl Machine for ScaleSimMachine {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::systolic::scalesim_cfg::{BandwidthMode, Dataflow};
-    use crate::workload::{Conv2d, Gemm, VectorKind, VectorOp};
+    use crate::systolic::scalesim_cfg::Dataflow;
+    use crate::workload::{Conv2d, DType, Gemm, VectorKind, VectorOp};
 
     fn cfg(df: Dataflow, mode: BandwidthMode) -> ScaleSimConfig {
         ScaleSimConfig {
