@@ -52,7 +52,7 @@ pub struct Traffic {
 
 /// Result of costing one plan.
 #[derive(Debug, Clone)]
-struct Costed {
+struct CostedPlan {
     plan: KernelPlan,
     traffic: Traffic,
     /// Kernel cycles at the sustained clock (without the fixed per-kernel cost).
@@ -235,8 +235,8 @@ impl GpuMachine {
     /// operand fits in half the L2 it is read from HBM once for the whole launch. Never less
     /// than each operand once.
     pub fn traffic(&self, g: &Gemm, p: &KernelPlan) -> Traffic {
-        let e = plan::operand_bytes(g.dtype) as f64;
-        let eo = plan::output_bytes(g.dtype) as f64;
+        let elem_bytes = plan::operand_bytes(g.dtype) as f64;
+        let out_elem_bytes = plan::output_bytes(g.dtype) as f64;
         let [bm, bn, bk] = p.cta_tile;
         let (bm, bn, bk) = (bm as f64, bn as f64, bk as f64);
         let (m, n, k, batch) = (g.m as f64, g.n as f64, g.k as f64, g.batch.max(1) as f64);
@@ -244,10 +244,10 @@ impl GpuMachine {
         let ctas = p.ctas as f64;
         // Per-CTA loads per k-iteration after cluster multicast: A is shared by the CTAs of a
         // cluster along N, B by those along M.
-        let stage = (bm * bk / p.cluster[1] as f64 + bn * bk / p.cluster[0] as f64) * e;
+        let stage = (bm * bk / p.cluster[1] as f64 + bn * bk / p.cluster[0] as f64) * elem_bytes;
         let l2_to_sm = ctas * p.k_iters as f64 * stage;
-        let a_bytes = m * k * e;
-        let b_bytes = k * n * e;
+        let a_bytes = m * k * elem_bytes;
+        let b_bytes = k * n * elem_bytes;
         let l2 = self.cfg.memory.l2_bytes as f64;
         let slots = self.cfg.sm.count as f64 * p.ctas_per_sm as f64;
         let tiles_per_batch = (p.tiles_m * p.tiles_n) as f64;
@@ -269,7 +269,7 @@ impl GpuMachine {
                 r += 1.0;
             }
             let waves = tiles_per_batch / conc_tiles;
-            let wave_model = waves * best * k * e;
+            let wave_model = waves * best * k * elem_bytes;
             let resident = if b_bytes <= 0.5 * l2 || a_bytes <= 0.5 * l2 {
                 a_bytes + b_bytes
             } else {
@@ -281,7 +281,7 @@ impl GpuMachine {
         if g.shared_b && batch > 1.0 && b_bytes <= 0.5 * l2 {
             hbm_read -= b_bytes * (batch - 1.0);
         }
-        let c_bytes = m * n * eo * batch;
+        let c_bytes = m * n * out_elem_bytes * batch;
         let partial = if p.split_k > 1 {
             // fp32 partials written by every split and read back by the fix-up.
             m * n * 4.0 * batch * p.split_k as f64
@@ -298,26 +298,27 @@ impl GpuMachine {
         let (smem_read, reg) = match p.mma {
             MmaKind::MmaSync | MmaKind::CudaCoreFfma => {
                 let [wm, wn] = p.warp_tile;
-                let per_iter = p.mma_warps as f64 * (wm + wn) as f64 * bk * e;
+                let per_iter = p.mma_warps as f64 * (wm + wn) as f64 * bk * elem_bytes;
                 let instrs = padded_macs / (mm as f64 * mn as f64 * mk as f64).max(1.0);
-                let per_instr = (mm * mk + mn * mk) as f64 * e + 2.0 * (mm * mn) as f64 * 4.0;
+                let per_instr =
+                    (mm * mk + mn * mk) as f64 * elem_bytes + 2.0 * (mm * mn) as f64 * 4.0;
                 (ctas * p.k_iters as f64 * per_iter, instrs * per_instr)
             }
             MmaKind::Wgmma => {
                 let wgs = (p.mma_warps / 4).max(1) as f64;
-                let per_iter = wgs * (bm / wgs + bn) * bk * e;
+                let per_iter = wgs * (bm / wgs + bn) * bk * elem_bytes;
                 let acc = padded_macs / mk as f64 * 2.0 * 4.0;
                 (ctas * p.k_iters as f64 * per_iter, acc)
             }
             MmaKind::Tcgen05 => {
-                let per_iter = (bm + bn) * bk * e;
+                let per_iter = (bm + bn) * bk * elem_bytes;
                 let acc = padded_macs / mk as f64 * 2.0 * 4.0;
                 (ctas * p.k_iters as f64 * per_iter, acc)
             }
         };
         Traffic {
             l2_to_sm_bytes: l2_to_sm,
-            smem_write_bytes: ctas * p.k_iters as f64 * (bm + bn) * bk * e,
+            smem_write_bytes: ctas * p.k_iters as f64 * (bm + bn) * bk * elem_bytes,
             smem_read_bytes: smem_read,
             hbm_read_bytes: hbm_read + hbm_partial_r,
             hbm_write_bytes: c_bytes + hbm_partial_w,
@@ -367,10 +368,10 @@ impl GpuMachine {
         let [bm, bn, bk] = p.cta_tile;
         let tc = (bm * bn * bk) as f64 / (sp.fma_per_clk_per_sp * sp.sub_partitions as f64);
         let stage = t.l2_to_sm_bytes / (p.ctas as f64 * p.k_iters as f64).max(1.0);
-        let cps = p.ctas_per_sm as f64;
-        let per_iter = (tc * cps).max(stage * cps / sp.mem_bytes_per_clk);
+        let ctas_per_sm = p.ctas_per_sm as f64;
+        let per_iter = (tc * ctas_per_sm).max(stage * ctas_per_sm / sp.mem_bytes_per_clk);
         let fill = sp.mem_latency + stage / sp.mem_bytes_per_clk + tc;
-        let epi = (bm * bn) as f64 * plan::output_bytes(g.dtype) as f64 * cps
+        let epi = (bm * bn) as f64 * plan::output_bytes(g.dtype) as f64 * ctas_per_sm
             / sp.mem_bytes_per_clk
             + sp.store_latency;
         let waves = p.waves as f64;
@@ -384,13 +385,13 @@ impl GpuMachine {
             return iters * per_iter + fill + epi * tiles + self.stream_k_fixup_cycles(p, clk);
         }
         let tail_frac = {
-            let slots = sms * cps;
+            let slots = sms * ctas_per_sm;
             let last = p.ctas as f64 - (waves - 1.0) * slots;
             (last / slots).clamp(0.0, 1.0)
         };
         // Partial last wave runs with fewer CTAs per SM when it is under one CTA per SM.
-        let last_wave = if tail_frac * cps < 1.0 {
-            wave / cps
+        let last_wave = if tail_frac * ctas_per_sm < 1.0 {
+            wave / ctas_per_sm
         } else {
             wave
         };
@@ -420,11 +421,11 @@ impl GpuMachine {
     }
 
     /// Simulate one plan: full waves and the tail wave.
-    fn cost_plan(&self, g: &Gemm, p: &KernelPlan, clk: f64) -> Costed {
+    fn cost_plan(&self, g: &Gemm, p: &KernelPlan, clk: f64) -> CostedPlan {
         let traffic = self.traffic(g, p);
         let sms = self.cfg.sm.count as u64;
-        let cps = p.ctas_per_sm as u64;
-        let slots = sms * cps;
+        let ctas_per_sm = p.ctas_per_sm as u64;
+        let slots = sms * ctas_per_sm;
         let n_sim = (p.k_iters as usize).min((2 * p.stages as usize + 6).max(12));
         let stage = traffic.l2_to_sm_bytes / (p.ctas as f64 * p.k_iters as f64).max(1.0);
         let epi_bytes = (p.cta_tile[0] * p.cta_tile[1]) as f64 * plan::output_bytes(g.dtype) as f64;
@@ -477,7 +478,7 @@ impl GpuMachine {
                 * p.cta_tile[1] as f64
                 * (p.k_iters * p.cta_tile[2] as u64) as f64;
             let q = (useful / padded.max(1.0)).clamp(0.0, 1.0);
-            return Costed {
+            return CostedPlan {
                 plan: p.clone(),
                 traffic,
                 cycles: total,
@@ -498,7 +499,7 @@ impl GpuMachine {
         let mut tail = 0.0;
         let mut sim_kept = SmResult::default();
         if full_waves > 0 {
-            let r = run(cps, sms);
+            let r = run(ctas_per_sm, sms);
             let (total, main, busy) = wave_parts(&r);
             let epi_exposed = (r.end - r.iter_done.last().copied().unwrap_or(0.0)).max(0.0);
             // Persistent kernels: later tiles reuse the running pipeline; the producer prefetches
@@ -558,7 +559,7 @@ impl GpuMachine {
         let q = (useful / padded.max(1.0)).clamp(0.0, 1.0);
         tail += compute * (1.0 - q);
         compute *= q;
-        Costed {
+        CostedPlan {
             plan: p.clone(),
             traffic,
             cycles,
@@ -572,7 +573,7 @@ impl GpuMachine {
     }
 
     /// Plan a GEMM (search) at SM clock `clk` and return the fastest costed plan.
-    fn plan_gemm(&self, g: &Gemm, clk: f64) -> Result<Costed> {
+    fn plan_gemm(&self, g: &Gemm, clk: f64) -> Result<CostedPlan> {
         let tensor = self.uses_tensor_cores(g.dtype);
         if tensor && self.cfg.tensor_fma_per_clk_per_sm(g.dtype) == 0 {
             return Err(self.unsupported(g.dtype));
@@ -590,7 +591,7 @@ impl GpuMachine {
             .map(|(i, p)| (self.estimate_cycles(g, p, clk), i))
             .collect();
         est.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
-        let mut best: Option<Costed> = None;
+        let mut best: Option<CostedPlan> = None;
         for &(_, i) in est.iter().take(4) {
             let c = self.cost_plan(g, &cands[i], clk);
             if best.as_ref().is_none_or(|b| c.cycles < b.cycles) {

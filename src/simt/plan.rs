@@ -143,7 +143,7 @@ struct Shape {
 /// Enumerate the candidate plans for a GEMM on a machine (before simulation). `tensor` is false
 /// for fp32 on CUDA cores.
 pub fn candidates(cfg: &SimtConfig, g: &Gemm, tensor: bool) -> Vec<KernelPlan> {
-    let e = operand_bytes(g.dtype);
+    let elem_bytes = operand_bytes(g.dtype);
     let mut shapes: Vec<Shape> = Vec::new();
     let kind = if !tensor {
         MmaKind::CudaCoreFfma
@@ -155,7 +155,7 @@ pub fn candidates(cfg: &SimtConfig, g: &Gemm, tensor: bool) -> Vec<KernelPlan> {
         }
     };
     // MMA k of one instruction: 32 bytes of K (m16n8k16 for 16-bit, k8 tf32, k32 8-bit).
-    let k_mma = 32 / e;
+    let k_mma = 32 / elem_bytes;
     match kind {
         MmaKind::CudaCoreFfma => {
             for (bm, bn, wm, wn) in [
@@ -191,7 +191,7 @@ pub fn candidates(cfg: &SimtConfig, g: &Gemm, tensor: bool) -> Vec<KernelPlan> {
                     shapes.push(Shape {
                         bm,
                         bn,
-                        bk: bk_bytes / e,
+                        bk: bk_bytes / elem_bytes,
                         mma_warps: wm * wn,
                         helper_warps: 0,
                         warp_m: bm / wm,
@@ -215,7 +215,7 @@ pub fn candidates(cfg: &SimtConfig, g: &Gemm, tensor: bool) -> Vec<KernelPlan> {
                 shapes.push(Shape {
                     bm,
                     bn,
-                    bk: 128 / e,
+                    bk: 128 / elem_bytes,
                     mma_warps: 4 * wgs,
                     helper_warps: 4,
                     warp_m: bm / wgs / 4,
@@ -229,7 +229,7 @@ pub fn candidates(cfg: &SimtConfig, g: &Gemm, tensor: bool) -> Vec<KernelPlan> {
                 shapes.push(Shape {
                     bm,
                     bn,
-                    bk: 128 / e,
+                    bk: 128 / elem_bytes,
                     mma_warps: 1,
                     helper_warps: 5,
                     warp_m: bm,
@@ -266,7 +266,7 @@ pub fn candidates(cfg: &SimtConfig, g: &Gemm, tensor: bool) -> Vec<KernelPlan> {
             MmaKind::Wgmma | MmaKind::Tcgen05 => &[[1, 1], [2, 1], [1, 2], [2, 2]],
             _ => &[[1, 1]],
         };
-        let stage_bytes = (s.bm + s.bn) * s.bk * e;
+        let stage_bytes = (s.bm + s.bn) * s.bk * elem_bytes;
         let epi_smem = match kind {
             // Hopper/Blackwell epilogues stage C through shared memory for the TMA store.
             MmaKind::Wgmma | MmaKind::Tcgen05 => {
@@ -279,7 +279,7 @@ pub fn candidates(cfg: &SimtConfig, g: &Gemm, tensor: bool) -> Vec<KernelPlan> {
         let regs = match kind {
             MmaKind::MmaSync => {
                 let acc = s.warp_m * s.warp_n / 32;
-                let frag = 2 * (s.warp_m + s.warp_n) * k_mma * e / 4 / 32;
+                let frag = 2 * (s.warp_m + s.warp_n) * k_mma * elem_bytes / 4 / 32;
                 acc + frag + 40
             }
             MmaKind::CudaCoreFfma => {
@@ -312,22 +312,22 @@ pub fn candidates(cfg: &SimtConfig, g: &Gemm, tensor: bool) -> Vec<KernelPlan> {
             let by_smem = cfg.sm.smem_bytes / smem;
             let by_regs = cfg.sm.registers / (regs * threads).max(1);
             let by_threads = cfg.sm.max_threads / threads;
-            let mut cps = by_smem.min(by_regs).min(by_threads).min(cfg.sm.max_ctas);
+            let mut ctas_per_sm = by_smem.min(by_regs).min(by_threads).min(cfg.sm.max_ctas);
             if matches!(kind, MmaKind::Wgmma | MmaKind::Tcgen05) {
                 // Persistent warp-specialized kernels run one CTA per SM.
-                cps = cps.min(1);
+                ctas_per_sm = ctas_per_sm.min(1);
             }
-            if cps == 0 {
+            if ctas_per_sm == 0 {
                 continue;
             }
-            let occupancy = (cps * threads) as f64 / cfg.sm.max_threads as f64;
+            let occupancy = (ctas_per_sm * threads) as f64 / cfg.sm.max_threads as f64;
             for &split_k in &splits {
                 for &cluster in clusters {
                     if (cluster[0] > 1 && tiles_m < 2) || (cluster[1] > 1 && tiles_n < 2) {
                         continue;
                     }
                     let ctas = base_ctas.saturating_mul(split_k as u64);
-                    let slots = sms * cps as u64;
+                    let slots = sms * ctas_per_sm as u64;
                     let waves = ctas.div_ceil(slots);
                     let k_per = g.k.div_ceil(split_k as u64);
                     let mma_shape = match kind {
@@ -355,7 +355,7 @@ pub fn candidates(cfg: &SimtConfig, g: &Gemm, tensor: bool) -> Vec<KernelPlan> {
                             tiles_m,
                             tiles_n,
                             ctas,
-                            ctas_per_sm: cps,
+                            ctas_per_sm,
                             waves,
                             occupancy,
                             smem_bytes_per_cta: smem,

@@ -105,13 +105,13 @@ pub struct Tiling {
 
 /// The GEMM as the model sees it (shared-weight batches folded into M).
 #[derive(Debug, Clone, Copy)]
-struct Job {
+struct GemmWork {
     m: u64,
     n: u64,
     k: u64,
     batch: u64,
     /// Operand bytes per element.
-    e: f64,
+    elem_bytes: f64,
     /// HBM bytes of A relative to the im2col matrix (≤ 1 for convolutions: the ifmap is read,
     /// the im2col expansion happens on chip).
     a_scale: f64,
@@ -121,7 +121,7 @@ struct Job {
 
 /// One core's share of the work, run by `cores` identical cores.
 #[derive(Debug, Clone, Copy)]
-struct Sub {
+struct CoreShare {
     m: u64,
     n: u64,
     batch: u64,
@@ -240,7 +240,7 @@ impl NativeTpuMachine {
         (self.r() as f64 / self.cfg.array.mac_rate).ceil().max(1.0)
     }
 
-    fn job(&self, g: &Gemm) -> Job {
+    fn work(&self, g: &Gemm) -> GemmWork {
         let (m, batch) = if g.shared_b {
             (g.m.saturating_mul(g.batch), 1)
         } else {
@@ -259,12 +259,12 @@ impl NativeTpuMachine {
             }
             None => 1.0,
         };
-        Job {
+        GemmWork {
             m,
             n: g.n,
             k: g.k,
             batch,
-            e: g.dtype.bytes() as f64,
+            elem_bytes: g.dtype.bytes() as f64,
             a_scale,
             rate: self.cfg.array.mac_rate * self.cfg.array.rate.get(g.dtype),
         }
@@ -272,7 +272,7 @@ impl NativeTpuMachine {
 
     /// MXU cycles of one VMEM block (rule 6): (cycles, of which weight-load wait, stream cycles
     /// of its last fold, per-fold cycles of its last fold).
-    fn block_cycles(&self, job: &Job, tm: u64, tn: u64, tk: u64) -> (f64, f64, f64, f64) {
+    fn block_cycles(&self, work: &GemmWork, tm: u64, tn: u64, tk: u64) -> (f64, f64, f64, f64) {
         let (r, c) = (self.r(), self.c());
         let (sr, sc, t) = self.cfg.array.dataflow.spatio_temporal(tm, tn, tk);
         let folds = ceil_div(sr, r) * ceil_div(sc, c);
@@ -282,22 +282,22 @@ impl NativeTpuMachine {
         } else {
             (1, ceil_div(t, mxus / folds))
         };
-        let stream = (t_per as f64 / job.rate).ceil().max(1.0);
+        let stream = (t_per as f64 / work.rate).ceil().max(1.0);
         let per = stream.max(self.weight_load_cycles());
         let f = folds_per_mxu as f64;
         (f * per, f * (per - stream), stream, per)
     }
 
-    fn footprint(&self, job: &Job, tm: u64, tn: u64, tk: u64) -> f64 {
+    fn footprint(&self, work: &GemmWork, tm: u64, tn: u64, tk: u64) -> f64 {
         let (tm, tn, tk) = (tm as f64, tn as f64, tk as f64);
-        2.0 * (tm * tk + tk * tn) * job.e + tm * tn * (4.0 + 2.0 * job.e)
+        2.0 * (tm * tk + tk * tn) * work.elem_bytes + tm * tn * (4.0 + 2.0 * work.elem_bytes)
     }
 
     /// Cost of one core's share (rules 3–7).
-    fn eval_core(&self, job: &Job, sub: &Sub, t: &Tiling, active: u64) -> CoreCost {
+    fn eval_core(&self, work: &GemmWork, share: &CoreShare, t: &Tiling, active: u64) -> CoreCost {
         let cfg = &self.cfg;
         let clock = cfg.clock_hz();
-        let (m, n, k) = (sub.m, sub.n, job.k);
+        let (m, n, k) = (share.m, share.n, work.k);
         let tm = t.tm.min(m).max(1);
         let tn = t.tn.min(n).max(1);
         let tk = t.tk.min(k).max(1);
@@ -308,13 +308,13 @@ impl NativeTpuMachine {
         let reload_b = if b_res { 1.0 } else { mt as f64 };
         let bw = cfg.hbm_bytes_per_s() * cfg.hbm.efficiency / active as f64;
         let lat = cfg.hbm.latency_ns * 1e-9;
-        let batch = sub.batch as f64;
-        let e = job.e;
+        let batch = share.batch as f64;
+        let elem_bytes = work.elem_bytes;
         // CMEM (rule 5): fraction of each operand's step bytes that comes from HBM.
         let cmem = cfg.cmem_bytes();
         let cmem_bw = cfg.sram.cmem_bandwidth_gbps * 1e9 / active as f64;
-        let a_total = batch * m as f64 * k as f64 * e * job.a_scale;
-        let b_total = batch * k as f64 * n as f64 * e;
+        let a_total = batch * m as f64 * k as f64 * elem_bytes * work.a_scale;
+        let b_total = batch * k as f64 * n as f64 * elem_bytes;
         let a_in_cmem = cmem > 0.0 && a_total <= cmem / (2.0 * active as f64);
         let b_in_cmem = cmem > 0.0 && b_total <= cmem / (2.0 * active as f64);
         let a_hbm_frac = if a_in_cmem { 1.0 / reload_a } else { 1.0 };
@@ -329,12 +329,13 @@ impl NativeTpuMachine {
             for &(ni, cn) in &nc[..nn] {
                 for &(ki, ck) in &kc[..kn] {
                     let count = cm * cn * ck * batch;
-                    let (cyc, wl, _, _) = self.block_cycles(job, mi, ni, ki);
+                    let (cyc, wl, _, _) = self.block_cycles(work, mi, ni, ki);
                     let comp = cyc / clock;
-                    let a_b = mi as f64 * ki as f64 * e * job.a_scale
+                    let a_b = mi as f64 * ki as f64 * elem_bytes * work.a_scale
                         / if a_res { nt as f64 } else { 1.0 };
-                    let b_b = ki as f64 * ni as f64 * e / if b_res { mt as f64 } else { 1.0 };
-                    let c_b = mi as f64 * ni as f64 * e / kt as f64;
+                    let b_b =
+                        ki as f64 * ni as f64 * elem_bytes / if b_res { mt as f64 } else { 1.0 };
+                    let c_b = mi as f64 * ni as f64 * elem_bytes / kt as f64;
                     let hbm_b = a_b * a_hbm_frac + b_b * b_hbm_frac + c_b;
                     let cmem_b = a_b * (1.0 - a_hbm_frac) + b_b * (1.0 - b_hbm_frac);
                     let mut dma = hbm_b / bw + lat;
@@ -344,7 +345,7 @@ impl NativeTpuMachine {
                     // Useful MXU time of the block; in a memory-bound step everything else the
                     // MXU does (padding, weight-load waits) is hidden under the DMA.
                     let useful = mi as f64 * ni as f64 * ki as f64
-                        / (cfg.array.mxus as f64 * (self.r() * self.c()) as f64 * job.rate)
+                        / (cfg.array.mxus as f64 * (self.r() * self.c()) as f64 * work.rate)
                         / clock;
                     let useful = useful.min(comp);
                     sum_time += count * comp.max(dma);
@@ -365,8 +366,8 @@ impl NativeTpuMachine {
                     // VMEM traffic: A rows read once per column fold, weights once per block,
                     // f32 partial sums written per k-step and read back on later k-steps.
                     cc.vmem_read += count
-                        * (mi as f64 * ki as f64 * e * ceil_div(ni, self.c()) as f64
-                            + ki as f64 * ni as f64 * e);
+                        * (mi as f64 * ki as f64 * elem_bytes * ceil_div(ni, self.c()) as f64
+                            + ki as f64 * ni as f64 * elem_bytes);
                     cc.vmem_write += count * mi as f64 * ni as f64 * 4.0;
                     cc.vmem_read +=
                         count * mi as f64 * ni as f64 * 4.0 * (kt as f64 - 1.0) / kt as f64;
@@ -376,18 +377,20 @@ impl NativeTpuMachine {
         cc.hbm_read = a_total * reload_a * a_hbm_frac + b_total * reload_b * b_hbm_frac;
         cc.cmem_read =
             a_total * reload_a * (1.0 - a_hbm_frac) + b_total * reload_b * (1.0 - b_hbm_frac);
-        cc.hbm_write = batch * m as f64 * n as f64 * e;
+        cc.hbm_write = batch * m as f64 * n as f64 * elem_bytes;
         // DMA into VMEM and output DMA out of VMEM.
         cc.vmem_write += cc.hbm_read + cc.cmem_read;
         cc.vmem_read += cc.hbm_write;
         // Prologue: first A and B tiles; epilogue: last output tile.
-        let first =
-            (tm as f64 * tk as f64 * e * job.a_scale + tk as f64 * tn as f64 * e) / bw + lat;
+        let first = (tm as f64 * tk as f64 * elem_bytes * work.a_scale
+            + tk as f64 * tn as f64 * elem_bytes)
+            / bw
+            + lat;
         let (ml, nl, kl) = (m - (mt - 1) * tm, n - (nt - 1) * tn, k - (kt - 1) * tk);
-        let last = ml as f64 * nl as f64 * e / bw + lat;
+        let last = ml as f64 * nl as f64 * elem_bytes / bw + lat;
         cc.stall_s += first + last;
         // Rule 7: one fill/drain per pipeline; the last fold does not wait for a weight load.
-        let (_, _, stream_last, per_last) = self.block_cycles(job, ml, nl, kl);
+        let (_, _, stream_last, per_last) = self.block_cycles(work, ml, nl, kl);
         let preload = if cfg.array.dataflow == Dataflow::Os {
             0.0
         } else {
@@ -400,9 +403,9 @@ impl NativeTpuMachine {
     }
 
     /// The per-core shares of a split.
-    fn subs(&self, job: &Job, split: CoreSplit) -> Option<Vec<Sub>> {
+    fn shares(&self, work: &GemmWork, split: CoreSplit) -> Option<Vec<CoreShare>> {
         let cores = self.cfg.chip.cores;
-        let share = |d: u64| -> Vec<(u64, u64)> {
+        let split_dim = |d: u64| -> Vec<(u64, u64)> {
             let chunk = ceil_div(d, cores);
             let full = d / chunk;
             let rem = d - full * chunk;
@@ -412,9 +415,9 @@ impl NativeTpuMachine {
             }
             v
         };
-        let (m, n, b) = (job.m, job.n, job.batch);
+        let (m, n, b) = (work.m, work.n, work.batch);
         match split {
-            CoreSplit::None => Some(vec![Sub {
+            CoreSplit::None => Some(vec![CoreShare {
                 m,
                 n,
                 batch: b,
@@ -422,9 +425,9 @@ impl NativeTpuMachine {
             }]),
             _ if cores == 1 => None,
             CoreSplit::M if m >= 2 => Some(
-                share(m)
+                split_dim(m)
                     .into_iter()
-                    .map(|(x, c)| Sub {
+                    .map(|(x, c)| CoreShare {
                         m: x,
                         n,
                         batch: b,
@@ -433,9 +436,9 @@ impl NativeTpuMachine {
                     .collect(),
             ),
             CoreSplit::N if n >= 2 => Some(
-                share(n)
+                split_dim(n)
                     .into_iter()
-                    .map(|(x, c)| Sub {
+                    .map(|(x, c)| CoreShare {
                         m,
                         n: x,
                         batch: b,
@@ -444,9 +447,9 @@ impl NativeTpuMachine {
                     .collect(),
             ),
             CoreSplit::Batch if b >= 2 => Some(
-                share(b)
+                split_dim(b)
                     .into_iter()
-                    .map(|(x, c)| Sub {
+                    .map(|(x, c)| CoreShare {
                         m,
                         n,
                         batch: x,
@@ -459,18 +462,18 @@ impl NativeTpuMachine {
     }
 
     /// Evaluate one tiling; None when it does not fit VMEM or the split does not apply.
-    fn evaluate(&self, job: &Job, t: &Tiling) -> Option<Evaluated> {
-        let subs = self.subs(job, t.split)?;
-        let fp = self.footprint(job, t.tm.min(job.m), t.tn.min(job.n), t.tk.min(job.k));
+    fn evaluate(&self, work: &GemmWork, t: &Tiling) -> Option<Evaluated> {
+        let shares = self.shares(work, t.split)?;
+        let fp = self.footprint(work, t.tm.min(work.m), t.tn.min(work.n), t.tk.min(work.k));
         if fp > self.cfg.vmem_bytes() {
             return None;
         }
-        let active: u64 = subs.iter().map(|s| s.cores).sum();
+        let active: u64 = shares.iter().map(|s| s.cores).sum();
         let mut critical = CoreCost::default();
         let mut total = CoreCost::default();
         let mut busy_sum = 0.0;
-        for s in &subs {
-            let c = self.eval_core(job, s, t, active);
+        for s in &shares {
+            let c = self.eval_core(work, s, t, active);
             let w = s.cores as f64;
             if c.time_s > critical.time_s {
                 critical = c;
@@ -484,7 +487,7 @@ impl NativeTpuMachine {
             total.padded_macs += c.padded_macs * w;
             total.steps += c.steps * w;
         }
-        let kt = ceil_div(job.k, t.tk.min(job.k).max(1));
+        let kt = ceil_div(work.k, t.tk.min(work.k).max(1));
         Some(Evaluated {
             tiling: *t,
             critical,
@@ -498,13 +501,13 @@ impl NativeTpuMachine {
     }
 
     /// The mapper (rule 8): search the tiling space, keep the fastest.
-    fn map(&self, job: &Job) -> Option<(Evaluated, usize)> {
+    fn map(&self, work: &GemmWork) -> Option<(Evaluated, usize)> {
         let lo_m = 128;
         let lo_n = self.c().max(128);
         let lo_k = self.r().max(128);
-        let tms = candidates(job.m, lo_m);
-        let tns = candidates(job.n, lo_n);
-        let tks = candidates(job.k, lo_k);
+        let tms = candidates(work.m, lo_m);
+        let tns = candidates(work.n, lo_n);
+        let tks = candidates(work.k, lo_k);
         let splits: &[CoreSplit] = if self.cfg.chip.cores > 1 {
             &[
                 CoreSplit::M,
@@ -529,7 +532,7 @@ impl NativeTpuMachine {
                                 order,
                                 split,
                             };
-                            let Some(ev) = self.evaluate(job, &t) else {
+                            let Some(ev) = self.evaluate(work, &t) else {
                                 continue;
                             };
                             tried += 1;
@@ -567,10 +570,10 @@ impl NativeTpuMachine {
                 ),
             ));
         }
-        let job = self.job(g);
+        let work = self.work(g);
         let (ev, tried) = match forced {
             Some(t) => {
-                let ev = self.evaluate(&job, &t).ok_or_else(|| {
+                let ev = self.evaluate(&work, &t).ok_or_else(|| {
                     Error::input(
                         Location::file("<plan>").key("tiling"),
                         format!(
@@ -581,7 +584,7 @@ impl NativeTpuMachine {
                 })?;
                 (ev, 1)
             }
-            None => self.map(&job).ok_or_else(|| {
+            None => self.map(&work).ok_or_else(|| {
                 Error::input(
                     Location::file("<config>").key("sram.vmem_mib"),
                     format!(
@@ -591,10 +594,10 @@ impl NativeTpuMachine {
                 )
             })?,
         };
-        Ok(self.profile(g, &job, &ev, tried))
+        Ok(self.profile(g, &work, &ev, tried))
     }
 
-    fn profile(&self, g: &Gemm, job: &Job, ev: &Evaluated, tried: usize) -> OpProfile {
+    fn profile(&self, g: &Gemm, work: &GemmWork, ev: &Evaluated, tried: usize) -> OpProfile {
         let cfg = &self.cfg;
         let clock = cfg.clock_hz();
         let mut p = profile_for(&Op::Gemm(g.clone()));
@@ -625,7 +628,7 @@ impl NativeTpuMachine {
         p.counters = Counters {
             macs: g.macs(),
             vector_flops: 0.0,
-            reg_bytes: g.macs() as f64 * (job.e + 4.0),
+            reg_bytes: g.macs() as f64 * (work.elem_bytes + 4.0),
             sram_read_bytes: t.vmem_read + t.cmem_read,
             sram_write_bytes: t.vmem_write,
             hbm_read_bytes: t.hbm_read,
@@ -640,9 +643,9 @@ impl NativeTpuMachine {
         p.plan = json!({
             "model": "native",
             "dataflow": cfg.array.dataflow.as_str(),
-            "tile_m": ev.tiling.tm.min(job.m),
-            "tile_n": ev.tiling.tn.min(job.n),
-            "tile_k": ev.tiling.tk.min(job.k),
+            "tile_m": ev.tiling.tm.min(work.m),
+            "tile_n": ev.tiling.tn.min(work.n),
+            "tile_k": ev.tiling.tk.min(work.k),
             "loop_order": ev.tiling.order,
             "core_split": ev.tiling.split,
             "active_cores": ev.active_cores,
@@ -652,7 +655,7 @@ impl NativeTpuMachine {
             "vmem_footprint_bytes": ev.footprint,
             "steps_total": t.steps,
             "shared_b_folded_into_m": g.shared_b && g.batch > 1,
-            "a_hbm_scale": job.a_scale,
+            "a_hbm_scale": work.a_scale,
             "candidates_tried": tried,
         });
         finish_profile(&mut p, cfg.peak_flops(g.dtype));
@@ -681,9 +684,9 @@ impl NativeTpuMachine {
         p.compute_cycles = (compute * clock).round().min(p.cycles as f64) as u64;
         p.stall_cycles = p.cycles - p.compute_cycles;
         p.mapping_efficiency = 0.0;
-        let e = v.dtype.bytes() as f64;
-        let read = (v.elements * v.kind.inputs()) as f64 * e;
-        let write = v.elements as f64 * e;
+        let elem_bytes = v.dtype.bytes() as f64;
+        let read = (v.elements * v.kind.inputs()) as f64 * elem_bytes;
+        let write = v.elements as f64 * elem_bytes;
         p.counters = Counters {
             vector_flops: v.flops(),
             reg_bytes: v.elements as f64 * 4.0 * 2.0,
