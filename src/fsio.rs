@@ -70,6 +70,19 @@ impl CsvFile {
         })
     }
 
+    /// The data rows with their 1-based line numbers in the file (the header is line 1).
+    pub fn numbered_rows(&self) -> impl Iterator<Item = (usize, &[String])> {
+        self.rows
+            .iter()
+            .enumerate()
+            .map(|(i, r)| (i + 2, r.as_slice()))
+    }
+
+    /// An input error about the value of column `key` on `line`.
+    pub fn error_at(&self, line: usize, key: &str, msg: String) -> Error {
+        Error::input(Location::path(&self.path).line(line).key(key), msg)
+    }
+
     /// Index of a column, if present.
     pub fn find(&self, name: &str) -> Option<usize> {
         self.header.iter().position(|c| c == name)

@@ -93,7 +93,7 @@ impl TimeBreakdown {
 }
 
 /// SCALE-Sim 3.0.0 report values of one layer (present in SCALE-Sim compatible mode only).
-/// Definitions: `tests/data/scalesim/MODEL.md` §3–§5.
+/// Definitions: `docs/scalesim/MODEL.md` §3–§5.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct ScaleSimReport {
     pub total_cycles_incl_prefetch: i64,
@@ -346,6 +346,38 @@ pub trait Machine: Send + Sync {
     /// Off-chip memory bandwidth in bytes/s (roofline).
     fn hbm_bandwidth_bytes_per_s(&self) -> f64 {
         self.info().hbm_bandwidth_bytes_per_s()
+    }
+}
+
+/// The roofline of an elementwise / reduction op on a machine's vector units (Williams,
+/// Waterman, Patterson, "Roofline", CACM 2009), the part both machine families share:
+/// `compute_s = flops / vector FLOP/s`; the op's transfer time `memory_s` (the model's: bytes
+/// over effective bandwidth, with its own latency terms) is hidden under compute up to
+/// `compute_s` and the rest is exposed as `memory_stall_s`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct VectorRoofline {
+    pub compute_s: f64,
+    pub memory_s: f64,
+    pub memory_stall_s: f64,
+}
+
+impl VectorRoofline {
+    pub fn new(flops: f64, vector_flops_per_s: f64, memory_s: f64) -> Self {
+        let compute_s = flops / vector_flops_per_s;
+        VectorRoofline {
+            compute_s,
+            memory_s,
+            memory_stall_s: (memory_s - compute_s).max(0.0),
+        }
+    }
+
+    /// "memory" when the transfer takes longer than the arithmetic, else "compute".
+    pub fn bound(&self) -> &'static str {
+        if self.memory_s > self.compute_s {
+            "memory"
+        } else {
+            "compute"
+        }
     }
 }
 

@@ -34,7 +34,7 @@ pub struct Total {
     pub energy: EnergyBreakdown,
 }
 
-/// The result of running a list of ops on one machine: the JSON document of DESIGN.md §3.
+/// The result of running a list of ops on one machine: the JSON document of `docs/ARCHITECTURE.md` (contracts).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct RunReport {
     pub machine: MachineReport,

@@ -1,6 +1,6 @@
 //! The energy model against board power measured on a real H100 and H200
 //! (tests/data/gpu_power_*.csv), and the chip-level check against TDP / published power:
-//! the shipped energy parameters are the documented fit / rules (src/validate/energy.rs), and
+//! the shipped energy parameters are the documented fit / rules (src/jobs/validate/energy.rs), and
 //! the errors stay within what the model achieves.
 mod common;
 
@@ -64,7 +64,7 @@ fn print_rows() {
 }
 
 /// The shipped `static_w`, `active_w` and `mac_scale` of every config are the fit / rule of
-/// src/validate/energy.rs (to the rounding written in the configs: 0.1 W, 0.001).
+/// src/jobs/validate/energy.rs (to the rounding written in the configs: 0.1 W, 0.001).
 #[test]
 fn shipped_energy_parameters_are_the_fit() {
     let f = ev::fit(data()).unwrap();

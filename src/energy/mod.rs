@@ -11,12 +11,12 @@
 //!   speed, instruction fetch/decode/scheduling, memory controllers and PHYs trained and running.
 //!   Its physical origin on GPUs is the per-instruction overhead (~30 pJ of fetch, decode and
 //!   operand delivery per instruction, Dally, MICRO-52 keynote 2019 \[DALLY\] in
-//!   `tests/data/SPECS.md` §3), which Horowitz's isolated-unit energies do not contain.
+//!   `docs/SPECS.md` §3), which Horowitz's isolated-unit energies do not contain.
 //!
 //! Both are charged for the op's whole time in [`EnergyBreakdown::static_pj`] (so
 //! `static_pj` = idle + active baseline); `mac_scale` multiplies the cited MAC energies. The GPU
 //! values of `static_w`, `active_w` and `mac_scale` are calibrated on measured board power
-//! (`src/validate/energy.rs`).
+//! (`src/jobs/validate/energy.rs`).
 
 use crate::units::add_fields;
 use crate::workload::DType;

@@ -1,4 +1,4 @@
-//! JSON report: the document of DESIGN.md §3, `{"machine", "ops", "total"}`.
+//! JSON report: the document of `docs/ARCHITECTURE.md` (contracts), `{"machine", "ops", "total"}`.
 use super::Exporter;
 use crate::error::{Error, Result};
 use crate::fsio::OutputFile;

@@ -3,7 +3,7 @@
 //! Every section is plain data with `deny_unknown_fields`; [`SimtConfig::from_toml`] parses and
 //! then validates every value, pointing errors at the file, line and dotted key. The shipped
 //! configs (`configs/a100.toml`, `h100.toml`, `h200.toml`, `b200.toml`) cite a source from
-//! `tests/data/SPECS.md` for every number.
+//! `docs/SPECS.md` for every number.
 
 use crate::config::{from_toml, key_error};
 use crate::config::{CompareSection, CostSection, WorkloadSection};
@@ -103,7 +103,7 @@ pub struct ClockSection {
     /// Maximum boost clock (MHz); the vendor's FP32 CUDA-core peak is quoted at it.
     pub boost_mhz: f64,
     /// Achievable fraction of `tensor_mhz` sustained under a dense GEMM load (power/thermal
-    /// limits). Calibrated (see `src/validate/gpu.rs::calibrate` and the config comment); being
+    /// limits). Calibrated (see `src/jobs/validate/gpu.rs::calibrate` and the config comment); being
     /// the one clock-like fitted factor, it also absorbs kernel inefficiencies the simulation
     /// does not see.
     pub sustained_fraction: f64,

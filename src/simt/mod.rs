@@ -19,7 +19,7 @@ pub mod sim;
 use crate::energy::EnergyTable;
 use crate::error::{Error, Location, Result};
 use crate::machine::{finish_profile, profile_for, Counters, Machine, MachineKind, OpProfile};
-use crate::machine::{MachineInfo, MemoryLevel};
+use crate::machine::{MachineInfo, MemoryLevel, VectorRoofline};
 use crate::workload::{DType, Gemm, Op, VectorOp};
 use config::{Arch, Fp32Math, SimtConfig};
 use plan::{KernelPlan, MmaKind};
@@ -240,7 +240,6 @@ impl GpuMachine {
         let [bm, bn, bk] = p.cta_tile;
         let (bm, bn, bk) = (bm as f64, bn as f64, bk as f64);
         let (m, n, k, batch) = (g.m as f64, g.n as f64, g.k as f64, g.batch.max(1) as f64);
-        let k_per_split = p.k_iters as f64 * bk;
         let ctas = p.ctas as f64;
         // Per-CTA loads per k-iteration after cluster multicast: A is shared by the CTAs of a
         // cluster along N, B by those along M.
@@ -255,19 +254,7 @@ impl GpuMachine {
         let per_batch = if conc_tiles >= tiles_per_batch {
             a_bytes + b_bytes
         } else {
-            // Best near-square r×c footprint covering conc_tiles tiles.
-            let mut best = f64::INFINITY;
-            let tm = p.tiles_m as f64;
-            let tn = p.tiles_n as f64;
-            let mut r = 1.0;
-            // r beyond the concurrent tile count cannot shrink the footprint further.
-            while r <= tm.min(conc_tiles.ceil()) {
-                let c = (conc_tiles / r).ceil().min(tn);
-                if r * c >= conc_tiles.min(tm * tn) {
-                    best = best.min(r * bm + c * bn);
-                }
-                r += 1.0;
-            }
+            let best = rasterized_footprint(p, conc_tiles, bm, bn);
             let waves = tiles_per_batch / conc_tiles;
             let wave_model = waves * best * k * elem_bytes;
             let resident = if b_bytes <= 0.5 * l2 || a_bytes <= 0.5 * l2 {
@@ -293,29 +280,7 @@ impl GpuMachine {
         } else {
             (0.0, 0.0)
         };
-        let padded_macs = ctas * bm * bn * k_per_split;
-        let [mm, mn, mk] = p.mma_shape;
-        let (smem_read, reg) = match p.mma {
-            MmaKind::MmaSync | MmaKind::CudaCoreFfma => {
-                let [wm, wn] = p.warp_tile;
-                let per_iter = p.mma_warps as f64 * (wm + wn) as f64 * bk * elem_bytes;
-                let instrs = padded_macs / (mm as f64 * mn as f64 * mk as f64).max(1.0);
-                let per_instr =
-                    (mm * mk + mn * mk) as f64 * elem_bytes + 2.0 * (mm * mn) as f64 * 4.0;
-                (ctas * p.k_iters as f64 * per_iter, instrs * per_instr)
-            }
-            MmaKind::Wgmma => {
-                let wgs = (p.mma_warps / 4).max(1) as f64;
-                let per_iter = wgs * (bm / wgs + bn) * bk * elem_bytes;
-                let acc = padded_macs / mk as f64 * 2.0 * 4.0;
-                (ctas * p.k_iters as f64 * per_iter, acc)
-            }
-            MmaKind::Tcgen05 => {
-                let per_iter = (bm + bn) * bk * elem_bytes;
-                let acc = padded_macs / mk as f64 * 2.0 * 4.0;
-                (ctas * p.k_iters as f64 * per_iter, acc)
-            }
-        };
+        let (smem_read, reg) = smem_read_and_reg_bytes(p, elem_bytes);
         Traffic {
             l2_to_sm_bytes: l2_to_sm,
             smem_write_bytes: ctas * p.k_iters as f64 * (bm + bn) * bk * elem_bytes,
@@ -423,153 +388,32 @@ impl GpuMachine {
     /// Simulate one plan: full waves and the tail wave.
     fn cost_plan(&self, g: &Gemm, p: &KernelPlan, clk: f64) -> CostedPlan {
         let traffic = self.traffic(g, p);
-        let sms = self.cfg.sm.count as u64;
-        let ctas_per_sm = p.ctas_per_sm as u64;
-        let slots = sms * ctas_per_sm;
-        let n_sim = (p.k_iters as usize).min((2 * p.stages as usize + 6).max(12));
-        let stage = traffic.l2_to_sm_bytes / (p.ctas as f64 * p.k_iters as f64).max(1.0);
-        let epi_bytes = (p.cta_tile[0] * p.cta_tile[1]) as f64 * plan::output_bytes(g.dtype) as f64;
-        let persistent = matches!(p.mma, MmaKind::Wgmma | MmaKind::Tcgen05);
-        let run_n = |ctas_on_sm: u64, active_sms: u64, iters: usize| -> SmResult {
-            let params = self.sm_params(g, &traffic, active_sms as f64, clk);
-            sim::simulate_sm(
-                p,
-                &params,
-                &SmWork {
-                    ctas: ctas_on_sm.max(1) as usize,
-                    iters,
-                    stage_load_bytes: stage,
-                    epilogue_bytes: epi_bytes,
-                    operand_bytes: plan::operand_bytes(g.dtype) as f64,
-                },
-            )
-        };
-        let run = |ctas_on_sm: u64, active_sms: u64| run_n(ctas_on_sm, active_sms, n_sim);
-        // Cycles of one wave from a simulation: measured part + extrapolated main loop.
-        let k_iters = p.k_iters as f64;
-        let wave_parts = |r: &SmResult| -> (f64, f64, f64) {
-            let extra = (k_iters - n_sim as f64).max(0.0) * r.period_cycles;
-            let total = r.end + extra;
-            let main = (k_iters * r.period_cycles).min(total);
-            // (total, main-loop, compute-busy part of the main loop)
-            let busy = (k_iters * r.tc_busy_per_iter).min(main);
-            (total, main, busy)
-        };
+        let ps = PlanSim::new(self, g, p, &traffic, clk);
         if p.stream_k {
-            // Every SM runs ceil(tiles × k_iters / SMs) main-loop iterations back to back.
-            let iters = p.ctas.saturating_mul(p.k_iters).div_ceil(sms) as f64;
-            let n_sk = (iters as usize).clamp(1, n_sim);
-            let r = run_n(1, sms, n_sk);
-            let extra = (iters - n_sk as f64).max(0.0) * r.period_cycles;
-            let main = iters * r.period_cycles;
-            let busy = (iters * r.tc_busy_per_iter).min(main);
-            let epi = (r.end - r.iter_done.last().copied().unwrap_or(0.0)).max(0.0);
-            let tiles_per_sm = (p.ctas as f64 / sms as f64).ceil() + 1.0;
-            let later_epi = if p.mma == MmaKind::Wgmma {
-                epi * (tiles_per_sm - 1.0)
-            } else {
-                0.0
-            };
-            let fix = self.stream_k_fixup_cycles(p, clk);
-            let total = (r.end + extra).max(main) + later_epi + fix;
-            let useful = g.macs() as f64;
-            let padded = p.ctas as f64
-                * p.cta_tile[0] as f64
-                * p.cta_tile[1] as f64
-                * (p.k_iters * p.cta_tile[2] as u64) as f64;
-            let q = (useful / padded.max(1.0)).clamp(0.0, 1.0);
-            return CostedPlan {
-                plan: p.clone(),
-                traffic,
-                cycles: total,
-                compute_cycles: busy * q,
-                memory_cycles: main - busy,
-                fill_drain_cycles: total - main,
-                tail_cycles: busy * (1.0 - q),
-                sim: r,
-                sim_iters: n_sk,
-            };
+            let (sums, sim, sim_iters) = ps.stream_k();
+            return sums.into_costed(p, traffic, sim, sim_iters);
         }
-        let full_waves = p.ctas / slots;
-        let rem = p.ctas - full_waves * slots;
-        let mut cycles = 0.0;
-        let mut compute = 0.0;
-        let mut memory = 0.0;
-        let mut fill = 0.0;
-        let mut tail = 0.0;
+        let full_waves = p.ctas / ps.slots;
+        let rem = p.ctas - full_waves * ps.slots;
+        let mut sums = CycleSums::default();
         let mut sim_kept = SmResult::default();
         if full_waves > 0 {
-            let r = run(ctas_per_sm, sms);
-            let (total, main, busy) = wave_parts(&r);
-            let epi_exposed = (r.end - r.iter_done.last().copied().unwrap_or(0.0)).max(0.0);
-            // Persistent kernels: later tiles reuse the running pipeline; the producer prefetches
-            // during the epilogue (Hopper) and TMEM double buffering hides the epilogue
-            // (Blackwell).
-            let later = if persistent {
-                main + if p.mma == MmaKind::Wgmma {
-                    epi_exposed
-                } else {
-                    0.0
-                }
-            } else {
-                total
-            };
-            let w = full_waves as f64;
-            cycles += total + (w - 1.0) * later;
-            compute += busy * w;
-            memory += (main - busy) * w;
-            fill += (total - main) + (w - 1.0) * (later - main);
-            sim_kept = r;
+            sim_kept = ps.full_waves(full_waves, &mut sums);
         }
         if rem > 0 {
-            // Block scheduler spreads the remaining CTAs over the SMs.
-            let per_sm = rem.div_ceil(sms);
-            let active = rem.min(sms);
-            let r = run(per_sm, active);
-            let (total, main, busy) = wave_parts(&r);
-            let used = rem as f64 / (per_sm * sms) as f64;
-            let (total, main) = if persistent && full_waves > 0 {
-                let epi_exposed = (r.end - r.iter_done.last().copied().unwrap_or(0.0)).max(0.0);
-                (main + epi_exposed, main)
-            } else {
-                (total, main)
-            };
-            cycles += total;
-            // The idle share of the last wave is tail (wave quantization).
-            compute += busy * used;
-            memory += (main - busy) * used;
-            fill += (total - main) * used;
-            tail += total * (1.0 - used);
+            let r = ps.tail_wave(rem, full_waves, &mut sums);
             if full_waves == 0 {
                 sim_kept = r;
             }
         }
         if p.split_k > 1 {
             let f = self.splitk_fixup_cycles(g, p, clk);
-            cycles += f;
-            fill += f;
+            sums.cycles += f;
+            sums.fill += f;
         }
-        // Tile quantization: padded MACs inside used tiles are tail, not compute.
-        let useful = g.macs() as f64;
-        let padded = p.ctas as f64
-            * p.cta_tile[0] as f64
-            * p.cta_tile[1] as f64
-            * p.k_iters as f64
-            * p.cta_tile[2] as f64;
-        let q = (useful / padded.max(1.0)).clamp(0.0, 1.0);
-        tail += compute * (1.0 - q);
-        compute *= q;
-        CostedPlan {
-            plan: p.clone(),
-            traffic,
-            cycles,
-            compute_cycles: compute,
-            memory_cycles: memory,
-            fill_drain_cycles: fill,
-            tail_cycles: tail,
-            sim: sim_kept,
-            sim_iters: n_sim,
-        }
+        sums.tile_quantization(g, p);
+        let n_sim = ps.n_sim;
+        sums.into_costed(p, traffic, sim_kept, n_sim)
     }
 
     /// Plan a GEMM (search) at SM clock `clk` and return the fastest costed plan.
@@ -712,11 +556,13 @@ impl GpuMachine {
         let write = (v.elements * v.dtype.bytes()) as f64;
         let mem_s = bytes / (mem.hbm_bandwidth_gbps * 1e9 * mem.hbm_efficiency);
         let lanes = self.cfg.sm.count as f64 * self.cfg.sm.fp32_lanes as f64;
-        let compute_s = v.flops() / (lanes * 2.0 * clk);
+        // CUDA cores at the sustained clock; the latency of the first access is a fill term.
+        let roof = VectorRoofline::new(v.flops(), lanes * 2.0 * clk, mem_s);
+        let compute_s = roof.compute_s;
         let latency_s = (mem.hbm_latency_cycles as f64 + mem.l2_latency_cycles as f64) / clk;
         let mut prof = profile_for(op);
         prof.time_breakdown_s.compute_s = compute_s;
-        prof.time_breakdown_s.memory_stall_s = (mem_s - compute_s).max(0.0);
+        prof.time_breakdown_s.memory_stall_s = roof.memory_stall_s;
         prof.time_breakdown_s.fill_drain_s = latency_s + self.cfg.kernel.kernel_fixed_us * 1e-6;
         prof.time_breakdown_s.overhead_s = self.cfg.kernel.launch_overhead_us * 1e-6;
         prof.time_s = prof.time_breakdown_s.total_s();
@@ -736,11 +582,280 @@ impl GpuMachine {
         };
         prof.plan = serde_json::json!({
             "kernel": "elementwise/reduction, CUDA cores, grid-stride",
-            "bound": if mem_s >= compute_s { "memory" } else { "compute" },
+            "bound": roof.bound(),
         });
         // Vector work is judged against the CUDA-core peak, not the tensor peak.
         finish_profile(&mut prof, lanes * 2.0 * self.cfg.clock.boost_mhz * 1e6);
         Ok(prof)
+    }
+}
+
+/// Best near-square r×c footprint (`r·BM + c·BN`) of a rasterized block of output tiles
+/// covering `conc_tiles` tiles.
+fn rasterized_footprint(p: &KernelPlan, conc_tiles: f64, bm: f64, bn: f64) -> f64 {
+    let mut best = f64::INFINITY;
+    let tm = p.tiles_m as f64;
+    let tn = p.tiles_n as f64;
+    let mut r = 1.0;
+    // r beyond the concurrent tile count cannot shrink the footprint further.
+    while r <= tm.min(conc_tiles.ceil()) {
+        let c = (conc_tiles / r).ceil().min(tn);
+        if r * c >= conc_tiles.min(tm * tn) {
+            best = best.min(r * bm + c * bn);
+        }
+        r += 1.0;
+    }
+    best
+}
+
+/// Shared-memory bytes read (fragments / MMA operands) and register-file bytes (fragments and
+/// accumulator read/write) of a plan's whole launch.
+fn smem_read_and_reg_bytes(p: &KernelPlan, elem_bytes: f64) -> (f64, f64) {
+    let [bm, bn, bk] = p.cta_tile;
+    let (bm, bn, bk) = (bm as f64, bn as f64, bk as f64);
+    let k_per_split = p.k_iters as f64 * bk;
+    let ctas = p.ctas as f64;
+    let padded_macs = ctas * bm * bn * k_per_split;
+    let [mm, mn, mk] = p.mma_shape;
+    match p.mma {
+        MmaKind::MmaSync | MmaKind::CudaCoreFfma => {
+            let [wm, wn] = p.warp_tile;
+            let per_iter = p.mma_warps as f64 * (wm + wn) as f64 * bk * elem_bytes;
+            let instrs = padded_macs / (mm as f64 * mn as f64 * mk as f64).max(1.0);
+            let per_instr = (mm * mk + mn * mk) as f64 * elem_bytes + 2.0 * (mm * mn) as f64 * 4.0;
+            (ctas * p.k_iters as f64 * per_iter, instrs * per_instr)
+        }
+        MmaKind::Wgmma => {
+            let wgs = (p.mma_warps / 4).max(1) as f64;
+            let per_iter = wgs * (bm / wgs + bn) * bk * elem_bytes;
+            let acc = padded_macs / mk as f64 * 2.0 * 4.0;
+            (ctas * p.k_iters as f64 * per_iter, acc)
+        }
+        MmaKind::Tcgen05 => {
+            let per_iter = (bm + bn) * bk * elem_bytes;
+            let acc = padded_macs / mk as f64 * 2.0 * 4.0;
+            (ctas * p.k_iters as f64 * per_iter, acc)
+        }
+    }
+}
+
+/// Epilogue cycles a simulation exposes after its last main-loop iteration.
+fn exposed_epilogue(r: &SmResult) -> f64 {
+    (r.end - r.iter_done.last().copied().unwrap_or(0.0)).max(0.0)
+}
+
+/// Cycle breakdown of a plan being costed (at the sustained clock), summed over its waves.
+#[derive(Debug, Default)]
+struct CycleSums {
+    cycles: f64,
+    compute: f64,
+    memory: f64,
+    fill: f64,
+    tail: f64,
+}
+
+impl CycleSums {
+    /// Tile quantization: padded MACs inside used tiles are tail, not compute.
+    fn tile_quantization(&mut self, g: &Gemm, p: &KernelPlan) {
+        let useful = g.macs() as f64;
+        let padded = p.ctas as f64
+            * p.cta_tile[0] as f64
+            * p.cta_tile[1] as f64
+            * p.k_iters as f64
+            * p.cta_tile[2] as f64;
+        let q = (useful / padded.max(1.0)).clamp(0.0, 1.0);
+        self.tail += self.compute * (1.0 - q);
+        self.compute *= q;
+    }
+
+    /// The costed plan with this breakdown and the simulation kept for the report.
+    fn into_costed(
+        self,
+        p: &KernelPlan,
+        traffic: Traffic,
+        sim: SmResult,
+        sim_iters: usize,
+    ) -> CostedPlan {
+        CostedPlan {
+            plan: p.clone(),
+            traffic,
+            cycles: self.cycles,
+            compute_cycles: self.compute,
+            memory_cycles: self.memory,
+            fill_drain_cycles: self.fill,
+            tail_cycles: self.tail,
+            sim,
+            sim_iters,
+        }
+    }
+}
+
+/// The SM simulations of one plan: what one CTA loads per stage and stores in its epilogue, how
+/// many main-loop iterations to simulate, and the extrapolation of a simulation to the whole K
+/// loop and to every wave.
+struct PlanSim<'a> {
+    gpu: &'a GpuMachine,
+    g: &'a Gemm,
+    p: &'a KernelPlan,
+    traffic: &'a Traffic,
+    clk: f64,
+    sms: u64,
+    /// CTA slots of the machine (SMs × CTAs per SM).
+    slots: u64,
+    persistent: bool,
+    /// Main-loop iterations simulated.
+    n_sim: usize,
+    /// Bytes one CTA loads per stage, and stores in its epilogue.
+    stage: f64,
+    epi_bytes: f64,
+}
+
+impl<'a> PlanSim<'a> {
+    /// Per-CTA stage and epilogue bytes and the simulated iterations (enough to reach steady
+    /// state) of plan `p`.
+    fn new(
+        gpu: &'a GpuMachine,
+        g: &'a Gemm,
+        p: &'a KernelPlan,
+        traffic: &'a Traffic,
+        clk: f64,
+    ) -> Self {
+        let sms = gpu.cfg.sm.count as u64;
+        let ctas_per_sm = p.ctas_per_sm as u64;
+        PlanSim {
+            gpu,
+            g,
+            p,
+            traffic,
+            clk,
+            sms,
+            slots: sms * ctas_per_sm,
+            persistent: matches!(p.mma, MmaKind::Wgmma | MmaKind::Tcgen05),
+            n_sim: (p.k_iters as usize).min((2 * p.stages as usize + 6).max(12)),
+            stage: traffic.l2_to_sm_bytes / (p.ctas as f64 * p.k_iters as f64).max(1.0),
+            epi_bytes: (p.cta_tile[0] * p.cta_tile[1]) as f64 * plan::output_bytes(g.dtype) as f64,
+        }
+    }
+
+    /// Simulate `ctas_on_sm` resident CTAs for `iters` iterations on one of `active_sms` busy
+    /// SMs.
+    fn run_n(&self, ctas_on_sm: u64, active_sms: u64, iters: usize) -> SmResult {
+        let params = self
+            .gpu
+            .sm_params(self.g, self.traffic, active_sms as f64, self.clk);
+        sim::simulate_sm(
+            self.p,
+            &params,
+            &SmWork {
+                ctas: ctas_on_sm.max(1) as usize,
+                iters,
+                stage_load_bytes: self.stage,
+                epilogue_bytes: self.epi_bytes,
+                operand_bytes: plan::operand_bytes(self.g.dtype) as f64,
+            },
+        )
+    }
+
+    /// [`Self::run_n`] for the usual number of simulated iterations.
+    fn run(&self, ctas_on_sm: u64, active_sms: u64) -> SmResult {
+        self.run_n(ctas_on_sm, active_sms, self.n_sim)
+    }
+
+    /// Cycles of one wave from a simulation: measured part + extrapolated main loop, as
+    /// (total, main-loop, compute-busy part of the main loop).
+    fn wave_parts(&self, r: &SmResult) -> (f64, f64, f64) {
+        let k_iters = self.p.k_iters as f64;
+        let extra = (k_iters - self.n_sim as f64).max(0.0) * r.period_cycles;
+        let total = r.end + extra;
+        let main = (k_iters * r.period_cycles).min(total);
+        let busy = (k_iters * r.tc_busy_per_iter).min(main);
+        (total, main, busy)
+    }
+
+    /// Stream-K: every SM runs ceil(tiles × k_iters / SMs) main-loop iterations back to back,
+    /// then the fix-up. Returns the breakdown, the simulation and its iteration count.
+    fn stream_k(&self) -> (CycleSums, SmResult, usize) {
+        let (p, sms) = (self.p, self.sms);
+        let iters = p.ctas.saturating_mul(p.k_iters).div_ceil(sms) as f64;
+        let n_sk = (iters as usize).clamp(1, self.n_sim);
+        let r = self.run_n(1, sms, n_sk);
+        let extra = (iters - n_sk as f64).max(0.0) * r.period_cycles;
+        let main = iters * r.period_cycles;
+        let busy = (iters * r.tc_busy_per_iter).min(main);
+        let epi = exposed_epilogue(&r);
+        let tiles_per_sm = (p.ctas as f64 / sms as f64).ceil() + 1.0;
+        let later_epi = if p.mma == MmaKind::Wgmma {
+            epi * (tiles_per_sm - 1.0)
+        } else {
+            0.0
+        };
+        let fix = self.gpu.stream_k_fixup_cycles(p, self.clk);
+        let total = (r.end + extra).max(main) + later_epi + fix;
+        let useful = self.g.macs() as f64;
+        let padded = p.ctas as f64
+            * p.cta_tile[0] as f64
+            * p.cta_tile[1] as f64
+            * (p.k_iters * p.cta_tile[2] as u64) as f64;
+        let q = (useful / padded.max(1.0)).clamp(0.0, 1.0);
+        let sums = CycleSums {
+            cycles: total,
+            compute: busy * q,
+            memory: main - busy,
+            fill: total - main,
+            tail: busy * (1.0 - q),
+        };
+        (sums, r, n_sk)
+    }
+
+    /// The `full_waves` full waves: the first simulated, later ones extrapolated; adds them to
+    /// `sums` and returns the simulation.
+    fn full_waves(&self, full_waves: u64, sums: &mut CycleSums) -> SmResult {
+        let p = self.p;
+        let r = self.run(p.ctas_per_sm as u64, self.sms);
+        let (total, main, busy) = self.wave_parts(&r);
+        let epi_exposed = exposed_epilogue(&r);
+        // Persistent kernels: later tiles reuse the running pipeline; the producer prefetches
+        // during the epilogue (Hopper) and TMEM double buffering hides the epilogue
+        // (Blackwell).
+        let later = if self.persistent {
+            main + if p.mma == MmaKind::Wgmma {
+                epi_exposed
+            } else {
+                0.0
+            }
+        } else {
+            total
+        };
+        let w = full_waves as f64;
+        sums.cycles += total + (w - 1.0) * later;
+        sums.compute += busy * w;
+        sums.memory += (main - busy) * w;
+        sums.fill += (total - main) + (w - 1.0) * (later - main);
+        r
+    }
+
+    /// The partial last wave of `rem` CTAs; its idle share is tail. Adds it to `sums` and
+    /// returns the simulation.
+    fn tail_wave(&self, rem: u64, full_waves: u64, sums: &mut CycleSums) -> SmResult {
+        let sms = self.sms;
+        // Block scheduler spreads the remaining CTAs over the SMs.
+        let per_sm = rem.div_ceil(sms);
+        let active = rem.min(sms);
+        let r = self.run(per_sm, active);
+        let (total, main, busy) = self.wave_parts(&r);
+        let used = rem as f64 / (per_sm * sms) as f64;
+        let (total, main) = if self.persistent && full_waves > 0 {
+            (main + exposed_epilogue(&r), main)
+        } else {
+            (total, main)
+        };
+        sums.cycles += total;
+        // The idle share of the last wave is tail (wave quantization).
+        sums.compute += busy * used;
+        sums.memory += (main - busy) * used;
+        sums.fill += (total - main) * used;
+        sums.tail += total * (1.0 - used);
+        r
     }
 }
 

@@ -144,142 +144,258 @@ struct Shape {
 /// for fp32 on CUDA cores.
 pub fn candidates(cfg: &SimtConfig, g: &Gemm, tensor: bool) -> Vec<KernelPlan> {
     let elem_bytes = operand_bytes(g.dtype);
-    let mut shapes: Vec<Shape> = Vec::new();
-    let kind = if !tensor {
+    let kind = mma_kind(cfg.arch, tensor);
+    let shapes = base_shapes(kind, elem_bytes);
+    let planner = Planner {
+        cfg,
+        g,
+        kind,
+        elem_bytes,
+        // MMA k of one instruction: 32 bytes of K (m16n8k16 for 16-bit, k8 tf32, k32 8-bit).
+        k_mma: 32 / elem_bytes,
+        sms: cfg.sm.count as u64,
+    };
+    let mut out = Vec::new();
+    for s in &shapes {
+        planner.shape_plans(s, &mut out);
+    }
+    out
+}
+
+/// The matrix instruction of the architecture (or FFMA on CUDA cores when not `tensor`).
+fn mma_kind(arch: Arch, tensor: bool) -> MmaKind {
+    if !tensor {
         MmaKind::CudaCoreFfma
     } else {
-        match cfg.arch {
+        match arch {
             Arch::Ampere => MmaKind::MmaSync,
             Arch::Hopper => MmaKind::Wgmma,
             Arch::Blackwell => MmaKind::Tcgen05,
         }
-    };
-    // MMA k of one instruction: 32 bytes of K (m16n8k16 for 16-bit, k8 tf32, k32 8-bit).
-    let k_mma = 32 / elem_bytes;
+    }
+}
+
+/// The CTA / warp tile shapes the library offers for this instruction (see the module doc).
+fn base_shapes(kind: MmaKind, elem_bytes: u32) -> Vec<Shape> {
     match kind {
-        MmaKind::CudaCoreFfma => {
-            for (bm, bn, wm, wn) in [
-                (128, 128, 2, 4),
-                (128, 64, 2, 2),
-                (64, 64, 2, 2),
-                (256, 128, 4, 4),
-            ] {
-                shapes.push(Shape {
-                    bm,
-                    bn,
-                    bk: 8,
-                    mma_warps: wm * wn,
-                    helper_warps: 0,
-                    warp_m: bm / wm,
-                    warp_n: bn / wn,
-                });
-            }
-        }
-        MmaKind::MmaSync => {
-            let tiles: [(u32, u32, u32, u32); 8] = [
-                (256, 128, 4, 2),
-                (128, 256, 2, 4),
-                (128, 128, 2, 2),
-                (128, 64, 2, 2),
-                (64, 128, 2, 2),
-                (64, 64, 2, 2),
-                (256, 64, 4, 1),
-                (64, 256, 1, 4),
-            ];
-            for (bm, bn, wm, wn) in tiles {
-                for bk_bytes in [64, 128] {
-                    shapes.push(Shape {
-                        bm,
-                        bn,
-                        bk: bk_bytes / elem_bytes,
-                        mma_warps: wm * wn,
-                        helper_warps: 0,
-                        warp_m: bm / wm,
-                        warp_n: bn / wn,
-                    });
-                }
-            }
-        }
-        MmaKind::Wgmma => {
-            // (BM, BN, consumer warpgroups); +1 producer warpgroup.
-            for (bm, bn, wgs) in [
-                (128, 256, 2),
-                (256, 128, 2),
-                (128, 128, 2),
-                (128, 128, 1),
-                (64, 256, 1),
-                (64, 128, 1),
-                (128, 64, 2),
-                (64, 64, 1),
-            ] {
-                shapes.push(Shape {
-                    bm,
-                    bn,
-                    bk: 128 / elem_bytes,
-                    mma_warps: 4 * wgs,
-                    helper_warps: 4,
-                    warp_m: bm / wgs / 4,
-                    warp_n: bn,
-                });
-            }
-        }
-        MmaKind::Tcgen05 => {
-            // One MMA-issuing warp, one TMA warp, four epilogue warps (CUTLASS sm100 layout).
-            for (bm, bn) in [(128, 256), (128, 128), (128, 64), (64, 128), (64, 256)] {
-                shapes.push(Shape {
-                    bm,
-                    bn,
-                    bk: 128 / elem_bytes,
-                    mma_warps: 1,
-                    helper_warps: 5,
-                    warp_m: bm,
-                    warp_n: bn,
-                });
-            }
+        MmaKind::CudaCoreFfma => sgemm_shapes(),
+        MmaKind::MmaSync => mma_sync_shapes(elem_bytes),
+        MmaKind::Wgmma => wgmma_shapes(elem_bytes),
+        MmaKind::Tcgen05 => tcgen05_shapes(elem_bytes),
+    }
+}
+
+/// SGEMM on CUDA cores: (BM, BN, warps along M, warps along N) with BK = 8.
+fn sgemm_shapes() -> Vec<Shape> {
+    let mut shapes = Vec::new();
+    for (bm, bn, wm, wn) in [
+        (128, 128, 2, 4),
+        (128, 64, 2, 2),
+        (64, 64, 2, 2),
+        (256, 128, 4, 4),
+    ] {
+        shapes.push(Shape {
+            bm,
+            bn,
+            bk: 8,
+            mma_warps: wm * wn,
+            helper_warps: 0,
+            warp_m: bm / wm,
+            warp_n: bn / wn,
+        });
+    }
+    shapes
+}
+
+/// Ampere multistage `mma.sync` tiles, each with BK of 64 and 128 bytes.
+fn mma_sync_shapes(elem_bytes: u32) -> Vec<Shape> {
+    let mut shapes = Vec::new();
+    let tiles: [(u32, u32, u32, u32); 8] = [
+        (256, 128, 4, 2),
+        (128, 256, 2, 4),
+        (128, 128, 2, 2),
+        (128, 64, 2, 2),
+        (64, 128, 2, 2),
+        (64, 64, 2, 2),
+        (256, 64, 4, 1),
+        (64, 256, 1, 4),
+    ];
+    for (bm, bn, wm, wn) in tiles {
+        for bk_bytes in [64, 128] {
+            shapes.push(Shape {
+                bm,
+                bn,
+                bk: bk_bytes / elem_bytes,
+                mma_warps: wm * wn,
+                helper_warps: 0,
+                warp_m: bm / wm,
+                warp_n: bn / wn,
+            });
         }
     }
-    let mma_shape = match kind {
-        MmaKind::MmaSync => [16, 8, k_mma],
-        MmaKind::CudaCoreFfma => [1, 32, 1],
-        _ => [0, 0, k_mma], // filled per shape below
-    };
+    shapes
+}
 
-    let sms = cfg.sm.count as u64;
-    let mut out = Vec::new();
-    for s in &shapes {
+/// Hopper warp-specialized `wgmma` tiles with BK = 128 bytes.
+fn wgmma_shapes(elem_bytes: u32) -> Vec<Shape> {
+    let mut shapes = Vec::new();
+    // (BM, BN, consumer warpgroups); +1 producer warpgroup.
+    for (bm, bn, wgs) in [
+        (128, 256, 2),
+        (256, 128, 2),
+        (128, 128, 2),
+        (128, 128, 1),
+        (64, 256, 1),
+        (64, 128, 1),
+        (128, 64, 2),
+        (64, 64, 1),
+    ] {
+        shapes.push(Shape {
+            bm,
+            bn,
+            bk: 128 / elem_bytes,
+            mma_warps: 4 * wgs,
+            helper_warps: 4,
+            warp_m: bm / wgs / 4,
+            warp_n: bn,
+        });
+    }
+    shapes
+}
+
+/// Blackwell `tcgen05.mma` tiles with BK = 128 bytes.
+fn tcgen05_shapes(elem_bytes: u32) -> Vec<Shape> {
+    let mut shapes = Vec::new();
+    // One MMA-issuing warp, one TMA warp, four epilogue warps (CUTLASS sm100 layout).
+    for (bm, bn) in [(128, 256), (128, 128), (128, 64), (64, 128), (64, 256)] {
+        shapes.push(Shape {
+            bm,
+            bn,
+            bk: 128 / elem_bytes,
+            mma_warps: 1,
+            helper_warps: 5,
+            warp_m: bm,
+            warp_n: bn,
+        });
+    }
+    shapes
+}
+
+/// Output tiling of one shape: tiles along M and N, and the CTAs before split-K.
+struct Tiling {
+    tiles_m: u64,
+    tiles_n: u64,
+    base_ctas: u64,
+}
+
+/// Resource use and residency of one shape at one stage count.
+struct Residency {
+    stages: u32,
+    smem: u32,
+    regs: u32,
+    ctas_per_sm: u32,
+    occupancy: f64,
+}
+
+/// What is fixed while enumerating the plans of one GEMM on one machine.
+struct Planner<'a> {
+    cfg: &'a SimtConfig,
+    g: &'a Gemm,
+    kind: MmaKind,
+    elem_bytes: u32,
+    k_mma: u32,
+    sms: u64,
+}
+
+impl Planner<'_> {
+    /// All plans of one shape: its resource use, then every stage count that fits and every
+    /// grid (split-K, cluster, decomposition) for it.
+    fn shape_plans(&self, s: &Shape, out: &mut Vec<KernelPlan>) {
+        let g = self.g;
+        let sm = &self.cfg.sm;
         let tiles_m = g.m.div_ceil(s.bm as u64);
         let tiles_n = g.n.div_ceil(s.bn as u64);
         let base_ctas = tiles_m
             .saturating_mul(tiles_n)
             .saturating_mul(g.batch.max(1));
-        // Split-K only when the output tiles cannot fill the machine (cuBLAS heuristic, CUTLASS
-        // `GemmSplitKParallel` / stream-K motivation), and each split keeps ≥ 4 BK iterations.
+        let tiling = Tiling {
+            tiles_m,
+            tiles_n,
+            base_ctas,
+        };
+        let splits = self.split_k_choices(s, base_ctas);
+        let stage_bytes = (s.bm + s.bn) * s.bk * self.elem_bytes;
+        let epi_smem = self.epilogue_smem(s);
+        let threads = 32 * (s.mma_warps + s.helper_warps);
+        let regs = self.regs_per_thread(s);
+        if regs > sm.max_regs_per_thread {
+            return;
+        }
+        for &stages in &self.stage_choices(stage_bytes, epi_smem) {
+            if stages < 2 {
+                continue;
+            }
+            let smem = stages * stage_bytes + epi_smem + 1024;
+            if smem > sm.smem_bytes {
+                continue;
+            }
+            let ctas_per_sm = self.ctas_per_sm(smem, regs, threads);
+            if ctas_per_sm == 0 {
+                continue;
+            }
+            let occupancy = (ctas_per_sm * threads) as f64 / sm.max_threads as f64;
+            let res = Residency {
+                stages,
+                smem,
+                regs,
+                ctas_per_sm,
+                occupancy,
+            };
+            self.grid_plans(s, &tiling, &splits, &res, out);
+        }
+    }
+
+    /// Split-K only when the output tiles cannot fill the machine (cuBLAS heuristic, CUTLASS
+    /// `GemmSplitKParallel` / stream-K motivation), and each split keeps ≥ 4 BK iterations.
+    fn split_k_choices(&self, s: &Shape, base_ctas: u64) -> Vec<u32> {
         let mut splits = vec![1u32];
-        if base_ctas < sms {
+        if base_ctas < self.sms {
             for s_k in [2u32, 3, 4, 6, 8, 12, 16] {
-                if base_ctas * s_k as u64 <= 2 * sms && g.k / s_k as u64 >= 4 * s.bk as u64 {
+                if base_ctas * s_k as u64 <= 2 * self.sms
+                    && self.g.k / s_k as u64 >= 4 * s.bk as u64
+                {
                     splits.push(s_k);
                 }
             }
         }
-        let clusters: &[[u32; 2]] = match kind {
+        splits
+    }
+
+    /// Thread-block clusters tried (TMA multicast exists on Hopper and Blackwell only).
+    fn clusters(&self) -> &'static [[u32; 2]] {
+        match self.kind {
             MmaKind::Wgmma | MmaKind::Tcgen05 => &[[1, 1], [2, 1], [1, 2], [2, 2]],
             _ => &[[1, 1]],
-        };
-        let stage_bytes = (s.bm + s.bn) * s.bk * elem_bytes;
-        let epi_smem = match kind {
-            // Hopper/Blackwell epilogues stage C through shared memory for the TMA store.
+        }
+    }
+
+    /// Shared memory of the epilogue: Hopper/Blackwell epilogues stage C through shared memory
+    /// for the TMA store.
+    fn epilogue_smem(&self, s: &Shape) -> u32 {
+        match self.kind {
             MmaKind::Wgmma | MmaKind::Tcgen05 => {
-                s.bm.min(128) * s.bn.min(64) * output_bytes(g.dtype)
+                s.bm.min(128) * s.bn.min(64) * output_bytes(self.g.dtype)
             }
             _ => 0,
-        };
-        let threads = 32 * (s.mma_warps + s.helper_warps);
-        // Registers per thread: accumulators + fragments + addressing (CUTLASS-like budgets).
-        let regs = match kind {
+        }
+    }
+
+    /// Registers per thread: accumulators + fragments + addressing (CUTLASS-like budgets).
+    fn regs_per_thread(&self, s: &Shape) -> u32 {
+        match self.kind {
             MmaKind::MmaSync => {
                 let acc = s.warp_m * s.warp_n / 32;
-                let frag = 2 * (s.warp_m + s.warp_n) * k_mma * elem_bytes / 4 / 32;
+                let frag = 2 * (s.warp_m + s.warp_n) * self.k_mma * self.elem_bytes / 4 / 32;
                 acc + frag + 40
             }
             MmaKind::CudaCoreFfma => {
@@ -288,85 +404,100 @@ pub fn candidates(cfg: &SimtConfig, g: &Gemm, tensor: bool) -> Vec<KernelPlan> {
             // Consumer warpgroups hold the accumulators (setmaxnreg rebalances producer → consumer).
             MmaKind::Wgmma => (s.warp_m * 4 * s.warp_n / 128 + 40).min(232),
             MmaKind::Tcgen05 => 64,
-        };
-        if regs > cfg.sm.max_regs_per_thread {
-            continue;
         }
-        let stage_choices: Vec<u32> = match kind {
+    }
+
+    /// Pipeline stage counts tried: 2–6 for multistage kernels; for warp-specialized kernels
+    /// "StageCountAutoCarveout": as many as fit in shared memory (at most 8).
+    fn stage_choices(&self, stage_bytes: u32, epi_smem: u32) -> Vec<u32> {
+        match self.kind {
             MmaKind::MmaSync | MmaKind::CudaCoreFfma => (2..=6).collect(),
             // "StageCountAutoCarveout": as many as fit.
             _ => {
-                let n = cfg.sm.smem_bytes.saturating_sub(epi_smem + 1024) / stage_bytes.max(1);
+                let n = self.cfg.sm.smem_bytes.saturating_sub(epi_smem + 1024) / stage_bytes.max(1);
                 vec![n.min(8)]
             }
-        };
-        for &stages in &stage_choices {
-            if stages < 2 {
-                continue;
-            }
-            let smem = stages * stage_bytes + epi_smem + 1024;
-            if smem > cfg.sm.smem_bytes {
-                continue;
-            }
-            // Occupancy: CTAs per SM limited by smem, registers, threads, CTA slots.
-            let by_smem = cfg.sm.smem_bytes / smem;
-            let by_regs = cfg.sm.registers / (regs * threads).max(1);
-            let by_threads = cfg.sm.max_threads / threads;
-            let mut ctas_per_sm = by_smem.min(by_regs).min(by_threads).min(cfg.sm.max_ctas);
-            if matches!(kind, MmaKind::Wgmma | MmaKind::Tcgen05) {
-                // Persistent warp-specialized kernels run one CTA per SM.
-                ctas_per_sm = ctas_per_sm.min(1);
-            }
-            if ctas_per_sm == 0 {
-                continue;
-            }
-            let occupancy = (ctas_per_sm * threads) as f64 / cfg.sm.max_threads as f64;
-            for &split_k in &splits {
-                for &cluster in clusters {
-                    if (cluster[0] > 1 && tiles_m < 2) || (cluster[1] > 1 && tiles_n < 2) {
+        }
+    }
+
+    /// Occupancy: CTAs per SM limited by smem, registers, threads, CTA slots.
+    fn ctas_per_sm(&self, smem: u32, regs: u32, threads: u32) -> u32 {
+        let sm = &self.cfg.sm;
+        let by_smem = sm.smem_bytes / smem;
+        let by_regs = sm.registers / (regs * threads).max(1);
+        let by_threads = sm.max_threads / threads;
+        let mut ctas_per_sm = by_smem.min(by_regs).min(by_threads).min(sm.max_ctas);
+        if matches!(self.kind, MmaKind::Wgmma | MmaKind::Tcgen05) {
+            // Persistent warp-specialized kernels run one CTA per SM.
+            ctas_per_sm = ctas_per_sm.min(1);
+        }
+        ctas_per_sm
+    }
+
+    /// MMA instruction shape (m, n, k) as issued by one warp / warpgroup / thread.
+    fn mma_shape(&self, s: &Shape) -> [u32; 3] {
+        match self.kind {
+            MmaKind::MmaSync => [16, 8, self.k_mma],
+            MmaKind::CudaCoreFfma => [1, 32, 1],
+            MmaKind::Wgmma => [64, s.bn, self.k_mma],
+            MmaKind::Tcgen05 => [s.bm, s.bn, self.k_mma],
+        }
+    }
+
+    /// The grids of one shape at one stage count: every split-K, cluster and (for persistent
+    /// kernels with a partial last wave) the stream-K decomposition too.
+    fn grid_plans(
+        &self,
+        s: &Shape,
+        tiling: &Tiling,
+        splits: &[u32],
+        res: &Residency,
+        out: &mut Vec<KernelPlan>,
+    ) {
+        let Tiling {
+            tiles_m,
+            tiles_n,
+            base_ctas,
+        } = *tiling;
+        for &split_k in splits {
+            for &cluster in self.clusters() {
+                if (cluster[0] > 1 && tiles_m < 2) || (cluster[1] > 1 && tiles_n < 2) {
+                    continue;
+                }
+                let ctas = base_ctas.saturating_mul(split_k as u64);
+                let slots = self.sms * res.ctas_per_sm as u64;
+                let waves = ctas.div_ceil(slots);
+                let k_per = self.g.k.div_ceil(split_k as u64);
+                let persistent = matches!(self.kind, MmaKind::Wgmma | MmaKind::Tcgen05);
+                let stream_k_too = persistent && split_k == 1 && ctas % slots != 0;
+                for stream_k in [false, true] {
+                    if stream_k && !stream_k_too {
                         continue;
                     }
-                    let ctas = base_ctas.saturating_mul(split_k as u64);
-                    let slots = sms * ctas_per_sm as u64;
-                    let waves = ctas.div_ceil(slots);
-                    let k_per = g.k.div_ceil(split_k as u64);
-                    let mma_shape = match kind {
-                        MmaKind::Wgmma => [64, s.bn, k_mma],
-                        MmaKind::Tcgen05 => [s.bm, s.bn, k_mma],
-                        _ => mma_shape,
-                    };
-                    let persistent = matches!(kind, MmaKind::Wgmma | MmaKind::Tcgen05);
-                    let stream_k_too = persistent && split_k == 1 && ctas % slots != 0;
-                    for stream_k in [false, true] {
-                        if stream_k && !stream_k_too {
-                            continue;
-                        }
-                        out.push(KernelPlan {
-                            stream_k,
-                            mma: kind,
-                            cta_tile: [s.bm, s.bn, s.bk],
-                            warp_tile: [s.warp_m, s.warp_n],
-                            mma_warps: s.mma_warps,
-                            helper_warps: s.helper_warps,
-                            stages,
-                            split_k,
-                            cluster,
-                            swizzle: 8,
-                            tiles_m,
-                            tiles_n,
-                            ctas,
-                            ctas_per_sm,
-                            waves,
-                            occupancy,
-                            smem_bytes_per_cta: smem,
-                            regs_per_thread: regs,
-                            k_iters: k_per.div_ceil(s.bk as u64).max(1),
-                            mma_shape,
-                        });
-                    }
+                    out.push(KernelPlan {
+                        stream_k,
+                        mma: self.kind,
+                        cta_tile: [s.bm, s.bn, s.bk],
+                        warp_tile: [s.warp_m, s.warp_n],
+                        mma_warps: s.mma_warps,
+                        helper_warps: s.helper_warps,
+                        stages: res.stages,
+                        split_k,
+                        cluster,
+                        swizzle: 8,
+                        tiles_m,
+                        tiles_n,
+                        ctas,
+                        ctas_per_sm: res.ctas_per_sm,
+                        waves,
+                        occupancy: res.occupancy,
+                        smem_bytes_per_cta: res.smem,
+                        regs_per_thread: res.regs,
+                        k_iters: k_per.div_ceil(s.bk as u64).max(1),
+                        mma_shape: self.mma_shape(s),
+                    });
                 }
             }
         }
     }
-    out
 }

@@ -40,7 +40,7 @@ use serde::{Deserialize, Serialize};
 use std::fmt;
 
 /// Which operand stays in the PEs while the third dimension streams through
-/// (`tests/data/scalesim/MODEL.md` §2).
+/// (`docs/scalesim/MODEL.md` §2).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, Hash)]
 #[serde(rename_all = "lowercase")]
 pub enum Dataflow {

@@ -67,7 +67,7 @@ use super::config::{Dataflow, SystolicConfig};
 use crate::energy::EnergyTable;
 use crate::error::{Error, Location, Result};
 use crate::machine::{finish_profile, profile_for, Counters, Machine, MachineKind, OpProfile};
-use crate::machine::{MachineInfo, MemoryLevel};
+use crate::machine::{MachineInfo, MemoryLevel, VectorRoofline};
 use crate::workload::{DType, Gemm, Op, VectorOp};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -668,16 +668,18 @@ impl NativeTpuMachine {
         let clock = cfg.clock_hz();
         let mut p = profile_for(&Op::Vector(v.clone()));
         let vpu_rate = cfg.vpu.flops_per_cycle * cfg.chip.cores as f64 * clock;
-        let compute = v.flops() / vpu_rate;
         let bytes = v.bytes();
+        // The VPU streams from HBM: the first access's latency is part of the transfer.
         let mem = if bytes > 0.0 {
             cfg.hbm.latency_ns * 1e-9 + bytes / (cfg.hbm_bytes_per_s() * cfg.hbm.efficiency)
         } else {
             0.0
         };
+        let roof = VectorRoofline::new(v.flops(), vpu_rate, mem);
+        let compute = roof.compute_s;
         let overhead = cfg.chip.dispatch_overhead_us * 1e-6;
         p.time_breakdown_s.compute_s = compute;
-        p.time_breakdown_s.memory_stall_s = (mem - compute).max(0.0);
+        p.time_breakdown_s.memory_stall_s = roof.memory_stall_s;
         p.time_breakdown_s.overhead_s = overhead;
         p.time_s = p.time_breakdown_s.total_s();
         p.cycles = (p.time_s * clock).round() as u64;
@@ -700,7 +702,7 @@ impl NativeTpuMachine {
             "model": "native",
             "unit": "vpu",
             "vpu_flops_per_s": vpu_rate,
-            "bound": if mem > compute { "memory" } else { "compute" },
+            "bound": roof.bound(),
         });
         // Utilization of a vector op is reported against the MXU peak of its dtype (0 for
         // elementwise work); `tflops` is its VPU throughput.

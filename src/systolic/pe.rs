@@ -3,7 +3,7 @@
 //! matrix and the number of cycles it took. The fast models are trusted because this slow one
 //! agrees with them (`tests/tpu_pe_props.rs`).
 //!
-//! Timing follows SCALE-Sim 3.0.0 (`tests/data/scalesim/MODEL.md` §2–§3): folds run one after
+//! Timing follows SCALE-Sim 3.0.0 (`docs/scalesim/MODEL.md` §2–§3): folds run one after
 //! another and each fully fills and drains the *physical* array (unused PEs get zeros):
 //! * **OS**: A enters row i skewed by i cycles, B enters column j skewed by j; PE(i,j) does
 //!   the MAC of step k at cycle k+i+j. A fold ends with the last MAC of PE(R−1,C−1): `T+R+C−2`
@@ -141,20 +141,11 @@ pub fn check_size(m: u64, n: u64, k: u64, batch: u64, r: u64, c: u64, df: Datafl
     Ok(())
 }
 
-/// Run one stationary-operand fold (WS or IS): `w` is the R×C tile held in the PEs, `stream(t, i)`
-/// is the value entering row i at stream step t (t < tlen), `out(t, j, v)` receives the finished
-/// sum of stream step t in column j. Returns the cycles stepped.
-fn stationary_fold<T: PeValue>(
-    r: usize,
-    c: usize,
-    w: &[T],
-    tlen: usize,
-    stream: impl Fn(usize, usize) -> T,
-    mut out: impl FnMut(usize, usize, f32),
-) -> u64 {
+/// Weight-load step of a stationary fold: each cycle every row takes the row above, row 0 takes
+/// the next tile row from the top edge (last row first); after R cycles row i holds tile row i.
+/// Returns the PE registers and the cycles stepped (R).
+fn load_stationary_tile<T: PeValue>(r: usize, c: usize, w: &[T]) -> (Vec<T>, u64) {
     let mut cycles = 0u64;
-    // Weight load: each cycle every row takes the row above, row 0 takes the next tile row from
-    // the top edge (last row first); after R cycles row i holds tile row i.
     let mut wreg = vec![T::default(); r * c];
     let mut loaded = 0usize;
     while loaded < r {
@@ -168,6 +159,21 @@ fn stationary_fold<T: PeValue>(
         loaded += 1;
         cycles += 1;
     }
+    (wreg, cycles)
+}
+
+/// Run one stationary-operand fold (WS or IS): `w` is the R×C tile held in the PEs, `stream(t, i)`
+/// is the value entering row i at stream step t (t < tlen), `out(t, j, v)` receives the finished
+/// sum of stream step t in column j. Returns the cycles stepped.
+fn stationary_fold<T: PeValue>(
+    r: usize,
+    c: usize,
+    w: &[T],
+    tlen: usize,
+    stream: impl Fn(usize, usize) -> T,
+    mut out: impl FnMut(usize, usize, f32),
+) -> u64 {
+    let (wreg, mut cycles) = load_stationary_tile(r, c, w);
     // Streaming: activations move right, partial sums move down, one PE per cycle.
     let mut areg = vec![T::default(); r * c];
     let mut psum = vec![0f32; r * c];
@@ -258,6 +264,41 @@ fn os_fold<T: PeValue>(
     (acc, cycles)
 }
 
+/// Output-stationary folds of `a` (M×K) · `b` (K×N) on an `ru×cu` array: rows ← M, columns ← N,
+/// stream ← K, in SCALE-Sim's order (column folds outer, row folds inner); each fold's
+/// accumulators are the finished outputs of its block. Returns (product, cycles, folds).
+fn os_folds<T: PeValue>(
+    a: &Array2<T>,
+    b: &Array2<T>,
+    ru: usize,
+    cu: usize,
+) -> (Array2<f32>, u64, u64) {
+    let (m, k) = a.dim();
+    let n = b.dim().1;
+    let zero = T::default();
+    let mut out = Array2::<f32>::zeros((m, n));
+    let (mut cycles, mut nfolds) = (0u64, 0u64);
+    for n0 in (0..n).step_by(cu) {
+        for m0 in (0..m).step_by(ru) {
+            let (acc, cyc) = os_fold(
+                ru,
+                cu,
+                k,
+                |i, kk| if m0 + i < m { a[[m0 + i, kk]] } else { zero },
+                |kk, j| if n0 + j < n { b[[kk, n0 + j]] } else { zero },
+            );
+            for i in 0..ru.min(m - m0) {
+                for j in 0..cu.min(n - n0) {
+                    out[[m0 + i, n0 + j]] = acc[i * cu + j];
+                }
+            }
+            cycles += cyc;
+            nfolds += 1;
+        }
+    }
+    (out, cycles, nfolds)
+}
+
 /// Weight-stationary folds of `a` (M×K) · `b` (K×N) on an `ru×cu` array: rows ← K, columns ←
 /// N, stream ← M. Partial sums of each K-fold are added into the output (SCALE-Sim writes each
 /// K-fold's partial sums out). Returns (product, cycles, folds).
@@ -322,51 +363,21 @@ pub fn simulate<T: PeValue>(
     let (m, n, k) = gemm_dims(a, b)?;
     check_size(m as u64, n as u64, k as u64, 1, r, c, df)?;
     let (ru, cu) = (r as usize, c as usize);
-    let mut out = Array2::<f32>::zeros((m, n));
-    let mut cycles = 0u64;
-    let mut nfolds = 0u64;
-    let zero = T::default();
-    match df {
-        Dataflow::Os => {
-            for n0 in (0..n).step_by(cu) {
-                for m0 in (0..m).step_by(ru) {
-                    let (acc, cyc) = os_fold(
-                        ru,
-                        cu,
-                        k,
-                        |i, kk| if m0 + i < m { a[[m0 + i, kk]] } else { zero },
-                        |kk, j| if n0 + j < n { b[[kk, n0 + j]] } else { zero },
-                    );
-                    for i in 0..ru.min(m - m0) {
-                        for j in 0..cu.min(n - n0) {
-                            out[[m0 + i, n0 + j]] = acc[i * cu + j];
-                        }
-                    }
-                    cycles += cyc;
-                    nfolds += 1;
-                }
-            }
-        }
-        Dataflow::Ws => {
-            let (o, cyc, f) = ws_folds(a, b, ru, cu);
-            out = o;
-            cycles = cyc;
-            nfolds = f;
-        }
+    let (product, cycles, folds) = match df {
+        Dataflow::Os => os_folds(a, b, ru, cu),
+        Dataflow::Ws => ws_folds(a, b, ru, cu),
         Dataflow::Is => {
             // IS is WS on the transposed product: Cᵀ = Bᵀ·Aᵀ with Aᵀ (K×M) stationary (rows ← K,
             // columns ← M) and the rows of Bᵀ (N of them) streamed — the same folds, in the same
             // order (column folds outer), with the same per-element accumulation order.
             let (o, cyc, f) = ws_folds(&b.t().to_owned(), &a.t().to_owned(), ru, cu);
-            out = o.reversed_axes();
-            cycles = cyc;
-            nfolds = f;
+            (o.reversed_axes(), cyc, f)
         }
-    }
+    };
     Ok(PeResult {
-        product: out,
+        product,
         cycles,
-        folds: nfolds,
+        folds,
     })
 }
 
@@ -376,6 +387,269 @@ struct Tagged<T> {
     v: T,
     /// Fold number + 1 (0 = empty / bubble).
     fold: usize,
+}
+
+/// An activation register of the overlapped grid.
+#[derive(Clone, Copy, Default)]
+struct Activation<T> {
+    v: T,
+    /// Fold number + 1 (0 = bubble).
+    fold: usize,
+    /// First activation of its fold: it carries the shadow → active swap.
+    first: bool,
+    /// Stream step within the fold.
+    t: usize,
+}
+
+/// Fold schedule of [`simulate_overlapped`]: the folds in SCALE-Sim order (column folds outer,
+/// K-folds inner) as (outer origin, k0), and where each fold's stationary tile, stream values and
+/// outputs come from and go:
+/// * WS: tile[i][j] = B[k0+i][n0+j], stream t → A[t][k0+i], output (t, j) → C[t][n0+j].
+/// * IS: tile[i][j] = A[m0+j][k0+i], stream t → B[k0+i][t], output (t, j) → C[m0+j][t].
+struct FoldSchedule<'a, T> {
+    a: &'a Array2<T>,
+    b: &'a Array2<T>,
+    df: Dataflow,
+    k: usize,
+    /// Extent of the dimension mapped to the columns (N for WS, M for IS).
+    outer: usize,
+    /// Stream steps per fold (M for WS, N for IS).
+    tlen: usize,
+    /// (outer origin, k0) of each fold, in the order they run.
+    folds: Vec<(usize, usize)>,
+}
+
+impl<'a, T: PeValue> FoldSchedule<'a, T> {
+    /// The folds of `a` (M×K) · `b` (K×N) on an `ru×cu` array for WS or IS.
+    fn new(a: &'a Array2<T>, b: &'a Array2<T>, df: Dataflow, ru: usize, cu: usize) -> Self {
+        let (m, k) = a.dim();
+        let n = b.dim().1;
+        let (outer, tlen) = match df {
+            Dataflow::Ws => (n, m),
+            _ => (m, n),
+        };
+        let mut folds: Vec<(usize, usize)> = Vec::new();
+        for o0 in (0..outer).step_by(cu) {
+            for k0 in (0..k).step_by(ru) {
+                folds.push((o0, k0));
+            }
+        }
+        FoldSchedule {
+            a,
+            b,
+            df,
+            k,
+            outer,
+            tlen,
+            folds,
+        }
+    }
+
+    /// Element (i, j) of fold f's stationary tile (zero outside the operand).
+    fn tile(&self, f: usize, i: usize, j: usize) -> T {
+        let (o0, k0) = self.folds[f];
+        if k0 + i >= self.k || o0 + j >= self.outer {
+            return T::default();
+        }
+        match self.df {
+            Dataflow::Ws => self.b[[k0 + i, o0 + j]],
+            _ => self.a[[o0 + j, k0 + i]],
+        }
+    }
+
+    /// Value entering row i at stream step t of fold f (zero outside the operand).
+    fn stream(&self, f: usize, t: usize, i: usize) -> T {
+        let (_, k0) = self.folds[f];
+        if k0 + i >= self.k {
+            return T::default();
+        }
+        match self.df {
+            Dataflow::Ws => self.a[[t, k0 + i]],
+            _ => self.b[[k0 + i, t]],
+        }
+    }
+
+    /// Add the finished sum `v` of stream step t, column j of fold f into the output (dropped
+    /// when column j is padding).
+    fn accumulate(&self, out: &mut Array2<f32>, f: usize, t: usize, j: usize, v: f32) {
+        let (o0, _) = self.folds[f];
+        if o0 + j < self.outer {
+            match self.df {
+                Dataflow::Ws => out[[t, o0 + j]] += v,
+                _ => out[[o0 + j, t]] += v,
+            }
+        }
+    }
+}
+
+/// Register state of the TPU-style grid of [`simulate_overlapped`] between cycles, plus the
+/// controller's record of which folds have entered and which tiles are loaded.
+struct OverlapGrid<T> {
+    r: usize,
+    c: usize,
+    /// Stationary registers the MACs use.
+    active: Vec<Tagged<T>>,
+    /// Stationary registers the next tile is shifted into.
+    shadow: Vec<Tagged<T>>,
+    areg: Vec<Activation<T>>,
+    psum: Vec<f32>,
+    /// Per column: the fold being loaded into the shadow registers and the load's start cycle.
+    load: Vec<Option<(usize, usize)>>,
+    /// Per column: folds (+1) completely in the shadow registers.
+    loaded_fold: Vec<usize>,
+    /// Cycle each fold's first activation enters row 0 (`usize::MAX` until it does).
+    start: Vec<usize>,
+    /// Folds that have started entering row 0.
+    next_fold: usize,
+}
+
+impl<T: PeValue> OverlapGrid<T> {
+    /// Empty R×C grid for `nf` folds; every column starts loading fold 0's tile at cycle 0.
+    fn new(r: usize, c: usize, nf: usize) -> Self {
+        OverlapGrid {
+            r,
+            c,
+            active: vec![Tagged::default(); r * c],
+            shadow: vec![Tagged::default(); r * c],
+            areg: vec![Activation::default(); r * c],
+            psum: vec![0f32; r * c],
+            load: vec![Some((0, 0)); c],
+            loaded_fold: vec![0usize; c],
+            start: vec![usize::MAX; nf],
+            next_fold: 0,
+        }
+    }
+
+    /// Controller step: fold f enters when fold f−1 has fully entered (T cycles) and its tile
+    /// is loaded into the shadow registers of column 0.
+    fn admit_next_fold(&mut self, cyc: usize, tlen: usize) {
+        let f = self.next_fold;
+        if f < self.start.len()
+            && self.loaded_fold[0] > f
+            && (f == 0 || cyc >= self.start[f - 1] + tlen)
+        {
+            self.start[f] = cyc;
+            self.next_fold += 1;
+        }
+    }
+
+    /// Left-edge input of row i at cycle `cyc`: row i sees stream step t of fold f at cycle
+    /// start[f] + i + t; a bubble when no fold is streaming into that row.
+    fn edge_activation(&self, plan: &FoldSchedule<T>, cyc: usize, i: usize) -> Activation<T> {
+        let mut x = Activation::default();
+        for f in (0..self.next_fold).rev() {
+            if cyc >= self.start[f] + i {
+                let t = cyc - self.start[f] - i;
+                if t < plan.tlen {
+                    x = Activation {
+                        v: plan.stream(f, t, i),
+                        fold: f + 1,
+                        first: t == 0,
+                        t,
+                    };
+                }
+                break;
+            }
+        }
+        x
+    }
+
+    /// Data-path step: one cycle of the wavefront, bottom-right first so every read sees last
+    /// cycle's registers. Activations move right, partial sums move down.
+    fn step_wavefront(&mut self, plan: &FoldSchedule<T>, cyc: usize) -> Result<()> {
+        for i in (0..self.r).rev() {
+            for j in (0..self.c).rev() {
+                let act = if j == 0 {
+                    self.edge_activation(plan, cyc, i)
+                } else {
+                    self.areg[i * self.c + j - 1]
+                };
+                self.pe_cycle(i, j, act, cyc)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// One PE's cycle: swap shadow → active if `act` starts a fold, then the MAC, checking that
+    /// the active tile belongs to the activation's fold (an internal error otherwise).
+    fn pe_cycle(&mut self, i: usize, j: usize, act: Activation<T>, cyc: usize) -> Result<()> {
+        let c = self.c;
+        let idx = i * c + j;
+        if act.first {
+            // Swap: the shadow must hold this fold's tile (read before this cycle's shift).
+            if self.shadow[idx].fold != act.fold {
+                return Err(Error::internal(format!(
+                    "PE({i},{j}) cycle {cyc}: fold {} starts but the shadow holds fold {}",
+                    act.fold, self.shadow[idx].fold
+                )));
+            }
+            self.active[idx] = self.shadow[idx];
+        }
+        let above = if i == 0 {
+            0.0
+        } else {
+            self.psum[(i - 1) * c + j]
+        };
+        let prod = if act.fold > 0 {
+            if self.active[idx].fold != act.fold {
+                return Err(Error::internal(format!(
+                    "PE({i},{j}) cycle {cyc}: activation of fold {} meets weights of fold {}",
+                    act.fold, self.active[idx].fold
+                )));
+            }
+            act.v.to_f32() * self.active[idx].v.to_f32()
+        } else {
+            0.0
+        };
+        self.areg[idx] = act;
+        self.psum[idx] = above + prod;
+        Ok(())
+    }
+
+    /// Drain step: the finished sums leaving the bottom row go to the accumulators. Returns how
+    /// many outputs (padding columns included) left this cycle.
+    fn drain_outputs(&self, plan: &FoldSchedule<T>, out: &mut Array2<f32>) -> usize {
+        let mut outputs = 0usize;
+        let bottom = (self.r - 1) * self.c;
+        for j in 0..self.c {
+            let act = self.areg[bottom + j];
+            if act.fold > 0 {
+                plan.accumulate(out, act.fold - 1, act.t, j, self.psum[bottom + j]);
+                outputs += 1;
+            }
+        }
+        outputs
+    }
+
+    /// Shadow-load step: skewed shift chain per column, deepest row first. The load of fold f
+    /// into column j starts in the cycle fold f−1's first activation reaches PE(0, j): that PE
+    /// has just swapped (in [`Self::step_wavefront`], before this write), so its shadow register
+    /// is free. A load takes R cycles.
+    fn shift_shadow_loads(&mut self, plan: &FoldSchedule<T>, cyc: usize) {
+        let (r, c, nf) = (self.r, self.c, self.start.len());
+        for j in 0..c {
+            if self.load[j].is_none() && self.loaded_fold[j] < nf {
+                let f = self.loaded_fold[j];
+                if f >= 1 && self.start[f - 1] != usize::MAX && cyc >= self.start[f - 1] + j {
+                    self.load[j] = Some((f, cyc));
+                }
+            }
+            if let Some((f, l0)) = self.load[j] {
+                let step = cyc - l0; // 0..R−1
+                for i in (1..=step.min(r - 1)).rev() {
+                    self.shadow[i * c + j] = self.shadow[(i - 1) * c + j];
+                }
+                self.shadow[j] = Tagged {
+                    v: plan.tile(f, r - 1 - step, j),
+                    fold: f + 1,
+                };
+                if step + 1 == r {
+                    self.loaded_fold[j] = f + 1;
+                    self.load[j] = None;
+                }
+            }
+        }
+    }
 }
 
 /// Multiply on an R×C array the way a TPU MXU does it (WS or IS only): double-buffered
@@ -396,6 +670,9 @@ struct Tagged<T> {
 /// Every MAC checks that the PE's active tile belongs to the fold of the activation it multiplies
 /// (an internal error otherwise), so the overlap is verified, not assumed. The cycle count comes
 /// out as [`native_rule_cycles`]; `tests/tpu_pe_props.rs` checks it over random shapes.
+///
+/// Each cycle runs, in order: [`OverlapGrid::admit_next_fold`], [`OverlapGrid::step_wavefront`],
+/// [`OverlapGrid::drain_outputs`], [`OverlapGrid::shift_shadow_loads`].
 pub fn simulate_overlapped<T: PeValue>(
     a: &Array2<T>,
     b: &Array2<T>,
@@ -411,150 +688,18 @@ pub fn simulate_overlapped<T: PeValue>(
     }
     check_size(m as u64, n as u64, k as u64, 1, r, c, df)?;
     let (ru, cu) = (r as usize, c as usize);
-    let zero = T::default();
-    // Folds in SCALE-Sim order: (stationary tile R×C, stream block origin).
-    // WS: tile[i][j] = B[k0+i][n0+j], stream t → A[t][k0+i], output (t, j) → C[t][n0+j].
-    // IS: tile[i][j] = A[m0+j][k0+i], stream t → B[k0+i][t], output (t, j) → C[m0+j][t].
-    let (outer, tlen) = match df {
-        Dataflow::Ws => (n, m),
-        _ => (m, n),
-    };
-    let mut folds: Vec<(usize, usize)> = Vec::new(); // (outer origin, k0)
-    for o0 in (0..outer).step_by(cu) {
-        for k0 in (0..k).step_by(ru) {
-            folds.push((o0, k0));
-        }
-    }
-    let nf = folds.len();
-    let tile = |f: usize, i: usize, j: usize| -> T {
-        let (o0, k0) = folds[f];
-        if k0 + i >= k || o0 + j >= outer {
-            return zero;
-        }
-        match df {
-            Dataflow::Ws => b[[k0 + i, o0 + j]],
-            _ => a[[o0 + j, k0 + i]],
-        }
-    };
-    let stream = |f: usize, t: usize, i: usize| -> T {
-        let (_, k0) = folds[f];
-        if k0 + i >= k {
-            return zero;
-        }
-        match df {
-            Dataflow::Ws => a[[t, k0 + i]],
-            _ => b[[k0 + i, t]],
-        }
-    };
+    let plan = FoldSchedule::new(a, b, df, ru, cu);
+    let nf = plan.folds.len();
+    let mut grid = OverlapGrid::new(ru, cu, nf);
     let mut out = Array2::<f32>::zeros((m, n));
-    let mut active = vec![Tagged::<T>::default(); ru * cu];
-    let mut shadow = vec![Tagged::<T>::default(); ru * cu];
-    // Activation registers: value, fold tag (+1), first-of-fold flag, stream step.
-    let mut areg = vec![(zero, 0usize, false, 0usize); ru * cu];
-    let mut psum = vec![0f32; ru * cu];
-    // Per column: the fold being loaded into the shadow registers and the load's start cycle.
-    let mut load: Vec<Option<(usize, usize)>> = vec![Some((0, 0)); cu];
-    let mut loaded_fold = vec![0usize; cu]; // folds (+1) completely in the shadow registers
-    let mut start = vec![usize::MAX; nf]; // cycle each fold's first activation enters row 0
-    let mut next_fold = 0usize;
     let mut outputs = 0usize;
-    let needed = nf * tlen * cu;
+    let needed = nf * plan.tlen * cu;
     let mut cyc = 0usize;
     while outputs < needed {
-        // Controller: fold f enters when fold f−1 has fully entered and its tile is loaded.
-        if next_fold < nf
-            && loaded_fold[0] > next_fold
-            && (next_fold == 0 || cyc >= start[next_fold - 1] + tlen)
-        {
-            start[next_fold] = cyc;
-            next_fold += 1;
-        }
-        // Data path, bottom-right first so every read sees last cycle's registers.
-        for i in (0..ru).rev() {
-            for j in (0..cu).rev() {
-                let act = if j == 0 {
-                    // Row i sees stream step t of fold f at cycle start[f] + i + t.
-                    let mut x = (zero, 0usize, false, 0usize);
-                    for f in (0..next_fold).rev() {
-                        if cyc >= start[f] + i {
-                            let t = cyc - start[f] - i;
-                            if t < tlen {
-                                x = (stream(f, t, i), f + 1, t == 0, t);
-                            }
-                            break;
-                        }
-                    }
-                    x
-                } else {
-                    areg[i * cu + j - 1]
-                };
-                let idx = i * cu + j;
-                if act.2 {
-                    // Swap: the shadow must hold this fold's tile (read before this cycle's shift).
-                    if shadow[idx].fold != act.1 {
-                        return Err(Error::internal(format!(
-                            "PE({i},{j}) cycle {cyc}: fold {} starts but the shadow holds fold {}",
-                            act.1, shadow[idx].fold
-                        )));
-                    }
-                    active[idx] = shadow[idx];
-                }
-                let above = if i == 0 { 0.0 } else { psum[(i - 1) * cu + j] };
-                let prod = if act.1 > 0 {
-                    if active[idx].fold != act.1 {
-                        return Err(Error::internal(format!(
-                            "PE({i},{j}) cycle {cyc}: activation of fold {} meets weights of fold {}",
-                            act.1, active[idx].fold
-                        )));
-                    }
-                    act.0.to_f32() * active[idx].v.to_f32()
-                } else {
-                    0.0
-                };
-                areg[idx] = act;
-                psum[idx] = above + prod;
-            }
-        }
-        // Bottom row: finished sums go to the accumulators.
-        for j in 0..cu {
-            let (_, f1, _, t) = areg[(ru - 1) * cu + j];
-            if f1 > 0 {
-                let (o0, _) = folds[f1 - 1];
-                if o0 + j < outer {
-                    let v = psum[(ru - 1) * cu + j];
-                    match df {
-                        Dataflow::Ws => out[[t, o0 + j]] += v,
-                        _ => out[[o0 + j, t]] += v,
-                    }
-                }
-                outputs += 1;
-            }
-        }
-        // Shadow loads: skewed shift chain per column, deepest row first. The load of fold f
-        // into column j starts in the cycle fold f−1's first activation reaches PE(0, j): that
-        // PE has just swapped (above, before this write), so its shadow register is free.
-        for j in 0..cu {
-            if load[j].is_none() && loaded_fold[j] < nf {
-                let f = loaded_fold[j];
-                if f >= 1 && start[f - 1] != usize::MAX && cyc >= start[f - 1] + j {
-                    load[j] = Some((f, cyc));
-                }
-            }
-            if let Some((f, l0)) = load[j] {
-                let step = cyc - l0; // 0..R−1
-                for i in (1..=step.min(ru - 1)).rev() {
-                    shadow[i * cu + j] = shadow[(i - 1) * cu + j];
-                }
-                shadow[j] = Tagged {
-                    v: tile(f, ru - 1 - step, j),
-                    fold: f + 1,
-                };
-                if step + 1 == ru {
-                    loaded_fold[j] = f + 1;
-                    load[j] = None;
-                }
-            }
-        }
+        grid.admit_next_fold(cyc, plan.tlen);
+        grid.step_wavefront(&plan, cyc)?;
+        outputs += grid.drain_outputs(&plan, &mut out);
+        grid.shift_shadow_loads(&plan, cyc);
         cyc += 1;
     }
     Ok(PeResult {
@@ -625,6 +770,65 @@ pub fn check_against_ndarray(
     Ok(max_err)
 }
 
+/// Totals of one GEMM's batch on the PE grid.
+#[derive(Debug, Default)]
+struct PeTotals {
+    /// SCALE-Sim-timed cycles.
+    cycles: u64,
+    folds: u64,
+    /// Largest |PE − ndarray| over all products.
+    max_err: f32,
+    /// Cycles of the overlapped (TPU-style) run; 0 for OS.
+    overlapped: u64,
+}
+
+/// Seeded operands of one batch element, A (M×K) then B (K×N), drawn from `rng` row by row:
+/// integers in [-8, 8] for int8/fp8, uniform in [-1, 1) otherwise.
+fn seeded_operands(g: &Gemm, rng: &mut SplitMix) -> (Array2<f32>, Array2<f32>) {
+    let (m, n, k) = (g.m as usize, g.n as usize, g.k as usize);
+    let mut gen = |rows: usize, cols: usize| -> Array2<f32> {
+        Array2::from_shape_fn((rows, cols), |_| match g.dtype {
+            DType::Int8 | DType::Fp8 => rng.next_int(8),
+            _ => rng.next_f32(),
+        })
+    };
+    let a = gen(m, k);
+    let b = gen(k, n);
+    (a, b)
+}
+
+/// One batch element: the SCALE-Sim-timed grid in the GEMM's dtype (bf16 for bf16/fp16), and
+/// for WS/IS the overlapped grid on the same f32-converted operands, each product checked
+/// against ndarray; adds the cycles, folds and error into `tot`.
+fn run_batch_element(
+    g: &Gemm,
+    a: Array2<f32>,
+    b: Array2<f32>,
+    (r, c, df): (u64, u64, Dataflow),
+    tot: &mut PeTotals,
+) -> Result<()> {
+    let (res, a32, b32) = match g.dtype {
+        DType::Bf16 | DType::Fp16 => {
+            let ah = a.mapv(bf16::from_f32);
+            let bh = b.mapv(bf16::from_f32);
+            let res = simulate(&ah, &bh, r, c, df)?;
+            (res, ah.mapv(|x| x.to_f32()), bh.mapv(|x| x.to_f32()))
+        }
+        _ => (simulate(&a, &b, r, c, df)?, a, b),
+    };
+    let err = check_against_ndarray(&a32, &b32, &res.product)?;
+    tot.max_err = tot.max_err.max(err);
+    tot.cycles += res.cycles;
+    tot.folds += res.folds;
+    if df != Dataflow::Os {
+        let ov = simulate_overlapped(&a32, &b32, r, c, df)?;
+        let err = check_against_ndarray(&a32, &b32, &ov.product)?;
+        tot.max_err = tot.max_err.max(err);
+        tot.overlapped += ov.cycles;
+    }
+    Ok(())
+}
+
 /// The PE-level reference as a [`Machine`] (`archsim run --mode pe`): GEMMs run cycle by cycle on
 /// one R×C array of the config with seeded random operands and are checked against an ndarray
 /// matmul; vector ops are costed by the native VPU rule.
@@ -663,39 +867,21 @@ impl PeMachine {
         let cfg = self.cfg();
         let (r, c, df) = (cfg.array.rows, cfg.array.cols, cfg.array.dataflow);
         check_size(g.m, g.n, g.k, g.batch, r, c, df)?;
-        let (m, n, k) = (g.m as usize, g.n as usize, g.k as usize);
         let mut rng = SplitMix(seed_of(g));
-        let mut cycles = 0u64;
-        let mut nfolds = 0u64;
-        let mut max_err = 0f32;
-        let mut overlapped = 0u64;
+        let mut tot = PeTotals::default();
         for _ in 0..g.batch {
-            let mut gen = |rows: usize, cols: usize| -> Array2<f32> {
-                Array2::from_shape_fn((rows, cols), |_| match g.dtype {
-                    DType::Int8 | DType::Fp8 => rng.next_int(8),
-                    _ => rng.next_f32(),
-                })
-            };
-            let a = gen(m, k);
-            let b = gen(k, n);
-            let (res, a32, b32) = match g.dtype {
-                DType::Bf16 | DType::Fp16 => {
-                    let ah = a.mapv(bf16::from_f32);
-                    let bh = b.mapv(bf16::from_f32);
-                    let res = simulate(&ah, &bh, r, c, df)?;
-                    (res, ah.mapv(|x| x.to_f32()), bh.mapv(|x| x.to_f32()))
-                }
-                _ => (simulate(&a, &b, r, c, df)?, a, b),
-            };
-            max_err = max_err.max(check_against_ndarray(&a32, &b32, &res.product)?);
-            cycles += res.cycles;
-            nfolds += res.folds;
-            if df != Dataflow::Os {
-                let ov = simulate_overlapped(&a32, &b32, r, c, df)?;
-                max_err = max_err.max(check_against_ndarray(&a32, &b32, &ov.product)?);
-                overlapped += ov.cycles;
-            }
+            let (a, b) = seeded_operands(g, &mut rng);
+            run_batch_element(g, a, b, (r, c, df), &mut tot)?;
         }
+        Ok(self.gemm_profile(g, &tot))
+    }
+
+    /// The op profile of a GEMM from its batch totals: SCALE-Sim-timed cycles split into useful
+    /// compute, padding tail and fill/drain, register-traffic counters, and the plan JSON.
+    fn gemm_profile(&self, g: &Gemm, tot: &PeTotals) -> OpProfile {
+        let cfg = self.cfg();
+        let (r, c, df) = (cfg.array.rows, cfg.array.cols, cfg.array.dataflow);
+        let (cycles, nfolds) = (tot.cycles, tot.folds);
         let clock = cfg.clock_hz();
         let mut p = profile_for(&Op::Gemm(g.clone()));
         let (_, _, t) = df.spatio_temporal(g.m, g.n, g.k);
@@ -724,13 +910,13 @@ impl PeMachine {
             "folds": nfolds,
             "cycles_per_fold": scalesim_cycles_per_fold(g.m, g.n, g.k, r, c, df),
             "verified_against_ndarray": true,
-            "tpu_overlapped_cycles": if df == Dataflow::Os { serde_json::Value::Null } else { json!(overlapped) },
-            "max_abs_err": max_err,
+            "tpu_overlapped_cycles": if df == Dataflow::Os { serde_json::Value::Null } else { json!(tot.overlapped) },
+            "max_abs_err": tot.max_err,
             "note": "one array; cycles use SCALE-Sim timing (folds not overlapped); tpu_overlapped_cycles is the same GEMM with double-buffered weights (f32 run); memory not modelled",
         });
         // Utilization against one array (the PE mode simulates one MXU).
         finish_profile(&mut p, 2.0 * (r * c) as f64 * clock);
-        Ok(p)
+        p
     }
 }
 

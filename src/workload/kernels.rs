@@ -44,7 +44,7 @@
 //! for tokens/s. Every layer may also set its own `dtype`. Unknown keys, missing keys, zero or negative
 //! dimensions and duplicated names are errors that name the file, line and key.
 
-use super::{Attention, Conv2d, DType, Gemm, Layer, VectorKind, VectorOp, Workload, MAX_DIM};
+use super::{check_dim, Attention, Conv2d, DType, Gemm, Layer, VectorKind, VectorOp, Workload};
 use crate::config::from_toml;
 use crate::config::line_col;
 use crate::error::{Error, Location, Result};
@@ -162,19 +162,7 @@ impl LayerCtx<'_> {
     }
 
     fn dim(&self, key: &str, v: i64) -> Result<u64> {
-        if v <= 0 {
-            return Err(Error::input(
-                self.loc(key),
-                format!("{key} = {v}: must be at least 1"),
-            ));
-        }
-        if v as u64 > MAX_DIM {
-            return Err(Error::input(
-                self.loc(key),
-                format!("{key} = {v} is larger than the supported maximum 2^32"),
-            ));
-        }
-        Ok(v as u64)
+        check_dim(key, v as i128).map_err(|m| Error::input(self.loc(key), m))
     }
 
     fn dtype(&self, own: &Option<String>, default: DType) -> Result<DType> {

@@ -14,6 +14,21 @@ use std::str::FromStr;
 /// Largest single GEMM dimension accepted (2^32). Products are computed in u128.
 pub const MAX_DIM: u64 = 1 << 32;
 
+/// The one check of a GEMM/layer dimension given by a user (kernels .toml, topology CSV,
+/// `--gemm`): a whole number from 1 to [`MAX_DIM`]. The message names the key and the value; the
+/// caller adds where it was written.
+pub fn check_dim(key: &str, v: i128) -> std::result::Result<u64, String> {
+    if v <= 0 {
+        Err(format!("{key} = {v}: must be at least 1"))
+    } else if v > MAX_DIM as i128 {
+        Err(format!(
+            "{key} = {v} is larger than the supported maximum 2^32"
+        ))
+    } else {
+        Ok(v as u64)
+    }
+}
+
 /// Largest GEMM accepted, in multiply-accumulates (2^96: far beyond any real workload, and exact
 /// in u128 with room for sums over many ops).
 pub const MAX_MACS: u128 = 1 << 96;
@@ -159,12 +174,8 @@ impl Gemm {
             ("k", self.k),
             ("batch", self.batch),
         ] {
-            if v == 0 || v > MAX_DIM {
-                return Err(Error::input(
-                    loc(),
-                    format!("GEMM `{}`: {k} = {v} must be between 1 and 2^32", self.name),
-                ));
-            }
+            check_dim(k, v as i128)
+                .map_err(|m| Error::input(loc(), format!("GEMM `{}`: {m}", self.name)))?;
         }
         if self.macs() > MAX_MACS {
             return Err(Error::input(
@@ -575,19 +586,8 @@ pub fn parse_gemm_spec(s: &str, index: usize, dtype: DType) -> crate::error::Res
         let x: i128 = p.parse().map_err(|_| {
             crate::error::Error::setting("gemm", format!("`{s}`: {key} = `{p}` is not an integer"))
         })?;
-        if x <= 0 {
-            return Err(crate::error::Error::setting(
-                "gemm",
-                format!("`{s}`: {key} = {x} must be at least 1"),
-            ));
-        }
-        if x as u128 > MAX_DIM as u128 {
-            return Err(crate::error::Error::setting(
-                "gemm",
-                format!("`{s}`: {key} = {x} is larger than the supported maximum 2^32"),
-            ));
-        }
-        v[i] = x as u64;
+        v[i] = check_dim(key, x)
+            .map_err(|m| crate::error::Error::setting("gemm", format!("`{s}`: {m}")))?;
     }
     let name = if parts.len() == 4 {
         format!("gemm{index}_{}x{}x{}x{}", v[0], v[1], v[2], v[3])

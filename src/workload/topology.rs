@@ -1,6 +1,6 @@
 //! SCALE-Sim topology CSV reader.
 //!
-//! Format (SCALE-Sim 3.0.0 `topology_utils.py`, see tests/data/scalesim/MODEL.md §1.2):
+//! Format (SCALE-Sim 3.0.0 `topology_utils.py`, see docs/scalesim/MODEL.md §1.2):
 //! * the first line is a header and is skipped; blank lines are skipped;
 //! * conv rows: `name, ifmap_h, ifmap_w, filter_h, filter_w, channels, num_filter, stride,`
 //! * GEMM rows: `name, M, N, K,` (C[M×N] = A[M×K]·B[K×N]; note the column order M, N, K);
@@ -14,7 +14,7 @@
 //! An optional trailing sparsity column (`N:M`) is rejected with a clear error: archsim models
 //! dense GEMMs only.
 
-use super::{Conv2d, DType, Gemm, Layer, Workload, MAX_DIM};
+use super::{check_dim, Conv2d, DType, Gemm, Layer, Workload};
 use crate::error::{Error, Location, Result};
 
 /// Parse a topology CSV. `file` names the file in errors; `dtype` is given to every layer.
@@ -68,19 +68,7 @@ pub fn parse(src: &str, file: &str, name: &str, dtype: DType) -> Result<Workload
                     format!("`{f}` is not an integer; {key} must be a positive whole number"),
                 )
             })?;
-            if v <= 0 {
-                return Err(Error::input(
-                    loc().column(col).key(key),
-                    format!("{key} = {v}: must be at least 1"),
-                ));
-            }
-            if v as u128 > MAX_DIM as u128 {
-                return Err(Error::input(
-                    loc().column(col).key(key),
-                    format!("{key} = {v} is larger than the supported maximum 2^32"),
-                ));
-            }
-            Ok(v as u64)
+            check_dim(key, v).map_err(|m| Error::input(loc().column(col).key(key), m))
         };
         match fields.len() {
             4 => {

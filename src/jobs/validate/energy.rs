@@ -21,7 +21,7 @@
 //!
 //! The fit matches measured **average power**, not energy per call: power is what these
 //! parameters determine; modelled energy = modelled power × modelled time, so the time model's
-//! own error (validated in `src/validate/gpu.rs`) adds to the energy error and is reported
+//! own error (validated in `src/jobs/validate/gpu.rs`) adds to the energy error and is reported
 //! next to it. (Fitting energy instead would push the modelled power of a GEMM that the model
 //! runs 8% fast above the 700 W cap the card is measured at.)
 //!
@@ -49,7 +49,7 @@ use super::gpu::Split;
 use super::{SummaryRow, ValidationTable};
 use crate::config::shipped_names;
 use crate::energy::{energy, EnergyBreakdown, EnergyTable};
-use crate::error::{Error, Location, Result};
+use crate::error::{Error, Result};
 use crate::machine::{Machine, OpProfile};
 use crate::registry::{load, HardwareConfig};
 use crate::run::simulate_op;
@@ -121,10 +121,8 @@ fn parse_file(path: &Path) -> Result<Vec<PowerRow>> {
         v
     };
     let mut out = Vec::new();
-    for (i, r) in csv.rows.iter().enumerate() {
-        let line = i + 2;
-        let bad =
-            |key: &str, msg: String| Error::input(Location::path(path).line(line).key(key), msg);
+    for (line, r) in csv.numbered_rows() {
+        let bad = |key: &str, msg: String| csv.error_at(line, key, msg);
         let Some(config) = config_for(&r[cd]) else {
             continue;
         };
@@ -430,7 +428,7 @@ pub fn tables(results: &[PowerResult]) -> Vec<ValidationTable> {
         let mut t = ValidationTable {
             title: format!("GPU energy, {cfg}: modelled vs measured energy per call and power"),
             source: format!(
-                "tests/data/gpu_power_{cfg}.csv (NVML board power; see src/validate/energy.rs)"
+                "tests/data/gpu_power_{cfg}.csv (NVML board power; see src/jobs/validate/energy.rs)"
             ),
             summary: Vec::new(),
         };
@@ -528,7 +526,7 @@ pub fn chip_level_table(rows: &[ChipLevel]) -> ValidationTable {
         title: format!(
             "Energy chip-level check: modelled power of an {CHIP_GEMM}^3 bf16 GEMM vs TDP / published power"
         ),
-        source: "configs/*.toml [power] tdp_w; TPU v4 max 192 W [GC-v4] (tests/data/SPECS.md)"
+        source: "configs/*.toml [power] tdp_w; TPU v4 max 192 W [GC-v4] (docs/SPECS.md)"
             .into(),
         summary: Vec::new(),
     };

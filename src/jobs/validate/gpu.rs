@@ -20,7 +20,7 @@
 //! *small* = the others below 1 GFLOP.
 
 use super::{SummaryRow, ValidationTable};
-use crate::error::{Error, Location, Result};
+use crate::error::{Error, Result};
 use crate::machine::Machine;
 use crate::registry::{load, HardwareConfig};
 use crate::simt::config::Fp32Math;
@@ -161,10 +161,8 @@ fn parse_rows(path: &Path, sweep: bool) -> Result<Vec<GpuRow>> {
         .unwrap_or("?")
         .to_string();
     let mut out = Vec::new();
-    for (i, r) in csv.rows.iter().enumerate() {
-        let line = i + 2;
-        let bad =
-            |key: &str, msg: String| Error::input(Location::path(path).line(line).key(key), msg);
+    for (line, r) in csv.numbered_rows() {
+        let bad = |key: &str, msg: String| csv.error_at(line, key, msg);
         let Some(config) = config_for_device(&r[cd]) else {
             continue;
         };
@@ -364,7 +362,8 @@ pub fn tables(results: &[RowResult], data_dir: &Path) -> Vec<ValidationTable> {
     let everything: Vec<&RowResult> = results.iter().collect();
     let mut all = ValidationTable {
         title: "GPU GEMM time, all devices: MAPE of modelled vs measured time".into(),
-        source: "tests/data/gpu_measured.csv + gpu_sweep_*.csv (see src/validate/gpu.rs)".into(),
+        source: "tests/data/gpu_measured.csv + gpu_sweep_*.csv (see src/jobs/validate/gpu.rs)"
+            .into(),
         summary: vec![summary("all".into(), &everything, "")],
     };
     for split in [Split::Calibration, Split::Evaluation] {
@@ -405,7 +404,7 @@ pub fn tables(results: &[RowResult], data_dir: &Path) -> Vec<ValidationTable> {
         let rs: Vec<&RowResult> = results.iter().filter(|r| r.row.config == cfg).collect();
         let mut t = ValidationTable {
             title: format!("GPU GEMM time, {cfg}: MAPE of modelled vs measured time"),
-            source: "tests/data/gpu_measured.csv + gpu_sweep_*.csv (see src/validate/gpu.rs)"
+            source: "tests/data/gpu_measured.csv + gpu_sweep_*.csv (see src/jobs/validate/gpu.rs)"
                 .into(),
             summary: Vec::new(),
         };

@@ -1,4 +1,4 @@
-//! SCALE-Sim 3.0.0 compatible systolic model (`tests/data/scalesim/MODEL.md`).
+//! SCALE-Sim 3.0.0 compatible systolic model (`docs/scalesim/MODEL.md`).
 //!
 //! Reproduces SCALE-Sim's per-layer reports (COMPUTE_REPORT, BANDWIDTH_REPORT,
 //! DETAILED_ACCESS_REPORT) analytically: folds are not overlapped, physical R and C enter the
