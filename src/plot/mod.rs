@@ -89,17 +89,6 @@ impl Roof {
         })
     }
 
-    /// The roofs straight from a machine model ([`crate::machine::Machine::peak_flops`] for `dtype` and
-    /// [`crate::machine::Machine::hbm_bandwidth_bytes_per_s`]), for [`PlotOptions::roofs`].
-    pub fn from_machine(m: &dyn crate::machine::Machine, dtype: crate::workload::DType) -> Roof {
-        let bw = m.hbm_bandwidth_bytes_per_s();
-        Roof {
-            peak_tflops: m.peak_flops(dtype) / 1e12,
-            hbm_gbps: (bw.is_finite() && bw > 0.0).then_some(bw / 1e9),
-            peak_derived: false,
-        }
-    }
-
     /// Arithmetic intensity (FLOP/byte) where the bandwidth roof meets the compute roof.
     pub fn ridge_flop_per_byte(&self) -> Option<f64> {
         self.hbm_gbps.map(|bw| self.peak_tflops * 1e12 / (bw * 1e9))

@@ -446,6 +446,7 @@ impl<'a, T: PeValue> FoldSchedule<'a, T> {
     }
 
     /// Element (i, j) of fold f's stationary tile (zero outside the operand).
+    #[inline(always)]
     fn tile(&self, f: usize, i: usize, j: usize) -> T {
         let (o0, k0) = self.folds[f];
         if k0 + i >= self.k || o0 + j >= self.outer {
@@ -458,6 +459,7 @@ impl<'a, T: PeValue> FoldSchedule<'a, T> {
     }
 
     /// Value entering row i at stream step t of fold f (zero outside the operand).
+    #[inline(always)]
     fn stream(&self, f: usize, t: usize, i: usize) -> T {
         let (_, k0) = self.folds[f];
         if k0 + i >= self.k {
@@ -471,6 +473,7 @@ impl<'a, T: PeValue> FoldSchedule<'a, T> {
 
     /// Add the finished sum `v` of stream step t, column j of fold f into the output (dropped
     /// when column j is padding).
+    #[inline(always)]
     fn accumulate(&self, out: &mut Array2<f32>, f: usize, t: usize, j: usize, v: f32) {
         let (o0, _) = self.folds[f];
         if o0 + j < self.outer {
@@ -535,6 +538,7 @@ impl<T: PeValue> OverlapGrid<T> {
 
     /// Left-edge input of row i at cycle `cyc`: row i sees stream step t of fold f at cycle
     /// start[f] + i + t; a bubble when no fold is streaming into that row.
+    #[inline(always)]
     fn edge_activation(&self, plan: &FoldSchedule<T>, cyc: usize, i: usize) -> Activation<T> {
         let mut x = Activation::default();
         for f in (0..self.next_fold).rev() {
@@ -572,6 +576,7 @@ impl<T: PeValue> OverlapGrid<T> {
 
     /// One PE's cycle: swap shadow → active if `act` starts a fold, then the MAC, checking that
     /// the active tile belongs to the activation's fold (an internal error otherwise).
+    #[inline(always)]
     fn pe_cycle(&mut self, i: usize, j: usize, act: Activation<T>, cyc: usize) -> Result<()> {
         let c = self.c;
         let idx = i * c + j;

@@ -468,17 +468,6 @@ pub fn merge_files(out: &Path, shards: &[PathBuf], expect: Option<u64>) -> Resul
     })
 }
 
-/// Library entry point of `archsim sweep`: prepare and run.
-pub fn run_sweep(
-    config: &str,
-    sweep_file: &Path,
-    mode: Option<SimMode>,
-    max_points: u64,
-    opts: &RunOptions,
-) -> Result<SweepSummary> {
-    Sweep::prepare(config, sweep_file, mode, max_points)?.run(opts)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

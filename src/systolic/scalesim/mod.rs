@@ -51,11 +51,6 @@ impl ScaleSimMachine {
     pub fn config(&self) -> &ScaleSimConfig {
         &self.cfg
     }
-
-    /// Simulate one SCALE-Sim layer (no batch).
-    pub fn simulate_layer(&self, layer: &Layer) -> LayerResult {
-        simulate_layer(&self.cfg, layer)
-    }
 }
 
 pub fn info(c: &ScaleSimConfig) -> MachineInfo {
