@@ -4,8 +4,14 @@
 use crate::error::{Error, Location, Result};
 use std::path::Path;
 
+/// Largest input file read (configs, workloads, topologies, sweep files, reference data):
+/// 256 MiB, far above any real one (a 10^6-layer topology CSV is ~30 MB), so a wrong path to a
+/// huge file fails at once instead of filling memory.
+pub const MAX_INPUT_BYTES: u64 = 256 << 20;
+
 /// Read a user input file as UTF-8 text, turning every failure into an input error that names the
-/// file and says what is wrong (missing, a directory, unreadable, not UTF-8).
+/// file and says what is wrong (missing, a directory, not a regular file such as a device or a
+/// FIFO, larger than [`MAX_INPUT_BYTES`], unreadable, not UTF-8). Symbolic links are followed.
 pub fn read_input_file(path: &Path) -> Result<String> {
     let meta = std::fs::metadata(path).map_err(|e| Error::InputFile {
         path: path.to_path_buf(),
@@ -15,16 +21,39 @@ pub fn read_input_file(path: &Path) -> Result<String> {
             _ => format!("cannot read: {e}"),
         },
     })?;
-    if meta.is_dir() {
-        return Err(Error::InputFile {
-            path: path.to_path_buf(),
-            msg: "is a directory, expected a file".into(),
-        });
-    }
-    let bytes = std::fs::read(path).map_err(|e| Error::InputFile {
+    let refuse = |msg: String| Error::InputFile {
         path: path.to_path_buf(),
-        msg: format!("cannot read: {e}"),
-    })?;
+        msg,
+    };
+    if meta.is_dir() {
+        return Err(refuse("is a directory, expected a file".into()));
+    }
+    if !meta.is_file() {
+        return Err(refuse(
+            "is not a regular file (a device, FIFO or socket); give a file".into(),
+        ));
+    }
+    let too_big = || {
+        refuse(format!(
+            "is larger than the {} MiB an input file may have",
+            MAX_INPUT_BYTES >> 20
+        ))
+    };
+    if meta.len() > MAX_INPUT_BYTES {
+        return Err(too_big());
+    }
+    let mut bytes = Vec::new();
+    {
+        use std::io::Read;
+        let f = std::fs::File::open(path).map_err(|e| refuse(format!("cannot read: {e}")))?;
+        // The file may grow after the size check: read at most one byte past the cap.
+        f.take(MAX_INPUT_BYTES + 1)
+            .read_to_end(&mut bytes)
+            .map_err(|e| refuse(format!("cannot read: {e}")))?;
+    }
+    if bytes.len() as u64 > MAX_INPUT_BYTES {
+        return Err(too_big());
+    }
     String::from_utf8(bytes).map_err(|e| {
         let valid = e.utf8_error().valid_up_to();
         let bytes = e.as_bytes();

@@ -8,7 +8,7 @@
 //! * a SCALE-Sim 3.0.0 `.cfg` ([`ScaleSimConfig`]), which selects the SCALE-Sim-compatible
 //!   systolic mode.
 
-use crate::config::{from_toml, resolve, toml_key_line, CostSection, SimMode};
+use crate::config::{from_toml, key_error, resolve, toml_key_line, CostSection, SimMode};
 use crate::error::{Error, Location, Result};
 use crate::machine::Machine;
 use crate::simt::config::SimtConfig;
@@ -68,11 +68,35 @@ pub fn parse_toml(src: &str, file: &str, name: &str) -> Result<LoadedConfig> {
             ))
         }
     };
-    Ok(LoadedConfig {
+    let loaded = LoadedConfig {
         name: name.to_string(),
         source: file.to_string(),
         hw,
-    })
+    };
+    check_shared_sections(&loaded, src, file)?;
+    Ok(loaded)
+}
+
+/// The sections every kind shares name other files: `[compare] with` and each of `[workload]
+/// kernels` must be a non-empty name or path.
+fn check_shared_sections(c: &LoadedConfig, src: &str, file: &str) -> Result<()> {
+    if c.compare_with().is_some_and(|w| w.trim().is_empty()) {
+        return Err(key_error(
+            src,
+            file,
+            "compare.with",
+            "must name a config (a shipped name such as \"h100\" or a path), not \"\"",
+        ));
+    }
+    if c.default_workloads().iter().any(|w| w.trim().is_empty()) {
+        return Err(key_error(
+            src,
+            file,
+            "workload.kernels",
+            "every entry must name a workload (a shipped name or a path), not \"\"",
+        ));
+    }
+    Ok(())
 }
 
 /// Load a config from a path or a shipped name.

@@ -349,6 +349,72 @@ fn cases() -> Vec<Case> {
             format!("{gpu}\n[turbo]\nx = 1\n"),
             &["g.toml:", "turbo"],
         ),
+        // Non-finite numbers (TOML allows nan and inf): rejected with key and line.
+        tpu(
+            "systolic nan bandwidth",
+            "bandwidth_gbps = 2765.0",
+            "bandwidth_gbps = nan",
+            &["t.toml:", "hbm.bandwidth_gbps", "finite"],
+        ),
+        tpu(
+            "systolic infinite clock",
+            "clock_mhz = 1750.0",
+            "clock_mhz = +inf",
+            &["t.toml:", "chip.clock_mhz", "finite"],
+        ),
+        edited(
+            "simt -inf energy",
+            "g.toml",
+            gpu.replacen("hbm_pj_per_byte = ", "hbm_pj_per_byte = -inf # ", 1),
+            &["g.toml:", "energy.hbm_pj_per_byte", "finite"],
+        ),
+        // A header comment does not hide its section from the key lookup.
+        edited(
+            "systolic header comment",
+            "t.toml",
+            shipped_src("tpu_v5p")
+                .replacen("[hbm]", "[hbm]   # off-chip memory", 1)
+                .replacen("bandwidth_gbps = 2765.0", "bandwidth_gbps = -1.0", 1),
+            &["t.toml:", "hbm.bandwidth_gbps"],
+        ),
+        edited(
+            "empty compare machine",
+            "t.toml",
+            shipped_src("tpu_v5").replacen("with = \"h100\"", "with = \"\"", 1),
+            &["t.toml:", "compare.with", "must name a config"],
+        ),
+        // Files that are not files.
+        case(
+            "config is a device",
+            &[],
+            "run --config /dev/zero --gemm 1,1,1",
+            &["/dev/zero", "not a regular file"],
+        ),
+        case(
+            "topology is a device",
+            &[],
+            "run --config {cfg} --topology /dev/null/x.csv",
+            &["x.csv"],
+        ),
+        // Flags checked before any work.
+        case(
+            "--out is a file",
+            &[("f", "x")],
+            "run --config h100 --gemm 8,8,8 --out {d}/f",
+            &["--out", "not a directory"],
+        ),
+        case(
+            "--checkpoint-s too large",
+            &[],
+            "sweep --config tpu_v5e --sweep examples/sweeps/tpu_array_hbm.toml --out {d}/s.csv --checkpoint-s 1e30",
+            &["--checkpoint-s"],
+        ),
+        case(
+            "main-job --config before a command",
+            &[],
+            "--config h100 run --config tpu_v5e --gemm 8,8,8",
+            &["--config", "after the command"],
+        ),
     ]);
     out
 }
@@ -404,4 +470,24 @@ fn every_bad_input_is_a_clear_exit_2() {
         failures.len(),
         failures.join("\n")
     );
+}
+
+#[test]
+fn a_closed_stdout_is_not_a_panic() {
+    // The reader goes away before archsim writes (`archsim list | head -0`): a quiet exit 0.
+    for args in [
+        &["list"][..],
+        &["run", "--config", "h100", "--gemm", "8,8,8"][..],
+    ] {
+        let mut child = common::command(args)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("start archsim");
+        drop(child.stdout.take());
+        let out = child.wait_with_output().expect("run archsim");
+        let stderr = common::stderr(&out);
+        assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
+        assert_eq!(out.status.code(), Some(0), "{args:?}: {stderr}");
+    }
 }

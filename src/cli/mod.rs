@@ -226,6 +226,9 @@ fn collect_ops(args: &RunArgs) -> Result<Vec<Op>> {
 }
 
 fn cmd_run(args: &RunArgs) -> Result<()> {
+    if let Some(dir) = &args.out {
+        check_out_dir(dir)?;
+    }
     let cfg = registry::load(&args.config)?;
     let ops = collect_ops(args)?;
     let machine = cfg.build(args.mode.map(Into::into))?;
@@ -253,11 +256,8 @@ fn cmd_run(args: &RunArgs) -> Result<()> {
                     ),
                 ));
             }
-            use std::io::Write;
-            let mut out = std::io::stdout().lock();
             for f in &files {
-                out.write_all(&f.bytes)
-                    .map_err(|e| Error::internal(format!("writing stdout: {e}")))?;
+                write_stdout(&f.bytes)?;
             }
         }
     }
@@ -274,22 +274,23 @@ fn cmd_validate(args: &ValidateArgs) -> Result<()> {
     }
     let tables = jobs::validate::run_all(&args.data)?;
     if args.json {
-        println!(
-            "{}",
-            serde_json::to_string_pretty(&tables).map_err(|e| Error::internal(e.to_string()))?
-        );
+        let json =
+            serde_json::to_string_pretty(&tables).map_err(|e| Error::internal(e.to_string()))?;
+        write_stdout(format!("{json}\n").as_bytes())?;
     } else {
         for t in &tables {
-            println!("{}", t.render());
+            write_stdout(format!("{}\n", t.render()).as_bytes())?;
         }
         if tables.is_empty() {
-            println!("no reference sets found under {}", args.data.display());
+            let msg = format!("no reference sets found under {}\n", args.data.display());
+            write_stdout(msg.as_bytes())?;
         }
     }
     Ok(())
 }
 
 fn cmd_compare(args: &CompareArgs) -> Result<()> {
+    check_out_dir(&args.out)?;
     let mut bar = progress::CompareBar::new(args.quiet);
     let outcome = jobs::compare::compare_job(
         &args.config,
@@ -298,42 +299,49 @@ fn cmd_compare(args: &CompareArgs) -> Result<()> {
         &args.out,
         &mut |p| bar.update(p),
     )?;
-    print_comparison(&outcome, args.quiet);
-    Ok(())
+    print_comparison(&outcome, args.quiet)
 }
 
 /// The main job (`archsim --config CONFIG`).
 fn cmd_main_job(config: &str, out: &std::path::Path, quiet: bool) -> Result<()> {
+    check_out_dir(out)?;
     let mut bar = progress::CompareBar::new(quiet);
     let outcome = jobs::compare::main_job(config, out, &mut |p| bar.update(p))?;
-    print_comparison(&outcome, quiet);
-    Ok(())
+    print_comparison(&outcome, quiet)
 }
 
 /// The side-by-side table and verdict on stdout; the files written on stderr.
-fn print_comparison(outcome: &jobs::compare::CompareOutcome, quiet: bool) {
-    print!("{}", outcome.table);
+fn print_comparison(outcome: &jobs::compare::CompareOutcome, quiet: bool) -> Result<()> {
+    write_stdout(outcome.table.as_bytes())?;
     if !quiet {
         for f in &outcome.files {
             eprintln!("wrote {}", f.display());
         }
     }
+    Ok(())
 }
 
 fn cmd_list() -> Result<()> {
-    println!("shipped hardware configs (use --config NAME):");
+    let mut s = String::from("shipped hardware configs (use --config NAME):\n");
     for n in config::shipped_names() {
-        println!("  {n}");
+        s.push_str(&format!("  {n}\n"));
     }
-    println!("shipped workloads (use --workload NAME, or --topology kernels/NAME.csv):");
+    s.push_str("shipped workloads (use --workload NAME, or --topology kernels/NAME.csv):\n");
     for (n, _) in config::embedded::kernels() {
-        println!("  {n}");
+        s.push_str(&format!("  {n}\n"));
     }
-    Ok(())
+    write_stdout(s.as_bytes())
 }
 
 /// Dispatch a parsed command line.
 fn dispatch(cli: &Cli) -> Result<()> {
+    if cli.command.is_some() && cli.config.is_some() {
+        return Err(Error::flag(
+            "--config",
+            "a --config before the command belongs to the main job; put it after the command \
+             (`archsim run --config C ...`)",
+        ));
+    }
     match &cli.command {
         Some(Command::Run(a)) => cmd_run(a),
         Some(Command::Compare(a)) => cmd_compare(a),
@@ -350,6 +358,29 @@ fn dispatch(cli: &Cli) -> Result<()> {
             )),
         },
     }
+}
+
+/// Write to stdout. A reader that stopped reading (`archsim list | head -1`) ends the program
+/// quietly with exit 0, as a pipeline expects; any other failure (`> /dev/full`) is an error.
+fn write_stdout(bytes: &[u8]) -> Result<()> {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    match out.write_all(bytes).and_then(|_| out.flush()) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => std::process::exit(0),
+        Err(e) => Err(Error::internal(format!("writing stdout: {e}"))),
+    }
+}
+
+/// `--out DIR` must be a directory (or not exist yet): checked before any work is done.
+fn check_out_dir(dir: &std::path::Path) -> Result<()> {
+    if dir.exists() && !dir.is_dir() {
+        return Err(Error::flag(
+            "--out",
+            format!("`{}` exists and is not a directory", dir.display()),
+        ));
+    }
+    Ok(())
 }
 
 /// A run setting the library rejected (`mode`, `gemm`, `shard`, ...) is reported as the flag that

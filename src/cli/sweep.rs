@@ -104,15 +104,18 @@ pub struct PlotSweepArgs {
 /// Handler of `archsim sweep`.
 pub fn cmd_sweep(a: &SweepArgs) -> Result<()> {
     let shard = a.shard.as_deref().map(Shard::parse).transpose()?;
-    if !(a.checkpoint_s.is_finite() && a.checkpoint_s >= 0.0) {
-        return Err(Error::flag("--checkpoint-s", "must be a number >= 0"));
-    }
+    let checkpoint = Duration::try_from_secs_f64(a.checkpoint_s).map_err(|_| {
+        Error::flag(
+            "--checkpoint-s",
+            format!("{}: must be a number of seconds >= 0", a.checkpoint_s),
+        )
+    })?;
     let sweep = Sweep::prepare(&a.config, &a.sweep, a.mode.map(Into::into), a.max_points)?;
     let opts = RunOptions {
         out: a.out.clone(),
         shard,
         resume: !a.no_resume,
-        checkpoint: Duration::from_secs_f64(a.checkpoint_s),
+        checkpoint,
     };
     let bar = progress::SweepBar::new(a.quiet);
     let s = sweep.run_with_progress(&opts, &|p| bar.update(p))?;

@@ -90,7 +90,60 @@ pub fn shipped(name: &str) -> Option<(&'static str, &'static str)> {
 /// Deserialize a config text (`T` with `deny_unknown_fields`); syntax, type and unknown-key
 /// errors name `file`, the line, the column and the key ([`toml_error`]).
 pub fn from_toml<T: serde::de::DeserializeOwned>(src: &str, file: &str) -> Result<T> {
-    toml::from_str(src).map_err(|e| toml_error(src, file, &e))
+    let v: T = toml::from_str(src).map_err(|e| toml_error(src, file, &e))?;
+    reject_non_finite(src, file)?;
+    Ok(v)
+}
+
+/// Whether `nan` / `inf` (signed or not) stand where a TOML value starts: after `=`, `,`, `[`
+/// or `{` (words such as "inference" in comments do not count).
+fn has_non_finite_token(src: &str) -> bool {
+    let b = src.as_bytes();
+    ["nan", "inf"].iter().any(|tok| {
+        src.match_indices(tok).any(|(i, _)| {
+            let before = b[..i]
+                .iter()
+                .rev()
+                .find(|c| !matches!(c, b' ' | b'\t' | b'+' | b'-'));
+            matches!(before, Some(b'=' | b',' | b'[' | b'{'))
+        })
+    })
+}
+
+/// TOML allows `nan` and `inf` as floats; no archsim input means either. The first non-finite
+/// value is an input error naming its key and line. (A quick text test skips the walk for the
+/// texts without them, the common case.)
+fn reject_non_finite(src: &str, file: &str) -> Result<()> {
+    if !has_non_finite_token(src) {
+        return Ok(());
+    }
+    fn walk(prefix: &str, v: &toml::Value) -> Option<(String, f64)> {
+        match v {
+            toml::Value::Float(x) if !x.is_finite() => Some((prefix.to_string(), *x)),
+            toml::Value::Table(t) => t.iter().find_map(|(k, v)| {
+                let key = if prefix.is_empty() {
+                    k.clone()
+                } else {
+                    format!("{prefix}.{k}")
+                };
+                walk(&key, v)
+            }),
+            toml::Value::Array(a) => a.iter().find_map(|v| walk(prefix, v)),
+            _ => None,
+        }
+    }
+    let Ok(table) = src.parse::<toml::Table>() else {
+        return Ok(());
+    };
+    match walk("", &toml::Value::Table(table)) {
+        Some((key, x)) => Err(key_error(
+            src,
+            file,
+            &key,
+            format!("{key} = {x}: must be a finite number"),
+        )),
+        None => Ok(()),
+    }
 }
 
 /// An input error about the value of a (dotted) key of a TOML text: names `file`, the key's line
@@ -145,7 +198,13 @@ fn key_at(src: &str, offset: usize) -> Option<String> {
         .rev()
         .map(str::trim)
         .find(|l| l.starts_with('['))
-        .map(|l| l.trim_matches(|c| c == '[' || c == ']').trim().to_string());
+        .map(|l| {
+            let header = l.split('#').next().unwrap_or(l).trim();
+            header
+                .trim_matches(|c| c == '[' || c == ']')
+                .trim()
+                .to_string()
+        });
     Some(match table {
         Some(t) if !t.is_empty() => format!("{t}.{k}"),
         _ => k.to_string(),
@@ -223,7 +282,9 @@ pub fn toml_key_line(src: &str, dotted: &str) -> Option<usize> {
         let line = raw.trim();
         // `[table]` and `[[array-of-tables]]` headers alike set the current table.
         if line.starts_with('[') {
-            current = line
+            // `[table]  # comment`: the name ends at the closing bracket.
+            let header = line.split('#').next().unwrap_or(line).trim();
+            current = header
                 .trim_matches(|c| c == '[' || c == ']')
                 .trim()
                 .to_string();
