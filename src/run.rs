@@ -96,7 +96,7 @@ pub fn simulate_sequential(machine: &dyn Machine, ops: &[Op]) -> Result<(Vec<OpP
         .iter()
         .map(|op| simulate_op(machine, op))
         .collect::<Result<Vec<_>>>()?;
-    let total = total_of(machine, ops, &profiles);
+    let total = total_of(machine, ops, &profiles)?;
     Ok((profiles, total))
 }
 
@@ -106,7 +106,7 @@ pub fn simulate_ops(machine: &dyn Machine, ops: &[Op]) -> Result<RunReport> {
     let profiles: Vec<Result<OpProfile>> =
         ops.par_iter().map(|op| simulate_op(machine, op)).collect();
     let profiles = profiles.into_iter().collect::<Result<Vec<_>>>()?;
-    let total = total_of(machine, ops, &profiles);
+    let total = total_of(machine, ops, &profiles)?;
     Ok(RunReport {
         machine: MachineReport {
             info: machine.info().clone(),
@@ -133,19 +133,37 @@ pub fn main_dtype(ops: &[Op]) -> DType {
     best.0
 }
 
-/// Sum profiles into a [`Total`].
-pub fn total_of(machine: &dyn Machine, ops: &[Op], profiles: &[OpProfile]) -> Total {
+/// Sum profiles into a [`Total`]. Cycle sums are exact: a run whose ops add up to more than
+/// 2^64 cycles is an input error (split the workload), never a wrapped count. MACs are u128
+/// (each op is at most 2^96, [`crate::workload::MAX_MACS`]).
+pub fn total_of(machine: &dyn Machine, ops: &[Op], profiles: &[OpProfile]) -> Result<Total> {
     let mut t = Total {
         ops: profiles.len(),
         ..Default::default()
     };
     let mut peak_time = 0.0; // Σ time × peak: denominator of FLOP-weighted utilization
     for (op, p) in ops.iter().zip(profiles) {
-        t.macs += p.macs;
+        let too_long = || {
+            Error::input(
+                Location::file("<workload>").key(p.name.clone()),
+                format!(
+                    "the ops up to `{}` add up to more than 2^64 cycles on {}; split the workload",
+                    p.name,
+                    machine.name()
+                ),
+            )
+        };
+        t.macs = t.macs.saturating_add(p.macs);
         t.flops += p.flops;
-        t.cycles += p.cycles;
-        t.compute_cycles += p.compute_cycles;
-        t.stall_cycles += p.stall_cycles;
+        t.cycles = t.cycles.checked_add(p.cycles).ok_or_else(too_long)?;
+        t.compute_cycles = t
+            .compute_cycles
+            .checked_add(p.compute_cycles)
+            .ok_or_else(too_long)?;
+        t.stall_cycles = t
+            .stall_cycles
+            .checked_add(p.stall_cycles)
+            .ok_or_else(too_long)?;
         t.time_s += p.time_s;
         t.energy_pj += p.energy_pj;
         t.time_breakdown_s.add(&p.time_breakdown_s);
@@ -171,5 +189,5 @@ pub fn total_of(machine: &dyn Machine, ops: &[Op], profiles: &[OpProfile]) -> To
         t.tflops_per_w = t.flops / (t.energy_pj * 1e-12) / 1e12;
     }
     t.main_stall = t.time_breakdown_s.main_stall().to_string();
-    t
+    Ok(t)
 }

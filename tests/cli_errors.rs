@@ -90,6 +90,13 @@ fn cases() -> Vec<Case> {
         ),
         topo("csv empty", "", &["t.csv", "no layers"]),
         topo(
+            "csv cycles summing past 2^64",
+            &(1..=40)
+                .map(|i| format!("g{i}, 4294967296, 4294967296, 1,\n"))
+                .collect::<String>(),
+            &["2^64 cycles", "split the workload"],
+        ),
+        topo(
             "csv huge",
             "g, 1, 1, 99999999999999,\n",
             &["t.csv:2", "2^32"],
@@ -349,6 +356,12 @@ fn cases() -> Vec<Case> {
             format!("{gpu}\n[turbo]\nx = 1\n"),
             &["g.toml:", "turbo"],
         ),
+        edited(
+            "simt SM too small for any kernel",
+            "g.toml",
+            gpu.replacen("smem_bytes = 232448", "smem_bytes = 16384", 1),
+            &["no kernel plan", "sm.smem_bytes"],
+        ),
         // Non-finite numbers (TOML allows nan and inf): rejected with key and line.
         tpu(
             "systolic nan bandwidth",
@@ -382,6 +395,15 @@ fn cases() -> Vec<Case> {
             "t.toml",
             shipped_src("tpu_v5").replacen("with = \"h100\"", "with = \"\"", 1),
             &["t.toml:", "compare.with", "must name a config"],
+        ),
+        case(
+            "sweep plot with nothing positive to plot",
+            &[(
+                "s.csv",
+                "index,workload,array.rows,time_s,cycles,utilization,tflops,energy_pj,pj_per_flop,hbm_read_bytes,hbm_write_bytes,hbm_bytes,main_stall\n0,w,64,0,1,0.5,1,-1,0,1,1,2,memory\n",
+            )],
+            "plot sweep {d}/s.csv --x array.rows --y workload --out {d}/p",
+            &["s.csv", "positive time_s and energy_pj"],
         ),
         // Files that are not files.
         case(

@@ -427,10 +427,24 @@ impl GpuMachine {
         }
         let cands = plan::candidates(&self.cfg, g, tensor);
         if cands.is_empty() {
-            return Err(Error::internal(format!(
-                "no kernel plan fits {} for {}x{}x{} {}",
-                self.name, g.m, g.n, g.k, g.dtype
-            )));
+            // Every tile shape failed the SM's limits: the config's SM resources are too small
+            // for any kernel (bad input, not a bug).
+            return Err(Error::input(
+                Location::file(format!("<machine {}>", self.name)).key("sm"),
+                format!(
+                    "no kernel plan fits the SM for {}x{}x{} {}: sm.smem_bytes = {}, \
+                     sm.registers = {}, sm.max_threads = {}, sm.max_regs_per_thread = {} leave no \
+                     room for one CTA; raise them",
+                    g.m,
+                    g.n,
+                    g.k,
+                    g.dtype,
+                    self.cfg.sm.smem_bytes,
+                    self.cfg.sm.registers,
+                    self.cfg.sm.max_threads,
+                    self.cfg.sm.max_regs_per_thread
+                ),
+            ));
         }
         let mut est: Vec<(f64, usize)> = cands
             .iter()

@@ -117,8 +117,6 @@ pub fn plot_sweep(a: &PlotSweepRequest) -> Result<Vec<PathBuf>> {
         metric: &a.metric,
         rows: &data.cells,
     };
-    let mut written =
-        crate::plot::sweep_heatmap(&heat, &a.out, &format!("sweep_heatmap_{}", a.metric))?;
     let points: Vec<crate::plot::ParetoPoint> = data
         .pareto
         .iter()
@@ -128,6 +126,18 @@ pub fn plot_sweep(a: &PlotSweepRequest) -> Result<Vec<PathBuf>> {
             energy_j: *e,
         })
         .collect();
+    let plottable = |x: f64| x.is_finite() && x > 0.0;
+    if !points
+        .iter()
+        .any(|p| plottable(p.time_s) && plottable(p.energy_j))
+    {
+        return Err(Error::input(
+            crate::error::Location::path(&a.csv),
+            "no row has a finite, positive time_s and energy_pj: nothing to put on the time-vs-energy plot",
+        ));
+    }
+    let mut written =
+        crate::plot::sweep_heatmap(&heat, &a.out, &format!("sweep_heatmap_{}", a.metric))?;
     written.extend(crate::plot::pareto_front(
         &points,
         &format!("{file}: time vs energy ({} points)", points.len()),

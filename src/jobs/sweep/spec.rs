@@ -287,26 +287,45 @@ fn expand_range(t: &toml::Table, loc: &Location) -> Result<Vec<toml::Value>> {
                     format!("range expands to {count} values (more than {MAX_RANGE_VALUES}); use a larger step"),
                 ));
             }
-            let count = count as i64;
-            Ok((0..count)
-                .map(|i| {
-                    if ints {
-                        let (f, s) = (
-                            t["from"].as_integer().unwrap(),
-                            t["step"].as_integer().unwrap(),
-                        );
-                        toml::Value::Integer(f + i * s)
-                    } else {
-                        toml::Value::Float(tidy(from + i as f64 * step))
-                    }
-                })
-                .collect())
+            if ints {
+                // Exact integer arithmetic (i128): no value past `to`, no overflow near i64::MAX.
+                let (f, s, to) = (
+                    t["from"].as_integer().unwrap() as i128,
+                    t["step"].as_integer().unwrap() as i128,
+                    t["to"].as_integer().unwrap() as i128,
+                );
+                let n = (to - f) / s + 1;
+                return Ok((0..n)
+                    .map(|i| toml::Value::Integer((f + i * s) as i64))
+                    .collect());
+            }
+            // Floats: values that rounding (near 2^53 and beyond) puts past `to` or onto the
+            // previous value are dropped.
+            let mut out: Vec<toml::Value> = Vec::new();
+            let mut last = f64::NEG_INFINITY;
+            for i in 0..count as u64 {
+                let v = tidy(from + i as f64 * step);
+                if v > to + step * 1e-9 || v <= last {
+                    continue;
+                }
+                last = v;
+                out.push(toml::Value::Float(v));
+            }
+            Ok(out)
         }
         (None, Some(factor)) => {
             if factor <= 1.0 || from <= 0.0 {
                 return Err(Error::input(
                     loc.clone(),
                     format!("geometric range needs factor > 1 and from > 0 (got factor = {factor}, from = {from})"),
+                ));
+            }
+            // Count first: a factor barely above 1 must not expand without bound.
+            let count = ((to / from).ln() / factor.ln() + 1e-9).floor() + 1.0;
+            if count.is_nan() || count > MAX_RANGE_VALUES {
+                return Err(Error::input(
+                    loc.clone(),
+                    format!("range expands to {count} values (more than {MAX_RANGE_VALUES}); use a larger factor"),
                 ));
             }
             let mut out = Vec::new();
@@ -392,6 +411,49 @@ mod tests {
         assert_eq!(v, [0.5, 0.75, 1.0]);
         let t: Vec<String> = s.axes[1].values.iter().map(value_text).collect();
         assert_eq!(t, ["0.1", "0.2", "0.3", "0.4", "0.5"]);
+    }
+
+    #[test]
+    fn ranges_stay_within_to_and_bounded() {
+        // Near 2^53 floats cannot hold every step: no value past `to`, none repeated.
+        let s = SweepSpec::parse(
+            "a.b = {from = 9007199254740990.0, to = 9007199254741000.0, step = 1.0}\n",
+            "s",
+        )
+        .unwrap();
+        let v: Vec<f64> = s.axes[0]
+            .values
+            .iter()
+            .map(|v| v.as_float().unwrap())
+            .collect();
+        assert!(v.iter().all(|x| *x <= 9007199254741000.0), "{v:?}");
+        assert!(v.windows(2).all(|w| w[0] < w[1]), "{v:?}");
+        // Integers near i64::MAX: exact, last value is `to`.
+        let s = SweepSpec::parse(
+            "a.b = {from = 9223372036854775800, to = 9223372036854775806, step = 3}\n",
+            "s",
+        )
+        .unwrap();
+        let v: Vec<i64> = s.axes[0]
+            .values
+            .iter()
+            .map(|v| v.as_integer().unwrap())
+            .collect();
+        assert_eq!(
+            v,
+            [
+                9223372036854775800,
+                9223372036854775803,
+                9223372036854775806
+            ]
+        );
+        // A factor barely above 1 is refused before expanding.
+        let e = SweepSpec::parse("a.b = {from = 1.0, to = 1e300, factor = 1.0000001}\n", "s")
+            .unwrap_err();
+        assert!(e.to_string().contains("more than"), "{e}");
+        // Infinite bounds are not numbers archsim takes.
+        let e = SweepSpec::parse("a.b = {from = 1.0, to = inf, factor = 2.0}\n", "s").unwrap_err();
+        assert!(e.to_string().contains("finite"), "{e}");
     }
 
     #[test]
