@@ -396,19 +396,21 @@ mod tests {
         assert_eq!(s.point_count(1, 100).unwrap(), 4 * 2 * 4);
     }
 
-    #[test]
-    fn float_range() {
-        let s = SweepSpec::parse(
-            "a.b = {from = 0.5, to = 1.0, step = 0.25}\nc.d = {from = 0.1, to = 0.5, step = 0.1}\n",
-            "s",
-        )
-        .unwrap();
-        let v: Vec<f64> = s.axes[0]
+    /// The float values of axis `i`.
+    fn floats(s: &SweepSpec, i: usize) -> Vec<f64> {
+        s.axes[i]
             .values
             .iter()
             .map(|v| v.as_float().unwrap())
-            .collect();
-        assert_eq!(v, [0.5, 0.75, 1.0]);
+            .collect()
+    }
+
+    #[test]
+    fn float_range() {
+        let src =
+            "a.b = {from = 0.5, to = 1.0, step = 0.25}\nc.d = {from = 0.1, to = 0.5, step = 0.1}\n";
+        let s = SweepSpec::parse(src, "s").unwrap();
+        assert_eq!(floats(&s, 0), [0.5, 0.75, 1.0]);
         let t: Vec<String> = s.axes[1].values.iter().map(value_text).collect();
         assert_eq!(t, ["0.1", "0.2", "0.3", "0.4", "0.5"]);
     }
@@ -416,16 +418,8 @@ mod tests {
     #[test]
     fn ranges_stay_within_to_and_bounded() {
         // Near 2^53 floats cannot hold every step: no value past `to`, none repeated.
-        let s = SweepSpec::parse(
-            "a.b = {from = 9007199254740990.0, to = 9007199254741000.0, step = 1.0}\n",
-            "s",
-        )
-        .unwrap();
-        let v: Vec<f64> = s.axes[0]
-            .values
-            .iter()
-            .map(|v| v.as_float().unwrap())
-            .collect();
+        let src = "a.b = {from = 9007199254740990.0, to = 9007199254741000.0, step = 1.0}\n";
+        let v = floats(&SweepSpec::parse(src, "s").unwrap(), 0);
         assert!(v.iter().all(|x| *x <= 9007199254741000.0), "{v:?}");
         assert!(v.windows(2).all(|w| w[0] < w[1]), "{v:?}");
         // Integers near i64::MAX: exact, last value is `to`.

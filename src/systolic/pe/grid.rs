@@ -3,6 +3,29 @@
 
 use super::*;
 
+/// What PE(i, j) of an R×`c` grid receives from its left this cycle: the edge input in column 0,
+/// else the register of its left neighbour (last cycle's value).
+#[inline(always)]
+fn from_left<T: Copy>(reg: &[T], c: usize, i: usize, j: usize, edge: impl FnOnce() -> T) -> T {
+    if j == 0 {
+        edge()
+    } else {
+        reg[i * c + j - 1]
+    }
+}
+
+/// The value entering lane `lane` at the array's edge in cycle `s`: the wavefront is skewed by
+/// one cycle per lane, so lane `lane` sees stream step `s − lane` while that is within
+/// `0..tlen`, and zero (a bubble) otherwise.
+#[inline(always)]
+fn edge<T: PeValue>(s: usize, lane: usize, tlen: usize, value: impl FnOnce(usize) -> T) -> T {
+    if s >= lane && s - lane < tlen {
+        value(s - lane)
+    } else {
+        T::default()
+    }
+}
+
 /// Weight-load step of a stationary fold: each cycle every row takes the row above, row 0 takes
 /// the next tile row from the top edge (last row first); after R cycles row i holds tile row i.
 /// Returns the PE registers and the cycles stepped (R).
@@ -45,15 +68,7 @@ fn stationary_fold<T: PeValue>(
     while outputs < needed {
         for i in (0..r).rev() {
             for j in (0..c).rev() {
-                let a = if j == 0 {
-                    if s >= i && s - i < tlen {
-                        stream(s - i, i)
-                    } else {
-                        T::default()
-                    }
-                } else {
-                    areg[i * c + j - 1]
-                };
+                let a = from_left(&areg, c, i, j, || edge(s, i, tlen, |t| stream(t, i)));
                 areg[i * c + j] = a;
                 let above = if i == 0 { 0.0 } else { psum[(i - 1) * c + j] };
                 psum[i * c + j] = above + a.to_f32() * wreg[i * c + j].to_f32();
@@ -94,20 +109,12 @@ fn os_fold<T: PeValue>(
         for i in (0..r).rev() {
             for j in (0..c).rev() {
                 let av = if j == 0 {
-                    if s >= i && s - i < tlen {
-                        a(i, s - i)
-                    } else {
-                        T::default()
-                    }
+                    edge(s, i, tlen, |t| a(i, t))
                 } else {
                     areg[i * c + j - 1]
                 };
                 let bv = if i == 0 {
-                    if s >= j && s - j < tlen {
-                        b(s - j, j)
-                    } else {
-                        T::default()
-                    }
+                    edge(s, j, tlen, |t| b(t, j))
                 } else {
                     breg[(i - 1) * c + j]
                 };
@@ -126,20 +133,21 @@ fn os_fold<T: PeValue>(
     (acc, cycles)
 }
 
+/// A product assembled fold by fold: (product, cycles, folds).
+type Folded = (Array2<f32>, u64, u64);
+
+/// (M, K, N) of A (M×K) · B (K×N), and the zero that pads partial tiles.
+fn operand_shape<T: PeValue>(a: &Array2<T>, b: &Array2<T>) -> (usize, usize, usize, T) {
+    let (m, k) = a.dim();
+    (m, k, b.dim().1, T::default())
+}
+
 /// Output-stationary folds of `a` (M×K) · `b` (K×N) on an `ru×cu` array: rows ← M, columns ← N,
 /// stream ← K, in SCALE-Sim's order (column folds outer, row folds inner); each fold's
 /// accumulators are the finished outputs of its block. Returns (product, cycles, folds).
-fn os_folds<T: PeValue>(
-    a: &Array2<T>,
-    b: &Array2<T>,
-    ru: usize,
-    cu: usize,
-) -> (Array2<f32>, u64, u64) {
-    let (m, k) = a.dim();
-    let n = b.dim().1;
-    let zero = T::default();
-    let mut out = Array2::<f32>::zeros((m, n));
-    let (mut cycles, mut nfolds) = (0u64, 0u64);
+fn os_folds<T: PeValue>(a: &Array2<T>, b: &Array2<T>, ru: usize, cu: usize) -> Folded {
+    let (m, k, n, zero) = operand_shape(a, b);
+    let (mut out, mut cycles, mut nfolds) = (Array2::<f32>::zeros((m, n)), 0u64, 0u64);
     for n0 in (0..n).step_by(cu) {
         for m0 in (0..m).step_by(ru) {
             let (acc, cyc) = os_fold(
@@ -164,15 +172,8 @@ fn os_folds<T: PeValue>(
 /// Weight-stationary folds of `a` (M×K) · `b` (K×N) on an `ru×cu` array: rows ← K, columns ←
 /// N, stream ← M. Partial sums of each K-fold are added into the output (SCALE-Sim writes each
 /// K-fold's partial sums out). Returns (product, cycles, folds).
-fn ws_folds<T: PeValue>(
-    a: &Array2<T>,
-    b: &Array2<T>,
-    ru: usize,
-    cu: usize,
-) -> (Array2<f32>, u64, u64) {
-    let (m, k) = a.dim();
-    let n = b.dim().1;
-    let zero = T::default();
+fn ws_folds<T: PeValue>(a: &Array2<T>, b: &Array2<T>, ru: usize, cu: usize) -> Folded {
+    let (m, k, n, zero) = operand_shape(a, b);
     let mut out = Array2::<f32>::zeros((m, n));
     let (mut cycles, mut nfolds) = (0u64, 0u64);
     for n0 in (0..n).step_by(cu) {
