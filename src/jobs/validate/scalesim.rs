@@ -12,7 +12,7 @@
 //! report values carried in [`OpProfile::scalesim`].
 
 use super::{SummaryRow, ValidationTable};
-use crate::error::Result;
+use crate::error::{Error, Location, Result};
 use crate::machine::{Machine, OpProfile, ScaleSimReport};
 use crate::registry::{self, HardwareConfig};
 use crate::run;
@@ -43,8 +43,20 @@ fn not_found(what: &str) -> Vec<ValidationTable> {
     }]
 }
 
-fn num(r: &HashMap<String, String>, k: &str) -> Option<f64> {
-    r.get(k)?.parse().ok()
+/// A reference value of a row (`line` of `file`): `None` when the column is absent or empty; an
+/// input error when it is there but not a finite number (corrupt reference data must not turn
+/// into NaN errors and a passing run).
+fn num(r: &HashMap<String, String>, k: &str, file: &Path, line: usize) -> Result<Option<f64>> {
+    let Some(text) = r.get(k).map(|s| s.trim()).filter(|s| !s.is_empty()) else {
+        return Ok(None);
+    };
+    match text.parse::<f64>() {
+        Ok(x) if x.is_finite() => Ok(Some(x)),
+        _ => Err(Error::input(
+            Location::path(file).line(line).key(k),
+            format!("reference value `{text}` is not a finite number"),
+        )),
+    }
 }
 
 /// The machine of a SCALE-Sim `.cfg` path, as `archsim run --config PATH` builds it.
@@ -114,7 +126,8 @@ pub fn run(data_dir: &Path) -> Result<Vec<ValidationTable>> {
     let mut skipped = 0usize;
     let mut wall = [0.0f64; 2];
     let mut ref_wall = [0.0f64; 2];
-    for r in &rows {
+    for (i, r) in rows.iter().enumerate() {
+        let line = i + 2;
         let (Some(cfg_name), Some(layer_name)) = (r.get("cfg_name"), r.get("layer_name")) else {
             skipped += 1;
             continue;
@@ -135,9 +148,11 @@ pub fn run(data_dir: &Path) -> Result<Vec<ValidationTable>> {
             skipped += 1;
             continue;
         };
-        ref_wall[mode] += num(r, "scalesim_wall_s").unwrap_or(0.0);
+        ref_wall[mode] += num(r, "scalesim_wall_s", &runs, line)?.unwrap_or(0.0);
         for (name, got) in metrics(s) {
-            let Some(want) = num(r, name) else { continue };
+            let Some(want) = num(r, name, &runs, line)? else {
+                continue;
+            };
             let slot = match pairs[mode].iter().position(|p| p.0 == name) {
                 Some(i) => i,
                 None => {
@@ -182,7 +197,7 @@ pub fn run(data_dir: &Path) -> Result<Vec<ValidationTable>> {
             });
         }
     }
-    tables.extend(network(&dir));
+    tables.extend(network(&dir)?);
     if tables.is_empty() {
         return Ok(not_found(&runs.display().to_string()));
     }
@@ -190,22 +205,46 @@ pub fn run(data_dir: &Path) -> Result<Vec<ValidationTable>> {
 }
 
 /// The ResNet-50 network row of `network_runs.csv`: sums over its layers.
-fn network(dir: &Path) -> Option<ValidationTable> {
-    let mut rd = csv::Reader::from_path(dir.join("network_runs.csv")).ok()?;
+fn network(dir: &Path) -> Result<Option<ValidationTable>> {
+    let file = dir.join("network_runs.csv");
+    let Ok(mut rd) = csv::Reader::from_path(&file) else {
+        return Ok(None);
+    };
     let rows: Vec<HashMap<String, String>> = rd.deserialize().filter_map(|r| r.ok()).collect();
+    network_table(dir, &file, &rows)
+}
+
+/// The network table of the parsed rows; `Ok(None)` when a config, topology or simulation is
+/// missing (nothing to validate), an input error for a corrupt reference value.
+fn network_table(
+    dir: &Path,
+    file: &Path,
+    rows: &[HashMap<String, String>],
+) -> Result<Option<ValidationTable>> {
     let mut summary = Vec::new();
     let mut source = format!("{SOURCE}/network_runs.csv");
-    for r in &rows {
-        let net = r.get("network")?;
-        let (m, _) = machine(
-            &dir.join("configs")
-                .join(format!("{}.cfg", r.get("cfg_name")?)),
-        )?;
-        let ops = topology_ops(&dir.join("topologies").join(format!("{net}.csv")))?;
+    for (i, r) in rows.iter().enumerate() {
+        let line = i + 2;
+        let Some(net) = r.get("network") else {
+            return Ok(None);
+        };
+        let Some(cfg_name) = r.get("cfg_name") else {
+            return Ok(None);
+        };
+        let Some((m, _)) = machine(&dir.join("configs").join(format!("{cfg_name}.cfg"))) else {
+            return Ok(None);
+        };
+        let Some(ops) = topology_ops(&dir.join("topologies").join(format!("{net}.csv"))) else {
+            return Ok(None);
+        };
         let t0 = std::time::Instant::now();
-        let (profiles, _) = run::simulate_sequential(m.as_ref(), &ops).ok()?;
+        let Ok((profiles, _)) = run::simulate_sequential(m.as_ref(), &ops) else {
+            return Ok(None);
+        };
         let wall = t0.elapsed().as_secs_f64();
-        let res = profiles.iter().map(report).collect::<Option<Vec<_>>>()?;
+        let Some(res) = profiles.iter().map(report).collect::<Option<Vec<_>>>() else {
+            return Ok(None);
+        };
         let total: u128 = res.iter().map(|x| x.total_cycles as u128).sum();
         let stalls: u128 = res.iter().map(|x| x.stall_cycles as u128).sum();
         let incl: i128 = res
@@ -217,7 +256,7 @@ fn network(dir: &Path) -> Option<ValidationTable> {
             ("stall_cycles", stalls as f64),
             ("total_cycles_incl_prefetch", incl as f64),
         ] {
-            if let Some(want) = num(r, name) {
+            if let Some(want) = num(r, name, file, line)? {
                 summary.push(SummaryRow::from_pairs(
                     &format!("{net} {name}"),
                     &[(want, got)],
@@ -225,18 +264,18 @@ fn network(dir: &Path) -> Option<ValidationTable> {
                 ));
             }
         }
-        if let Some(ref_wall) = num(r, "scalesim_wall_s") {
+        if let Some(ref_wall) = num(r, "scalesim_wall_s", file, line)? {
             source.push_str(&format!(
                 "; {net}: archsim {wall:.4} s in-process vs SCALE-Sim {ref_wall} s ({:.0}x)",
                 ref_wall / wall.max(1e-9)
             ));
         }
     }
-    (!summary.is_empty()).then(|| ValidationTable {
+    Ok((!summary.is_empty()).then(|| ValidationTable {
         title: "SCALE-Sim 3.0.0 network (sum over layers)".into(),
         source,
         summary,
-    })
+    }))
 }
 
 #[cfg(test)]
@@ -248,6 +287,37 @@ mod tests {
         let t = run(Path::new("/nonexistent/archsim/data")).unwrap();
         assert_eq!(t.len(), 1);
         assert!(t[0].summary[0].note.contains("not found"));
+    }
+
+    #[test]
+    fn corrupt_reference_value_is_an_input_error() {
+        let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/scalesim");
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("scalesim");
+        for sub in ["configs", "topologies"] {
+            std::fs::create_dir_all(dir.join(sub)).unwrap();
+            for e in std::fs::read_dir(src.join(sub)).unwrap() {
+                let p = e.unwrap().path();
+                std::fs::copy(&p, dir.join(sub).join(p.file_name().unwrap())).unwrap();
+            }
+        }
+        let text = std::fs::read_to_string(src.join("reference_runs.csv")).unwrap();
+        let mut lines: Vec<String> = text.lines().map(str::to_string).collect();
+        let col = lines[0]
+            .split(',')
+            .position(|c| c == "total_cycles")
+            .unwrap();
+        let mut cells: Vec<String> = lines[2].split(',').map(str::to_string).collect();
+        cells[col] = "NaN".into();
+        lines[2] = cells.join(",");
+        std::fs::write(dir.join("reference_runs.csv"), lines.join("\n") + "\n").unwrap();
+        let e = run(tmp.path()).unwrap_err();
+        assert_eq!(e.exit_code(), 2);
+        let msg = e.to_string();
+        assert!(
+            msg.contains("reference_runs.csv:3") && msg.contains("total_cycles"),
+            "{msg}"
+        );
     }
 
     #[test]
