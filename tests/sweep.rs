@@ -151,6 +151,21 @@ fn resume_ends_with_the_uninterrupted_file() {
 }
 
 #[test]
+fn a_row_cut_short_is_simulated_again_not_kept() {
+    let d = common::tempdir();
+    let sw = write(d.path(), "s.toml", SWEEP);
+    let full = sweep(d.path(), &sw, "full.csv", &[], "1");
+    // Cut the file inside its last row, keeping every field: the last value is truncated
+    // ("memory" -> "mem"), which a resume must not keep.
+    for cut in [4, 30] {
+        let out = d.path().join(format!("cut{cut}.csv"));
+        std::fs::write(&out, &full[..full.len() - cut]).unwrap();
+        ok(&run_sweep("tpu_v5e", &sw, &out, &["-q"], "1"));
+        assert_eq!(std::fs::read(&out).unwrap(), full, "cut {cut}");
+    }
+}
+
+#[test]
 fn resume_refuses_a_file_of_another_sweep() {
     let d = common::tempdir();
     let sw = write(d.path(), "s.toml", SWEEP);

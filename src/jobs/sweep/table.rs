@@ -14,6 +14,15 @@ pub struct SweepTable {
     pub rows: BTreeMap<u64, Vec<String>>,
 }
 
+/// `src` up to and including its last newline (all of it when there is none: a lone header
+/// line is still parsed, and rejected if it is not one).
+pub fn complete_lines(src: &str) -> &str {
+    match src.rfind('\n') {
+        Some(i) if i + 1 < src.len() => &src[..=i],
+        _ => src,
+    }
+}
+
 /// Render header and rows as CSV bytes (`\n` line ends, quotes only where needed).
 pub fn render<'a>(header: &[String], rows: impl Iterator<Item = &'a Vec<String>>) -> Vec<u8> {
     let mut w = csv::WriterBuilder::new()
@@ -34,9 +43,12 @@ impl SweepTable {
 
     /// Read a sweep CSV. Every row must have the header's width and a unique integer index in
     /// column 0 (a duplicate identical row is tolerated, a conflicting one is an error).
+    /// Read a sweep CSV. archsim ends every row with a newline, so text after the last newline
+    /// is a row cut short (a partial copy, a full disk): it is dropped, never read as a row with
+    /// a truncated value; a resumed sweep simulates that point again.
     pub fn read(path: &Path) -> Result<SweepTable> {
         let src = read_input_file(path)?;
-        Self::parse(&src, &path.display().to_string())
+        Self::parse(complete_lines(&src), &path.display().to_string())
     }
 
     pub fn parse(src: &str, file: &str) -> Result<SweepTable> {
