@@ -67,6 +67,14 @@ pub fn read_input_file(path: &Path) -> Result<String> {
     })
 }
 
+/// FNV-1a 64-bit hash of a text (Fowler–Noll–Vo, the 64-bit offset basis and prime): a content
+/// fingerprint that tells files apart for provenance checks (not a cryptographic hash).
+pub fn fnv1a64(text: &str) -> u64 {
+    text.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
+        (h ^ b as u64).wrapping_mul(0x0000_0100_0000_01b3)
+    })
+}
+
 /// A CSV input file read whole: its header and rows as text. Errors name the file (and the line
 /// of a malformed record).
 #[derive(Debug, Clone, PartialEq)]

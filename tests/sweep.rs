@@ -468,3 +468,50 @@ fn a_killed_sweep_leaves_a_valid_csv_and_resumes_to_the_same_bytes() {
     ok(&run_sweep(base, &sw, &out, &extra, "2"));
     assert_eq!(std::fs::read(&out).unwrap(), full_bytes);
 }
+
+#[test]
+fn results_of_another_run_are_neither_resumed_nor_merged() {
+    let d = common::tempdir();
+    let sw = write(d.path(), "s.toml", SWEEP);
+    let out = d.path().join("r.csv");
+    ok(&run_sweep("tpu_v5e", &sw, &out, &["-q"], "1"));
+    let prov = std::fs::read_to_string(d.path().join("r.csv.provenance.json")).unwrap();
+    assert!(
+        prov.contains("base_config_fnv64") && prov.contains("\"points\": 24"),
+        "{prov}"
+    );
+    // The same swept keys on another base config: the rows would pass the column and value
+    // checks, the provenance does not.
+    let other = write(
+        d.path(),
+        "other.toml",
+        common::shipped_src("tpu_v5e").replacen("latency_ns = 300.0", "latency_ns = 700.0", 1),
+    );
+    let err = assert_input_error(&run_sweep(s(&other), &sw, &out, &["-q"], "1"));
+    assert!(
+        err.contains("another run") && err.contains("base config"),
+        "{err}"
+    );
+    // Shards of two different sweeps are not merged.
+    let sw2 = write(d.path(), "s2.toml", SWEEP.replace("[64, 128]", "[64, 256]"));
+    let a = d.path().join("a.csv");
+    let b = d.path().join("b.csv");
+    ok(&run_sweep(
+        "tpu_v5e",
+        &sw,
+        &a,
+        &["--shard", "0/2", "-q"],
+        "1",
+    ));
+    ok(&run_sweep(
+        "tpu_v5e",
+        &sw2,
+        &b,
+        &["--shard", "1/2", "-q"],
+        "1",
+    ));
+    let m = d.path().join("m.csv");
+    let err = assert_input_error(&archsim_threads(["merge", s(&m), s(&a), s(&b)], "1"));
+    assert!(err.contains("not a shard of the same sweep"), "{err}");
+    assert!(!m.exists(), "nothing is written");
+}

@@ -23,6 +23,8 @@ pub struct BaseConfig {
     pub file: String,
     /// Machine name (file stem).
     pub name: String,
+    /// [`crate::fsio::fnv1a64`] of the config text (provenance of sweep results).
+    pub content_hash: u64,
     kind: BaseKind,
 }
 
@@ -73,6 +75,7 @@ impl BaseConfig {
         Ok(BaseConfig {
             file: file.to_string(),
             name: name.to_string(),
+            content_hash: crate::fsio::fnv1a64(src),
             kind,
         })
     }

@@ -342,11 +342,24 @@ impl Sweep {
         progress: &(dyn Fn(SweepProgress) + Sync),
     ) -> Result<SweepSummary> {
         let start = Instant::now();
+        let prov = self.provenance(opts.shard);
+        let side = provenance_path(&opts.out);
+        if opts.resume && opts.out.exists() {
+            if let Some(old) = Provenance::read(&side)? {
+                if let Some(diff) = old.differs_from(&prov) {
+                    return Err(Error::input(
+                        Location::path(&opts.out),
+                        format!("--out holds results of another run ({diff}, see {}); delete it, choose another --out, or pass --no-resume to overwrite it", side.display()),
+                    ));
+                }
+            }
+        }
         let mut rows = if opts.resume {
             self.resume_rows(&opts.out, opts.shard)?
         } else {
             BTreeMap::new()
         };
+        prov.write(&side)?;
         let resumed = rows.len() as u64;
         let mine: Vec<u64> = (0..self.points)
             .filter(|&i| in_shard(opts.shard, i))
@@ -444,6 +457,101 @@ pub enum SweepProgress {
     Finish { ok: bool },
 }
 
+/// Where a sweep CSV came from, written beside it as `<out>.provenance.json`: the archsim
+/// version, [`crate::fsio::fnv1a64`] of the base config and of the sweep file, the model mode,
+/// the number of points and the shard. A resume or a merge of results from another run is
+/// refused (a CSV without this file, from an older archsim, is taken as it is).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Provenance {
+    pub archsim_version: String,
+    pub base_config: String,
+    pub base_config_fnv64: String,
+    pub sweep_file: String,
+    pub sweep_file_fnv64: String,
+    pub mode: Option<String>,
+    pub points: u64,
+    /// `I/N` for a shard, `None` for a whole sweep (or a merge of all shards).
+    pub shard: Option<String>,
+}
+
+/// The provenance file of a sweep CSV: `<out>.provenance.json`.
+pub fn provenance_path(out: &Path) -> PathBuf {
+    let mut name = out.file_name().unwrap_or_default().to_os_string();
+    name.push(".provenance.json");
+    out.with_file_name(name)
+}
+
+impl Provenance {
+    /// The provenance file at `path`, if there is one.
+    pub fn read(path: &Path) -> Result<Option<Provenance>> {
+        if !path.exists() {
+            return Ok(None);
+        }
+        let text = crate::fsio::read_input_file(path)?;
+        serde_json::from_str(&text).map(Some).map_err(|e| {
+            Error::input(
+                Location::path(path).line(e.line()),
+                format!("not an archsim provenance file: {e}"),
+            )
+        })
+    }
+
+    pub fn write(&self, path: &Path) -> Result<()> {
+        let json = serde_json::to_vec_pretty(self).map_err(|e| Error::internal(e.to_string()))?;
+        write_atomic(path, &json)
+    }
+
+    /// What differs from `other` that makes their results different runs (`None`: the same run).
+    /// Paths are names only; the content hashes decide.
+    pub fn differs_from(&self, other: &Provenance) -> Option<String> {
+        let mut d = Vec::new();
+        if self.archsim_version != other.archsim_version {
+            d.push(format!(
+                "archsim {} vs {}",
+                self.archsim_version, other.archsim_version
+            ));
+        }
+        if self.base_config_fnv64 != other.base_config_fnv64 {
+            d.push(format!(
+                "base config {} vs {} (content differs)",
+                self.base_config, other.base_config
+            ));
+        }
+        if self.sweep_file_fnv64 != other.sweep_file_fnv64 {
+            d.push(format!(
+                "sweep file {} vs {} (content differs)",
+                self.sweep_file, other.sweep_file
+            ));
+        }
+        if self.mode != other.mode {
+            d.push(format!("mode {:?} vs {:?}", self.mode, other.mode));
+        }
+        if self.points != other.points {
+            d.push(format!("{} vs {} points", self.points, other.points));
+        }
+        if self.shard != other.shard {
+            d.push(format!("shard {:?} vs {:?}", self.shard, other.shard));
+        }
+        (!d.is_empty()).then(|| d.join("; "))
+    }
+}
+
+impl Sweep {
+    /// The provenance of this sweep's results (of one shard when `shard` is given).
+    pub fn provenance(&self, shard: Option<Shard>) -> Provenance {
+        Provenance {
+            archsim_version: env!("CARGO_PKG_VERSION").to_string(),
+            base_config: self.base.base.file.clone(),
+            base_config_fnv64: format!("{:016x}", self.base.base.content_hash),
+            sweep_file: self.spec.file.clone(),
+            sweep_file_fnv64: format!("{:016x}", self.spec.content_hash),
+            mode: self.mode.map(|m| m.as_str().to_string()),
+            points: self.points,
+            shard: shard.map(|s| format!("{}/{}", s.index, s.count)),
+        }
+    }
+}
+
 /// What `archsim merge` did.
 #[derive(Debug, Clone, PartialEq)]
 pub struct MergeSummary {
@@ -455,12 +563,58 @@ pub struct MergeSummary {
     pub gaps: Vec<u64>,
 }
 
+/// The provenance of a merge: every shard must come from the same run (same version, base
+/// config, sweep file, mode and points) and the files must all have a provenance file or none
+/// (older results). `None` when none has one.
+fn merged_provenance(shards: &[PathBuf]) -> Result<Option<Provenance>> {
+    let mut found: Vec<(PathBuf, Option<Provenance>)> = Vec::new();
+    for s in shards {
+        found.push((s.clone(), Provenance::read(&provenance_path(s))?));
+    }
+    let with: Vec<&(PathBuf, Option<Provenance>)> =
+        found.iter().filter(|(_, p)| p.is_some()).collect();
+    if with.is_empty() {
+        return Ok(None);
+    }
+    if let Some((missing, _)) = found.iter().find(|(_, p)| p.is_none()) {
+        return Err(Error::input(
+            Location::path(missing),
+            format!(
+                "has no {} while other shards have one: it is not from the same run",
+                provenance_path(missing).display()
+            ),
+        ));
+    }
+    let first = with[0].1.clone().expect("present");
+    let whole = |p: &Provenance| Provenance {
+        shard: None,
+        ..p.clone()
+    };
+    for (path, p) in &with[1..] {
+        let p = p.as_ref().expect("present");
+        if let Some(diff) = whole(p).differs_from(&whole(&first)) {
+            return Err(Error::input(
+                Location::path(path),
+                format!(
+                    "is not a shard of the same sweep as {} ({diff})",
+                    with[0].0.display()
+                ),
+            ));
+        }
+    }
+    Ok(Some(whole(&first)))
+}
+
 /// `archsim merge`: join shard CSVs into `out` (atomically), sorted by point index; with
 /// `expect`, exactly the points `0..expect` must be present.
 pub fn merge_files(out: &Path, shards: &[PathBuf], expect: Option<u64>) -> Result<MergeSummary> {
     let inputs: Vec<&Path> = shards.iter().map(|p| p.as_path()).collect();
+    let merged_prov = merged_provenance(shards)?;
     let merged = table::merge(&inputs, expect)?;
     write_atomic(out, &merged.to_bytes())?;
+    if let Some(p) = merged_prov {
+        p.write(&provenance_path(out))?;
+    }
     Ok(MergeSummary {
         points: merged.rows.len(),
         files: shards.len(),

@@ -43,6 +43,8 @@ pub struct SweepSpec {
     pub workloads_line: Option<usize>,
     /// Config axes in file order.
     pub axes: Vec<Axis>,
+    /// [`crate::fsio::fnv1a64`] of the sweep file's text (provenance of sweep results).
+    pub content_hash: u64,
 }
 
 impl SweepSpec {
@@ -69,6 +71,7 @@ impl SweepSpec {
             workloads: Vec::new(),
             workloads_line: None,
             axes: Vec::new(),
+            content_hash: crate::fsio::fnv1a64(src),
         };
         for (k, v) in &table {
             if k == "workloads" {
