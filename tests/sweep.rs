@@ -515,3 +515,22 @@ fn results_of_another_run_are_neither_resumed_nor_merged() {
     assert!(err.contains("not a shard of the same sweep"), "{err}");
     assert!(!m.exists(), "nothing is written");
 }
+
+#[test]
+fn a_second_writer_is_refused_and_stale_temp_files_go() {
+    let d = common::tempdir();
+    let sw = write(d.path(), "s.toml", SWEEP);
+    let out = d.path().join("r.csv");
+    // Another process holds the output's lock (here: this test).
+    let lock = std::fs::File::create(d.path().join("r.csv.lock")).unwrap();
+    lock.try_lock().unwrap();
+    let err = assert_input_error(&run_sweep("tpu_v5e", &sw, &out, &["-q"], "1"));
+    assert!(err.contains("another archsim is writing"), "{err}");
+    assert!(!out.exists(), "nothing written");
+    lock.unlock().unwrap();
+    // A killed run's temp file is removed by the next run that holds the lock.
+    let stale = write(d.path(), ".r.csv.tmp.999999", "partial");
+    ok(&run_sweep("tpu_v5e", &sw, &out, &["-q"], "1"));
+    assert!(!stale.exists(), "stale temp file left behind");
+    assert!(out.exists());
+}

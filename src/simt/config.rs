@@ -243,7 +243,8 @@ impl SimtConfig {
                 return Err(bad(k, format!("{v} is out of range: expected {lo}..={hi}")));
             }
         }
-        if self.sm.sub_partitions > 0 && self.sm.fp32_lanes % self.sm.sub_partitions != 0 {
+        if self.sm.sub_partitions > 0 && !self.sm.fp32_lanes.is_multiple_of(self.sm.sub_partitions)
+        {
             return Err(bad(
                 "sm.fp32_lanes",
                 format!(

@@ -342,6 +342,8 @@ impl Sweep {
         progress: &(dyn Fn(SweepProgress) + Sync),
     ) -> Result<SweepSummary> {
         let start = Instant::now();
+        // Held until this run returns: a second sweep writing the same --out is refused.
+        let _lock = lock_output(&opts.out)?;
         let prov = self.provenance(opts.shard);
         let side = provenance_path(&opts.out);
         if opts.resume && opts.out.exists() {
@@ -455,6 +457,73 @@ pub enum SweepProgress {
     Point,
     /// The run finished (`ok`) or stopped on an error.
     Finish { ok: bool },
+}
+
+/// Take the write lock of a sweep output: an advisory exclusive lock (`flock`) on
+/// `<out>.lock`, released by the OS when the process ends, killed or not (so a resume after
+/// SIGKILL is never blocked). While holding it, temp files that killed runs left beside `out`
+/// (`.<name>.tmp.<pid>`, see [`crate::fsio::write_atomic`]) are removed. On a file system without
+/// locks the run goes on unlocked.
+fn lock_output(out: &Path) -> Result<Option<std::fs::File>> {
+    let dir = out.parent().filter(|p| !p.as_os_str().is_empty());
+    if let Some(d) = dir {
+        std::fs::create_dir_all(d).map_err(|e| {
+            Error::internal(format!("cannot create directory {}: {e}", d.display()))
+        })?;
+    }
+    let mut name = out.file_name().unwrap_or_default().to_os_string();
+    name.push(".lock");
+    let path = out.with_file_name(name);
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .map_err(|e| Error::internal(format!("cannot open {}: {e}", path.display())))?;
+    match file.try_lock() {
+        Ok(()) => {}
+        Err(std::fs::TryLockError::WouldBlock) => {
+            return Err(Error::input(
+                Location::path(out),
+                format!(
+                    "another archsim is writing this file (it holds {}); wait for it to finish or choose another --out",
+                    path.display()
+                ),
+            ))
+        }
+        Err(std::fs::TryLockError::Error(e)) if e.kind() == std::io::ErrorKind::Unsupported => {
+            return Ok(None)
+        }
+        Err(std::fs::TryLockError::Error(e)) => {
+            return Err(Error::internal(format!("cannot lock {}: {e}", path.display())))
+        }
+    }
+    remove_stale_temp_files(out);
+    Ok(Some(file))
+}
+
+/// Remove `.<name>.tmp.*` files beside `out` (left by killed runs; the caller holds the lock, so
+/// no live writer owns them). Failures are ignored: they only leave litter.
+fn remove_stale_temp_files(out: &Path) {
+    let Some(name) = out.file_name().and_then(|n| n.to_str()) else {
+        return;
+    };
+    let prefix = format!(".{name}.tmp.");
+    let dir = match out.parent().filter(|p| !p.as_os_str().is_empty()) {
+        Some(d) => d.to_path_buf(),
+        None => PathBuf::from("."),
+    };
+    let Ok(entries) = std::fs::read_dir(&dir) else {
+        return;
+    };
+    for e in entries.flatten() {
+        if e.file_name()
+            .to_str()
+            .is_some_and(|n| n.starts_with(&prefix))
+        {
+            let _ = std::fs::remove_file(e.path());
+        }
+    }
 }
 
 /// Where a sweep CSV came from, written beside it as `<out>.provenance.json`: the archsim
