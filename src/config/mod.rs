@@ -92,7 +92,49 @@ pub fn shipped(name: &str) -> Option<(&'static str, &'static str)> {
 pub fn from_toml<T: serde::de::DeserializeOwned>(src: &str, file: &str) -> Result<T> {
     let v: T = toml::from_str(src).map_err(|e| toml_error(src, file, &e))?;
     reject_non_finite(src, file)?;
+    reject_absurd_floats(src, file)?;
     Ok(v)
+}
+
+/// Smallest and largest magnitude of a non-zero float in any archsim TOML input. Every quantity
+/// is in units chosen so real values sit far inside (MHz, GB/s, pJ, W, fractions, µs):
+/// 1e-300 or 1e308 can only be a typo, and would turn into infinite or zero times and energies.
+pub const FLOAT_MAGNITUDE: (f64, f64) = (1e-9, 1e18);
+
+/// Reject non-zero floats outside [`FLOAT_MAGNITUDE`], naming the key and its line.
+fn reject_absurd_floats(src: &str, file: &str) -> Result<()> {
+    let (lo, hi) = FLOAT_MAGNITUDE;
+    fn walk(prefix: &str, v: &toml::Value, lo: f64, hi: f64) -> Option<(String, f64)> {
+        match v {
+            toml::Value::Float(x) if *x != 0.0 && !(lo..=hi).contains(&x.abs()) => {
+                Some((prefix.to_string(), *x))
+            }
+            toml::Value::Table(t) => t.iter().find_map(|(k, v)| {
+                let key = if prefix.is_empty() {
+                    k.clone()
+                } else {
+                    format!("{prefix}.{k}")
+                };
+                walk(&key, v, lo, hi)
+            }),
+            toml::Value::Array(a) => a.iter().find_map(|v| walk(prefix, v, lo, hi)),
+            _ => None,
+        }
+    }
+    let Ok(table) = src.parse::<toml::Table>() else {
+        return Ok(());
+    };
+    match walk("", &toml::Value::Table(table), lo, hi) {
+        Some((key, x)) => Err(key_error(
+            src,
+            file,
+            &key,
+            format!(
+                "{key} = {x:e}: a non-zero value must have a magnitude between {lo:e} and {hi:e}"
+            ),
+        )),
+        None => Ok(()),
+    }
 }
 
 /// Whether `nan` / `inf` (signed or not) stand where a TOML value starts: after `=`, `,`, `[`

@@ -216,9 +216,10 @@ impl GpuMachine {
         Error::input(
             Location::file(format!("<machine {}>", self.name)).key("dtype"),
             format!(
-                "dtype {dtype} has no tensor-core path on {} ({}); use one of: {}",
+                "dtype {dtype} has no tensor-core path on {} ({}: tensor_core.{}_fma_per_clk_per_sm = 0); use one of: {}",
                 self.cfg.name,
                 self.cfg.arch.as_str(),
+                if dtype == DType::Fp32 { "tf32" } else { dtype.as_str() },
                 DType::ALL
                     .iter()
                     .filter(|d| !self.uses_tensor_cores(**d)

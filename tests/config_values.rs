@@ -1,0 +1,136 @@
+//! Every numeric key of every shipped chip config, set to each of a set of hostile values
+//! (NaN, ±inf, 0, negative, 1e-300, 1e308, 2^64), is either refused as bad input (exit code 2,
+//! naming the key) or gives a run whose every figure is finite.
+
+use archsim::registry::parse_toml;
+use archsim::run::simulate_ops;
+use archsim::workload::{Gemm, Op, VectorKind, VectorOp};
+use archsim::DType;
+
+const HOSTILE: [&str; 8] = [
+    "nan",
+    "inf",
+    "-inf",
+    "0",
+    "-1",
+    "1e-300",
+    "1e308",
+    "18446744073709551616",
+];
+
+/// Dotted keys of the numeric values of a TOML table.
+fn numeric_keys(prefix: &str, t: &toml::Table, out: &mut Vec<String>) {
+    for (k, v) in t {
+        let key = if prefix.is_empty() {
+            k.clone()
+        } else {
+            format!("{prefix}.{k}")
+        };
+        match v {
+            toml::Value::Integer(_) | toml::Value::Float(_) => out.push(key),
+            toml::Value::Table(sub) => numeric_keys(&key, sub, out),
+            _ => {}
+        }
+    }
+}
+
+/// The config text with `key` set to `value` (line-level edit, so the file stays as written).
+fn with_value(src: &str, key: &str, value: &str) -> String {
+    let (table, last) = key.rsplit_once('.').unwrap_or(("", key));
+    let mut current = String::new();
+    let mut out = Vec::new();
+    let mut done = false;
+    for line in src.lines() {
+        let t = line.trim();
+        if t.starts_with('[') {
+            current = t
+                .split('#')
+                .next()
+                .unwrap()
+                .trim()
+                .trim_matches(|c| c == '[' || c == ']')
+                .trim()
+                .to_string();
+        } else if !done && current == table {
+            if let Some((k, _)) = t.split_once('=') {
+                if k.trim() == last {
+                    out.push(format!("{last} = {value}"));
+                    done = true;
+                    continue;
+                }
+            }
+        }
+        out.push(line.to_string());
+    }
+    assert!(done, "key {key} not found");
+    out.join("\n") + "\n"
+}
+
+#[test]
+fn hostile_numbers_are_refused_or_give_finite_results() {
+    let ops = vec![
+        Op::Gemm(Gemm::new("g", 256, 512, 128)),
+        Op::Gemm(Gemm::new("d", 1, 4096, 4096).with_dtype(DType::Bf16)),
+        Op::Vector(VectorOp {
+            name: "v".into(),
+            kind: VectorKind::Softmax,
+            elements: 1 << 20,
+            dtype: DType::Bf16,
+        }),
+    ];
+    let mut failures = Vec::new();
+    let mut cases = 0;
+    for (file, src) in archsim::config::embedded::configs() {
+        let table: toml::Table = src.parse().unwrap();
+        let mut keys = Vec::new();
+        numeric_keys("", &table, &mut keys);
+        for key in &keys {
+            for v in HOSTILE {
+                cases += 1;
+                let text = with_value(src, key, v);
+                let outcome = parse_toml(&text, file, "x")
+                    .and_then(|c| c.build(None))
+                    .and_then(|m| simulate_ops(m.as_ref(), &ops));
+                match outcome {
+                    Err(e) if e.exit_code() == 2 => {
+                        let msg = e.to_string();
+                        let leaf = key.rsplit('.').next().unwrap();
+                        if !msg.contains(leaf) {
+                            failures.push(format!(
+                                "{file} {key} = {v}: error does not name the key: {msg}"
+                            ));
+                        }
+                    }
+                    Err(e) => {
+                        failures.push(format!("{file} {key} = {v}: exit {} {e}", e.exit_code()))
+                    }
+                    Ok(run) => {
+                        let json = serde_json::to_value(&run).unwrap();
+                        let text = json.to_string();
+                        if text.contains("null") && !text.contains("\"tdp_w\":null")
+                            || text.contains("NaN")
+                        {
+                            failures.push(format!(
+                                "{file} {key} = {v}: non-finite figure in the report"
+                            ));
+                        }
+                        let t = &run.total;
+                        if !(t.time_s.is_finite()
+                            && t.energy_pj.is_finite()
+                            && t.utilization.is_finite())
+                        {
+                            failures.push(format!("{file} {key} = {v}: non-finite total"));
+                        }
+                    }
+                }
+            }
+        }
+    }
+    assert!(cases > 1000, "{cases} cases");
+    assert!(
+        failures.is_empty(),
+        "{} of {cases} cases fail:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+}
