@@ -4,7 +4,7 @@
 
 use crate::energy::{self, EnergyBreakdown, EnergyTable};
 use crate::error::{Error, Location, Result};
-use crate::machine::{Counters, Machine, MachineKind, MachineReport, OpProfile, TimeBreakdown};
+use crate::machine::{Counters, Machine, MachineReport, OpProfile, TimeBreakdown};
 use crate::workload::{DType, Op};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -44,8 +44,13 @@ pub struct RunReport {
 
 impl RunReport {
     /// A report of given profiles on a machine known only by name and kind, with empty totals
-    /// (for exporters' and plots' tests).
-    pub fn of_profiles(name: &str, kind: MachineKind, ops: Vec<OpProfile>) -> RunReport {
+    /// (for exporters' tests).
+    #[cfg(test)]
+    pub(crate) fn of_profiles(
+        name: &str,
+        kind: crate::machine::MachineKind,
+        ops: Vec<OpProfile>,
+    ) -> RunReport {
         RunReport {
             machine: MachineReport::unknown(name, kind),
             ops,

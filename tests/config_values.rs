@@ -18,22 +18,6 @@ const HOSTILE: [&str; 8] = [
     "18446744073709551616",
 ];
 
-/// Dotted keys of the numeric values of a TOML table.
-fn numeric_keys(prefix: &str, t: &toml::Table, out: &mut Vec<String>) {
-    for (k, v) in t {
-        let key = if prefix.is_empty() {
-            k.clone()
-        } else {
-            format!("{prefix}.{k}")
-        };
-        match v {
-            toml::Value::Integer(_) | toml::Value::Float(_) => out.push(key),
-            toml::Value::Table(sub) => numeric_keys(&key, sub, out),
-            _ => {}
-        }
-    }
-}
-
 /// The config text with `key` set to `value` (line-level edit, so the file stays as written).
 fn with_value(src: &str, key: &str, value: &str) -> String {
     let (table, last) = key.rsplit_once('.').unwrap_or(("", key));
@@ -82,8 +66,11 @@ fn hostile_numbers_are_refused_or_give_finite_results() {
     let mut cases = 0;
     for (file, src) in archsim::config::embedded::configs() {
         let table: toml::Table = src.parse().unwrap();
-        let mut keys = Vec::new();
-        numeric_keys("", &table, &mut keys);
+        let keys: Vec<String> = archsim::config::toml_leaves(&table)
+            .into_iter()
+            .filter(|(_, v)| v.is_integer() || v.is_float())
+            .map(|(k, _)| k)
+            .collect();
         for key in &keys {
             for v in HOSTILE {
                 cases += 1;

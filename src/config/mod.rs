@@ -91,8 +91,7 @@ pub fn shipped(name: &str) -> Option<(&'static str, &'static str)> {
 /// errors name `file`, the line, the column and the key ([`toml_error`]).
 pub fn from_toml<T: serde::de::DeserializeOwned>(src: &str, file: &str) -> Result<T> {
     let v: T = toml::from_str(src).map_err(|e| toml_error(src, file, &e))?;
-    reject_non_finite(src, file)?;
-    reject_absurd_floats(src, file)?;
+    reject_bad_floats(src, file)?;
     Ok(v)
 }
 
@@ -101,91 +100,57 @@ pub fn from_toml<T: serde::de::DeserializeOwned>(src: &str, file: &str) -> Resul
 /// 1e-300 or 1e308 can only be a typo, and would turn into infinite or zero times and energies.
 pub const FLOAT_MAGNITUDE: (f64, f64) = (1e-9, 1e18);
 
-/// Reject non-zero floats outside [`FLOAT_MAGNITUDE`], naming the key and its line.
-fn reject_absurd_floats(src: &str, file: &str) -> Result<()> {
-    let (lo, hi) = FLOAT_MAGNITUDE;
-    fn walk(prefix: &str, v: &toml::Value, lo: f64, hi: f64) -> Option<(String, f64)> {
-        match v {
-            toml::Value::Float(x) if *x != 0.0 && !(lo..=hi).contains(&x.abs()) => {
-                Some((prefix.to_string(), *x))
+/// The leaves of a TOML table (values that are not tables, arrays included) with their dotted
+/// keys, in order.
+pub fn toml_leaves(t: &toml::Table) -> Vec<(String, &toml::Value)> {
+    fn walk<'a>(prefix: &str, t: &'a toml::Table, out: &mut Vec<(String, &'a toml::Value)>) {
+        for (k, v) in t {
+            let key = if prefix.is_empty() {
+                k.clone()
+            } else {
+                format!("{prefix}.{k}")
+            };
+            match v {
+                toml::Value::Table(sub) => walk(&key, sub, out),
+                _ => out.push((key, v)),
             }
-            toml::Value::Table(t) => t.iter().find_map(|(k, v)| {
-                let key = if prefix.is_empty() {
-                    k.clone()
-                } else {
-                    format!("{prefix}.{k}")
-                };
-                walk(&key, v, lo, hi)
-            }),
-            toml::Value::Array(a) => a.iter().find_map(|v| walk(prefix, v, lo, hi)),
-            _ => None,
         }
     }
+    let mut out = Vec::new();
+    walk("", t, &mut out);
+    out
+}
+
+/// Reject the first float no archsim input means, naming its key and line: `nan` and `inf`
+/// (TOML allows both), and a non-zero value outside [`FLOAT_MAGNITUDE`].
+fn reject_bad_floats(src: &str, file: &str) -> Result<()> {
     let Ok(table) = src.parse::<toml::Table>() else {
         return Ok(());
     };
-    match walk("", &toml::Value::Table(table), lo, hi) {
-        Some((key, x)) => Err(key_error(
-            src,
-            file,
-            &key,
+    let (lo, hi) = FLOAT_MAGNITUDE;
+    let floats = toml_leaves(&table).into_iter().flat_map(|(key, v)| {
+        let items = match v {
+            toml::Value::Array(a) => a.iter().collect(),
+            other => vec![other],
+        };
+        items.into_iter().filter_map(move |x| match x {
+            toml::Value::Float(f) => Some((key.clone(), *f)),
+            _ => None,
+        })
+    });
+    for (key, x) in floats {
+        let msg = if !x.is_finite() {
+            format!("{key} = {x}: must be a finite number")
+        } else if x != 0.0 && !(lo..=hi).contains(&x.abs()) {
             format!(
                 "{key} = {x:e}: a non-zero value must have a magnitude between {lo:e} and {hi:e}"
-            ),
-        )),
-        None => Ok(()),
+            )
+        } else {
+            continue;
+        };
+        return Err(key_error(src, file, &key, msg));
     }
-}
-
-/// Whether `nan` / `inf` (signed or not) stand where a TOML value starts: after `=`, `,`, `[`
-/// or `{` (words such as "inference" in comments do not count).
-fn has_non_finite_token(src: &str) -> bool {
-    let b = src.as_bytes();
-    ["nan", "inf"].iter().any(|tok| {
-        src.match_indices(tok).any(|(i, _)| {
-            let before = b[..i]
-                .iter()
-                .rev()
-                .find(|c| !matches!(c, b' ' | b'\t' | b'+' | b'-'));
-            matches!(before, Some(b'=' | b',' | b'[' | b'{'))
-        })
-    })
-}
-
-/// TOML allows `nan` and `inf` as floats; no archsim input means either. The first non-finite
-/// value is an input error naming its key and line. (A quick text test skips the walk for the
-/// texts without them, the common case.)
-fn reject_non_finite(src: &str, file: &str) -> Result<()> {
-    if !has_non_finite_token(src) {
-        return Ok(());
-    }
-    fn walk(prefix: &str, v: &toml::Value) -> Option<(String, f64)> {
-        match v {
-            toml::Value::Float(x) if !x.is_finite() => Some((prefix.to_string(), *x)),
-            toml::Value::Table(t) => t.iter().find_map(|(k, v)| {
-                let key = if prefix.is_empty() {
-                    k.clone()
-                } else {
-                    format!("{prefix}.{k}")
-                };
-                walk(&key, v)
-            }),
-            toml::Value::Array(a) => a.iter().find_map(|v| walk(prefix, v)),
-            _ => None,
-        }
-    }
-    let Ok(table) = src.parse::<toml::Table>() else {
-        return Ok(());
-    };
-    match walk("", &toml::Value::Table(table)) {
-        Some((key, x)) => Err(key_error(
-            src,
-            file,
-            &key,
-            format!("{key} = {x}: must be a finite number"),
-        )),
-        None => Ok(()),
-    }
+    Ok(())
 }
 
 /// An input error about the value of a (dotted) key of a TOML text: names `file`, the key's line

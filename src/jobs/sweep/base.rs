@@ -213,22 +213,10 @@ fn bind_toml(
 }
 
 fn known_toml_keys(t: &toml::Table) -> Vec<String> {
-    let mut out = Vec::new();
-    fn walk(prefix: &str, t: &toml::Table, out: &mut Vec<String>) {
-        for (k, v) in t {
-            let key = if prefix.is_empty() {
-                k.clone()
-            } else {
-                format!("{prefix}.{k}")
-            };
-            match v {
-                toml::Value::Table(sub) => walk(&key, sub, out),
-                _ => out.push(key),
-            }
-        }
-    }
-    walk("", t, &mut out);
-    out
+    crate::config::toml_leaves(t)
+        .into_iter()
+        .map(|(k, _)| k)
+        .collect()
 }
 
 /// ", did you mean `x`?" for a key with the same last part or the same section.
