@@ -37,6 +37,7 @@ fn main() {
     let mut out = String::new();
     embed("configs", &["toml"], &mut out, "configs");
     embed("kernels", &["toml", "csv"], &mut out, "kernels");
+    embed("kernels/models", &["toml"], &mut out, "models");
     let dest = Path::new(&std::env::var("OUT_DIR").unwrap()).join("embedded.rs");
     std::fs::write(dest, out).unwrap();
 }

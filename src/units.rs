@@ -13,6 +13,14 @@ macro_rules! add_fields {
 }
 pub(crate) use add_fields;
 
+/// Multiply the named `f64` fields of a struct by a factor, in place.
+macro_rules! scale_fields {
+    ($self:ident, $k:expr; $($f:ident),+ $(,)?) => {
+        $($self.$f *= $k;)+
+    };
+}
+pub(crate) use scale_fields;
+
 /// One SI step: values with |v| ≥ `from` are shown as `v × scale` in `unit`.
 type Step = (f64, f64, &'static str);
 

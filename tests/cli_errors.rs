@@ -33,6 +33,9 @@ fn case(
 const KERNEL: &str =
     "name = \"k\"\n\n[[layer]]\ntype = \"gemm\"\nname = \"a\"\nm = 4\nn = 8\nk = 16\n";
 
+/// A small valid model card (line numbers matter to the cases).
+const CARD: &str = "name = \"m\"\nhidden = 256\nlayers = 2\nheads = 32\nkv_heads = 8\nffn = \"swiglu\"\nffn_size = 512\nvocab = 100\n";
+
 fn cases() -> Vec<Case> {
     let k = |from: &str, to: &str| KERNEL.replace(from, to);
     let kernel_cases: Vec<(&'static str, String, Vec<&'static str>)> = vec![
@@ -430,6 +433,82 @@ fn cases() -> Vec<Case> {
             &[],
             "sweep --config tpu_v5e --sweep examples/sweeps/tpu_array_hbm.toml --out {d}/s.csv --checkpoint-s 1e30",
             &["--checkpoint-s"],
+        ),
+        // Model cards, HF configs and model-run flags.
+        case(
+            "card: heads do not divide hidden",
+            &[("m.toml", &CARD.replace("heads = 32", "heads = 30"))],
+            "run --config h100 --model {d}/m.toml",
+            &["m.toml:4", "heads", "does not divide hidden"],
+        ),
+        case(
+            "card: top_k > experts",
+            &[("m.toml", &format!("{CARD}[moe]\nexperts = 8\ntop_k = 9\nexpert_ffn = 64\n"))],
+            "run --config h100 --model {d}/m.toml",
+            &["m.toml:11", "moe.top_k", "more than the 8 experts"],
+        ),
+        case(
+            "card: zero layers",
+            &[("m.toml", &CARD.replace("layers = 2", "layers = 0"))],
+            "run --config h100 --model {d}/m.toml",
+            &["m.toml:3", "layers", "at least 1"],
+        ),
+        case(
+            "card: unknown key",
+            &[("m.toml", &CARD.replace("vocab = 100", "vocab = 100\nexperts = 4"))],
+            "run --config h100 --model {d}/m.toml",
+            &["m.toml:9", "experts"],
+        ),
+        case(
+            "card: kv_heads do not divide heads",
+            &[("m.toml", &CARD.replace("kv_heads = 8", "kv_heads = 5"))],
+            "run --config h100 --model {d}/m.toml",
+            &["m.toml:5", "kv_heads"],
+        ),
+        case(
+            "HF config of an unsupported family",
+            &[("config.json", "{\n  \"model_type\": \"gpt2\",\n  \"n_embd\": 768\n}\n")],
+            "run --config h100 --model {d}/config.json",
+            &["config.json:2", "model_type", "gpt2", "not a supported family"],
+        ),
+        case(
+            "HF config missing a key",
+            &[("config.json", "{\n  \"model_type\": \"llama\",\n  \"hidden_size\": 64\n}\n")],
+            "run --config h100 --model {d}/config.json",
+            &["config.json", "num_attention_heads"],
+        ),
+        case(
+            "unknown model name",
+            &[],
+            "run --config h100 --model llama9_1t",
+            &["llama9_1t", "not a shipped model", "llama3_405b"],
+        ),
+        case(
+            "model batch 0",
+            &[],
+            "run --config h100 --model llama3_8b --batch 0",
+            &["--batch", "at least 1"],
+        ),
+        case(
+            "recompute outside training",
+            &[],
+            "run --config h100 --model llama3_8b --recompute",
+            &["--recompute", "train"],
+        ),
+        case(
+            "model with a workload",
+            &[],
+            "run --config h100 --model llama3_8b --gemm 8,8,8",
+            &["--model", "alone"],
+        ),
+        case(
+            "kernel attention kv_heads do not divide heads",
+            &[(
+                "k.toml",
+                "[[layer]]\ntype = \"attention\"\nname = \"a\"\nheads = 8\nkv_heads = 3\nseq_q = 4\nseq_kv = 4\nhead_dim = 8\n",
+            )],
+            "run --config h100 --workload {d}/k.toml",
+            &["k.toml", "kv_heads", "does not divide"],
         ),
         case(
             "main-job --config before a command",

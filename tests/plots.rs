@@ -202,6 +202,7 @@ fn simulate(hw: &Hw, specs: &[Spec], seed: u64) -> RunReport {
         },
         ops,
         total: t,
+        model: None,
     }
 }
 
@@ -352,6 +353,7 @@ fn degenerate_inputs_do_not_panic() {
         machine: MachineReport::unknown("", MachineKind::Systolic),
         ops: vec![],
         total: Total::default(),
+        model: None,
     };
     let mut bad = simulate(&GPU, &transformer_ops(1), 5);
     bad.machine = MachineReport::unknown("weird", MachineKind::Simt);

@@ -9,6 +9,7 @@ use archsim::config::{self, SimMode};
 use archsim::error::{Error, Result};
 use archsim::fsio;
 use archsim::report::{self, Format};
+use archsim::workload::model::lower::{Phase, RunSpec};
 use archsim::workload::{self, parse_gemm_spec, DType, Op};
 use archsim::{jobs, registry, run};
 use clap::{Args, Parser, Subcommand};
@@ -75,8 +76,34 @@ pub struct RunArgs {
     /// out in the order given.
     #[arg(long, value_name = "M,N,K")]
     pub gemm: Vec<String>,
+    /// A whole LLM: a shipped model card (`llama3_405b`, `deepseek_v3`, ...; see `archsim
+    /// list`), `maxtext_<S>`, a card .toml, or a Hugging Face config.json (llama, mixtral,
+    /// deepseek_v3). Runs one --phase of every layer; not combined with other workloads.
+    #[arg(long, value_name = "MODEL")]
+    pub model: Option<String>,
+    /// Phase of a --model run: prefill (batch × seq prompt tokens), decode (one step per
+    /// sequence over --context cached tokens) or train (forward + backward + AdamW).
+    #[arg(long, value_enum, default_value = "prefill")]
+    pub phase: PhaseArg,
+    /// --model: sequences processed together.
+    #[arg(long, value_name = "B", default_value_t = 1)]
+    pub batch: u64,
+    /// --model: tokens per sequence (prefill, train).
+    #[arg(long, value_name = "S", default_value_t = 2048)]
+    pub seq: u64,
+    /// --model: tokens already in the KV cache (decode).
+    #[arg(long, value_name = "L", default_value_t = 2048)]
+    pub context: u64,
+    /// --model: run attention as three unfused kernels (Q·Kᵀ, softmax through HBM, P·V)
+    /// instead of one FlashAttention-style kernel.
+    #[arg(long)]
+    pub unfused_attention: bool,
+    /// --model train: recompute every layer's forward in the backward pass (full activation
+    /// checkpointing) instead of storing activations.
+    #[arg(long)]
+    pub recompute: bool,
     /// Operand dtype for every op (overrides the workload's). Default: the workload's, bf16
-    /// for --gemm and topologies.
+    /// for --gemm and topologies, the card's for --model.
     #[arg(long, value_enum)]
     pub dtype: Option<DTypeArg>,
     /// Systolic model: native (default for .toml), scalesim (default for .cfg), pe (PE-level
@@ -139,6 +166,24 @@ impl From<DTypeArg> for DType {
             DTypeArg::Fp16 => DType::Fp16,
             DTypeArg::Fp8 => DType::Fp8,
             DTypeArg::Int8 => DType::Int8,
+        }
+    }
+}
+
+/// `--phase` values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum PhaseArg {
+    Prefill,
+    Decode,
+    Train,
+}
+
+impl From<PhaseArg> for Phase {
+    fn from(p: PhaseArg) -> Phase {
+        match p {
+            PhaseArg::Prefill => Phase::Prefill,
+            PhaseArg::Decode => Phase::Decode,
+            PhaseArg::Train => Phase::Train,
         }
     }
 }
@@ -230,9 +275,54 @@ fn cmd_run(args: &RunArgs) -> Result<()> {
         check_out_dir(dir)?;
     }
     let cfg = registry::load(&args.config)?;
-    let ops = collect_ops(args)?;
-    let machine = cfg.build(args.mode.map(Into::into))?;
-    let run = run::simulate_ops(machine.as_ref(), &ops)?;
+    let run = match &args.model {
+        Some(m) => {
+            if !args.workload.is_empty() || !args.topology.is_empty() || !args.gemm.is_empty() {
+                return Err(Error::flag(
+                    "--model",
+                    "a --model run simulates the model alone; drop --workload/--topology/--gemm",
+                ));
+            }
+            let card = workload::model::load(m)?;
+            let mut spec = RunSpec::new(args.phase.into(), &card);
+            spec.batch = args.batch;
+            spec.seq = args.seq;
+            spec.context = args.context;
+            spec.fused_attention = !args.unfused_attention;
+            spec.recompute = args.recompute;
+            if let Some(d) = args.dtype {
+                spec.dtype = d.into();
+            }
+            if args.recompute && spec.phase != Phase::Train {
+                return Err(Error::flag(
+                    "--recompute",
+                    "only a --phase train run recomputes activations",
+                ));
+            }
+            let machine = cfg.build(args.mode.map(Into::into))?;
+            let run = run::model::simulate_model(machine.as_ref(), &card, &spec)?;
+            if let Some(m) = &run.model {
+                if m.memory.fits == Some(false) {
+                    let gib = |b: u64| b as f64 / (1u64 << 30) as f64;
+                    eprintln!(
+                        "warning: {} ({}, batch {}) needs {:.1} GiB per chip but {} has {:.1} GiB of HBM: it does not fit on one chip; the times are for a chip that could hold it",
+                        m.name,
+                        m.phase.as_str(),
+                        m.batch,
+                        gib(m.memory.needed_bytes),
+                        cfg.name,
+                        gib(m.memory.capacity_bytes.unwrap_or(0)),
+                    );
+                }
+            }
+            run
+        }
+        None => {
+            let ops = collect_ops(args)?;
+            let machine = cfg.build(args.mode.map(Into::into))?;
+            run::simulate_ops(machine.as_ref(), &ops)?
+        }
+    };
     let files = report::exporter(args.format.into()).export(&run)?;
     match &args.out {
         Some(dir) => {
@@ -328,6 +418,12 @@ fn cmd_list() -> Result<()> {
     }
     s.push_str("shipped workloads (use --workload NAME, or --topology kernels/NAME.csv):\n");
     for (n, _) in config::embedded::kernels() {
+        s.push_str(&format!("  {n}\n"));
+    }
+    s.push_str(
+        "shipped models (use archsim run --model NAME; also maxtext_<S> for S = 1, 2, 4, ...):\n",
+    );
+    for n in workload::model::shipped_names() {
         s.push_str(&format!("  {n}\n"));
     }
     write_stdout(s.as_bytes())

@@ -89,10 +89,7 @@ pub fn workload_ops(workloads: &[Workload]) -> Vec<Op> {
         for mut op in w.ops() {
             if workloads.len() > 1 {
                 let n = format!("{}/{}", w.name, op.name());
-                match &mut op {
-                    Op::Gemm(g) => g.name = n,
-                    Op::Vector(v) => v.name = n,
-                }
+                op.set_name(n);
             }
             ops.push(op);
         }

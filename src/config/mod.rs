@@ -156,11 +156,17 @@ fn reject_bad_floats(src: &str, file: &str) -> Result<()> {
 /// An input error about the value of a (dotted) key of a TOML text: names `file`, the key's line
 /// when it is found ([`toml_key_line`]) and the key.
 pub fn key_error(src: &str, file: &str, key: &str, msg: impl Into<String>) -> Error {
-    let mut loc = Location::file(file).key(key);
-    if let Some(l) = toml_key_line(src, key) {
-        loc = loc.line(l);
+    Error::input(key_location(src, file, key), msg)
+}
+
+/// Where a (dotted) key of a TOML text is: `file`, the key's line when it is found
+/// ([`toml_key_line`]) and the key.
+pub fn key_location(src: &str, file: &str, key: &str) -> Location {
+    let loc = Location::file(file).key(key);
+    match toml_key_line(src, key) {
+        Some(l) => loc.line(l),
+        None => loc,
     }
-    Error::input(loc, msg)
 }
 
 /// Turn a toml/serde error into an input error with file, line, column and key.

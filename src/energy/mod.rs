@@ -18,7 +18,7 @@
 //! values of `static_w`, `active_w` and `mac_scale` are calibrated on measured board power
 //! (`src/jobs/validate/energy.rs`).
 
-use crate::units::add_fields;
+use crate::units::{add_fields, scale_fields};
 use crate::workload::DType;
 use serde::{Deserialize, Serialize};
 
@@ -55,6 +55,16 @@ pub struct Counters {
 impl Counters {
     pub fn hbm_bytes(&self) -> f64 {
         self.hbm_read_bytes + self.hbm_write_bytes
+    }
+    /// The counters of `r` executions.
+    pub fn times(&self, r: u64) -> Counters {
+        let mut c = self.clone();
+        c.macs = c.macs.saturating_mul(r as u128);
+        let k = r as f64;
+        scale_fields!(c, k; vector_flops, reg_bytes, sram_read_bytes, sram_write_bytes,
+            l2_read_bytes, l2_write_bytes, hbm_read_bytes, hbm_write_bytes, interconnect_bytes,
+            link_bytes);
+        c
     }
     pub fn add(&mut self, o: &Counters) {
         add_fields!(self, o; macs, vector_flops, reg_bytes, sram_read_bytes, sram_write_bytes,
@@ -199,6 +209,14 @@ pub struct EnergyBreakdown {
 }
 
 impl EnergyBreakdown {
+    /// The energy of `r` executions.
+    pub fn times(&self, r: u64) -> EnergyBreakdown {
+        let mut e = self.clone();
+        let k = r as f64;
+        scale_fields!(e, k; compute_pj, vector_pj, reg_pj, sram_pj, l2_pj, hbm_pj,
+            interconnect_pj, link_pj, static_pj, total_pj);
+        e
+    }
     pub fn add(&mut self, o: &EnergyBreakdown) {
         add_fields!(self, o; compute_pj, vector_pj, reg_pj, sram_pj, l2_pj, hbm_pj,
             interconnect_pj, link_pj, static_pj, total_pj);

@@ -737,6 +737,7 @@ mod tests {
                 ..Default::default()
             }],
             total: Default::default(),
+            model: None,
         };
         let roof = Roof::from_run(&r).unwrap();
         assert_eq!(roof.peak_tflops, 400.0);

@@ -25,7 +25,14 @@ pub fn render(run: &RunReport) -> String {
         "machine: {name} ({kind}{}{mode})",
         if mode.is_empty() { "" } else { ", " }
     );
-    let w = column_width(run.ops.iter().map(|p| p.name.len()), 4, 32);
+    let label = |p: &crate::machine::OpProfile| {
+        if p.repeat.is_one() {
+            p.name.clone()
+        } else {
+            format!("{} [x{}]", p.name, p.repeat.0)
+        }
+    };
+    let w = column_width(run.ops.iter().map(|p| label(p).len()), 4, 40);
     let _ = writeln!(
         s,
         "{:<w$} {:>21} {:>5} {:>12} {:>12} {:>11} {:>9} {:>6} {:>6} {:>11} {:>10} {:>17}",
@@ -48,9 +55,17 @@ pub fn render(run: &RunReport) -> String {
         } else {
             format!("{}x{}x{}", p.m, p.n, p.k)
         };
-        let mut n = p.name.clone();
+        let mut n = label(p);
         if n.len() > w {
-            n.truncate(w);
+            // Keep the repeat count visible: cut the name, not the suffix.
+            let suffix = if p.repeat.is_one() {
+                String::new()
+            } else {
+                format!(" [x{}]", p.repeat.0)
+            };
+            let mut head = p.name.clone();
+            head.truncate(w.saturating_sub(suffix.len()));
+            n = head + &suffix;
         }
         let _ = writeln!(
             s,
@@ -86,7 +101,60 @@ pub fn render(run: &RunReport) -> String {
         t.pj_per_mac,
         t.main_stall
     );
+    if let Some(m) = &run.model {
+        render_model(&mut s, m);
+    }
     s
+}
+
+/// The whole-model summary under the op table of a `--model` run.
+fn render_model(s: &mut String, m: &crate::run::model::ModelReport) {
+    let gib = |b: u64| b as f64 / (1u64 << 30) as f64;
+    let _ = writeln!(
+        s,
+        "\nmodel: {} ({:.2} B params, {:.2} B active, {} layers), {} batch {} {}, {}, {} attention{}",
+        m.name,
+        m.params as f64 / 1e9,
+        m.active_params as f64 / 1e9,
+        m.layers,
+        m.phase.as_str(),
+        m.batch,
+        match m.phase {
+            crate::workload::model::lower::Phase::Decode => format!("context {}", m.context),
+            _ => format!("seq {}", m.seq),
+        },
+        m.dtype,
+        m.attention,
+        if m.recompute { ", recompute" } else { "" }
+    );
+    let _ = writeln!(
+        s,
+        "  whole model: {} for {} tokens = {:.1} tokens/s, MFU {:.1}% ({:.3e} model FLOPs, {:.3e} executed)",
+        fmt_time(m.time_s),
+        m.tokens,
+        m.tokens_per_s,
+        m.mfu * 100.0,
+        m.model_flops,
+        m.hardware_flops
+    );
+    let mem = &m.memory;
+    let _ = writeln!(
+        s,
+        "  memory: {:.2} GiB needed (weights {:.2}, KV cache {:.2}, activations {:.2}, gradients {:.2}, optimizer {:.2}) of {}: {}",
+        gib(mem.needed_bytes),
+        gib(mem.weights_bytes),
+        gib(mem.kv_cache_bytes),
+        gib(mem.activation_bytes),
+        gib(mem.gradient_bytes),
+        gib(mem.optimizer_bytes),
+        mem.capacity_bytes
+            .map_or("unknown capacity".to_string(), |c| format!("{:.2} GiB HBM", gib(c))),
+        match mem.fits {
+            Some(true) => "fits",
+            Some(false) => "DOES NOT FIT on one chip",
+            None => "fit unknown",
+        }
+    );
 }
 
 impl Exporter for TableExporter {

@@ -75,6 +75,15 @@ pub struct SmSection {
     pub max_threads: u32,
     pub max_ctas: u32,
     pub max_regs_per_thread: u32,
+    /// Special-function-unit results (ex2, rsqrt, rcp, ...) per clock per SM: 16 on compute
+    /// capabilities 8.0–10.0 (CUDA C++ Programming Guide, "Arithmetic Instructions" throughput
+    /// table). Bounds the softmax of fused attention (FlashAttention-3 §3: exp throughput).
+    #[serde(default = "sfu_default")]
+    pub sfu_per_clk: u32,
+}
+
+fn sfu_default() -> u32 {
+    16
 }
 
 /// `[tensor_core]`: dense tensor-core throughput per SM per clock by dtype (FMA = MAC), 0 when

@@ -21,9 +21,10 @@ use cost::{rasterized_footprint, smem_read_and_reg_bytes, CycleSums, PlanSim};
 
 use crate::energy::EnergyTable;
 use crate::error::{Error, Location, Result};
+use crate::machine::attention::{self, AttentionFacts};
 use crate::machine::{finish_profile, profile_for, Counters, Machine, MachineKind, OpProfile};
 use crate::machine::{MachineInfo, MemoryLevel, VectorRoofline};
-use crate::workload::{DType, Gemm, Op, VectorOp};
+use crate::workload::{AttentionOp, DType, Gemm, Op, VectorOp};
 use config::{Arch, Fp32Math, SimtConfig};
 use plan::{KernelPlan, MmaKind};
 use sim::{SmParams, SmResult, SmWork};
@@ -560,6 +561,43 @@ impl GpuMachine {
 
     /// Elementwise / reduction kernel on CUDA cores: streams its bytes from and to HBM
     /// (grid-stride loop, enough CTAs to fill every SM), bounded by the FP32 lanes for the math.
+    /// Fused attention ([`crate::machine::attention`]) with this GPU's facts: FlashAttention
+    /// tiles of 128 query rows × 128 keys for head dims up to 128 and 64 × 64 above
+    /// (FlashAttention-2/3 forward kernels' `kBlockM × kBlockN`), K/V re-reads served by L2,
+    /// the softmax bound by the special-function units (one exp per score, `sm.sfu_per_clk`)
+    /// or the FP32 lanes (4 more operations per score), overlapped with the tensor cores on
+    /// Hopper and later (FlashAttention-3 ping-pong warpgroups) and serial on Ampere
+    /// (FlashAttention-2).
+    fn simulate_attention(&self, op: &Op, a: &AttentionOp) -> Result<OpProfile> {
+        let [qk, av] = attention::tile_gemms(a);
+        let qk = self.simulate_gemm(&Op::Gemm(qk.clone()), &qk)?;
+        let av = self.simulate_gemm(&Op::Gemm(av.clone()), &av)?;
+        let clk = self.sustained_clock_hz();
+        let sm = &self.cfg.sm;
+        let mem = &self.cfg.memory;
+        let block = if a.head_dim.max(a.head_dim_v) <= 128 {
+            128
+        } else {
+            64
+        };
+        let sfu_rate = sm.count as f64 * sm.sfu_per_clk as f64 * clk;
+        let lane_rate = sm.count as f64 * sm.fp32_lanes as f64 * clk / 4.0;
+        let facts = AttentionFacts {
+            block_q: block,
+            block_kv: block,
+            hbm_bytes_per_s: mem.hbm_bandwidth_gbps * 1e9 * mem.hbm_efficiency,
+            cache: Some((mem.l2_bytes as f64, mem.l2_bandwidth_gbps * 1e9)),
+            cores: sm.count as u64,
+            softmax_elements_per_s: sfu_rate.min(lane_rate),
+            softmax_overlaps: !matches!(self.cfg.arch, Arch::Ampere),
+            overhead_s: (self.cfg.kernel.launch_overhead_us + self.cfg.kernel.kernel_fixed_us)
+                * 1e-6,
+            clock_hz: self.clock_hz(),
+            peak_flops: self.peak_flops(a.dtype),
+        };
+        Ok(attention::simulate(op, a, &facts, &qk, &av))
+    }
+
     fn simulate_vector(&self, op: &Op, v: &VectorOp) -> Result<OpProfile> {
         if v.elements == 0 {
             return Err(Error::input(
@@ -570,8 +608,8 @@ impl GpuMachine {
         let clk = self.sustained_clock_hz();
         let mem = &self.cfg.memory;
         let bytes = v.bytes();
-        let read = (v.elements * v.kind.inputs() * v.dtype.bytes()) as f64;
-        let write = (v.elements * v.dtype.bytes()) as f64;
+        let read = v.read_bytes();
+        let write = v.write_bytes();
         let mem_s = bytes / (mem.hbm_bandwidth_gbps * 1e9 * mem.hbm_efficiency);
         let lanes = self.cfg.sm.count as f64 * self.cfg.sm.fp32_lanes as f64;
         // CUDA cores at the sustained clock; the latency of the first access is a fill term.
@@ -619,6 +657,7 @@ impl Machine for GpuMachine {
         match op {
             Op::Gemm(g) => self.simulate_gemm(op, g),
             Op::Vector(v) => self.simulate_vector(op, v),
+            Op::Attention(a) => self.simulate_attention(op, a),
         }
     }
 }

@@ -66,9 +66,10 @@
 use super::config::{Dataflow, SystolicConfig};
 use crate::energy::EnergyTable;
 use crate::error::{Error, Location, Result};
+use crate::machine::attention::{self, AttentionFacts};
 use crate::machine::{finish_profile, profile_for, Counters, Machine, MachineKind, OpProfile};
 use crate::machine::{MachineInfo, MemoryLevel, VectorRoofline};
-use crate::workload::{DType, Gemm, Op, VectorOp};
+use crate::workload::{AttentionOp, DType, Gemm, Op, VectorKind, VectorOp};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
@@ -662,6 +663,38 @@ impl NativeTpuMachine {
         p
     }
 
+    /// Fused attention ([`crate::machine::attention`]) with this TPU's facts: tiles of 512 query
+    /// rows × 512 keys (ASSUMPTION: the block sizes of JAX's Pallas splash-attention kernel,
+    /// recalled, not in the reference data), no cache between HBM and VMEM (every pass re-reads
+    /// K/V from HBM), the softmax on the VPU at 5 FLOPs per score (the softmax count of
+    /// [`VectorKind::flops_per_element`]) issued in the same VLIW bundles as the MXU pushes, so
+    /// it overlaps the matrix work (Norrie et al., IEEE Micro 2021, TPUv2/v3 core: VLIW).
+    pub fn simulate_attention(&self, op: &Op, a: &AttentionOp) -> Result<OpProfile> {
+        let [qk, av] = attention::tile_gemms(a);
+        let qk = self.simulate_gemm(&qk, None)?;
+        let av = self.simulate_gemm(&av, None)?;
+        let cfg = &self.cfg;
+        let clock = cfg.clock_hz();
+        let vpu_rate = cfg.vpu.flops_per_cycle * cfg.chip.cores as f64 * clock;
+        let facts = AttentionFacts {
+            block_q: 512,
+            block_kv: 512,
+            hbm_bytes_per_s: cfg.hbm_bytes_per_s() * cfg.hbm.efficiency,
+            cache: None,
+            cores: cfg.chip.cores,
+            softmax_elements_per_s: vpu_rate / VectorKind::Softmax.flops_per_element(),
+            softmax_overlaps: true,
+            overhead_s: cfg.chip.dispatch_overhead_us * 1e-6,
+            clock_hz: clock,
+            peak_flops: cfg.peak_flops(a.dtype),
+        };
+        let mut p = attention::simulate(op, a, &facts, &qk, &av);
+        if let Some(obj) = p.plan.as_object_mut() {
+            obj.insert("model".into(), "native".into());
+        }
+        Ok(p)
+    }
+
     /// Vector op on the VPU (rule 9).
     pub fn simulate_vector(&self, v: &VectorOp) -> OpProfile {
         let cfg = &self.cfg;
@@ -686,9 +719,8 @@ impl NativeTpuMachine {
         p.compute_cycles = (compute * clock).round().min(p.cycles as f64) as u64;
         p.stall_cycles = p.cycles - p.compute_cycles;
         p.mapping_efficiency = 0.0;
-        let elem_bytes = v.dtype.bytes() as f64;
-        let read = (v.elements * v.kind.inputs()) as f64 * elem_bytes;
-        let write = v.elements as f64 * elem_bytes;
+        let read = v.read_bytes();
+        let write = v.write_bytes();
         p.counters = Counters {
             vector_flops: v.flops(),
             reg_bytes: v.elements as f64 * 4.0 * 2.0,
@@ -722,6 +754,7 @@ impl Machine for NativeTpuMachine {
         match op {
             Op::Gemm(g) => self.simulate_gemm(g, None),
             Op::Vector(v) => Ok(self.simulate_vector(v)),
+            Op::Attention(a) => self.simulate_attention(op, a),
         }
     }
 }

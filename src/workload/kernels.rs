@@ -34,6 +34,10 @@
 //! seq_q = 2048
 //! seq_kv = 2048
 //! head_dim = 128
+//! kv_heads = 8                 # optional (= heads): GQA/MQA, K/V shared by heads/kv_heads heads
+//! head_dim_v = 128             # optional (= head_dim)
+//! causal = true                # optional (false): causal mask
+//! fused = true                 # optional (false): one FlashAttention kernel, no S² through HBM
 //!
 //! [[layer]]
 //! type = "softmax"             # or layernorm, rmsnorm, gelu, silu, relu, add, mul, pool
@@ -44,7 +48,10 @@
 //! for tokens/s. Every layer may also set its own `dtype`. Unknown keys, missing keys, zero or negative
 //! dimensions and duplicated names are errors that name the file, line and key.
 
-use super::{check_dim, Attention, Conv2d, DType, Gemm, Layer, VectorKind, VectorOp, Workload};
+use super::{
+    check_dim, Attention, AttentionKernel, AttentionOp, Conv2d, DType, Gemm, Layer, VectorKind,
+    VectorOp, Workload,
+};
 use crate::config::from_toml;
 use crate::config::line_col;
 use crate::error::{Error, Location, Result};
@@ -114,6 +121,10 @@ struct AttentionLayer {
     seq_q: i64,
     seq_kv: i64,
     head_dim: i64,
+    kv_heads: Option<i64>,
+    head_dim_v: Option<i64>,
+    causal: Option<bool>,
+    fused: Option<bool>,
     dtype: Option<String>,
 }
 
@@ -225,7 +236,7 @@ pub fn parse(src: &str, file: &str, stem: &str) -> Result<Workload> {
             _ => {
                 return Err(Error::input(
                     ctx.loc("type"),
-                    "missing or non-string `type`: expected gemm, conv2d, attention, or a vector op (softmax, layernorm, rmsnorm, gelu, silu, relu, add, mul, pool)",
+                    "missing or non-string `type`: expected gemm, conv2d, attention, or a vector op (softmax, layernorm, rmsnorm, gelu, silu, relu, add, mul, pool, rope, copy, adam)",
                 ))
             }
         };
@@ -289,21 +300,68 @@ pub fn parse(src: &str, file: &str, stem: &str) -> Result<Workload> {
             }
             "attention" => {
                 let l: AttentionLayer = ctx.de(t)?;
-                Layer::Attention(Attention {
-                    name: l.name,
-                    batch: ctx.dim("batch", l.batch)?,
-                    heads: ctx.dim("heads", l.heads)?,
-                    seq_q: ctx.dim("seq_q", l.seq_q)?,
-                    seq_kv: ctx.dim("seq_kv", l.seq_kv)?,
-                    head_dim: ctx.dim("head_dim", l.head_dim)?,
-                    dtype: ctx.dtype(&l.dtype, default_dtype)?,
-                })
+                let plain = l.kv_heads.is_none()
+                    && l.head_dim_v.is_none()
+                    && l.causal.is_none()
+                    && l.fused.is_none();
+                let heads = ctx.dim("heads", l.heads)?;
+                let head_dim = ctx.dim("head_dim", l.head_dim)?;
+                if plain {
+                    Layer::Attention(Attention {
+                        name: l.name,
+                        batch: ctx.dim("batch", l.batch)?,
+                        heads,
+                        seq_q: ctx.dim("seq_q", l.seq_q)?,
+                        seq_kv: ctx.dim("seq_kv", l.seq_kv)?,
+                        head_dim,
+                        dtype: ctx.dtype(&l.dtype, default_dtype)?,
+                    })
+                } else {
+                    let kv_heads = match l.kv_heads {
+                        Some(v) => ctx.dim("kv_heads", v)?,
+                        None => heads,
+                    };
+                    if !heads.is_multiple_of(kv_heads) {
+                        return Err(Error::input(
+                            ctx.loc("kv_heads"),
+                            format!("kv_heads = {kv_heads} does not divide heads = {heads}"),
+                        ));
+                    }
+                    let seq_q = ctx.dim("seq_q", l.seq_q)?;
+                    let seq_kv = ctx.dim("seq_kv", l.seq_kv)?;
+                    let causal = l.causal.unwrap_or(false);
+                    if causal && seq_q > seq_kv {
+                        return Err(Error::input(
+                            ctx.loc("seq_q"),
+                            format!("causal attention with seq_q = {seq_q} > seq_kv = {seq_kv}: queries are the last seq_q of the keys"),
+                        ));
+                    }
+                    Layer::AttentionKernel(AttentionKernel {
+                        op: AttentionOp {
+                            name: l.name,
+                            batch: ctx.dim("batch", l.batch)?,
+                            heads,
+                            kv_heads,
+                            seq_q,
+                            seq_kv,
+                            head_dim,
+                            head_dim_v: match l.head_dim_v {
+                                Some(v) => ctx.dim("head_dim_v", v)?,
+                                None => head_dim,
+                            },
+                            causal,
+                            backward: false,
+                            dtype: ctx.dtype(&l.dtype, default_dtype)?,
+                        },
+                        fused: l.fused.unwrap_or(false),
+                    })
+                }
             }
             other => {
                 let kind: VectorKind = other.parse().map_err(|_| {
                     Error::input(
                         ctx.loc("type"),
-                        format!("unknown layer type `{other}`: expected gemm, conv2d, attention, or a vector op (softmax, layernorm, rmsnorm, gelu, silu, relu, add, mul, pool)"),
+                        format!("unknown layer type `{other}`: expected gemm, conv2d, attention, or a vector op (softmax, layernorm, rmsnorm, gelu, silu, relu, add, mul, pool, rope, copy, adam)"),
                     )
                 })?;
                 let l: VectorLayer = ctx.de(t)?;
@@ -319,6 +377,7 @@ pub fn parse(src: &str, file: &str, stem: &str) -> Result<Workload> {
             Layer::Gemm(g) => &g.name,
             Layer::Conv2d(c) => &c.name,
             Layer::Attention(a) => &a.name,
+            Layer::AttentionKernel(a) => &a.op.name,
             Layer::Vector(v) => &v.name,
         };
         if lname.trim().is_empty() {

@@ -5,6 +5,7 @@
 //! ([`Gemm`], C[M×N] = A[M×K]·B[K×N], `batch` independent copies) and vector work ([`VectorOp`]).
 
 pub mod kernels;
+pub mod model;
 pub mod topology;
 
 use serde::{Deserialize, Serialize};
@@ -225,6 +226,13 @@ pub enum VectorKind {
     Add,
     Mul,
     Pool,
+    /// Rotary position embedding on Q and K (Su et al. 2021): `x·cos + rotate(x)·sin`.
+    Rope,
+    /// A copy / gather with no arithmetic (embedding lookup, MoE token dispatch).
+    Copy,
+    /// AdamW update of fp32 master weights (Loshchilov & Hutter 2019): reads weight, gradient
+    /// and both moments, writes weight and both moments.
+    Adam,
 }
 
 impl VectorKind {
@@ -239,12 +247,27 @@ impl VectorKind {
             VectorKind::Silu => 5.0,
             VectorKind::Relu | VectorKind::Add | VectorKind::Mul => 1.0,
             VectorKind::Pool => 9.0,
+            // 2 multiplies + 1 add per element.
+            VectorKind::Rope => 3.0,
+            VectorKind::Copy => 0.0,
+            // m ← β1·m + (1−β1)·g (3), v ← β2·v + (1−β2)·g² (4), w ← w − η·(m̂/(√v̂ + ε) + λ·w)
+            // (sqrt, div and 3 more: counted 5).
+            VectorKind::Adam => 12.0,
         }
     }
-    /// Number of tensors of `elements` read (outputs: one written).
+    /// Number of tensors of `elements` read.
     pub fn inputs(self) -> u64 {
         match self {
             VectorKind::Add | VectorKind::Mul => 2,
+            // weight, gradient, first and second moment
+            VectorKind::Adam => 4,
+            _ => 1,
+        }
+    }
+    /// Number of tensors of `elements` written.
+    pub fn outputs(self) -> u64 {
+        match self {
+            VectorKind::Adam => 3,
             _ => 1,
         }
     }
@@ -259,6 +282,9 @@ impl VectorKind {
             VectorKind::Add => "add",
             VectorKind::Mul => "mul",
             VectorKind::Pool => "pool",
+            VectorKind::Rope => "rope",
+            VectorKind::Copy => "copy",
+            VectorKind::Adam => "adam",
         }
     }
 }
@@ -276,9 +302,12 @@ impl FromStr for VectorKind {
             "add" | "residual" | "residual_add" => VectorKind::Add,
             "mul" => VectorKind::Mul,
             "pool" | "maxpool" | "avgpool" => VectorKind::Pool,
+            "rope" => VectorKind::Rope,
+            "copy" | "gather" => VectorKind::Copy,
+            "adam" | "adamw" => VectorKind::Adam,
             _ => {
                 return Err(format!(
-                    "unknown vector op `{s}`; expected softmax, layernorm, rmsnorm, gelu, silu, relu, add, mul or pool"
+                    "unknown vector op `{s}`; expected softmax, layernorm, rmsnorm, gelu, silu, relu, add, mul, pool, rope, copy or adam"
                 ))
             }
         })
@@ -300,7 +329,15 @@ impl VectorOp {
     }
     /// Bytes read + written from/to memory when the op runs as its own kernel.
     pub fn bytes(&self) -> f64 {
-        (self.elements * (self.kind.inputs() + 1) * self.dtype.bytes()) as f64
+        self.read_bytes() + self.write_bytes()
+    }
+    /// Bytes read: every input tensor once.
+    pub fn read_bytes(&self) -> f64 {
+        self.elements as f64 * (self.kind.inputs() * self.dtype.bytes()) as f64
+    }
+    /// Bytes written: every output tensor once.
+    pub fn write_bytes(&self) -> f64 {
+        self.elements as f64 * (self.kind.outputs() * self.dtype.bytes()) as f64
     }
 }
 
@@ -310,6 +347,8 @@ impl VectorOp {
 pub enum Op {
     Gemm(Gemm),
     Vector(VectorOp),
+    /// Attention as one fused kernel (FlashAttention).
+    Attention(AttentionOp),
 }
 
 impl Op {
@@ -317,18 +356,144 @@ impl Op {
         match self {
             Op::Gemm(g) => &g.name,
             Op::Vector(v) => &v.name,
+            Op::Attention(a) => &a.name,
+        }
+    }
+    /// Rename the op.
+    pub fn set_name(&mut self, name: String) {
+        match self {
+            Op::Gemm(g) => g.name = name,
+            Op::Vector(v) => v.name = name,
+            Op::Attention(a) => a.name = name,
         }
     }
     pub fn dtype(&self) -> DType {
         match self {
             Op::Gemm(g) => g.dtype,
             Op::Vector(v) => v.dtype,
+            Op::Attention(a) => a.dtype,
         }
     }
     pub fn flops(&self) -> f64 {
         match self {
             Op::Gemm(g) => g.flops(),
             Op::Vector(v) => v.flops(),
+            Op::Attention(a) => a.flops(),
+        }
+    }
+}
+
+/// Attention run as one kernel, FlashAttention-style (Dao et al. 2022, "FlashAttention";
+/// Dao 2023, "FlashAttention-2"; Shah et al. 2024, "FlashAttention-3"): Q, K and V tiles in
+/// on-chip memory, the softmax computed online, the `seq_q × seq_kv` score matrix never written
+/// to HBM. Query heads share K/V in groups of `heads / kv_heads` (GQA, Ainslie et al. 2023).
+/// With `causal`, query `i` sees the keys up to its own position (queries are the last `seq_q`
+/// positions of the `seq_kv` keys), and tiles wholly above the diagonal are skipped.
+/// `backward` is the FlashAttention backward pass (5 matmuls of the forward's size instead of 2,
+/// FlashAttention-2 §3.2).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AttentionOp {
+    pub name: String,
+    pub batch: u64,
+    /// Query heads.
+    pub heads: u64,
+    /// Key/value heads (divides `heads`).
+    pub kv_heads: u64,
+    /// Query positions processed now (the prompt in prefill, 1 in a decode step).
+    pub seq_q: u64,
+    /// Key/value positions (the context, KV cache included).
+    pub seq_kv: u64,
+    /// Per-head dim of queries and keys.
+    pub head_dim: u64,
+    /// Per-head dim of values (= `head_dim` except in MLA).
+    pub head_dim_v: u64,
+    pub causal: bool,
+    #[serde(default)]
+    pub backward: bool,
+    pub dtype: DType,
+}
+
+impl AttentionOp {
+    /// (query, key) pairs one (batch, head) computes: `seq_q·seq_kv`, or with `causal`
+    /// `seq_q·(seq_kv − seq_q) + seq_q·(seq_q + 1)/2` (queries at the end of the keys).
+    pub fn pairs(&self) -> u128 {
+        let (q, kv) = (self.seq_q as u128, self.seq_kv as u128);
+        if self.causal {
+            let q = q.min(kv);
+            q * (kv - q) + q * (q + 1) / 2
+        } else {
+            q * kv
+        }
+    }
+    /// Multiply-accumulates of the useful pairs: forward `pairs·(head_dim + head_dim_v)` per
+    /// (batch, head) (Q·Kᵀ and P·V); backward 2× that (dV, dP, dQ, dK: the model-FLOP
+    /// convention of 2× forward; the recomputed Q·Kᵀ is hardware work, counted by the machines).
+    pub fn macs(&self) -> u128 {
+        let fwd = (self.batch as u128)
+            .saturating_mul(self.heads as u128)
+            .saturating_mul(self.pairs())
+            .saturating_mul((self.head_dim + self.head_dim_v) as u128);
+        if self.backward {
+            fwd.saturating_mul(2)
+        } else {
+            fwd
+        }
+    }
+    pub fn flops(&self) -> f64 {
+        2.0 * self.macs() as f64
+    }
+    /// Softmax elements (the score pairs of every batch and head).
+    pub fn score_elements(&self) -> f64 {
+        self.batch as f64 * self.heads as f64 * self.pairs() as f64
+    }
+    /// Bytes every fused kernel must move at least: Q, K, V read and O written once (backward:
+    /// also O, dO read and dQ, dK, dV written).
+    pub fn min_bytes(&self) -> f64 {
+        let e = self.dtype.bytes() as f64;
+        let b = self.batch as f64;
+        let q = b * (self.heads * self.seq_q * self.head_dim) as f64;
+        let o = b * (self.heads * self.seq_q * self.head_dim_v) as f64;
+        let kv = b * (self.kv_heads * self.seq_kv * (self.head_dim + self.head_dim_v)) as f64;
+        let fwd = q + kv + o;
+        e * if self.backward { 2.0 * fwd + o } else { fwd }
+    }
+    /// The op as three unfused kernels: Q·Kᵀ (batched GEMM per (batch, head)), softmax over the
+    /// whole score matrix through HBM, P·V. Unfused kernels compute every pair and apply the
+    /// causal mask in the softmax, so causal masking saves no work; K/V are expanded to every
+    /// query head (`repeat_kv`). Backward: the four gradient GEMMs and the softmax backward.
+    pub fn lower_unfused(&self) -> Vec<Op> {
+        let b = self.batch * self.heads;
+        let g = |suffix: &str, m: u64, n: u64, k: u64| {
+            Op::Gemm(Gemm {
+                name: format!("{}.{suffix}", self.name),
+                m,
+                n,
+                k,
+                batch: b,
+                dtype: self.dtype,
+                shared_b: false,
+                conv: None,
+            })
+        };
+        let softmax = |suffix: &str| {
+            Op::Vector(VectorOp {
+                name: format!("{}.{suffix}", self.name),
+                kind: VectorKind::Softmax,
+                elements: b * self.seq_q * self.seq_kv,
+                dtype: self.dtype,
+            })
+        };
+        let (q, kv, d, dv) = (self.seq_q, self.seq_kv, self.head_dim, self.head_dim_v);
+        if self.backward {
+            vec![
+                g("dv", kv, dv, q),
+                g("dp", q, kv, dv),
+                softmax("softmax_bwd"),
+                g("dq", q, d, kv),
+                g("dk", kv, d, q),
+            ]
+        } else {
+            vec![g("qk", q, kv, d), softmax("softmax"), g("av", q, dv, kv)]
         }
     }
 }
@@ -442,6 +607,14 @@ impl Attention {
     }
 }
 
+/// An attention layer run fused (one [`AttentionOp`] kernel) or unfused
+/// ([`AttentionOp::lower_unfused`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AttentionKernel {
+    pub op: AttentionOp,
+    pub fused: bool,
+}
+
 /// One layer of a workload, before lowering.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
@@ -449,6 +622,9 @@ pub enum Layer {
     Gemm(Gemm),
     Conv2d(Conv2d),
     Attention(Attention),
+    /// Attention with KV heads, causal masking or fusion (`kv_heads`, `causal`, `fused` in a
+    /// kernels file).
+    AttentionKernel(AttentionKernel),
     Vector(VectorOp),
 }
 
@@ -552,6 +728,8 @@ impl Workload {
                 Layer::Gemm(g) => ops.push(Op::Gemm(g.clone())),
                 Layer::Conv2d(c) => ops.push(Op::Gemm(c.to_gemm())),
                 Layer::Attention(a) => ops.extend(a.lower()),
+                Layer::AttentionKernel(a) if a.fused => ops.push(Op::Attention(a.op.clone())),
+                Layer::AttentionKernel(a) => ops.extend(a.op.lower_unfused()),
                 Layer::Vector(v) => ops.push(Op::Vector(v.clone())),
             }
         }
@@ -564,6 +742,7 @@ impl Workload {
                 Layer::Gemm(g) => g.dtype = dtype,
                 Layer::Conv2d(c) => c.dtype = dtype,
                 Layer::Attention(a) => a.dtype = dtype,
+                Layer::AttentionKernel(a) => a.op.dtype = dtype,
                 Layer::Vector(v) => v.dtype = dtype,
             }
         }

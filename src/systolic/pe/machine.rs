@@ -225,6 +225,8 @@ impl Machine for PeMachine {
         match op {
             Op::Gemm(g) => self.run_gemm(g),
             Op::Vector(v) => Ok(self.native.simulate_vector(v)),
+            // The PE grid steps GEMMs only; fused attention uses the native model.
+            Op::Attention(a) => self.native.simulate_attention(op, a),
         }
     }
 }

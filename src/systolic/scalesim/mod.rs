@@ -123,6 +123,16 @@ impl Machine for ScaleSimMachine {
                     ),
                 ))
             }
+            Op::Attention(a) => {
+                return Err(Error::input(
+                    Location::file("<workload>").key(a.name.clone()),
+                    format!(
+                        "SCALE-Sim mode simulates GEMMs only: fused attention `{}` cannot run on a \
+                         SCALE-Sim .cfg machine; use unfused attention or an archsim .toml config",
+                        a.name
+                    ),
+                ))
+            }
         };
         let (layer, copies) = Layer::from_gemm(g)?;
         let one = simulate_layer(&self.cfg, &layer);

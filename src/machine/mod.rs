@@ -5,10 +5,12 @@
 //! and [`Counters`] (MACs and bytes per memory level). Energy is computed from counters by
 //! [`crate::energy`], never by the machine models themselves.
 
+pub mod attention;
+
 pub use crate::energy::Counters;
 use crate::energy::{EnergyBreakdown, EnergyTable};
 use crate::error::Result;
-use crate::units::add_fields;
+use crate::units::{add_fields, scale_fields};
 use crate::workload::{DType, Op};
 use serde::{Deserialize, Serialize};
 
@@ -86,6 +88,14 @@ impl TimeBreakdown {
             other => other,
         }
     }
+    /// The times of `r` executions.
+    pub fn times(&self, r: u64) -> TimeBreakdown {
+        let mut t = self.clone();
+        let k = r as f64;
+        scale_fields!(t, k; compute_s, fill_drain_s, memory_stall_s, tail_s, overhead_s,
+            clock_throttle_s);
+        t
+    }
     pub fn add(&mut self, o: &TimeBreakdown) {
         add_fields!(self, o; compute_s, fill_drain_s, memory_stall_s, tail_s, overhead_s,
             clock_throttle_s);
@@ -151,6 +161,27 @@ pub struct OpProfile {
     pub plan: serde_json::Value,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub scalesim: Option<ScaleSimReport>,
+    /// Times the run executes this op: a model's repeated layers are simulated once and
+    /// counted `repeat` times in the totals. Omitted from JSON when 1.
+    #[serde(default, skip_serializing_if = "Repeat::is_one")]
+    pub repeat: Repeat,
+}
+
+/// How many times an op runs ([`OpProfile::repeat`]); 1 by default. Serializes as a number.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Repeat(pub u64);
+
+impl Default for Repeat {
+    fn default() -> Self {
+        Repeat(1)
+    }
+}
+
+impl Repeat {
+    pub fn is_one(&self) -> bool {
+        self.0 == 1
+    }
 }
 
 /// One level of a chip's memory hierarchy, outermost (HBM/DRAM) first in
@@ -409,6 +440,18 @@ pub fn profile_for(op: &Op) -> OpProfile {
             dtype: g.dtype,
             macs: g.macs(),
             flops: g.flops(),
+            ..Default::default()
+        },
+        Op::Attention(a) => OpProfile {
+            name: a.name.clone(),
+            op: "attention".into(),
+            m: a.seq_q,
+            n: a.seq_kv,
+            k: a.head_dim,
+            batch: a.batch * a.heads,
+            dtype: a.dtype,
+            macs: a.macs(),
+            flops: a.flops(),
             ..Default::default()
         },
         Op::Vector(v) => OpProfile {

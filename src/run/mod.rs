@@ -2,6 +2,8 @@
 //! parallel with results in input order ([`simulate_ops`]); totals ([`total_of`]). Everything
 //! that simulates (the `run` command, comparisons, sweeps, validation) goes through here.
 
+pub mod model;
+
 use crate::energy::{self, EnergyBreakdown, EnergyTable};
 use crate::error::{Error, Location, Result};
 use crate::machine::{Counters, Machine, MachineReport, OpProfile, TimeBreakdown};
@@ -40,6 +42,9 @@ pub struct RunReport {
     pub machine: MachineReport,
     pub ops: Vec<OpProfile>,
     pub total: Total,
+    /// The whole-model view of a `--model` run.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub model: Option<model::ModelReport>,
 }
 
 impl RunReport {
@@ -55,6 +60,7 @@ impl RunReport {
             machine: MachineReport::unknown(name, kind),
             ops,
             total: Total::default(),
+            model: None,
         }
     }
 }
@@ -119,6 +125,7 @@ pub fn simulate_ops(machine: &dyn Machine, ops: &[Op]) -> Result<RunReport> {
         },
         ops: profiles,
         total,
+        model: None,
     })
 }
 
@@ -138,7 +145,8 @@ pub fn main_dtype(ops: &[Op]) -> DType {
     best.0
 }
 
-/// Sum profiles into a [`Total`]. Cycle sums are exact: a run whose ops add up to more than
+/// Sum profiles into a [`Total`], each counted [`OpProfile::repeat`] times (`ops` counts
+/// executions). Cycle sums are exact: a run whose ops add up to more than
 /// 2^64 cycles is an input error (split the workload), never a wrapped count. MACs are u128
 /// (each op is at most 2^96, [`crate::workload::MAX_MACS`]).
 pub fn total_of(machine: &dyn Machine, ops: &[Op], profiles: &[OpProfile]) -> Result<Total> {
@@ -148,6 +156,7 @@ pub fn total_of(machine: &dyn Machine, ops: &[Op], profiles: &[OpProfile]) -> Re
     };
     let mut peak_time = 0.0; // Σ time × peak: denominator of FLOP-weighted utilization
     for (op, p) in ops.iter().zip(profiles) {
+        let r = p.repeat.0;
         let too_long = || {
             Error::input(
                 Location::file("<workload>").key(p.name.clone()),
@@ -158,25 +167,31 @@ pub fn total_of(machine: &dyn Machine, ops: &[Op], profiles: &[OpProfile]) -> Re
                 ),
             )
         };
-        t.macs = t.macs.saturating_add(p.macs);
-        t.flops += p.flops;
-        t.cycles = t.cycles.checked_add(p.cycles).ok_or_else(too_long)?;
+        let times = |c: u64| c.checked_mul(r).ok_or_else(too_long);
+        let rf = r as f64;
+        t.ops = t.ops.saturating_add(r as usize - 1);
+        t.macs = t.macs.saturating_add(p.macs.saturating_mul(r as u128));
+        t.flops += p.flops * rf;
+        t.cycles = t
+            .cycles
+            .checked_add(times(p.cycles)?)
+            .ok_or_else(too_long)?;
         t.compute_cycles = t
             .compute_cycles
-            .checked_add(p.compute_cycles)
+            .checked_add(times(p.compute_cycles)?)
             .ok_or_else(too_long)?;
         t.stall_cycles = t
             .stall_cycles
-            .checked_add(p.stall_cycles)
+            .checked_add(times(p.stall_cycles)?)
             .ok_or_else(too_long)?;
-        t.time_s += p.time_s;
-        t.energy_pj += p.energy_pj;
-        t.time_breakdown_s.add(&p.time_breakdown_s);
-        t.counters.add(&p.counters);
+        t.time_s += p.time_s * rf;
+        t.energy_pj += p.energy_pj * rf;
+        t.time_breakdown_s.add(&p.time_breakdown_s.times(r));
+        t.counters.add(&p.counters.times(r));
         if let Some(e) = &p.energy {
-            t.energy.add(e);
+            t.energy.add(&e.times(r));
         }
-        peak_time += p.time_s * machine.peak_flops(op.dtype());
+        peak_time += p.time_s * rf * machine.peak_flops(op.dtype());
     }
     if t.time_s > 0.0 {
         t.tflops = t.flops / t.time_s / 1e12;
