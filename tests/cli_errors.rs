@@ -48,7 +48,7 @@ fn cases() -> Vec<Case> {
         ("missing key", k("k = 16\n", ""), vec!["k.toml", "missing field `k`"]),
         ("unknown type", k("type = \"gemm\"", "type = \"fft\""), vec!["k.toml:4", "unknown layer type"]),
         ("missing type", k("type = \"gemm\"\n", ""), vec!["k.toml", "type"]),
-        ("bad dtype", k("k = 16", "k = 16\ndtype = \"fp4\""), vec!["k.toml:9", "unsupported dtype"]),
+        ("bad dtype", k("k = 16", "k = 16\ndtype = \"fp6\""), vec!["k.toml:9", "unsupported dtype"]),
         ("syntax error", k("[[layer]]", "[[layer]"), vec!["k.toml:3"]),
         ("empty workload", "name = \"x\"\n".into(), vec!["k.toml", "no layers"]),
         ("duplicate names", format!("{KERNEL}\n[[layer]]\ntype = \"gemm\"\nname = \"a\"\nm = 1\nn = 1\nk = 1\n"), vec!["k.toml", "duplicated layer name"]),
@@ -204,8 +204,8 @@ fn cases() -> Vec<Case> {
         ("no ops", "run --config {cfg}", &["nothing to simulate"]),
         (
             "unknown dtype flag",
-            "run --config {cfg} --gemm 1,1,1 --dtype fp4",
-            &["fp4"],
+            "run --config {cfg} --gemm 1,1,1 --dtype fp6",
+            &["fp6"],
         ),
         (
             "unknown format",

@@ -33,7 +33,16 @@ const ODD_FIELDS: &[&str] = &[
 ];
 
 /// TOML values of every type, valid dtypes among them.
-const ODD_VALUES: &[&str] = &["0", "1e30", "\"bf16\"", "\"fp4\"", "true", "[1, 2]"];
+const ODD_VALUES: &[&str] = &[
+    "0",
+    "1e30",
+    "\"bf16\"",
+    "\"fp4\"",
+    "\"mxfp4\"",
+    "\"fp6\"",
+    "true",
+    "[1, 2]",
+];
 
 /// Every key a layer or a config section knows.
 const KEYS: &[&str] = &[

@@ -106,7 +106,10 @@ fn breakdown_sums_to_time_and_plan_is_reported() {
                 assert!(p.plan.get(key).is_some(), "plan lacks {key}: {}", p.plan);
             }
             assert_eq!(p.counters.macs, (m * n * k) as u128);
-            assert!(p.counters.hbm_read_bytes >= ((m * k + k * n) * dt.bytes()) as f64 * 0.999);
+            assert!(
+                p.counters.hbm_read_bytes
+                    >= ((m * k + k * n) as f64 * dt.bytes_per_element()) * 0.999
+            );
         }
     }
 }

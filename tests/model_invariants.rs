@@ -72,7 +72,14 @@ fn dims() -> impl Strategy<Value = (u64, u64, u64, u64)> {
 }
 
 fn dtype() -> impl Strategy<Value = DType> {
-    select(vec![DType::Bf16, DType::Fp16, DType::Int8, DType::Fp32])
+    select(vec![
+        DType::Bf16,
+        DType::Fp16,
+        DType::Int8,
+        DType::Fp32,
+        DType::Fp4,
+        DType::Mxfp4,
+    ])
 }
 
 fn gemm(m: u64, n: u64, k: u64, b: u64, d: DType) -> Op {
@@ -96,7 +103,8 @@ proptest! {
         let p = match mach.simulate(&op) { Ok(p) => p, Err(e) => { prop_assert_eq!(e.exit_code(), 2); return Ok(()); } };
         prop_assert!(p.utilization >= 0.0 && p.utilization <= 1.0, "{name}: util {}", p.utilization);
         prop_assert!(p.mapping_efficiency >= 0.0 && p.mapping_efficiency <= 1.0 + 1e-12);
-        let min_time = op.flops() / mach.peak_flops(d);
+        // The peak the dtype runs at (an fp4 op on a machine without fp4 units: its fallback's).
+        let min_time = op.flops() / mach.info().effective_peak_flops(d);
         prop_assert!(p.time_s >= min_time * (1.0 - 1e-9), "{name}: {} < {}", p.time_s, min_time);
         prop_assert!(p.cycles >= p.compute_cycles);
         prop_assert!((p.time_breakdown_s.total_s() - p.time_s).abs() <= 1e-9 * p.time_s.max(1e-12) + 1e-15,

@@ -23,7 +23,14 @@ fn machine(
 }
 
 fn dtype() -> impl Strategy<Value = DType> {
-    proptest::sample::select(vec![DType::Bf16, DType::Fp32, DType::Int8, DType::Fp8])
+    proptest::sample::select(vec![
+        DType::Bf16,
+        DType::Fp32,
+        DType::Int8,
+        DType::Fp8,
+        DType::Fp4,
+        DType::Mxfp4,
+    ])
 }
 
 /// Dimensions from 1 to 2^20 with a bias to small and power-of-two-ish sizes.
@@ -55,12 +62,13 @@ proptest! {
             prop_assert!(part >= 0.0);
         }
         // Roofline: never faster than peak compute or than the minimum HBM traffic.
-        let peak = mach.peak_flops(dt);
+        // The peak the dtype runs at (fp4 has no units here: its bf16 fallback's).
+        let peak = mach.info().effective_peak_flops(dt);
         prop_assert!(p.time_s >= g.flops() / peak * (1.0 - 1e-9));
         prop_assert!(p.time_s >= g.min_bytes() / (bw * 1e9) * (1.0 - 1e-9));
         prop_assert!(p.utilization <= 1.0 && p.mapping_efficiency <= 1.0 + 1e-12);
         // Bytes: A and B read at least once, C written exactly once.
-        let e = dt.bytes() as f64;
+        let e = dt.bytes_per_element();
         let c_bytes = e * (batch * m) as f64 * n as f64;
         prop_assert!((p.counters.hbm_write_bytes - c_bytes).abs() <= 1e-9 * c_bytes);
         prop_assert!(p.counters.hbm_read_bytes >= (g.min_bytes() - c_bytes) * (1.0 - 1e-9));

@@ -156,6 +156,11 @@ pub enum DTypeArg {
     Fp16,
     Fp8,
     Int8,
+    /// NVFP4: 4-bit E2M1 elements + one E4M3 scale per 16 (4.5 bits/element).
+    #[value(alias = "nvfp4", alias = "e2m1")]
+    Fp4,
+    /// MXFP4 (OCP MX): 4-bit E2M1 elements + one E8M0 scale per 32 (4.25 bits/element).
+    Mxfp4,
 }
 
 impl From<DTypeArg> for DType {
@@ -166,6 +171,8 @@ impl From<DTypeArg> for DType {
             DTypeArg::Fp16 => DType::Fp16,
             DTypeArg::Fp8 => DType::Fp8,
             DTypeArg::Int8 => DType::Int8,
+            DTypeArg::Fp4 => DType::Fp4,
+            DTypeArg::Mxfp4 => DType::Mxfp4,
         }
     }
 }

@@ -86,6 +86,10 @@ pub struct EnergyTable {
     pub mac_fp16_pj: f64,
     /// pJ per fp8 MAC.
     pub mac_fp8_pj: f64,
+    /// pJ per fp4 MAC (NVFP4 and MXFP4, block scales applied in the unit). Optional: absent,
+    /// it is half of `mac_fp8_pj` ([`EnergyTable::mac_fp4_pj`]).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mac_fp4_pj: Option<f64>,
     /// pJ per int8 MAC (int32 accumulate).
     pub mac_int8_pj: f64,
     /// pJ per vector-unit / CUDA-core FLOP.
@@ -128,6 +132,7 @@ impl Default for EnergyTable {
             mac_bf16_pj: 0.6,
             mac_fp16_pj: 0.6,
             mac_fp8_pj: 0.3,
+            mac_fp4_pj: None,
             mac_int8_pj: 0.12,
             vector_flop_pj: 1.0,
             reg_pj_per_byte: 0.05,
@@ -144,7 +149,8 @@ impl Default for EnergyTable {
 }
 
 impl EnergyTable {
-    /// Energy of one MAC of `dtype`: the cited value × `mac_scale`.
+    /// Energy of one MAC of `dtype` (the precision the math ran at, `OpProfile::math_dtype`):
+    /// the cited value × `mac_scale`.
     pub fn mac_pj(&self, dtype: DType) -> f64 {
         self.mac_scale
             * match dtype {
@@ -153,7 +159,17 @@ impl EnergyTable {
                 DType::Fp16 => self.mac_fp16_pj,
                 DType::Fp8 => self.mac_fp8_pj,
                 DType::Int8 => self.mac_int8_pj,
+                DType::Fp4 | DType::Mxfp4 => self.mac_fp4_pj(),
             }
+    }
+
+    /// pJ per fp4 MAC: `mac_fp4_pj` if the config gives it, else half of `mac_fp8_pj`.
+    /// ASSUMPTION (no cited fp4 MAC energy): a multiplier's energy scales roughly with the
+    /// product of its operand widths, and the shipped tables already take fp8 as half of bf16;
+    /// the same halving is applied once more (the shared-scale multiply, once per 16 or 32
+    /// elements, is neglected).
+    pub fn mac_fp4_pj(&self) -> f64 {
+        self.mac_fp4_pj.unwrap_or(0.5 * self.mac_fp8_pj)
     }
 
     /// Power drawn while the chip runs an op, before per-action energies: idle + active, W.
@@ -168,6 +184,7 @@ impl EnergyTable {
             ("mac_bf16_pj", self.mac_bf16_pj),
             ("mac_fp16_pj", self.mac_fp16_pj),
             ("mac_fp8_pj", self.mac_fp8_pj),
+            ("mac_fp4_pj", self.mac_fp4_pj()),
             ("mac_int8_pj", self.mac_int8_pj),
             ("vector_flop_pj", self.vector_flop_pj),
             ("reg_pj_per_byte", self.reg_pj_per_byte),
@@ -230,7 +247,8 @@ fn is_zero(x: &f64) -> bool {
 }
 
 /// Energy from counters: dynamic (counters × per-action energy) + baseline
-/// ((static_w + active_w) × s).
+/// ((static_w + active_w) × s). `dtype` is the precision the MACs ran at
+/// (`OpProfile::math_dtype`: an fp4 op upcast to fp8 pays fp8 MACs).
 pub fn energy(table: &EnergyTable, c: &Counters, dtype: DType, time_s: f64) -> EnergyBreakdown {
     let mut e = EnergyBreakdown {
         compute_pj: c.macs as f64 * table.mac_pj(dtype),
@@ -275,6 +293,23 @@ mod tests {
         c.hbm_read_bytes *= 2.0;
         let b = energy(&t, &c, DType::Bf16, 1e-6);
         assert!(b.total_pj > a.total_pj);
+    }
+
+    #[test]
+    fn fp4_mac_defaults_to_half_of_fp8() {
+        let t = EnergyTable::default();
+        assert_eq!(t.mac_pj(DType::Fp4), 0.5 * t.mac_pj(DType::Fp8));
+        assert_eq!(t.mac_pj(DType::Mxfp4), t.mac_pj(DType::Fp4));
+        let given = EnergyTable {
+            mac_fp4_pj: Some(0.07),
+            ..t.clone()
+        };
+        assert_eq!(given.mac_pj(DType::Fp4), 0.07);
+        let bad = EnergyTable {
+            mac_fp4_pj: Some(f64::NAN),
+            ..t
+        };
+        assert_eq!(bad.validate().unwrap_err().0, "mac_fp4_pj");
     }
 
     #[test]

@@ -104,7 +104,7 @@ pub fn simulate(
     qk: &OpProfile,
     av: &OpProfile,
 ) -> OpProfile {
-    let e = a.dtype.bytes() as f64;
+    let e = a.dtype.bytes_per_element();
     let group = (a.heads / a.kv_heads.max(1)).max(1);
     let rows = a.seq_q * group;
     let frac = executed_tile_fraction(a, f.block_q / group.min(f.block_q).max(1), f.block_kv);
@@ -189,6 +189,9 @@ pub fn simulate(
     let memory_stall = (mem_s - compute_side).max(0.0);
 
     let mut p = profile_for(op);
+    // The tile GEMMs ran at the machine's precision for the dtype (an fp4 fallback says so).
+    p.math_dtype = qk.math_dtype;
+    p.note = qk.note.clone();
     p.time_breakdown_s = TimeBreakdown {
         compute_s: matrix_compute + softmax_exposed,
         fill_drain_s: fill,

@@ -133,7 +133,16 @@ pub struct OpProfile {
     pub n: u64,
     pub k: u64,
     pub batch: u64,
+    /// Operand dtype: how the op's tensors are stored and moved.
     pub dtype: DType,
+    /// The precision the matrix math ran at: `dtype`, except for an fp4 GEMM on a machine
+    /// without fp4 units, which runs at the fallback [`MachineInfo::math_dtype`] chooses (its
+    /// operands still stored and moved in fp4). Peak, utilization and MAC energy are those of
+    /// this precision. Vector ops: `dtype`.
+    pub math_dtype: DType,
+    /// Why the op ran otherwise than asked, in words (the fp4 fallback); absent otherwise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
     pub macs: u128,
     pub flops: f64,
     /// Total cycles of the op at the machine clock (compute + stall).
@@ -271,6 +280,36 @@ impl MachineInfo {
             .map_or(0.0, |(_, f)| *f)
     }
 
+    /// The precision a GEMM of `dtype` runs its matrix math at on this machine.
+    ///
+    /// `dtype` itself, except for an fp4 type (NVFP4, MXFP4: [`DType::is_fp4`]) on a machine
+    /// without fp4 units (fp4 peak 0): that op runs at the *next supported precision*, the
+    /// fastest of bf16, fp16 and fp8 on this machine, a tie going to the wider format (bf16
+    /// first). So fp8 where the machine has fp8 units faster than its 16-bit path (H100, H200,
+    /// TPU7x), bf16 otherwise (A100; TPUs whose configs model fp8 at the bf16 rate because they
+    /// have no fp8 speed-up: v4, v5e, v5p, v6e). The operands stay stored in fp4 (weights and
+    /// activations kept in fp4 in memory, upcast in the kernel, as weight-only/mixed-input
+    /// kernels do), so the bytes are fp4's and only the math changes; the upcast's own
+    /// instructions are not modelled.
+    pub fn math_dtype(&self, dtype: DType) -> DType {
+        if !dtype.is_fp4() || self.peak_flops(dtype) > 0.0 {
+            return dtype;
+        }
+        let mut best = DType::Bf16;
+        for d in [DType::Fp16, DType::Fp8] {
+            if self.peak_flops(d) > self.peak_flops(best) {
+                best = d;
+            }
+        }
+        best
+    }
+
+    /// Dense peak FLOP/s that ops of `dtype` run at: the peak of [`MachineInfo::math_dtype`]
+    /// (an fp4 op on a machine without fp4 units is judged against its fallback's peak).
+    pub fn effective_peak_flops(&self, dtype: DType) -> f64 {
+        self.peak_flops(self.math_dtype(dtype))
+    }
+
     /// A memory level by name.
     pub fn memory_level(&self, name: &str) -> Option<&MemoryLevel> {
         self.memory.iter().find(|l| l.name == name)
@@ -286,7 +325,9 @@ impl MachineInfo {
 
     /// The `"machine"` object of a report: the model's details plus the keys every consumer
     /// relies on: `name`, `kind`, `clock_mhz`, `hbm_bandwidth_gbps`, `main_dtype`, `peak_tflops`
-    /// (dense, for `main_dtype`), `peak_tflops_by_dtype`, `tdp_w` (null if unknown).
+    /// (dense, the peak `main_dtype` ops run at: [`MachineInfo::effective_peak_flops`]),
+    /// `peak_tflops_by_dtype` (the units' peaks: 0 for a dtype the chip has no units for, e.g.
+    /// fp4 on every shipped machine but b200), `tdp_w` (null if unknown).
     pub fn to_json(&self, main_dtype: DType) -> serde_json::Value {
         use serde_json::Value;
         let mut obj = self.details.clone();
@@ -306,7 +347,7 @@ impl MachineInfo {
         obj.insert("main_dtype".into(), main_dtype.as_str().into());
         obj.insert(
             "peak_tflops".into(),
-            (self.peak_flops(main_dtype) / 1e12).into(),
+            (self.effective_peak_flops(main_dtype) / 1e12).into(),
         );
         let by: serde_json::Map<String, Value> = self
             .peak_flops
@@ -337,9 +378,10 @@ impl MachineReport {
         }
     }
 
-    /// Dense peak FLOP/s of the run's main dtype.
+    /// Dense peak FLOP/s the run's main dtype runs at (its fp4 fallback's on a machine without
+    /// fp4 units: [`MachineInfo::effective_peak_flops`]).
     pub fn peak_flops(&self) -> f64 {
-        self.info.peak_flops(self.main_dtype)
+        self.info.effective_peak_flops(self.main_dtype)
     }
 }
 
@@ -427,7 +469,28 @@ pub fn finish_profile(p: &mut OpProfile, peak_flops: f64) {
     p.main_stall = p.time_breakdown_s.main_stall().to_string();
 }
 
-/// Start a profile with the shape fields of an op filled in.
+impl OpProfile {
+    /// Record the precision the math ran at (`math`, from [`MachineInfo::math_dtype`]) and,
+    /// when it is not the operand dtype, the note saying so.
+    pub fn set_math_dtype(&mut self, machine: &str, math: DType) {
+        self.math_dtype = math;
+        let units = if self.dtype.is_fp4() {
+            "fp4"
+        } else {
+            self.dtype.as_str()
+        };
+        self.note = (math != self.dtype).then(|| {
+            format!(
+                "{machine} has no {units} units: {} operands are stored and moved at {} bits/element incl. block scales and upcast to {} for the math",
+                self.dtype.long_name(),
+                self.dtype.bits_per_element(),
+                math.as_str()
+            )
+        });
+    }
+}
+
+/// Start a profile with the shape fields of an op filled in (`math_dtype` = `dtype`).
 pub fn profile_for(op: &Op) -> OpProfile {
     match op {
         Op::Gemm(g) => OpProfile {
@@ -438,6 +501,7 @@ pub fn profile_for(op: &Op) -> OpProfile {
             k: g.k,
             batch: g.batch,
             dtype: g.dtype,
+            math_dtype: g.dtype,
             macs: g.macs(),
             flops: g.flops(),
             ..Default::default()
@@ -450,6 +514,7 @@ pub fn profile_for(op: &Op) -> OpProfile {
             k: a.head_dim,
             batch: a.batch * a.heads,
             dtype: a.dtype,
+            math_dtype: a.dtype,
             macs: a.macs(),
             flops: a.flops(),
             ..Default::default()
@@ -462,9 +527,70 @@ pub fn profile_for(op: &Op) -> OpProfile {
             k: 1,
             batch: 1,
             dtype: v.dtype,
+            math_dtype: v.dtype,
             macs: 0,
             flops: v.flops(),
             ..Default::default()
         },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn info_with(peaks: &[(DType, f64)]) -> MachineInfo {
+        let mut i = MachineInfo::new("m", MachineKind::Simt);
+        i.peak_flops =
+            MachineInfo::peaks(|d| peaks.iter().find(|(x, _)| *x == d).map_or(0.0, |(_, f)| *f));
+        i
+    }
+
+    #[test]
+    fn fp4_falls_back_to_the_next_supported_precision() {
+        use DType::*;
+        // fp4 units: fp4 runs as itself.
+        let b200 = info_with(&[
+            (Bf16, 1.0),
+            (Fp16, 1.0),
+            (Fp8, 2.0),
+            (Fp4, 4.0),
+            (Mxfp4, 4.0),
+        ]);
+        assert_eq!(b200.math_dtype(Fp4), Fp4);
+        assert_eq!(b200.math_dtype(Mxfp4), Mxfp4);
+        // fp8 faster than bf16, no fp4: fp8 (H100, TPU7x).
+        let h100 = info_with(&[(Bf16, 1.0), (Fp16, 1.0), (Fp8, 2.0)]);
+        assert_eq!(h100.math_dtype(Fp4), Fp8);
+        assert_eq!(h100.effective_peak_flops(Mxfp4), 2.0);
+        assert_eq!(h100.peak_flops(Fp4), 0.0);
+        // No fp8 (A100) or fp8 without a speed-up (TPU v5p): bf16.
+        assert_eq!(info_with(&[(Bf16, 1.0), (Fp16, 1.0)]).math_dtype(Fp4), Bf16);
+        let v5p = info_with(&[(Bf16, 1.0), (Fp16, 1.0), (Fp8, 1.0)]);
+        assert_eq!(v5p.math_dtype(Fp4), Bf16);
+        // Only fp16 units: fp16.
+        assert_eq!(info_with(&[(Fp16, 1.0)]).math_dtype(Fp4), Fp16);
+        // Other dtypes never fall back (fp8 on a chip without fp8 stays an error of the model).
+        assert_eq!(h100.math_dtype(Int8), Int8);
+        assert_eq!(info_with(&[(Bf16, 1.0)]).math_dtype(Fp8), Fp8);
+    }
+
+    #[test]
+    fn the_note_appears_only_on_a_fallback() {
+        let op = Op::Gemm(crate::workload::Gemm::new("g", 1, 1, 1).with_dtype(DType::Fp4));
+        let mut p = profile_for(&op);
+        assert_eq!(p.math_dtype, DType::Fp4);
+        p.set_math_dtype("b200", DType::Fp4);
+        assert!(p.note.is_none());
+        p.set_math_dtype("h100", DType::Fp8);
+        assert_eq!(p.math_dtype, DType::Fp8);
+        let note = p.note.clone().unwrap();
+        assert!(note.starts_with("h100 has no fp4 units"), "{note}");
+        let json = serde_json::to_value(&p).unwrap();
+        assert_eq!(json["math_dtype"], "fp8");
+        assert_eq!(json["note"], note.as_str());
+        // A profile without a note serializes no `note` key.
+        let plain = serde_json::to_value(profile_for(&op)).unwrap();
+        assert!(plain.get("note").is_none());
     }
 }

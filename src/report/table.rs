@@ -101,6 +101,24 @@ pub fn render(run: &RunReport) -> String {
         t.pj_per_mac,
         t.main_stall
     );
+    // Each distinct op note (e.g. an fp4 fallback) once, after the table, with the ops it
+    // concerns; nothing when no op has one.
+    let mut notes: Vec<(&str, &str, usize)> = Vec::new();
+    for p in &run.ops {
+        if let Some(text) = p.note.as_deref() {
+            match notes.iter_mut().find(|(t, _, _)| *t == text) {
+                Some(n) => n.2 += 1,
+                None => notes.push((text, &p.name, 1)),
+            }
+        }
+    }
+    for (text, first, count) in notes {
+        if count == 1 {
+            let _ = writeln!(s, "note [{first}]: {text}");
+        } else {
+            let _ = writeln!(s, "note [{count} ops, first {first}]: {text}");
+        }
+    }
     if let Some(m) = &run.model {
         render_model(&mut s, m);
     }

@@ -23,7 +23,8 @@ pub struct Total {
     /// Sum of the ops' device times (ops run one after another).
     pub time_s: f64,
     pub tflops: f64,
-    /// FLOP-weighted utilization = total flops / (time × peak of each op's dtype).
+    /// FLOP-weighted utilization = total flops / (time × peak each op's dtype runs at: its fp4
+    /// fallback's on a machine without fp4 units).
     pub utilization: f64,
     pub energy_pj: f64,
     pub pj_per_mac: f64,
@@ -90,7 +91,7 @@ pub fn simulate_op(machine: &dyn Machine, op: &Op) -> Result<OpProfile> {
 /// Fill `energy`, `energy_pj` and `pj_per_mac` of a profile from its counters and time
 /// ([`energy::energy`]: counters × per-action energies + baseline power × time).
 pub fn apply_energy(table: &EnergyTable, p: &mut OpProfile) {
-    let e = energy::energy(table, &p.counters, p.dtype, p.time_s);
+    let e = energy::energy(table, &p.counters, p.math_dtype, p.time_s);
     p.energy_pj = e.total_pj;
     p.pj_per_mac = if p.macs > 0 {
         e.total_pj / p.macs as f64
@@ -191,7 +192,7 @@ pub fn total_of(machine: &dyn Machine, ops: &[Op], profiles: &[OpProfile]) -> Re
         if let Some(e) = &p.energy {
             t.energy.add(&e.times(r));
         }
-        peak_time += p.time_s * rf * machine.peak_flops(op.dtype());
+        peak_time += p.time_s * rf * machine.info().effective_peak_flops(op.dtype());
     }
     if t.time_s > 0.0 {
         t.tflops = t.flops / t.time_s / 1e12;

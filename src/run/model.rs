@@ -78,7 +78,7 @@ pub struct ModelReport {
 
 /// Memory needs of a lowered run ([`MemoryReport`] without the capacity).
 pub fn memory_needs(card: &ModelCard, spec: &RunSpec, lowered: &Lowered) -> MemoryReport {
-    let e = spec.dtype.bytes();
+    let bytes = |d: DType, n: u64| u64::try_from(d.bytes_for(n)).unwrap_or(u64::MAX);
     let params = card.params().total;
     let kv_per_token = card.kv_bytes_per_token(spec.dtype);
     let positions = match spec.phase {
@@ -101,7 +101,7 @@ pub fn memory_needs(card: &ModelCard, spec: &RunSpec, lowered: &Lowered) -> Memo
             let stored: u64 = per_layer_and_count.iter().map(|(b, n)| b * n).sum();
             if spec.recompute {
                 let largest_layer = per_layer_and_count.iter().map(|(b, _)| *b).sum::<u64>();
-                card.layers * spec.tokens() * card.hidden * e + largest_layer
+                card.layers * bytes(spec.dtype, spec.tokens() * card.hidden) + largest_layer
             } else {
                 stored
             }
@@ -114,11 +114,11 @@ pub fn memory_needs(card: &ModelCard, spec: &RunSpec, lowered: &Lowered) -> Memo
             .unwrap_or(0),
     };
     let (gradient, optimizer) = if spec.phase == Phase::Train {
-        (params * e, params * 12)
+        (bytes(spec.dtype, params), params * 12)
     } else {
         (0, 0)
     };
-    let weights = params * e;
+    let weights = bytes(spec.dtype, params);
     MemoryReport {
         weights_bytes: weights,
         kv_cache_bytes: kv_cache,
@@ -138,10 +138,15 @@ pub fn memory_needs(card: &ModelCard, spec: &RunSpec, lowered: &Lowered) -> Memo
 /// Bytes of an op's output tensor(s).
 fn output_bytes(op: &Op) -> u64 {
     match op {
-        Op::Gemm(g) => g.batch * g.m * g.n * g.dtype.bytes(),
+        Op::Gemm(g) => to_u64(g.dtype.bytes_for_rows(g.batch * g.m, g.n)),
         Op::Vector(v) => v.write_bytes() as u64,
         // O and the fp32 log-sum-exp kept for the backward pass.
-        Op::Attention(a) => a.batch * a.heads * a.seq_q * (a.head_dim_v * a.dtype.bytes() + 4),
+        Op::Attention(a) => {
+            to_u64(
+                a.dtype
+                    .bytes_for_rows(a.batch * a.heads * a.seq_q, a.head_dim_v),
+            ) + a.batch * a.heads * a.seq_q * 4
+        }
     }
 }
 
@@ -149,8 +154,17 @@ fn output_bytes(op: &Op) -> u64 {
 fn live_bytes(op: &Op) -> u64 {
     match op {
         Op::Gemm(g) => {
-            let b_operand = if g.shared_b { 0 } else { g.batch * g.k * g.n };
-            (g.batch * g.m * g.k + b_operand + g.batch * g.m * g.n) * g.dtype.bytes()
+            let d = g.dtype;
+            let b_operand = if g.shared_b {
+                0
+            } else {
+                d.bytes_for_rows(g.batch * g.k, g.n)
+            };
+            to_u64(
+                d.bytes_for_rows(g.batch * g.m, g.k)
+                    + b_operand
+                    + d.bytes_for_rows(g.batch * g.m, g.n),
+            )
         }
         Op::Vector(v) => v.bytes() as u64,
         Op::Attention(a) => attention_live_bytes(a),
@@ -159,7 +173,14 @@ fn live_bytes(op: &Op) -> u64 {
 
 /// Q and O (the K/V it reads are the KV cache, counted there).
 fn attention_live_bytes(a: &AttentionOp) -> u64 {
-    a.batch * a.heads * a.seq_q * (a.head_dim + a.head_dim_v) * a.dtype.bytes()
+    to_u64(
+        a.dtype
+            .bytes_for_rows(a.batch * a.heads * a.seq_q, a.head_dim + a.head_dim_v),
+    )
+}
+
+fn to_u64(b: u128) -> u64 {
+    u64::try_from(b).unwrap_or(u64::MAX)
 }
 
 /// Model FLOPs of a lowered run: (causal convention, full-attention convention), see
@@ -228,7 +249,7 @@ pub fn simulate_model(
     let params = card.params();
     let tokens = spec.tokens();
     let time_s = report.total.time_s;
-    let peak = machine.peak_flops(spec.dtype);
+    let peak = machine.info().effective_peak_flops(spec.dtype);
     report.model = Some(ModelReport {
         name: card.name.clone(),
         source: card.source.clone(),

@@ -96,11 +96,20 @@ pub struct TensorCoreSection {
     pub tf32_fma_per_clk_per_sm: u32,
     pub fp8_fma_per_clk_per_sm: u32,
     pub int8_fma_per_clk_per_sm: u32,
+    /// Block-scaled fp4 (NVFP4 and MXFP4: Blackwell `tcgen05.mma` kinds `mxf4nvf4` / `mxf4`,
+    /// both at the fp4 rate). Optional: absent or 0 means no fp4 tensor cores, and fp4 GEMMs run
+    /// at the fallback precision ([`crate::machine::MachineInfo::math_dtype`]).
+    #[serde(default, skip_serializing_if = "is_zero_u32")]
+    pub fp4_fma_per_clk_per_sm: u32,
     /// Latency of one MMA instruction from issue to result, in cycles.
     pub mma_latency_cycles: u32,
     /// What fp32 GEMMs run on (default `cuda_core`, as PyTorch and cuBLAS default).
     #[serde(default)]
     pub fp32_math: Fp32Math,
+}
+
+fn is_zero_u32(x: &u32) -> bool {
+    *x == 0
 }
 
 /// `[clock]`.
@@ -118,6 +127,7 @@ pub struct ClockSection {
     pub sustained_fraction: f64,
     /// The same for 8-bit (fp8/int8) GEMMs, which do twice the MACs per clock against the same
     /// power limit; defaults to `sustained_fraction`. Calibrated on the 8-bit calibration rows.
+    /// fp4 GEMMs on fp4 tensor cores use it too (no fp4 calibration rows: an assumption).
     #[serde(default)]
     pub sustained_fraction_8bit: Option<f64>,
 }
@@ -284,6 +294,10 @@ impl SimtConfig {
                 "tensor_core.int8_fma_per_clk_per_sm",
                 tc.int8_fma_per_clk_per_sm,
             ),
+            (
+                "tensor_core.fp4_fma_per_clk_per_sm",
+                tc.fp4_fma_per_clk_per_sm,
+            ),
         ] {
             if v > 1 << 20 {
                 return Err(bad(k, format!("{v} FMA/clk/SM is absurd (> 2^20)")));
@@ -398,6 +412,7 @@ impl SimtConfig {
             DType::Fp16 => tc.fp16_fma_per_clk_per_sm,
             DType::Fp8 => tc.fp8_fma_per_clk_per_sm,
             DType::Int8 => tc.int8_fma_per_clk_per_sm,
+            DType::Fp4 | DType::Mxfp4 => tc.fp4_fma_per_clk_per_sm,
         }
     }
 }

@@ -23,8 +23,14 @@ pub(super) fn rasterized_footprint(p: &KernelPlan, conc_tiles: f64, bm: f64, bn:
 }
 
 /// Shared-memory bytes read (fragments / MMA operands) and register-file bytes (fragments and
-/// accumulator read/write) of a plan's whole launch.
-pub(super) fn smem_read_and_reg_bytes(p: &KernelPlan, elem_bytes: f64) -> (f64, f64) {
+/// accumulator read/write) of a plan's whole launch. `elem_bytes`: operand bytes as staged in
+/// shared memory (storage dtype); `frag_bytes`: bytes of a register fragment element (the MMA's
+/// precision: an fp4 fallback upcasts on the way to the registers).
+pub(super) fn smem_read_and_reg_bytes(
+    p: &KernelPlan,
+    elem_bytes: f64,
+    frag_bytes: f64,
+) -> (f64, f64) {
     let [bm, bn, bk] = p.cta_tile;
     let (bm, bn, bk) = (bm as f64, bn as f64, bk as f64);
     let k_per_split = p.k_iters as f64 * bk;
@@ -36,7 +42,7 @@ pub(super) fn smem_read_and_reg_bytes(p: &KernelPlan, elem_bytes: f64) -> (f64, 
             let [wm, wn] = p.warp_tile;
             let per_iter = p.mma_warps as f64 * (wm + wn) as f64 * bk * elem_bytes;
             let instrs = padded_macs / (mm as f64 * mn as f64 * mk as f64).max(1.0);
-            let per_instr = (mm * mk + mn * mk) as f64 * elem_bytes + 2.0 * (mm * mn) as f64 * 4.0;
+            let per_instr = (mm * mk + mn * mk) as f64 * frag_bytes + 2.0 * (mm * mn) as f64 * 4.0;
             (ctas * p.k_iters as f64 * per_iter, instrs * per_instr)
         }
         MmaKind::Wgmma => {
@@ -165,7 +171,7 @@ impl<'a> PlanSim<'a> {
                 iters,
                 stage_load_bytes: self.stage,
                 epilogue_bytes: self.epi_bytes,
-                operand_bytes: plan::operand_bytes(self.g.dtype) as f64,
+                operand_bytes: plan::operand_bytes(self.g.dtype),
             },
         )
     }

@@ -11,6 +11,13 @@
 //! bandwidth and the L2/HBM latencies; how many bytes come from HBM follows from tile reuse among
 //! the CTAs resident at the same time (rasterized wave footprint) and from operands that fit in
 //! L2 (see [`Traffic`]).
+//!
+//! fp4 (NVFP4, MXFP4): operands move at their storage size including block scales
+//! ([`plan::operand_bytes`]). On fp4 tensor cores (`tensor_core.fp4_fma_per_clk_per_sm` > 0,
+//! Blackwell) the kernel has the fp4 geometry (BK = 256, MMA k = 64). Without them the GEMM
+//! runs at the fallback precision ([`MachineInfo::math_dtype`]: fp8 on Hopper, bf16 on Ampere)
+//! with that precision's tiles, rate and clock, while stages stay in fp4 (mixed-input kernels
+//! upcast between shared memory and the MMA; the conversion instructions are not simulated).
 
 pub mod config;
 mod cost;
@@ -177,12 +184,15 @@ impl GpuMachine {
         self.cfg.clock.tensor_mhz * 1e6 * self.cfg.clock.sustained_fraction
     }
 
-    /// Clock the SMs hold while running a GEMM of this dtype (8-bit MMAs draw more power per
-    /// clock and may hold a lower clock under the power limit).
-    pub fn gemm_clock_hz(&self, dtype: DType) -> f64 {
+    /// Clock the SMs hold while running a GEMM whose math runs at `math` (8-bit and fp4 MMAs
+    /// draw more power per clock and may hold a lower clock under the power limit; fp4 takes
+    /// the 8-bit fraction, having no calibration rows of its own).
+    pub fn gemm_clock_hz(&self, math: DType) -> f64 {
         let c = &self.cfg.clock;
-        let f = match dtype {
-            DType::Fp8 | DType::Int8 => c.sustained_fraction_8bit.unwrap_or(c.sustained_fraction),
+        let f = match math {
+            DType::Fp8 | DType::Int8 | DType::Fp4 | DType::Mxfp4 => {
+                c.sustained_fraction_8bit.unwrap_or(c.sustained_fraction)
+            }
             _ => c.sustained_fraction,
         };
         c.tensor_mhz * 1e6 * f
@@ -193,13 +203,29 @@ impl GpuMachine {
         !(dtype == DType::Fp32 && self.cfg.tensor_core.fp32_math == Fp32Math::CudaCore)
     }
 
-    fn math_name(&self, dtype: DType) -> &'static str {
-        match dtype {
+    /// The precision a GEMM of `dtype` runs its MMAs at ([`MachineInfo::math_dtype`]: fp4 on a
+    /// GPU without fp4 tensor cores falls back to fp8 where there are fp8 tensor cores, else
+    /// bf16).
+    fn math_dtype(&self, dtype: DType) -> DType {
+        self.info.math_dtype(dtype)
+    }
+
+    /// The plan's `math`: the unit the MMAs run on, and for an fp4 fallback the upcast.
+    fn math_name(&self, dtype: DType) -> String {
+        let math = self.math_dtype(dtype);
+        let unit = match math {
             DType::Fp32 => self.cfg.tensor_core.fp32_math.as_str(),
             DType::Bf16 => "bf16 tensor core",
             DType::Fp16 => "fp16 tensor core",
             DType::Fp8 => "fp8 tensor core",
             DType::Int8 => "int8 tensor core",
+            DType::Fp4 => "fp4 tensor core (NVFP4 block-scaled)",
+            DType::Mxfp4 => "fp4 tensor core (MXFP4 block-scaled)",
+        };
+        if math == dtype {
+            unit.to_string()
+        } else {
+            format!("{unit} ({} operands upcast in the kernel)", dtype.as_str())
         }
     }
 
@@ -240,7 +266,7 @@ impl GpuMachine {
     /// operand fits in half the L2 it is read from HBM once for the whole launch. Never less
     /// than each operand once.
     pub fn traffic(&self, g: &Gemm, p: &KernelPlan) -> Traffic {
-        let elem_bytes = plan::operand_bytes(g.dtype) as f64;
+        let elem_bytes = plan::operand_bytes(g.dtype);
         let out_elem_bytes = plan::output_bytes(g.dtype) as f64;
         let [bm, bn, bk] = p.cta_tile;
         let (bm, bn, bk) = (bm as f64, bn as f64, bk as f64);
@@ -285,7 +311,8 @@ impl GpuMachine {
         } else {
             (0.0, 0.0)
         };
-        let (smem_read, reg) = smem_read_and_reg_bytes(p, elem_bytes);
+        let frag_bytes = self.math_dtype(g.dtype).bytes_per_element();
+        let (smem_read, reg) = smem_read_and_reg_bytes(p, elem_bytes, frag_bytes);
         Traffic {
             l2_to_sm_bytes: l2_to_sm,
             smem_write_bytes: ctas * p.k_iters as f64 * (bm + bn) * bk * elem_bytes,
@@ -312,10 +339,11 @@ impl GpuMachine {
         };
         let l2_lat = mem.l2_latency_cycles as f64;
         let hbm_lat = mem.hbm_latency_cycles as f64;
+        let math = self.math_dtype(g.dtype);
         SmParams {
             sub_partitions: self.cfg.sm.sub_partitions as usize,
-            fma_per_clk_per_sp: self.fma_per_clk_per_sp(g.dtype),
-            mma_latency: if self.uses_tensor_cores(g.dtype) {
+            fma_per_clk_per_sp: self.fma_per_clk_per_sp(math),
+            mma_latency: if self.uses_tensor_cores(math) {
                 self.cfg.tensor_core.mma_latency_cycles as f64
             } else {
                 4.0 // FFMA latency (Accel-Sim FP 4/2, [GPGPU-A100])
@@ -423,11 +451,12 @@ impl GpuMachine {
 
     /// Plan a GEMM (search) at SM clock `clk` and return the fastest costed plan.
     fn plan_gemm(&self, g: &Gemm, clk: f64) -> Result<CostedPlan> {
-        let tensor = self.uses_tensor_cores(g.dtype);
-        if tensor && self.cfg.tensor_fma_per_clk_per_sm(g.dtype) == 0 {
-            return Err(self.unsupported(g.dtype));
+        let math = self.math_dtype(g.dtype);
+        let tensor = self.uses_tensor_cores(math);
+        if tensor && self.cfg.tensor_fma_per_clk_per_sm(math) == 0 {
+            return Err(self.unsupported(math));
         }
-        let cands = plan::candidates(&self.cfg, g, tensor);
+        let cands = plan::candidates(&self.cfg, g, math, tensor);
         if cands.is_empty() {
             // Every tile shape failed the SM's limits: the config's SM resources are too small
             // for any kernel (bad input, not a bug).
@@ -491,15 +520,17 @@ impl GpuMachine {
 
     fn simulate_gemm(&self, op: &Op, g: &Gemm) -> Result<OpProfile> {
         self.check_gemm(g)?;
-        let clk = self.gemm_clock_hz(g.dtype);
+        let math = self.math_dtype(g.dtype);
+        let clk = self.gemm_clock_hz(math);
         let c = self.plan_gemm(g, clk)?;
         let kcfg = &self.cfg.kernel;
         let mut prof = profile_for(op);
+        prof.set_math_dtype(&self.name, math);
         let fixed_s = kcfg.kernel_fixed_us * 1e-6;
         let launch_s = kcfg.launch_overhead_us * 1e-6;
         // Compute at the clock the peak is quoted at; the rest of the compute time at the
         // sustained (power-capped) clock is reported as clock throttling.
-        let nominal_hz = if self.uses_tensor_cores(g.dtype) {
+        let nominal_hz = if self.uses_tensor_cores(math) {
             self.cfg.clock.tensor_mhz * 1e6
         } else {
             self.cfg.clock.boost_mhz * 1e6
@@ -540,7 +571,7 @@ impl GpuMachine {
             interconnect_bytes: t.l2_to_sm_bytes + t.l2_write_bytes,
             ..Default::default()
         };
-        let mut plan = c.plan.to_json(self.math_name(g.dtype));
+        let mut plan = c.plan.to_json(&self.math_name(g.dtype));
         if let Some(obj) = plan.as_object_mut() {
             obj.insert(
                 "sim".into(),
@@ -555,7 +586,7 @@ impl GpuMachine {
             );
         }
         prof.plan = plan;
-        finish_profile(&mut prof, self.peak_flops(g.dtype));
+        finish_profile(&mut prof, self.peak_flops(math));
         Ok(prof)
     }
 
@@ -593,7 +624,7 @@ impl GpuMachine {
             overhead_s: (self.cfg.kernel.launch_overhead_us + self.cfg.kernel.kernel_fixed_us)
                 * 1e-6,
             clock_hz: self.clock_hz(),
-            peak_flops: self.peak_flops(a.dtype),
+            peak_flops: self.info().effective_peak_flops(a.dtype),
         };
         Ok(attention::simulate(op, a, &facts, &qk, &av))
     }

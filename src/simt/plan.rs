@@ -115,17 +115,20 @@ impl KernelPlan {
     }
 }
 
-/// Bytes of one operand element as the kernel sees it.
-pub fn operand_bytes(dtype: DType) -> u32 {
-    dtype.bytes() as u32
+/// Bytes of one operand element as stored in memory and moved through L2 and shared memory:
+/// the dtype's storage including block scales ([`DType::bytes_per_element`]: 0.5625 for NVFP4,
+/// 0.53125 for MXFP4, whose scale factors travel with the data to the tensor cores).
+pub fn operand_bytes(dtype: DType) -> f64 {
+    dtype.bytes_per_element()
 }
 
-/// Bytes of one output element: 16-bit in → 16-bit out, fp8 → bf16 out (`torch._scaled_mm`
-/// default), int8 → int32 (`torch._int_mm`), fp32 → fp32.
+/// Bytes of one output element: 16-bit in → 16-bit out, fp8 and fp4 → bf16 out
+/// (`torch._scaled_mm` default; cuBLASLt block-scaled NVFP4/MXFP4 GEMMs with a bf16 D),
+/// int8 → int32 (`torch._int_mm`), fp32 → fp32.
 pub fn output_bytes(dtype: DType) -> u32 {
     match dtype {
         DType::Fp32 | DType::Int8 => 4,
-        DType::Bf16 | DType::Fp16 | DType::Fp8 => 2,
+        DType::Bf16 | DType::Fp16 | DType::Fp8 | DType::Fp4 | DType::Mxfp4 => 2,
     }
 }
 
@@ -140,19 +143,24 @@ struct Shape {
     warp_n: u32,
 }
 
-/// Enumerate the candidate plans for a GEMM on a machine (before simulation). `tensor` is false
-/// for fp32 on CUDA cores.
-pub fn candidates(cfg: &SimtConfig, g: &Gemm, tensor: bool) -> Vec<KernelPlan> {
-    let elem_bytes = operand_bytes(g.dtype);
+/// Enumerate the candidate plans for a GEMM on a machine (before simulation). `math` is the
+/// precision the MMAs run at (the GEMM's dtype, or its fp4 fallback): it sets the tile and
+/// instruction shapes, while shared-memory stages hold the operands in their storage dtype
+/// (an fp4 fallback kernel stages fp4 and upcasts on the way to the MMA, as CUTLASS's
+/// mixed-input GEMMs do). `tensor` is false for fp32 on CUDA cores.
+pub fn candidates(cfg: &SimtConfig, g: &Gemm, math: DType, tensor: bool) -> Vec<KernelPlan> {
+    let elem_bits = math.element_bits();
     let kind = mma_kind(cfg.arch, tensor);
-    let shapes = base_shapes(kind, elem_bytes);
+    let shapes = base_shapes(kind, elem_bits);
     let planner = Planner {
         cfg,
         g,
         kind,
-        elem_bytes,
-        // MMA k of one instruction: 32 bytes of K (m16n8k16 for 16-bit, k8 tf32, k32 8-bit).
-        k_mma: 32 / elem_bytes,
+        elem_bits,
+        storage_bytes: operand_bytes(g.dtype),
+        // MMA k of one instruction: 32 bytes of K (m16n8k16 for 16-bit, k8 tf32, k32 8-bit,
+        // k64 fp4: tcgen05.mma kind::mxf4nvf4, CUTLASS `blackwell_functionality.md`).
+        k_mma: 256 / elem_bits,
         sms: cfg.sm.count as u64,
     };
     let mut out = Vec::new();
@@ -175,13 +183,14 @@ fn mma_kind(arch: Arch, tensor: bool) -> MmaKind {
     }
 }
 
-/// The CTA / warp tile shapes the library offers for this instruction (see the module doc).
-fn base_shapes(kind: MmaKind, elem_bytes: u32) -> Vec<Shape> {
+/// The CTA / warp tile shapes the library offers for this instruction (see the module doc);
+/// BK counts elements of `elem_bits` bits.
+fn base_shapes(kind: MmaKind, elem_bits: u32) -> Vec<Shape> {
     match kind {
         MmaKind::CudaCoreFfma => sgemm_shapes(),
-        MmaKind::MmaSync => mma_sync_shapes(elem_bytes),
-        MmaKind::Wgmma => wgmma_shapes(elem_bytes),
-        MmaKind::Tcgen05 => tcgen05_shapes(elem_bytes),
+        MmaKind::MmaSync => mma_sync_shapes(elem_bits),
+        MmaKind::Wgmma => wgmma_shapes(elem_bits),
+        MmaKind::Tcgen05 => tcgen05_shapes(elem_bits),
     }
 }
 
@@ -208,7 +217,7 @@ fn sgemm_shapes() -> Vec<Shape> {
 }
 
 /// Ampere multistage `mma.sync` tiles, each with BK of 64 and 128 bytes.
-fn mma_sync_shapes(elem_bytes: u32) -> Vec<Shape> {
+fn mma_sync_shapes(elem_bits: u32) -> Vec<Shape> {
     let mut shapes = Vec::new();
     let tiles: [(u32, u32, u32, u32); 8] = [
         (256, 128, 4, 2),
@@ -225,7 +234,7 @@ fn mma_sync_shapes(elem_bytes: u32) -> Vec<Shape> {
             shapes.push(Shape {
                 bm,
                 bn,
-                bk: bk_bytes / elem_bytes,
+                bk: bk_bytes * 8 / elem_bits,
                 mma_warps: wm * wn,
                 helper_warps: 0,
                 warp_m: bm / wm,
@@ -237,7 +246,7 @@ fn mma_sync_shapes(elem_bytes: u32) -> Vec<Shape> {
 }
 
 /// Hopper warp-specialized `wgmma` tiles with BK = 128 bytes.
-fn wgmma_shapes(elem_bytes: u32) -> Vec<Shape> {
+fn wgmma_shapes(elem_bits: u32) -> Vec<Shape> {
     let mut shapes = Vec::new();
     // (BM, BN, consumer warpgroups); +1 producer warpgroup.
     for (bm, bn, wgs) in [
@@ -253,7 +262,7 @@ fn wgmma_shapes(elem_bytes: u32) -> Vec<Shape> {
         shapes.push(Shape {
             bm,
             bn,
-            bk: 128 / elem_bytes,
+            bk: 1024 / elem_bits,
             mma_warps: 4 * wgs,
             helper_warps: 4,
             warp_m: bm / wgs / 4,
@@ -263,15 +272,16 @@ fn wgmma_shapes(elem_bytes: u32) -> Vec<Shape> {
     shapes
 }
 
-/// Blackwell `tcgen05.mma` tiles with BK = 128 bytes.
-fn tcgen05_shapes(elem_bytes: u32) -> Vec<Shape> {
+/// Blackwell `tcgen05.mma` tiles with BK = 128 bytes (256 fp4 elements: the CUTLASS sm100
+/// block-scaled NVFP4/MXFP4 examples use tile K = 256).
+fn tcgen05_shapes(elem_bits: u32) -> Vec<Shape> {
     let mut shapes = Vec::new();
     // One MMA-issuing warp, one TMA warp, four epilogue warps (CUTLASS sm100 layout).
     for (bm, bn) in [(128, 256), (128, 128), (128, 64), (64, 128), (64, 256)] {
         shapes.push(Shape {
             bm,
             bn,
-            bk: 128 / elem_bytes,
+            bk: 1024 / elem_bits,
             mma_warps: 1,
             helper_warps: 5,
             warp_m: bm,
@@ -302,7 +312,11 @@ struct Planner<'a> {
     cfg: &'a SimtConfig,
     g: &'a Gemm,
     kind: MmaKind,
-    elem_bytes: u32,
+    /// Bits of one element of the MMA's precision (tile and instruction geometry).
+    elem_bits: u32,
+    /// Bytes per operand element as staged in shared memory (storage dtype, block scales
+    /// included).
+    storage_bytes: f64,
     k_mma: u32,
     sms: u64,
 }
@@ -324,7 +338,7 @@ impl Planner<'_> {
             base_ctas,
         };
         let splits = self.split_k_choices(s, base_ctas);
-        let stage_bytes = (s.bm + s.bn) * s.bk * self.elem_bytes;
+        let stage_bytes = (((s.bm + s.bn) * s.bk) as f64 * self.storage_bytes).ceil() as u32;
         let epi_smem = self.epilogue_smem(s);
         let threads = 32 * (s.mma_warps + s.helper_warps);
         let regs = self.regs_per_thread(s);
@@ -395,7 +409,7 @@ impl Planner<'_> {
         match self.kind {
             MmaKind::MmaSync => {
                 let acc = s.warp_m * s.warp_n / 32;
-                let frag = 2 * (s.warp_m + s.warp_n) * self.k_mma * self.elem_bytes / 4 / 32;
+                let frag = 2 * (s.warp_m + s.warp_n) * self.k_mma * self.elem_bits / 32 / 32;
                 acc + frag + 40
             }
             MmaKind::CudaCoreFfma => {

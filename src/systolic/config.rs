@@ -12,6 +12,7 @@
 //! mac_rate = 1.0     # MACs per PE per cycle (bf16); SPECS §1.3
 //! [array.rate]       # throughput per dtype relative to bf16 (optional)
 //! int8 = 2.0
+//! # fp4 = 4.0        # fp4 units (NVFP4/MXFP4); absent: none, fp4 GEMMs fall back
 //! [chip]
 //! cores = 2          # TensorCores per chip
 //! clock_mhz = 1750
@@ -94,6 +95,12 @@ pub struct DTypeRate {
     pub fp16: f64,
     pub fp8: f64,
     pub int8: f64,
+    /// fp4 units (NVFP4 and MXFP4 alike): their rate relative to bf16. Absent (the default):
+    /// the chip has no fp4 units, its fp4 peak is 0 and fp4 GEMMs run at the fallback
+    /// precision ([`crate::machine::MachineInfo::math_dtype`]). No shipped TPU config has them
+    /// (SPECS §1.1 lists no fp4 peak for v4–7x).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fp4: Option<f64>,
 }
 
 impl Default for DTypeRate {
@@ -106,6 +113,7 @@ impl Default for DTypeRate {
             fp16: 1.0,
             fp8: 1.0,
             int8: 1.0,
+            fp4: None,
         }
     }
 }
@@ -118,6 +126,7 @@ impl DTypeRate {
             DType::Fp16 => self.fp16,
             DType::Fp8 => self.fp8,
             DType::Int8 => self.int8,
+            DType::Fp4 | DType::Mxfp4 => self.fp4.unwrap_or(0.0),
         }
     }
 }
@@ -289,6 +298,16 @@ impl SystolicConfig {
         ] {
             f_range(k, v, 0.0, false, 64.0, "the rate relative to bf16")?;
         }
+        if let Some(v) = a.rate.fp4 {
+            f_range(
+                "array.rate.fp4",
+                v,
+                0.0,
+                false,
+                64.0,
+                "the fp4 rate relative to bf16 (omit the key for a chip without fp4 units)",
+            )?;
+        }
         let c = &self.chip;
         int_range("chip.cores", c.cores, 1, 1024, "TensorCores per chip")?;
         f_range(
@@ -404,7 +423,8 @@ impl SystolicConfig {
         Ok(())
     }
 
-    /// Dense peak MACs per cycle per chip for a dtype: cores · mxus · R · C · mac_rate · rate.
+    /// Dense peak MACs per cycle per chip for a dtype: cores · mxus · R · C · mac_rate · rate
+    /// (0 for fp4 on a chip without fp4 units).
     pub fn macs_per_cycle(&self, dtype: DType) -> f64 {
         self.chip.cores as f64
             * self.array.mxus as f64
@@ -448,6 +468,23 @@ mod tests {
         assert_eq!(c.chip.cores, 1);
         assert_eq!(c.array.mac_rate, 1.0);
         assert!((c.peak_flops(DType::Bf16) - 2.0 * 16384.0 * 1e9).abs() < 1.0);
+    }
+
+    #[test]
+    fn fp4_rate_is_optional_and_absent_means_no_units() {
+        let c = SystolicConfig::from_toml(MIN, "t.toml").unwrap();
+        assert_eq!(c.array.rate.fp4, None);
+        assert_eq!(c.peak_flops(DType::Fp4), 0.0);
+        assert_eq!(c.peak_flops(DType::Mxfp4), 0.0);
+        let src = MIN.replace("cols = 128\n", "cols = 128\n[array.rate]\nfp4 = 4.0\n");
+        let c = SystolicConfig::from_toml(&src, "t.toml").unwrap();
+        assert_eq!(c.peak_flops(DType::Fp4), 4.0 * c.peak_flops(DType::Bf16));
+        assert_eq!(c.peak_flops(DType::Mxfp4), c.peak_flops(DType::Fp4));
+        let s = error_of(&src.replace("fp4 = 4.0", "fp4 = 0.0"));
+        assert!(
+            s.contains("array.rate.fp4") && s.contains("omit the key"),
+            "{s}"
+        );
     }
 
     #[test]

@@ -7,9 +7,12 @@
 //! (`hbm.bandwidth_gbps`, `hbm.latency_ns`) and, on TPU v4, the CMEM (`sram.cmem_mib`).
 //!
 //! # Rules (each with its source)
-//! 1. **Bytes, not words.** Operands move in their dtype's bytes ([`DType::bytes`]); partial sums
-//!    are f32 (4 bytes) in the MXU accumulators and the VMEM accumulator tile (SPECS §1.2:
-//!    `bf16[8,128] @ bf16[128,128] -> f32[8,128]`).
+//! 1. **Bytes, not words.** Operands move in their dtype's bytes ([`DType::bytes_per_element`],
+//!    block scales included for fp4); partial sums are f32 (4 bytes) in the MXU accumulators and
+//!    the VMEM accumulator tile (SPECS §1.2: `bf16[8,128] @ bf16[128,128] -> f32[8,128]`). An
+//!    fp4 GEMM on a chip without fp4 units (`array.rate.fp4` absent: every shipped TPU) keeps
+//!    its fp4 bytes and streams at the rate of its fallback precision
+//!    ([`MachineInfo::math_dtype`]); the profile's `math_dtype` and `note` say so.
 //! 2. **Core split.** The mapper splits the GEMM over the cores along M, N or the batch (XLA
 //!    megacore partitioning); a core with more work than the average is load imbalance, reported
 //!    in `time_breakdown_s.tail_s` and in `plan.core_imbalance`.
@@ -111,12 +114,15 @@ struct GemmWork {
     n: u64,
     k: u64,
     batch: u64,
-    /// Operand bytes per element.
+    /// Operand storage bytes per element, block scales included ([`DType::bytes_per_element`]:
+    /// 0.5625 for NVFP4). An fp4 GEMM on a chip without fp4 units keeps these bytes and streams
+    /// at the rate of its fallback precision (`rate`).
     elem_bytes: f64,
     /// HBM bytes of A relative to the im2col matrix (≤ 1 for convolutions: the ifmap is read,
     /// the im2col expansion happens on chip).
     a_scale: f64,
-    /// A rows streamed per cycle per MXU (mac_rate · dtype rate).
+    /// A rows streamed per cycle per MXU (mac_rate · rate of the precision the math runs at,
+    /// [`MachineInfo::math_dtype`]).
     rate: f64,
 }
 
@@ -265,9 +271,9 @@ impl NativeTpuMachine {
             n: g.n,
             k: g.k,
             batch,
-            elem_bytes: g.dtype.bytes() as f64,
+            elem_bytes: g.dtype.bytes_per_element(),
             a_scale,
-            rate: self.cfg.array.mac_rate * self.cfg.array.rate.get(g.dtype),
+            rate: self.cfg.array.mac_rate * self.cfg.array.rate.get(self.info.math_dtype(g.dtype)),
         }
     }
 
@@ -602,8 +608,10 @@ impl NativeTpuMachine {
         let cfg = &self.cfg;
         let clock = cfg.clock_hz();
         let mut p = profile_for(&Op::Gemm(g.clone()));
+        let math = self.info.math_dtype(g.dtype);
+        p.set_math_dtype(&self.info.name, math);
         let crit = &ev.critical;
-        let ideal = g.macs() as f64 / (cfg.macs_per_cycle(g.dtype) * clock);
+        let ideal = g.macs() as f64 / (cfg.macs_per_cycle(math) * clock);
         let overhead = cfg.chip.dispatch_overhead_us * 1e-6;
         let tb = &mut p.time_breakdown_s;
         // The parts add up to the critical core's time: useful + padding + weight-load waits of
@@ -629,7 +637,8 @@ impl NativeTpuMachine {
         p.counters = Counters {
             macs: g.macs(),
             vector_flops: 0.0,
-            reg_bytes: g.macs() as f64 * (work.elem_bytes + 4.0),
+            // Operands inside the array are in the math precision (upcast from fp4 storage).
+            reg_bytes: g.macs() as f64 * (math.bytes_per_element() + 4.0),
             sram_read_bytes: t.vmem_read + t.cmem_read,
             sram_write_bytes: t.vmem_write,
             hbm_read_bytes: t.hbm_read,
@@ -659,7 +668,7 @@ impl NativeTpuMachine {
             "a_hbm_scale": work.a_scale,
             "candidates_tried": tried,
         });
-        finish_profile(&mut p, cfg.peak_flops(g.dtype));
+        finish_profile(&mut p, cfg.peak_flops(math));
         p
     }
 
@@ -686,7 +695,7 @@ impl NativeTpuMachine {
             softmax_overlaps: true,
             overhead_s: cfg.chip.dispatch_overhead_us * 1e-6,
             clock_hz: clock,
-            peak_flops: cfg.peak_flops(a.dtype),
+            peak_flops: self.info.effective_peak_flops(a.dtype),
         };
         let mut p = attention::simulate(op, a, &facts, &qk, &av);
         if let Some(obj) = p.plan.as_object_mut() {
@@ -736,9 +745,9 @@ impl NativeTpuMachine {
             "vpu_flops_per_s": vpu_rate,
             "bound": roof.bound(),
         });
-        // Utilization of a vector op is reported against the MXU peak of its dtype (0 for
+        // Utilization of a vector op is reported against the MXU peak its dtype runs at (0 for
         // elementwise work); `tflops` is its VPU throughput.
-        finish_profile(&mut p, cfg.peak_flops(v.dtype));
+        finish_profile(&mut p, self.info.effective_peak_flops(v.dtype));
         p
     }
 }

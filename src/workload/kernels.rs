@@ -3,7 +3,8 @@
 //! ```toml
 //! name = "my_model"            # optional; defaults to the file stem
 //! description = "..."          # optional
-//! dtype = "bf16"               # default dtype of every layer (fp32, bf16, fp16, fp8, int8)
+//! dtype = "bf16"               # default dtype of every layer (fp32, bf16, fp16, fp8, int8,
+//!                              # fp4 = NVFP4 (also "nvfp4", "e2m1"), mxfp4)
 //!
 //! [[layer]]
 //! type = "gemm"                # C[m×n] = A[m×k]·B[k×n], `batch` times
@@ -486,7 +487,7 @@ dtype = "fp32"
                 "unknown layer type",
             ),
             (
-                GOOD.replace("dtype = \"fp32\"", "dtype = \"fp4\""),
+                GOOD.replace("dtype = \"fp32\"", "dtype = \"fp6\""),
                 "k.toml",
                 "unsupported dtype",
             ),

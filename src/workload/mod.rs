@@ -35,6 +35,11 @@ pub fn check_dim(key: &str, v: i128) -> std::result::Result<u64, String> {
 pub const MAX_MACS: u128 = 1 << 96;
 
 /// Operand data type. Accumulation is always f32 (int32 for int8).
+///
+/// The two fp4 types are *block-scaled*: every element is a 4-bit E2M1 value (1 sign, 2 exponent,
+/// 1 mantissa bit) and each block of consecutive elements along the contraction dimension (K)
+/// shares one 8-bit scale factor, stored beside the data. Their storage is therefore not a whole
+/// number of bytes per element ([`DType::bits_per_element`]): 4.5 bits for NVFP4, 4.25 for MXFP4.
 #[derive(
     Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize, PartialOrd, Ord,
 )]
@@ -46,25 +51,93 @@ pub enum DType {
     Fp16,
     Fp8,
     Int8,
+    /// NVFP4: E2M1 elements with one FP8 E4M3 scale per block of 16 elements (plus one FP32
+    /// per-tensor scale, negligible and not counted). NVIDIA, "Introducing NVFP4 for Efficient
+    /// and Accurate Low-Precision Inference" (developer blog, 2025) and the cuBLAS
+    /// `CUBLASLT_MATMUL_MATRIX_SCALE_VEC16_UE4M3` block-scaling mode. Parsed from `fp4`, `nvfp4`
+    /// or `e2m1`; reported as `fp4`.
+    Fp4,
+    /// MXFP4: E2M1 elements with one E8M0 (power-of-two) scale per block of 32 elements. OCP
+    /// Microscaling Formats (MX) Specification v1.0 (2023), §5 "Concrete MX-compliant formats"
+    /// (MXFP4: element FP4 E2M1, block size 32, scale E8M0). Reported as `mxfp4`.
+    Mxfp4,
 }
 
 impl DType {
-    pub const ALL: [DType; 5] = [
+    pub const ALL: [DType; 7] = [
         DType::Fp32,
         DType::Bf16,
         DType::Fp16,
         DType::Fp8,
         DType::Int8,
+        DType::Fp4,
+        DType::Mxfp4,
     ];
 
-    /// Bytes per operand element.
-    pub fn bytes(self) -> u64 {
+    /// Bits of one element alone, without any shared scale (what sets how many elements an MMA
+    /// instruction or a 128-byte tile row holds).
+    pub fn element_bits(self) -> u32 {
         match self {
-            DType::Fp32 => 4,
-            DType::Bf16 | DType::Fp16 => 2,
-            DType::Fp8 | DType::Int8 => 1,
+            DType::Fp32 => 32,
+            DType::Bf16 | DType::Fp16 => 16,
+            DType::Fp8 | DType::Int8 => 8,
+            DType::Fp4 | DType::Mxfp4 => 4,
         }
     }
+
+    /// The shared scale of a block-scaled type: (elements per block, bits of the scale); `None`
+    /// for the others. NVFP4: 16 elements share one FP8 E4M3 scale (NVIDIA NVFP4 blog, 2025);
+    /// MXFP4: 32 elements share one E8M0 scale (OCP MX spec v1.0, §5).
+    pub fn scale_block(self) -> Option<(u64, u64)> {
+        match self {
+            DType::Fp4 => Some((16, 8)),
+            DType::Mxfp4 => Some((32, 8)),
+            _ => None,
+        }
+    }
+
+    /// True for the block-scaled 4-bit types (NVFP4, MXFP4): the ones that run on fp4 units.
+    pub fn is_fp4(self) -> bool {
+        matches!(self, DType::Fp4 | DType::Mxfp4)
+    }
+
+    /// Storage bits per element including the shared scales: `element_bits + scale_bits /
+    /// block` (NVFP4 4 + 8/16 = 4.5; MXFP4 4 + 8/32 = 4.25; sources as [`DType::scale_block`]).
+    /// Exact in f64 (a binary fraction).
+    pub fn bits_per_element(self) -> f64 {
+        let scale = self
+            .scale_block()
+            .map_or(0.0, |(block, bits)| bits as f64 / block as f64);
+        self.element_bits() as f64 + scale
+    }
+
+    /// Storage bytes per element including the shared scales ([`DType::bits_per_element`] / 8):
+    /// 4, 2, 1 for the plain types, 0.5625 for NVFP4, 0.53125 for MXFP4. The models move
+    /// operand tiles at this average; [`DType::bytes_for_rows`] gives the exact size of a
+    /// tensor whose rows end in a partial block.
+    pub fn bytes_per_element(self) -> f64 {
+        self.bits_per_element() / 8.0
+    }
+
+    /// Exact storage bytes of `rows` rows of `row_len` elements, scale blocks running along a
+    /// row (the contraction dimension K, as the NVFP4 and MX layouts block it): per row
+    /// `row_len · element_bits + ceil(row_len / block) · scale_bits` bits (a partial block still
+    /// carries its scale), the total rounded up to whole bytes. u128: no overflow for any
+    /// u64 sizes. E.g. a 4096×4096 NVFP4 matrix = 4096²/2 data + 4096²/16 scale bytes.
+    pub fn bytes_for_rows(self, rows: u64, row_len: u64) -> u128 {
+        let row_bits = row_len as u128 * self.element_bits() as u128
+            + self.scale_block().map_or(0, |(block, bits)| {
+                (row_len as u128).div_ceil(block as u128) * bits as u128
+            });
+        (rows as u128 * row_bits).div_ceil(8)
+    }
+
+    /// Exact storage bytes of `elements` elements laid out as one row
+    /// ([`DType::bytes_for_rows`]`(1, elements)`).
+    pub fn bytes_for(self, elements: u64) -> u128 {
+        self.bytes_for_rows(1, elements)
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             DType::Fp32 => "fp32",
@@ -72,6 +145,17 @@ impl DType {
             DType::Fp16 => "fp16",
             DType::Fp8 => "fp8",
             DType::Int8 => "int8",
+            DType::Fp4 => "fp4",
+            DType::Mxfp4 => "mxfp4",
+        }
+    }
+
+    /// Long name for messages: `fp4` is "fp4 (NVFP4)".
+    pub fn long_name(self) -> &'static str {
+        match self {
+            DType::Fp4 => "fp4 (NVFP4)",
+            DType::Mxfp4 => "mxfp4 (MXFP4)",
+            d => d.as_str(),
         }
     }
 }
@@ -91,8 +175,10 @@ impl FromStr for DType {
             "fp16" | "f16" | "float16" | "half" => Ok(DType::Fp16),
             "fp8" | "f8" | "e4m3" => Ok(DType::Fp8),
             "int8" | "i8" => Ok(DType::Int8),
+            "fp4" | "nvfp4" | "e2m1" => Ok(DType::Fp4),
+            "mxfp4" => Ok(DType::Mxfp4),
             _ => Err(format!(
-                "unsupported dtype `{s}`; expected one of fp32, bf16, fp16, fp8, int8"
+                "unsupported dtype `{s}`; expected one of fp32, bf16, fp16, fp8, int8, fp4 (nvfp4), mxfp4"
             )),
         }
     }
@@ -198,14 +284,15 @@ impl Gemm {
     pub fn flops(&self) -> f64 {
         2.0 * self.macs() as f64
     }
-    /// Minimum bytes moved: A, B read once, C written once (operand dtype for all three).
+    /// Minimum bytes moved: A, B read once, C written once (operand dtype for all three), at
+    /// the dtype's storage bytes per element including block scales
+    /// ([`DType::bytes_per_element`]).
     pub fn min_bytes(&self) -> f64 {
-        let e = self.dtype.bytes() as f64;
+        let e = self.dtype.bytes_per_element();
         let b = self.batch as f64;
         let bmul = if self.shared_b { 1.0 } else { b };
-        e * (b * (self.m * self.k) as f64
-            + bmul * (self.k * self.n) as f64
-            + b * (self.m * self.n) as f64)
+        let (m, n, k) = (self.m as f64, self.n as f64, self.k as f64);
+        e * (b * (m * k) + bmul * (k * n) + b * (m * n))
     }
     /// Arithmetic intensity in FLOP per byte of minimum traffic.
     pub fn intensity(&self) -> f64 {
@@ -327,17 +414,23 @@ impl VectorOp {
     pub fn flops(&self) -> f64 {
         self.elements as f64 * self.kind.flops_per_element()
     }
-    /// Bytes read + written from/to memory when the op runs as its own kernel.
+    /// Bytes of one tensor of the op (`elements` values, block scales included:
+    /// [`DType::bytes_for`]).
+    pub fn tensor_bytes(&self) -> f64 {
+        self.dtype.bytes_for(self.elements) as f64
+    }
+    /// Bytes read from memory: `inputs` tensors.
+    pub fn read_bytes(&self) -> f64 {
+        (self.dtype.bytes_for(self.elements) * self.kind.inputs() as u128) as f64
+    }
+    /// Bytes read + written from/to memory when the op runs as its own kernel: the inputs and
+    /// the outputs.
     pub fn bytes(&self) -> f64 {
         self.read_bytes() + self.write_bytes()
     }
-    /// Bytes read: every input tensor once.
-    pub fn read_bytes(&self) -> f64 {
-        self.elements as f64 * (self.kind.inputs() * self.dtype.bytes()) as f64
-    }
-    /// Bytes written: every output tensor once.
+    /// Bytes written: `outputs` tensors.
     pub fn write_bytes(&self) -> f64 {
-        self.elements as f64 * (self.kind.outputs() * self.dtype.bytes()) as f64
+        (self.dtype.bytes_for(self.elements) * self.kind.outputs() as u128) as f64
     }
 }
 
@@ -449,7 +542,7 @@ impl AttentionOp {
     /// Bytes every fused kernel must move at least: Q, K, V read and O written once (backward:
     /// also O, dO read and dQ, dK, dV written).
     pub fn min_bytes(&self) -> f64 {
-        let e = self.dtype.bytes() as f64;
+        let e = self.dtype.bytes_per_element();
         let b = self.batch as f64;
         let q = b * (self.heads * self.seq_q * self.head_dim) as f64;
         let o = b * (self.heads * self.seq_q * self.head_dim_v) as f64;
@@ -827,6 +920,55 @@ mod tests {
     #[test]
     fn dtype_parse() {
         assert_eq!("BF16".parse::<DType>().unwrap(), DType::Bf16);
-        assert!("fp4".parse::<DType>().is_err());
+        for s in ["fp4", "NVFP4", "e2m1"] {
+            assert_eq!(s.parse::<DType>().unwrap(), DType::Fp4, "{s}");
+        }
+        assert_eq!("mxfp4".parse::<DType>().unwrap(), DType::Mxfp4);
+        let e = "fp6".parse::<DType>().unwrap_err();
+        assert!(e.contains("fp4") && e.contains("mxfp4"), "{e}");
+        // Every dtype round-trips through its name, in JSON too.
+        for d in DType::ALL {
+            assert_eq!(d.as_str().parse::<DType>().unwrap(), d);
+            assert_eq!(serde_json::to_value(d).unwrap(), d.as_str());
+        }
+    }
+
+    #[test]
+    fn fp4_storage_includes_block_scales() {
+        // NVFP4: 4-bit E2M1 + one E4M3 byte per 16 elements (NVIDIA NVFP4); MXFP4: one E8M0
+        // byte per 32 (OCP MX v1.0).
+        assert_eq!(DType::Fp4.bits_per_element(), 4.5);
+        assert_eq!(DType::Mxfp4.bits_per_element(), 4.25);
+        assert_eq!(DType::Fp4.bytes_per_element(), 0.5625);
+        assert_eq!(DType::Mxfp4.bytes_per_element(), 0.53125);
+        let n = 4096u128 * 4096;
+        assert_eq!(DType::Fp4.bytes_for_rows(4096, 4096), n / 2 + n / 16);
+        assert_eq!(DType::Mxfp4.bytes_for_rows(4096, 4096), n / 2 + n / 32);
+        assert_eq!(DType::Fp4.bytes_for(4096 * 4096), n / 2 + n / 16);
+        // A partial block still carries its scale; odd element counts round up to a byte.
+        assert_eq!(DType::Fp4.bytes_for(1), 2); // 4 bits + 8 bits -> 2 bytes
+        assert_eq!(DType::Fp4.bytes_for(17), 11); // 68 + 16 bits = 84 bits
+        assert_eq!(DType::Mxfp4.bytes_for(33), 19); // 132 + 16 bits = 148 bits
+                                                    // Scale blocks run along a row: 3 rows of 17 need 2 scales each.
+        assert_eq!(
+            DType::Fp4.bytes_for_rows(3, 17),
+            (3 * (68 + 16) as u128).div_ceil(8)
+        );
+        // The plain types: whole bytes, no scales; no overflow at u64 sizes.
+        assert_eq!(DType::Bf16.bytes_for_rows(4096, 4096), 2 * n);
+        assert_eq!(DType::Fp8.bytes_per_element(), 1.0);
+        assert_eq!(DType::Fp32.bytes_for(u64::MAX), 4 * u64::MAX as u128);
+        // Operand traffic at the average: the fp4 GEMM moves 0.5625/2 of the bf16 bytes.
+        let g = Gemm::new("g", 4096, 4096, 4096);
+        let ratio = g.clone().with_dtype(DType::Fp4).min_bytes() / g.min_bytes();
+        assert_eq!(ratio, 0.5625 / 2.0);
+        let v = VectorOp {
+            name: "v".into(),
+            kind: VectorKind::Add,
+            elements: 32,
+            dtype: DType::Fp4,
+        };
+        assert_eq!(v.bytes(), 3.0 * 18.0);
+        assert_eq!(v.read_bytes() + v.tensor_bytes(), v.bytes());
     }
 }

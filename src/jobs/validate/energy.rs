@@ -222,7 +222,7 @@ pub fn machine(config: &str) -> Result<Box<dyn Machine>> {
 
 /// Energy of a simulated profile under another table.
 pub fn energy_with(t: &EnergyTable, p: &OpProfile) -> EnergyBreakdown {
-    energy(t, &p.counters, p.dtype, p.time_s)
+    energy(t, &p.counters, p.math_dtype, p.time_s)
 }
 
 /// The fitted GPU energy parameters.

@@ -76,13 +76,23 @@ struct PeTotals {
     overlapped: u64,
 }
 
+/// The 15 distinct values of FP4 E2M1 (OCP MX spec v1.0, FP4 E2M1 encoding: ±{0, 0.5, 1, 1.5,
+/// 2, 3, 4, 6}).
+const E2M1_VALUES: [f32; 15] = [
+    -6.0, -4.0, -3.0, -2.0, -1.5, -1.0, -0.5, 0.0, 0.5, 1.0, 1.5, 2.0, 3.0, 4.0, 6.0,
+];
+
 /// Seeded operands of one batch element, A (M×K) then B (K×N), drawn from `rng` row by row:
-/// integers in [-8, 8] for int8/fp8, uniform in [-1, 1) otherwise.
+/// integers in [-8, 8] for int8/fp8, E2M1 values for fp4/mxfp4 (block scales of 1), uniform in
+/// [-1, 1) otherwise.
 fn seeded_operands(g: &Gemm, rng: &mut SplitMix) -> (Array2<f32>, Array2<f32>) {
     let (m, n, k) = (g.m as usize, g.n as usize, g.k as usize);
     let mut gen = |rows: usize, cols: usize| -> Array2<f32> {
         Array2::from_shape_fn((rows, cols), |_| match g.dtype {
             DType::Int8 | DType::Fp8 => rng.next_int(8),
+            DType::Fp4 | DType::Mxfp4 => {
+                E2M1_VALUES[(rng.next_u64() % E2M1_VALUES.len() as u64) as usize]
+            }
             _ => rng.next_f32(),
         })
     };
@@ -190,7 +200,7 @@ impl PeMachine {
         p.stall_cycles = 0;
         p.time_s = cycles as f64 / clock;
         p.mapping_efficiency = if padded > 0.0 { useful / padded } else { 0.0 };
-        let e = g.dtype.bytes() as f64;
+        let e = g.dtype.bytes_per_element();
         p.counters = Counters {
             macs: g.macs(),
             reg_bytes: useful * (e + 4.0),

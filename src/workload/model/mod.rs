@@ -235,11 +235,12 @@ impl ModelCard {
     /// the shared RoPE key: `L·(kv_lora_rank + qk_rope_head_dim)·bytes` (DeepSeek-V2 §2.1.2,
     /// Table 1).
     pub fn kv_bytes_per_token(&self, dtype: DType) -> u64 {
-        let per_layer_elems = match &self.mla {
-            Some(m) => m.kv_lora_rank + m.qk_rope_head_dim,
-            None => 2 * self.kv_heads * self.head_dim,
+        // Rows of cached vectors per token and their length (block scales run along a row).
+        let (rows, len) = match &self.mla {
+            Some(m) => (self.layers, m.kv_lora_rank + m.qk_rope_head_dim),
+            None => (self.layers * 2 * self.kv_heads, self.head_dim),
         };
-        self.layers * per_layer_elems * dtype.bytes()
+        u64::try_from(dtype.bytes_for_rows(rows, len)).unwrap_or(u64::MAX)
     }
 
     /// Attention query/key and value dims per head as the prefill/train kernels see them.
