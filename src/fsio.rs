@@ -178,6 +178,16 @@ pub fn write_all(dir: &Path, files: &[OutputFile]) -> Result<()> {
     Ok(())
 }
 
+/// The file stem of a path given as text (`kernels/resnet50.toml` → `resnet50`), or the text
+/// itself when it has none: the default name of a workload or model read from that path.
+pub fn file_stem(spec: &str) -> String {
+    std::path::Path::new(spec)
+        .file_stem()
+        .and_then(|s| s.to_str())
+        .unwrap_or(spec)
+        .to_string()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

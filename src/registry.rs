@@ -88,6 +88,30 @@ fn check_shared_sections(c: &LoadedConfig, src: &str, file: &str) -> Result<()> 
             "must name a config (a shipped name such as \"h100\" or a path), not \"\"",
         ));
     }
+    if let Some(w) = c.workload_section() {
+        if w.models.iter().any(|m| m.trim().is_empty()) {
+            return Err(key_error(
+                src,
+                file,
+                "workload.models",
+                "every entry must name a model (a shipped card such as \"llama3_8b\" or a path), not \"\"",
+            ));
+        }
+        for (key, v) in [
+            ("workload.batch", w.batch),
+            ("workload.seq", w.seq),
+            ("workload.context", w.context),
+        ] {
+            if v == 0 || v > 1 << 24 {
+                return Err(key_error(
+                    src,
+                    file,
+                    key,
+                    format!("{key} = {v}: must be from 1 to 2^24"),
+                ));
+            }
+        }
+    }
     if c.default_workloads().iter().any(|w| w.trim().is_empty()) {
         return Err(key_error(
             src,
@@ -151,6 +175,15 @@ impl LoadedConfig {
     }
 
     /// `[workload] kernels`, if the config names default workloads.
+    /// `[workload]`, if present (SCALE-Sim .cfg files have none).
+    pub fn workload_section(&self) -> Option<&crate::config::WorkloadSection> {
+        match &self.hw {
+            HardwareConfig::Systolic(c) => c.workload.as_ref(),
+            HardwareConfig::Simt(c) => c.workload.as_ref(),
+            HardwareConfig::ScaleSim(_) => None,
+        }
+    }
+
     pub fn default_workloads(&self) -> Vec<String> {
         match &self.hw {
             HardwareConfig::Systolic(c) => c.workload.as_ref().map(|w| w.kernels.clone()),

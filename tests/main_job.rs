@@ -30,8 +30,11 @@ fn compare_writes_every_output_and_energy_is_consistent() {
     // report.json: both machines, per op, with plans; energy invariants
     let json: serde_json::Value =
         serde_json::from_slice(&std::fs::read(dir.path().join("report.json")).unwrap()).unwrap();
+    assert_eq!(json["sections"].as_array().unwrap().len(), 1);
+    let section = &json["sections"][0];
+    assert_eq!(section["scope"], "workload");
     for side in ["a", "b"] {
-        let run = &json[side]["run"];
+        let run = &section[side]["run"];
         let ops = run["ops"].as_array().unwrap();
         assert_eq!(ops.len(), 6, "smoke lowers to 6 ops");
         let mut sum = 0.0;
@@ -64,8 +67,9 @@ fn compare_writes_every_output_and_energy_is_consistent() {
         let total = run["total"]["energy_pj"].as_f64().unwrap();
         assert!((sum - total).abs() <= 1e-9 * total);
     }
-    assert_eq!(json["a"]["label"], "tpu_v5");
-    assert_eq!(json["b"]["label"], "h100");
+    assert_eq!(section["a"]["label"], "tpu_v5");
+    assert_eq!(section["b"]["label"], "h100");
+    assert_eq!(json["a_label"], "tpu_v5");
 
     // ops.csv: header + one row per op per machine
     let mut rdr = csv::Reader::from_path(dir.path().join("ops.csv")).unwrap();
@@ -132,4 +136,78 @@ fn more_hbm_traffic_never_less_energy() {
 fn main_job_needs_a_comparison_machine() {
     let o = archsim(["--config", SCALESIM_CFG]);
     assert!(assert_input_error(&o).contains("error:"));
+}
+
+/// The main job compares each workload and each model phase on its own: ResNet-50 apart from
+/// the LLMs, a model that fits one chip whole, one that does not per layer (and says so).
+#[test]
+fn main_job_has_a_section_per_workload_and_model_phase() {
+    let (dir, o) = archsim_in_tempdir(&["--config", "tpu_v5", "--out", "{d}", "-q"]);
+    assert_ok(&o);
+    let json: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.path().join("report.json")).unwrap()).unwrap();
+    let sections = json["sections"].as_array().unwrap();
+    let titles: Vec<String> = sections
+        .iter()
+        .map(|s| {
+            format!(
+                "{} [{}]",
+                s["workloads"][0].as_str().unwrap(),
+                s["scope"].as_str().unwrap()
+            )
+        })
+        .collect();
+    assert_eq!(
+        titles,
+        [
+            "resnet50 [workload]",
+            "llama3_8b prefill [whole model]",
+            "llama3_8b decode [whole model]",
+            "gpt3_175b prefill [per layer]",
+            "gpt3_175b decode [per layer]"
+        ]
+    );
+    for s in sections {
+        assert!(!s["verdict"].as_str().unwrap().is_empty());
+        // Each section's totals are its own: the sum of its ops × repeats.
+        for side in ["a", "b"] {
+            let run = &s[side]["run"];
+            let sum: f64 = run["ops"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|p| p["time_s"].as_f64().unwrap() * p["repeat"].as_f64().unwrap_or(1.0))
+                .sum();
+            let total = run["total"]["time_s"].as_f64().unwrap();
+            assert!((sum - total).abs() <= 1e-9 * total, "{sum} vs {total}");
+        }
+    }
+    // The whole model runs every layer: 32 llama3_8b layers.
+    let llama = &sections[1]["a"]["run"];
+    assert!(llama["ops"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|p| p["repeat"] == 32));
+    assert_eq!(llama["model"]["tokens"], 2048);
+    // GPT-3 does not fit one chip: one layer, labelled, with the reason.
+    let gpt = &sections[3];
+    assert!(gpt["scope_note"].as_str().unwrap().contains("does not fit"));
+    assert!(gpt["a"]["run"]["ops"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|p| p["repeat"].is_null()));
+    let text = common::stdout(&o);
+    assert!(
+        text.contains("(per layer)") && text.contains("tok/s per layer"),
+        "{text}"
+    );
+    // Plots per section.
+    for sub in ["resnet50", "llama3_8b_prefill", "gpt3_175b_decode"] {
+        assert!(
+            dir.path().join(sub).join("dashboard.png").is_file(),
+            "{sub}"
+        );
+    }
 }

@@ -43,7 +43,9 @@ fn peaks_match_specs() {
 fn tpu_v5_is_the_main_job_config() {
     let l = registry::load("tpu_v5").unwrap();
     assert_eq!(l.compare_with(), Some("h100"));
-    assert_eq!(l.default_workloads(), vec!["gpt3_175b_layer", "resnet50"]);
+    assert_eq!(l.default_workloads(), vec!["resnet50"]);
+    let w = l.workload_section().unwrap();
+    assert_eq!(w.models, vec!["llama3_8b", "gpt3_175b"]);
     let cost = l.cost().expect("tpu_v5 has [cost]");
     assert!(cost.usd_per_chip_hour > 0.0 && !cost.source.is_empty());
     // Same machine as tpu_v5p.

@@ -130,6 +130,11 @@ pub struct CompareArgs {
     /// config's `[workload] kernels`. Repeatable.
     #[arg(long, value_name = "WORKLOAD")]
     pub workload: Vec<String>,
+    /// Model(s) compared in prefill and decode (shipped card, `maxtext_<S>`, card .toml or HF
+    /// config.json), with the first config's `[workload] batch/seq/context` (default 1, 2048,
+    /// 2048). Repeatable. --workload and --model replace the config's defaults.
+    #[arg(long, value_name = "MODEL")]
+    pub model: Vec<String>,
     /// Output directory for report.json, ops.csv, trace.json and plots.
     #[arg(long, value_name = "DIR", default_value = "plots")]
     pub out: PathBuf,
@@ -393,6 +398,7 @@ fn cmd_compare(args: &CompareArgs) -> Result<()> {
         &args.config,
         args.vs.as_deref(),
         &args.workload,
+        &args.model,
         &args.out,
         &mut |p| bar.update(p),
     )?;

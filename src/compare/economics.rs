@@ -43,7 +43,7 @@ fn token_rates(
                         n.starts_with(phase.as_str())
                     }
                 })
-                .map(|p| p.time_s)
+                .map(|p| p.time_s * p.repeat.0 as f64)
                 .sum();
             if time_s <= 0.0 {
                 continue;

@@ -1,22 +1,51 @@
 //! The side-by-side text table of a comparison (what the main job prints).
 
-use super::{Comparison, MachineRun};
+use super::{Comparison, MachineRun, Report};
 use crate::report::table::column_width;
 use crate::units::{fmt_energy, fmt_time, fmt_usd};
 use std::fmt::Write as _;
+
+/// Every section of a report: its table, totals and verdict, one after another.
+pub fn render_report(r: &Report) -> String {
+    let mut s = String::new();
+    for (i, c) in r.sections.iter().enumerate() {
+        if i > 0 {
+            let _ = writeln!(s);
+            let _ = writeln!(s, "{}", "=".repeat(100));
+        }
+        s.push_str(&render_table(c));
+    }
+    s
+}
+
+/// The op name as the table shows it: with `[xN]` when the run executes it N times.
+fn op_label(p: &crate::machine::OpProfile) -> String {
+    if p.repeat.is_one() {
+        p.name.clone()
+    } else {
+        format!("{} [x{}]", p.name, p.repeat.0)
+    }
+}
 
 /// Side-by-side table per op and in total, then the verdict.
 pub fn render_table(c: &Comparison) -> String {
     let (a, b) = (&c.a, &c.b);
     let mut s = String::new();
-    let w = column_width(a.run.ops.iter().map(|p| p.name.len()), 4, 36);
+    let w = column_width(a.run.ops.iter().map(|p| op_label(p).len()), 4, 40);
+    let scope = match c.scope.as_str() {
+        "workload" => String::new(),
+        other => format!(" ({other})"),
+    };
     let _ = writeln!(
         s,
-        "archsim: {} vs {} on {}",
+        "archsim: {} vs {} on {}{scope}",
         a.label,
         b.label,
         c.workloads.join(", ")
     );
+    if let Some(note) = &c.scope_note {
+        let _ = writeln!(s, "note: {note}");
+    }
     let _ = writeln!(
         s,
         "{:<w$} | {:>10} {:>8} {:>6} {:>10} | {:>10} {:>8} {:>6} {:>10} | {:>7} {:>7}",
@@ -33,7 +62,7 @@ pub fn render_table(c: &Comparison) -> String {
         "E ratio"
     );
     for ((x, y), o) in a.run.ops.iter().zip(&b.run.ops).zip(&c.ops) {
-        let mut n = x.name.clone();
+        let mut n = op_label(x);
         if n.len() > w {
             n = format!("…{}", &n[n.len() - (w - 1)..]);
         }
@@ -104,10 +133,15 @@ pub fn render_table(c: &Comparison) -> String {
             fmt_usd(cb.usd_per_pflop),
         );
     }
+    let per = if c.scope == "per layer" {
+        " per layer"
+    } else {
+        ""
+    };
     for (x, y) in a.tokens.iter().zip(&b.tokens) {
         row(
             &mut s,
-            &format!("{} tok/s", x.phase),
+            &format!("{} tok/s{per}", x.phase),
             format!("{:.1}", x.tokens_per_s),
             format!("{:.1}", y.tokens_per_s),
         );

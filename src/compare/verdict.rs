@@ -12,7 +12,7 @@ use std::fmt::Write as _;
 fn dominant_stall(ops: &[OpProfile]) -> (String, f64) {
     let mut t = TimeBreakdown::default();
     for p in ops {
-        t.add(&p.time_breakdown_s);
+        t.add(&p.time_breakdown_s.times(p.repeat.0));
     }
     let total = t.total_s().max(1e-30);
     let (part, v) = t.largest_loss();
@@ -52,20 +52,26 @@ pub fn verdict(c: &Comparison) -> String {
     };
     let _ = write!(
         s,
-        "On {}, {win} finishes the workload {r:.2}x faster than {lose} ({} vs {}). ",
+        "On {}, {win} finishes {} {r:.2}x faster than {lose} ({} vs {}). ",
         c.workloads.join(" + "),
+        match c.scope.as_str() {
+            "per layer" => "one layer",
+            "whole model" => "the whole model",
+            _ => "the workload",
+        },
         fmt_time(ta.min(tb)),
         fmt_time(ta.max(tb))
     );
     // Where each wins: split ops by memory-bound vs compute-bound (on machine A's roofline).
     let (mut a_mem, mut b_mem, mut a_cmp, mut b_cmp) = (0.0, 0.0, 0.0, 0.0);
     for (x, y) in a.run.ops.iter().zip(&b.run.ops) {
+        let (tx, ty) = (x.time_s * x.repeat.0 as f64, y.time_s * y.repeat.0 as f64);
         if is_memory_bound(x, &a.run) {
-            a_mem += x.time_s;
-            b_mem += y.time_s;
+            a_mem += tx;
+            b_mem += ty;
         } else {
-            a_cmp += x.time_s;
-            b_cmp += y.time_s;
+            a_cmp += tx;
+            b_cmp += ty;
         }
     }
     let faster = |x: f64, y: f64| {

@@ -47,12 +47,46 @@ pub struct CompareSection {
     pub with: String,
 }
 
-/// `[workload]`: the default workloads of the main job.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+/// `[workload]`: the default workloads of the main job. Each kernel file and each model phase is
+/// compared on its own (its own totals and verdict).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct WorkloadSection {
-    /// Kernel file names or paths, e.g. ["gpt3_175b_layer", "resnet50"].
+    /// Kernel file names or paths, e.g. ["resnet50"].
+    #[serde(default)]
     pub kernels: Vec<String>,
+    /// Model cards (shipped names, `maxtext_<S>`, card .toml or HF config.json paths) run whole
+    /// in prefill and decode, e.g. ["llama3_8b", "gpt3_175b"].
+    #[serde(default)]
+    pub models: Vec<String>,
+    /// Sequences per model run (default 1).
+    #[serde(default = "default_batch")]
+    pub batch: u64,
+    /// Prompt tokens per sequence in prefill (default 2048).
+    #[serde(default = "default_tokens")]
+    pub seq: u64,
+    /// Tokens in the KV cache for the decode step (default 2048).
+    #[serde(default = "default_tokens")]
+    pub context: u64,
+}
+
+impl Default for WorkloadSection {
+    fn default() -> Self {
+        WorkloadSection {
+            kernels: Vec::new(),
+            models: Vec::new(),
+            batch: default_batch(),
+            seq: default_tokens(),
+            context: default_tokens(),
+        }
+    }
+}
+
+fn default_batch() -> u64 {
+    1
+}
+fn default_tokens() -> u64 {
+    2048
 }
 
 /// `[cost]`: price-performance inputs.

@@ -1,53 +1,60 @@
-//! The main job (`archsim --config CONFIG`) and `archsim compare`: one workload on two machines,
-//! side by side, with report.json, ops.csv, trace.json and the plots written to a directory.
+//! The main job (`archsim --config CONFIG`) and `archsim compare`: workloads and model phases on
+//! two machines, side by side, each compared on its own, with report.json, ops.csv, trace.json
+//! and the plots written to a directory.
 
-use crate::compare::{self, Comparison};
+use crate::compare::{self, ModelCase, Report};
 use crate::error::{Error, Location, Result};
 use crate::fsio::write_atomic;
 use crate::registry::{self, LoadedConfig};
-use crate::workload;
+use crate::run::RunReport;
+use crate::workload::model::lower::{Phase, RunSpec};
+use crate::workload::{self, model};
 use std::path::{Path, PathBuf};
 
-/// What a comparison job produced: the comparison (data), its side-by-side table and verdict as
+/// What a comparison job produced: the report (data), its side-by-side tables and verdicts as
 /// text, and the files written.
 #[derive(Debug, Clone)]
 pub struct CompareOutcome {
-    pub comparison: Comparison,
-    /// [`compare::render_table`] of the comparison: what the CLI prints.
+    pub report: Report,
+    /// [`compare::render_report`] of the report: what the CLI prints.
     pub table: String,
     pub files: Vec<PathBuf>,
 }
 
-/// The main job: like [`compare_job`] with the config's own `[compare] with` and `[workload]
-/// kernels`.
+/// The main job: like [`compare_job`] with the config's own `[compare] with` and `[workload]`
+/// (`kernels`, `models` in prefill and decode).
 pub fn main_job(
     config_spec: &str,
     out_dir: &Path,
     progress: &mut dyn FnMut(compare::Progress),
 ) -> Result<CompareOutcome> {
-    compare_job(config_spec, None, &[], out_dir, progress)
+    compare_job(config_spec, None, &[], &[], out_dir, progress)
 }
 
-/// `archsim compare`: run the config's default workloads (`[workload] kernels`, or `workloads`
-/// when given) on the machine and on its comparison machine (`[compare] with`, or `vs`), and
-/// write report.json, ops.csv, trace.json and plots to `out_dir`.
+/// `archsim compare`: run workloads (`workloads`, else the config's `[workload] kernels`) and
+/// models (`models`, else the config's `[workload] models`; prefill and decode each) on the
+/// machine and on its comparison machine (`[compare] with`, or `vs`), and write report.json,
+/// ops.csv, trace.json and plots to `out_dir`. Explicit workloads or models replace both
+/// defaults.
 pub fn compare_job(
     config_spec: &str,
     vs: Option<&str>,
     workloads: &[String],
+    models: &[String],
     out_dir: &Path,
     progress: &mut dyn FnMut(compare::Progress),
 ) -> Result<CompareOutcome> {
     let cfg = registry::load(config_spec)?;
-    let kernels = if workloads.is_empty() {
-        cfg.default_workloads()
+    let section = cfg.workload_section().cloned().unwrap_or_default();
+    let (kernels, model_names) = if workloads.is_empty() && models.is_empty() {
+        (section.kernels.clone(), section.models.clone())
     } else {
-        workloads.to_vec()
+        (workloads.to_vec(), models.to_vec())
     };
-    if kernels.is_empty() {
+    if kernels.is_empty() && model_names.is_empty() {
         return Err(Error::input(
             Location::file(cfg.source.clone()).key("workload.kernels"),
-            "the config names no default workload; add [workload] kernels = [...] or give `archsim compare --workload`",
+            "the config names no default workload; add [workload] kernels = [...] or models = [...], or give `archsim compare --workload` / `--model`",
         ));
     }
     let Some(other) = vs.or(cfg.compare_with()) else {
@@ -57,14 +64,29 @@ pub fn compare_job(
         ));
     };
     let other = registry::load(other)?;
-    run_comparison(&cfg, &other, &kernels, out_dir, progress)
+    let mut cases = Vec::new();
+    for name in &model_names {
+        let card = model::load(name)?;
+        for phase in [Phase::Prefill, Phase::Decode] {
+            let mut spec = RunSpec::new(phase, &card);
+            spec.batch = section.batch;
+            spec.seq = section.seq;
+            spec.context = section.context;
+            cases.push(ModelCase {
+                card: card.clone(),
+                spec,
+            });
+        }
+    }
+    run_comparison(&cfg, &other, &kernels, &cases, out_dir, progress)
 }
 
-/// Compare two loaded configs on named workloads and write the outputs.
+/// Compare two loaded configs on named workloads and model phases and write the outputs.
 pub fn run_comparison(
     a: &LoadedConfig,
     b: &LoadedConfig,
     workloads: &[String],
+    models: &[ModelCase],
     out_dir: &Path,
     progress: &mut dyn FnMut(compare::Progress),
 ) -> Result<CompareOutcome> {
@@ -72,38 +94,96 @@ pub fn run_comparison(
         .iter()
         .map(|k| workload::load(k, None))
         .collect::<Result<Vec<_>>>()?;
-    let c = compare::compare(a, b, &ws, progress)?;
-    let table = compare::render_table(&c);
-    let files = write_outputs(&c, out_dir)?;
+    let report = compare::compare_all(a, b, &ws, models, progress)?;
+    let table = compare::render_report(&report);
+    let files = write_outputs(&report, out_dir)?;
     Ok(CompareOutcome {
-        comparison: c,
+        report,
         table,
         files,
     })
 }
 
-/// Write report.json, ops.csv, trace.json (Chrome trace event format, opens in Perfetto) and
-/// the comparison plots (PNG + SVG) into `dir`.
-pub fn write_outputs(c: &Comparison, dir: &Path) -> Result<Vec<PathBuf>> {
+/// A file-name-safe form of a section title ("llama3_8b prefill" → "llama3_8b_prefill").
+fn slug(s: &str) -> String {
+    s.chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect()
+}
+
+/// Write report.json, ops.csv (every section, a `section` column), trace.json (Chrome trace
+/// event format, opens in Perfetto; every section on one timeline, op names prefixed by their
+/// section when there are several) and the comparison plots (PNG + SVG) of each section — in
+/// `dir` for a single section, in `dir/<section>/` for several, so no plot sums unrelated
+/// workloads.
+pub fn write_outputs(r: &Report, dir: &Path) -> Result<Vec<PathBuf>> {
     let mut written = Vec::new();
-    let json = serde_json::to_vec_pretty(c).map_err(|e| Error::internal(e.to_string()))?;
+    let json = serde_json::to_vec_pretty(r).map_err(|e| Error::internal(e.to_string()))?;
     let p = dir.join("report.json");
     write_atomic(&p, &json)?;
     written.push(p);
     let p = dir.join("ops.csv");
-    write_atomic(&p, &compare::ops_csv(c)?)?;
+    write_atomic(&p, &compare::ops_csv(r)?)?;
     written.push(p);
-    let runs = [
-        (c.a.label.as_str(), &c.a.run),
-        (c.b.label.as_str(), &c.b.run),
-    ];
+    let several = r.sections.len() > 1;
+    let timeline = |side: usize| -> RunReport {
+        let mut runs = r.sections.iter().map(|c| {
+            let run = if side == 0 { &c.a.run } else { &c.b.run };
+            (c.workloads.join(" + "), run)
+        });
+        let (_, first) = runs.next().expect("a report has a section");
+        let mut all = first.clone();
+        if several {
+            let title = r.sections[0].workloads.join(" + ");
+            for p in &mut all.ops {
+                p.name = format!("{title}/{}", p.name);
+            }
+        }
+        for (title, run) in runs {
+            all.ops.extend(run.ops.iter().map(|p| {
+                let mut p = p.clone();
+                p.name = format!("{title}/{}", p.name);
+                p
+            }));
+        }
+        all
+    };
+    if r.sections.is_empty() {
+        return Ok(written);
+    }
+    let (ta, tb) = (timeline(0), timeline(1));
     let p = dir.join("trace.json");
-    write_atomic(&p, &crate::report::chrome_trace::render(&runs)?)?;
+    write_atomic(
+        &p,
+        &crate::report::chrome_trace::render(&[
+            (r.a_label.as_str(), &ta),
+            (r.b_label.as_str(), &tb),
+        ])?,
+    )?;
     written.push(p);
-    written.extend(crate::plot::comparison_plots(
-        &runs,
-        dir,
-        &c.workloads.join(" + "),
-    )?);
+    for c in &r.sections {
+        let title = c.workloads.join(" + ");
+        let sub = if several {
+            dir.join(slug(&title))
+        } else {
+            dir.to_path_buf()
+        };
+        let runs = [
+            (c.a.label.as_str(), &c.a.run),
+            (c.b.label.as_str(), &c.b.run),
+        ];
+        let label = if c.scope == "per layer" {
+            format!("{title} (per layer)")
+        } else {
+            title
+        };
+        written.extend(crate::plot::comparison_plots(&runs, &sub, &label)?);
+    }
     Ok(written)
 }

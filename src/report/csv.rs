@@ -107,8 +107,15 @@ const MAIN_STALL: Column = col!(
     |t| t.main_stall.clone()
 );
 
+/// How many times the run executes the op (a model's repeated layers are simulated once).
+const REPEAT: Column = col!(
+    "repeat",
+    "times the run executes the op (a model's repeated layers are simulated once)",
+    |p| p.repeat.0.to_string()
+);
+
 /// Columns of `archsim run --format csv` (after [`SHAPE`]).
-const RUN_REST: [Column; 15] = [
+const RUN_REST: [Column; 16] = [
     field_col!("macs", "multiply-accumulates", macs),
     field_col!("cycles", "cycles at the machine clock", cycles),
     field_col!("compute_cycles", "cycles of useful compute", compute_cycles),
@@ -150,10 +157,11 @@ const RUN_REST: [Column; 15] = [
         "on-chip SRAM bytes written",
         counters.sram_write_bytes
     ),
+    REPEAT,
 ];
 
 /// Columns of the main job's `ops.csv` (after a leading `machine` column and [`SHAPE`]).
-const COMPARE_REST: [Column; 15] = [
+const COMPARE_REST: [Column; 16] = [
     col!("flops", "FLOPs (2 per MAC)", |p| e(p.flops)),
     TIME_S,
     TFLOPS,
@@ -190,6 +198,7 @@ const COMPARE_REST: [Column; 15] = [
         "time lost below the quoted clock, s",
         |p| e(p.time_breakdown_s.clock_throttle_s)
     ),
+    REPEAT,
 ];
 
 /// The column set of a per-op CSV format.

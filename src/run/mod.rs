@@ -108,7 +108,7 @@ pub fn simulate_sequential(machine: &dyn Machine, ops: &[Op]) -> Result<(Vec<OpP
         .iter()
         .map(|op| simulate_op(machine, op))
         .collect::<Result<Vec<_>>>()?;
-    let total = total_of(machine, ops, &profiles)?;
+    let total = total_of(machine, &profiles)?;
     Ok((profiles, total))
 }
 
@@ -118,7 +118,7 @@ pub fn simulate_ops(machine: &dyn Machine, ops: &[Op]) -> Result<RunReport> {
     let profiles: Vec<Result<OpProfile>> =
         ops.par_iter().map(|op| simulate_op(machine, op)).collect();
     let profiles = profiles.into_iter().collect::<Result<Vec<_>>>()?;
-    let total = total_of(machine, ops, &profiles)?;
+    let total = total_of(machine, &profiles)?;
     Ok(RunReport {
         machine: MachineReport {
             info: machine.info().clone(),
@@ -150,13 +150,13 @@ pub fn main_dtype(ops: &[Op]) -> DType {
 /// executions). Cycle sums are exact: a run whose ops add up to more than
 /// 2^64 cycles is an input error (split the workload), never a wrapped count. MACs are u128
 /// (each op is at most 2^96, [`crate::workload::MAX_MACS`]).
-pub fn total_of(machine: &dyn Machine, ops: &[Op], profiles: &[OpProfile]) -> Result<Total> {
+pub fn total_of(machine: &dyn Machine, profiles: &[OpProfile]) -> Result<Total> {
     let mut t = Total {
         ops: profiles.len(),
         ..Default::default()
     };
     let mut peak_time = 0.0; // Σ time × peak: denominator of FLOP-weighted utilization
-    for (op, p) in ops.iter().zip(profiles) {
+    for p in profiles {
         let r = p.repeat.0;
         let too_long = || {
             Error::input(
@@ -192,7 +192,7 @@ pub fn total_of(machine: &dyn Machine, ops: &[Op], profiles: &[OpProfile]) -> Re
         if let Some(e) = &p.energy {
             t.energy.add(&e.times(r));
         }
-        peak_time += p.time_s * rf * machine.info().effective_peak_flops(op.dtype());
+        peak_time += p.time_s * rf * machine.info().effective_peak_flops(p.dtype);
     }
     if t.time_s > 0.0 {
         t.tflops = t.flops / t.time_s / 1e12;

@@ -226,7 +226,7 @@ pub fn simulate_model(
     for (p, c) in report.ops.iter_mut().zip(&lowered.ops) {
         p.repeat = Repeat(c.count);
     }
-    report.total = super::total_of(machine, &ops, &report.ops)?;
+    report.total = super::total_of(machine, &report.ops)?;
 
     // Model FLOPs do not depend on the kernels: count them on the fused lowering.
     let (model_flops, full_flops) = if spec.fused_attention {

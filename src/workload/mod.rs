@@ -673,30 +673,22 @@ impl Attention {
     /// Lowering (Vaswani et al. 2017, eq. 1): S = Q·K^T per (batch, head): M = seq_q,
     /// N = seq_kv, K = head_dim; P = softmax(S) over seq_q·seq_kv elements; O = P·V: M = seq_q,
     /// N = head_dim, K = seq_kv.
+    /// The same ops as [`AttentionOp::lower_unfused`] of the non-causal MHA op.
     pub fn lower(&self) -> Vec<Op> {
-        let b = self.batch * self.heads;
-        let g = |suffix: &str, m: u64, n: u64, k: u64| {
-            Op::Gemm(Gemm {
-                name: format!("{}.{suffix}", self.name),
-                m,
-                n,
-                k,
-                batch: b,
-                dtype: self.dtype,
-                shared_b: false,
-                conv: None,
-            })
-        };
-        vec![
-            g("qk", self.seq_q, self.seq_kv, self.head_dim),
-            Op::Vector(VectorOp {
-                name: format!("{}.softmax", self.name),
-                kind: VectorKind::Softmax,
-                elements: b * self.seq_q * self.seq_kv,
-                dtype: self.dtype,
-            }),
-            g("av", self.seq_q, self.head_dim, self.seq_kv),
-        ]
+        AttentionOp {
+            name: self.name.clone(),
+            batch: self.batch,
+            heads: self.heads,
+            kv_heads: self.heads,
+            seq_q: self.seq_q,
+            seq_kv: self.seq_kv,
+            head_dim: self.head_dim,
+            head_dim_v: self.head_dim,
+            causal: false,
+            backward: false,
+            dtype: self.dtype,
+        }
+        .lower_unfused()
     }
 }
 
@@ -729,11 +721,7 @@ pub fn load(spec: &str, dtype: Option<DType>) -> crate::error::Result<Workload> 
     use crate::fsio::read_input_file;
     use std::path::Path;
     let path = Path::new(spec);
-    let stem = path
-        .file_stem()
-        .and_then(|s| s.to_str())
-        .unwrap_or(spec)
-        .to_string();
+    let stem = crate::fsio::file_stem(spec);
     let ext = path
         .extension()
         .and_then(|e| e.to_str())

@@ -598,11 +598,7 @@ pub fn load(spec: &str) -> Result<ModelCard> {
     use crate::fsio::read_input_file;
     use std::path::Path;
     let path = Path::new(spec);
-    let stem = path
-        .file_stem()
-        .and_then(|s| s.to_str())
-        .unwrap_or(spec)
-        .to_string();
+    let stem = crate::fsio::file_stem(spec);
     let is_json = path
         .extension()
         .is_some_and(|e| e.eq_ignore_ascii_case("json"));
