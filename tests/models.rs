@@ -177,6 +177,23 @@ fn memory_feasibility() {
     let m = r.model.unwrap();
     assert_eq!(m.memory.fits, Some(false));
     assert!(m.memory.needed_bytes > m.memory.capacity_bytes.unwrap());
+    // Expert weights are weights, not activations: a DeepSeek-V3 decode step holds little.
+    let c = card("deepseek_v3");
+    let mut s = RunSpec::new(Phase::Decode, &c);
+    s.batch = 32;
+    let mem = memory_needs(&c, &s, &lower(&c, &s).unwrap());
+    assert!(mem.activation_bytes < 1 << 30, "{}", mem.activation_bytes);
+    // Unfused attention holds the score matrix: 32 heads × 8192² × 2 bytes, in and out.
+    let c = card("llama3_8b");
+    let mut s = RunSpec::new(Phase::Prefill, &c);
+    s.seq = 8192;
+    s.fused_attention = false;
+    let mem = memory_needs(&c, &s, &lower(&c, &s).unwrap());
+    assert!(
+        mem.activation_bytes >= 2 * 32 * 8192 * 8192 * 2,
+        "{}",
+        mem.activation_bytes
+    );
     // Training needs 16 bytes per parameter before activations (ZeRO §3.1).
     let (c, s) = train("llama3_8b", 2048);
     let mem = memory_needs(&c, &s, &lower(&c, &s).unwrap());
@@ -334,4 +351,60 @@ fn run_model_json_has_the_model_object() {
         err.contains("warning: llama3_405b") && err.contains("does not fit"),
         "{err}"
     );
+}
+
+/// Hugging Face configs of the MoE families read to the same shapes as the shipped cards.
+#[test]
+fn hf_configs_of_moe_families() {
+    let dir = common::tempdir();
+    let mixtral = r#"{
+  "model_type": "mixtral",
+  "hidden_act": "silu",
+  "hidden_size": 4096,
+  "intermediate_size": 14336,
+  "num_attention_heads": 32,
+  "num_hidden_layers": 32,
+  "num_key_value_heads": 8,
+  "num_local_experts": 8,
+  "num_experts_per_tok": 2,
+  "vocab_size": 32000,
+  "tie_word_embeddings": false,
+  "torch_dtype": "bfloat16"
+}"#;
+    let dsv3 = r#"{
+  "model_type": "deepseek_v3",
+  "hidden_act": "silu",
+  "hidden_size": 7168,
+  "intermediate_size": 18432,
+  "moe_intermediate_size": 2048,
+  "num_attention_heads": 128,
+  "num_key_value_heads": 128,
+  "num_hidden_layers": 61,
+  "n_routed_experts": 256,
+  "n_shared_experts": 1,
+  "num_experts_per_tok": 8,
+  "first_k_dense_replace": 3,
+  "moe_layer_freq": 1,
+  "q_lora_rank": 1536,
+  "kv_lora_rank": 512,
+  "qk_nope_head_dim": 128,
+  "qk_rope_head_dim": 64,
+  "v_head_dim": 128,
+  "vocab_size": 129280,
+  "tie_word_embeddings": false,
+  "torch_dtype": "bfloat16"
+}"#;
+    for (file, text, shipped) in [
+        ("mixtral.json", mixtral, "mixtral_8x7b"),
+        ("dsv3.json", dsv3, "deepseek_v3"),
+    ] {
+        let p = dir.path().join(file);
+        std::fs::write(&p, text).unwrap();
+        let hf = model::load(p.to_str().unwrap()).unwrap();
+        assert_eq!(hf.params(), card(shipped).params(), "{shipped}");
+        assert_eq!(
+            hf.kv_bytes_per_token(DType::Bf16),
+            card(shipped).kv_bytes_per_token(DType::Bf16)
+        );
+    }
 }

@@ -5,7 +5,7 @@
 use super::{simulate_ops, RunReport};
 use crate::error::Result;
 use crate::machine::{Machine, Repeat};
-use crate::workload::model::lower::{lower, Lowered, Phase, Role, RunSpec};
+use crate::workload::model::lower::{b_is_weight, lower, Lowered, Phase, Role, RunSpec};
 use crate::workload::model::ModelCard;
 use crate::workload::{AttentionOp, DType, Op};
 use serde::Serialize;
@@ -155,7 +155,7 @@ fn live_bytes(op: &Op) -> u64 {
     match op {
         Op::Gemm(g) => {
             let d = g.dtype;
-            let b_operand = if g.shared_b {
+            let b_operand = if g.shared_b || b_is_weight(g) {
                 0
             } else {
                 d.bytes_for_rows(g.batch * g.k, g.n)

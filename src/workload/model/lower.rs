@@ -301,6 +301,14 @@ impl Pass<'_> {
     }
 }
 
+/// Whether a lowered GEMM's B operand is a weight (already counted in the model's weights)
+/// rather than an activation: true for every projection, expert and absorbed-MLA GEMM; false
+/// only for the unfused attention GEMMs (`….attention.qk`, `.av` and their gradients), whose B
+/// is K or V.
+pub fn b_is_weight(g: &Gemm) -> bool {
+    !g.name.contains(".attention.")
+}
+
 /// Routed experts that receive tokens and the tokens each processes, for `t` tokens sent to
 /// `k` of `e` experts each.
 ///
