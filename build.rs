@@ -36,6 +36,7 @@ fn embed(dir: &str, exts: &[&str], out: &mut String, fn_name: &str) {
 fn main() {
     let mut out = String::new();
     embed("configs", &["toml"], &mut out, "configs");
+    embed("configs/systems", &["toml"], &mut out, "systems");
     embed("kernels", &["toml", "csv"], &mut out, "kernels");
     embed("kernels/models", &["toml"], &mut out, "models");
     let dest = Path::new(&std::env::var("OUT_DIR").unwrap()).join("embedded.rs");

@@ -4,6 +4,7 @@
 
 mod progress;
 mod sweep;
+mod system;
 
 use archsim::config::{self, SimMode};
 use archsim::error::{Error, Result};
@@ -57,6 +58,12 @@ pub enum Command {
     Sweep(sweep::SweepArgs),
     /// Merge shard CSVs of `archsim sweep --shard I/N` into one file, sorted by point index.
     Merge(sweep::MergeArgs),
+    /// Cost one collective on a system: time, algbw and busbw (nccl-tests definitions) and the
+    /// algorithm chosen.
+    Collective(system::CollectiveArgs),
+    /// Train a model on a system of N chips: plan search (or --plan), step time, MFU, memory,
+    /// power, energy and cost.
+    Train(system::TrainArgs),
 }
 
 #[derive(Debug, Args)]
@@ -439,6 +446,10 @@ fn cmd_list() -> Result<()> {
     for n in workload::model::shipped_names() {
         s.push_str(&format!("  {n}\n"));
     }
+    s.push_str("shipped systems (use archsim collective/train --system NAME):\n");
+    for n in archsim::system::config::shipped_names() {
+        s.push_str(&format!("  {n}\n"));
+    }
     write_stdout(s.as_bytes())
 }
 
@@ -459,6 +470,8 @@ fn dispatch(cli: &Cli) -> Result<()> {
         Some(Command::List) => cmd_list(),
         Some(Command::Sweep(a)) => sweep::cmd_sweep(a),
         Some(Command::Merge(a)) => sweep::cmd_merge(a),
+        Some(Command::Collective(a)) => system::cmd_collective(a),
+        Some(Command::Train(a)) => system::cmd_train(a),
         None => match &cli.config {
             Some(c) => cmd_main_job(c, &cli.out, cli.quiet),
             None => Err(Error::flag(
@@ -471,7 +484,7 @@ fn dispatch(cli: &Cli) -> Result<()> {
 
 /// Write to stdout. A reader that stopped reading (`archsim list | head -1`) ends the program
 /// quietly with exit 0, as a pipeline expects; any other failure (`> /dev/full`) is an error.
-fn write_stdout(bytes: &[u8]) -> Result<()> {
+pub(crate) fn write_stdout(bytes: &[u8]) -> Result<()> {
     use std::io::Write;
     let mut out = std::io::stdout().lock();
     match out.write_all(bytes).and_then(|_| out.flush()) {

@@ -1,5 +1,11 @@
-//! The system layer (reserved): topologies (ICI tori, NVLink/NVSwitch, InfiniBand), collectives,
-//! parallelism plans and the training/serving schedule above one chip. It sits above the engine
+//! The system layer: topologies (ICI tori, NVLink/NVSwitch, InfiniBand, DCN), collectives,
+//! parallelism plans and the training schedule above one chip. It sits above the engine
 //! ([`crate::run`]): sharded ops are costed through the engine and chip-to-chip traffic through
-//! the links ([`crate::energy::Counters::link_bytes`], `EnergyTable::link_pj_per_byte`). It
-//! never looks inside a machine model; it reads [`crate::machine::MachineInfo`].
+//! the links ([`collective`]). It never looks inside a machine model; it reads
+//! [`crate::machine::MachineInfo`].
+
+pub mod collective;
+pub mod config;
+
+pub use collective::{Collective, CollectiveCost, Group, Placement};
+pub use config::SystemConfig;

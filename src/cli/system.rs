@@ -1,0 +1,170 @@
+//! `archsim collective` and `archsim train`: the system layer's commands.
+
+use super::write_stdout;
+use archsim::error::{Error, Result};
+use archsim::system::{self, Collective};
+use clap::Args;
+
+/// Output format of the system commands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum SysFormat {
+    Table,
+    Json,
+}
+
+#[derive(Debug, Args)]
+pub struct CollectiveArgs {
+    /// System: a shipped system (`dgx_h100_ib`, `tpu_v5p_pod`, ...; see `archsim list`), a system
+    /// .toml, or a chip name (its shipped system).
+    #[arg(long, value_name = "SYSTEM")]
+    pub system: String,
+    /// Ranks taking part (chips of the system).
+    #[arg(long, value_name = "N")]
+    pub chips: u64,
+    /// TPU slice shape, e.g. 4x4x4 (default: the most cubic supported shape).
+    #[arg(long, value_name = "AxBxC")]
+    pub slice: Option<String>,
+    /// all-reduce, all-gather, reduce-scatter, all-to-all or send-recv.
+    #[arg(long, value_name = "OP")]
+    pub op: String,
+    /// Bytes, as nccl-tests' "size": the whole array (all-reduce, all-gather, reduce-scatter),
+    /// the per-rank buffer (all-to-all, send-recv). Suffixes K, M, G (powers of 1024) allowed.
+    #[arg(long, value_name = "B")]
+    pub bytes: String,
+    #[arg(long, value_enum, default_value = "table")]
+    pub format: SysFormat,
+}
+
+/// Parse `4x4x4`.
+pub fn parse_slice(s: &str) -> Result<Vec<u64>> {
+    s.split(['x', 'X'])
+        .map(|p| {
+            p.trim()
+                .parse::<u64>()
+                .ok()
+                .filter(|&v| (1..=1024).contains(&v))
+                .ok_or_else(|| {
+                    Error::flag(
+                        "--slice",
+                        format!("`{s}`: expected axes like 4x4x4 (each 1 to 1024)"),
+                    )
+                })
+        })
+        .collect()
+}
+
+/// Parse a byte count with an optional K/M/G suffix (powers of 1024).
+fn parse_bytes(s: &str) -> Result<f64> {
+    let t = s.trim();
+    let (num, mul) = match t.chars().last() {
+        Some('K' | 'k') => (&t[..t.len() - 1], 1024.0),
+        Some('M' | 'm') => (&t[..t.len() - 1], 1024.0 * 1024.0),
+        Some('G' | 'g') => (&t[..t.len() - 1], 1024.0 * 1024.0 * 1024.0),
+        _ => (t, 1.0),
+    };
+    let v: f64 = num.parse().map_err(|_| {
+        Error::flag(
+            "--bytes",
+            format!("`{s}` is not a byte count (e.g. 1048576, 64M, 1G)"),
+        )
+    })?;
+    let b = v * mul;
+    if !b.is_finite() || !(1.0..=1e15).contains(&b) {
+        return Err(Error::flag(
+            "--bytes",
+            format!("`{s}`: must be from 1 byte to 1e15"),
+        ));
+    }
+    Ok(b)
+}
+
+pub fn cmd_collective(a: &CollectiveArgs) -> Result<()> {
+    let op: Collective = a.op.parse().map_err(|m: String| Error::flag("--op", m))?;
+    let bytes = parse_bytes(&a.bytes)?;
+    let slice = a.slice.as_deref().map(parse_slice).transpose()?;
+    let sys = system::config::load(&a.system)?;
+    let place = system::collective::place(&sys, a.chips, slice.as_deref())?;
+    let c = place.all(&sys)?.cost(op, bytes);
+    match a.format {
+        SysFormat::Json => {
+            let v = serde_json::json!({
+                "system": sys.name,
+                "chips": a.chips,
+                "slice": place.slice,
+                "slices": place.slices,
+                "op": op.as_str(),
+                "bytes": bytes,
+                "time_s": c.time_s,
+                "algbw_gbps": c.algbw_gbps,
+                "busbw_gbps": c.busbw_gbps,
+                "algorithm": c.algorithm,
+            });
+            let text =
+                serde_json::to_string_pretty(&v).map_err(|e| Error::internal(e.to_string()))?;
+            write_stdout(format!("{text}\n").as_bytes())
+        }
+        SysFormat::Table => {
+            let shape = place
+                .slice
+                .iter()
+                .map(|x| x.to_string())
+                .collect::<Vec<_>>()
+                .join("x");
+            write_stdout(
+                format!(
+                    "{} on {} ({} chips, {} x {}): {} bytes\n  time {}   algbw {:.1} GB/s   busbw {:.1} GB/s   algorithm: {}\n",
+                    op.as_str(),
+                    sys.name,
+                    a.chips,
+                    place.slices,
+                    shape,
+                    bytes,
+                    archsim::units::fmt_time(c.time_s),
+                    c.algbw_gbps,
+                    c.busbw_gbps,
+                    c.algorithm
+                )
+                .as_bytes(),
+            )
+        }
+    }
+}
+
+#[derive(Debug, Args)]
+pub struct TrainArgs {
+    /// System (shipped name, system .toml, or a chip name).
+    #[arg(long, value_name = "SYSTEM")]
+    pub system: String,
+    /// Model card (shipped name, maxtext_<S>, card .toml or HF config.json).
+    #[arg(long, value_name = "MODEL")]
+    pub model: String,
+    /// Chips.
+    #[arg(long, value_name = "N")]
+    pub chips: u64,
+    /// Sequences per optimizer step (all chips).
+    #[arg(long, value_name = "B")]
+    pub global_batch: u64,
+    /// Tokens per sequence.
+    #[arg(long, value_name = "L", default_value_t = 2048)]
+    pub seq: u64,
+    /// Force a plan, e.g. `tp=8,pp=16,dp=64` (keys dp, fsdp, tp, pp, vp, ep, mbs, dcn_dp,
+    /// recompute=full|none); unset keys are searched.
+    #[arg(long, value_name = "k=v,...")]
+    pub plan: Option<String>,
+    /// TPU slice shape, e.g. 16x16x16.
+    #[arg(long, value_name = "AxBxC")]
+    pub slice: Option<String>,
+    /// Compute dtype (default bf16).
+    #[arg(long, value_enum)]
+    pub dtype: Option<super::DTypeArg>,
+    /// Training tokens, for time_to_train_s.
+    #[arg(long, value_name = "T")]
+    pub tokens: Option<f64>,
+    #[arg(long, value_enum, default_value = "table")]
+    pub format: SysFormat,
+}
+
+pub fn cmd_train(a: &TrainArgs) -> Result<()> {
+    let _ = a;
+    Err(Error::flag("train", "not built yet"))
+}
