@@ -165,6 +165,133 @@ pub struct TrainArgs {
 }
 
 pub fn cmd_train(a: &TrainArgs) -> Result<()> {
-    let _ = a;
-    Err(Error::flag("train", "not built yet"))
+    use archsim::system::train::{train, PlanConstraints, TrainSpec};
+    let forced = match &a.plan {
+        Some(p) => PlanConstraints::parse(p)?,
+        None => PlanConstraints::default(),
+    };
+    let slice = a.slice.as_deref().map(parse_slice).transpose()?;
+    if let Some(t) = a.tokens {
+        if !t.is_finite() || !(1.0..=1e18).contains(&t) {
+            return Err(Error::flag(
+                "--tokens",
+                format!("{t}: must be from 1 to 1e18"),
+            ));
+        }
+    }
+    let sys = system::config::load(&a.system)?;
+    let card = archsim::workload::model::load(&a.model)?;
+    let spec = TrainSpec {
+        dtype: a
+            .dtype
+            .map(Into::into)
+            .unwrap_or(archsim::workload::DType::Bf16),
+        card,
+        chips: a.chips,
+        global_batch: a.global_batch,
+        seq: a.seq,
+        tokens: a.tokens,
+        slice,
+    };
+    let out = train(&sys, &spec, &forced)?;
+    match a.format {
+        SysFormat::Json => {
+            let text =
+                serde_json::to_string_pretty(&out).map_err(|e| Error::internal(e.to_string()))?;
+            write_stdout(format!("{text}\n").as_bytes())
+        }
+        SysFormat::Table => write_stdout(render_train(&out).as_bytes()),
+    }
+}
+
+fn render_train(o: &archsim::system::train::TrainOutcome) -> String {
+    use archsim::units::fmt_time;
+    use std::fmt::Write as _;
+    let r = &o.best;
+    let mut s = String::new();
+    let shape = r
+        .slice
+        .iter()
+        .map(|x| x.to_string())
+        .collect::<Vec<_>>()
+        .join("x");
+    let _ = writeln!(
+        s,
+        "train {} on {} ({} x {} chips: {} x {}), global batch {} x {} tokens, {}",
+        r.model, r.system, r.chips, r.chip, r.slices, shape, r.global_batch, r.seq, r.dtype
+    );
+    let _ = writeln!(
+        s,
+        "plan: {}  ({} micro-batches; best of {} feasible plans)",
+        r.plan.describe(),
+        r.microbatches,
+        o.plans_evaluated
+    );
+    let _ = writeln!(
+        s,
+        "step time {}   MFU {:.1}%   HFU {:.1}%   {:.1} model TFLOP/s per chip   {:.0} tokens/s",
+        fmt_time(r.step_time_s),
+        r.mfu * 100.0,
+        r.hfu * 100.0,
+        r.model_tflops_per_chip,
+        r.tokens_per_s
+    );
+    let b = &r.breakdown_s;
+    let comm: Vec<String> = b
+        .exposed_comm
+        .iter()
+        .map(|(k, v)| format!("{k} {}", fmt_time(*v)))
+        .collect();
+    let _ = writeln!(
+        s,
+        "  compute {}   exposed comm [{}]   bubble {}   optimizer {}",
+        fmt_time(b.compute),
+        if comm.is_empty() {
+            "none".to_string()
+        } else {
+            comm.join(", ")
+        },
+        fmt_time(b.bubble),
+        fmt_time(b.overhead)
+    );
+    let gib = |x: u64| x as f64 / (1u64 << 30) as f64;
+    let _ = writeln!(
+        s,
+        "  memory per chip {:.1} GiB of {}",
+        gib(r.memory_per_chip_bytes),
+        r.memory_capacity_bytes
+            .map_or("unknown".into(), |c| format!("{:.1} GiB", gib(c)))
+    );
+    let _ = writeln!(
+        s,
+        "  power {:.2} MW   energy {:.3} MJ/step, {:.3} J/token   {}   chips per GW {:.0}",
+        r.power_w / 1e6,
+        r.energy_j_per_step / 1e6,
+        r.energy_j_per_token,
+        r.cost_usd_per_step
+            .map_or("no price".to_string(), |c| format!("USD {c:.2}/step")),
+        r.chips_per_gw
+    );
+    if let Some(t) = r.time_to_train_s {
+        let _ = writeln!(
+            s,
+            "  time to train {:.2} days{}",
+            t / 86400.0,
+            r.cost_usd
+                .map_or(String::new(), |c| format!(", USD {:.3e}", c))
+        );
+    }
+    if !o.runners_up.is_empty() {
+        let _ = writeln!(s, "runners-up:");
+        for u in &o.runners_up {
+            let _ = writeln!(
+                s,
+                "  {}   step {}   MFU {:.1}%",
+                u.plan,
+                fmt_time(u.step_time_s),
+                u.mfu * 100.0
+            );
+        }
+    }
+    s
 }

@@ -465,18 +465,26 @@ pub fn place(sys: &SystemConfig, chips: u64, slice: Option<&[u64]>) -> Result<Pl
                     (s, 1)
                 }
                 None => {
-                    // Several slices over DCN: the largest power-of-two slice that divides chips.
+                    // Several slices over DCN: the largest power-of-two slice that divides
+                    // chips and has a shape in the pod.
                     let mut per = 1u64 << (63 - pod.leading_zeros());
-                    while per > 1 && !chips.is_multiple_of(per) {
+                    loop {
+                        if chips.is_multiple_of(per) {
+                            if let Some(s) = best_shape(per, pod_shape, *wrap) {
+                                break (s, chips / per);
+                            }
+                        }
+                        if per == 1 {
+                            return Err(Error::setting(
+                                "chips",
+                                format!(
+                                    "chips = {chips}: no slice shape of {} divides it",
+                                    sys.name
+                                ),
+                            ));
+                        }
                         per /= 2;
                     }
-                    let s = best_shape(per, pod_shape, *wrap).ok_or_else(|| {
-                        Error::setting(
-                            "chips",
-                            format!("chips = {chips}: no slice shape divides it"),
-                        )
-                    })?;
-                    (s, chips / per)
                 }
             };
             if slices > 1 && sys.scale_out.is_none() {

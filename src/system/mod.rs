@@ -6,6 +6,7 @@
 
 pub mod collective;
 pub mod config;
+pub mod train;
 
 pub use collective::{Collective, CollectiveCost, Group, Placement};
 pub use config::SystemConfig;

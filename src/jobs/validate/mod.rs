@@ -6,6 +6,7 @@
 
 pub mod energy;
 pub mod gpu;
+pub mod pod;
 pub mod scalesim;
 pub mod tpu;
 
@@ -102,6 +103,7 @@ pub fn run_all(data_dir: &Path) -> Result<Vec<ValidationTable>> {
     out.extend(tpu::run(data_dir)?);
     out.extend(gpu::run(data_dir)?);
     out.extend(energy::run(data_dir)?);
+    out.extend(pod::run(data_dir)?);
     Ok(out)
 }
 

@@ -1,0 +1,802 @@
+//! Training an LLM on a system: a parallelism plan, the step time built from per-chip sharded
+//! ops (simulated by the chip model through the engine) and collectives on the system's
+//! networks, memory per chip against HBM, MFU/HFU, power, energy and cost; and the planner that
+//! searches the feasible plans.
+//!
+//! Rules (docs/SYSTEMS.md has the full list and sources):
+//! * Ranks are laid out innermost first as `[tp, fsdp, dp, dcn_dp, pp]`: tensor parallelism in
+//!   the switch domain / the first torus axes, data parallelism next, pipeline stages outermost.
+//! * Per chip, the model is sharded Megatron-style: heads, KV heads (replicated when fewer than
+//!   tp), FFN, vocabulary and expert FFNs divided by tp; layers by pp (the bottleneck stage holds
+//!   ⌈L/pp⌉); experts by ep. One micro-batch of that shard is lowered and simulated by the chip
+//!   model ([`crate::run::model::simulate_model`], phase train).
+//! * Critical path (exposed): tensor-parallel all-gathers and reduce-scatters with sequence
+//!   parallelism (4 forward + 4 backward per layer, 4 more with recomputation, each over the
+//!   micro-batch's `mbs·seq·d` activation; Korthikanti et al. 2022 §3), expert all-to-alls (2
+//!   forward + 2 backward per MoE layer), pipeline sends (one forward, one backward per
+//!   micro-batch) and the pipeline bubble `(pp − 1)/vp` micro-batch times (Narayanan et al.
+//!   2021 §2.2).
+//! * Overlapped: FSDP weight all-gathers (forward, backward) and gradient reduce-scatters per
+//!   micro-batch hide behind that micro-batch's compute, exposed only where longer, plus one
+//!   layer's share that cannot be prefetched; the data-parallel gradient all-reduce (over dp and
+//!   DCN slices) hides behind the last micro-batch's backward, plus its last bucket (one layer).
+//! * Memory per chip: weights, gradients (the run's dtype) and fp32 master weights + Adam moments
+//!   (12 B/param), all sharded over fsdp (ZeRO-3); activations of the micro-batches in flight
+//!   (pp with 1F1B, × (1 + (pp−1)/(pp·vp)) interleaved; Korthikanti et al. §4.2.3).
+
+use super::collective::{place, Collective, Placement};
+use super::config::SystemConfig;
+use crate::error::{Error, Result};
+use crate::machine::Machine;
+use crate::run::model::{memory_needs, model_flops, simulate_model};
+use crate::workload::model::lower::{lower, Phase, RunSpec};
+use crate::workload::model::ModelCard;
+use crate::workload::DType;
+use rayon::prelude::*;
+use serde::Serialize;
+use std::collections::{BTreeMap, HashMap};
+
+/// A parallelism plan. `chips = tp · fsdp · dp · dcn_dp · pp`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+pub struct Plan {
+    /// Data parallelism inside a slice / the cluster (gradients all-reduced, weights replicated).
+    pub dp: u64,
+    /// Fully sharded data parallelism (ZeRO-3): weights, gradients, optimizer sharded.
+    pub fsdp: u64,
+    /// Tensor (Megatron) parallelism with sequence parallelism.
+    pub tp: u64,
+    /// Pipeline stages.
+    pub pp: u64,
+    /// Virtual stages per device (interleaved 1F1B).
+    pub vp: u64,
+    /// Context parallelism (not modelled: always 1).
+    pub cp: u64,
+    /// Expert parallelism (MoE): experts sharded over `ep` of the data-parallel ranks.
+    pub ep: u64,
+    /// Micro-batch size (sequences).
+    pub mbs: u64,
+    /// Data parallelism across slices over DCN (TPU multislice).
+    pub dcn_dp: u64,
+    /// Full activation recomputation.
+    pub recompute: bool,
+}
+
+impl Plan {
+    pub fn chips(&self) -> u64 {
+        self.tp * self.fsdp * self.dp * self.dcn_dp * self.pp
+    }
+    /// Ranks innermost first: `[tp, fsdp, dp, dcn_dp, pp]`.
+    fn dims(&self) -> [u64; 5] {
+        [self.tp, self.fsdp, self.dp, self.dcn_dp, self.pp]
+    }
+    /// `tp=8,pp=4,...` (every key).
+    pub fn describe(&self) -> String {
+        format!(
+            "tp={},pp={},vp={},fsdp={},dp={},dcn_dp={},ep={},mbs={},recompute={}",
+            self.tp,
+            self.pp,
+            self.vp,
+            self.fsdp,
+            self.dp,
+            self.dcn_dp,
+            self.ep,
+            self.mbs,
+            if self.recompute { "full" } else { "none" }
+        )
+    }
+}
+
+/// Keys of `--plan` that fix part of the plan; the rest is searched.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PlanConstraints {
+    pub dp: Option<u64>,
+    pub fsdp: Option<u64>,
+    pub tp: Option<u64>,
+    pub pp: Option<u64>,
+    pub vp: Option<u64>,
+    pub ep: Option<u64>,
+    pub mbs: Option<u64>,
+    pub dcn_dp: Option<u64>,
+    pub recompute: Option<bool>,
+}
+
+impl PlanConstraints {
+    /// Parse `tp=8,pp=16,dp=64,recompute=full`.
+    pub fn parse(s: &str) -> Result<PlanConstraints> {
+        let mut c = PlanConstraints::default();
+        for part in s.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+            let (k, v) = part.split_once('=').ok_or_else(|| {
+                Error::setting("plan", format!("`{part}`: expected key=value (e.g. tp=8)"))
+            })?;
+            let (k, v) = (k.trim(), v.trim());
+            if k == "recompute" {
+                c.recompute = Some(match v {
+                    "full" | "true" | "yes" => true,
+                    "none" | "false" | "no" => false,
+                    _ => {
+                        return Err(Error::setting(
+                            "plan",
+                            format!("recompute={v}: expected full or none"),
+                        ))
+                    }
+                });
+                continue;
+            }
+            let n: u64 = v
+                .parse()
+                .ok()
+                .filter(|&n| (1..=1 << 24).contains(&n))
+                .ok_or_else(|| {
+                    Error::setting(
+                        "plan",
+                        format!("{k}={v}: expected a whole number from 1 to 2^24"),
+                    )
+                })?;
+            let slot = match k {
+                "dp" => &mut c.dp,
+                "fsdp" => &mut c.fsdp,
+                "tp" => &mut c.tp,
+                "pp" => &mut c.pp,
+                "vp" => &mut c.vp,
+                "ep" => &mut c.ep,
+                "mbs" => &mut c.mbs,
+                "dcn_dp" => &mut c.dcn_dp,
+                "cp" if n == 1 => continue,
+                "cp" => {
+                    return Err(Error::setting(
+                        "plan",
+                        "cp > 1: context parallelism is not modelled yet",
+                    ))
+                }
+                _ => {
+                    return Err(Error::setting(
+                        "plan",
+                        format!("unknown plan key `{k}`; expected dp, fsdp, tp, pp, vp, ep, mbs, dcn_dp, cp, recompute"),
+                    ))
+                }
+            };
+            *slot = Some(n);
+        }
+        Ok(c)
+    }
+}
+
+/// What to train.
+#[derive(Debug, Clone)]
+pub struct TrainSpec {
+    pub card: ModelCard,
+    pub chips: u64,
+    /// Sequences per optimizer step.
+    pub global_batch: u64,
+    pub seq: u64,
+    pub dtype: DType,
+    /// Training tokens, for time to train.
+    pub tokens: Option<f64>,
+    /// TPU slice shape.
+    pub slice: Option<Vec<u64>>,
+}
+
+/// Step time split by reason, s.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct StepBreakdown {
+    /// Per-chip compute of every micro-batch (forward, backward, recomputation).
+    pub compute: f64,
+    /// Exposed communication by collective: tp, ep, pp, fsdp, dp.
+    pub exposed_comm: BTreeMap<String, f64>,
+    /// Pipeline bubble.
+    pub bubble: f64,
+    /// Optimizer update and other per-step work.
+    pub overhead: f64,
+}
+
+/// The result of one plan.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct TrainReport {
+    pub system: String,
+    pub chip: String,
+    pub model: String,
+    pub chips: u64,
+    pub global_batch: u64,
+    pub seq: u64,
+    pub dtype: DType,
+    pub plan: Plan,
+    /// TPU slice shape and slices, or the GPU domain size and domains.
+    pub slice: Vec<u64>,
+    pub slices: u64,
+    pub microbatches: u64,
+    pub step_time_s: f64,
+    pub breakdown_s: StepBreakdown,
+    /// Model FLOPs/s per chip ÷ the chip's dense bf16 peak.
+    pub mfu: f64,
+    /// Hardware FLOPs (recomputation included) per chip ÷ the dense bf16 peak.
+    pub hfu: f64,
+    pub model_tflops_per_chip: f64,
+    pub tokens_per_s: f64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub time_to_train_s: Option<f64>,
+    pub memory_per_chip_bytes: u64,
+    pub memory_capacity_bytes: Option<u64>,
+    /// chips × all-in power per chip × PUE, W.
+    pub power_w: f64,
+    pub energy_j_per_step: f64,
+    pub energy_j_per_token: f64,
+    /// USD per step at the chip's `[cost]` price (null without one).
+    pub cost_usd_per_step: Option<f64>,
+    /// USD to train `tokens` (when given and priced).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cost_usd: Option<f64>,
+    /// 1 GW / (all-in power per chip × PUE).
+    pub chips_per_gw: f64,
+}
+
+/// The best plan and the runners-up.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct TrainOutcome {
+    #[serde(flatten)]
+    pub best: TrainReport,
+    /// The next best feasible plans: (plan, step time, MFU).
+    pub runners_up: Vec<RunnerUp>,
+    /// Feasible plans evaluated.
+    pub plans_evaluated: usize,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RunnerUp {
+    pub plan: String,
+    pub step_time_s: f64,
+    pub mfu: f64,
+}
+
+/// Per-micro-batch costs of one shard (tp, pp, ep, mbs, recompute) from the chip model.
+#[derive(Debug, Clone, Copy)]
+struct ShardCost {
+    /// One micro-batch through the bottleneck stage: its layers (+ head and embedding), s.
+    stage_s: f64,
+    /// Its backward part, s.
+    backward_s: f64,
+    /// Optimizer over the shard's parameters (before the fsdp split), s.
+    optimizer_s: f64,
+    /// Hardware FLOPs of one micro-batch on the stage.
+    flops: f64,
+    /// Parameters of the shard (one stage, one tp rank).
+    params: u64,
+    /// Activation bytes of one micro-batch on the stage (sequence-parallel: / tp).
+    activation_bytes: u64,
+    /// Layers on the stage.
+    layers: u64,
+    /// MoE layers on the stage.
+    moe_layers: u64,
+}
+
+/// The model as one chip of the plan holds it.
+fn shard_card(card: &ModelCard, tp: u64, pp: u64, ep: u64) -> ModelCard {
+    let mut c = card.clone();
+    c.heads = (card.heads / tp).max(1);
+    c.kv_heads = (card.kv_heads / tp).max(1);
+    c.ffn_size = (card.ffn_size / tp).max(1);
+    c.vocab = card.vocab.div_ceil(tp);
+    c.layers = card.layers.div_ceil(pp);
+    if let Some(m) = &mut c.moe {
+        m.experts = (m.experts / ep).max(1);
+        m.expert_ffn = (m.expert_ffn / tp).max(1);
+        m.dense_layers = m.dense_layers.div_ceil(pp).min(c.layers);
+        m.top_k = m.top_k.min(m.experts.max(1) * ep);
+    }
+    c
+}
+
+fn shard_cost(
+    machine: &dyn Machine,
+    card: &ModelCard,
+    spec: &TrainSpec,
+    plan: &Plan,
+) -> Result<ShardCost> {
+    let c = shard_card(card, plan.tp, plan.pp, plan.ep);
+    let run = RunSpec {
+        phase: Phase::Train,
+        batch: plan.mbs,
+        seq: spec.seq,
+        context: spec.seq,
+        dtype: spec.dtype,
+        fused_attention: true,
+        recompute: plan.recompute,
+    };
+    let report = simulate_model(machine, &c, &run)?;
+    // Activations with sequence parallelism are the unsharded layer's divided by tp
+    // (Korthikanti et al. Table 2: 34·s·b·h/t): count them on the stage's layers unsplit by tp.
+    let unsplit = shard_card(card, 1, plan.pp, plan.ep);
+    let mem = memory_needs(&unsplit, &run, &lower(&unsplit, &run)?);
+    let mut stage = 0.0;
+    let mut backward = 0.0;
+    let mut optimizer = 0.0;
+    let mut flops = 0.0;
+    for p in &report.ops {
+        let t = p.time_s * p.repeat.0 as f64;
+        if p.name.contains(".optimizer.") {
+            optimizer += t;
+            continue;
+        }
+        // With pipelining the embedding runs on the first stage and the head on the last; the
+        // bottleneck stage is charged the head (the larger).
+        if plan.pp > 1 && p.name.contains(".embed.") {
+            continue;
+        }
+        stage += t;
+        flops += p.flops * p.repeat.0 as f64;
+        if p.name.contains(".bwd") {
+            backward += t;
+        }
+    }
+    let (_, moe_layers) = c.dense_and_moe_layers();
+    Ok(ShardCost {
+        stage_s: stage,
+        backward_s: backward,
+        optimizer_s: optimizer,
+        flops,
+        params: c.params().total,
+        activation_bytes: mem.activation_bytes / plan.tp,
+        layers: c.layers,
+        moe_layers,
+    })
+}
+
+/// Check that a plan fits the model and the chips; the error names the `--plan` key.
+fn check_plan(card: &ModelCard, spec: &TrainSpec, p: &Plan) -> Result<()> {
+    let bad = |msg: String| Err(Error::setting("plan", msg));
+    if p.chips() != spec.chips {
+        return bad(format!(
+            "{} uses {} chips, not --chips {}",
+            p.describe(),
+            p.chips(),
+            spec.chips
+        ));
+    }
+    if !card.heads.is_multiple_of(p.tp) {
+        return bad(format!(
+            "tp={} does not divide the {} attention heads",
+            p.tp, card.heads
+        ));
+    }
+    if !card.kv_heads.is_multiple_of(p.tp) && !p.tp.is_multiple_of(card.kv_heads) {
+        return bad(format!(
+            "tp={} and the {} KV heads do not divide one another",
+            p.tp, card.kv_heads
+        ));
+    }
+    if !card.ffn_size.is_multiple_of(p.tp) {
+        return bad(format!(
+            "tp={} does not divide ffn_size {}",
+            p.tp, card.ffn_size
+        ));
+    }
+    if p.pp > card.layers {
+        return bad(format!(
+            "pp={} is more than the {} layers",
+            p.pp, card.layers
+        ));
+    }
+    if p.vp > 1 && (p.pp == 1 || !card.layers.div_ceil(p.pp).is_multiple_of(p.vp)) {
+        return bad(format!(
+            "vp={} needs pp > 1 and to divide the {} layers per stage",
+            p.vp,
+            card.layers.div_ceil(p.pp)
+        ));
+    }
+    match &card.moe {
+        Some(m) => {
+            if !m.experts.is_multiple_of(p.ep) {
+                return bad(format!(
+                    "ep={} does not divide the {} experts",
+                    p.ep, m.experts
+                ));
+            }
+            if !(p.fsdp * p.dp * p.dcn_dp).is_multiple_of(p.ep) {
+                return bad(format!(
+                    "ep={} must divide the data-parallel ranks fsdp·dp·dcn_dp = {}",
+                    p.ep,
+                    p.fsdp * p.dp * p.dcn_dp
+                ));
+            }
+        }
+        None if p.ep > 1 => return bad(format!("ep={}: {} has no experts", p.ep, card.name)),
+        None => {}
+    }
+    let data = p.fsdp * p.dp * p.dcn_dp;
+    if !spec.global_batch.is_multiple_of(p.mbs * data) {
+        return bad(format!(
+            "global batch {} is not a multiple of mbs × data-parallel ranks = {} × {}",
+            spec.global_batch, p.mbs, data
+        ));
+    }
+    Ok(())
+}
+
+/// What every plan of one search shares.
+struct Context<'a> {
+    sys: &'a SystemConfig,
+    place: &'a Placement,
+    spec: &'a TrainSpec,
+    /// Model FLOPs of one step (all chips).
+    model_flops_per_step: f64,
+    /// The chip's dense bf16 peak, FLOP/s.
+    peak_bf16: f64,
+    /// HBM per chip, bytes.
+    capacity: Option<u64>,
+}
+
+/// Evaluate one plan.
+fn evaluate(ctx: &Context, plan: &Plan, shard: &ShardCost) -> Result<TrainReport> {
+    let (sys, place, spec) = (ctx.sys, ctx.place, ctx.spec);
+    let (model_flops_per_step, peak_bf16, capacity) =
+        (ctx.model_flops_per_step, ctx.peak_bf16, ctx.capacity);
+    let card = &spec.card;
+    let dims = plan.dims();
+    let e = spec.dtype.bytes_per_element();
+    let data = plan.fsdp * plan.dp * plan.dcn_dp;
+    let m = spec.global_batch / (plan.mbs * data);
+    let act = (plan.mbs * spec.seq * card.hidden) as f64 * e;
+    let mut comm: BTreeMap<String, f64> = BTreeMap::new();
+    // Tensor parallelism with sequence parallelism: 4 AG + 4 RS per layer (fwd + bwd), 4 more
+    // with recomputation.
+    let mut tp_mb = 0.0;
+    if plan.tp > 1 {
+        let g = place.group(sys, &dims, 0..1)?;
+        let per = g.cost(Collective::AllGather, act).time_s;
+        let n = if plan.recompute { 12.0 } else { 8.0 };
+        tp_mb = n * per * shard.layers as f64;
+    }
+    // Expert parallelism: dispatch + combine, forward and backward (and the recomputed forward).
+    let mut ep_mb = 0.0;
+    if plan.ep > 1 {
+        if let Some(mo) = &card.moe {
+            let ep_dims = [plan.tp, plan.ep, spec.chips / (plan.tp * plan.ep)];
+            let g = place.group(sys, &ep_dims, 1..2)?;
+            let bytes = (plan.mbs * spec.seq / plan.tp * mo.top_k * card.hidden) as f64 * e;
+            let n = if plan.recompute { 6.0 } else { 4.0 };
+            ep_mb = n * g.cost(Collective::AllToAll, bytes).time_s * shard.moe_layers as f64;
+        }
+    }
+    // Pipeline sends: one activation forward, one gradient backward per micro-batch.
+    let mut pp_mb = 0.0;
+    if plan.pp > 1 {
+        let g = place.group(sys, &dims, 4..5)?;
+        pp_mb = 2.0 * g.cost(Collective::SendRecv, act / plan.tp as f64).time_s;
+    }
+    // FSDP: weight all-gathers (fwd, bwd) and the gradient reduce-scatter per micro-batch,
+    // hidden behind the micro-batch's compute; one layer's share cannot be prefetched.
+    let shard_bytes = shard.params as f64 * e;
+    let mut fsdp_mb = 0.0;
+    if plan.fsdp > 1 {
+        let g = place.group(sys, &dims, 1..2)?;
+        let t = 2.0 * g.cost(Collective::AllGather, shard_bytes).time_s
+            + g.cost(Collective::ReduceScatter, shard_bytes).time_s;
+        let layers = shard.layers.max(1) as f64;
+        fsdp_mb = (t - shard.stage_s).max(0.0) + t / layers;
+    }
+    // Gradient all-reduce over dp and DCN slices, behind the last micro-batch's backward.
+    let mut dp_step = 0.0;
+    if plan.dp * plan.dcn_dp > 1 {
+        let g = place.group(sys, &dims, 2..4)?;
+        let t = g
+            .cost(Collective::AllReduce, shard_bytes / plan.fsdp as f64)
+            .time_s;
+        dp_step = (t - shard.backward_s).max(0.0) + t / shard.layers.max(1) as f64;
+    }
+    let per_mb = shard.stage_s + tp_mb + ep_mb + pp_mb + fsdp_mb;
+    let bubble = (plan.pp - 1) as f64 / plan.vp as f64 * (shard.stage_s + tp_mb + ep_mb);
+    let optimizer = shard.optimizer_s / plan.fsdp as f64;
+    let step = m as f64 * per_mb + bubble + dp_step + optimizer;
+    for (k, v) in [
+        ("tp", m as f64 * tp_mb),
+        ("ep", m as f64 * ep_mb),
+        ("pp", m as f64 * pp_mb),
+        ("fsdp", m as f64 * fsdp_mb),
+        ("dp", dp_step),
+    ] {
+        if v > 0.0 {
+            comm.insert(k.to_string(), v);
+        }
+    }
+    // Memory per chip.
+    let params = shard.params as f64;
+    let weights_grads_opt = params * (2.0 * e + 12.0) / plan.fsdp as f64;
+    let in_flight = if plan.pp > 1 {
+        plan.pp as f64 * (1.0 + (plan.pp - 1) as f64 / (plan.pp * plan.vp) as f64)
+    } else {
+        1.0
+    };
+    let memory = (weights_grads_opt + shard.activation_bytes as f64 * in_flight) as u64;
+    let tokens = (spec.global_batch * spec.seq) as f64;
+    let chips = spec.chips as f64;
+    let power = chips * sys.allin_w_per_chip * sys.pue;
+    let price = sys.chip.cost().map(|c| c.usd_per_chip_hour);
+    let cost_step = price.map(|p| p * chips * step / 3600.0);
+    let time_to_train = spec.tokens.map(|t| t / tokens * step);
+    Ok(TrainReport {
+        system: sys.name.clone(),
+        chip: sys.chip.name.clone(),
+        model: card.name.clone(),
+        chips: spec.chips,
+        global_batch: spec.global_batch,
+        seq: spec.seq,
+        dtype: spec.dtype,
+        plan: *plan,
+        slice: place.slice.clone(),
+        slices: place.slices,
+        microbatches: m,
+        step_time_s: step,
+        breakdown_s: StepBreakdown {
+            compute: m as f64 * shard.stage_s,
+            exposed_comm: comm,
+            bubble,
+            overhead: optimizer,
+        },
+        mfu: model_flops_per_step / (step * chips * peak_bf16),
+        // Hardware FLOPs of the bottleneck stage's chip (recomputation included).
+        hfu: shard.flops * m as f64 / (step * peak_bf16),
+        model_tflops_per_chip: model_flops_per_step / step / chips / 1e12,
+        tokens_per_s: tokens / step,
+        time_to_train_s: time_to_train,
+        memory_per_chip_bytes: memory,
+        memory_capacity_bytes: capacity,
+        power_w: power,
+        energy_j_per_step: power * step,
+        energy_j_per_token: power * step / tokens,
+        cost_usd_per_step: cost_step,
+        cost_usd: time_to_train.and_then(|t| price.map(|p| p * chips * t / 3600.0)),
+        chips_per_gw: 1e9 / (sys.allin_w_per_chip * sys.pue),
+    })
+}
+
+fn divisors(n: u64) -> Vec<u64> {
+    (1..=n).filter(|d| n.is_multiple_of(*d)).collect()
+}
+
+fn pow2_divisors(n: u64, max: u64) -> Vec<u64> {
+    let mut v = Vec::new();
+    let mut d = 1;
+    while d <= n && d <= max {
+        if n.is_multiple_of(d) {
+            v.push(d);
+        }
+        d *= 2;
+    }
+    v
+}
+
+/// Search the feasible plans (or evaluate the forced one) and return the best with its
+/// runners-up. A plan is feasible when it divides the model and the chips, maps onto the
+/// system, and its memory per chip fits HBM.
+pub fn train(
+    sys: &SystemConfig,
+    spec: &TrainSpec,
+    forced: &PlanConstraints,
+) -> Result<TrainOutcome> {
+    let card = &spec.card;
+    if spec.global_batch == 0 || spec.global_batch > 1 << 24 {
+        return Err(Error::setting(
+            "global_batch",
+            format!("global batch {}: must be from 1 to 2^24", spec.global_batch),
+        ));
+    }
+    if spec.seq == 0 || spec.seq > 1 << 20 {
+        return Err(Error::setting(
+            "seq",
+            format!("seq {}: must be from 1 to 2^20", spec.seq),
+        ));
+    }
+    let place = place(sys, spec.chips, spec.slice.as_deref())?;
+    let machine = sys.chip.build(None)?;
+    let peak = machine.peak_flops(DType::Bf16);
+    let capacity = machine
+        .info()
+        .memory_level("hbm")
+        .and_then(|l| l.capacity_bytes);
+    // Model FLOPs per step: one sequence's lowering × the global batch.
+    let one = RunSpec {
+        phase: Phase::Train,
+        batch: 1,
+        seq: spec.seq,
+        context: spec.seq,
+        dtype: spec.dtype,
+        fused_attention: true,
+        recompute: false,
+    };
+    let (per_seq, _) = model_flops(&lower(card, &one)?);
+    let model_flops_step = per_seq * spec.global_batch as f64;
+
+    // Candidate plans.
+    let scale_up = sys.scale_up_chips();
+    let tp_max = match &sys.scale_up {
+        super::config::ScaleUp::Switch { domain_chips, .. } => *domain_chips,
+        super::config::ScaleUp::Torus { .. } => 16,
+    };
+    let dcn_choices: Vec<u64> = match forced.dcn_dp {
+        Some(d) => vec![d],
+        None => {
+            if matches!(sys.scale_up, super::config::ScaleUp::Torus { .. }) {
+                vec![place.slices]
+            } else {
+                vec![1]
+            }
+        }
+    };
+    let pick = |f: Option<u64>, all: Vec<u64>| -> Vec<u64> {
+        match f {
+            Some(v) => vec![v],
+            None => all,
+        }
+    };
+    let tps = pick(forced.tp, pow2_divisors(spec.chips, tp_max.min(scale_up)));
+    let pps = pick(
+        forced.pp,
+        divisors(card.layers)
+            .into_iter()
+            .filter(|&p| p <= 64 && spec.chips.is_multiple_of(p))
+            .collect(),
+    );
+    let mbss = pick(forced.mbs, vec![1, 2, 4, 8]);
+    let recs = match forced.recompute {
+        Some(r) => vec![r],
+        None => vec![false, true],
+    };
+    let eps: Vec<u64> = match (&card.moe, forced.ep) {
+        (_, Some(e)) => vec![e],
+        (Some(m), None) => pow2_divisors(m.experts, 256),
+        (None, None) => vec![1],
+    };
+    let mut plans = Vec::new();
+    for &tp in &tps {
+        for &pp in &pps {
+            for &dcn in &dcn_choices {
+                let denom = tp * pp * dcn;
+                if denom == 0 || !spec.chips.is_multiple_of(denom) {
+                    continue;
+                }
+                let data_ici = spec.chips / denom;
+                let fsdps = pick(forced.fsdp, divisors(data_ici));
+                for &fsdp in &fsdps {
+                    if !data_ici.is_multiple_of(fsdp) {
+                        continue;
+                    }
+                    let dp = data_ici / fsdp;
+                    if forced.dp.is_some_and(|d| d != dp) {
+                        continue;
+                    }
+                    let vps = match forced.vp {
+                        Some(v) => vec![v],
+                        None if pp > 1 => vec![1, 2, 4],
+                        None => vec![1],
+                    };
+                    for &vp in &vps {
+                        for &ep in &eps {
+                            for &mbs in &mbss {
+                                for &recompute in &recs {
+                                    let p = Plan {
+                                        dp,
+                                        fsdp,
+                                        tp,
+                                        pp,
+                                        vp,
+                                        cp: 1,
+                                        ep,
+                                        mbs,
+                                        dcn_dp: dcn,
+                                        recompute,
+                                    };
+                                    if check_plan(card, spec, &p).is_ok() {
+                                        plans.push(p);
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+    if plans.is_empty() {
+        // Explain with the forced plan's own error when there is one.
+        let p = Plan {
+            dp: forced.dp.unwrap_or(1),
+            fsdp: forced.fsdp.unwrap_or(1),
+            tp: forced.tp.unwrap_or(1),
+            pp: forced.pp.unwrap_or(1),
+            vp: forced.vp.unwrap_or(1),
+            cp: 1,
+            ep: forced.ep.unwrap_or(1),
+            mbs: forced.mbs.unwrap_or(1),
+            dcn_dp: forced.dcn_dp.unwrap_or(1),
+            recompute: forced.recompute.unwrap_or(false),
+        };
+        check_plan(card, spec, &p)?;
+        return Err(Error::setting(
+            "plan",
+            format!(
+                "no plan of {} chips fits {} on {}",
+                spec.chips, card.name, sys.name
+            ),
+        ));
+    }
+    // Shard costs, each (tp, pp, ep, mbs, recompute) simulated once, in parallel.
+    let mut keys: Vec<(u64, u64, u64, u64, bool)> = plans
+        .iter()
+        .map(|p| (p.tp, p.pp, p.ep, p.mbs, p.recompute))
+        .collect();
+    keys.sort_unstable();
+    keys.dedup();
+    let costs: Vec<Result<ShardCost>> = keys
+        .par_iter()
+        .map(|&(tp, pp, ep, mbs, recompute)| {
+            let p = Plan {
+                tp,
+                pp,
+                ep,
+                mbs,
+                recompute,
+                ..plans[0]
+            };
+            shard_cost(machine.as_ref(), card, spec, &p)
+        })
+        .collect();
+    let mut cache = HashMap::new();
+    for (k, c) in keys.into_iter().zip(costs) {
+        cache.insert(k, c?);
+    }
+    let ctx = Context {
+        sys,
+        place: &place,
+        spec,
+        model_flops_per_step: model_flops_step,
+        peak_bf16: peak,
+        capacity,
+    };
+    let mut reports: Vec<TrainReport> = Vec::new();
+    let mut last_err = None;
+    for p in &plans {
+        let shard = &cache[&(p.tp, p.pp, p.ep, p.mbs, p.recompute)];
+        match evaluate(&ctx, p, shard) {
+            Ok(r) => {
+                if capacity.is_none_or(|c| r.memory_per_chip_bytes <= c) {
+                    reports.push(r);
+                }
+            }
+            Err(e) => last_err = Some(e),
+        }
+    }
+    if reports.is_empty() {
+        if let Some(e) = last_err {
+            return Err(e);
+        }
+        return Err(Error::setting(
+            "plan",
+            format!(
+                "no plan of {} chips fits {} in {} HBM per chip ({} plans tried); add chips or allow recomputation/FSDP",
+                spec.chips,
+                card.name,
+                capacity.map_or("unknown".into(), |c| format!("{:.0} GiB", c as f64 / (1u64 << 30) as f64)),
+                plans.len()
+            ),
+        ));
+    }
+    reports.sort_by(|a, b| {
+        a.step_time_s
+            .partial_cmp(&b.step_time_s)
+            .unwrap_or(std::cmp::Ordering::Equal)
+            .then_with(|| a.plan.describe().cmp(&b.plan.describe()))
+    });
+    let n = reports.len();
+    let runners_up = reports[1..n.min(6)]
+        .iter()
+        .map(|r| RunnerUp {
+            plan: r.plan.describe(),
+            step_time_s: r.step_time_s,
+            mfu: r.mfu,
+        })
+        .collect();
+    Ok(TrainOutcome {
+        best: reports.swap_remove(0),
+        runners_up,
+        plans_evaluated: n,
+    })
+}
