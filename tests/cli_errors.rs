@@ -510,6 +510,55 @@ fn cases() -> Vec<Case> {
             "run --config h100 --workload {d}/k.toml",
             &["k.toml", "kv_heads", "does not divide"],
         ),
+        // System commands.
+        case(
+            "plan does not divide the chips",
+            &[],
+            "train --system dgx_h100_ib --model llama3_8b --chips 16 --global-batch 16 --plan tp=3",
+            &["--plan", "tp=3"],
+        ),
+        case(
+            "unknown plan key",
+            &[],
+            "train --system dgx_h100_ib --model llama3_8b --chips 16 --global-batch 16 --plan zz=2",
+            &["--plan", "unknown plan key `zz`"],
+        ),
+        case(
+            "chips not matching a slice shape",
+            &[],
+            "collective --system tpu_v5p_pod --chips 48 --slice 4x4x4 --op all-reduce --bytes 1M",
+            &["--chips", "4x4x4"],
+        ),
+        case(
+            "slice too big for the pod",
+            &[],
+            "collective --system tpu_v5e_pod --chips 1024 --slice 32x32 --op all-gather --bytes 1M",
+            &["--slice", "does not fit"],
+        ),
+        case(
+            "GPU chips not whole nodes",
+            &[],
+            "collective --system dgx_h100_ib --chips 12 --op all-reduce --bytes 1M",
+            &["--chips", "8-GPU"],
+        ),
+        case(
+            "unknown collective",
+            &[],
+            "collective --system dgx_h100_ib --chips 8 --op broadcastx --bytes 1M",
+            &["--op", "broadcastx"],
+        ),
+        case(
+            "system with an unknown topology key",
+            &[("s.toml", "kind = \"system\"\nchip = \"h100\"\n[scale_up]\nkind = \"switch\"\ndomain_chips = 8\nbandwidth_gbps = 450\nefficiency = 0.8\nlatency_us = 1\nbase_latency_us = 8\nsize_half_mib = 1\nlinks = 18\n[power]\nallin_w_per_chip = 1000\npue = 1.2\n")],
+            "collective --system {d}/s.toml --chips 8 --op all-reduce --bytes 1M",
+            &["s.toml", "links"],
+        ),
+        case(
+            "unknown system",
+            &[],
+            "train --system dgx_z100 --model llama3_8b --chips 8 --global-batch 8",
+            &["dgx_z100", "shipped systems"],
+        ),
         case(
             "main-job --config before a command",
             &[],

@@ -621,6 +621,43 @@ pub fn train(
             }
         }
     };
+    // Forced keys that cannot work are named before the search.
+    let bad = |msg: String| Err(Error::setting("plan", msg));
+    if let Some(t) = forced.tp {
+        if !spec.chips.is_multiple_of(t)
+            || !card.heads.is_multiple_of(t)
+            || t > tp_max.min(scale_up)
+        {
+            return bad(format!(
+                "tp={t}: tensor parallelism must divide the {} chips and the {} heads and fit one {}-chip scale-up domain",
+                spec.chips,
+                card.heads,
+                tp_max.min(scale_up)
+            ));
+        }
+    }
+    if let Some(p) = forced.pp {
+        if !spec.chips.is_multiple_of(p) || p > card.layers {
+            return bad(format!(
+                "pp={p}: pipeline stages must divide the {} chips and be at most the {} layers",
+                spec.chips, card.layers
+            ));
+        }
+    }
+    for (key, v) in [
+        ("fsdp", forced.fsdp),
+        ("dp", forced.dp),
+        ("dcn_dp", forced.dcn_dp),
+    ] {
+        if let Some(v) = v {
+            if !spec.chips.is_multiple_of(v) {
+                return bad(format!(
+                    "{key}={v} does not divide the {} chips",
+                    spec.chips
+                ));
+            }
+        }
+    }
     let pick = |f: Option<u64>, all: Vec<u64>| -> Vec<u64> {
         match f {
             Some(v) => vec![v],
@@ -696,25 +733,21 @@ pub fn train(
         }
     }
     if plans.is_empty() {
-        // Explain with the forced plan's own error when there is one.
-        let p = Plan {
-            dp: forced.dp.unwrap_or(1),
-            fsdp: forced.fsdp.unwrap_or(1),
-            tp: forced.tp.unwrap_or(1),
-            pp: forced.pp.unwrap_or(1),
-            vp: forced.vp.unwrap_or(1),
-            cp: 1,
-            ep: forced.ep.unwrap_or(1),
-            mbs: forced.mbs.unwrap_or(1),
-            dcn_dp: forced.dcn_dp.unwrap_or(1),
-            recompute: forced.recompute.unwrap_or(false),
-        };
-        check_plan(card, spec, &p)?;
         return Err(Error::setting(
             "plan",
             format!(
-                "no plan of {} chips fits {} on {}",
-                spec.chips, card.name, sys.name
+                "no plan of {} chips fits {} with global batch {}{}: tp must divide the {} heads (and be at most {}), pp the {} layers, and mbs × the data-parallel ranks (chips / (tp·pp)) the global batch",
+                spec.chips,
+                card.name,
+                spec.global_batch,
+                if *forced == PlanConstraints::default() {
+                    String::new()
+                } else {
+                    " and the forced plan keys".to_string()
+                },
+                card.heads,
+                tp_max.min(scale_up),
+                card.layers
             ),
         ));
     }

@@ -93,7 +93,17 @@ fn collectives(data: &Path) -> Result<Option<ValidationTable>> {
         } else {
             continue;
         };
-        let sys = config::load(sys_name)?;
+        let mut sys = config::load(sys_name)?;
+        // Rows measured with NVLink SHARP off or NCCL_ALGO=Ring run without NVLS.
+        if coll.contains("SHARP off") || coll.contains("Ring") {
+            if let crate::system::config::ScaleUp::Switch {
+                in_network_reduction,
+                ..
+            } = &mut sys.scale_up
+            {
+                *in_network_reduction = false;
+            }
+        }
         let p = place(&sys, ranks, slice.as_deref())?;
         let c = p.all(&sys)?.cost(op, bytes);
         let (reference, simulated) = match metric {

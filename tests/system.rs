@@ -1,0 +1,299 @@
+//! The system layer: system configs, placement, collective formulas, training plans and the
+//! planner.
+
+mod common;
+
+use archsim::system::collective::place;
+use archsim::system::config;
+use archsim::system::train::{train, PlanConstraints, TrainSpec};
+use archsim::system::Collective;
+use archsim::workload::model;
+use archsim::workload::DType;
+use common::archsim;
+
+const SYSTEMS: [&str; 9] = [
+    "tpu_v4_pod",
+    "tpu_v5e_pod",
+    "tpu_v5p_pod",
+    "tpu_v6e_pod",
+    "tpu7x_pod",
+    "dgx_a100_ib",
+    "dgx_h100_ib",
+    "dgx_b200_ib",
+    "gb200_nvl72",
+];
+
+#[test]
+fn every_shipped_system_loads_and_every_value_has_a_source() {
+    let shipped = config::shipped_names();
+    for s in SYSTEMS {
+        assert!(shipped.contains(&s), "{s} not shipped");
+        let sys = config::load(s).unwrap();
+        assert!(sys.scale_up_chips() >= 8, "{s}");
+        let src = common::repo_file(&format!("configs/systems/{s}.toml"));
+        for line in src.lines() {
+            let l = line.trim();
+            let is_value = l.contains('=')
+                && !l.starts_with('#')
+                && !l.starts_with("kind")
+                && !l.starts_with("name")
+                && !l.starts_with("description")
+                && !l.starts_with("chip");
+            if is_value {
+                assert!(l.contains('#'), "{s}: value without a source comment: {l}");
+            }
+        }
+    }
+}
+
+fn cost(sys: &str, chips: u64, slice: Option<&[u64]>, op: Collective, bytes: f64) -> f64 {
+    let s = config::load(sys).unwrap();
+    let p = place(&s, chips, slice).unwrap();
+    p.all(&s).unwrap().cost(op, bytes).time_s
+}
+
+/// A large all-gather on one 8-GPU NVSwitch domain is the ring's `(n−1)/n · S / (B·eff)`
+/// (scaling book "GPUs"), plus latency: 536 MB on H100 → ≈ 1.5 ms measured, 1.04 ms at line rate.
+#[test]
+fn switch_all_gather_is_the_ring_formula() {
+    let s = 536_870_912.0;
+    let t = cost("dgx_h100_ib", 8, None, Collective::AllGather, s);
+    let sys = config::load("dgx_h100_ib").unwrap();
+    let l = &sys.scale_up_link;
+    let bw = l.bandwidth_bytes_per_s * l.efficiency / (1.0 + l.size_half_bytes / s);
+    let ring = 7.0 / 8.0 * s / bw;
+    assert!(t > ring && t < ring + 50e-6, "{t} vs {ring}");
+    assert!((t - 1.5e-3).abs() / 1.5e-3 < 0.15, "{t}");
+}
+
+/// A torus axis without wraparound is ≈ 2× slower than with it (scaling book "TPUs").
+#[test]
+fn wraparound_halves_a_torus_collective() {
+    let s = 1e9;
+    // An axis of 8 (no wraparound on v5e) vs the full axis of 16 (wraparound).
+    let mesh = cost("tpu_v5e_pod", 8, Some(&[8, 1]), Collective::AllGather, s);
+    let ring = cost("tpu_v5e_pod", 16, Some(&[16, 1]), Collective::AllGather, s);
+    assert!(mesh / ring > 1.6 && mesh / ring < 2.2, "{mesh} {ring}");
+    // Two wrapped axes move twice the bytes per second of one.
+    let two = cost(
+        "tpu_v5e_pod",
+        256,
+        Some(&[16, 16]),
+        Collective::AllGather,
+        s,
+    );
+    assert!(ring / two > 1.7 && ring / two < 2.3, "{ring} {two}");
+    let sys = config::load("tpu_v5e_pod").unwrap();
+    assert_eq!(place(&sys, 256, None).unwrap().wrap, vec![true, true]);
+    assert_eq!(place(&sys, 128, None).unwrap().wrap, vec![false, true]);
+    let v5p = config::load("tpu_v5p_pod").unwrap();
+    // Cube rule: whole 4x4x4 cubes wrap, smaller slices do not.
+    assert_eq!(place(&v5p, 64, None).unwrap().wrap, vec![true, true, true]);
+    assert_eq!(
+        place(&v5p, 32, None).unwrap().wrap,
+        vec![false, false, false]
+    );
+}
+
+/// nccl-tests' definitions: busbw = algbw × 2(n−1)/n for all-reduce.
+#[test]
+fn busbw_definitions() {
+    let sys = config::load("dgx_h100_ib").unwrap();
+    let p = place(&sys, 8, None).unwrap();
+    let c = p.all(&sys).unwrap().cost(Collective::AllReduce, 1e9);
+    assert!((c.algbw_gbps - 1e9 / c.time_s / 1e9).abs() < 1e-9);
+    assert!((c.busbw_gbps - c.algbw_gbps * 14.0 / 8.0).abs() < 1e-9);
+    assert_eq!(c.algorithm, "nvls switch");
+}
+
+/// More bandwidth is never slower; more bytes never faster; more ranks of a hierarchical group
+/// never make the inter-node step cheaper per byte.
+#[test]
+fn collective_monotonicity() {
+    for sys in SYSTEMS {
+        let s = config::load(sys).unwrap();
+        let n = if sys.starts_with("tpu") { 64 } else { 16 };
+        let Ok(p) = place(&s, n, None) else { continue };
+        for op in [
+            Collective::AllReduce,
+            Collective::AllGather,
+            Collective::ReduceScatter,
+            Collective::AllToAll,
+            Collective::SendRecv,
+        ] {
+            let mut last = 0.0;
+            for b in [1e3, 1e5, 1e7, 1e9] {
+                let t = p.all(&s).unwrap().cost(op, b).time_s;
+                assert!(t >= last, "{sys} {op:?}: {b} bytes {t} < {last}");
+                last = t;
+            }
+            let mut fast = s.clone();
+            fast.scale_up_link.bandwidth_bytes_per_s *= 2.0;
+            let t1 = p.all(&s).unwrap().cost(op, 1e8).time_s;
+            let t2 = p.all(&fast).unwrap().cost(op, 1e8).time_s;
+            assert!(t2 <= t1, "{sys} {op:?}: faster links {t2} > {t1}");
+        }
+    }
+}
+
+fn spec(model: &str, chips: u64, gb: u64, seq: u64) -> TrainSpec {
+    TrainSpec {
+        card: model::load(model).unwrap(),
+        chips,
+        global_batch: gb,
+        seq,
+        dtype: DType::Bf16,
+        tokens: Some(1e12),
+        slice: None,
+    }
+}
+
+#[test]
+fn planner_finds_a_feasible_plan_and_reports_it() {
+    let sys = config::load("dgx_h100_ib").unwrap();
+    let out = train(
+        &sys,
+        &spec("llama3_70b", 64, 256, 4096),
+        &PlanConstraints::default(),
+    )
+    .unwrap();
+    let r = &out.best;
+    assert_eq!(r.plan.chips(), 64);
+    assert!(r.mfu > 0.2 && r.mfu < 1.0, "{}", r.mfu);
+    assert!(r.hfu >= r.mfu * 0.99);
+    assert!(r.memory_per_chip_bytes <= r.memory_capacity_bytes.unwrap());
+    assert!(out.plans_evaluated > 10);
+    // Runners-up are no faster than the best.
+    for u in &out.runners_up {
+        assert!(u.step_time_s >= r.step_time_s);
+    }
+    // The step's parts add up.
+    let b = &r.breakdown_s;
+    let sum = b.compute + b.exposed_comm.values().sum::<f64>() + b.bubble + b.overhead;
+    assert!((sum - r.step_time_s).abs() <= 1e-9 * r.step_time_s);
+    assert!((r.tokens_per_s - 256.0 * 4096.0 / r.step_time_s).abs() < 1e-6);
+    assert!(r.time_to_train_s.unwrap() > 0.0 && r.cost_usd.unwrap() > 0.0);
+    // Power: chips × all-in × PUE.
+    assert!((r.power_w - 64.0 * sys.allin_w_per_chip * sys.pue).abs() < 1e-6);
+}
+
+#[test]
+fn a_forced_plan_is_evaluated_as_given() {
+    let sys = config::load("dgx_a100_ib").unwrap();
+    let forced = PlanConstraints::parse("tp=8,pp=8,dp=1,fsdp=1,vp=3,mbs=1,recompute=full").unwrap();
+    let card = "tests/data/pod/models/gpt_175b.toml";
+    let out = train(
+        &sys,
+        &TrainSpec {
+            dtype: DType::Fp16,
+            ..spec(card, 64, 64, 2048)
+        },
+        &forced,
+    )
+    .unwrap();
+    let p = out.best.plan;
+    assert_eq!(
+        (p.tp, p.pp, p.vp, p.dp, p.fsdp, p.mbs, p.recompute),
+        (8, 8, 3, 1, 1, 1, true)
+    );
+    assert_eq!(out.best.microbatches, 64);
+    // The bubble is (pp − 1)/vp micro-batch times.
+    assert!(out.best.breakdown_s.bubble > 0.0);
+    assert!(out.best.breakdown_s.exposed_comm.contains_key("tp"));
+    assert!(out.best.breakdown_s.exposed_comm.contains_key("pp"));
+}
+
+#[test]
+fn multislice_uses_dcn_and_a_big_model_needs_more_chips() {
+    let sys = config::load("tpu_v5p_pod").unwrap();
+    let out = train(
+        &sys,
+        &spec("llama3_405b", 16384, 2048, 8192),
+        &PlanConstraints::default(),
+    )
+    .unwrap();
+    assert_eq!(out.best.slices, 4);
+    assert_eq!(out.best.plan.dcn_dp, 4);
+    // 405B does not fit 8 H100s for training.
+    let h = config::load("dgx_h100_ib").unwrap();
+    let e = train(
+        &h,
+        &spec("llama3_405b", 8, 8, 2048),
+        &PlanConstraints::default(),
+    )
+    .unwrap_err();
+    assert!(e.to_string().contains("HBM"), "{e}");
+}
+
+#[test]
+fn train_and_collective_json() {
+    let out = archsim([
+        "train",
+        "--system",
+        "tpu_v5e_pod",
+        "--model",
+        "maxtext_16",
+        "--chips",
+        "256",
+        "--global-batch",
+        "1536",
+        "--seq",
+        "2048",
+        "--format",
+        "json",
+    ]);
+    assert!(out.status.success(), "{}", common::stderr(&out));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    for k in [
+        "system",
+        "model",
+        "chips",
+        "plan",
+        "step_time_s",
+        "breakdown_s",
+        "mfu",
+        "hfu",
+        "model_tflops_per_chip",
+        "tokens_per_s",
+        "memory_per_chip_bytes",
+        "power_w",
+        "energy_j_per_step",
+        "energy_j_per_token",
+        "chips_per_gw",
+    ] {
+        assert!(!v[k].is_null(), "missing {k}");
+    }
+    for k in [
+        "dp",
+        "fsdp",
+        "tp",
+        "pp",
+        "vp",
+        "cp",
+        "ep",
+        "mbs",
+        "dcn_dp",
+        "recompute",
+    ] {
+        assert!(!v["plan"][k].is_null(), "missing plan.{k}");
+    }
+    let out = archsim([
+        "collective",
+        "--system",
+        "dgx_h100_ib",
+        "--chips",
+        "16",
+        "--op",
+        "all-reduce",
+        "--bytes",
+        "1G",
+        "--format",
+        "json",
+    ]);
+    assert!(out.status.success(), "{}", common::stderr(&out));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    for k in ["time_s", "algbw_gbps", "busbw_gbps", "algorithm"] {
+        assert!(!v[k].is_null(), "missing {k}");
+    }
+    assert!(v["algorithm"].as_str().unwrap().contains("hierarchical"));
+}
