@@ -16,6 +16,7 @@ fn spec(chips: u64, gb: u64) -> TrainSpec {
         dtype: DType::Bf16,
         tokens: Some(15e12),
         slice: None,
+        fused_attention: true,
     }
 }
 

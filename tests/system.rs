@@ -145,6 +145,7 @@ fn spec(model: &str, chips: u64, gb: u64, seq: u64) -> TrainSpec {
         dtype: DType::Bf16,
         tokens: Some(1e12),
         slice: None,
+        fused_attention: true,
     }
 }
 

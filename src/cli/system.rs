@@ -157,6 +157,9 @@ pub struct TrainArgs {
     /// Compute dtype (default bf16).
     #[arg(long, value_enum)]
     pub dtype: Option<super::DTypeArg>,
+    /// Run attention unfused (score matrix through HBM) instead of FlashAttention-style.
+    #[arg(long)]
+    pub unfused_attention: bool,
     /// Training tokens, for time_to_train_s.
     #[arg(long, value_name = "T")]
     pub tokens: Option<f64>,
@@ -192,6 +195,7 @@ pub fn cmd_train(a: &TrainArgs) -> Result<()> {
         seq: a.seq,
         tokens: a.tokens,
         slice,
+        fused_attention: !a.unfused_attention,
     };
     let out = train(&sys, &spec, &forced)?;
     match a.format {

@@ -174,6 +174,9 @@ pub struct TrainSpec {
     pub tokens: Option<f64>,
     /// TPU slice shape.
     pub slice: Option<Vec<u64>>,
+    /// FlashAttention-style fused attention (default) or unfused (the score matrix through HBM,
+    /// as Megatron-LM ran before FlashAttention).
+    pub fused_attention: bool,
 }
 
 /// Step time split by reason, s.
@@ -260,8 +263,11 @@ struct ShardCost {
     flops: f64,
     /// Parameters of the shard (one stage, one tp rank).
     params: u64,
-    /// Activation bytes of one micro-batch on the stage (sequence-parallel: / tp).
-    activation_bytes: u64,
+    /// Activation bytes one micro-batch keeps for its backward pass on the stage
+    /// (sequence-parallel: / tp); held for every micro-batch in flight.
+    activation_stored_bytes: u64,
+    /// The working set of the layer being computed (with recomputation), held once.
+    activation_working_bytes: u64,
     /// Layers on the stage.
     layers: u64,
     /// MoE layers on the stage.
@@ -298,7 +304,7 @@ fn shard_cost(
         seq: spec.seq,
         context: spec.seq,
         dtype: spec.dtype,
-        fused_attention: true,
+        fused_attention: spec.fused_attention,
         recompute: plan.recompute,
     };
     let report = simulate_model(machine, &c, &run)?;
@@ -328,13 +334,23 @@ fn shard_cost(
         }
     }
     let (_, moe_layers) = c.dense_and_moe_layers();
+    // With recomputation only each layer's input is kept (`memory_needs`: layers · tokens · d);
+    // the rest is one layer's working set.
+    let stored = if plan.recompute {
+        let t = plan.mbs * spec.seq;
+        (unsplit.layers * t * unsplit.hidden) as f64 * spec.dtype.bytes_per_element()
+    } else {
+        mem.activation_bytes as f64
+    }
+    .min(mem.activation_bytes as f64) as u64;
     Ok(ShardCost {
         stage_s: stage,
         backward_s: backward,
         optimizer_s: optimizer,
         flops,
         params: c.params().total,
-        activation_bytes: mem.activation_bytes / plan.tp,
+        activation_stored_bytes: stored / plan.tp,
+        activation_working_bytes: (mem.activation_bytes - stored) / plan.tp,
         layers: c.layers,
         moe_layers,
     })
@@ -505,7 +521,9 @@ fn evaluate(ctx: &Context, plan: &Plan, shard: &ShardCost) -> Result<TrainReport
     } else {
         1.0
     };
-    let memory = (weights_grads_opt + shard.activation_bytes as f64 * in_flight) as u64;
+    let memory = (weights_grads_opt
+        + shard.activation_stored_bytes as f64 * in_flight
+        + shard.activation_working_bytes as f64) as u64;
     let tokens = (spec.global_batch * spec.seq) as f64;
     let chips = spec.chips as f64;
     let power = chips * sys.allin_w_per_chip * sys.pue;

@@ -248,6 +248,13 @@ fn training(data: &Path) -> Result<Option<ValidationTable>> {
             dtype,
             tokens: None,
             slice: None,
+            // Megatron-LM of Korthikanti et al. (2022) predates FlashAttention in Megatron: its
+            // attention core is unfused (the s² scores through HBM). Full-recompute rows run it
+            // unfused; selective-recompute rows (which recompute exactly that core instead of
+            // storing s²) run fused, the nearest modelled kernel. MaxText on TPU uses a fused
+            // (flash/splash) kernel.
+            fused_attention: !(family == "Megatron A100"
+                && par.contains("full activation recompute")),
         };
         let forced = training_plan(&format!("{par}; {}", &row[11]), chips, gb);
         let out = match train(&sys, &spec, &forced) {
