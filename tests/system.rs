@@ -298,3 +298,46 @@ fn train_and_collective_json() {
     }
     assert!(v["algorithm"].as_str().unwrap().contains("hierarchical"));
 }
+
+#[test]
+fn equal_power_comparison_and_step_trace() {
+    let dir = common::tempdir();
+    let trace = dir.path().join("step.json");
+    let out = archsim([
+        "train",
+        "--system",
+        "tpu_v5p_pod",
+        "--compare",
+        "dgx_h100_ib",
+        "--power-mw",
+        "2",
+        "--model",
+        "llama3_8b",
+        "--global-batch",
+        "512",
+        "--seq",
+        "4096",
+        "--tokens",
+        "1e12",
+        "--format",
+        "json",
+        "--trace",
+        trace.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", common::stderr(&out));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    // Each system gets the chips 2 MW feeds at its all-in power and PUE.
+    for side in ["a", "b"] {
+        let r = &v[side];
+        let power = r["power_w"].as_f64().unwrap();
+        assert!(power <= 2e6 && power > 0.45e6, "{side}: {power}");
+        assert!(r["time_to_train_s"].as_f64().unwrap() > 0.0);
+    }
+    assert!(v["verdict"].as_str().unwrap().contains("faster"));
+    let t: serde_json::Value = serde_json::from_slice(&std::fs::read(&trace).unwrap()).unwrap();
+    let events = t["traceEvents"].as_array().unwrap();
+    assert!(events.iter().any(|e| e["cat"] == "compute"));
+    assert!(events
+        .iter()
+        .any(|e| e["ph"] == "M" && e["name"] == "thread_name"));
+}

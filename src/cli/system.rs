@@ -138,9 +138,20 @@ pub struct TrainArgs {
     /// Model card (shipped name, maxtext_<S>, card .toml or HF config.json).
     #[arg(long, value_name = "MODEL")]
     pub model: String,
-    /// Chips.
+    /// Chips (with --power-mw: derived from the budget instead).
     #[arg(long, value_name = "N")]
-    pub chips: u64,
+    pub chips: Option<u64>,
+    /// Compare with a second system on the same model and token budget (equal chip count, or
+    /// equal power with --power-mw).
+    #[arg(long, value_name = "SYSTEM")]
+    pub compare: Option<String>,
+    /// With --compare: a facility power budget in MW (all-in chip power × PUE); each system gets
+    /// the largest chip count it feeds that can be planned.
+    #[arg(long, value_name = "MW")]
+    pub power_mw: Option<f64>,
+    /// Write a Chrome trace of one step (a track per pipeline stage) to FILE.
+    #[arg(long, value_name = "FILE")]
+    pub trace: Option<std::path::PathBuf>,
     /// Sequences per optimizer step (all chips).
     #[arg(long, value_name = "B")]
     pub global_batch: u64,
@@ -168,7 +179,7 @@ pub struct TrainArgs {
 }
 
 pub fn cmd_train(a: &TrainArgs) -> Result<()> {
-    use archsim::system::train::{train, PlanConstraints, TrainSpec};
+    use archsim::system::train::{compare, train, Basis, PlanConstraints, TrainSpec};
     let forced = match &a.plan {
         Some(p) => PlanConstraints::parse(p)?,
         None => PlanConstraints::default(),
@@ -182,6 +193,48 @@ pub fn cmd_train(a: &TrainArgs) -> Result<()> {
             ));
         }
     }
+    let basis = match (a.power_mw, &a.compare) {
+        (Some(p), Some(_)) => {
+            if !p.is_finite() || !(1e-3..=1e6).contains(&p) {
+                return Err(Error::flag(
+                    "--power-mw",
+                    format!("{p}: must be from 0.001 to 1e6 MW"),
+                ));
+            }
+            if a.chips.is_some() {
+                return Err(Error::flag(
+                    "--chips",
+                    "give --chips or --power-mw, not both",
+                ));
+            }
+            Basis::EqualPower { watts: p * 1e6 }
+        }
+        (Some(_), None) => {
+            return Err(Error::flag(
+                "--power-mw",
+                "a power budget matches two systems: add --compare SYSTEM",
+            ))
+        }
+        (None, _) => Basis::EqualChips,
+    };
+    let chips = match (a.chips, basis) {
+        (Some(c), _) => c,
+        (None, Basis::EqualPower { .. }) => 1,
+        (None, Basis::EqualChips) => {
+            return Err(Error::flag(
+                "--chips",
+                "give --chips N (or --compare with --power-mw)",
+            ))
+        }
+    };
+    if let Some(t) = &a.trace {
+        if t.is_dir() {
+            return Err(Error::flag(
+                "--trace",
+                format!("`{}` is a directory", t.display()),
+            ));
+        }
+    }
     let sys = system::config::load(&a.system)?;
     let card = archsim::workload::model::load(&a.model)?;
     let spec = TrainSpec {
@@ -190,14 +243,41 @@ pub fn cmd_train(a: &TrainArgs) -> Result<()> {
             .map(Into::into)
             .unwrap_or(archsim::workload::DType::Bf16),
         card,
-        chips: a.chips,
+        chips,
         global_batch: a.global_batch,
         seq: a.seq,
         tokens: a.tokens,
         slice,
         fused_attention: !a.unfused_attention,
     };
+    let write_trace = |reports: &[&archsim::system::train::TrainReport]| -> Result<()> {
+        if let Some(t) = &a.trace {
+            archsim::fsio::write_atomic(t, &system::trace::step_trace(reports)?)?;
+            eprintln!("wrote {}", t.display());
+        }
+        Ok(())
+    };
+    if let Some(other) = &a.compare {
+        let sys_b = system::config::load(other)?;
+        let c = compare(&sys, &sys_b, &spec, &forced, basis)?;
+        write_trace(&[&c.a.best, &c.b.best])?;
+        return match a.format {
+            SysFormat::Json => {
+                let text =
+                    serde_json::to_string_pretty(&c).map_err(|e| Error::internal(e.to_string()))?;
+                write_stdout(format!("{text}\n").as_bytes())
+            }
+            SysFormat::Table => {
+                let mut s = render_train(&c.a);
+                s.push('\n');
+                s.push_str(&render_train(&c.b));
+                s.push_str(&format!("\nverdict: {}\n", c.verdict));
+                write_stdout(s.as_bytes())
+            }
+        };
+    }
     let out = train(&sys, &spec, &forced)?;
+    write_trace(&[&out.best])?;
     match a.format {
         SysFormat::Json => {
             let text =

@@ -6,6 +6,7 @@
 
 pub mod collective;
 pub mod config;
+pub mod trace;
 pub mod train;
 
 pub use collective::{Collective, CollectiveCost, Group, Placement};

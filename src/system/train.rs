@@ -230,6 +230,10 @@ pub struct TrainReport {
     pub cost_usd: Option<f64>,
     /// 1 GW / (all-in power per chip × PUE).
     pub chips_per_gw: f64,
+    /// Share of a micro-batch's compute that is backward (for the step trace's 1F1B warm-up and
+    /// cool-down).
+    #[serde(skip)]
+    pub backward_share: f64,
 }
 
 /// The best plan and the runners-up.
@@ -563,6 +567,11 @@ fn evaluate(ctx: &Context, plan: &Plan, shard: &ShardCost) -> Result<TrainReport
         cost_usd_per_step: cost_step,
         cost_usd: time_to_train.and_then(|t| price.map(|p| p * chips * t / 3600.0)),
         chips_per_gw: 1e9 / (sys.allin_w_per_chip * sys.pue),
+        backward_share: if shard.stage_s > 0.0 {
+            shard.backward_s / shard.stage_s
+        } else {
+            0.5
+        },
     })
 }
 
@@ -850,4 +859,152 @@ pub fn train(
         runners_up,
         plans_evaluated: n,
     })
+}
+
+/// How two systems are matched in a comparison.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Basis {
+    /// The same number of chips on both.
+    EqualChips,
+    /// As many chips as a power budget (W, all-in × PUE) feeds on each.
+    EqualPower { watts: f64 },
+}
+
+/// Two systems training the same model on the same token budget.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct TrainComparison {
+    pub basis: Basis,
+    pub a: TrainOutcome,
+    pub b: TrainOutcome,
+    pub verdict: String,
+}
+
+/// The largest chip count at most `max` that the system can place and the model can be planned
+/// on: powers of two (times the switch domain on GPU systems), tried from the top.
+fn chips_for(
+    sys: &SystemConfig,
+    spec: &TrainSpec,
+    forced: &PlanConstraints,
+    max: u64,
+) -> Result<TrainOutcome> {
+    let unit = match &sys.scale_up {
+        super::config::ScaleUp::Switch { domain_chips, .. } => *domain_chips,
+        super::config::ScaleUp::Torus { .. } => 1,
+    };
+    if max < unit {
+        return Err(Error::setting(
+            "power_mw",
+            format!(
+                "the power budget feeds {max} chips of {}, less than one {unit}-chip node",
+                sys.name
+            ),
+        ));
+    }
+    let mut k = 1u64 << (63 - (max / unit).leading_zeros());
+    let mut last = None;
+    while k >= 1 {
+        let chips = k * unit;
+        match train(
+            sys,
+            &TrainSpec {
+                chips,
+                ..spec.clone()
+            },
+            forced,
+        ) {
+            Ok(o) => return Ok(o),
+            Err(e) => last = Some(e),
+        }
+        k /= 2;
+    }
+    Err(last.unwrap_or_else(|| Error::setting("power_mw", "no chip count fits the budget")))
+}
+
+/// Train the same model on two systems, at equal chip count or equal power, and say which
+/// finishes first, on less energy and for less money.
+pub fn compare(
+    a: &SystemConfig,
+    b: &SystemConfig,
+    spec: &TrainSpec,
+    forced: &PlanConstraints,
+    basis: Basis,
+) -> Result<TrainComparison> {
+    let (ra, rb) = match basis {
+        Basis::EqualChips => (train(a, spec, forced)?, train(b, spec, forced)?),
+        Basis::EqualPower { watts } => {
+            let n = |s: &SystemConfig| (watts / (s.allin_w_per_chip * s.pue)).floor() as u64;
+            (
+                chips_for(a, spec, forced, n(a))?,
+                chips_for(b, spec, forced, n(b))?,
+            )
+        }
+    };
+    let verdict = train_verdict(&ra.best, &rb.best, spec);
+    Ok(TrainComparison {
+        basis,
+        a: ra,
+        b: rb,
+        verdict,
+    })
+}
+
+fn train_verdict(a: &TrainReport, b: &TrainReport, spec: &TrainSpec) -> String {
+    let tokens = spec.tokens.unwrap_or((spec.global_batch * spec.seq) as f64);
+    let time = |r: &TrainReport| tokens / r.tokens_per_s;
+    let (ta, tb) = (time(a), time(b));
+    let (fast, slow, ratio) = if ta <= tb {
+        (a, b, tb / ta)
+    } else {
+        (b, a, ta / tb)
+    };
+    let energy = |r: &TrainReport| r.energy_j_per_token * tokens;
+    let (ea, eb) = (energy(a), energy(b));
+    let mut s = format!(
+        "{} ({} x {}) trains {} on {:.3e} tokens {ratio:.2}x faster than {} ({} x {}): {:.2} vs {:.2} days at MFU {:.1}% vs {:.1}%. ",
+        fast.system,
+        fast.chips,
+        fast.chip,
+        a.model,
+        tokens,
+        slow.system,
+        slow.chips,
+        slow.chip,
+        time(fast) / 86400.0,
+        time(slow) / 86400.0,
+        fast.mfu * 100.0,
+        slow.mfu * 100.0
+    );
+    let (less, more, er) = if ea <= eb {
+        (a, b, eb / ea)
+    } else {
+        (b, a, ea / eb)
+    };
+    s.push_str(&format!(
+        "{} uses {er:.2}x less energy ({:.3e} J vs {:.3e} J, facility overhead included). ",
+        less.system,
+        energy(less),
+        energy(more),
+    ));
+    if let (Some(ca), Some(cb)) = (a.cost_usd_per_step, b.cost_usd_per_step) {
+        let (ua, ub) = (
+            ca / (a.global_batch * a.seq) as f64 * tokens,
+            cb / (b.global_batch * b.seq) as f64 * tokens,
+        );
+        let (cheap, dear, cr) = if ua <= ub {
+            (a, b, ub / ua)
+        } else {
+            (b, a, ua / ub)
+        };
+        s.push_str(&format!(
+            "At the chips' configured prices {} is {cr:.2}x cheaper (USD {:.3e} vs {:.3e}).",
+            cheap.system,
+            ua.min(ub),
+            ua.max(ub)
+        ));
+        let _ = dear;
+    } else {
+        s.push_str("One of the chips has no [cost] price: no cost comparison.");
+    }
+    s
 }
