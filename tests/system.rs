@@ -341,3 +341,19 @@ fn equal_power_comparison_and_step_trace() {
         .iter()
         .any(|e| e["ph"] == "M" && e["name"] == "thread_name"));
 }
+
+#[test]
+fn scaling_study_writes_csv_and_plots() {
+    let dir = common::tempdir();
+    let out = archsim([
+        "train", "--system", "tpu_v5e_pod", "--compare", "dgx_h100_ib", "--model", "llama3_8b",
+        "--global-batch", "64", "--seq", "2048", "--scaling", "64,512,4096", "--out",
+        dir.path().to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", common::stderr(&out));
+    let csv = std::fs::read_to_string(dir.path().join("scaling.csv")).unwrap();
+    assert_eq!(csv.lines().count(), 1 + 6, "{csv}");
+    for f in ["scaling_tokens.png", "scaling_mfu.svg"] {
+        assert!(dir.path().join(f).is_file(), "{f}");
+    }
+}

@@ -149,6 +149,14 @@ pub struct TrainArgs {
     /// the largest chip count it feeds that can be planned.
     #[arg(long, value_name = "MW")]
     pub power_mw: Option<f64>,
+    /// Scaling study: the best plan at each chip count (comma-separated, e.g. 8,64,512,4096),
+    /// weak scaling from --global-batch at the first count; writes scaling.csv and the tokens/s
+    /// and MFU plots into --out (with --compare, both systems).
+    #[arg(long, value_name = "N1,N2,...")]
+    pub scaling: Option<String>,
+    /// Output directory of --scaling.
+    #[arg(long, value_name = "DIR", default_value = "plots/scaling")]
+    pub out: std::path::PathBuf,
     /// Write a Chrome trace of one step (a track per pipeline stage) to FILE.
     #[arg(long, value_name = "FILE")]
     pub trace: Option<std::path::PathBuf>,
@@ -220,6 +228,7 @@ pub fn cmd_train(a: &TrainArgs) -> Result<()> {
     let chips = match (a.chips, basis) {
         (Some(c), _) => c,
         (None, Basis::EqualPower { .. }) => 1,
+        (None, Basis::EqualChips) if a.scaling.is_some() => 1,
         (None, Basis::EqualChips) => {
             return Err(Error::flag(
                 "--chips",
@@ -250,6 +259,71 @@ pub fn cmd_train(a: &TrainArgs) -> Result<()> {
         slice,
         fused_attention: !a.unfused_attention,
     };
+    if let Some(list) = &a.scaling {
+        let counts: Vec<u64> = list
+            .split(',')
+            .map(|x| {
+                x.trim()
+                    .parse::<u64>()
+                    .ok()
+                    .filter(|&n| (1..=1 << 24).contains(&n))
+                    .ok_or_else(|| {
+                        Error::flag(
+                            "--scaling",
+                            format!("`{x}` is not a chip count from 1 to 2^24"),
+                        )
+                    })
+            })
+            .collect::<Result<_>>()?;
+        if a.out.exists() && !a.out.is_dir() {
+            return Err(Error::flag(
+                "--out",
+                format!("`{}` is not a directory", a.out.display()),
+            ));
+        }
+        let sys_b = a.compare.as_deref().map(system::config::load).transpose()?;
+        let mut systems = vec![&sys];
+        if let Some(b) = &sys_b {
+            systems.push(b);
+        }
+        let (points, files) = archsim::jobs::scaling::scaling(
+            &systems,
+            &TrainSpec {
+                chips: counts[0],
+                ..spec
+            },
+            &counts,
+            &forced,
+            &a.out,
+        )?;
+        let mut s = String::from(
+            "system          chips  global_batch   step time    tokens/s    MFU  plan\n",
+        );
+        for p in &points {
+            if p.error.is_empty() {
+                s.push_str(&format!(
+                    "{:<14} {:>7} {:>13} {:>11} {:>11.3e} {:>5.1}%  {}\n",
+                    p.system,
+                    p.chips,
+                    p.global_batch,
+                    archsim::units::fmt_time(p.step_time_s),
+                    p.tokens_per_s,
+                    p.mfu * 100.0,
+                    p.plan
+                ));
+            } else {
+                s.push_str(&format!(
+                    "{:<14} {:>7} {:>13}  no plan: {}\n",
+                    p.system, p.chips, p.global_batch, p.error
+                ));
+            }
+        }
+        write_stdout(s.as_bytes())?;
+        for f in files {
+            eprintln!("wrote {}", f.display());
+        }
+        return Ok(());
+    }
     let write_trace = |reports: &[&archsim::system::train::TrainReport]| -> Result<()> {
         if let Some(t) = &a.trace {
             archsim::fsio::write_atomic(t, &system::trace::step_trace(reports)?)?;

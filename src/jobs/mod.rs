@@ -3,5 +3,6 @@
 //! (`src/cli/`, bin side) and the Python bindings present the results.
 
 pub mod compare;
+pub mod scaling;
 pub mod sweep;
 pub mod validate;

@@ -17,11 +17,13 @@ mod energy;
 mod heatmap;
 mod pareto;
 mod roofline;
+mod scaling;
 mod time;
 mod utilization;
 
 pub use heatmap::{sweep_heatmap, Heatmap};
 pub use pareto::{pareto_front, pareto_indices, ParetoPoint};
+pub use scaling::{scaling_plots, ScalingSeries};
 
 use crate::error::{Error, Result};
 use crate::machine::OpProfile;
