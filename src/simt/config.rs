@@ -2,8 +2,9 @@
 //!
 //! Every section is plain data with `deny_unknown_fields`; [`SimtConfig::from_toml`] parses and
 //! then validates every value, pointing errors at the file, line and dotted key. The shipped
-//! configs (`configs/a100.toml`, `h100.toml`, `h200.toml`, `b200.toml`) cite a source from
-//! `docs/SPECS.md` for every number.
+//! configs (`configs/a100.toml`, `h100.toml`, `h200.toml`, `b200.toml`, `gb200.toml`,
+//! `b300.toml`, and AMD's `mi300x.toml`, `mi325x.toml`, `mi355x.toml` with `arch = "cdna3"` /
+//! `"cdna4"` and `[sm] warp_size = 64`) cite a source from `docs/SPECS.md` for every number.
 
 use crate::config::{from_toml, key_error};
 use crate::config::{CompareSection, CostSection, WorkloadSection};
