@@ -193,6 +193,33 @@ impl LoadedConfig {
         .unwrap_or_default()
     }
 
+    /// One line on what the config models: the config's `description`, else its `name` (GPU
+    /// configs name the product), else the short name.
+    pub fn description(&self) -> String {
+        let d = match &self.hw {
+            HardwareConfig::Systolic(c) => {
+                if c.description.is_empty() {
+                    c.name.clone()
+                } else {
+                    c.description.clone()
+                }
+            }
+            HardwareConfig::Simt(c) => {
+                if c.description.is_empty() {
+                    c.name.clone()
+                } else {
+                    c.description.clone()
+                }
+            }
+            HardwareConfig::ScaleSim(c) => format!("SCALE-Sim config `{}`", c.run_name),
+        };
+        if d.trim().is_empty() {
+            self.name.clone()
+        } else {
+            d
+        }
+    }
+
     /// `[cost]`, if present.
     pub fn cost(&self) -> Option<&CostSection> {
         match &self.hw {

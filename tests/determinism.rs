@@ -13,7 +13,7 @@ fn run(threads: &str, args: &[&str]) -> Vec<u8> {
 
 #[test]
 fn json_identical_across_thread_counts_and_runs() {
-    let cases: [&[&str]; 4] = [
+    let cases: [&[&str]; 6] = [
         &[
             "run",
             "--config",
@@ -49,6 +49,24 @@ fn json_identical_across_thread_counts_and_runs() {
             "bert_large",
             "--format",
             "csv",
+        ],
+        &[
+            "run",
+            "--config",
+            "mi300x",
+            "--workload",
+            "bert_large",
+            "--format",
+            "json",
+        ],
+        &[
+            "run",
+            "--config",
+            "trn2",
+            "--workload",
+            "gpt3_175b_layer",
+            "--format",
+            "json",
         ],
     ];
     for args in cases {

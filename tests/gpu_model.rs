@@ -70,6 +70,10 @@ fn breakdown_sums_to_time_and_plan_is_reported() {
         ("h100", DType::Fp32),
         ("b200", DType::Fp8),
         ("h200", DType::Int8),
+        ("mi300x", DType::Bf16),
+        ("mi355x", DType::Fp8),
+        ("mi325x", DType::Fp32),
+        ("gb200", DType::Bf16),
     ] {
         for (m, n, k) in [
             (8192, 8192, 8192),

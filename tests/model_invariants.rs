@@ -44,19 +44,29 @@ fn machine(name: &str, scale: &[(&str, f64)]) -> Box<dyn Machine> {
     parse_toml(&text, name, name).unwrap().build(None).unwrap()
 }
 
-const MACHINES: [&str; 6] = ["tpu_v5p", "tpu_v5e", "tpu_v6e", "h100", "a100", "b200"];
+const MACHINES: [&str; 9] = [
+    "tpu_v5p", "tpu_v5e", "tpu_v6e", "h100", "a100", "b200", "trn2", "mi300x", "mi355x",
+];
+
+/// Systolic configs (TPUs, Trainium) vs SIMT configs.
+fn systolic(name: &str) -> bool {
+    name.starts_with("tpu") || name.starts_with("trn")
+}
 
 fn bw_key(name: &str) -> &'static str {
-    if name.starts_with("tpu") {
+    if systolic(name) {
         "hbm.bandwidth_gbps"
     } else {
         "memory.hbm_bandwidth_gbps"
     }
 }
 
+/// The on-chip buffer that decides HBM reuse: VMEM/SBUF, the L2, or the Infinity Cache.
 fn buffer_key(name: &str) -> &'static str {
-    if name.starts_with("tpu") {
+    if systolic(name) {
         "sram.vmem_mib"
+    } else if name.starts_with("mi") {
+        "memory.infinity_cache_bytes"
     } else {
         "memory.l2_bytes"
     }
@@ -96,7 +106,7 @@ proptest! {
     #![proptest_config(common::proptest_cases(48))]
 
     #[test]
-    fn utilization_bounded_and_time_above_peak((m, n, k, b) in dims(), d in dtype(), mi in 0usize..6) {
+    fn utilization_bounded_and_time_above_peak((m, n, k, b) in dims(), d in dtype(), mi in 0usize..MACHINES.len()) {
         let name = MACHINES[mi];
         let mach = machine(name, &[]);
         let op = gemm(m, n, k, b, d);
@@ -112,14 +122,14 @@ proptest! {
     }
 
     #[test]
-    fn more_bandwidth_never_slower((m, n, k, b) in dims(), mi in 0usize..6) {
+    fn more_bandwidth_never_slower((m, n, k, b) in dims(), mi in 0usize..MACHINES.len()) {
         let name = MACHINES[mi];
         let [slow, fast] = stock_and_doubled(name, bw_key(name), (m, n, k, b));
         prop_assert!(fast.time_s <= slow.time_s * (1.0 + 1e-9), "{name} {m}x{n}x{k}x{b}: {} > {}", fast.time_s, slow.time_s);
     }
 
     #[test]
-    fn larger_buffer_never_more_hbm_traffic((m, n, k, b) in dims(), mi in 0usize..6) {
+    fn larger_buffer_never_more_hbm_traffic((m, n, k, b) in dims(), mi in 0usize..MACHINES.len()) {
         let name = MACHINES[mi];
         let [small, big] = stock_and_doubled(name, buffer_key(name), (m, n, k, b));
         prop_assert!(big.counters.hbm_bytes() <= small.counters.hbm_bytes() * (1.0 + 1e-2),
@@ -127,7 +137,7 @@ proptest! {
     }
 
     #[test]
-    fn splitting_along_m_never_much_faster((m, n, k, _b) in dims(), frac in 0.05f64..0.95, mi in 0usize..6) {
+    fn splitting_along_m_never_much_faster((m, n, k, _b) in dims(), frac in 0.05f64..0.95, mi in 0usize..MACHINES.len()) {
         prop_assume!(m >= 2);
         let name = MACHINES[mi];
         let mach = machine(name, &[]);
@@ -141,7 +151,7 @@ proptest! {
     }
 
     #[test]
-    fn energy_nonnegative_and_breakdown_sums((m, n, k, b) in dims(), d in dtype(), mi in 0usize..6) {
+    fn energy_nonnegative_and_breakdown_sums((m, n, k, b) in dims(), d in dtype(), mi in 0usize..MACHINES.len()) {
         let name = MACHINES[mi];
         let mach = machine(name, &[]);
         let run = match archsim::simulate_ops(mach.as_ref(), &[gemm(m, n, k, b, d)]) { Ok(r) => r, Err(e) => { prop_assert_eq!(e.exit_code(), 2); return Ok(()); } };

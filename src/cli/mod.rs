@@ -432,9 +432,22 @@ fn print_comparison(outcome: &jobs::compare::CompareOutcome, quiet: bool) -> Res
 }
 
 fn cmd_list() -> Result<()> {
-    let mut s = String::from("shipped hardware configs (use --config NAME):\n");
-    for n in config::shipped_names() {
-        s.push_str(&format!("  {n}\n"));
+    let mut s = String::from(
+        "shipped hardware configs (use --config NAME; archsim compare --config A --vs B works between any two):\n",
+    );
+    let names = config::shipped_names();
+    let width = names.iter().map(|n| n.len()).max().unwrap_or(0);
+    for n in names {
+        let loaded = registry::load(n)?;
+        let machine = loaded.build(None)?;
+        let info = machine.info();
+        s.push_str(&format!(
+            "  {n:<width$}  {:<8} {} [bf16 {:.0} TF dense, HBM {:.2} TB/s]\n",
+            info.kind.as_str(),
+            loaded.description(),
+            info.peak_flops(DType::Bf16) / 1e12,
+            info.hbm_bandwidth_bytes_per_s() / 1e12,
+        ));
     }
     s.push_str("shipped workloads (use --workload NAME, or --topology kernels/NAME.csv):\n");
     for (n, _) in config::embedded::kernels() {

@@ -2,8 +2,9 @@
 //!
 //! Every section is plain data with `deny_unknown_fields`; [`SimtConfig::from_toml`] parses and
 //! then validates every value, pointing errors at the file, line and dotted key. The shipped
-//! configs (`configs/a100.toml`, `h100.toml`, `h200.toml`, `b200.toml`) cite a source from
-//! `docs/SPECS.md` for every number.
+//! configs (`configs/a100.toml`, `h100.toml`, `h200.toml`, `b200.toml`, `gb200.toml`,
+//! `b300.toml`, and AMD's `mi300x.toml`, `mi325x.toml`, `mi355x.toml` with `arch = "cdna3"` /
+//! `"cdna4"` and `[sm] warp_size = 64`) cite a source from `docs/SPECS.md` for every number.
 
 use crate::config::{from_toml, key_error};
 use crate::config::{CompareSection, CostSection, WorkloadSection};
@@ -12,7 +13,8 @@ use crate::error::Result;
 use crate::workload::DType;
 use serde::{Deserialize, Serialize};
 
-/// GPU architecture generation: decides the GEMM kernel family the planner builds.
+/// GPU architecture generation: decides the GEMM kernel family the planner builds (its matrix
+/// instruction, tile shapes and pipeline) and the names of the memory levels.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Arch {
@@ -24,6 +26,14 @@ pub enum Arch {
     /// sm_100: `tcgen05.mma` issued by one thread, accumulators in tensor memory (TMEM), TMA,
     /// warp-specialized (CUTLASS 3.x sm100 kernels).
     Blackwell,
+    /// AMD CDNA 3 (gfx942: MI300X, MI325X): wavefront-64 `v_mfma` matrix instructions per
+    /// wave on the matrix core of its SIMD, operands from VGPRs loaded out of the LDS;
+    /// multistage kernels whose newest stage is prefetched into VGPRs (hipBLASLt / Tensile
+    /// `PrefetchGlobalRead`). See [`crate::simt::plan`].
+    Cdna3,
+    /// AMD CDNA 4 (gfx950: MI350X, MI355X): as CDNA 3 with twice the 16-bit and 8-bit MFMA
+    /// rate per CU, MXFP4/MXFP6 MFMAs (`v_mfma_scale_f32_*_f8f6f4`) and a 160 KiB LDS.
+    Cdna4,
 }
 
 impl Arch {
@@ -32,7 +42,14 @@ impl Arch {
             Arch::Ampere => "ampere",
             Arch::Hopper => "hopper",
             Arch::Blackwell => "blackwell",
+            Arch::Cdna3 => "cdna3",
+            Arch::Cdna4 => "cdna4",
         }
+    }
+
+    /// AMD CDNA (matrix cores, wavefronts, LDS, Infinity Cache) rather than NVIDIA.
+    pub fn is_cdna(self) -> bool {
+        matches!(self, Arch::Cdna3 | Arch::Cdna4)
     }
 }
 
@@ -56,14 +73,23 @@ impl Fp32Math {
     }
 }
 
-/// `[sm]`: one streaming multiprocessor and how many there are.
+/// `[sm]`: one streaming multiprocessor (AMD: compute unit, CU) and how many there are.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SmSection {
-    /// Enabled SMs on the chip.
+    /// Enabled SMs (CUs) on the chip.
     pub count: u32,
-    /// Sub-partitions (warp schedulers, each issuing one warp-instruction per clock) per SM.
+    /// Sub-partitions (warp schedulers, each issuing one warp-instruction per clock) per SM;
+    /// on AMD CDNA the SIMDs of a CU, each with its own matrix core.
     pub sub_partitions: u32,
+    /// Threads per warp: 32 on NVIDIA (the default), 64 for an AMD CDNA wavefront. Sets the
+    /// threads of a CTA, the per-thread register budget, the bytes of one warp-wide load or
+    /// store instruction (16 B per thread) and the width of an FFMA warp-instruction.
+    #[serde(
+        default = "warp_size_default",
+        skip_serializing_if = "is_default_warp_size"
+    )]
+    pub warp_size: u32,
     /// FP32 CUDA-core lanes per SM (FFMA per clock).
     pub fp32_lanes: u32,
     /// 32-bit registers per SM.
@@ -84,6 +110,14 @@ pub struct SmSection {
 
 fn sfu_default() -> u32 {
     16
+}
+
+fn warp_size_default() -> u32 {
+    32
+}
+
+fn is_default_warp_size(x: &u32) -> bool {
+    *x == 32
 }
 
 /// `[tensor_core]`: dense tensor-core throughput per SM per clock by dtype (FMA = MAC), 0 when
@@ -112,6 +146,14 @@ fn is_zero_u32(x: &u32) -> bool {
     *x == 0
 }
 
+fn is_zero_u64(x: &u64) -> bool {
+    *x == 0
+}
+
+fn is_zero_f64(x: &f64) -> bool {
+    *x == 0.0
+}
+
 /// `[clock]`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -136,9 +178,19 @@ pub struct ClockSection {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct MemorySection {
+    /// L2 capacity of the whole chip (AMD CDNA: the per-XCD L2s together).
     pub l2_bytes: u64,
     /// L2 → SM bandwidth of the whole chip, GB/s (1e9 B/s).
     pub l2_bandwidth_gbps: f64,
+    /// A last-level cache between the L2 and HBM shared by the whole chip (AMD Infinity Cache,
+    /// "MALL"), bytes; 0 (the default) when the chip has none. When present it is the cache
+    /// whose capacity decides how much operand reuse reaches HBM, and L2 misses are served from
+    /// it at `infinity_cache_bandwidth_gbps`.
+    #[serde(default, skip_serializing_if = "is_zero_u64")]
+    pub infinity_cache_bytes: u64,
+    /// Peak bandwidth of the Infinity Cache to the L2s of the whole chip, GB/s.
+    #[serde(default, skip_serializing_if = "is_zero_f64")]
+    pub infinity_cache_bandwidth_gbps: f64,
     pub hbm_bytes: u64,
     /// HBM peak bandwidth, GB/s.
     pub hbm_bandwidth_gbps: f64,
@@ -179,6 +231,9 @@ pub struct SimtConfig {
     pub kind: String,
     /// Human name, e.g. "NVIDIA H100 SXM5 80GB".
     pub name: String,
+    /// One line on what the config models (`archsim list`); optional.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub description: String,
     pub arch: Arch,
     pub sm: SmSection,
     pub tensor_core: TensorCoreSection,
@@ -261,6 +316,51 @@ impl SimtConfig {
             if v < lo || v > hi {
                 return Err(bad(k, format!("{v} is out of range: expected {lo}..={hi}")));
             }
+        }
+        let ws = self.sm.warp_size;
+        if !ws.is_power_of_two() || !(8..=128).contains(&ws) {
+            return Err(bad(
+                "sm.warp_size",
+                format!("{ws} is not a warp size: expected a power of two in 8..=128 (32 NVIDIA, 64 AMD CDNA)"),
+            ));
+        }
+        if self.sm.max_threads < ws {
+            return Err(bad(
+                "sm.max_threads",
+                format!(
+                    "{} threads cannot hold one warp of {ws}",
+                    self.sm.max_threads
+                ),
+            ));
+        }
+        let m = &self.memory;
+        if m.infinity_cache_bytes > 1 << 40 {
+            return Err(bad(
+                "memory.infinity_cache_bytes",
+                format!(
+                    "{} is out of range: expected 0..=2^40",
+                    m.infinity_cache_bytes
+                ),
+            ));
+        }
+        let icb = m.infinity_cache_bandwidth_gbps;
+        if !icb.is_finite() || !(0.0..=1e6).contains(&icb) {
+            return Err(bad(
+                "memory.infinity_cache_bandwidth_gbps",
+                format!("{icb} is out of range: expected a finite value in [0, 1e6]"),
+            ));
+        }
+        if (m.infinity_cache_bytes > 0) != (icb > 0.0) {
+            return Err(bad(
+                if m.infinity_cache_bytes > 0 {
+                    "memory.infinity_cache_bandwidth_gbps"
+                } else {
+                    "memory.infinity_cache_bytes"
+                },
+                "an Infinity Cache needs both memory.infinity_cache_bytes > 0 and \
+                 memory.infinity_cache_bandwidth_gbps > 0 (or neither)"
+                    .into(),
+            ));
         }
         if self.sm.sub_partitions > 0 && !self.sm.fp32_lanes.is_multiple_of(self.sm.sub_partitions)
         {
@@ -414,5 +514,69 @@ impl SimtConfig {
             DType::Int8 => tc.int8_fma_per_clk_per_sm,
             DType::Fp4 | DType::Mxfp4 => tc.fp4_fma_per_clk_per_sm,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn h100() -> String {
+        crate::config::shipped("h100").unwrap().1.to_string()
+    }
+
+    fn error_of(src: &str) -> String {
+        SimtConfig::from_toml(src, "g.toml")
+            .unwrap_err()
+            .to_string()
+    }
+
+    #[test]
+    fn warp_size_defaults_to_32_and_must_be_a_power_of_two() {
+        let c = SimtConfig::from_toml(&h100(), "g.toml").unwrap();
+        assert_eq!(c.sm.warp_size, 32);
+        let src = h100().replace("sub_partitions = 4", "sub_partitions = 4\nwarp_size = 64");
+        assert_eq!(
+            SimtConfig::from_toml(&src, "g.toml").unwrap().sm.warp_size,
+            64
+        );
+        for bad in ["48", "0", "256"] {
+            let s = error_of(&h100().replace(
+                "sub_partitions = 4",
+                &format!("sub_partitions = 4\nwarp_size = {bad}"),
+            ));
+            assert!(s.contains("sm.warp_size") && s.contains("g.toml:"), "{s}");
+        }
+    }
+
+    #[test]
+    fn infinity_cache_needs_size_and_bandwidth() {
+        let with = |extra: &str| {
+            h100().replace(
+                "l2_bandwidth_gbps = 5500",
+                &format!("l2_bandwidth_gbps = 5500\n{extra}"),
+            )
+        };
+        let ok = SimtConfig::from_toml(
+            &with("infinity_cache_bytes = 268435456\ninfinity_cache_bandwidth_gbps = 17000"),
+            "g.toml",
+        )
+        .unwrap();
+        assert_eq!(ok.memory.infinity_cache_bytes, 1 << 28);
+        let s = error_of(&with("infinity_cache_bytes = 268435456"));
+        assert!(s.contains("memory.infinity_cache_bandwidth_gbps"), "{s}");
+        let s = error_of(&with("infinity_cache_bandwidth_gbps = 17000"));
+        assert!(s.contains("memory.infinity_cache_bytes"), "{s}");
+    }
+
+    #[test]
+    fn cdna_arch_names() {
+        let src = h100().replace("arch = \"hopper\"", "arch = \"cdna3\"");
+        let c = SimtConfig::from_toml(&src, "g.toml").unwrap();
+        assert_eq!(c.arch, Arch::Cdna3);
+        assert!(c.arch.is_cdna() && !Arch::Hopper.is_cdna());
+        assert_eq!(Arch::Cdna4.as_str(), "cdna4");
+        let s = error_of(&h100().replace("arch = \"hopper\"", "arch = \"cdna5\""));
+        assert!(s.contains("arch"), "{s}");
     }
 }

@@ -38,7 +38,7 @@ pub(super) fn smem_read_and_reg_bytes(
     let padded_macs = ctas * bm * bn * k_per_split;
     let [mm, mn, mk] = p.mma_shape;
     match p.mma {
-        MmaKind::MmaSync | MmaKind::CudaCoreFfma => {
+        MmaKind::MmaSync | MmaKind::Mfma | MmaKind::CudaCoreFfma => {
             let [wm, wn] = p.warp_tile;
             let per_iter = p.mma_warps as f64 * (wm + wn) as f64 * bk * elem_bytes;
             let instrs = padded_macs / (mm as f64 * mn as f64 * mk as f64).max(1.0);

@@ -12,6 +12,15 @@
 //! the CTAs resident at the same time (rasterized wave footprint) and from operands that fit in
 //! L2 (see [`Traffic`]).
 //!
+//! AMD CDNA (`arch = "cdna3"`/`"cdna4"`) runs through the same model with its own vocabulary:
+//! a CU is an SM (`sm.count`), its 4 SIMDs are the sub-partitions, a wavefront of
+//! `sm.warp_size` = 64 threads is a warp, the LDS is shared memory, the matrix cores' MFMA rate
+//! per CU per clock is `tensor_core.*_fma_per_clk_per_sm`, and the kernel family is MFMA
+//! ([`plan::MmaKind::Mfma`]). The memory levels are named `hbm`, `infinity_cache`, `l2` and
+//! `lds`; the Infinity Cache (`memory.infinity_cache_bytes`) is the chip-wide last-level cache
+//! whose capacity decides how much operand reuse reaches HBM, and it serves the L2 misses at its
+//! own bandwidth (see [`GpuMachine::traffic`]).
+//!
 //! fp4 (NVFP4, MXFP4): operands move at their storage size including block scales
 //! ([`plan::operand_bytes`]). On fp4 tensor cores (`tensor_core.fp4_fma_per_clk_per_sm` > 0,
 //! Blackwell) the kernel has the fp4 geometry (BK = 256, MMA k = 64). Without them the GEMM
@@ -57,6 +66,9 @@ pub struct Traffic {
     pub l2_write_bytes: f64,
     /// Fraction of L2 → SM bytes that miss to HBM.
     pub hbm_fraction: f64,
+    /// Fraction of L2 → SM bytes that miss the L2 and are served by the Infinity Cache (0 on
+    /// chips without one).
+    pub l2_miss_fraction: f64,
     /// Register-file bytes (MMA fragments and accumulator read/write).
     pub reg_bytes: f64,
 }
@@ -138,23 +150,29 @@ impl GpuMachine {
         info.peak_flops = MachineInfo::peaks(|d| self.dense_peak_flops(d));
         info.vector_peak_flops =
             c.sm.count as f64 * c.sm.fp32_lanes as f64 * 2.0 * c.clock.boost_mhz * 1e6;
-        info.memory = vec![
-            MemoryLevel::new(
-                "hbm",
-                Some(c.memory.hbm_bytes),
-                Some(c.memory.hbm_bandwidth_gbps * 1e9),
-            ),
-            MemoryLevel::new(
-                "l2",
-                Some(c.memory.l2_bytes),
-                Some(c.memory.l2_bandwidth_gbps * 1e9),
-            ),
-            MemoryLevel::new(
-                "smem",
-                Some((c.sm.smem_bytes as u64).saturating_mul(c.sm.count as u64)),
-                None,
-            ),
-        ];
+        let mut memory = vec![MemoryLevel::new(
+            "hbm",
+            Some(c.memory.hbm_bytes),
+            Some(c.memory.hbm_bandwidth_gbps * 1e9),
+        )];
+        if c.memory.infinity_cache_bytes > 0 {
+            memory.push(MemoryLevel::new(
+                "infinity_cache",
+                Some(c.memory.infinity_cache_bytes),
+                Some(c.memory.infinity_cache_bandwidth_gbps * 1e9),
+            ));
+        }
+        memory.push(MemoryLevel::new(
+            "l2",
+            Some(c.memory.l2_bytes),
+            Some(c.memory.l2_bandwidth_gbps * 1e9),
+        ));
+        memory.push(MemoryLevel::new(
+            if c.arch.is_cdna() { "lds" } else { "smem" },
+            Some((c.sm.smem_bytes as u64).saturating_mul(c.sm.count as u64)),
+            None,
+        ));
+        info.memory = memory;
         info.tdp_w = Some(c.power.tdp_w);
         info.usd_per_chip_hour = c.cost.as_ref().map(|c| c.usd_per_chip_hour);
         let details = serde_json::json!({
@@ -173,7 +191,24 @@ impl GpuMachine {
             "l2_bandwidth_gbps": c.memory.l2_bandwidth_gbps,
             "smem_bytes_per_sm": c.sm.smem_bytes,
         });
-        if let serde_json::Value::Object(d) = details {
+        if let serde_json::Value::Object(mut d) = details {
+            // Keys only chips that have them report (the NVIDIA configs' objects unchanged).
+            if !c.description.is_empty() {
+                d.insert("description".into(), c.description.clone().into());
+            }
+            if c.sm.warp_size != 32 {
+                d.insert("warp_size".into(), c.sm.warp_size.into());
+            }
+            if c.memory.infinity_cache_bytes > 0 {
+                d.insert(
+                    "infinity_cache_bytes".into(),
+                    c.memory.infinity_cache_bytes.into(),
+                );
+                d.insert(
+                    "infinity_cache_bandwidth_gbps".into(),
+                    c.memory.infinity_cache_bandwidth_gbps.into(),
+                );
+            }
             info.details = d;
         }
         info
@@ -222,8 +257,13 @@ impl GpuMachine {
             DType::Fp4 => "fp4 tensor core (NVFP4 block-scaled)",
             DType::Mxfp4 => "fp4 tensor core (MXFP4 block-scaled)",
         };
-        if math == dtype {
+        let unit = if self.cfg.arch.is_cdna() && math != DType::Fp32 {
+            unit.replace("tensor core", "matrix core (MFMA)")
+        } else {
             unit.to_string()
+        };
+        if math == dtype {
+            unit
         } else {
             format!("{unit} ({} operands upcast in the kernel)", dtype.as_str())
         }
@@ -265,6 +305,12 @@ impl GpuMachine {
     /// `(r·BM + c·BN)·K` operand elements from HBM once and shares them through L2. If a whole
     /// operand fits in half the L2 it is read from HBM once for the whole launch. Never less
     /// than each operand once.
+    ///
+    /// With an Infinity Cache (AMD) the cache that decides the HBM bytes is the Infinity Cache
+    /// (its capacity replaces the L2's in the rules above); the bytes that miss the L2 — the
+    /// same rules with the L2's capacity — are served by the Infinity Cache
+    /// ([`Traffic::l2_miss_fraction`]). The per-XCD L2s are modelled as one L2 of their total
+    /// capacity, and Infinity Cache accesses are not charged energy of their own.
     pub fn traffic(&self, g: &Gemm, p: &KernelPlan) -> Traffic {
         let elem_bytes = plan::operand_bytes(g.dtype);
         let out_elem_bytes = plan::output_bytes(g.dtype) as f64;
@@ -278,27 +324,44 @@ impl GpuMachine {
         let l2_to_sm = ctas * p.k_iters as f64 * stage;
         let a_bytes = m * k * elem_bytes;
         let b_bytes = k * n * elem_bytes;
-        let l2 = self.cfg.memory.l2_bytes as f64;
+        let mem = &self.cfg.memory;
+        let has_ic = mem.infinity_cache_bytes > 0;
+        // The last-level cache: the Infinity Cache where there is one, else the L2.
+        let l2 = if has_ic {
+            mem.infinity_cache_bytes.max(mem.l2_bytes) as f64
+        } else {
+            mem.l2_bytes as f64
+        };
         let slots = self.cfg.sm.count as f64 * p.ctas_per_sm as f64;
         let tiles_per_batch = (p.tiles_m * p.tiles_n) as f64;
         let conc_tiles = (slots.min(ctas) / p.split_k as f64).max(1.0);
-        let per_batch = if conc_tiles >= tiles_per_batch {
-            a_bytes + b_bytes
-        } else {
-            let best = rasterized_footprint(p, conc_tiles, bm, bn);
-            let waves = tiles_per_batch / conc_tiles;
-            let wave_model = waves * best * k * elem_bytes;
-            let resident = if b_bytes <= 0.5 * l2 || a_bytes <= 0.5 * l2 {
+        // Bytes read past a cache of `cap` bytes, the whole launch.
+        let misses = |cap: f64| -> f64 {
+            let per_batch = if conc_tiles >= tiles_per_batch {
                 a_bytes + b_bytes
             } else {
-                f64::INFINITY
+                let best = rasterized_footprint(p, conc_tiles, bm, bn);
+                let waves = tiles_per_batch / conc_tiles;
+                let wave_model = waves * best * k * elem_bytes;
+                let resident = if b_bytes <= 0.5 * cap || a_bytes <= 0.5 * cap {
+                    a_bytes + b_bytes
+                } else {
+                    f64::INFINITY
+                };
+                wave_model.min(resident).max(a_bytes + b_bytes)
             };
-            wave_model.min(resident).max(a_bytes + b_bytes)
+            let mut read = per_batch * batch;
+            if g.shared_b && batch > 1.0 && b_bytes <= 0.5 * cap {
+                read -= b_bytes * (batch - 1.0);
+            }
+            read
         };
-        let mut hbm_read = per_batch * batch;
-        if g.shared_b && batch > 1.0 && b_bytes <= 0.5 * l2 {
-            hbm_read -= b_bytes * (batch - 1.0);
-        }
+        let hbm_read = misses(l2);
+        let l2_miss_fraction = if has_ic {
+            (misses(mem.l2_bytes as f64) / l2_to_sm.max(1.0)).clamp(0.0, 1.0)
+        } else {
+            0.0
+        };
         let c_bytes = m * n * out_elem_bytes * batch;
         let partial = if p.split_k > 1 {
             // fp32 partials written by every split and read back by the fix-up.
@@ -321,6 +384,7 @@ impl GpuMachine {
             hbm_write_bytes: c_bytes + hbm_partial_w,
             l2_write_bytes: c_bytes + partial,
             hbm_fraction: (hbm_read / l2_to_sm.max(1.0)).clamp(0.0, 1.0),
+            l2_miss_fraction,
             reg_bytes: reg,
         }
     }
@@ -332,16 +396,22 @@ impl GpuMachine {
         let l2_share = mem.l2_bandwidth_gbps * 1e9 / clk / active;
         let hbm_share = mem.hbm_bandwidth_gbps * 1e9 * mem.hbm_efficiency / clk / active;
         let h = t.hbm_fraction;
-        let rate = if h > 0.0 {
+        let mut rate = if h > 0.0 {
             l2_share.min(hbm_share / h)
         } else {
             l2_share
         };
+        if t.l2_miss_fraction > 0.0 {
+            // L2 misses served by the Infinity Cache at its share of its bandwidth.
+            let ic_share = mem.infinity_cache_bandwidth_gbps * 1e9 / clk / active;
+            rate = rate.min(ic_share / t.l2_miss_fraction);
+        }
         let l2_lat = mem.l2_latency_cycles as f64;
         let hbm_lat = mem.hbm_latency_cycles as f64;
         let math = self.math_dtype(g.dtype);
         SmParams {
             sub_partitions: self.cfg.sm.sub_partitions as usize,
+            warp_size: self.cfg.sm.warp_size as usize,
             fma_per_clk_per_sp: self.fma_per_clk_per_sp(math),
             mma_latency: if self.uses_tensor_cores(math) {
                 self.cfg.tensor_core.mma_latency_cycles as f64
@@ -594,7 +664,8 @@ impl GpuMachine {
     /// (grid-stride loop, enough CTAs to fill every SM), bounded by the FP32 lanes for the math.
     /// Fused attention ([`crate::machine::attention`]) with this GPU's facts: FlashAttention
     /// tiles of 128 query rows × 128 keys for head dims up to 128 and 64 × 64 above
-    /// (FlashAttention-2/3 forward kernels' `kBlockM × kBlockN`), K/V re-reads served by L2,
+    /// (FlashAttention-2/3 forward kernels' `kBlockM × kBlockN`), K/V re-reads served by L2
+    /// (by the Infinity Cache where there is one),
     /// the softmax bound by the special-function units (one exp per score, `sm.sfu_per_clk`)
     /// or the FP32 lanes (4 more operations per score), overlapped with the tensor cores on
     /// Hopper and later (FlashAttention-3 ping-pong warpgroups) and serial on Ampere
@@ -617,10 +688,20 @@ impl GpuMachine {
             block_q: block,
             block_kv: block,
             hbm_bytes_per_s: mem.hbm_bandwidth_gbps * 1e9 * mem.hbm_efficiency,
-            cache: Some((mem.l2_bytes as f64, mem.l2_bandwidth_gbps * 1e9)),
+            cache: Some(if mem.infinity_cache_bytes > 0 {
+                (
+                    mem.infinity_cache_bytes as f64,
+                    mem.infinity_cache_bandwidth_gbps * 1e9,
+                )
+            } else {
+                (mem.l2_bytes as f64, mem.l2_bandwidth_gbps * 1e9)
+            }),
             cores: sm.count as u64,
             softmax_elements_per_s: sfu_rate.min(lane_rate),
-            softmax_overlaps: !matches!(self.cfg.arch, Arch::Ampere),
+            // FlashAttention-3's ping-pong warpgroups overlap the softmax with the MMAs on
+            // Hopper and Blackwell; Ampere and CDNA kernels (FlashAttention-2 style, CK / Triton
+            // on ROCm) run them one after the other.
+            softmax_overlaps: matches!(self.cfg.arch, Arch::Hopper | Arch::Blackwell),
             overhead_s: (self.cfg.kernel.launch_overhead_us + self.cfg.kernel.kernel_fixed_us)
                 * 1e-6,
             clock_hz: self.clock_hz(),

@@ -16,6 +16,13 @@
 //! * Blackwell (sm_100): CUTLASS 3.x sm100 `tcgen05.mma` kernels — one thread issues MMAs of
 //!   128×N×16 (or 2-SM 256×N×16) per CTA, accumulators in TMEM (double-buffered so the epilogue
 //!   overlaps the next tile), TMA loads, clusters (CUTLASS `blackwell_functionality.md`).
+//! * AMD CDNA 3/4 (`cdna3`, `cdna4`): hipBLASLt/Tensile "MFMA" kernels — a workgroup of 4
+//!   wavefronts (2×2) with macro tiles 256×256 down to 64×64 and depth BK of 64 or 128 bytes,
+//!   each wavefront issuing `v_mfma_f32_32x32xK` on its SIMD's matrix core from A/B fragments it
+//!   reads out of the LDS (`ds_read_b128`); global loads run `PrefetchGlobalRead` stages ahead
+//!   into VGPRs and are written to the LDS before use, so one of the pipeline's stages lives in
+//!   registers and the others in the LDS. Instruction shapes per dtype from the AMD CDNA 3 and
+//!   CDNA 4 ISA reference guides ([`mfma_k`]); only the 32×32 family is planned.
 //! * fp32 on CUDA cores: the classic SGEMM blocking (128×128×8 threadblock, 8×8 per thread,
 //!   double-buffered shared memory; CUTLASS `SIMT` kernels, Volkov/Demmel 2008).
 
@@ -33,6 +40,9 @@ pub enum MmaKind {
     Wgmma,
     /// `tcgen05.mma` issued by a single thread; accumulators in tensor memory.
     Tcgen05,
+    /// AMD `v_mfma` issued per wavefront (64 lanes) on its SIMD's matrix core, A and B
+    /// fragments read from the LDS into VGPRs (`ds_read`), accumulators in AccVGPRs.
+    Mfma,
     /// FP32 FFMA on CUDA cores (SGEMM).
     CudaCoreFfma,
 }
@@ -87,6 +97,7 @@ impl KernelPlan {
                 MmaKind::MmaSync => "mma.sync + cp.async multistage",
                 MmaKind::Wgmma => "wgmma + TMA, warp-specialized",
                 MmaKind::Tcgen05 => "tcgen05.mma (TMEM) + TMA, warp-specialized",
+                MmaKind::Mfma => "v_mfma (wavefront 64) + LDS, global prefetch to VGPRs",
                 MmaKind::CudaCoreFfma => "SIMT FFMA (CUDA cores)",
             },
             "math": math,
@@ -152,16 +163,22 @@ pub fn candidates(cfg: &SimtConfig, g: &Gemm, math: DType, tensor: bool) -> Vec<
     let elem_bits = math.element_bits();
     let kind = mma_kind(cfg.arch, tensor);
     let shapes = base_shapes(kind, elem_bits);
+    let k_mma = if kind == MmaKind::Mfma {
+        mfma_k(cfg.arch, math)
+    } else {
+        // MMA k of one instruction: 32 bytes of K (m16n8k16 for 16-bit, k8 tf32, k32 8-bit,
+        // k64 fp4: tcgen05.mma kind::mxf4nvf4, CUTLASS `blackwell_functionality.md`).
+        256 / elem_bits
+    };
     let planner = Planner {
         cfg,
         g,
         kind,
         elem_bits,
         storage_bytes: operand_bytes(g.dtype),
-        // MMA k of one instruction: 32 bytes of K (m16n8k16 for 16-bit, k8 tf32, k32 8-bit,
-        // k64 fp4: tcgen05.mma kind::mxf4nvf4, CUTLASS `blackwell_functionality.md`).
-        k_mma: 256 / elem_bits,
+        k_mma,
         sms: cfg.sm.count as u64,
+        warp: cfg.sm.warp_size,
     };
     let mut out = Vec::new();
     for s in &shapes {
@@ -179,7 +196,44 @@ fn mma_kind(arch: Arch, tensor: bool) -> MmaKind {
             Arch::Ampere => MmaKind::MmaSync,
             Arch::Hopper => MmaKind::Wgmma,
             Arch::Blackwell => MmaKind::Tcgen05,
+            Arch::Cdna3 | Arch::Cdna4 => MmaKind::Mfma,
         }
+    }
+}
+
+/// K of the 32×32×K MFMA instruction a CDNA kernel uses for `math` (AMD "CDNA 3 Instruction Set
+/// Architecture" and "CDNA 4 ISA" reference guides, MFMA opcode tables):
+/// * CDNA 3: `v_mfma_f32_32x32x8_{bf16,f16}`, `v_mfma_f32_32x32x16_fp8_fp8`,
+///   `v_mfma_i32_32x32x16_i8`, `v_mfma_f32_32x32x4_xf32` (TF32) — 16 bytes of K each;
+/// * CDNA 4: `v_mfma_f32_32x32x16_{bf16,f16}`, `v_mfma_i32_32x32x32_i8`,
+///   `v_mfma_f32_32x32x64_f8f6f4` (fp8, and fp4 in `v_mfma_scale_f32_32x32x64_f8f6f4`);
+///   CDNA 4 has no TF32 MFMA (taken as CDNA 3's shape, never planned: its rate is 0).
+pub fn mfma_k(arch: Arch, math: DType) -> u32 {
+    let cdna4 = arch == Arch::Cdna4;
+    match math {
+        DType::Bf16 | DType::Fp16 => {
+            if cdna4 {
+                16
+            } else {
+                8
+            }
+        }
+        DType::Fp8 => {
+            if cdna4 {
+                64
+            } else {
+                16
+            }
+        }
+        DType::Int8 => {
+            if cdna4 {
+                32
+            } else {
+                16
+            }
+        }
+        DType::Fp4 | DType::Mxfp4 => 64,
+        DType::Fp32 => 4,
     }
 }
 
@@ -191,6 +245,7 @@ fn base_shapes(kind: MmaKind, elem_bits: u32) -> Vec<Shape> {
         MmaKind::MmaSync => mma_sync_shapes(elem_bits),
         MmaKind::Wgmma => wgmma_shapes(elem_bits),
         MmaKind::Tcgen05 => tcgen05_shapes(elem_bits),
+        MmaKind::Mfma => mfma_shapes(elem_bits),
     }
 }
 
@@ -291,6 +346,38 @@ fn tcgen05_shapes(elem_bits: u32) -> Vec<Shape> {
     shapes
 }
 
+/// CDNA macro tiles of a 4-wavefront (2×2, or 4×1 / 1×4) workgroup with BK of 64 and 128
+/// bytes (Tensile `MT{BM}x{BN}x{DepthU}`, `MIWaveGroup`); each wavefront's tile is a multiple
+/// of the 32×32 MFMA.
+fn mfma_shapes(elem_bits: u32) -> Vec<Shape> {
+    let mut shapes = Vec::new();
+    let tiles: [(u32, u32, u32, u32); 9] = [
+        (256, 256, 2, 2),
+        (256, 128, 2, 2),
+        (128, 256, 2, 2),
+        (128, 128, 2, 2),
+        (128, 64, 2, 2),
+        (64, 128, 2, 2),
+        (64, 64, 2, 2),
+        (256, 64, 4, 1),
+        (64, 256, 1, 4),
+    ];
+    for (bm, bn, wm, wn) in tiles {
+        for bk_bytes in [64, 128] {
+            shapes.push(Shape {
+                bm,
+                bn,
+                bk: bk_bytes * 8 / elem_bits,
+                mma_warps: wm * wn,
+                helper_warps: 0,
+                warp_m: bm / wm,
+                warp_n: bn / wn,
+            });
+        }
+    }
+    shapes
+}
+
 /// Output tiling of one shape: tiles along M and N, and the CTAs before split-K.
 struct Tiling {
     tiles_m: u64,
@@ -319,6 +406,8 @@ struct Planner<'a> {
     storage_bytes: f64,
     k_mma: u32,
     sms: u64,
+    /// Threads per warp (wavefront).
+    warp: u32,
 }
 
 impl Planner<'_> {
@@ -340,8 +429,8 @@ impl Planner<'_> {
         let splits = self.split_k_choices(s, base_ctas);
         let stage_bytes = (((s.bm + s.bn) * s.bk) as f64 * self.storage_bytes).ceil() as u32;
         let epi_smem = self.epilogue_smem(s);
-        let threads = 32 * (s.mma_warps + s.helper_warps);
-        let regs = self.regs_per_thread(s);
+        let threads = self.warp * (s.mma_warps + s.helper_warps);
+        let regs = self.regs_per_thread(s, stage_bytes, threads);
         if regs > sm.max_regs_per_thread {
             return;
         }
@@ -349,7 +438,7 @@ impl Planner<'_> {
             if stages < 2 {
                 continue;
             }
-            let smem = stages * stage_bytes + epi_smem + 1024;
+            let smem = self.smem_stages(stages) * stage_bytes + epi_smem + 1024;
             if smem > sm.smem_bytes {
                 continue;
             }
@@ -404,16 +493,35 @@ impl Planner<'_> {
         }
     }
 
-    /// Registers per thread: accumulators + fragments + addressing (CUTLASS-like budgets).
-    fn regs_per_thread(&self, s: &Shape) -> u32 {
+    /// Stages of the pipeline held in shared memory (LDS): all of them, except on CDNA where
+    /// the newest stage is prefetched into VGPRs (Tensile `PrefetchGlobalRead`) and written to
+    /// the LDS only when a buffer there is free.
+    fn smem_stages(&self, stages: u32) -> u32 {
+        if self.kind == MmaKind::Mfma {
+            stages.saturating_sub(1).max(1)
+        } else {
+            stages
+        }
+    }
+
+    /// Registers per thread: accumulators + fragments + addressing (CUTLASS-like budgets; on
+    /// CDNA plus the stage prefetched into VGPRs).
+    fn regs_per_thread(&self, s: &Shape, stage_bytes: u32, threads: u32) -> u32 {
+        let w = self.warp;
         match self.kind {
             MmaKind::MmaSync => {
-                let acc = s.warp_m * s.warp_n / 32;
-                let frag = 2 * (s.warp_m + s.warp_n) * self.k_mma * self.elem_bits / 32 / 32;
+                let acc = s.warp_m * s.warp_n / w;
+                let frag = 2 * (s.warp_m + s.warp_n) * self.k_mma * self.elem_bits / 32 / w;
                 acc + frag + 40
             }
+            MmaKind::Mfma => {
+                let acc = s.warp_m * s.warp_n / w;
+                let frag = 2 * (s.warp_m + s.warp_n) * self.k_mma * self.elem_bits / 32 / w;
+                let prefetch = stage_bytes.div_ceil(4 * threads.max(1));
+                acc + frag + prefetch + 40
+            }
             MmaKind::CudaCoreFfma => {
-                s.warp_m * s.warp_n / 32 + 2 * (s.warp_m + s.warp_n) / 32 * 2 + 30
+                s.warp_m * s.warp_n / w + 2 * (s.warp_m + s.warp_n) / w * 2 + 30
             }
             // Consumer warpgroups hold the accumulators (setmaxnreg rebalances producer → consumer).
             MmaKind::Wgmma => (s.warp_m * 4 * s.warp_n / 128 + 40).min(232),
@@ -421,11 +529,13 @@ impl Planner<'_> {
         }
     }
 
-    /// Pipeline stage counts tried: 2–6 for multistage kernels; for warp-specialized kernels
+    /// Pipeline stage counts tried: 2–6 for multistage kernels (CDNA: 2–4, i.e. 1–3 LDS
+    /// buffers and one stage in VGPRs); for warp-specialized kernels
     /// "StageCountAutoCarveout": as many as fit in shared memory (at most 8).
     fn stage_choices(&self, stage_bytes: u32, epi_smem: u32) -> Vec<u32> {
         match self.kind {
             MmaKind::MmaSync | MmaKind::CudaCoreFfma => (2..=6).collect(),
+            MmaKind::Mfma => (2..=4).collect(),
             // "StageCountAutoCarveout": as many as fit.
             _ => {
                 let n = self.cfg.sm.smem_bytes.saturating_sub(epi_smem + 1024) / stage_bytes.max(1);
@@ -452,7 +562,8 @@ impl Planner<'_> {
     fn mma_shape(&self, s: &Shape) -> [u32; 3] {
         match self.kind {
             MmaKind::MmaSync => [16, 8, self.k_mma],
-            MmaKind::CudaCoreFfma => [1, 32, 1],
+            MmaKind::Mfma => [32, 32, self.k_mma],
+            MmaKind::CudaCoreFfma => [1, self.warp, 1],
             MmaKind::Wgmma => [64, s.bn, self.k_mma],
             MmaKind::Tcgen05 => [s.bm, s.bn, self.k_mma],
         }

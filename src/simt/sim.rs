@@ -24,6 +24,8 @@ use super::plan::{KernelPlan, MmaKind};
 #[derive(Debug, Clone)]
 pub struct SmParams {
     pub sub_partitions: usize,
+    /// Threads per warp (wavefront): a warp-wide load/store instruction moves 16 B per thread.
+    pub warp_size: usize,
     /// Tensor-core (or FP32-pipe for SGEMM) FMA per clock per sub-partition.
     pub fma_per_clk_per_sp: f64,
     pub mma_latency: f64,
@@ -37,6 +39,14 @@ pub struct SmParams {
     pub store_latency: f64,
     /// `__syncthreads` / mbarrier round trip, cycles.
     pub barrier_cycles: f64,
+}
+
+impl SmParams {
+    /// Bytes one warp-wide 128-bit load or store instruction moves (`ldmatrix.x4`, LDS.128,
+    /// `cp.async` 16 B, `ds_read_b128`, `global_load_dwordx4`): 16 B per thread.
+    pub fn bytes_per_warp_instr(&self) -> f64 {
+        16.0 * self.warp_size as f64
+    }
 }
 
 /// Problem-side inputs derived from the plan.
@@ -182,16 +192,28 @@ impl StepCosts {
                     let occ = (16 * 8 * k_mma) as f64 / p.fma_per_clk_per_sp;
                     let fb = ((wm + wn) * k_mma) as f64 * w.operand_bytes;
                     // ldmatrix.x4 moves 512 B per warp-instruction.
-                    (n_mma, occ, 0.0, fb, (fb / 512.0).ceil().max(1.0) as u32)
+                    let instr = (fb / p.bytes_per_warp_instr()).ceil().max(1.0) as u32;
+                    (n_mma, occ, 0.0, fb, instr)
+                }
+                MmaKind::Mfma => {
+                    // v_mfma_f32_32x32xK per wavefront on its SIMD's matrix core; A and B
+                    // fragments read from the LDS with ds_read_b128 (1 KiB per wave64 instr).
+                    let [wm, wn] = plan.warp_tile;
+                    let n_mma = (wm / 32).max(1) * (wn / 32).max(1);
+                    let occ = (32 * 32 * k_mma) as f64 / p.fma_per_clk_per_sp;
+                    let fb = ((wm + wn) * k_mma) as f64 * w.operand_bytes;
+                    let instr = (fb / p.bytes_per_warp_instr()).ceil().max(1.0) as u32;
+                    (n_mma, occ, 0.0, fb, instr)
                 }
                 MmaKind::CudaCoreFfma => {
                     let [wm, wn] = plan.warp_tile;
-                    // Each thread owns (wm·wn/32) outputs: that many FFMA per k, 1 warp-instr each.
-                    let n_ffma = wm * wn / 32;
-                    let occ = 32.0 / p.fma_per_clk_per_sp;
+                    // Each thread owns (wm·wn/warp) outputs: that many FFMA per k, 1 warp-instr each.
+                    let n_ffma = wm * wn / p.warp_size as u32;
+                    let occ = p.warp_size as f64 / p.fma_per_clk_per_sp;
                     let fb = ((wm + wn) * k_mma) as f64 * w.operand_bytes;
                     // LDS.128 per thread = 512 B per warp-instruction.
-                    (n_ffma, occ, 0.0, fb, (fb / 512.0).ceil().max(1.0) as u32)
+                    let instr = (fb / p.bytes_per_warp_instr()).ceil().max(1.0) as u32;
+                    (n_ffma, occ, 0.0, fb, instr)
                 }
                 MmaKind::Wgmma => {
                     // wgmma m64nNk per warpgroup, (BM / warpgroups) / 64 of them per k-step; each
@@ -339,7 +361,9 @@ fn build_warps(plan: &KernelPlan, w: &SmWork, l: WarpLayout) -> Vec<Warp> {
     for c in 0..w.ctas {
         let base = warps.len();
         match plan.mma {
-            MmaKind::MmaSync | MmaKind::CudaCoreFfma => multistage_warps(c, base, l, w, &mut warps),
+            MmaKind::MmaSync | MmaKind::Mfma | MmaKind::CudaCoreFfma => {
+                multistage_warps(c, base, l, w, &mut warps)
+            }
             MmaKind::Wgmma => wgmma_warps(c, base, l, w, &mut warps),
             MmaKind::Tcgen05 => tcgen05_warps(c, l, w, &mut warps),
         }
@@ -439,7 +463,7 @@ impl<'a> Sm<'a> {
             _ => mma_warps as u32,
         };
         let producers_per_cta = match plan.mma {
-            MmaKind::MmaSync | MmaKind::CudaCoreFfma => mma_warps as u32,
+            MmaKind::MmaSync | MmaKind::Mfma | MmaKind::CudaCoreFfma => mma_warps as u32,
             _ => 1,
         };
         Sm {
@@ -523,7 +547,10 @@ impl<'a> Sm<'a> {
                 }
             }
             Uop::Mma { kk } => {
-                if matches!(self.plan.mma, MmaKind::MmaSync | MmaKind::CudaCoreFfma) {
+                if matches!(
+                    self.plan.mma,
+                    MmaKind::MmaSync | MmaKind::Mfma | MmaKind::CudaCoreFfma
+                ) {
                     Some(wp.frag_ready[(kk % 2) as usize])
                 } else {
                     Some(0.0)
@@ -607,7 +634,7 @@ impl<'a> Sm<'a> {
             let arr = self.load(t, share);
             self.ctas[cta].stage_part_arrives(st, arr, self.producers_per_cta);
         }
-        ((self.s - 1) as f64 * (share / 512.0).ceil()).max(1.0)
+        ((self.s - 1) as f64 * (share / self.p.bytes_per_warp_instr()).ceil()).max(1.0)
     }
 
     /// Warp `wi`'s share of the loads of stage k + S − 1 (if any); returns issue cycles.
@@ -618,7 +645,7 @@ impl<'a> Sm<'a> {
             let share = self.warps[wi].load_share;
             let arr = self.load(t, share);
             self.ctas[cta].stage_part_arrives(st, arr, self.producers_per_cta);
-            (share / 512.0).ceil().max(1.0)
+            (share / self.p.bytes_per_warp_instr()).ceil().max(1.0)
         } else {
             1.0
         }
@@ -691,7 +718,7 @@ impl<'a> Sm<'a> {
         let done = self.load(t, b) - self.p.mem_latency + self.p.store_latency;
         let cs = &mut self.ctas[self.warps[wi].cta];
         cs.end = cs.end.max(done);
-        ((b / 512.0).ceil().max(1.0), done)
+        ((b / self.p.bytes_per_warp_instr()).ceil().max(1.0), done)
     }
 
     /// After an issue: occupy the sub-partition's scheduler, set when the warp is ready again,

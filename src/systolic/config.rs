@@ -20,6 +20,8 @@
 //! [sram]
 //! vmem_mib = 64      # per TensorCore
 //! cmem_mib = 0       # per chip (0: none)
+//! # name = "sbuf"    # what the chip calls the scratchpad (default "vmem"; Trainium "sbuf")
+//! # psum_mib = 2     # accumulator memory per core (Trainium PSUM; default 0: none)
 //! [hbm]
 //! bandwidth_gbps = 2765
 //! latency_ns = 300
@@ -81,6 +83,15 @@ impl fmt::Display for Dataflow {
 
 fn one() -> f64 {
     1.0
+}
+fn vmem_name() -> String {
+    "vmem".to_string()
+}
+fn is_vmem_name(s: &String) -> bool {
+    s == "vmem"
+}
+fn is_zero(x: &f64) -> bool {
+    *x == 0.0
 }
 fn one_u64() -> u64 {
     1
@@ -169,8 +180,18 @@ pub struct ChipSection {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SramSection {
-    /// Vector memory per TensorCore, MiB.
+    /// Vector memory per TensorCore, MiB: the per-core software-managed scratchpad the tiles
+    /// are staged in (TPU VMEM, Trainium SBUF).
     pub vmem_mib: f64,
+    /// What the chip calls that scratchpad: its memory level's name in reports (`vmem`, the
+    /// default; `sbuf` on Trainium). Lower-case letters, digits and `_`.
+    #[serde(default = "vmem_name", skip_serializing_if = "is_vmem_name")]
+    pub name: String,
+    /// Accumulator memory per core, MiB (Trainium PSUM: 2 MiB per NeuronCore): when > 0 the f32
+    /// output tile of a GEMM accumulates across K here rather than in the scratchpad, so the
+    /// output tile must fit it and does not take scratchpad space. 0 (the default): none.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub psum_mib: f64,
     /// Common memory per chip (TPU v4 CMEM), MiB; 0 when the chip has none.
     #[serde(default)]
     pub cmem_mib: f64,
@@ -344,6 +365,42 @@ impl SystolicConfig {
             1e9,
             "the CMEM bandwidth in GB/s",
         )?;
+        let name_ok = !s.name.is_empty()
+            && s.name.len() <= 32
+            && s.name
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
+        if !name_ok || ["hbm", "cmem", "psum"].contains(&s.name.as_str()) {
+            return Err(err(
+                "sram.name",
+                format!(
+                    "\"{}\" cannot name the scratchpad: use lower-case letters, digits and _ (e.g. \"vmem\", \"sbuf\"), not hbm/cmem/psum",
+                    s.name
+                ),
+            ));
+        }
+        f_range(
+            "sram.psum_mib",
+            s.psum_mib,
+            0.0,
+            true,
+            1e6,
+            "the accumulator memory per core in MiB (0: none)",
+        )?;
+        if s.psum_mib > 0.0 {
+            // The mapper's smallest output tile (128 rows × max(C, 128) columns of f32).
+            let min_acc = 128.0 * a.cols.max(128) as f64 * 4.0;
+            if s.psum_mib * 1024.0 * 1024.0 < min_acc {
+                return Err(err(
+                    "sram.psum_mib",
+                    format!(
+                        "{} MiB of accumulator memory cannot hold one 128x{} f32 output tile ({min_acc:.0} bytes); increase sram.psum_mib or set it to 0",
+                        s.psum_mib,
+                        a.cols.max(128)
+                    ),
+                ));
+            }
+        }
         if s.cmem_mib > 0.0 && s.cmem_bandwidth_gbps <= 0.0 {
             return Err(err(
                 "sram.cmem_bandwidth_gbps",
@@ -448,6 +505,10 @@ impl SystolicConfig {
     pub fn cmem_bytes(&self) -> f64 {
         self.sram.cmem_mib * 1024.0 * 1024.0
     }
+    /// Accumulator memory (PSUM) per core in bytes; 0 when the chip has none.
+    pub fn psum_bytes(&self) -> f64 {
+        self.sram.psum_mib * 1024.0 * 1024.0
+    }
     /// Peak HBM bandwidth in bytes/s.
     pub fn hbm_bytes_per_s(&self) -> f64 {
         self.hbm.bandwidth_gbps * 1e9
@@ -508,6 +569,31 @@ mod tests {
         assert!(s.contains("columns"), "{s}");
         let s = error_of(&MIN.replace("rows = 128", "rows = -1"));
         assert!(s.contains("t.toml:4"), "{s}");
+    }
+
+    #[test]
+    fn scratchpad_name_and_psum() {
+        let c = SystolicConfig::from_toml(MIN, "t.toml").unwrap();
+        assert_eq!(c.sram.name, "vmem");
+        assert_eq!(c.psum_bytes(), 0.0);
+        let src = MIN.replace(
+            "vmem_mib = 16",
+            "vmem_mib = 16\nname = \"sbuf\"\npsum_mib = 2",
+        );
+        let c = SystolicConfig::from_toml(&src, "t.toml").unwrap();
+        assert_eq!(c.sram.name, "sbuf");
+        assert_eq!(c.psum_bytes(), 2.0 * 1024.0 * 1024.0);
+        for bad in ["\"\"", "\"HBM\"", "\"psum\"", "\"a b\""] {
+            let s =
+                error_of(&MIN.replace("vmem_mib = 16", &format!("vmem_mib = 16\nname = {bad}")));
+            assert!(s.contains("sram.name"), "{s}");
+        }
+        for bad in ["-1.0", "0.01"] {
+            let s = error_of(
+                &MIN.replace("vmem_mib = 16", &format!("vmem_mib = 16\npsum_mib = {bad}")),
+            );
+            assert!(s.contains("sram.psum_mib"), "{s}");
+        }
     }
 
     /// The error message of a config text that must not parse.

@@ -22,7 +22,11 @@
 //!    `tk = K`, so A is read from HBM once and B once per m-tile; `n_outer` is the mirror image.
 //!    Otherwise every step re-reads its A and B tiles (the Pallas pipelining rule: a block is
 //!    re-fetched whenever its block index changes, JAX-MM). The double-buffered footprint
-//!    `2·(tm·tk + tk·tn)·bytes + tm·tn·(4 + 2·bytes)` must fit `sram.vmem_mib`.
+//!    `2·(tm·tk + tk·tn)·bytes + tm·tn·(4 + 2·bytes)` must fit `sram.vmem_mib`. On a chip with
+//!    an accumulator memory (`sram.psum_mib`, Trainium's PSUM) the f32 output tile `tm·tn·4`
+//!    accumulates there instead: it must fit the PSUM, and the scratchpad (SBUF) holds
+//!    `2·(tm·tk + tk·tn)·bytes + 2·tm·tn·bytes` (NKI: matmul results accumulate in PSUM, are
+//!    copied to SBUF and stored from there; the copy's vector-engine time is not modelled).
 //! 4. **Double-buffered DMA.** The DMA of step i+1 runs while step i computes, so a step costs
 //!    `max(compute, dma)` and only the excess `dma − compute` is exposed (`memory_stall_s`). One
 //!    DMA costs `hbm.latency_ns + bytes / (bandwidth · hbm.efficiency / active cores)`. The first
@@ -295,9 +299,21 @@ impl NativeTpuMachine {
         (f * per, f * (per - stream), stream, per)
     }
 
+    /// Scratchpad (VMEM/SBUF) bytes of a tiling (rule 3).
     fn footprint(&self, work: &GemmWork, tm: u64, tn: u64, tk: u64) -> f64 {
         let (tm, tn, tk) = (tm as f64, tn as f64, tk as f64);
-        2.0 * (tm * tk + tk * tn) * work.elem_bytes + tm * tn * (4.0 + 2.0 * work.elem_bytes)
+        let acc = if self.cfg.sram.psum_mib > 0.0 {
+            0.0
+        } else {
+            4.0
+        };
+        2.0 * (tm * tk + tk * tn) * work.elem_bytes + tm * tn * (acc + 2.0 * work.elem_bytes)
+    }
+
+    /// Whether the f32 output tile fits the accumulator memory (always, on chips without one).
+    fn fits_psum(&self, tm: u64, tn: u64) -> bool {
+        let psum = self.cfg.psum_bytes();
+        psum <= 0.0 || tm as f64 * tn as f64 * 4.0 <= psum
     }
 
     /// Cost of one core's share (rules 3–7).
@@ -472,7 +488,7 @@ impl NativeTpuMachine {
     fn evaluate(&self, work: &GemmWork, t: &Tiling) -> Option<Evaluated> {
         let shares = self.shares(work, t.split)?;
         let fp = self.footprint(work, t.tm.min(work.m), t.tn.min(work.n), t.tk.min(work.k));
-        if fp > self.cfg.vmem_bytes() {
+        if fp > self.cfg.vmem_bytes() || !self.fits_psum(t.tm.min(work.m), t.tn.min(work.n)) {
             return None;
         }
         let active: u64 = shares.iter().map(|s| s.cores).sum();
@@ -782,19 +798,32 @@ pub fn info(cfg: &SystolicConfig, name: &str, mode: &str) -> MachineInfo {
     info.clock_hz = cfg.clock_hz();
     info.peak_flops = MachineInfo::peaks(|d| cfg.peak_flops(d));
     info.vector_peak_flops = cfg.vpu.flops_per_cycle * cfg.chip.cores as f64 * cfg.clock_hz();
-    info.memory = vec![
-        MemoryLevel::new(
-            "hbm",
-            Some((cfg.hbm.capacity_gib * 1024.0 * MIB) as u64),
-            Some(cfg.hbm_bytes_per_s()),
-        ),
-        MemoryLevel::new("cmem", Some((cfg.sram.cmem_mib * MIB) as u64), None),
-        MemoryLevel::new(
-            "vmem",
-            Some((cfg.sram.vmem_mib * MIB * cfg.chip.cores as f64) as u64),
+    let cores = cfg.chip.cores as f64;
+    let mut memory = vec![MemoryLevel::new(
+        "hbm",
+        Some((cfg.hbm.capacity_gib * 1024.0 * MIB) as u64),
+        Some(cfg.hbm_bytes_per_s()),
+    )];
+    if cfg.sram.cmem_mib > 0.0 {
+        memory.push(MemoryLevel::new(
+            "cmem",
+            Some((cfg.sram.cmem_mib * MIB) as u64),
             None,
-        ),
-    ];
+        ));
+    }
+    memory.push(MemoryLevel::new(
+        &cfg.sram.name,
+        Some((cfg.sram.vmem_mib * MIB * cores) as u64),
+        None,
+    ));
+    if cfg.sram.psum_mib > 0.0 {
+        memory.push(MemoryLevel::new(
+            "psum",
+            Some((cfg.sram.psum_mib * MIB * cores) as u64),
+            None,
+        ));
+    }
+    info.memory = memory;
     info.usd_per_chip_hour = cfg.cost.as_ref().map(|c| c.usd_per_chip_hour);
     let details = json!({
         "description": cfg.description,
@@ -812,7 +841,14 @@ pub fn info(cfg: &SystolicConfig, name: &str, mode: &str) -> MachineInfo {
         "peak_bf16_tflops": cfg.peak_flops(DType::Bf16) / 1e12,
         "peak_int8_tops": cfg.peak_flops(DType::Int8) / 1e12,
     });
-    if let serde_json::Value::Object(d) = details {
+    if let serde_json::Value::Object(mut d) = details {
+        // Keys only chips that have them report (the TPU configs' objects unchanged).
+        if cfg.sram.name != "vmem" {
+            d.insert("scratchpad".into(), cfg.sram.name.clone().into());
+        }
+        if cfg.sram.psum_mib > 0.0 {
+            d.insert("psum_mib_per_core".into(), cfg.sram.psum_mib.into());
+        }
         info.details = d;
     }
     info
@@ -860,6 +896,30 @@ mod tests {
             .simulate(&Op::Gemm(Gemm::new("g", 128, 128, 4096)))
             .unwrap();
         assert!(p.time_breakdown_s.tail_s > 0.0);
+    }
+
+    #[test]
+    fn psum_bounds_the_output_tile_and_frees_vmem() {
+        let plain = cfg(1, 1);
+        let mut with_psum = plain.clone();
+        with_psum.sram.psum_mib = 0.25;
+        with_psum.sram.name = "sbuf".into();
+        let g = Op::Gemm(Gemm::new("g", 4096, 4096, 4096));
+        let m = NativeTpuMachine::new(with_psum, "t");
+        let p = m.simulate(&g).unwrap();
+        let (tm, tn) = (
+            p.plan["tile_m"].as_u64().unwrap(),
+            p.plan["tile_n"].as_u64().unwrap(),
+        );
+        assert!(tm * tn * 4 <= 256 * 1024, "{tm}x{tn}");
+        let names: Vec<&str> = m.info().memory.iter().map(|l| l.name.as_str()).collect();
+        assert_eq!(names, ["hbm", "sbuf", "psum"]);
+        assert!(m.info().details.contains_key("psum_mib_per_core"));
+        // Without PSUM the accumulator tile counts in VMEM.
+        let m0 = NativeTpuMachine::new(plain, "t");
+        let names: Vec<&str> = m0.info().memory.iter().map(|l| l.name.as_str()).collect();
+        assert_eq!(names, ["hbm", "vmem"]);
+        assert!(!m0.info().details.contains_key("psum_mib_per_core"));
     }
 
     #[test]

@@ -29,17 +29,20 @@
 //! `active_w` and `mac_scale` with H200's own measured idle power).
 //!
 //! # Configs without power measurements ([`expected_params`])
-//! * A100, B200: `static_w` and `active_w` = the H100 values × (TDP / 700 W); `mac_scale` = the
-//!   H100 fit (the cited MAC energies are already node-scaled in each config).
+//! * A100, B200, GB200, B300 and the AMD MI300X, MI325X, MI355X: `static_w` and `active_w` = the
+//!   H100 values × (TDP / 700 W); `mac_scale` = the H100 fit (the cited MAC energies are already
+//!   node-scaled in each config). For the AMD chips this transfers an NVIDIA fit across vendors:
+//!   an assumption, flagged in their configs.
 //! * TPU v4: `static_w` = measured minimum chip power 90 W [GC-v4]. Setting `active_w` so that
 //!   the modelled power of an 8192³ bf16 GEMM equals the measured maximum 192 W [GC-v4] is not
 //!   possible: with the cited energies and `active_w` = 0 that GEMM is
 //!   already modelled at 222.6 W. So `active_w` = 0 (the 90 W minimum, measured on a running
 //!   chip, is taken to include the busy baseline) and the one chip-level parameter is
 //!   `mac_scale`, set so that the GEMM's modelled power is 192 W (closed form).
-//! * TPU v5e/v5p/v6e/7x (power not published): `static_w` = v4's 90 W (assumption, already in the
-//!   configs), `active_w` = 0 and `mac_scale` = v4's (their configs cite the same MAC energies).
-//!   An assumption, flagged in the configs; their chip-level power is reported, not checked.
+//! * TPU v5e/v5p/v6e/7x and Trainium2/3 (power not published): `static_w` = v4's 90 W
+//!   (assumption, already in the configs), `active_w` = 0 and `mac_scale` = v4's (their configs
+//!   cite the same MAC energies). An assumption, flagged in the configs; their chip-level power
+//!   is reported, not checked.
 //!
 //! # Chip-level check ([`chip_level`])
 //! For each shipped config: modelled average power of an 8192³ bf16 GEMM vs the TDP (GPUs) or
@@ -301,8 +304,8 @@ fn chip_gemm_power(m: &dyn Machine, t: &EnergyTable) -> Result<(f64, OpProfile)>
 }
 
 /// The energy parameters of every config that has a rule (see the module doc): H100 fit,
-/// H200 (own idle + H100 fit), A100/B200 (TDP-scaled), TPUs (v4 chip-level calibration and the
-/// peak-FLOP/s rule).
+/// H200 (own idle + H100 fit), A100/B200/GB200/B300/MI300X/MI325X/MI355X (TDP-scaled), TPUs
+/// and Trainium (v4 chip-level calibration and the peak-FLOP/s rule).
 pub fn expected_params(data_dir: &Path) -> Result<Vec<EnergyParams>> {
     let rows = load_rows(data_dir)?;
     let f = fit(data_dir)?;
@@ -322,7 +325,9 @@ pub fn expected_params(data_dir: &Path) -> Result<Vec<EnergyParams>> {
             rule: "static = measured idle; active_w, mac_scale from the H100 fit".into(),
         });
     }
-    for cfg in ["a100", "b200"] {
+    for cfg in [
+        "a100", "b200", "gb200", "b300", "mi300x", "mi325x", "mi355x",
+    ] {
         let tdp = machine(cfg)?
             .info()
             .tdp_w
@@ -360,7 +365,9 @@ pub fn expected_params(data_dir: &Path) -> Result<Vec<EnergyParams>> {
             "mac_scale: {CHIP_GEMM}^3 bf16 GEMM power = measured max {TPU_V4_MAX_W} W (was {p1:.1} W)"
         ),
     });
-    for cfg in ["tpu_v5e", "tpu_v5p", "tpu_v5", "tpu_v6e", "tpu7x"] {
+    for cfg in [
+        "tpu_v5e", "tpu_v5p", "tpu_v5", "tpu_v6e", "tpu7x", "trn2", "trn3",
+    ] {
         let m = machine(cfg)?;
         out.push(EnergyParams {
             config: cfg.into(),
