@@ -346,8 +346,20 @@ fn equal_power_comparison_and_step_trace() {
 fn scaling_study_writes_csv_and_plots() {
     let dir = common::tempdir();
     let out = archsim([
-        "train", "--system", "tpu_v5e_pod", "--compare", "dgx_h100_ib", "--model", "llama3_8b",
-        "--global-batch", "64", "--seq", "2048", "--scaling", "64,512,4096", "--out",
+        "train",
+        "--system",
+        "tpu_v5e_pod",
+        "--compare",
+        "dgx_h100_ib",
+        "--model",
+        "llama3_8b",
+        "--global-batch",
+        "64",
+        "--seq",
+        "2048",
+        "--scaling",
+        "64,512,4096",
+        "--out",
         dir.path().to_str().unwrap(),
     ]);
     assert!(out.status.success(), "{}", common::stderr(&out));
