@@ -11,7 +11,7 @@ use archsim::workload::model;
 use archsim::workload::DType;
 use common::archsim;
 
-const SYSTEMS: [&str; 9] = [
+const SYSTEMS: [&str; 11] = [
     "tpu_v4_pod",
     "tpu_v5e_pod",
     "tpu_v5p_pod",
@@ -21,6 +21,8 @@ const SYSTEMS: [&str; 9] = [
     "dgx_h100_ib",
     "dgx_b200_ib",
     "gb200_nvl72",
+    "trn2_ultraserver",
+    "mi300x_node",
 ];
 
 #[test]

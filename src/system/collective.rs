@@ -371,6 +371,14 @@ pub fn place(sys: &SystemConfig, chips: u64, slice: Option<&[u64]>) -> Result<Pl
             format!("chips = {chips} is more than the supported 2^24"),
         ));
     }
+    if let Some(max) = sys.max_chips {
+        if chips > max {
+            return Err(Error::setting(
+                "chips",
+                format!("chips = {chips}: {} holds at most {max} chips", sys.name),
+            ));
+        }
+    }
     match &sys.scale_up {
         ScaleUp::Switch { domain_chips, .. } => {
             if slice.is_some() {

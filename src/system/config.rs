@@ -29,6 +29,8 @@
 //! base_latency_us = 14.0
 //! size_half_mib = 4
 //!
+//! max_chips = 64                # optional: the most chips the system holds (top level)
+//!
 //! [power]
 //! allin_w_per_chip = 1275        # chip + its share of host, NICs, switches, at full load
 //! pue = 1.3
@@ -105,6 +107,8 @@ pub struct SystemConfig {
     pub allin_w_per_chip: f64,
     /// Facility power usage effectiveness.
     pub pue: f64,
+    /// Most chips the system holds (`max_chips`; unlimited when absent).
+    pub max_chips: Option<u64>,
 }
 
 #[derive(Deserialize)]
@@ -115,6 +119,7 @@ struct SystemFile {
     #[serde(default)]
     description: String,
     chip: String,
+    max_chips: Option<u64>,
     scale_up: ScaleUpFile,
     scale_out: Option<LinkFile>,
     power: PowerFile,
@@ -325,6 +330,7 @@ pub fn parse(src: &str, file: &str, stem: &str) -> Result<SystemConfig> {
         scale_out,
         allin_w_per_chip: p.allin_w_per_chip,
         pue: p.pue,
+        max_chips: f.max_chips,
     })
 }
 

@@ -949,6 +949,15 @@ pub fn compare(
     })
 }
 
+/// A duration for a verdict: days from one day up, else SI seconds.
+fn duration(s: f64) -> String {
+    if s >= 86400.0 {
+        format!("{:.2} days", s / 86400.0)
+    } else {
+        crate::units::fmt_time(s)
+    }
+}
+
 fn train_verdict(a: &TrainReport, b: &TrainReport, spec: &TrainSpec) -> String {
     let tokens = spec.tokens.unwrap_or((spec.global_batch * spec.seq) as f64);
     let time = |r: &TrainReport| tokens / r.tokens_per_s;
@@ -961,7 +970,7 @@ fn train_verdict(a: &TrainReport, b: &TrainReport, spec: &TrainSpec) -> String {
     let energy = |r: &TrainReport| r.energy_j_per_token * tokens;
     let (ea, eb) = (energy(a), energy(b));
     let mut s = format!(
-        "{} ({} x {}) trains {} on {:.3e} tokens {ratio:.2}x faster than {} ({} x {}): {:.2} vs {:.2} days at MFU {:.1}% vs {:.1}%. ",
+        "{} ({} x {}) trains {} on {:.3e} tokens {ratio:.2}x faster than {} ({} x {}): {} vs {} at MFU {:.1}% vs {:.1}%. ",
         fast.system,
         fast.chips,
         fast.chip,
@@ -970,8 +979,8 @@ fn train_verdict(a: &TrainReport, b: &TrainReport, spec: &TrainSpec) -> String {
         slow.system,
         slow.chips,
         slow.chip,
-        time(fast) / 86400.0,
-        time(slow) / 86400.0,
+        duration(time(fast)),
+        duration(time(slow)),
         fast.mfu * 100.0,
         slow.mfu * 100.0
     );
