@@ -1,4 +1,4 @@
-//! System-layer speed: the full plan search for Llama 3.1 405B on 16,384 TPU v5p chips and on
+//! System-layer speed (and `archsim serve`): the full plan search for Llama 3.1 405B on 16,384 TPU v5p chips and on
 //! 16,384 H100s (target < 1 s each), and one forced-plan point at 10^6 chips (target < 5 s).
 use archsim::system::config;
 use archsim::system::train::{train, PlanConstraints, TrainSpec};
@@ -35,6 +35,32 @@ fn bench(c: &mut Criterion) {
     let forced = PlanConstraints::parse("tp=16,pp=8,recompute=full").unwrap();
     g.bench_function("tpu7x_llama3_405b_1048576_chips_point", |b| {
         b.iter(|| train(black_box(&s), &sp, &forced).unwrap())
+    });
+    // Serving: one offline point (Llama 3.1 70B, TP2 on H100, ISL/OSL 1000/1000) and a server
+    // search (every batch with the TTFT/TPOT check). Targets: < 50 ms and < 2 s.
+    use archsim::system::serve::{serve, Scenario, ServeSpec};
+    let h = config::load("dgx_h100_ib").unwrap();
+    let mut sv = ServeSpec {
+        card: model::load("llama3_70b").unwrap(),
+        chips: 2,
+        scenario: Scenario::Offline,
+        input_len: 1000,
+        output_len: 1000,
+        dtype: DType::Fp8,
+        kv_dtype: DType::Fp8,
+        tp: Some(2),
+    };
+    g.bench_function("serve_llama3_70b_h100_tp2_offline_point", |b| {
+        b.iter(|| serve(black_box(&h), &sv).unwrap())
+    });
+    sv.scenario = Scenario::Server {
+        ttft_s: 1.0,
+        tpot_s: 0.05,
+    };
+    sv.chips = 8;
+    sv.tp = None;
+    g.bench_function("serve_llama3_70b_h100_8_chips_server_search", |b| {
+        b.iter(|| serve(black_box(&h), &sv).unwrap())
     });
     g.finish();
 }

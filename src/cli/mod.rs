@@ -64,6 +64,9 @@ pub enum Command {
     /// Train a model on a system of N chips: plan search (or --plan), step time, MFU, memory,
     /// power, energy and cost.
     Train(system::TrainArgs),
+    /// Serve a model on a system: continuous batching bounded by the KV cache, offline or at
+    /// TTFT/TPOT targets; tokens/s, latency, power and cost per token.
+    Serve(system::ServeArgs),
 }
 
 #[derive(Debug, Args)]
@@ -485,6 +488,7 @@ fn dispatch(cli: &Cli) -> Result<()> {
         Some(Command::Merge(a)) => sweep::cmd_merge(a),
         Some(Command::Collective(a)) => system::cmd_collective(a),
         Some(Command::Train(a)) => system::cmd_train(a),
+        Some(Command::Serve(a)) => system::cmd_serve(a),
         None => match &cli.config {
             Some(c) => cmd_main_job(c, &cli.out, cli.quiet),
             None => Err(Error::flag(

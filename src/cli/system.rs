@@ -453,3 +453,142 @@ fn render_train(o: &archsim::system::train::TrainOutcome) -> String {
     }
     s
 }
+
+/// `--scenario` values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ScenarioArg {
+    /// Infinite request rate, no latency bound: maximum throughput.
+    Offline,
+    /// The highest load meeting --ttft-ms and --tpot-ms.
+    Server,
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// System (shipped name, system .toml, or a chip name: one node of that chip).
+    #[arg(long, value_name = "SYSTEM")]
+    pub system: String,
+    /// Model card (shipped name, maxtext_<S>, card .toml or HF config.json).
+    #[arg(long, value_name = "MODEL")]
+    pub model: String,
+    /// Chips serving (replicas of --plan tp=T chips each).
+    #[arg(long, value_name = "N")]
+    pub chips: u64,
+    #[arg(long, value_enum, default_value = "offline")]
+    pub scenario: ScenarioArg,
+    /// Prompt tokens per request.
+    #[arg(long, value_name = "I")]
+    pub input_len: u64,
+    /// Generated tokens per request.
+    #[arg(long, value_name = "O")]
+    pub output_len: u64,
+    /// Server scenario: mean time-to-first-token target, ms.
+    #[arg(long, value_name = "T", default_value_t = 2000.0)]
+    pub ttft_ms: f64,
+    /// Server scenario: mean time-per-output-token target, ms.
+    #[arg(long, value_name = "P", default_value_t = 50.0)]
+    pub tpot_ms: f64,
+    /// Weights/activations dtype (default: the card's).
+    #[arg(long, value_enum)]
+    pub dtype: Option<super::DTypeArg>,
+    /// KV-cache dtype (default: the weights').
+    #[arg(long, value_enum)]
+    pub kv_dtype: Option<super::DTypeArg>,
+    /// Force the tensor parallelism per replica: `tp=8`.
+    #[arg(long, value_name = "tp=T")]
+    pub plan: Option<String>,
+    #[arg(long, value_enum, default_value = "table")]
+    pub format: SysFormat,
+}
+
+pub fn cmd_serve(a: &ServeArgs) -> Result<()> {
+    use archsim::system::serve::{serve, Scenario, ServeSpec};
+    let tp = match &a.plan {
+        Some(p) => {
+            let v = p
+                .trim()
+                .strip_prefix("tp=")
+                .and_then(|v| v.parse::<u64>().ok());
+            Some(v.filter(|&t| t >= 1).ok_or_else(|| {
+                Error::flag(
+                    "--plan",
+                    format!("`{p}`: serving plans take tp=T (e.g. tp=8)"),
+                )
+            })?)
+        }
+        None => None,
+    };
+    let scenario = match a.scenario {
+        ScenarioArg::Offline => Scenario::Offline,
+        ScenarioArg::Server => {
+            for (flag, v) in [("--ttft-ms", a.ttft_ms), ("--tpot-ms", a.tpot_ms)] {
+                if !v.is_finite() || !(1e-3..=1e7).contains(&v) {
+                    return Err(Error::flag(
+                        flag,
+                        format!("{v}: must be from 0.001 to 1e7 ms"),
+                    ));
+                }
+            }
+            Scenario::Server {
+                ttft_s: a.ttft_ms * 1e-3,
+                tpot_s: a.tpot_ms * 1e-3,
+            }
+        }
+    };
+    if a.chips == 0 || a.chips > 1 << 24 {
+        return Err(Error::flag(
+            "--chips",
+            format!("{}: must be from 1 to 2^24", a.chips),
+        ));
+    }
+    let sys = system::config::load(&a.system)?;
+    let card = archsim::workload::model::load(&a.model)?;
+    let dtype = a.dtype.map(Into::into).unwrap_or(card.dtype);
+    let spec = ServeSpec {
+        kv_dtype: a.kv_dtype.map(Into::into).unwrap_or(dtype),
+        dtype,
+        card,
+        chips: a.chips,
+        scenario,
+        input_len: a.input_len,
+        output_len: a.output_len,
+        tp,
+    };
+    let r = serve(&sys, &spec)?;
+    match a.format {
+        SysFormat::Json => {
+            let text =
+                serde_json::to_string_pretty(&r).map_err(|e| Error::internal(e.to_string()))?;
+            write_stdout(format!("{text}\n").as_bytes())
+        }
+        SysFormat::Table => {
+            use archsim::units::fmt_time;
+            let gib = |b: u64| b as f64 / (1u64 << 30) as f64;
+            let mut s = format!(
+                "serve {} on {} ({} x {}: {} replicas of tp={}), {} in / {} out tokens, {} weights, {} KV\n",
+                r.model, r.system, r.chips, r.chip, r.replicas, r.tp, r.input_len, r.output_len, r.dtype, r.kv_dtype
+            );
+            s.push_str(&format!(
+                "  batch {} per replica (KV holds {})   {:.1} output tokens/s ({:.1} per chip)   {:.1} total tokens/s   {:.2} requests/s\n",
+                r.batch, r.kv_capacity_batch, r.output_tokens_per_s, r.output_tokens_per_s_per_chip, r.total_tokens_per_s, r.requests_per_s
+            ));
+            s.push_str(&format!(
+                "  TTFT {}   TPOT {}   KV cache {:.2} GiB per request, {:.1} GiB in total   weights {:.1} GiB per chip\n",
+                fmt_time(r.ttft_s), fmt_time(r.tpot_s), gib(r.kv_cache_bytes_per_request), gib(r.kv_cache_bytes_total), gib(r.weights_bytes_per_chip)
+            ));
+            s.push_str(&format!(
+                "  power {:.1} kW   {:.3} J per output token   {}\n",
+                r.power_w / 1e3,
+                r.j_per_token,
+                r.usd_per_million_tokens
+                    .map_or("no price".to_string(), |u| format!(
+                        "USD {u:.3} per million output tokens"
+                    ))
+            ));
+            if !r.feasible {
+                s.push_str(&format!("  INFEASIBLE: {}\n", r.note));
+            }
+            write_stdout(s.as_bytes())
+        }
+    }
+}

@@ -6,6 +6,7 @@
 
 pub mod collective;
 pub mod config;
+pub mod serve;
 pub mod trace;
 pub mod train;
 

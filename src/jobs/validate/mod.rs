@@ -8,6 +8,7 @@ pub mod energy;
 pub mod gpu;
 pub mod pod;
 pub mod scalesim;
+pub mod serving;
 pub mod tpu;
 
 use crate::error::Result;
@@ -104,6 +105,7 @@ pub fn run_all(data_dir: &Path) -> Result<Vec<ValidationTable>> {
     out.extend(gpu::run(data_dir)?);
     out.extend(energy::run(data_dir)?);
     out.extend(pod::run(data_dir)?);
+    out.extend(serving::run(data_dir)?);
     Ok(out)
 }
 

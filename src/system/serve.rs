@@ -1,0 +1,327 @@
+//! Serving an LLM: continuous batching of prefill and decode on replicas of `tp` chips, the batch
+//! bounded by KV-cache capacity, every step costed by the chip model through the engine plus the
+//! tensor-parallel all-reduces on the system's network; offline (maximum throughput) and server
+//! (the largest load meeting TTFT/TPOT targets) scenarios.
+//!
+//! Steady state (docs/SERVING.md): with `b` requests in flight, each cycle prefills `b` prompts of
+//! `I` tokens (one batched prefill step) and runs `O` decode steps at batch `b` over an average
+//! context of `I + O/2`; a cycle of `T(b) = t_prefill(b) + O · t_decode(b)` yields `b · O` output
+//! tokens per replica (the steady state of iteration-level batching, Orca / vLLM).
+//! KV capacity: `0.95 × (HBM − weights − workspace)` per chip (TensorRT-LLM's
+//! `kv_cache_free_gpu_mem_fraction`), divided by a request's KV bytes `(I + O) · KV/token`, sharded
+//! over `min(tp, kv_heads)` (KV heads replicate beyond that).
+
+use super::collective::{place, Collective};
+use super::config::SystemConfig;
+use crate::error::{Error, Result};
+use crate::machine::Machine;
+use crate::run::model::simulate_model;
+use crate::workload::model::lower::{Phase, RunSpec};
+use crate::workload::model::ModelCard;
+use crate::workload::DType;
+use serde::Serialize;
+
+/// What the serving run optimizes.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Scenario {
+    /// Infinite request rate, no latency bound: the batch that maximizes throughput.
+    Offline,
+    /// The highest load whose mean TTFT and TPOT meet the targets (s).
+    Server { ttft_s: f64, tpot_s: f64 },
+}
+
+/// A serving run.
+#[derive(Debug, Clone)]
+pub struct ServeSpec {
+    pub card: ModelCard,
+    pub chips: u64,
+    pub scenario: Scenario,
+    pub input_len: u64,
+    pub output_len: u64,
+    /// Weights and activations.
+    pub dtype: DType,
+    /// KV cache.
+    pub kv_dtype: DType,
+    /// Tensor parallelism per replica (None: searched).
+    pub tp: Option<u64>,
+}
+
+/// The result.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ServeReport {
+    pub system: String,
+    pub chip: String,
+    pub model: String,
+    pub chips: u64,
+    pub scenario: Scenario,
+    pub input_len: u64,
+    pub output_len: u64,
+    pub dtype: DType,
+    pub kv_dtype: DType,
+    /// Tensor parallelism per replica and replicas (data parallelism).
+    pub tp: u64,
+    pub replicas: u64,
+    /// Requests in flight per replica.
+    pub batch: u64,
+    /// The largest batch the KV cache holds per replica.
+    pub kv_capacity_batch: u64,
+    pub output_tokens_per_s: f64,
+    pub output_tokens_per_s_per_chip: f64,
+    /// Prompt + output tokens per second.
+    pub total_tokens_per_s: f64,
+    /// Requests per second the system sustains.
+    pub requests_per_s: f64,
+    /// Time to first token: the batched prefill step (offline) or one prompt's prefill plus
+    /// M/D/1 queueing at the sustained load (server), mean.
+    pub ttft_s: f64,
+    /// Time per output token, mean: a cycle's time / O (decode steps and the prefill stalls).
+    pub tpot_s: f64,
+    pub kv_cache_bytes_per_request: u64,
+    pub kv_cache_bytes_total: u64,
+    pub weights_bytes_per_chip: u64,
+    pub power_w: f64,
+    pub j_per_token: f64,
+    pub usd_per_million_tokens: Option<f64>,
+    /// Server scenario: whether any batch meets the targets.
+    pub feasible: bool,
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub note: String,
+}
+
+/// Step times of one replica at one batch.
+#[derive(Debug, Clone, Copy)]
+struct Steps {
+    prefill_s: f64,
+    decode_s: f64,
+    prefill_one_s: f64,
+}
+
+fn shard(card: &ModelCard, tp: u64) -> ModelCard {
+    let mut c = card.clone();
+    c.heads = (card.heads / tp).max(1);
+    c.kv_heads = (card.kv_heads / tp).max(1);
+    c.ffn_size = (card.ffn_size / tp).max(1);
+    c.vocab = card.vocab.div_ceil(tp);
+    if let Some(m) = &mut c.moe {
+        m.expert_ffn = (m.expert_ffn / tp).max(1);
+    }
+    c
+}
+
+struct Replica<'a> {
+    sys: &'a SystemConfig,
+    machine: &'a dyn Machine,
+    spec: &'a ServeSpec,
+    tp: u64,
+    shard: ModelCard,
+}
+
+impl Replica<'_> {
+    /// Tensor-parallel all-reduces: 2 per layer (after attention, after the FFN; Megatron
+    /// without sequence parallelism), each over the step's `tokens · d` activation.
+    fn tp_comm(&self, tokens: u64) -> Result<f64> {
+        if self.tp == 1 {
+            return Ok(0.0);
+        }
+        let p = place(self.sys, self.tp, None)?;
+        let g = p.all(self.sys)?;
+        let bytes = (tokens * self.spec.card.hidden) as f64 * self.spec.dtype.bytes_per_element();
+        Ok(2.0 * self.spec.card.layers as f64 * g.cost(Collective::AllReduce, bytes).time_s)
+    }
+
+    fn run(&self, phase: Phase, batch: u64, seq: u64, context: u64) -> Result<f64> {
+        let rs = RunSpec {
+            phase,
+            batch,
+            seq,
+            context,
+            dtype: self.spec.dtype,
+            fused_attention: true,
+            recompute: false,
+        };
+        Ok(simulate_model(self.machine, &self.shard, &rs)?.total.time_s)
+    }
+
+    fn steps(&self, b: u64) -> Result<Steps> {
+        let (i, o) = (self.spec.input_len, self.spec.output_len);
+        let ctx = i + o / 2;
+        Ok(Steps {
+            prefill_s: self.run(Phase::Prefill, b, i, i)? + self.tp_comm(b * i)?,
+            decode_s: self.run(Phase::Decode, b, 1, ctx)? + self.tp_comm(b)?,
+            prefill_one_s: self.run(Phase::Prefill, 1, i, i)? + self.tp_comm(i)?,
+        })
+    }
+}
+
+/// Serve a model on a system.
+pub fn serve(sys: &SystemConfig, spec: &ServeSpec) -> Result<ServeReport> {
+    let card = &spec.card;
+    for (key, v) in [
+        ("input_len", spec.input_len),
+        ("output_len", spec.output_len),
+    ] {
+        if v == 0 || v > 1 << 20 {
+            return Err(Error::setting(
+                key,
+                format!("{key} = {v}: must be from 1 to 2^20"),
+            ));
+        }
+    }
+    let machine = sys.chip.build(None)?;
+    let capacity = machine
+        .info()
+        .memory_level("hbm")
+        .and_then(|l| l.capacity_bytes)
+        .ok_or_else(|| {
+            Error::setting("system", format!("{} has no HBM capacity", sys.chip.name))
+        })?;
+    let domain = sys.scale_up_chips();
+    let tps: Vec<u64> = match spec.tp {
+        Some(t) => vec![t],
+        None => (0..8)
+            .map(|k| 1u64 << k)
+            .filter(|&t| {
+                t <= domain && spec.chips.is_multiple_of(t) && card.heads.is_multiple_of(t)
+            })
+            .collect(),
+    };
+    if let Some(t) = spec.tp {
+        if t == 0 || !spec.chips.is_multiple_of(t) || !card.heads.is_multiple_of(t) {
+            return Err(Error::setting(
+                "plan",
+                format!(
+                    "tp={t} must divide the {} chips and the {} heads",
+                    spec.chips, card.heads
+                ),
+            ));
+        }
+    }
+    let kv_token = card.kv_bytes_per_token(spec.kv_dtype);
+    let kv_req = (spec.input_len + spec.output_len) * kv_token;
+    let mut best: Option<ServeReport> = None;
+    let mut why = String::new();
+    for &tp in &tps {
+        let weights =
+            u64::try_from(spec.dtype.bytes_for(card.params().total)).unwrap_or(u64::MAX) / tp;
+        // Workspace: the prefill activations of one prompt (the largest step), sharded by tp.
+        let workspace =
+            (spec.input_len * card.hidden * 4) as f64 * spec.dtype.bytes_per_element() / tp as f64;
+        let free = (capacity as f64 - weights as f64 - workspace) * 0.95;
+        let kv_share = kv_req as f64 / tp.min(card.kv_heads) as f64;
+        let b_kv = if free > 0.0 {
+            (free / kv_share).floor() as u64
+        } else {
+            0
+        };
+        if b_kv == 0 {
+            why = format!(
+                "{} does not fit a {tp}-chip replica: weights {:.1} GiB per chip + one request's KV cache {:.2} GiB of {:.1} GiB HBM",
+                card.name,
+                weights as f64 / (1u64 << 30) as f64,
+                kv_share / (1u64 << 30) as f64,
+                capacity as f64 / (1u64 << 30) as f64
+            );
+            continue;
+        }
+        let replica = Replica {
+            sys,
+            machine: machine.as_ref(),
+            spec,
+            tp,
+            shard: shard(card, tp),
+        };
+        let replicas = spec.chips / tp;
+        let o = spec.output_len as f64;
+        let mut b = 1u64;
+        let mut candidates = Vec::new();
+        while b <= b_kv.min(8192) {
+            candidates.push(b);
+            b *= 2;
+        }
+        if *candidates.last().unwrap_or(&0) != b_kv.min(8192) {
+            candidates.push(b_kv.min(8192));
+        }
+        for &b in &candidates {
+            let s = replica.steps(b)?;
+            let cycle = s.prefill_s + o * s.decode_s;
+            let tpot = cycle / o;
+            let req_rate = b as f64 / cycle * replicas as f64;
+            let (ttft, feasible, rate) = match spec.scenario {
+                Scenario::Offline => (s.prefill_s, true, req_rate),
+                Scenario::Server { ttft_s, tpot_s } => {
+                    // M/D/1 queue of prompts at the replica's prefill server (one prompt at a
+                    // time): W = ρ·t/(2(1−ρ)); the load is the largest meeting the TTFT target,
+                    // capped by the batch's capacity.
+                    let t1 = s.prefill_one_s;
+                    let cap = b as f64 / cycle; // requests/s per replica
+                    let rho_cap = (cap * t1).min(0.999);
+                    let ttft_at = |rho: f64| t1 + rho * t1 / (2.0 * (1.0 - rho));
+                    let rho = if ttft_at(rho_cap) <= ttft_s {
+                        rho_cap
+                    } else if t1 >= ttft_s {
+                        0.0
+                    } else {
+                        // ttft_at(ρ) = T  →  ρ = 2(T − t)/(2T − t)
+                        (2.0 * (ttft_s - t1) / (2.0 * ttft_s - t1)).clamp(0.0, rho_cap)
+                    };
+                    let ok = tpot <= tpot_s && t1 <= ttft_s && rho > 0.0;
+                    (ttft_at(rho), ok, rho / t1 * replicas as f64)
+                }
+            };
+            let out_tps = rate * o;
+            let tokens_total = rate * (spec.input_len + spec.output_len) as f64;
+            let power = spec.chips as f64 * sys.allin_w_per_chip * sys.pue;
+            let report = ServeReport {
+                system: sys.name.clone(),
+                chip: sys.chip.name.clone(),
+                model: card.name.clone(),
+                chips: spec.chips,
+                scenario: spec.scenario,
+                input_len: spec.input_len,
+                output_len: spec.output_len,
+                dtype: spec.dtype,
+                kv_dtype: spec.kv_dtype,
+                tp,
+                replicas,
+                batch: b,
+                kv_capacity_batch: b_kv,
+                output_tokens_per_s: out_tps,
+                output_tokens_per_s_per_chip: out_tps / spec.chips as f64,
+                total_tokens_per_s: tokens_total,
+                requests_per_s: rate,
+                ttft_s: ttft,
+                tpot_s: tpot,
+                kv_cache_bytes_per_request: kv_req,
+                kv_cache_bytes_total: kv_req * b * replicas,
+                weights_bytes_per_chip: weights,
+                power_w: power,
+                j_per_token: if out_tps > 0.0 {
+                    power / out_tps
+                } else {
+                    f64::INFINITY
+                },
+                usd_per_million_tokens: sys.chip.cost().map(|c| {
+                    c.usd_per_chip_hour * spec.chips as f64 / 3600.0 / out_tps.max(1e-30) * 1e6
+                }),
+                feasible,
+                note: String::new(),
+            };
+            let better = match &best {
+                None => true,
+                Some(cur) => {
+                    (report.feasible, report.output_tokens_per_s)
+                        > (cur.feasible, cur.output_tokens_per_s)
+                }
+            };
+            if better {
+                best = Some(report);
+            }
+        }
+    }
+    let mut r = best.ok_or_else(|| Error::setting("model", why))?;
+    if !r.feasible {
+        r.note = "no batch meets the TTFT/TPOT targets: the numbers are for the fastest infeasible point".into();
+    }
+    Ok(r)
+}

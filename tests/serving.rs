@@ -1,0 +1,181 @@
+//! `archsim serve`: sanity properties of the serving model and its command.
+
+mod common;
+
+use archsim::registry::HardwareConfig;
+use archsim::system::config;
+use archsim::system::serve::{serve, Scenario, ServeSpec};
+use archsim::workload::model;
+use archsim::workload::DType;
+use common::archsim;
+
+fn spec(m: &str, chips: u64, i: u64, o: u64, kv: DType) -> ServeSpec {
+    ServeSpec {
+        card: model::load(m).unwrap(),
+        chips,
+        scenario: Scenario::Offline,
+        input_len: i,
+        output_len: o,
+        dtype: DType::Fp8,
+        kv_dtype: kv,
+        tp: Some(chips),
+    }
+}
+
+#[test]
+fn more_hbm_bandwidth_never_lowers_decode_throughput() {
+    let sys = config::load("dgx_h100_ib").unwrap();
+    let mut fast = sys.clone();
+    if let HardwareConfig::Simt(c) = &mut fast.chip.hw {
+        c.memory.hbm_bandwidth_gbps *= 1.5;
+    } else {
+        panic!("h100 is a SIMT config");
+    }
+    let s = spec("llama3_8b", 1, 128, 2048, DType::Fp8);
+    let a = serve(&sys, &s).unwrap();
+    let b = serve(&fast, &s).unwrap();
+    assert!(
+        b.output_tokens_per_s >= a.output_tokens_per_s,
+        "{} < {}",
+        b.output_tokens_per_s,
+        a.output_tokens_per_s
+    );
+    assert!(b.tpot_s <= a.tpot_s);
+}
+
+#[test]
+fn fp8_kv_cache_fits_more_requests() {
+    let sys = config::load("dgx_h100_ib").unwrap();
+    let bf16 = serve(&sys, &spec("llama3_70b", 2, 1000, 1000, DType::Bf16)).unwrap();
+    let fp8 = serve(&sys, &spec("llama3_70b", 2, 1000, 1000, DType::Fp8)).unwrap();
+    assert!(fp8.kv_capacity_batch > bf16.kv_capacity_batch);
+    assert_eq!(
+        fp8.kv_cache_bytes_per_request * 2,
+        bf16.kv_cache_bytes_per_request
+    );
+}
+
+#[test]
+fn longer_outputs_never_raise_tokens_per_s_once_the_kv_cache_binds() {
+    let sys = config::load("dgx_h100_ib").unwrap();
+    let mut last = f64::INFINITY;
+    for o in [1000, 2000, 4000, 8000] {
+        let r = serve(&sys, &spec("llama3_8b", 1, 2000, o, DType::Fp8)).unwrap();
+        assert!(
+            r.batch >= r.kv_capacity_batch.min(8192) / 2,
+            "KV-bound batch expected"
+        );
+        assert!(
+            r.total_tokens_per_s <= last * 1.0001,
+            "{o}: {} > {last}",
+            r.total_tokens_per_s
+        );
+        last = r.total_tokens_per_s;
+    }
+}
+
+#[test]
+fn server_targets_and_infeasible_targets() {
+    let sys = config::load("dgx_h100_ib").unwrap();
+    let mut s = spec("llama3_8b", 1, 1000, 500, DType::Fp8);
+    s.scenario = Scenario::Server {
+        ttft_s: 1.0,
+        tpot_s: 0.03,
+    };
+    let r = serve(&sys, &s).unwrap();
+    assert!(r.feasible && r.tpot_s <= 0.03 && r.ttft_s <= 1.0, "{r:?}");
+    let off = serve(&sys, &spec("llama3_8b", 1, 1000, 500, DType::Fp8)).unwrap();
+    assert!(r.output_tokens_per_s <= off.output_tokens_per_s);
+    // An impossible target is reported, not an error: exit 0 with INFEASIBLE.
+    let out = archsim([
+        "serve",
+        "--system",
+        "h100",
+        "--model",
+        "llama3_8b",
+        "--chips",
+        "1",
+        "--scenario",
+        "server",
+        "--input-len",
+        "1000",
+        "--output-len",
+        "100",
+        "--tpot-ms",
+        "0.01",
+    ]);
+    assert!(out.status.success(), "{}", common::stderr(&out));
+    assert!(common::stdout(&out).contains("INFEASIBLE"));
+}
+
+#[test]
+fn serve_json_and_bad_input() {
+    let out = archsim([
+        "serve",
+        "--system",
+        "dgx_h100_ib",
+        "--model",
+        "llama3_70b",
+        "--chips",
+        "8",
+        "--input-len",
+        "500",
+        "--output-len",
+        "2000",
+        "--dtype",
+        "fp8",
+        "--format",
+        "json",
+    ]);
+    assert!(out.status.success(), "{}", common::stderr(&out));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    for k in [
+        "output_tokens_per_s",
+        "output_tokens_per_s_per_chip",
+        "total_tokens_per_s",
+        "batch",
+        "ttft_s",
+        "tpot_s",
+        "kv_cache_bytes_per_request",
+        "kv_cache_bytes_total",
+        "tp",
+        "replicas",
+        "power_w",
+        "j_per_token",
+        "usd_per_million_tokens",
+    ] {
+        assert!(!v[k].is_null(), "missing {k}");
+    }
+    // Zero lengths and a model that fits no replica are errors with exit 2.
+    let out = archsim([
+        "serve",
+        "--system",
+        "h100",
+        "--model",
+        "llama3_8b",
+        "--chips",
+        "1",
+        "--input-len",
+        "0",
+        "--output-len",
+        "10",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(common::stderr(&out).contains("input_len"));
+    let out = archsim([
+        "serve",
+        "--system",
+        "h100",
+        "--model",
+        "llama3_405b",
+        "--chips",
+        "1",
+        "--input-len",
+        "100",
+        "--output-len",
+        "10",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    let e = common::stderr(&out);
+    assert!(e.contains("does not fit") && e.contains("GiB"), "{e}");
+}
