@@ -179,3 +179,59 @@ fn serve_json_and_bad_input() {
     let e = common::stderr(&out);
     assert!(e.contains("does not fit") && e.contains("GiB"), "{e}");
 }
+
+#[test]
+fn a_fixed_rate_takes_the_smallest_batch_and_p99_is_above_the_mean() {
+    let sys = config::load("dgx_h100_ib").unwrap();
+    let mut s = spec("llama3_8b", 8, 2000, 500, DType::Fp8);
+    s.tp = None;
+    s.scenario = Scenario::Rate {
+        requests_per_s: 20.0,
+    };
+    let r = serve(&sys, &s).unwrap();
+    assert!(r.feasible);
+    assert!((r.requests_per_s - 20.0).abs() < 1e-9);
+    assert!(r.batch < r.kv_capacity_batch);
+    assert!(
+        r.ttft_p99_s >= r.ttft_s && r.tpot_p99_s >= r.tpot_s * 0.99,
+        "{r:?}"
+    );
+    // The curve is the batch sweep: throughput grows with the batch.
+    let per_chip: Vec<f64> = r.curve.iter().map(|c| c.2).collect();
+    assert!(
+        per_chip.windows(2).all(|w| w[1] >= w[0] * 0.999),
+        "{per_chip:?}"
+    );
+    // Deterministic queue simulation.
+    let a = archsim::system::serve::queue_p99(10.0, 0.05).unwrap();
+    assert_eq!(a, archsim::system::serve::queue_p99(10.0, 0.05).unwrap());
+    assert!(a > 0.05 && archsim::system::serve::queue_p99(30.0, 0.05).is_none());
+}
+
+#[test]
+fn compare_writes_the_pareto_plot() {
+    let dir = common::tempdir();
+    let out = archsim([
+        "serve",
+        "--system",
+        "tpu_v6e_pod",
+        "--compare",
+        "dgx_h100_ib",
+        "--model",
+        "llama3_8b",
+        "--chips",
+        "8",
+        "--input-len",
+        "1000",
+        "--output-len",
+        "200",
+        "--out",
+        dir.path().to_str().unwrap(),
+        "--format",
+        "json",
+    ]);
+    assert!(out.status.success(), "{}", common::stderr(&out));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v.as_array().unwrap().len(), 2);
+    assert!(dir.path().join("serving_pareto.png").is_file());
+}

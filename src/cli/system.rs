@@ -494,9 +494,20 @@ pub struct ServeArgs {
     /// KV-cache dtype (default: the weights').
     #[arg(long, value_enum)]
     pub kv_dtype: Option<super::DTypeArg>,
+    /// A fixed Poisson arrival rate for the whole system, requests/s: the smallest batch that
+    /// keeps up and the latencies at that load (instead of --scenario).
+    #[arg(long, value_name = "R")]
+    pub rate: Option<f64>,
     /// Force the tensor parallelism per replica: `tp=8`.
     #[arg(long, value_name = "tp=T")]
     pub plan: Option<String>,
+    /// A second system serving the same model on the same number of chips: both reports and the
+    /// throughput-vs-latency plot (serving_pareto.png/.svg in --out).
+    #[arg(long, value_name = "SYSTEM")]
+    pub compare: Option<String>,
+    /// Output directory of the --compare plot.
+    #[arg(long, value_name = "DIR", default_value = "plots/serving")]
+    pub out: std::path::PathBuf,
     #[arg(long, value_enum, default_value = "table")]
     pub format: SysFormat,
 }
@@ -518,9 +529,18 @@ pub fn cmd_serve(a: &ServeArgs) -> Result<()> {
         }
         None => None,
     };
-    let scenario = match a.scenario {
-        ScenarioArg::Offline => Scenario::Offline,
-        ScenarioArg::Server => {
+    let scenario = match (a.rate, a.scenario) {
+        (Some(r), _) => {
+            if !r.is_finite() || !(1e-6..=1e9).contains(&r) {
+                return Err(Error::flag(
+                    "--rate",
+                    format!("{r}: must be from 1e-6 to 1e9 requests/s"),
+                ));
+            }
+            Scenario::Rate { requests_per_s: r }
+        }
+        (None, ScenarioArg::Offline) => Scenario::Offline,
+        (None, ScenarioArg::Server) => {
             for (flag, v) in [("--ttft-ms", a.ttft_ms), ("--tpot-ms", a.tpot_ms)] {
                 if !v.is_finite() || !(1e-3..=1e7).contains(&v) {
                     return Err(Error::flag(
@@ -554,41 +574,99 @@ pub fn cmd_serve(a: &ServeArgs) -> Result<()> {
         output_len: a.output_len,
         tp,
     };
-    let r = serve(&sys, &spec)?;
+    let mut reports = vec![serve(&sys, &spec)?];
+    if let Some(other) = &a.compare {
+        if a.out.exists() && !a.out.is_dir() {
+            return Err(Error::flag(
+                "--out",
+                format!("`{}` is not a directory", a.out.display()),
+            ));
+        }
+        let sys_b = system::config::load(other)?;
+        let card_b = archsim::workload::model::load(&a.model)?;
+        reports.push(serve(
+            &sys_b,
+            &ServeSpec {
+                card: card_b,
+                tp: None,
+                ..spec.clone()
+            },
+        )?);
+        let series: Vec<archsim::plot::XySeries> = reports
+            .iter()
+            .map(|r| archsim::plot::XySeries {
+                label: format!("{} ({} x {}, tp={})", r.system, r.chips, r.chip, r.tp),
+                points: r.curve.iter().map(|c| (c.1 * 1e3, c.2)).collect(),
+            })
+            .collect();
+        let files = archsim::plot::xy_plot(
+            &series,
+            &format!(
+                "{}: {} in / {} out tokens — throughput vs latency as the batch grows",
+                a.model, a.input_len, a.output_len
+            ),
+            &archsim::plot::XyAxes {
+                x_desc: "time per output token (ms, log)".into(),
+                y_desc: "output tokens/s per chip (log)".into(),
+                log_x: true,
+                log_y: true,
+            },
+            &a.out,
+            "serving_pareto",
+        )?;
+        for f in files {
+            eprintln!("wrote {}", f.display());
+        }
+    }
     match a.format {
         SysFormat::Json => {
+            let v = if reports.len() == 1 {
+                serde_json::to_value(&reports[0])
+            } else {
+                serde_json::to_value(&reports)
+            }
+            .map_err(|e| Error::internal(e.to_string()))?;
             let text =
-                serde_json::to_string_pretty(&r).map_err(|e| Error::internal(e.to_string()))?;
+                serde_json::to_string_pretty(&v).map_err(|e| Error::internal(e.to_string()))?;
             write_stdout(format!("{text}\n").as_bytes())
         }
         SysFormat::Table => {
-            use archsim::units::fmt_time;
-            let gib = |b: u64| b as f64 / (1u64 << 30) as f64;
-            let mut s = format!(
-                "serve {} on {} ({} x {}: {} replicas of tp={}), {} in / {} out tokens, {} weights, {} KV\n",
-                r.model, r.system, r.chips, r.chip, r.replicas, r.tp, r.input_len, r.output_len, r.dtype, r.kv_dtype
-            );
-            s.push_str(&format!(
-                "  batch {} per replica (KV holds {})   {:.1} output tokens/s ({:.1} per chip)   {:.1} total tokens/s   {:.2} requests/s\n",
-                r.batch, r.kv_capacity_batch, r.output_tokens_per_s, r.output_tokens_per_s_per_chip, r.total_tokens_per_s, r.requests_per_s
-            ));
-            s.push_str(&format!(
-                "  TTFT {}   TPOT {}   KV cache {:.2} GiB per request, {:.1} GiB in total   weights {:.1} GiB per chip\n",
-                fmt_time(r.ttft_s), fmt_time(r.tpot_s), gib(r.kv_cache_bytes_per_request), gib(r.kv_cache_bytes_total), gib(r.weights_bytes_per_chip)
-            ));
-            s.push_str(&format!(
-                "  power {:.1} kW   {:.3} J per output token   {}\n",
-                r.power_w / 1e3,
-                r.j_per_token,
-                r.usd_per_million_tokens
-                    .map_or("no price".to_string(), |u| format!(
-                        "USD {u:.3} per million output tokens"
-                    ))
-            ));
-            if !r.feasible {
-                s.push_str(&format!("  INFEASIBLE: {}\n", r.note));
+            let mut s = String::new();
+            for r in &reports {
+                s.push_str(&render_serve(r));
             }
             write_stdout(s.as_bytes())
         }
     }
+}
+
+fn render_serve(r: &archsim::system::serve::ServeReport) -> String {
+    use archsim::units::fmt_time;
+    let gib = |b: u64| b as f64 / (1u64 << 30) as f64;
+    let mut s = format!(
+        "serve {} on {} ({} x {}: {} replicas of tp={}), {} in / {} out tokens, {} weights, {} KV\n",
+        r.model, r.system, r.chips, r.chip, r.replicas, r.tp, r.input_len, r.output_len, r.dtype, r.kv_dtype
+    );
+    s.push_str(&format!(
+        "  batch {} per replica (KV holds {})   {:.1} output tokens/s ({:.1} per chip)   {:.1} total tokens/s   {:.2} requests/s\n",
+        r.batch, r.kv_capacity_batch, r.output_tokens_per_s, r.output_tokens_per_s_per_chip, r.total_tokens_per_s, r.requests_per_s
+    ));
+    s.push_str(&format!(
+        "  TTFT {} (p99 {})   TPOT {} (p99 {})   KV cache {:.2} GiB per request, {:.1} GiB in total   weights {:.1} GiB per chip\n",
+        fmt_time(r.ttft_s), fmt_time(r.ttft_p99_s), fmt_time(r.tpot_s), fmt_time(r.tpot_p99_s),
+        gib(r.kv_cache_bytes_per_request), gib(r.kv_cache_bytes_total), gib(r.weights_bytes_per_chip)
+    ));
+    s.push_str(&format!(
+        "  power {:.1} kW   {:.3} J per output token   {}\n",
+        r.power_w / 1e3,
+        r.j_per_token,
+        r.usd_per_million_tokens
+            .map_or("no price".to_string(), |u| format!(
+                "USD {u:.3} per million output tokens"
+            ))
+    ));
+    if !r.feasible {
+        s.push_str(&format!("  INFEASIBLE: {}\n", r.note));
+    }
+    s
 }

@@ -23,7 +23,7 @@ mod utilization;
 
 pub use heatmap::{sweep_heatmap, Heatmap};
 pub use pareto::{pareto_front, pareto_indices, ParetoPoint};
-pub use scaling::{scaling_plots, ScalingSeries};
+pub use scaling::{scaling_plots, xy_plot, ScalingSeries, XyAxes, XySeries};
 
 use crate::error::{Error, Result};
 use crate::machine::OpProfile;

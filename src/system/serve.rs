@@ -29,6 +29,9 @@ pub enum Scenario {
     Offline,
     /// The highest load whose mean TTFT and TPOT meet the targets (s).
     Server { ttft_s: f64, tpot_s: f64 },
+    /// A fixed arrival rate (requests/s for the whole system, Poisson): the smallest batch that
+    /// keeps up, and the latencies at that load.
+    Rate { requests_per_s: f64 },
 }
 
 /// A serving run.
@@ -77,6 +80,15 @@ pub struct ServeReport {
     pub ttft_s: f64,
     /// Time per output token, mean: a cycle's time / O (decode steps and the prefill stalls).
     pub tpot_s: f64,
+    /// TTFT p99: a request-level simulation of the replica's prompt queue (Poisson arrivals at
+    /// the load, fixed seed, 20,000 requests; Lindley's recursion); offline: the mean.
+    pub ttft_p99_s: f64,
+    /// TPOT p99: one decode step plus one prompt's prefill inserted before the token (prefill
+    /// is not chunked).
+    pub tpot_p99_s: f64,
+    /// Throughput against latency as the batch grows, for the chosen tp: (batch, TPOT s, output
+    /// tokens/s per chip).
+    pub curve: Vec<(u64, f64, f64)>,
     pub kv_cache_bytes_per_request: u64,
     pub kv_cache_bytes_total: u64,
     pub weights_bytes_per_chip: u64,
@@ -200,6 +212,7 @@ pub fn serve(sys: &SystemConfig, spec: &ServeSpec) -> Result<ServeReport> {
     let kv_token = card.kv_bytes_per_token(spec.kv_dtype);
     let kv_req = (spec.input_len + spec.output_len) * kv_token;
     let mut best: Option<ServeReport> = None;
+    let mut curves: std::collections::HashMap<u64, Vec<(u64, f64, f64)>> = Default::default();
     let mut why = String::new();
     for &tp in &tps {
         let weights =
@@ -242,6 +255,7 @@ pub fn serve(sys: &SystemConfig, spec: &ServeSpec) -> Result<ServeReport> {
         if *candidates.last().unwrap_or(&0) != b_kv.min(8192) {
             candidates.push(b_kv.min(8192));
         }
+        let mut curve = Vec::new();
         for &b in &candidates {
             let s = replica.steps(b)?;
             let cycle = s.prefill_s + o * s.decode_s;
@@ -249,6 +263,18 @@ pub fn serve(sys: &SystemConfig, spec: &ServeSpec) -> Result<ServeReport> {
             let req_rate = b as f64 / cycle * replicas as f64;
             let (ttft, feasible, rate) = match spec.scenario {
                 Scenario::Offline => (s.prefill_s, true, req_rate),
+                Scenario::Rate { requests_per_s } => {
+                    let lambda = requests_per_s / replicas as f64;
+                    let t1 = s.prefill_one_s;
+                    let rho = lambda * t1;
+                    let keeps_up = lambda <= b as f64 / cycle && rho < 1.0;
+                    let ttft = if rho < 1.0 {
+                        t1 + rho * t1 / (2.0 * (1.0 - rho))
+                    } else {
+                        f64::INFINITY
+                    };
+                    (ttft, keeps_up, requests_per_s.min(req_rate))
+                }
                 Scenario::Server { ttft_s, tpot_s } => {
                     // M/D/1 queue of prompts at the replica's prefill server (one prompt at a
                     // time): W = ρ·t/(2(1−ρ)); the load is the largest meeting the TTFT target,
@@ -270,6 +296,11 @@ pub fn serve(sys: &SystemConfig, spec: &ServeSpec) -> Result<ServeReport> {
                 }
             };
             let out_tps = rate * o;
+            let ttft_p99 = match spec.scenario {
+                Scenario::Offline => ttft,
+                _ => queue_p99(rate / replicas as f64, s.prefill_one_s).unwrap_or(f64::INFINITY),
+            };
+
             let tokens_total = rate * (spec.input_len + spec.output_len) as f64;
             let power = spec.chips as f64 * sys.allin_w_per_chip * sys.pue;
             let report = ServeReport {
@@ -292,6 +323,9 @@ pub fn serve(sys: &SystemConfig, spec: &ServeSpec) -> Result<ServeReport> {
                 requests_per_s: rate,
                 ttft_s: ttft,
                 tpot_s: tpot,
+                ttft_p99_s: ttft_p99,
+                tpot_p99_s: s.decode_s + s.prefill_one_s,
+                curve: Vec::new(),
                 kv_cache_bytes_per_request: kv_req,
                 kv_cache_bytes_total: kv_req * b * replicas,
                 weights_bytes_per_chip: weights,
@@ -307,8 +341,14 @@ pub fn serve(sys: &SystemConfig, spec: &ServeSpec) -> Result<ServeReport> {
                 feasible,
                 note: String::new(),
             };
+            curve.push((b, tpot, req_rate * o / spec.chips as f64));
             let better = match &best {
                 None => true,
+                // A fixed rate: the smallest batch that keeps up; otherwise the highest
+                // throughput, feasible first.
+                Some(cur) if matches!(spec.scenario, Scenario::Rate { .. }) => {
+                    report.feasible && !cur.feasible
+                }
                 Some(cur) => {
                     (report.feasible, report.output_tokens_per_s)
                         > (cur.feasible, cur.output_tokens_per_s)
@@ -318,10 +358,47 @@ pub fn serve(sys: &SystemConfig, spec: &ServeSpec) -> Result<ServeReport> {
                 best = Some(report);
             }
         }
+        curves.insert(tp, curve);
     }
     let mut r = best.ok_or_else(|| Error::setting("model", why))?;
+    r.curve = curves.remove(&r.tp).unwrap_or_default();
     if !r.feasible {
-        r.note = "no batch meets the TTFT/TPOT targets: the numbers are for the fastest infeasible point".into();
+        r.note = match spec.scenario {
+            Scenario::Rate { .. } => "no batch keeps up with the rate: the numbers are for the largest batch, at the rate it sustains".into(),
+            _ => "no batch meets the TTFT/TPOT targets: the numbers are for the fastest infeasible point".into(),
+        };
     }
     Ok(r)
+}
+
+/// p99 of time in system (wait + service) of an M/D/1 queue with arrival rate `lambda` (1/s)
+/// and service time `t` (s), from a request-level simulation: 20,000 Poisson arrivals from a
+/// fixed-seed generator (SplitMix64), waits by Lindley's recursion
+/// `W_{n+1} = max(0, W_n + t − A_{n+1})`. None when the queue is unstable (ρ ≥ 1).
+pub fn queue_p99(lambda: f64, t: f64) -> Option<f64> {
+    if lambda <= 0.0 {
+        return Some(t);
+    }
+    if lambda * t >= 1.0 {
+        return None;
+    }
+    let mut state: u64 = 0x5EED_A5C1_u64;
+    let mut next = || {
+        // SplitMix64 (Steele et al. 2014).
+        state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = state;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        ((z ^ (z >> 31)) >> 11) as f64 / (1u64 << 53) as f64
+    };
+    let n = 20_000;
+    let mut w = 0.0f64;
+    let mut times = Vec::with_capacity(n);
+    for _ in 0..n {
+        times.push(w + t);
+        let gap = -(1.0 - next()).ln() / lambda;
+        w = (w + t - gap).max(0.0);
+    }
+    times.sort_by(|a, b| a.partial_cmp(b).unwrap_or(std::cmp::Ordering::Equal));
+    Some(times[(n as f64 * 0.99) as usize])
 }
