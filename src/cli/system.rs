@@ -508,6 +508,9 @@ pub struct ServeArgs {
     /// Output directory of the --compare plot.
     #[arg(long, value_name = "DIR", default_value = "plots/serving")]
     pub out: std::path::PathBuf,
+    /// Write a Chrome trace of one serving cycle per replica (prefill, decode steps) to FILE.
+    #[arg(long, value_name = "FILE")]
+    pub trace: Option<std::path::PathBuf>,
     #[arg(long, value_enum, default_value = "table")]
     pub format: SysFormat,
 }
@@ -617,6 +620,11 @@ pub fn cmd_serve(a: &ServeArgs) -> Result<()> {
         for f in files {
             eprintln!("wrote {}", f.display());
         }
+    }
+    if let Some(t) = &a.trace {
+        let refs: Vec<&archsim::system::serve::ServeReport> = reports.iter().collect();
+        archsim::fsio::write_atomic(t, &system::trace::serve_trace(&refs)?)?;
+        eprintln!("wrote {}", t.display());
     }
     match a.format {
         SysFormat::Json => {

@@ -86,6 +86,10 @@ pub struct ServeReport {
     /// TPOT p99: one decode step plus one prompt's prefill inserted before the token (prefill
     /// is not chunked).
     pub tpot_p99_s: f64,
+    /// One batched prefill step (the batch's prompts), s.
+    pub prefill_step_s: f64,
+    /// One decode step at the batch, s.
+    pub decode_step_s: f64,
     /// Throughput against latency as the batch grows, for the chosen tp: (batch, TPOT s, output
     /// tokens/s per chip).
     pub curve: Vec<(u64, f64, f64)>,
@@ -325,6 +329,8 @@ pub fn serve(sys: &SystemConfig, spec: &ServeSpec) -> Result<ServeReport> {
                 tpot_s: tpot,
                 ttft_p99_s: ttft_p99,
                 tpot_p99_s: s.decode_s + s.prefill_one_s,
+                prefill_step_s: s.prefill_s,
+                decode_step_s: s.decode_s,
                 curve: Vec::new(),
                 kv_cache_bytes_per_request: kv_req,
                 kv_cache_bytes_total: kv_req * b * replicas,

@@ -75,3 +75,57 @@ pub fn step_trace(reports: &[&TrainReport]) -> Result<Vec<u8>> {
     serde_json::to_vec_pretty(&json!({"traceEvents": events, "displayTimeUnit": "ms"}))
         .map_err(|e| Error::internal(e.to_string()))
 }
+
+/// A Chrome trace of one serving cycle on each replica (up to 16 tracks): the batched prefill
+/// step, then the decode steps (the first 64 drawn one by one, the rest as one span).
+pub fn serve_trace(reports: &[&super::serve::ServeReport]) -> Result<Vec<u8>> {
+    let mut events: Vec<Value> = Vec::new();
+    for (pid, r) in reports.iter().enumerate() {
+        let pid = pid as u64 + 1;
+        events.push(json!({"ph": "M", "name": "process_name", "pid": pid,
+            "args": {"name": format!("{} ({} chips, {} replicas of tp={}, batch {})", r.system, r.chips, r.replicas, r.tp, r.batch)}}));
+        for rep in 0..r.replicas.min(16) {
+            let tid = rep + 1;
+            events.push(
+                json!({"ph": "M", "name": "thread_name", "pid": pid, "tid": tid,
+                "args": {"name": format!("replica {rep}")}}),
+            );
+            let mut t = 0.0;
+            let mut span = |name: String, cat: &str, dur: f64, t: &mut f64| {
+                if dur > 0.0 {
+                    events.push(
+                        json!({"ph": "X", "name": name, "cat": cat, "pid": pid, "tid": tid,
+                        "ts": *t * 1e6, "dur": dur * 1e6}),
+                    );
+                    *t += dur;
+                }
+            };
+            span(
+                format!("prefill {} prompts x {} tokens", r.batch, r.input_len),
+                "prefill",
+                r.prefill_step_s,
+                &mut t,
+            );
+            let shown = r.output_len.min(64);
+            for i in 0..shown {
+                span(
+                    format!("decode step {i} (batch {})", r.batch),
+                    "decode",
+                    r.decode_step_s,
+                    &mut t,
+                );
+            }
+            if r.output_len > shown {
+                let rest = (r.output_len - shown) as f64 * r.decode_step_s;
+                span(
+                    format!("decode steps {shown}..{}", r.output_len),
+                    "decode",
+                    rest,
+                    &mut t,
+                );
+            }
+        }
+    }
+    serde_json::to_vec_pretty(&json!({"traceEvents": events, "displayTimeUnit": "ms"}))
+        .map_err(|e| Error::internal(e.to_string()))
+}
