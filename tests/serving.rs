@@ -19,6 +19,7 @@ fn spec(m: &str, chips: u64, i: u64, o: u64, kv: DType) -> ServeSpec {
         dtype: DType::Fp8,
         kv_dtype: kv,
         tp: Some(chips),
+        chunk_tokens: None,
     }
 }
 
@@ -234,4 +235,19 @@ fn compare_writes_the_pareto_plot() {
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v.as_array().unwrap().len(), 2);
     assert!(dir.path().join("serving_pareto.png").is_file());
+}
+
+#[test]
+fn chunked_prefill_trades_ttft_for_tpot_tail() {
+    let sys = config::load("dgx_h100_ib").unwrap();
+    let mut s = spec("llama3_8b", 1, 4000, 500, DType::Fp8);
+    s.scenario = Scenario::Rate {
+        requests_per_s: 2.0,
+    };
+    let plain = serve(&sys, &s).unwrap();
+    s.chunk_tokens = Some(512);
+    let chunked = serve(&sys, &s).unwrap();
+    assert!(chunked.tpot_p99_s < plain.tpot_p99_s);
+    assert!(chunked.ttft_s > plain.ttft_s);
+    assert!((chunked.output_tokens_per_s - plain.output_tokens_per_s).abs() < 1e-6);
 }

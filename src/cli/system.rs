@@ -498,6 +498,9 @@ pub struct ServeArgs {
     /// keeps up and the latencies at that load (instead of --scenario).
     #[arg(long, value_name = "R")]
     pub rate: Option<f64>,
+    /// Chunked prefill: split prompts into chunks of C tokens, one per decode step.
+    #[arg(long, value_name = "C")]
+    pub chunked_prefill: Option<u64>,
     /// Force the tensor parallelism per replica: `tp=8`.
     #[arg(long, value_name = "tp=T")]
     pub plan: Option<String>,
@@ -576,6 +579,15 @@ pub fn cmd_serve(a: &ServeArgs) -> Result<()> {
         input_len: a.input_len,
         output_len: a.output_len,
         tp,
+        chunk_tokens: match a.chunked_prefill {
+            Some(0) => {
+                return Err(Error::flag(
+                    "--chunked-prefill",
+                    "0: a chunk needs at least 1 token",
+                ))
+            }
+            other => other,
+        },
     };
     let mut reports = vec![serve(&sys, &spec)?];
     if let Some(other) = &a.compare {

@@ -48,6 +48,10 @@ pub struct ServeSpec {
     pub kv_dtype: DType,
     /// Tensor parallelism per replica (None: searched).
     pub tp: Option<u64>,
+    /// Chunked prefill (Sarathi-Serve, Agrawal et al. 2024): prompts are split into chunks of
+    /// this many tokens, one chunk piggybacked on each decode step, instead of one batched
+    /// prefill step that stalls every decode.
+    pub chunk_tokens: Option<u64>,
 }
 
 /// The result.
@@ -111,6 +115,8 @@ struct Steps {
     prefill_s: f64,
     decode_s: f64,
     prefill_one_s: f64,
+    /// One chunk of a prompt (chunked prefill), 0 without.
+    chunk_s: f64,
 }
 
 fn shard(card: &ModelCard, tp: u64) -> ModelCard {
@@ -166,6 +172,13 @@ impl Replica<'_> {
             prefill_s: self.run(Phase::Prefill, b, i, i)? + self.tp_comm(b * i)?,
             decode_s: self.run(Phase::Decode, b, 1, ctx)? + self.tp_comm(b)?,
             prefill_one_s: self.run(Phase::Prefill, 1, i, i)? + self.tp_comm(i)?,
+            chunk_s: match self.spec.chunk_tokens {
+                Some(c) => {
+                    let c = c.min(i);
+                    self.run(Phase::Prefill, 1, c, c)? + self.tp_comm(c)?
+                }
+                None => 0.0,
+            },
         })
     }
 }
@@ -261,7 +274,13 @@ pub fn serve(sys: &SystemConfig, spec: &ServeSpec) -> Result<ServeReport> {
         }
         let mut curve = Vec::new();
         for &b in &candidates {
-            let s = replica.steps(b)?;
+            let mut s = replica.steps(b)?;
+            // With chunked prefill a prompt's first token waits for its chunks, each riding on a
+            // decode step: ⌈I/C⌉ · (decode + chunk) stands in for the prompt's prefill in TTFT.
+            if let Some(c) = spec.chunk_tokens {
+                let chunks = spec.input_len.div_ceil(c.max(1)) as f64;
+                s.prefill_one_s = chunks * (s.decode_s + s.chunk_s);
+            }
             let cycle = s.prefill_s + o * s.decode_s;
             let tpot = cycle / o;
             let req_rate = b as f64 / cycle * replicas as f64;
@@ -328,7 +347,12 @@ pub fn serve(sys: &SystemConfig, spec: &ServeSpec) -> Result<ServeReport> {
                 ttft_s: ttft,
                 tpot_s: tpot,
                 ttft_p99_s: ttft_p99,
-                tpot_p99_s: s.decode_s + s.prefill_one_s,
+                tpot_p99_s: s.decode_s
+                    + if spec.chunk_tokens.is_some() {
+                        s.chunk_s
+                    } else {
+                        s.prefill_one_s
+                    },
                 prefill_step_s: s.prefill_s,
                 decode_step_s: s.decode_s,
                 curve: Vec::new(),
