@@ -119,18 +119,6 @@ struct Steps {
     chunk_s: f64,
 }
 
-fn shard(card: &ModelCard, tp: u64) -> ModelCard {
-    let mut c = card.clone();
-    c.heads = (card.heads / tp).max(1);
-    c.kv_heads = (card.kv_heads / tp).max(1);
-    c.ffn_size = (card.ffn_size / tp).max(1);
-    c.vocab = card.vocab.div_ceil(tp);
-    if let Some(m) = &mut c.moe {
-        m.expert_ffn = (m.expert_ffn / tp).max(1);
-    }
-    c
-}
-
 struct Replica<'a> {
     sys: &'a SystemConfig,
     machine: &'a dyn Machine,
@@ -259,7 +247,7 @@ pub fn serve(sys: &SystemConfig, spec: &ServeSpec) -> Result<ServeReport> {
             machine: machine.as_ref(),
             spec,
             tp,
-            shard: shard(card, tp),
+            shard: super::train::shard_card(card, tp, 1, 1),
         };
         let replicas = spec.chips / tp;
         let o = spec.output_len as f64;

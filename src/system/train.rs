@@ -278,8 +278,8 @@ struct ShardCost {
     moe_layers: u64,
 }
 
-/// The model as one chip of the plan holds it.
-fn shard_card(card: &ModelCard, tp: u64, pp: u64, ep: u64) -> ModelCard {
+/// The model as one chip of the plan holds it (serving uses it with pp = ep = 1).
+pub(crate) fn shard_card(card: &ModelCard, tp: u64, pp: u64, ep: u64) -> ModelCard {
     let mut c = card.clone();
     c.heads = (card.heads / tp).max(1);
     c.kv_heads = (card.kv_heads / tp).max(1);
