@@ -306,6 +306,16 @@ pub fn parse(src: &str, file: &str, stem: &str) -> Result<SystemConfig> {
         }
         None => None,
     };
+    if let Some(m) = f.max_chips {
+        if !(1..=1 << 24).contains(&m) {
+            return Err(key_error(
+                src,
+                file,
+                "max_chips",
+                format!("max_chips = {m}: must be from 1 to 2^24"),
+            ));
+        }
+    }
     let p = &f.power;
     for (key, v, lo, hi) in [
         ("power.allin_w_per_chip", p.allin_w_per_chip, 1.0, 1e5),
