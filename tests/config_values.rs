@@ -2,53 +2,13 @@
 //! (NaN, ±inf, 0, negative, 1e-300, 1e308, 2^64), is either refused as bad input (exit code 2,
 //! naming the key) or gives a run whose every figure is finite.
 
+mod common;
+
 use archsim::registry::parse_toml;
 use archsim::run::simulate_ops;
 use archsim::workload::{Gemm, Op, VectorKind, VectorOp};
 use archsim::DType;
-
-const HOSTILE: [&str; 8] = [
-    "nan",
-    "inf",
-    "-inf",
-    "0",
-    "-1",
-    "1e-300",
-    "1e308",
-    "18446744073709551616",
-];
-
-/// The config text with `key` set to `value` (line-level edit, so the file stays as written).
-fn with_value(src: &str, key: &str, value: &str) -> String {
-    let (table, last) = key.rsplit_once('.').unwrap_or(("", key));
-    let mut current = String::new();
-    let mut out = Vec::new();
-    let mut done = false;
-    for line in src.lines() {
-        let t = line.trim();
-        if t.starts_with('[') {
-            current = t
-                .split('#')
-                .next()
-                .unwrap()
-                .trim()
-                .trim_matches(|c| c == '[' || c == ']')
-                .trim()
-                .to_string();
-        } else if !done && current == table {
-            if let Some((k, _)) = t.split_once('=') {
-                if k.trim() == last {
-                    out.push(format!("{last} = {value}"));
-                    done = true;
-                    continue;
-                }
-            }
-        }
-        out.push(line.to_string());
-    }
-    assert!(done, "key {key} not found");
-    out.join("\n") + "\n"
-}
+use common::{numeric_keys, with_value, HOSTILE};
 
 #[test]
 fn hostile_numbers_are_refused_or_give_finite_results() {
@@ -65,12 +25,7 @@ fn hostile_numbers_are_refused_or_give_finite_results() {
     let mut failures = Vec::new();
     let mut cases = 0;
     for (file, src) in archsim::config::embedded::configs() {
-        let table: toml::Table = src.parse().unwrap();
-        let keys: Vec<String> = archsim::config::toml_leaves(&table)
-            .into_iter()
-            .filter(|(_, v)| v.is_integer() || v.is_float())
-            .map(|(k, _)| k)
-            .collect();
+        let keys = numeric_keys(src);
         for key in &keys {
             for v in HOSTILE {
                 cases += 1;

@@ -3,64 +3,15 @@
 //! (exit code 2, naming the key) or gives finite figures: a collective on the system, a prefill
 //! of the model on an H100.
 
+mod common;
+
 use archsim::registry;
 use archsim::run::model::simulate_model;
 use archsim::system::collective::place;
 use archsim::system::{config, Collective};
 use archsim::workload::model::lower::{Phase, RunSpec};
 use archsim::workload::model::parse_card;
-
-const HOSTILE: [&str; 8] = [
-    "nan",
-    "inf",
-    "-inf",
-    "0",
-    "-1",
-    "1e-300",
-    "1e308",
-    "18446744073709551616",
-];
-
-/// The text with `key` set to `value` (line-level edit).
-fn with_value(src: &str, key: &str, value: &str) -> String {
-    let (table, last) = key.rsplit_once('.').unwrap_or(("", key));
-    let mut current = String::new();
-    let mut out = Vec::new();
-    let mut done = false;
-    for line in src.lines() {
-        let t = line.trim();
-        if t.starts_with('[') {
-            current = t
-                .split('#')
-                .next()
-                .unwrap()
-                .trim()
-                .trim_matches(|c| c == '[' || c == ']')
-                .trim()
-                .to_string();
-        } else if !done && current == table {
-            if let Some((k, _)) = t.split_once('=') {
-                if k.trim() == last {
-                    out.push(format!("{last} = {value}"));
-                    done = true;
-                    continue;
-                }
-            }
-        }
-        out.push(line.to_string());
-    }
-    assert!(done, "key {key} not found");
-    out.join("\n") + "\n"
-}
-
-fn numeric_keys(src: &str) -> Vec<String> {
-    let table: toml::Table = src.parse().unwrap();
-    archsim::config::toml_leaves(&table)
-        .into_iter()
-        .filter(|(_, v)| v.is_integer() || v.is_float())
-        .map(|(k, _)| k)
-        .collect()
-}
+use common::{numeric_keys, with_value, HOSTILE};
 
 fn check(
     failures: &mut Vec<String>,

@@ -132,26 +132,31 @@ pub fn write_outputs(r: &Report, dir: &Path) -> Result<Vec<PathBuf>> {
     write_atomic(&p, &compare::ops_csv(r)?)?;
     written.push(p);
     let several = r.sections.len() > 1;
+    // Every section's ops on one timeline per machine (the first section's report carries the
+    // machine facts), op names prefixed by their section when there are several.
     let timeline = |side: usize| -> RunReport {
-        let mut runs = r.sections.iter().map(|c| {
-            let run = if side == 0 { &c.a.run } else { &c.b.run };
-            (c.workloads.join(" + "), run)
-        });
-        let (_, first) = runs.next().expect("a report has a section");
-        let mut all = first.clone();
-        if several {
-            let title = r.sections[0].workloads.join(" + ");
-            for p in &mut all.ops {
-                p.name = format!("{title}/{}", p.name);
+        fn run_of(c: &compare::Comparison, side: usize) -> &RunReport {
+            if side == 0 {
+                &c.a.run
+            } else {
+                &c.b.run
             }
         }
-        for (title, run) in runs {
-            all.ops.extend(run.ops.iter().map(|p| {
-                let mut p = p.clone();
-                p.name = format!("{title}/{}", p.name);
-                p
-            }));
-        }
+        let mut all = run_of(&r.sections[0], side).clone();
+        all.ops = r
+            .sections
+            .iter()
+            .flat_map(|c| {
+                let title = c.workloads.join(" + ");
+                run_of(c, side).ops.iter().map(move |p| {
+                    let mut p = p.clone();
+                    if several {
+                        p.name = format!("{title}/{}", p.name);
+                    }
+                    p
+                })
+            })
+            .collect();
         all
     };
     if r.sections.is_empty() {

@@ -152,7 +152,7 @@ pub fn main_dtype(ops: &[Op]) -> DType {
 /// (each op is at most 2^96, [`crate::workload::MAX_MACS`]).
 pub fn total_of(machine: &dyn Machine, profiles: &[OpProfile]) -> Result<Total> {
     let mut t = Total {
-        ops: profiles.len(),
+        ops: 0,
         ..Default::default()
     };
     let mut peak_time = 0.0; // Σ time × peak: denominator of FLOP-weighted utilization
@@ -170,7 +170,7 @@ pub fn total_of(machine: &dyn Machine, profiles: &[OpProfile]) -> Result<Total> 
         };
         let times = |c: u64| c.checked_mul(r).ok_or_else(too_long);
         let rf = r as f64;
-        t.ops = t.ops.saturating_add(r as usize - 1);
+        t.ops = t.ops.saturating_add(r as usize);
         t.macs = t.macs.saturating_add(p.macs.saturating_mul(r as u128));
         t.flops += p.flops * rf;
         t.cycles = t

@@ -194,7 +194,7 @@ impl Group {
                 Collective::AllGather | Collective::ReduceScatter => {
                     (gather(&levels, bytes, n), describe("ring", &levels))
                 }
-                Collective::AllReduce => all_reduce(&levels, bytes, n),
+                Collective::AllReduce => all_reduce(&levels, bytes),
                 Collective::AllToAll => {
                     (all_to_all(&levels, bytes, n), describe("pairwise", &levels))
                 }
@@ -268,7 +268,7 @@ fn gather(levels: &[&Level], s: f64, n: u64) -> f64 {
 /// (`S_level / B`, scaling book "GPUs"), and a scale-out level may use a double binary tree for
 /// small messages (`2·log2(n)` steps of latency, twice the ring's bandwidth time; NCCL's tree
 /// algBw = busBw/2). The cheaper of ring and tree/NVLS is taken per level.
-fn all_reduce(levels: &[&Level], s: f64, n: u64) -> (f64, String) {
+fn all_reduce(levels: &[&Level], s: f64) -> (f64, String) {
     let mut order: Vec<&Level> = levels.to_vec();
     order.sort_by(|a, b| {
         a.bandwidth(f64::INFINITY)
@@ -308,7 +308,6 @@ fn all_reduce(levels: &[&Level], s: f64, n: u64) -> (f64, String) {
         t += best.0;
         algs.push(format!("{} {}", best.1, level_name(l)));
     }
-    let _ = n;
     let alg = if algs.len() > 1 {
         format!("hierarchical ({})", algs.join(" + "))
     } else {
@@ -671,7 +670,6 @@ impl Placement {
                         link,
                     });
                 }
-                let _ = stride;
             }
         }
         Ok(Group { levels })

@@ -11,7 +11,7 @@
 //! `kv_cache_free_gpu_mem_fraction`), divided by a request's KV bytes `(I + O) · KV/token`, sharded
 //! over `min(tp, kv_heads)` (KV heads replicate beyond that).
 
-use super::collective::{place, Collective};
+use super::collective::{place, Collective, Group};
 use super::config::SystemConfig;
 use crate::error::{Error, Result};
 use crate::machine::Machine;
@@ -120,24 +120,54 @@ struct Steps {
 }
 
 struct Replica<'a> {
-    sys: &'a SystemConfig,
     machine: &'a dyn Machine,
     spec: &'a ServeSpec,
-    tp: u64,
     shard: ModelCard,
+    /// The replica's tensor-parallel group (None for tp = 1), placed once.
+    tp_group: Option<Group>,
+    /// One prompt's prefill and one chunk of it (chunked prefill; 0 without): the same for
+    /// every batch, simulated once.
+    prefill_one_s: f64,
+    chunk_s: f64,
 }
 
-impl Replica<'_> {
+impl<'a> Replica<'a> {
+    fn new(
+        sys: &SystemConfig,
+        machine: &'a dyn Machine,
+        spec: &'a ServeSpec,
+        tp: u64,
+    ) -> Result<Self> {
+        let tp_group = if tp > 1 {
+            Some(place(sys, tp, None)?.all(sys)?)
+        } else {
+            None
+        };
+        let mut r = Replica {
+            machine,
+            spec,
+            shard: super::train::shard_card(&spec.card, tp, 1, 1),
+            tp_group,
+            prefill_one_s: 0.0,
+            chunk_s: 0.0,
+        };
+        let i = spec.input_len;
+        r.prefill_one_s = r.run(Phase::Prefill, 1, i, i)? + r.tp_comm(i);
+        if let Some(c) = spec.chunk_tokens {
+            let c = c.min(i);
+            r.chunk_s = r.run(Phase::Prefill, 1, c, c)? + r.tp_comm(c);
+        }
+        Ok(r)
+    }
+
     /// Tensor-parallel all-reduces: 2 per layer (after attention, after the FFN; Megatron
     /// without sequence parallelism), each over the step's `tokens · d` activation.
-    fn tp_comm(&self, tokens: u64) -> Result<f64> {
-        if self.tp == 1 {
-            return Ok(0.0);
-        }
-        let p = place(self.sys, self.tp, None)?;
-        let g = p.all(self.sys)?;
+    fn tp_comm(&self, tokens: u64) -> f64 {
+        let Some(g) = &self.tp_group else {
+            return 0.0;
+        };
         let bytes = (tokens * self.spec.card.hidden) as f64 * self.spec.dtype.bytes_per_element();
-        Ok(2.0 * self.spec.card.layers as f64 * g.cost(Collective::AllReduce, bytes).time_s)
+        2.0 * self.spec.card.layers as f64 * g.cost(Collective::AllReduce, bytes).time_s
     }
 
     fn run(&self, phase: Phase, batch: u64, seq: u64, context: u64) -> Result<f64> {
@@ -157,16 +187,10 @@ impl Replica<'_> {
         let (i, o) = (self.spec.input_len, self.spec.output_len);
         let ctx = i + o / 2;
         Ok(Steps {
-            prefill_s: self.run(Phase::Prefill, b, i, i)? + self.tp_comm(b * i)?,
-            decode_s: self.run(Phase::Decode, b, 1, ctx)? + self.tp_comm(b)?,
-            prefill_one_s: self.run(Phase::Prefill, 1, i, i)? + self.tp_comm(i)?,
-            chunk_s: match self.spec.chunk_tokens {
-                Some(c) => {
-                    let c = c.min(i);
-                    self.run(Phase::Prefill, 1, c, c)? + self.tp_comm(c)?
-                }
-                None => 0.0,
-            },
+            prefill_s: self.run(Phase::Prefill, b, i, i)? + self.tp_comm(b * i),
+            decode_s: self.run(Phase::Decode, b, 1, ctx)? + self.tp_comm(b),
+            prefill_one_s: self.prefill_one_s,
+            chunk_s: self.chunk_s,
         })
     }
 }
@@ -242,13 +266,7 @@ pub fn serve(sys: &SystemConfig, spec: &ServeSpec) -> Result<ServeReport> {
             );
             continue;
         }
-        let replica = Replica {
-            sys,
-            machine: machine.as_ref(),
-            spec,
-            tp,
-            shard: super::train::shard_card(card, tp, 1, 1),
-        };
+        let replica = Replica::new(sys, machine.as_ref(), spec, tp)?;
         let replicas = spec.chips / tp;
         let o = spec.output_len as f64;
         let mut b = 1u64;

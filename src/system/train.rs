@@ -1000,18 +1000,13 @@ fn train_verdict(a: &TrainReport, b: &TrainReport, spec: &TrainSpec) -> String {
             ca / (a.global_batch * a.seq) as f64 * tokens,
             cb / (b.global_batch * b.seq) as f64 * tokens,
         );
-        let (cheap, dear, cr) = if ua <= ub {
-            (a, b, ub / ua)
-        } else {
-            (b, a, ua / ub)
-        };
+        let (cheap, cr) = if ua <= ub { (a, ub / ua) } else { (b, ua / ub) };
         s.push_str(&format!(
             "At the chips' configured prices {} is {cr:.2}x cheaper (USD {:.3e} vs {:.3e}).",
             cheap.system,
             ua.min(ub),
             ua.max(ub)
         ));
-        let _ = dear;
     } else {
         s.push_str("One of the chips has no [cost] price: no cost comparison.");
     }

@@ -154,3 +154,57 @@ pub fn proptest_cases(cases: u32) -> proptest::test_runner::Config {
         ..Default::default()
     }
 }
+
+/// Hostile numeric values for config keys (NaN, ±inf, 0, negative, tiny, huge, 2^64).
+pub const HOSTILE: [&str; 8] = [
+    "nan",
+    "inf",
+    "-inf",
+    "0",
+    "-1",
+    "1e-300",
+    "1e308",
+    "18446744073709551616",
+];
+
+/// The config text with `key` set to `value` (line-level edit, so the file stays as written).
+pub fn with_value(src: &str, key: &str, value: &str) -> String {
+    let (table, last) = key.rsplit_once('.').unwrap_or(("", key));
+    let mut current = String::new();
+    let mut out = Vec::new();
+    let mut done = false;
+    for line in src.lines() {
+        let t = line.trim();
+        if t.starts_with('[') {
+            current = t
+                .split('#')
+                .next()
+                .unwrap()
+                .trim()
+                .trim_matches(|c| c == '[' || c == ']')
+                .trim()
+                .to_string();
+        } else if !done && current == table {
+            if let Some((k, _)) = t.split_once('=') {
+                if k.trim() == last {
+                    out.push(format!("{last} = {value}"));
+                    done = true;
+                    continue;
+                }
+            }
+        }
+        out.push(line.to_string());
+    }
+    assert!(done, "key {key} not found");
+    out.join("\n") + "\n"
+}
+
+/// The dotted keys of a TOML text whose values are numbers.
+pub fn numeric_keys(src: &str) -> Vec<String> {
+    let table: toml::Table = src.parse().unwrap();
+    archsim::config::toml_leaves(&table)
+        .into_iter()
+        .filter(|(_, v)| v.is_integer() || v.is_float())
+        .map(|(k, _)| k)
+        .collect()
+}
