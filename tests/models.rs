@@ -132,6 +132,7 @@ fn recompute_adds_a_forward_and_shrinks_activations() {
         &c,
         &RunSpec {
             recompute: true,
+            context_parallel: 1,
             ..s.clone()
         },
     )

@@ -371,3 +371,49 @@ fn scaling_study_writes_csv_and_plots() {
         assert!(dir.path().join(f).is_file(), "{f}");
     }
 }
+
+/// Context parallelism: the chip runs seq/cp tokens, so activation memory falls; the attention
+/// work over the cp ranks equals the causal work of the whole sequence (hardware FLOPs per chip
+/// fall by about cp); the K/V exchange is a cp collective; and a cp that does not split the
+/// sequence into 2·cp chunks is refused naming `plan`.
+#[test]
+fn context_parallelism_shards_the_sequence() {
+    let sys = config::load("dgx_h100_ib").unwrap();
+    let s = spec("llama3_8b", 64, 32, 32768);
+    let run = |plan: &str| {
+        train(&sys, &s, &PlanConstraints::parse(plan).unwrap())
+            .unwrap()
+            .best
+    };
+    let one = run("tp=2,cp=1,pp=1,fsdp=8,dp=4,mbs=1,recompute=full");
+    let four = run("tp=2,cp=4,pp=1,fsdp=8,dp=1,mbs=1,recompute=full");
+    assert_eq!(four.plan.cp, 4);
+    assert_eq!(four.plan.chips(), 64);
+    // The same weights per chip (tp, fsdp equal), a quarter of the tokens: less memory.
+    assert!(four.memory_per_chip_bytes < one.memory_per_chip_bytes);
+    // The same model and step: MFU·step time is the same quantity on both plans.
+    let work = |r: &archsim::system::train::TrainReport| r.mfu * r.step_time_s;
+    assert!((work(&one) - work(&four)).abs() <= 1e-9 * work(&one));
+    // cp divides each chip's work per micro-batch, but the cp = 1 plan has 4x the data ranks
+    // and so 4x fewer micro-batches: the hardware FLOPs per chip and step are about equal.
+    let hw = |r: &archsim::system::train::TrainReport| r.hfu * r.step_time_s;
+    let ratio = hw(&one) / hw(&four);
+    assert!(ratio > 0.9 && ratio < 1.1, "{ratio}");
+    assert_eq!(one.microbatches, 1);
+    assert_eq!(four.microbatches, 4);
+    // The gradient all-reduce spans the cp ranks even with dp = 1.
+    assert!(
+        four.breakdown_s.exposed_comm.contains_key("dp"),
+        "{:?}",
+        four.breakdown_s
+    );
+    // A sequence that does not split into 2·cp chunks is refused naming the plan.
+    let bad = train(
+        &sys,
+        &spec("llama3_8b", 64, 16, 1000),
+        &PlanConstraints::parse("cp=8").unwrap(),
+    )
+    .unwrap_err();
+    assert_eq!(bad.exit_code(), 2);
+    assert!(bad.to_string().contains("cp=8"), "{bad}");
+}

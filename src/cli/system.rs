@@ -166,7 +166,7 @@ pub struct TrainArgs {
     /// Tokens per sequence.
     #[arg(long, value_name = "L", default_value_t = 2048)]
     pub seq: u64,
-    /// Force a plan, e.g. `tp=8,pp=16,dp=64` (keys dp, fsdp, tp, pp, vp, ep, mbs, dcn_dp,
+    /// Force a plan, e.g. `tp=8,pp=16,dp=64` (keys dp, fsdp, tp, pp, vp, cp, ep, mbs, dcn_dp,
     /// recompute=full|none); unset keys are searched.
     #[arg(long, value_name = "k=v,...")]
     pub plan: Option<String>,

@@ -179,6 +179,7 @@ impl<'a> Replica<'a> {
             dtype: self.spec.dtype,
             fused_attention: true,
             recompute: false,
+            context_parallel: 1,
         };
         Ok(simulate_model(self.machine, &self.shard, &rs)?.total.time_s)
     }

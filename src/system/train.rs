@@ -4,8 +4,9 @@
 //! searches the feasible plans.
 //!
 //! Rules (docs/SYSTEMS.md has the full list and sources):
-//! * Ranks are laid out innermost first as `[tp, fsdp, dp, dcn_dp, pp]`: tensor parallelism in
-//!   the switch domain / the first torus axes, data parallelism next, pipeline stages outermost.
+//! * Ranks are laid out innermost first as `[tp, fsdp, cp, dp, dcn_dp, pp]`: tensor parallelism
+//!   in the switch domain / the first torus axes, then FSDP, context parallelism (each sequence
+//!   split zig-zag over cp ranks, ring attention), data parallelism, pipeline stages outermost.
 //! * Per chip, the model is sharded Megatron-style: heads, KV heads (replicated when fewer than
 //!   tp), FFN, vocabulary and expert FFNs divided by tp; layers by pp (the bottleneck stage holds
 //!   ⌈L/pp⌉); experts by ep. One micro-batch of that shard is lowered and simulated by the chip
@@ -36,7 +37,7 @@ use rayon::prelude::*;
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap};
 
-/// A parallelism plan. `chips = tp · fsdp · dp · dcn_dp · pp`.
+/// A parallelism plan. `chips = tp · fsdp · cp · dp · dcn_dp · pp`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 pub struct Plan {
     /// Data parallelism inside a slice / the cluster (gradients all-reduced, weights replicated).
@@ -49,7 +50,7 @@ pub struct Plan {
     pub pp: u64,
     /// Virtual stages per device (interleaved 1F1B).
     pub vp: u64,
-    /// Context parallelism (not modelled: always 1).
+    /// Context parallelism: each sequence split over `cp` ranks (zig-zag, ring attention).
     pub cp: u64,
     /// Expert parallelism (MoE): experts sharded over `ep` of the data-parallel ranks.
     pub ep: u64,
@@ -63,20 +64,21 @@ pub struct Plan {
 
 impl Plan {
     pub fn chips(&self) -> u64 {
-        self.tp * self.fsdp * self.dp * self.dcn_dp * self.pp
+        self.tp * self.fsdp * self.cp * self.dp * self.dcn_dp * self.pp
     }
-    /// Ranks innermost first: `[tp, fsdp, dp, dcn_dp, pp]`.
-    fn dims(&self) -> [u64; 5] {
-        [self.tp, self.fsdp, self.dp, self.dcn_dp, self.pp]
+    /// Ranks innermost first: `[tp, fsdp, cp, dp, dcn_dp, pp]`.
+    fn dims(&self) -> [u64; 6] {
+        [self.tp, self.fsdp, self.cp, self.dp, self.dcn_dp, self.pp]
     }
     /// `tp=8,pp=4,...` (every key).
     pub fn describe(&self) -> String {
         format!(
-            "tp={},pp={},vp={},fsdp={},dp={},dcn_dp={},ep={},mbs={},recompute={}",
+            "tp={},pp={},vp={},fsdp={},cp={},dp={},dcn_dp={},ep={},mbs={},recompute={}",
             self.tp,
             self.pp,
             self.vp,
             self.fsdp,
+            self.cp,
             self.dp,
             self.dcn_dp,
             self.ep,
@@ -94,6 +96,7 @@ pub struct PlanConstraints {
     pub tp: Option<u64>,
     pub pp: Option<u64>,
     pub vp: Option<u64>,
+    pub cp: Option<u64>,
     pub ep: Option<u64>,
     pub mbs: Option<u64>,
     pub dcn_dp: Option<u64>,
@@ -141,13 +144,7 @@ impl PlanConstraints {
                 "ep" => &mut c.ep,
                 "mbs" => &mut c.mbs,
                 "dcn_dp" => &mut c.dcn_dp,
-                "cp" if n == 1 => continue,
-                "cp" => {
-                    return Err(Error::setting(
-                        "plan",
-                        "cp > 1: context parallelism is not modelled yet",
-                    ))
-                }
+                "cp" => &mut c.cp,
                 _ => {
                     return Err(Error::setting(
                         "plan",
@@ -276,6 +273,11 @@ struct ShardCost {
     layers: u64,
     /// MoE layers on the stage.
     moe_layers: u64,
+    /// Attention kernels of one micro-batch on the stage (forward, backward, recomputed), s:
+    /// what ring attention hides its K/V exchange behind.
+    attention_s: f64,
+    /// K and V elements per token on one tp rank.
+    kv_per_token: u64,
 }
 
 /// The model as one chip of the plan holds it (serving uses it with pp = ep = 1).
@@ -302,14 +304,17 @@ fn shard_cost(
     plan: &Plan,
 ) -> Result<ShardCost> {
     let c = shard_card(card, plan.tp, plan.pp, plan.ep);
+    // With context parallelism the chip holds seq/cp tokens of each sequence.
+    let seq = spec.seq / plan.cp;
     let run = RunSpec {
         phase: Phase::Train,
         batch: plan.mbs,
-        seq: spec.seq,
-        context: spec.seq,
+        seq,
+        context: seq,
         dtype: spec.dtype,
         fused_attention: spec.fused_attention,
         recompute: plan.recompute,
+        context_parallel: plan.cp,
     };
     let report = simulate_model(machine, &c, &run)?;
     // Activations with sequence parallelism are the unsharded layer's divided by tp
@@ -320,8 +325,12 @@ fn shard_cost(
     let mut backward = 0.0;
     let mut optimizer = 0.0;
     let mut flops = 0.0;
+    let mut attention = 0.0;
     for p in &report.ops {
         let t = p.time_s * p.repeat.0 as f64;
+        if p.name.contains(".attention") {
+            attention += t;
+        }
         if p.name.contains(".optimizer.") {
             optimizer += t;
             continue;
@@ -341,13 +350,21 @@ fn shard_cost(
     // With recomputation only each layer's input is kept (`memory_needs`: layers · tokens · d);
     // the rest is one layer's working set.
     let stored = if plan.recompute {
-        let t = plan.mbs * spec.seq;
+        let t = plan.mbs * seq;
         (unsplit.layers * t * unsplit.hidden) as f64 * spec.dtype.bytes_per_element()
     } else {
         mem.activation_bytes as f64
     }
     .min(mem.activation_bytes as f64) as u64;
+    // K and V elements per token on one tp rank: what ring attention passes around the cp ranks
+    // (MLA exchanges the decompressed per-head keys and values, as Megatron-LM does).
+    let kv_per_token = match &c.mla {
+        Some(m) => c.heads * (m.qk_nope_head_dim + m.qk_rope_head_dim + m.v_head_dim),
+        None => 2 * c.kv_heads * c.head_dim,
+    };
     Ok(ShardCost {
+        attention_s: attention,
+        kv_per_token,
         stage_s: stage,
         backward_s: backward,
         optimizer_s: optimizer,
@@ -421,6 +438,14 @@ fn check_plan(card: &ModelCard, spec: &TrainSpec, p: &Plan) -> Result<()> {
         None if p.ep > 1 => return bad(format!("ep={}: {} has no experts", p.ep, card.name)),
         None => {}
     }
+    if p.cp > 1 && !spec.seq.is_multiple_of(2 * p.cp) {
+        return bad(format!(
+            "cp={} needs the sequence ({} tokens) to split into 2·cp = {} equal chunks (zig-zag)",
+            p.cp,
+            spec.seq,
+            2 * p.cp
+        ));
+    }
     let data = p.fsdp * p.dp * p.dcn_dp;
     if !spec.global_batch.is_multiple_of(p.mbs * data) {
         return bad(format!(
@@ -454,7 +479,8 @@ fn evaluate(ctx: &Context, plan: &Plan, shard: &ShardCost) -> Result<TrainReport
     let e = spec.dtype.bytes_per_element();
     let data = plan.fsdp * plan.dp * plan.dcn_dp;
     let m = spec.global_batch / (plan.mbs * data);
-    let act = (plan.mbs * spec.seq * card.hidden) as f64 * e;
+    // One micro-batch's activation on one chip: its seq/cp tokens.
+    let act = (plan.mbs * (spec.seq / plan.cp) * card.hidden) as f64 * e;
     let mut comm: BTreeMap<String, f64> = BTreeMap::new();
     // Tensor parallelism with sequence parallelism: 4 AG + 4 RS per layer (fwd + bwd), 4 more
     // with recomputation.
@@ -479,7 +505,7 @@ fn evaluate(ctx: &Context, plan: &Plan, shard: &ShardCost) -> Result<TrainReport
     // Pipeline sends: one activation forward, one gradient backward per micro-batch.
     let mut pp_mb = 0.0;
     if plan.pp > 1 {
-        let g = place.group(sys, &dims, 4..5)?;
+        let g = place.group(sys, &dims, 5..6)?;
         pp_mb = 2.0 * g.cost(Collective::SendRecv, act / plan.tp as f64).time_s;
     }
     // FSDP: weight all-gathers (fwd, bwd) and the gradient reduce-scatter per micro-batch,
@@ -493,21 +519,38 @@ fn evaluate(ctx: &Context, plan: &Plan, shard: &ShardCost) -> Result<TrainReport
         let layers = shard.layers.max(1) as f64;
         fsdp_mb = (t - shard.stage_s).max(0.0) + t / layers;
     }
-    // Gradient all-reduce over dp and DCN slices, behind the last micro-batch's backward.
+    // Context parallelism (ring attention; Liu et al. 2023, Megatron-LM CP): per layer the K/V
+    // of the whole sequence pass around the cp ranks, an all-gather of K/V forward (and again
+    // when recomputing), an all-gather of K/V plus a reduce-scatter of dK/dV backward; each
+    // step's transfer overlaps the attention of the chunk already received, so only what
+    // exceeds the attention kernels' time is exposed.
+    let mut cp_mb = 0.0;
+    if plan.cp > 1 {
+        let g = place.group(sys, &dims, 2..3)?;
+        let kv = (plan.mbs * spec.seq * shard.kv_per_token) as f64 * e;
+        let ag = g.cost(Collective::AllGather, kv).time_s;
+        let rs = g.cost(Collective::ReduceScatter, kv).time_s;
+        let n_ag = if plan.recompute { 3.0 } else { 2.0 };
+        let per_layer = n_ag * ag + rs;
+        cp_mb = (per_layer * shard.layers as f64 - shard.attention_s).max(0.0);
+    }
+    // Gradient all-reduce over the ranks holding the same weights (cp, dp and DCN slices),
+    // behind the last micro-batch's backward.
     let mut dp_step = 0.0;
-    if plan.dp * plan.dcn_dp > 1 {
-        let g = place.group(sys, &dims, 2..4)?;
+    if plan.cp * plan.dp * plan.dcn_dp > 1 {
+        let g = place.group(sys, &dims, 2..5)?;
         let t = g
             .cost(Collective::AllReduce, shard_bytes / plan.fsdp as f64)
             .time_s;
         dp_step = (t - shard.backward_s).max(0.0) + t / shard.layers.max(1) as f64;
     }
-    let per_mb = shard.stage_s + tp_mb + ep_mb + pp_mb + fsdp_mb;
-    let bubble = (plan.pp - 1) as f64 / plan.vp as f64 * (shard.stage_s + tp_mb + ep_mb);
+    let per_mb = shard.stage_s + tp_mb + cp_mb + ep_mb + pp_mb + fsdp_mb;
+    let bubble = (plan.pp - 1) as f64 / plan.vp as f64 * (shard.stage_s + tp_mb + cp_mb + ep_mb);
     let optimizer = shard.optimizer_s / plan.fsdp as f64;
     let step = m as f64 * per_mb + bubble + dp_step + optimizer;
     for (k, v) in [
         ("tp", m as f64 * tp_mb),
+        ("cp", m as f64 * cp_mb),
         ("ep", m as f64 * ep_mb),
         ("pp", m as f64 * pp_mb),
         ("fsdp", m as f64 * fsdp_mb),
@@ -628,6 +671,7 @@ pub fn train(
         dtype: spec.dtype,
         fused_attention: true,
         recompute: false,
+        context_parallel: 1,
     };
     let (per_seq, _) = model_flops(&lower(card, &one)?);
     let model_flops_step = per_seq * spec.global_batch as f64;
@@ -671,8 +715,18 @@ pub fn train(
             ));
         }
     }
+    if let Some(c) = forced.cp {
+        if !spec.seq.is_multiple_of(2 * c) {
+            return bad(format!(
+                "cp={c}: context parallelism splits each sequence into 2·cp = {} equal chunks (zig-zag); --seq {} does not divide",
+                2 * c,
+                spec.seq
+            ));
+        }
+    }
     for (key, v) in [
         ("fsdp", forced.fsdp),
+        ("cp", forced.cp),
         ("dp", forced.dp),
         ("dcn_dp", forced.dcn_dp),
     ] {
@@ -700,6 +754,21 @@ pub fn train(
             .collect(),
     );
     let mbss = pick(forced.mbs, vec![1, 2, 4, 8]);
+    // Context parallelism is tried in powers of two while every rank keeps at least 1,024
+    // tokens of each sequence (below that the K/V exchange outgrows the attention it hides
+    // behind; Llama 3 used cp = 16 at 131,072 tokens, 8,192 per rank).
+    let cps = pick(
+        forced.cp,
+        (0..5)
+            .map(|i| 1u64 << i)
+            .filter(|&c| {
+                c == 1
+                    || (spec.seq.is_multiple_of(2 * c)
+                        && spec.seq / c >= 1024
+                        && spec.chips.is_multiple_of(c))
+            })
+            .collect(),
+    );
     let recs = match forced.recompute {
         Some(r) => vec![r],
         None => vec![false, true],
@@ -710,10 +779,10 @@ pub fn train(
         (None, None) => vec![1],
     };
     let mut plans = Vec::new();
-    for &tp in &tps {
+    for (&tp, &cp) in tps.iter().flat_map(|t| cps.iter().map(move |c| (t, c))) {
         for &pp in &pps {
             for &dcn in &dcn_choices {
-                let denom = tp * pp * dcn;
+                let denom = tp * cp * pp * dcn;
                 if denom == 0 || !spec.chips.is_multiple_of(denom) {
                     continue;
                 }
@@ -742,7 +811,7 @@ pub fn train(
                                         tp,
                                         pp,
                                         vp,
-                                        cp: 1,
+                                        cp,
                                         ep,
                                         mbs,
                                         dcn_dp: dcn,
@@ -763,7 +832,7 @@ pub fn train(
         return Err(Error::setting(
             "plan",
             format!(
-                "no plan of {} chips fits {} with global batch {}{}: tp must divide the {} heads (and be at most {}), pp the {} layers, and mbs × the data-parallel ranks (chips / (tp·pp)) the global batch",
+                "no plan of {} chips fits {} with global batch {}{}: tp must divide the {} heads (and be at most {}), pp the {} layers, and mbs × the data-parallel ranks (chips / (tp·cp·pp)) the global batch",
                 spec.chips,
                 card.name,
                 spec.global_batch,
@@ -779,21 +848,22 @@ pub fn train(
         ));
     }
     // Shard costs, each (tp, pp, ep, mbs, recompute) simulated once, in parallel.
-    let mut keys: Vec<(u64, u64, u64, u64, bool)> = plans
+    let mut keys: Vec<(u64, u64, u64, u64, bool, u64)> = plans
         .iter()
-        .map(|p| (p.tp, p.pp, p.ep, p.mbs, p.recompute))
+        .map(|p| (p.tp, p.pp, p.ep, p.mbs, p.recompute, p.cp))
         .collect();
     keys.sort_unstable();
     keys.dedup();
     let costs: Vec<Result<ShardCost>> = keys
         .par_iter()
-        .map(|&(tp, pp, ep, mbs, recompute)| {
+        .map(|&(tp, pp, ep, mbs, recompute, cp)| {
             let p = Plan {
                 tp,
                 pp,
                 ep,
                 mbs,
                 recompute,
+                cp,
                 ..plans[0]
             };
             shard_cost(machine.as_ref(), card, spec, &p)
@@ -814,7 +884,7 @@ pub fn train(
     let mut reports: Vec<TrainReport> = Vec::new();
     let mut last_err = None;
     for p in &plans {
-        let shard = &cache[&(p.tp, p.pp, p.ep, p.mbs, p.recompute)];
+        let shard = &cache[&(p.tp, p.pp, p.ep, p.mbs, p.recompute, p.cp)];
         match evaluate(&ctx, p, shard) {
             Ok(r) => {
                 if capacity.is_none_or(|c| r.memory_per_chip_bytes <= c) {

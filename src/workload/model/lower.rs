@@ -66,6 +66,13 @@ pub struct RunSpec {
     /// Training: recompute every layer's forward in the backward pass (full activation
     /// checkpointing, Chen et al. 2016) instead of keeping its activations.
     pub recompute: bool,
+    /// Context parallelism (prefill, train): `seq` is this chip's share, 1/cp of a sequence of
+    /// `seq·cp` tokens split zig-zag into 2·cp chunks (two per rank, chunk i and 2cp−1−i) so every
+    /// rank does the same causal work (Megatron-LM context parallelism; Llama 3 paper §3.3.2).
+    /// Its queries then attend to `seq·cp/2` keys on average: the attention is costed as a
+    /// non-causal `seq × seq·cp/2` one (the exact pair count of the balanced split, s²/(2cp) for
+    /// a full sequence s, up to the diagonal chunks' halves). 1 = no context parallelism.
+    pub context_parallel: u64,
 }
 
 impl RunSpec {
@@ -79,6 +86,7 @@ impl RunSpec {
             dtype: card.dtype,
             fused_attention: true,
             recompute: false,
+            context_parallel: 1,
         }
     }
     /// Tokens this run processes: `batch·seq` (prefill, train) or `batch` (decode).
@@ -129,6 +137,8 @@ struct Pass<'a> {
     t: u64,
     seq_q: u64,
     seq_kv: u64,
+    /// Causal mask (false for the context-parallel share, see [`RunSpec::context_parallel`]).
+    causal: bool,
 }
 
 impl Pass<'_> {
@@ -172,7 +182,7 @@ impl Pass<'_> {
             seq_kv: self.seq_kv,
             head_dim: d,
             head_dim_v: dv,
-            causal: true,
+            causal: self.causal,
             backward: false,
             dtype: self.spec.dtype,
         };
@@ -396,9 +406,20 @@ pub fn lower(card: &ModelCard, spec: &RunSpec) -> Result<Lowered> {
             format!("batch × seq = {t} tokens is more than the supported 2^30"),
         ));
     }
-    let (seq_q, seq_kv) = match spec.phase {
-        Phase::Decode => (1, spec.context + 1),
-        _ => (spec.seq, spec.seq),
+    if spec.context_parallel == 0 || spec.context_parallel > 1 << 12 {
+        return Err(Error::setting(
+            "cp",
+            format!(
+                "context parallelism {} must be from 1 to 4096",
+                spec.context_parallel
+            ),
+        ));
+    }
+    let cp = spec.context_parallel;
+    let (seq_q, seq_kv, causal) = match spec.phase {
+        Phase::Decode => (1, spec.context + 1, true),
+        _ if cp > 1 => (spec.seq, (spec.seq * cp).div_ceil(2), false),
+        _ => (spec.seq, spec.seq, true),
     };
     let pass = Pass {
         card,
@@ -407,6 +428,7 @@ pub fn lower(card: &ModelCard, spec: &RunSpec) -> Result<Lowered> {
         t,
         seq_q,
         seq_kv,
+        causal,
     };
     let d = card.hidden;
     let (n_dense, n_moe) = card.dense_and_moe_layers();
