@@ -4,8 +4,9 @@
 use super::progress;
 use super::SimModeArg;
 use archsim::error::{Error, Result};
+use archsim::jobs::sweep::fleet::FleetSweep;
 use archsim::jobs::sweep::plot::{plot_sweep, PlotSweepRequest};
-use archsim::jobs::sweep::{merge_files, spec, RunOptions, Shard, Sweep};
+use archsim::jobs::sweep::{merge_files, spec, PointSet, RunOptions, Shard, Sweep};
 use clap::Args;
 use std::path::PathBuf;
 use std::time::Duration;
@@ -13,11 +14,13 @@ use std::time::Duration;
 /// `archsim sweep`: run a design-space sweep into one CSV row per point.
 #[derive(Debug, Args)]
 pub struct SweepArgs {
-    /// Base hardware config: archsim .toml (path or shipped name) or SCALE-Sim .cfg.
+    /// Base hardware config: archsim .toml (path or shipped name) or SCALE-Sim .cfg. Not
+    /// used by a fleet sweep (`command = "train"|"serve"` in the sweep file).
     #[arg(long, value_name = "BASE")]
-    pub config: String,
+    pub config: Option<String>,
     /// Sweep file: dotted config keys with value lists or {from, to, step|factor} ranges, and
-    /// `workloads = [...]`.
+    /// `workloads = [...]`; or, with `command = "train"|"serve"`, system-layer parameters
+    /// (system, chips, model, global_batch, seq, plan.<key>, ...: docs/SYSTEMS.md).
     #[arg(long, value_name = "SWEEP.toml")]
     pub sweep: PathBuf,
     /// Output CSV (written atomically; an existing file is resumed: its points are kept and
@@ -110,7 +113,36 @@ pub fn cmd_sweep(a: &SweepArgs) -> Result<()> {
             format!("{}: must be a number of seconds >= 0", a.checkpoint_s),
         )
     })?;
-    let sweep = Sweep::prepare(&a.config, &a.sweep, a.mode.map(Into::into), a.max_points)?;
+    let sweep_spec = spec::SweepSpec::load(&a.sweep)?;
+    let set: Box<dyn PointSet> = match (&sweep_spec.command, &a.config) {
+        (Some((cmd, _)), Some(_)) => {
+            return Err(Error::flag(
+                "--config",
+                format!("{} is a `command = \"{cmd}\"` fleet sweep: its systems are the sweep file's `system` key; drop --config", a.sweep.display()),
+            ))
+        }
+        (Some(_), None) => {
+            if a.mode.is_some() {
+                return Err(Error::flag(
+                    "--mode",
+                    "a fleet sweep runs the systems' own chip models; drop --mode",
+                ));
+            }
+            Box::new(FleetSweep::prepare(sweep_spec, a.max_points)?)
+        }
+        (None, Some(config)) => Box::new(Sweep::prepare(
+            config,
+            &a.sweep,
+            a.mode.map(Into::into),
+            a.max_points,
+        )?),
+        (None, None) => {
+            return Err(Error::flag(
+                "--config",
+                "a sweep of chip-config keys needs --config BASE (or put `command = \"train\"` or \"serve\" in the sweep file for a fleet sweep)",
+            ))
+        }
+    };
     let opts = RunOptions {
         out: a.out.clone(),
         shard,
@@ -118,7 +150,7 @@ pub fn cmd_sweep(a: &SweepArgs) -> Result<()> {
         checkpoint,
     };
     let bar = progress::SweepBar::new(a.quiet);
-    let s = sweep.run_with_progress(&opts, &|p| bar.update(p))?;
+    let s = set.run_with_progress(&opts, &|p| bar.update(p))?;
     if !a.quiet {
         let secs = s.elapsed.as_secs_f64();
         eprintln!(

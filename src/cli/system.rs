@@ -37,20 +37,12 @@ pub struct CollectiveArgs {
 
 /// Parse `4x4x4`.
 pub fn parse_slice(s: &str) -> Result<Vec<u64>> {
-    s.split(['x', 'X'])
-        .map(|p| {
-            p.trim()
-                .parse::<u64>()
-                .ok()
-                .filter(|&v| (1..=1024).contains(&v))
-                .ok_or_else(|| {
-                    Error::flag(
-                        "--slice",
-                        format!("`{s}`: expected axes like 4x4x4 (each 1 to 1024)"),
-                    )
-                })
-        })
-        .collect()
+    system::config::parse_slice(s).ok_or_else(|| {
+        Error::flag(
+            "--slice",
+            format!("`{s}`: expected axes like 4x4x4 (each 1 to 1024)"),
+        )
+    })
 }
 
 /// Parse a byte count with an optional K/M/G suffix (powers of 1024).

@@ -404,3 +404,15 @@ impl SystemConfig {
         Location::file(self.source.clone()).key(key)
     }
 }
+
+/// Parse a TPU slice shape `AxB[xC]` (each axis 1 to 1024); `None` when malformed.
+pub fn parse_slice(s: &str) -> Option<Vec<u64>> {
+    s.split(['x', 'X'])
+        .map(|p| {
+            p.trim()
+                .parse::<u64>()
+                .ok()
+                .filter(|&v| (1..=1024).contains(&v))
+        })
+        .collect()
+}

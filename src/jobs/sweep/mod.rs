@@ -35,6 +35,7 @@
 //! are the parallel unit), then sums them ([`crate::run::simulate_sequential`]).
 
 pub mod base;
+pub mod fleet;
 pub mod plot;
 pub mod spec;
 pub mod table;
@@ -290,49 +291,42 @@ impl Sweep {
         ]);
         Ok(row)
     }
+}
 
-    /// Check an existing output's rows against this sweep and keep those of this shard.
-    fn resume_rows(&self, out: &Path, shard: Option<Shard>) -> Result<BTreeMap<u64, Vec<String>>> {
-        if !out.exists()
-            || std::fs::metadata(out)
-                .map(|m| m.len() == 0)
-                .unwrap_or(false)
-        {
-            return Ok(BTreeMap::new());
-        }
-        let existing = SweepTable::read(out)?;
-        let loc = || Location::path(out);
-        if existing.header != self.header() {
-            return Err(Error::input(
-                loc().line(1),
-                format!(
-                    "--out exists with other columns ({}); it is from another sweep: delete it, choose another --out, or pass --no-resume to overwrite it",
-                    existing.header.join(",")
-                ),
-            ));
-        }
-        for (&idx, row) in &existing.rows {
-            let here = idx < self.points && in_shard(shard, idx);
-            if !here {
-                return Err(Error::input(
-                    loc(),
-                    format!("--out holds point {idx}, which is not a point of this run{}; it is from another sweep or shard: delete it or choose another --out", shard.map(|s| format!(" (shard {}/{})", s.index, s.count)).unwrap_or_default()),
-                ));
-            }
-            let want = self.point_values(idx);
-            if row[1..1 + want.len()] != want[..] {
-                return Err(Error::input(
-                    loc(),
-                    format!("--out row of point {idx} has swept values ({}) but this sweep's point {idx} is ({}); it is from another sweep: delete it or choose another --out", row[1..1 + want.len()].join(", "), want.join(", ")),
-                ));
-            }
-        }
-        Ok(existing.rows)
-    }
+/// The points of a sweep, whatever is swept: chip-config keys × workloads ([`Sweep`]) or train
+/// and serve parameters ([`fleet::FleetSweep`]). [`PointSet::run_with_progress`] runs them
+/// with the same sharding, resume, checkpoints, lock and provenance.
+pub trait PointSet: Sync {
+    /// Number of points (all shards).
+    fn points(&self) -> u64;
+    /// CSV header: `index`, the swept columns, the result columns.
+    fn header(&self) -> Vec<String>;
+    /// The swept values of a point as CSV text (the columns after `index`).
+    fn point_values(&self, index: u64) -> Vec<String>;
+    /// Simulate one point and return its CSV row (index first).
+    fn eval(&self, index: u64) -> Result<Vec<String>>;
+    /// The provenance of this sweep's results (of one shard when `shard` is given).
+    fn provenance(&self, shard: Option<Shard>) -> Provenance;
 
     /// Run the sweep (or one shard) into `out`, resuming from it when `resume`.
-    pub fn run(&self, opts: &RunOptions) -> Result<SweepSummary> {
+    fn run(&self, opts: &RunOptions) -> Result<SweepSummary> {
         self.run_with_progress(opts, &|_| {})
+    }
+
+    /// [`PointSet::run`], telling `progress` how far it got.
+    fn run_with_progress(
+        &self,
+        opts: &RunOptions,
+        progress: &(dyn Fn(SweepProgress) + Sync),
+    ) -> Result<SweepSummary> {
+        run_points(self, opts, progress)
+    }
+}
+
+impl Sweep {
+    /// Run the sweep (or one shard) into `out`, resuming from it when `resume`.
+    pub fn run(&self, opts: &RunOptions) -> Result<SweepSummary> {
+        run_points(self, opts, &|_| {})
     }
 
     /// [`Sweep::run`], telling `progress` how far it got.
@@ -341,88 +335,158 @@ impl Sweep {
         opts: &RunOptions,
         progress: &(dyn Fn(SweepProgress) + Sync),
     ) -> Result<SweepSummary> {
-        let start = Instant::now();
-        // Held until this run returns: a second sweep writing the same --out is refused.
-        let _lock = lock_output(&opts.out)?;
-        let prov = self.provenance(opts.shard);
-        let side = provenance_path(&opts.out);
-        if opts.resume && opts.out.exists() {
-            if let Some(old) = Provenance::read(&side)? {
-                if let Some(diff) = old.differs_from(&prov) {
-                    return Err(Error::input(
+        run_points(self, opts, progress)
+    }
+}
+
+impl PointSet for Sweep {
+    fn points(&self) -> u64 {
+        self.points
+    }
+    fn header(&self) -> Vec<String> {
+        Sweep::header(self)
+    }
+    fn point_values(&self, index: u64) -> Vec<String> {
+        Sweep::point_values(self, index)
+    }
+    fn eval(&self, index: u64) -> Result<Vec<String>> {
+        Sweep::eval(self, index)
+    }
+    fn provenance(&self, shard: Option<Shard>) -> Provenance {
+        Sweep::provenance(self, shard)
+    }
+}
+
+/// Check an existing output's rows against the sweep and keep those of this shard.
+fn resume_rows<P: PointSet + ?Sized>(
+    set: &P,
+    out: &Path,
+    shard: Option<Shard>,
+) -> Result<BTreeMap<u64, Vec<String>>> {
+    if !out.exists()
+        || std::fs::metadata(out)
+            .map(|m| m.len() == 0)
+            .unwrap_or(false)
+    {
+        return Ok(BTreeMap::new());
+    }
+    let existing = SweepTable::read(out)?;
+    let loc = || Location::path(out);
+    if existing.header != set.header() {
+        return Err(Error::input(
+                loc().line(1),
+                format!(
+                    "--out exists with other columns ({}); it is from another sweep: delete it, choose another --out, or pass --no-resume to overwrite it",
+                    existing.header.join(",")
+                ),
+            ));
+    }
+    for (&idx, row) in &existing.rows {
+        let here = idx < set.points() && in_shard(shard, idx);
+        if !here {
+            return Err(Error::input(
+                    loc(),
+                    format!("--out holds point {idx}, which is not a point of this run{}; it is from another sweep or shard: delete it or choose another --out", shard.map(|s| format!(" (shard {}/{})", s.index, s.count)).unwrap_or_default()),
+                ));
+        }
+        let want = set.point_values(idx);
+        if row[1..1 + want.len()] != want[..] {
+            return Err(Error::input(
+                    loc(),
+                    format!("--out row of point {idx} has swept values ({}) but this sweep's point {idx} is ({}); it is from another sweep: delete it or choose another --out", row[1..1 + want.len()].join(", "), want.join(", ")),
+                ));
+        }
+    }
+    Ok(existing.rows)
+}
+
+/// The runner behind [`PointSet::run_with_progress`].
+fn run_points<P: PointSet + ?Sized>(
+    set: &P,
+    opts: &RunOptions,
+    progress: &(dyn Fn(SweepProgress) + Sync),
+) -> Result<SweepSummary> {
+    let start = Instant::now();
+    // Held until this run returns: a second sweep writing the same --out is refused.
+    let _lock = lock_output(&opts.out)?;
+    let prov = set.provenance(opts.shard);
+    let side = provenance_path(&opts.out);
+    if opts.resume && opts.out.exists() {
+        if let Some(old) = Provenance::read(&side)? {
+            if let Some(diff) = old.differs_from(&prov) {
+                return Err(Error::input(
                         Location::path(&opts.out),
                         format!("--out holds results of another run ({diff}, see {}); delete it, choose another --out, or pass --no-resume to overwrite it", side.display()),
                     ));
-                }
             }
         }
-        let mut rows = if opts.resume {
-            self.resume_rows(&opts.out, opts.shard)?
-        } else {
-            BTreeMap::new()
-        };
-        prov.write(&side)?;
-        let resumed = rows.len() as u64;
-        let mine: Vec<u64> = (0..self.points)
-            .filter(|&i| in_shard(opts.shard, i))
-            .collect();
-        let shard_points = mine.len() as u64;
-        let pending: Vec<u64> = mine.into_iter().filter(|i| !rows.contains_key(i)).collect();
-        let header = self.header();
-        let write = |rows: &BTreeMap<u64, Vec<String>>| {
-            write_atomic(&opts.out, &table::render(&header, rows.values()))
-        };
-        progress(SweepProgress::Start {
-            points: shard_points,
-            done: resumed,
-        });
-        // Batches bound the work lost to an interruption; a checkpoint is written after a batch
-        // when `checkpoint` has passed since the last one.
-        let batch = (pending.len() / 32).clamp(64, 4096);
-        let mut last_write = Instant::now();
-        for chunk in pending.chunks(batch) {
-            let done: Vec<Result<Vec<String>>> = chunk
-                .par_iter()
-                .map(|&i| {
-                    let r = self.eval(i);
-                    progress(SweepProgress::Point);
-                    r
-                })
-                .collect();
-            let mut first_err = None;
-            for (&i, r) in chunk.iter().zip(done) {
-                match r {
-                    Ok(row) => {
-                        rows.insert(i, row);
-                    }
-                    Err(e) => {
-                        first_err.get_or_insert(e);
-                    }
-                }
-            }
-            if let Some(e) = first_err {
-                progress(SweepProgress::Finish { ok: false });
-                // Keep what finished, so a rerun after fixing nothing else resumes.
-                if rows.len() as u64 > resumed {
-                    write(&rows)?;
-                }
-                return Err(e);
-            }
-            if last_write.elapsed() >= opts.checkpoint {
-                write(&rows)?;
-                last_write = Instant::now();
-            }
-        }
-        write(&rows)?;
-        progress(SweepProgress::Finish { ok: true });
-        Ok(SweepSummary {
-            total_points: self.points,
-            shard_points,
-            resumed,
-            simulated: pending.len() as u64,
-            elapsed: start.elapsed(),
-        })
     }
+    let mut rows = if opts.resume {
+        resume_rows(set, &opts.out, opts.shard)?
+    } else {
+        BTreeMap::new()
+    };
+    prov.write(&side)?;
+    let resumed = rows.len() as u64;
+    let mine: Vec<u64> = (0..set.points())
+        .filter(|&i| in_shard(opts.shard, i))
+        .collect();
+    let shard_points = mine.len() as u64;
+    let pending: Vec<u64> = mine.into_iter().filter(|i| !rows.contains_key(i)).collect();
+    let header = set.header();
+    let write = |rows: &BTreeMap<u64, Vec<String>>| {
+        write_atomic(&opts.out, &table::render(&header, rows.values()))
+    };
+    progress(SweepProgress::Start {
+        points: shard_points,
+        done: resumed,
+    });
+    // Batches bound the work lost to an interruption; a checkpoint is written after a batch
+    // when `checkpoint` has passed since the last one.
+    let batch = (pending.len() / 32).clamp(64, 4096);
+    let mut last_write = Instant::now();
+    for chunk in pending.chunks(batch) {
+        let done: Vec<Result<Vec<String>>> = chunk
+            .par_iter()
+            .map(|&i| {
+                let r = set.eval(i);
+                progress(SweepProgress::Point);
+                r
+            })
+            .collect();
+        let mut first_err = None;
+        for (&i, r) in chunk.iter().zip(done) {
+            match r {
+                Ok(row) => {
+                    rows.insert(i, row);
+                }
+                Err(e) => {
+                    first_err.get_or_insert(e);
+                }
+            }
+        }
+        if let Some(e) = first_err {
+            progress(SweepProgress::Finish { ok: false });
+            // Keep what finished, so a rerun after fixing nothing else resumes.
+            if rows.len() as u64 > resumed {
+                write(&rows)?;
+            }
+            return Err(e);
+        }
+        if last_write.elapsed() >= opts.checkpoint {
+            write(&rows)?;
+            last_write = Instant::now();
+        }
+    }
+    write(&rows)?;
+    progress(SweepProgress::Finish { ok: true });
+    Ok(SweepSummary {
+        total_points: set.points(),
+        shard_points,
+        resumed,
+        simulated: pending.len() as u64,
+        elapsed: start.elapsed(),
+    })
 }
 
 /// Options of [`Sweep::run`].

@@ -11,6 +11,9 @@
 //! array.dataflow = "ws"                                 # a single value (a 1-value axis)
 //! ```
 //!
+//! With `command = "train"` or `"serve"` the file sweeps `archsim train` / `archsim serve`
+//! parameters instead (a fleet sweep, [`super::fleet`]); no base config, no workloads.
+//!
 //! Keys may also be written inside tables (`[array]` then `rows = [...]`). The point order is
 //! the cartesian product with the workload outermost, then the keys in the order they appear
 //! in the file, the last key varying fastest (like nested loops). Point `index` numbers that
@@ -43,6 +46,9 @@ pub struct SweepSpec {
     pub workloads_line: Option<usize>,
     /// Config axes in file order.
     pub axes: Vec<Axis>,
+    /// `command = "train"` or `"serve"`: a fleet sweep over system-layer parameters
+    /// ([`super::fleet`]) instead of chip-config keys; with its line.
+    pub command: Option<(String, Option<usize>)>,
     /// [`crate::fsio::fnv1a64`] of the sweep file's text (provenance of sweep results).
     pub content_hash: u64,
 }
@@ -71,9 +77,23 @@ impl SweepSpec {
             workloads: Vec::new(),
             workloads_line: None,
             axes: Vec::new(),
+            command: None,
             content_hash: crate::fsio::fnv1a64(src),
         };
         for (k, v) in &table {
+            if k == "command" {
+                let line = toml_key_line(src, "command");
+                match v.as_str() {
+                    Some(c @ ("train" | "serve")) => spec.command = Some((c.to_string(), line)),
+                    _ => {
+                        return Err(Error::input(
+                            spec.loc("command", line),
+                            format!("`command` is \"train\" or \"serve\" (a fleet sweep; leave it out to sweep chip-config keys), not {v}"),
+                        ))
+                    }
+                }
+                continue;
+            }
             if k == "workloads" {
                 let line = toml_key_line(src, "workloads");
                 spec.workloads_line = line;
