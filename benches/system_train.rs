@@ -49,6 +49,7 @@ fn bench(c: &mut Criterion) {
         dtype: DType::Fp8,
         kv_dtype: DType::Fp8,
         tp: Some(2),
+        ep: None,
         chunk_tokens: None,
     };
     g.bench_function("serve_llama3_70b_h100_tp2_offline_point", |b| {

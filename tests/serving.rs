@@ -19,6 +19,7 @@ fn spec(m: &str, chips: u64, i: u64, o: u64, kv: DType) -> ServeSpec {
         dtype: DType::Fp8,
         kv_dtype: kv,
         tp: Some(chips),
+        ep: None,
         chunk_tokens: None,
     }
 }
@@ -250,4 +251,96 @@ fn chunked_prefill_trades_ttft_for_tpot_tail() {
     assert!(chunked.tpot_p99_s < plain.tpot_p99_s);
     assert!(chunked.ttft_s > plain.ttft_s);
     assert!((chunked.output_tokens_per_s - plain.output_tokens_per_s).abs() < 1e-6);
+}
+
+/// Expert parallelism for MoE serving: a replica is tp·ep chips; the experts are split over ep,
+/// so the weights per chip fall as ep grows, and the KV cache of the replica's requests is
+/// spread over the ep attention groups; the all-to-alls make the decode step no faster than the
+/// same per-chip batch without them would be; a dense card or an ep that does not divide is
+/// refused naming the plan.
+#[test]
+fn expert_parallelism_splits_the_experts_over_the_replica() {
+    let sys = config::load("dgx_h100_ib").unwrap();
+    let run = |tp: u64, ep: u64| {
+        serve(
+            &sys,
+            &ServeSpec {
+                tp: Some(tp),
+                ep: Some(ep),
+                ..spec("mixtral_8x7b", 8, 1024, 256, DType::Fp8)
+            },
+        )
+        .unwrap()
+    };
+    let one = run(1, 1);
+    let two = run(1, 2);
+    let eight = run(1, 8);
+    assert_eq!((eight.tp, eight.ep, eight.replicas), (1, 8, 1));
+    assert_eq!((two.replicas, one.replicas), (4, 8));
+    assert!(two.weights_bytes_per_chip < one.weights_bytes_per_chip);
+    assert!(eight.weights_bytes_per_chip < two.weights_bytes_per_chip);
+    // The experts are ~96% of Mixtral's weights: at ep = 8 a chip holds about a quarter of the
+    // replica-1 weights (attention and embeddings stay whole).
+    let r = eight.weights_bytes_per_chip as f64 / one.weights_bytes_per_chip as f64;
+    assert!(r > 0.125 && r < 0.3, "{r}");
+    // More HBM left for KV: a larger batch per replica chip.
+    assert!(
+        eight.kv_capacity_batch as f64 / 8.0 > one.kv_capacity_batch as f64,
+        "{} vs {}",
+        eight.kv_capacity_batch,
+        one.kv_capacity_batch
+    );
+    assert_eq!(eight.batch % 8, 0);
+    // Dense cards have no experts to split; ep must divide the experts.
+    for (m, ep) in [("llama3_8b", 2), ("mixtral_8x7b", 3)] {
+        let e = serve(
+            &sys,
+            &ServeSpec {
+                tp: Some(1),
+                ep: Some(ep),
+                ..spec(m, 6, 128, 128, DType::Fp8)
+            },
+        )
+        .unwrap_err();
+        assert_eq!(e.exit_code(), 2, "{e}");
+        assert!(e.to_string().contains(&format!("ep={ep}")), "{e}");
+    }
+    // The flag: `--plan tp=1,ep=4`.
+    let o = archsim([
+        "serve",
+        "--system",
+        "dgx_h100_ib",
+        "--model",
+        "mixtral_8x7b",
+        "--chips",
+        "8",
+        "--input-len",
+        "512",
+        "--output-len",
+        "128",
+        "--plan",
+        "tp=1,ep=4",
+        "--format",
+        "json",
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let j: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!((j["tp"].as_u64(), j["ep"].as_u64()), (Some(1), Some(4)));
+    let o = archsim([
+        "serve",
+        "--system",
+        "h100",
+        "--model",
+        "mixtral_8x7b",
+        "--chips",
+        "8",
+        "--input-len",
+        "512",
+        "--output-len",
+        "128",
+        "--plan",
+        "tp=1,xp=4",
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("--plan"));
 }

@@ -463,7 +463,7 @@ pub struct ServeArgs {
     /// Model card (shipped name, maxtext_<S>, card .toml or HF config.json).
     #[arg(long, value_name = "MODEL")]
     pub model: String,
-    /// Chips serving (replicas of --plan tp=T chips each).
+    /// Chips serving (replicas of tp·ep chips each).
     #[arg(long, value_name = "N")]
     pub chips: u64,
     #[arg(long, value_enum, default_value = "offline")]
@@ -493,8 +493,9 @@ pub struct ServeArgs {
     /// Chunked prefill: split prompts into chunks of C tokens, one per decode step.
     #[arg(long, value_name = "C")]
     pub chunked_prefill: Option<u64>,
-    /// Force the tensor parallelism per replica: `tp=8`.
-    #[arg(long, value_name = "tp=T")]
+    /// Force the tensor parallelism (and, for MoE models, the expert parallelism) per replica:
+    /// `tp=8`, `tp=1,ep=8`; a key left out is searched.
+    #[arg(long, value_name = "tp=T,ep=E")]
     pub plan: Option<String>,
     /// A second system serving the same model on the same number of chips: both reports and the
     /// throughput-vs-latency plot (serving_pareto.png/.svg in --out).
@@ -510,22 +511,37 @@ pub struct ServeArgs {
     pub format: SysFormat,
 }
 
+/// `tp=T,ep=E` (either key may be left out: searched).
+fn parse_serve_plan(p: &str) -> Result<(Option<u64>, Option<u64>)> {
+    let bad = || {
+        Error::flag(
+            "--plan",
+            format!("`{p}`: serving plans take tp=T and ep=E (e.g. tp=8 or tp=1,ep=8), each from 1 to 2^24"),
+        )
+    };
+    let (mut tp, mut ep) = (None, None);
+    for part in p.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+        let (k, v) = part.split_once('=').ok_or_else(bad)?;
+        let v: u64 = v
+            .trim()
+            .parse()
+            .ok()
+            .filter(|v| (1..=1 << 24).contains(v))
+            .ok_or_else(bad)?;
+        match k.trim() {
+            "tp" => tp = Some(v),
+            "ep" => ep = Some(v),
+            _ => return Err(bad()),
+        }
+    }
+    Ok((tp, ep))
+}
+
 pub fn cmd_serve(a: &ServeArgs) -> Result<()> {
     use archsim::system::serve::{serve, Scenario, ServeSpec};
-    let tp = match &a.plan {
-        Some(p) => {
-            let v = p
-                .trim()
-                .strip_prefix("tp=")
-                .and_then(|v| v.parse::<u64>().ok());
-            Some(v.filter(|&t| t >= 1).ok_or_else(|| {
-                Error::flag(
-                    "--plan",
-                    format!("`{p}`: serving plans take tp=T (e.g. tp=8)"),
-                )
-            })?)
-        }
-        None => None,
+    let (tp, ep) = match &a.plan {
+        Some(p) => parse_serve_plan(p)?,
+        None => (None, None),
     };
     let scenario = match (a.rate, a.scenario) {
         (Some(r), _) => {
@@ -571,6 +587,7 @@ pub fn cmd_serve(a: &ServeArgs) -> Result<()> {
         input_len: a.input_len,
         output_len: a.output_len,
         tp,
+        ep,
         chunk_tokens: match a.chunked_prefill {
             Some(0) => {
                 return Err(Error::flag(
@@ -596,13 +613,25 @@ pub fn cmd_serve(a: &ServeArgs) -> Result<()> {
             &ServeSpec {
                 card: card_b,
                 tp: None,
+                ep: None,
                 ..spec.clone()
             },
         )?);
         let series: Vec<archsim::plot::XySeries> = reports
             .iter()
             .map(|r| archsim::plot::XySeries {
-                label: format!("{} ({} x {}, tp={})", r.system, r.chips, r.chip, r.tp),
+                label: format!(
+                    "{} ({} x {}, tp={}{})",
+                    r.system,
+                    r.chips,
+                    r.chip,
+                    r.tp,
+                    if r.ep > 1 {
+                        format!(",ep={}", r.ep)
+                    } else {
+                        String::new()
+                    }
+                ),
                 points: r.curve.iter().map(|c| (c.1 * 1e3, c.2)).collect(),
             })
             .collect();
@@ -656,8 +685,10 @@ fn render_serve(r: &archsim::system::serve::ServeReport) -> String {
     use archsim::units::fmt_time;
     let gib = |b: u64| b as f64 / (1u64 << 30) as f64;
     let mut s = format!(
-        "serve {} on {} ({} x {}: {} replicas of tp={}), {} in / {} out tokens, {} weights, {} KV\n",
-        r.model, r.system, r.chips, r.chip, r.replicas, r.tp, r.input_len, r.output_len, r.dtype, r.kv_dtype
+        "serve {} on {} ({} x {}: {} replicas of tp={}{}), {} in / {} out tokens, {} weights, {} KV\n",
+        r.model, r.system, r.chips, r.chip, r.replicas, r.tp,
+        if r.ep > 1 { format!(",ep={}", r.ep) } else { String::new() },
+        r.input_len, r.output_len, r.dtype, r.kv_dtype
     );
     s.push_str(&format!(
         "  batch {} per replica (KV holds {})   {:.1} output tokens/s ({:.1} per chip)   {:.1} total tokens/s   {:.2} requests/s\n",

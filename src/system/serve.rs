@@ -10,6 +10,13 @@
 //! KV capacity: `0.95 × (HBM − weights − workspace)` per chip (TensorRT-LLM's
 //! `kv_cache_free_gpu_mem_fraction`), divided by a request's KV bytes `(I + O) · KV/token`, sharded
 //! over `min(tp, kv_heads)` (KV heads replicate beyond that).
+//!
+//! Expert parallelism (MoE cards, `ep`): a replica is `tp · ep` chips; attention and the dense
+//! parts run data-parallel over the ep groups (each chip serves `b/ep` of the replica's requests
+//! and holds their KV cache), the routed experts are split over the ep ranks, and every MoE
+//! layer dispatches and combines its tokens with two all-to-alls over the ep group (the
+//! DeepSeek-V3 / SGLang "DP attention + EP MoE" layout, DeepSeek-V3 report §3.4). Per chip the
+//! weights are the dense part / tp plus the experts / (tp·ep).
 
 use super::collective::{place, Collective, Group};
 use super::config::SystemConfig;
@@ -48,6 +55,8 @@ pub struct ServeSpec {
     pub kv_dtype: DType,
     /// Tensor parallelism per replica (None: searched).
     pub tp: Option<u64>,
+    /// Expert parallelism per replica (MoE cards; None: searched, 1 for dense cards).
+    pub ep: Option<u64>,
     /// Chunked prefill (Sarathi-Serve, Agrawal et al. 2024): prompts are split into chunks of
     /// this many tokens, one chunk piggybacked on each decode step, instead of one batched
     /// prefill step that stalls every decode.
@@ -66,8 +75,10 @@ pub struct ServeReport {
     pub output_len: u64,
     pub dtype: DType,
     pub kv_dtype: DType,
-    /// Tensor parallelism per replica and replicas (data parallelism).
+    /// Tensor parallelism, expert parallelism per replica (a replica is tp·ep chips) and
+    /// replicas (data parallelism).
     pub tp: u64,
+    pub ep: u64,
     pub replicas: u64,
     /// Requests in flight per replica.
     pub batch: u64,
@@ -109,6 +120,9 @@ pub struct ServeReport {
     pub note: String,
 }
 
+/// One point of a throughput-latency curve: (batch, TPOT s, output tokens/s per chip).
+type Point = (u64, f64, f64);
+
 /// Step times of one replica at one batch.
 #[derive(Debug, Clone, Copy)]
 struct Steps {
@@ -125,6 +139,9 @@ struct Replica<'a> {
     shard: ModelCard,
     /// The replica's tensor-parallel group (None for tp = 1), placed once.
     tp_group: Option<Group>,
+    /// The expert-parallel group (None for ep = 1).
+    ep_group: Option<Group>,
+    ep: u64,
     /// One prompt's prefill and one chunk of it (chunked prefill; 0 without): the same for
     /// every batch, simulated once.
     prefill_one_s: f64,
@@ -137,25 +154,33 @@ impl<'a> Replica<'a> {
         machine: &'a dyn Machine,
         spec: &'a ServeSpec,
         tp: u64,
+        ep: u64,
     ) -> Result<Self> {
-        let tp_group = if tp > 1 {
-            Some(place(sys, tp, None)?.all(sys)?)
+        let (tp_group, ep_group) = if tp * ep > 1 {
+            let p = place(sys, tp * ep, None)?;
+            let dims = [tp, ep];
+            (
+                (tp > 1).then(|| p.group(sys, &dims, 0..1)).transpose()?,
+                (ep > 1).then(|| p.group(sys, &dims, 1..2)).transpose()?,
+            )
         } else {
-            None
+            (None, None)
         };
         let mut r = Replica {
             machine,
             spec,
-            shard: super::train::shard_card(&spec.card, tp, 1, 1),
+            shard: super::train::shard_card(&spec.card, tp, 1, ep),
             tp_group,
+            ep_group,
+            ep,
             prefill_one_s: 0.0,
             chunk_s: 0.0,
         };
         let i = spec.input_len;
-        r.prefill_one_s = r.run(Phase::Prefill, 1, i, i)? + r.tp_comm(i);
+        r.prefill_one_s = r.run(Phase::Prefill, 1, i, i)? + r.tp_comm(i) + r.ep_comm(i);
         if let Some(c) = spec.chunk_tokens {
             let c = c.min(i);
-            r.chunk_s = r.run(Phase::Prefill, 1, c, c)? + r.tp_comm(c);
+            r.chunk_s = r.run(Phase::Prefill, 1, c, c)? + r.tp_comm(c) + r.ep_comm(c);
         }
         Ok(r)
     }
@@ -184,12 +209,28 @@ impl<'a> Replica<'a> {
         Ok(simulate_model(self.machine, &self.shard, &rs)?.total.time_s)
     }
 
+    /// Expert-parallel all-to-alls: dispatch and combine per MoE layer, each moving the chip's
+    /// `tokens · top_k · d` activations over the ep group.
+    fn ep_comm(&self, tokens: u64) -> f64 {
+        let (Some(g), Some(m)) = (&self.ep_group, &self.spec.card.moe) else {
+            return 0.0;
+        };
+        let (_, moe_layers) = self.spec.card.dense_and_moe_layers();
+        let bytes =
+            (tokens * m.top_k * self.spec.card.hidden) as f64 * self.spec.dtype.bytes_per_element();
+        2.0 * moe_layers as f64 * g.cost(Collective::AllToAll, bytes).time_s
+    }
+
+    /// Prefill and decode steps with `b` requests in flight on the replica (`b/ep` per chip).
     fn steps(&self, b: u64) -> Result<Steps> {
         let (i, o) = (self.spec.input_len, self.spec.output_len);
         let ctx = i + o / 2;
+        let b = b.div_ceil(self.ep);
         Ok(Steps {
-            prefill_s: self.run(Phase::Prefill, b, i, i)? + self.tp_comm(b * i),
-            decode_s: self.run(Phase::Decode, b, 1, ctx)? + self.tp_comm(b),
+            prefill_s: self.run(Phase::Prefill, b, i, i)?
+                + self.tp_comm(b * i)
+                + self.ep_comm(b * i),
+            decode_s: self.run(Phase::Decode, b, 1, ctx)? + self.tp_comm(b) + self.ep_comm(b),
             prefill_one_s: self.prefill_one_s,
             chunk_s: self.chunk_s,
         })
@@ -239,38 +280,66 @@ pub fn serve(sys: &SystemConfig, spec: &ServeSpec) -> Result<ServeReport> {
             ));
         }
     }
+    let eps: Vec<u64> = match (&card.moe, spec.ep) {
+        (_, Some(e)) => vec![e],
+        (Some(m), None) => (0..10)
+            .map(|k| 1u64 << k)
+            .filter(|&e| m.experts.is_multiple_of(e) && e <= spec.chips)
+            .collect(),
+        (None, None) => vec![1],
+    };
+    if let Some(e) = spec.ep {
+        let experts = card.moe.as_ref().map_or(1, |m| m.experts);
+        if e == 0 || !experts.is_multiple_of(e) || !spec.chips.is_multiple_of(e) {
+            return Err(Error::setting(
+                "plan",
+                format!(
+                    "ep={e} must divide the {} chips and the {experts} routed experts of {}",
+                    spec.chips, card.name
+                ),
+            ));
+        }
+    }
     let kv_token = card.kv_bytes_per_token(spec.kv_dtype);
     let kv_req = (spec.input_len + spec.output_len) * kv_token;
     let mut best: Option<ServeReport> = None;
-    let mut curves: std::collections::HashMap<u64, Vec<(u64, f64, f64)>> = Default::default();
+    // Throughput-latency curve per (tp, ep).
+    let mut curves: std::collections::HashMap<(u64, u64), Vec<Point>> = Default::default();
     let mut why = String::new();
-    for &tp in &tps {
-        let weights =
-            u64::try_from(spec.dtype.bytes_for(card.params().total)).unwrap_or(u64::MAX) / tp;
+    for (tp, ep) in tps
+        .iter()
+        .flat_map(|&t| eps.iter().map(move |&e| (t, e)))
+        .filter(|&(t, e)| spec.chips.is_multiple_of(t * e))
+    {
+        // The dense part / tp plus the experts / (tp·ep): the ep shard's parameters / tp.
+        let params = super::train::shard_card(card, 1, 1, ep).params().total;
+        let weights = u64::try_from(spec.dtype.bytes_for(params)).unwrap_or(u64::MAX) / tp;
         // Workspace: the prefill activations of one prompt (the largest step), sharded by tp.
         let workspace =
             (spec.input_len * card.hidden * 4) as f64 * spec.dtype.bytes_per_element() / tp as f64;
         let free = (capacity as f64 - weights as f64 - workspace) * 0.95;
         let kv_share = kv_req as f64 / tp.min(card.kv_heads) as f64;
+        // Each of the ep attention groups holds the KV cache of its b/ep requests.
         let b_kv = if free > 0.0 {
-            (free / kv_share).floor() as u64
+            (free / kv_share).floor() as u64 * ep
         } else {
             0
         };
         if b_kv == 0 {
             why = format!(
-                "{} does not fit a {tp}-chip replica: weights {:.1} GiB per chip + one request's KV cache {:.2} GiB of {:.1} GiB HBM",
+                "{} does not fit a {}-chip replica (tp={tp}, ep={ep}): weights {:.1} GiB per chip + one request's KV cache {:.2} GiB of {:.1} GiB HBM",
                 card.name,
+                tp * ep,
                 weights as f64 / (1u64 << 30) as f64,
                 kv_share / (1u64 << 30) as f64,
                 capacity as f64 / (1u64 << 30) as f64
             );
             continue;
         }
-        let replica = Replica::new(sys, machine.as_ref(), spec, tp)?;
-        let replicas = spec.chips / tp;
+        let replica = Replica::new(sys, machine.as_ref(), spec, tp, ep)?;
+        let replicas = spec.chips / (tp * ep);
         let o = spec.output_len as f64;
-        let mut b = 1u64;
+        let mut b = ep;
         let mut candidates = Vec::new();
         while b <= b_kv.min(8192) {
             candidates.push(b);
@@ -344,6 +413,7 @@ pub fn serve(sys: &SystemConfig, spec: &ServeSpec) -> Result<ServeReport> {
                 dtype: spec.dtype,
                 kv_dtype: spec.kv_dtype,
                 tp,
+                ep,
                 replicas,
                 batch: b,
                 kv_capacity_batch: b_kv,
@@ -395,10 +465,10 @@ pub fn serve(sys: &SystemConfig, spec: &ServeSpec) -> Result<ServeReport> {
                 best = Some(report);
             }
         }
-        curves.insert(tp, curve);
+        curves.insert((tp, ep), curve);
     }
     let mut r = best.ok_or_else(|| Error::setting("model", why))?;
-    r.curve = curves.remove(&r.tp).unwrap_or_default();
+    r.curve = curves.remove(&(r.tp, r.ep)).unwrap_or_default();
     if !r.feasible {
         r.note = match spec.scenario {
             Scenario::Rate { .. } => "no batch keeps up with the rate: the numbers are for the largest batch, at the rate it sustains".into(),

@@ -19,7 +19,7 @@
 //! Keys of `command = "serve"`: `system`, `model`, `chips`, `input_len`, `output_len`
 //! (required), `scenario` (`"offline"` default, or `"server"`), `ttft_ms` (2000), `tpot_ms` (50),
 //! `rate` (requests/s; replaces the scenario), `dtype`, `kv_dtype`, `chunked_prefill` (tokens),
-//! `plan.tp`. Defaults are the CLI's.
+//! `plan.tp`, `plan.ep`. Defaults are the CLI's.
 //!
 //! Every value is checked when the sweep is prepared (an unknown key, a system or model that does
 //! not load, a number out of range: `error:` naming the sweep file, line and key, exit 2). A
@@ -64,9 +64,10 @@ pub const TRAIN_COLUMNS: [&str; 14] = [
 ];
 
 /// Result columns of a serve sweep (the `archsim serve --format json` keys).
-pub const SERVE_COLUMNS: [&str; 15] = [
+pub const SERVE_COLUMNS: [&str; 16] = [
     "status",
     "tp",
+    "ep",
     "replicas",
     "batch",
     "output_tokens_per_s",
@@ -141,7 +142,7 @@ const SERVE_KEYS: &[(&str, Ty)] = &[
     ("chunked_prefill", Ty::Count(1 << 24)),
 ];
 const SERVE_REQUIRED: &[&str] = &["system", "model", "chips", "input_len", "output_len"];
-const SERVE_PLAN_KEYS: &[&str] = &["tp"];
+const SERVE_PLAN_KEYS: &[&str] = &["tp", "ep"];
 
 /// A prepared fleet sweep.
 pub struct FleetSweep {
@@ -348,6 +349,7 @@ impl FleetSweep {
             input_len: int("input_len").unwrap_or(1),
             output_len: int("output_len").unwrap_or(1),
             tp: int("plan.tp"),
+            ep: int("plan.ep"),
             chunk_tokens: int("chunked_prefill"),
             card,
         };
@@ -360,6 +362,7 @@ impl FleetSweep {
         Ok(vec![
             "ok".to_string(),
             r.tp.to_string(),
+            r.ep.to_string(),
             r.replicas.to_string(),
             r.batch.to_string(),
             r.output_tokens_per_s.to_string(),
