@@ -96,6 +96,12 @@ pub fn memory_needs(card: &ModelCard, spec: &RunSpec, lowered: &Lowered) -> Memo
                 .ops
                 .iter()
                 .filter(|c| c.in_layer && c.role == Role::Forward)
+                // Selective recomputation does not keep the attention core's outputs.
+                .filter(|c| {
+                    !(spec.recompute_attention
+                        && !spec.fused_attention
+                        && crate::workload::model::lower::is_attention_core(&c.op))
+                })
                 .map(|c| (output_bytes(&c.op), c.count))
                 .collect();
             let stored: u64 = per_layer_and_count.iter().map(|(b, n)| b * n).sum();

@@ -60,6 +60,9 @@ pub struct Plan {
     pub dcn_dp: u64,
     /// Full activation recomputation.
     pub recompute: bool,
+    /// Selective recomputation of the attention core (Korthikanti et al. 2022 §4.2; only
+    /// differs from none with unfused attention). Never together with `recompute`.
+    pub selective_recompute: bool,
 }
 
 impl Plan {
@@ -83,7 +86,13 @@ impl Plan {
             self.dcn_dp,
             self.ep,
             self.mbs,
-            if self.recompute { "full" } else { "none" }
+            if self.recompute {
+                "full"
+            } else if self.selective_recompute {
+                "selective"
+            } else {
+                "none"
+            }
         )
     }
 }
@@ -101,6 +110,8 @@ pub struct PlanConstraints {
     pub mbs: Option<u64>,
     pub dcn_dp: Option<u64>,
     pub recompute: Option<bool>,
+    /// `recompute=selective`.
+    pub selective_recompute: Option<bool>,
 }
 
 impl PlanConstraints {
@@ -113,16 +124,19 @@ impl PlanConstraints {
             })?;
             let (k, v) = (k.trim(), v.trim());
             if k == "recompute" {
-                c.recompute = Some(match v {
-                    "full" | "true" | "yes" => true,
-                    "none" | "false" | "no" => false,
+                let (full, selective) = match v {
+                    "full" | "true" | "yes" => (true, false),
+                    "selective" => (false, true),
+                    "none" | "false" | "no" => (false, false),
                     _ => {
                         return Err(Error::setting(
                             "plan",
-                            format!("recompute={v}: expected full or none"),
+                            format!("recompute={v}: expected full, selective or none"),
                         ))
                     }
-                });
+                };
+                c.recompute = Some(full);
+                c.selective_recompute = Some(selective);
                 continue;
             }
             let n: u64 = v
@@ -314,6 +328,7 @@ fn shard_cost(
         dtype: spec.dtype,
         fused_attention: spec.fused_attention,
         recompute: plan.recompute,
+        recompute_attention: plan.selective_recompute,
         context_parallel: plan.cp,
     };
     let report = simulate_model(machine, &c, &run)?;
@@ -671,6 +686,7 @@ pub fn train(
         dtype: spec.dtype,
         fused_attention: true,
         recompute: false,
+        recompute_attention: false,
         context_parallel: 1,
     };
     let (per_seq, _) = model_flops(&lower(card, &one)?);
@@ -769,9 +785,11 @@ pub fn train(
             })
             .collect(),
     );
-    let recs = match forced.recompute {
-        Some(r) => vec![r],
-        None => vec![false, true],
+    // (full, selective): selective only differs from none with unfused attention.
+    let recs: Vec<(bool, bool)> = match (forced.recompute, forced.selective_recompute) {
+        (Some(r), s) => vec![(r, s.unwrap_or(false) && !r)],
+        (None, _) if spec.fused_attention => vec![(false, false), (true, false)],
+        (None, _) => vec![(false, false), (false, true), (true, false)],
     };
     let eps: Vec<u64> = match (&card.moe, forced.ep) {
         (_, Some(e)) => vec![e],
@@ -804,7 +822,7 @@ pub fn train(
                     for &vp in &vps {
                         for &ep in &eps {
                             for &mbs in &mbss {
-                                for &recompute in &recs {
+                                for &(recompute, selective_recompute) in &recs {
                                     let p = Plan {
                                         dp,
                                         fsdp,
@@ -816,6 +834,7 @@ pub fn train(
                                         mbs,
                                         dcn_dp: dcn,
                                         recompute,
+                                        selective_recompute,
                                     };
                                     if check_plan(card, spec, &p).is_ok() {
                                         plans.push(p);
@@ -848,21 +867,30 @@ pub fn train(
         ));
     }
     // Shard costs, each (tp, pp, ep, mbs, recompute) simulated once, in parallel.
-    let mut keys: Vec<(u64, u64, u64, u64, bool, u64)> = plans
-        .iter()
-        .map(|p| (p.tp, p.pp, p.ep, p.mbs, p.recompute, p.cp))
-        .collect();
+    type Key = (u64, u64, u64, u64, (bool, bool), u64);
+    let key = |p: &Plan| -> Key {
+        (
+            p.tp,
+            p.pp,
+            p.ep,
+            p.mbs,
+            (p.recompute, p.selective_recompute),
+            p.cp,
+        )
+    };
+    let mut keys: Vec<Key> = plans.iter().map(key).collect();
     keys.sort_unstable();
     keys.dedup();
     let costs: Vec<Result<ShardCost>> = keys
         .par_iter()
-        .map(|&(tp, pp, ep, mbs, recompute, cp)| {
+        .map(|&(tp, pp, ep, mbs, (recompute, selective_recompute), cp)| {
             let p = Plan {
                 tp,
                 pp,
                 ep,
                 mbs,
                 recompute,
+                selective_recompute,
                 cp,
                 ..plans[0]
             };
@@ -884,7 +912,7 @@ pub fn train(
     let mut reports: Vec<TrainReport> = Vec::new();
     let mut last_err = None;
     for p in &plans {
-        let shard = &cache[&(p.tp, p.pp, p.ep, p.mbs, p.recompute, p.cp)];
+        let shard = &cache[&key(p)];
         match evaluate(&ctx, p, shard) {
             Ok(r) => {
                 if capacity.is_none_or(|c| r.memory_per_chip_bytes <= c) {

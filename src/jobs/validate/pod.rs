@@ -180,6 +180,10 @@ fn training_plan(text: &str, chips: u64, global_batch: u64) -> PlanConstraints {
         } else {
             None
         },
+        selective_recompute: text
+            .contains("selective recompute")
+            .then_some(true)
+            .or(text.contains("recompute").then_some(false)),
         ..Default::default()
     };
     if text.contains("FSDP") {
@@ -249,12 +253,11 @@ fn training(data: &Path) -> Result<Option<ValidationTable>> {
             tokens: None,
             slice: None,
             // Megatron-LM of Korthikanti et al. (2022) predates FlashAttention in Megatron: its
-            // attention core is unfused (the s² scores through HBM). Full-recompute rows run it
-            // unfused; selective-recompute rows (which recompute exactly that core instead of
-            // storing s²) run fused, the nearest modelled kernel. MaxText on TPU uses a fused
-            // (flash/splash) kernel.
-            fused_attention: !(family == "Megatron A100"
-                && par.contains("full activation recompute")),
+            // attention core is unfused (the s² scores through HBM), in the full-recompute rows
+            // and in the selective-recompute rows (which recompute exactly that core in the
+            // backward pass instead of storing s²: `recompute=selective`). MaxText on TPU uses
+            // a fused (flash/splash) kernel.
+            fused_attention: family != "Megatron A100",
         };
         let forced = training_plan(&format!("{par}; {}", &row[11]), chips, gb);
         let out = match train(&sys, &spec, &forced) {

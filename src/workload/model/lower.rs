@@ -66,6 +66,12 @@ pub struct RunSpec {
     /// Training: recompute every layer's forward in the backward pass (full activation
     /// checkpointing, Chen et al. 2016) instead of keeping its activations.
     pub recompute: bool,
+    /// Training: selective recomputation (Korthikanti et al. 2022 §4.2): only the attention
+    /// core (Q·Kᵀ, softmax, P·V) of every layer is recomputed in the backward pass instead of
+    /// storing its `batch·heads·s²` scores. A fused (FlashAttention-style) kernel never stores
+    /// the scores and its backward already recomputes them, so with fused attention this adds
+    /// nothing. Ignored with full `recompute`.
+    pub recompute_attention: bool,
     /// Context parallelism (prefill, train): `seq` is this chip's share, 1/cp of a sequence of
     /// `seq·cp` tokens split zig-zag into 2·cp chunks (two per rank, chunk i and 2cp−1−i) so every
     /// rank does the same causal work (Megatron-LM context parallelism; Llama 3 paper §3.3.2).
@@ -86,6 +92,7 @@ impl RunSpec {
             dtype: card.dtype,
             fused_attention: true,
             recompute: false,
+            recompute_attention: false,
             context_parallel: 1,
         }
     }
@@ -311,6 +318,13 @@ impl Pass<'_> {
     }
 }
 
+/// Whether an op is part of the attention core (the fused attention kernel, or the unfused
+/// Q·Kᵀ, softmax and P·V): what selective recomputation recomputes and does not store.
+pub fn is_attention_core(op: &Op) -> bool {
+    let n = op.name();
+    n.ends_with(".attention") || n.contains(".attention.")
+}
+
 /// Whether a lowered GEMM's B operand is a weight (already counted in the model's weights)
 /// rather than an activation: true for every projection, expert and absorbed-MLA GEMM; false
 /// only for the unfused attention GEMMs (`….attention.qk`, `.av` and their gradients), whose B
@@ -485,6 +499,17 @@ pub fn lower(card: &ModelCard, spec: &RunSpec) -> Result<Lowered> {
             if spec.recompute {
                 let again: Vec<Op> = ops
                     .iter()
+                    .map(|o| {
+                        let mut o = o.clone();
+                        o.set_name(format!("{}.recompute", o.name()));
+                        o
+                    })
+                    .collect();
+                push(&again, *n, Role::Recompute, true);
+            } else if spec.recompute_attention && !spec.fused_attention {
+                let again: Vec<Op> = ops
+                    .iter()
+                    .filter(|o| is_attention_core(o))
                     .map(|o| {
                         let mut o = o.clone();
                         o.set_name(format!("{}.recompute", o.name()));
