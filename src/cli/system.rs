@@ -2,6 +2,7 @@
 
 use super::write_stdout;
 use archsim::error::{Error, Result};
+use archsim::jobs::train::parse_slice;
 use archsim::system::{self, Collective};
 use clap::Args;
 
@@ -33,24 +34,6 @@ pub struct CollectiveArgs {
     pub bytes: String,
     #[arg(long, value_enum, default_value = "table")]
     pub format: SysFormat,
-}
-
-/// Parse `4x4x4`.
-pub fn parse_slice(s: &str) -> Result<Vec<u64>> {
-    s.split(['x', 'X'])
-        .map(|p| {
-            p.trim()
-                .parse::<u64>()
-                .ok()
-                .filter(|&v| (1..=1024).contains(&v))
-                .ok_or_else(|| {
-                    Error::flag(
-                        "--slice",
-                        format!("`{s}`: expected axes like 4x4x4 (each 1 to 1024)"),
-                    )
-                })
-        })
-        .collect()
 }
 
 /// Parse a byte count with an optional K/M/G suffix (powers of 1024).
@@ -187,55 +170,8 @@ pub struct TrainArgs {
 }
 
 pub fn cmd_train(a: &TrainArgs) -> Result<()> {
-    use archsim::system::train::{compare, train, Basis, PlanConstraints, TrainSpec};
-    let forced = match &a.plan {
-        Some(p) => PlanConstraints::parse(p)?,
-        None => PlanConstraints::default(),
-    };
-    let slice = a.slice.as_deref().map(parse_slice).transpose()?;
-    if let Some(t) = a.tokens {
-        if !t.is_finite() || !(1.0..=1e18).contains(&t) {
-            return Err(Error::flag(
-                "--tokens",
-                format!("{t}: must be from 1 to 1e18"),
-            ));
-        }
-    }
-    let basis = match (a.power_mw, &a.compare) {
-        (Some(p), Some(_)) => {
-            if !p.is_finite() || !(1e-3..=1e6).contains(&p) {
-                return Err(Error::flag(
-                    "--power-mw",
-                    format!("{p}: must be from 0.001 to 1e6 MW"),
-                ));
-            }
-            if a.chips.is_some() {
-                return Err(Error::flag(
-                    "--chips",
-                    "give --chips or --power-mw, not both",
-                ));
-            }
-            Basis::EqualPower { watts: p * 1e6 }
-        }
-        (Some(_), None) => {
-            return Err(Error::flag(
-                "--power-mw",
-                "a power budget matches two systems: add --compare SYSTEM",
-            ))
-        }
-        (None, _) => Basis::EqualChips,
-    };
-    let chips = match (a.chips, basis) {
-        (Some(c), _) => c,
-        (None, Basis::EqualPower { .. }) => 1,
-        (None, Basis::EqualChips) if a.scaling.is_some() => 1,
-        (None, Basis::EqualChips) => {
-            return Err(Error::flag(
-                "--chips",
-                "give --chips N (or --compare with --power-mw)",
-            ))
-        }
-    };
+    use archsim::jobs::train::{execute, prepare, TrainRequest, TrainResult};
+    use archsim::system::train::TrainSpec;
     if let Some(t) = &a.trace {
         if t.is_dir() {
             return Err(Error::flag(
@@ -244,21 +180,23 @@ pub fn cmd_train(a: &TrainArgs) -> Result<()> {
             ));
         }
     }
-    let sys = system::config::load(&a.system)?;
-    let card = archsim::workload::model::load(&a.model)?;
-    let spec = TrainSpec {
-        dtype: a
-            .dtype
-            .map(Into::into)
-            .unwrap_or(archsim::workload::DType::Bf16),
-        card,
-        chips,
-        global_batch: a.global_batch,
-        seq: a.seq,
-        tokens: a.tokens,
-        slice,
-        fused_attention: !a.unfused_attention,
-    };
+    let job = prepare(
+        &TrainRequest {
+            system: a.system.clone(),
+            model: a.model.clone(),
+            chips: a.chips,
+            compare: a.compare.clone(),
+            power_mw: a.power_mw,
+            global_batch: a.global_batch,
+            seq: a.seq,
+            plan: a.plan.clone(),
+            slice: a.slice.clone(),
+            dtype: a.dtype.map(Into::into),
+            fused_attention: !a.unfused_attention,
+            tokens: a.tokens,
+        },
+        a.scaling.is_some(),
+    )?;
     if let Some(list) = &a.scaling {
         let counts: Vec<u64> = list
             .split(',')
@@ -282,7 +220,7 @@ pub fn cmd_train(a: &TrainArgs) -> Result<()> {
             ));
         }
         let sys_b = a.compare.as_deref().map(system::config::load).transpose()?;
-        let mut systems = vec![&sys];
+        let mut systems = vec![&job.system];
         if let Some(b) = &sys_b {
             systems.push(b);
         }
@@ -290,10 +228,10 @@ pub fn cmd_train(a: &TrainArgs) -> Result<()> {
             &systems,
             &TrainSpec {
                 chips: counts[0],
-                ..spec
+                ..job.spec.clone()
             },
             &counts,
-            &forced,
+            &job.forced,
             &a.out,
         )?;
         let mut s = String::from(
@@ -324,41 +262,30 @@ pub fn cmd_train(a: &TrainArgs) -> Result<()> {
         }
         return Ok(());
     }
-    let write_trace = |reports: &[&archsim::system::train::TrainReport]| -> Result<()> {
-        if let Some(t) = &a.trace {
-            archsim::fsio::write_atomic(t, &system::trace::step_trace(reports)?)?;
-            eprintln!("wrote {}", t.display());
-        }
-        Ok(())
-    };
-    if let Some(other) = &a.compare {
-        let sys_b = system::config::load(other)?;
-        let c = compare(&sys, &sys_b, &spec, &forced, basis)?;
-        write_trace(&[&c.a.best, &c.b.best])?;
-        return match a.format {
-            SysFormat::Json => {
-                let text =
-                    serde_json::to_string_pretty(&c).map_err(|e| Error::internal(e.to_string()))?;
-                write_stdout(format!("{text}\n").as_bytes())
-            }
-            SysFormat::Table => {
-                let mut s = render_train(&c.a);
-                s.push('\n');
-                s.push_str(&render_train(&c.b));
-                s.push_str(&format!("\nverdict: {}\n", c.verdict));
-                write_stdout(s.as_bytes())
-            }
-        };
+    let result = execute(&job, a.compare.as_deref())?;
+    if let Some(t) = &a.trace {
+        archsim::fsio::write_atomic(t, &system::trace::step_trace(&result.best_reports())?)?;
+        eprintln!("wrote {}", t.display());
     }
-    let out = train(&sys, &spec, &forced)?;
-    write_trace(&[&out.best])?;
     match a.format {
         SysFormat::Json => {
-            let text =
-                serde_json::to_string_pretty(&out).map_err(|e| Error::internal(e.to_string()))?;
+            let text = serde_json::to_string_pretty(&result)
+                .map_err(|e| Error::internal(e.to_string()))?;
             write_stdout(format!("{text}\n").as_bytes())
         }
-        SysFormat::Table => write_stdout(render_train(&out).as_bytes()),
+        SysFormat::Table => write_stdout(
+            match &result {
+                TrainResult::Single(out) => render_train(out),
+                TrainResult::Compare(c) => {
+                    let mut s = render_train(&c.a);
+                    s.push('\n');
+                    s.push_str(&render_train(&c.b));
+                    s.push_str(&format!("\nverdict: {}\n", c.verdict));
+                    s
+                }
+            }
+            .as_bytes(),
+        ),
     }
 }
 
@@ -519,94 +446,33 @@ pub struct ServeArgs {
 }
 
 pub fn cmd_serve(a: &ServeArgs) -> Result<()> {
-    use archsim::system::serve::{serve, Scenario, ServeSpec};
-    let tp = match &a.plan {
-        Some(p) => {
-            let v = p
-                .trim()
-                .strip_prefix("tp=")
-                .and_then(|v| v.parse::<u64>().ok());
-            Some(v.filter(|&t| t >= 1).ok_or_else(|| {
-                Error::flag(
-                    "--plan",
-                    format!("`{p}`: serving plans take tp=T (e.g. tp=8)"),
-                )
-            })?)
-        }
-        None => None,
-    };
-    let scenario = match (a.rate, a.scenario) {
-        (Some(r), _) => {
-            if !r.is_finite() || !(1e-6..=1e9).contains(&r) {
-                return Err(Error::flag(
-                    "--rate",
-                    format!("{r}: must be from 1e-6 to 1e9 requests/s"),
-                ));
-            }
-            Scenario::Rate { requests_per_s: r }
-        }
-        (None, ScenarioArg::Offline) => Scenario::Offline,
-        (None, ScenarioArg::Server) => {
-            for (flag, v) in [("--ttft-ms", a.ttft_ms), ("--tpot-ms", a.tpot_ms)] {
-                if !v.is_finite() || !(1e-3..=1e7).contains(&v) {
-                    return Err(Error::flag(
-                        flag,
-                        format!("{v}: must be from 0.001 to 1e7 ms"),
-                    ));
-                }
-            }
-            Scenario::Server {
-                ttft_s: a.ttft_ms * 1e-3,
-                tpot_s: a.tpot_ms * 1e-3,
-            }
-        }
-    };
-    if a.chips == 0 || a.chips > 1 << 24 {
+    use archsim::jobs::serve::{reports_json, run, ScenarioName, ServeRequest};
+    if a.compare.is_some() && a.out.exists() && !a.out.is_dir() {
         return Err(Error::flag(
-            "--chips",
-            format!("{}: must be from 1 to 2^24", a.chips),
+            "--out",
+            format!("`{}` is not a directory", a.out.display()),
         ));
     }
-    let sys = system::config::load(&a.system)?;
-    let card = archsim::workload::model::load(&a.model)?;
-    let dtype = a.dtype.map(Into::into).unwrap_or(card.dtype);
-    let spec = ServeSpec {
-        kv_dtype: a.kv_dtype.map(Into::into).unwrap_or(dtype),
-        dtype,
-        card,
+    let reports = run(&ServeRequest {
+        system: a.system.clone(),
+        model: a.model.clone(),
         chips: a.chips,
-        scenario,
+        scenario: match a.scenario {
+            ScenarioArg::Offline => ScenarioName::Offline,
+            ScenarioArg::Server => ScenarioName::Server,
+        },
         input_len: a.input_len,
         output_len: a.output_len,
-        tp,
-        chunk_tokens: match a.chunked_prefill {
-            Some(0) => {
-                return Err(Error::flag(
-                    "--chunked-prefill",
-                    "0: a chunk needs at least 1 token",
-                ))
-            }
-            other => other,
-        },
-    };
-    let mut reports = vec![serve(&sys, &spec)?];
-    if let Some(other) = &a.compare {
-        if a.out.exists() && !a.out.is_dir() {
-            return Err(Error::flag(
-                "--out",
-                format!("`{}` is not a directory", a.out.display()),
-            ));
-        }
-        let sys_b = system::config::load(other)?;
-        let card_b = archsim::workload::model::load(&a.model)?;
-        reports.push(serve(
-            &sys_b,
-            &ServeSpec {
-                card: card_b,
-                tp: None,
-                ..spec.clone()
-            },
-        )?);
+        ttft_ms: a.ttft_ms,
+        tpot_ms: a.tpot_ms,
+        dtype: a.dtype.map(Into::into),
+        kv_dtype: a.kv_dtype.map(Into::into),
+        rate: a.rate,
+        chunked_prefill: a.chunked_prefill,
+        plan: a.plan.clone(),
+        compare: a.compare.clone(),
+    })?;
+    if a.compare.is_some() {
         let series: Vec<archsim::plot::XySeries> = reports
             .iter()
             .map(|r| archsim::plot::XySeries {
@@ -640,12 +506,7 @@ pub fn cmd_serve(a: &ServeArgs) -> Result<()> {
     }
     match a.format {
         SysFormat::Json => {
-            let v = if reports.len() == 1 {
-                serde_json::to_value(&reports[0])
-            } else {
-                serde_json::to_value(&reports)
-            }
-            .map_err(|e| Error::internal(e.to_string()))?;
+            let v = reports_json(&reports)?;
             let text =
                 serde_json::to_string_pretty(&v).map_err(|e| Error::internal(e.to_string()))?;
             write_stdout(format!("{text}\n").as_bytes())

@@ -3,6 +3,9 @@
 //! (`src/cli/`, bin side) and the Python bindings present the results.
 
 pub mod compare;
+pub mod run;
 pub mod scaling;
+pub mod serve;
 pub mod sweep;
+pub mod train;
 pub mod validate;
