@@ -278,6 +278,11 @@ fn library_api_runs_a_sweep() {
     assert_eq!(summary.simulated, POINTS as u64);
     let again = sweep.run(&RunOptions::new(&out)).unwrap();
     assert_eq!((again.simulated, again.resumed), (0, POINTS as u64));
+    // In memory (the Python bindings' sweep): the bytes of the file.
+    assert_eq!(
+        sweep.csv_in_memory().unwrap().into_bytes(),
+        std::fs::read(&out).unwrap()
+    );
 }
 
 /// Total of `archsim run --format json` for a config and workload.

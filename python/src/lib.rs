@@ -33,8 +33,10 @@ create_exception!(
     "An internal failure of the simulator (the CLI's exit code 1)."
 );
 
-/// The Python exception of a library error: `InputError` for what the CLI exits 2 on.
+/// The Python exception of a library error: `InputError` for what the CLI exits 2 on, with the
+/// message the CLI prints (a rejected setting named as its flag, `--gemm`, `--mode`, ...).
 fn to_py(e: Error) -> PyErr {
+    let e = jobs::setting_as_flag(e);
     if e.exit_code() == 2 {
         InputError::new_err(e.to_string())
     } else {

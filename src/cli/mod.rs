@@ -459,15 +459,6 @@ fn check_out_dir(dir: &std::path::Path) -> Result<()> {
     Ok(())
 }
 
-/// A run setting the library rejected (`mode`, `gemm`, `shard`, ...) is reported as the flag that
-/// sets it (`--mode`, `--gemm`, `--shard`, ...).
-fn setting_as_flag(e: Error) -> Error {
-    match e {
-        Error::Setting { name, msg } => Error::flag(&format!("--{}", name.replace('_', "-")), msg),
-        other => other,
-    }
-}
-
 /// Entry point of the binary: parse, run, print `error: ...` and return the exit code
 /// (0 success, 2 bad input, 1 internal failure).
 pub fn main() -> i32 {
@@ -479,7 +470,7 @@ pub fn main() -> i32 {
             return code;
         }
     };
-    match dispatch(&cli).map_err(setting_as_flag) {
+    match dispatch(&cli).map_err(jobs::setting_as_flag) {
         Ok(()) => 0,
         Err(e) => {
             eprintln!("error: {e}");
