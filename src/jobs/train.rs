@@ -74,8 +74,8 @@ pub struct TrainJob {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(untagged)]
 pub enum TrainResult {
-    Single(TrainOutcome),
-    Compare(TrainComparison),
+    Single(Box<TrainOutcome>),
+    Compare(Box<TrainComparison>),
 }
 
 impl TrainResult {
@@ -182,19 +182,19 @@ pub fn execute(job: &TrainJob, compare_with: Option<&str>) -> Result<TrainResult
     match compare_with {
         Some(other) => {
             let sys_b = crate::system::config::load(other)?;
-            Ok(TrainResult::Compare(compare(
+            Ok(TrainResult::Compare(Box::new(compare(
                 &job.system,
                 &sys_b,
                 &job.spec,
                 &job.forced,
                 job.basis,
-            )?))
+            )?)))
         }
-        None => Ok(TrainResult::Single(train(
+        None => Ok(TrainResult::Single(Box::new(train(
             &job.system,
             &job.spec,
             &job.forced,
-        )?)),
+        )?))),
     }
 }
 
