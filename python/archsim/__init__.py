@@ -39,6 +39,7 @@ __all__ = [
     "sweep",
     "train",
     "serve",
+    "collective",
     "configs",
     "workloads",
     "models",
@@ -365,6 +366,37 @@ def serve(
             _opt_int("chunked_prefill", chunked_prefill),
             plan,
             _opt(compare),
+        )
+    )
+
+
+def collective(
+    system: PathLike,
+    *,
+    chips: int,
+    op: str,
+    bytes: Union[int, float, str],
+    slice: Optional[str] = None,
+) -> Json:
+    """Cost one collective on a system: ``archsim collective --format json``.
+
+    Args:
+        system: shipped system, system ``.toml`` or a chip name.
+        chips: ranks taking part.
+        op: ``"all-reduce"``, ``"all-gather"``, ``"reduce-scatter"``, ``"all-to-all"`` or
+            ``"send-recv"``.
+        bytes: nccl-tests' "size": a number, or text with a K/M/G suffix (powers of 1024).
+        slice: TPU slice shape, e.g. ``"4x4x4"``.
+
+    Returns:
+        ``{"system", "chips", "slice", "slices", "op", "bytes", "time_s", "algbw_gbps",
+        "busbw_gbps", "algorithm"}``.
+    """
+    if isinstance(bytes, bool):
+        raise InputError(f"setting `bytes`: expected a byte count, got {bytes!r}")
+    return json.loads(
+        _archsim.collective_json(
+            os.fspath(system), _int("chips", chips), slice, op, str(bytes)
         )
     )
 

@@ -259,6 +259,23 @@ fn serve_json(
     .map_err(to_py)
 }
 
+/// `archsim collective --format json`.
+#[pyfunction]
+fn collective_json(
+    py: Python<'_>,
+    system: String,
+    chips: u64,
+    slice: Option<String>,
+    op: String,
+    bytes: String,
+) -> PyResult<String> {
+    py.detach(|| {
+        let out = jobs::collective::run(&system, chips, slice.as_deref(), &op, &bytes)?;
+        json_text(&out.to_json())
+    })
+    .map_err(to_py)
+}
+
 /// A hardware config (path or shipped name) as JSON text: name, source, kind, description,
 /// the parsed config with defaults filled in, and the machine's facts.
 #[pyfunction]
@@ -306,6 +323,7 @@ fn _archsim(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(sweep_csv, m)?)?;
     m.add_function(wrap_pyfunction!(train_json, m)?)?;
     m.add_function(wrap_pyfunction!(serve_json, m)?)?;
+    m.add_function(wrap_pyfunction!(collective_json, m)?)?;
     m.add_function(wrap_pyfunction!(load_config_json, m)?)?;
     m.add_function(wrap_pyfunction!(shipped, m)?)?;
     Ok(())

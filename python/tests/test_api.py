@@ -188,6 +188,25 @@ def test_serve_compare_is_a_list_like_the_cli(tmp_path):
     assert [r["system"] for r in got][0] != got[1]["system"]
 
 
+@pytest.mark.parametrize(
+    "system,chips,op,size", [("dgx_h100_ib", 16, "all-reduce", "1G"), ("tpu_v5p_pod", 64, "all-gather", "64M")]
+)
+def test_collective_equals_cli(system, chips, op, size):
+    got = archsim.collective(system, chips=chips, op=op, bytes=size)
+    want = cli_json("collective", "--system", system, "--chips", str(chips), "--op", op,
+                    "--bytes", size)
+    assert got == want
+    assert got["time_s"] > 0 and got["op"] == op
+    assert archsim.collective(system, chips=chips, op=op, bytes=int(got["bytes"])) == got
+
+
+def test_collective_bad_op_message_equals_cli():
+    with pytest.raises(archsim.InputError) as e:
+        archsim.collective("dgx_h100_ib", chips=8, op="all-sum", bytes="1G")
+    assert str(e.value) == cli_error("collective", "--system", "dgx_h100_ib", "--chips", "8",
+                                     "--op", "all-sum", "--bytes", "1G")
+
+
 # ---- configs and load_config --------------------------------------------------------------
 
 

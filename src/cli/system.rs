@@ -2,8 +2,7 @@
 
 use super::write_stdout;
 use archsim::error::{Error, Result};
-use archsim::jobs::train::parse_slice;
-use archsim::system::{self, Collective};
+use archsim::system;
 use clap::Args;
 
 /// Output format of the system commands.
@@ -36,58 +35,17 @@ pub struct CollectiveArgs {
     pub format: SysFormat,
 }
 
-/// Parse a byte count with an optional K/M/G suffix (powers of 1024).
-fn parse_bytes(s: &str) -> Result<f64> {
-    let t = s.trim();
-    let (num, mul) = match t.chars().last() {
-        Some('K' | 'k') => (&t[..t.len() - 1], 1024.0),
-        Some('M' | 'm') => (&t[..t.len() - 1], 1024.0 * 1024.0),
-        Some('G' | 'g') => (&t[..t.len() - 1], 1024.0 * 1024.0 * 1024.0),
-        _ => (t, 1.0),
-    };
-    let v: f64 = num.parse().map_err(|_| {
-        Error::flag(
-            "--bytes",
-            format!("`{s}` is not a byte count (e.g. 1048576, 64M, 1G)"),
-        )
-    })?;
-    let b = v * mul;
-    if !b.is_finite() || !(1.0..=1e15).contains(&b) {
-        return Err(Error::flag(
-            "--bytes",
-            format!("`{s}`: must be from 1 byte to 1e15"),
-        ));
-    }
-    Ok(b)
-}
-
 pub fn cmd_collective(a: &CollectiveArgs) -> Result<()> {
-    let op: Collective = a.op.parse().map_err(|m: String| Error::flag("--op", m))?;
-    let bytes = parse_bytes(&a.bytes)?;
-    let slice = a.slice.as_deref().map(parse_slice).transpose()?;
-    let sys = system::config::load(&a.system)?;
-    let place = system::collective::place(&sys, a.chips, slice.as_deref())?;
-    let c = place.all(&sys)?.cost(op, bytes);
+    let out =
+        archsim::jobs::collective::run(&a.system, a.chips, a.slice.as_deref(), &a.op, &a.bytes)?;
     match a.format {
         SysFormat::Json => {
-            let v = serde_json::json!({
-                "system": sys.name,
-                "chips": a.chips,
-                "slice": place.slice,
-                "slices": place.slices,
-                "op": op.as_str(),
-                "bytes": bytes,
-                "time_s": c.time_s,
-                "algbw_gbps": c.algbw_gbps,
-                "busbw_gbps": c.busbw_gbps,
-                "algorithm": c.algorithm,
-            });
-            let text =
-                serde_json::to_string_pretty(&v).map_err(|e| Error::internal(e.to_string()))?;
+            let text = serde_json::to_string_pretty(&out.to_json())
+                .map_err(|e| Error::internal(e.to_string()))?;
             write_stdout(format!("{text}\n").as_bytes())
         }
         SysFormat::Table => {
-            let shape = place
+            let shape = out
                 .slice
                 .iter()
                 .map(|x| x.to_string())
@@ -96,16 +54,16 @@ pub fn cmd_collective(a: &CollectiveArgs) -> Result<()> {
             write_stdout(
                 format!(
                     "{} on {} ({} chips, {} x {}): {} bytes\n  time {}   algbw {:.1} GB/s   busbw {:.1} GB/s   algorithm: {}\n",
-                    op.as_str(),
-                    sys.name,
-                    a.chips,
-                    place.slices,
+                    out.cost.op.as_str(),
+                    out.system,
+                    out.chips,
+                    out.slices,
                     shape,
-                    bytes,
-                    archsim::units::fmt_time(c.time_s),
-                    c.algbw_gbps,
-                    c.busbw_gbps,
-                    c.algorithm
+                    out.bytes,
+                    archsim::units::fmt_time(out.cost.time_s),
+                    out.cost.algbw_gbps,
+                    out.cost.busbw_gbps,
+                    out.cost.algorithm
                 )
                 .as_bytes(),
             )

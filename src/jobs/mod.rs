@@ -2,6 +2,7 @@
 //! later). A job orchestrates the layers below and returns data; it prints nothing: the CLI
 //! (`src/cli/`, bin side) and the Python bindings present the results.
 
+pub mod collective;
 pub mod compare;
 pub mod run;
 pub mod scaling;
