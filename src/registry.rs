@@ -165,6 +165,28 @@ impl LoadedConfig {
         }
     }
 
+    /// The config as data (the Python bindings' `load_config`): `name`, `source`, `kind`
+    /// (`systolic`, `simt` or `scalesim` for a SCALE-Sim .cfg), `description`, `config` (the
+    /// parsed config with every default filled in, keys as in the file) and `machine` (the
+    /// built machine's facts, as `archsim run --format json` reports them for a bf16 run).
+    pub fn to_json(&self) -> Result<serde_json::Value> {
+        let (kind, config) = match &self.hw {
+            HardwareConfig::Systolic(c) => ("systolic", serde_json::to_value(c)),
+            HardwareConfig::Simt(c) => ("simt", serde_json::to_value(c)),
+            HardwareConfig::ScaleSim(c) => ("scalesim", serde_json::to_value(c)),
+        };
+        let config = config.map_err(|e| Error::internal(e.to_string()))?;
+        let machine = self.build(None)?;
+        Ok(serde_json::json!({
+            "name": self.name,
+            "source": self.source,
+            "kind": kind,
+            "description": self.description(),
+            "config": config,
+            "machine": machine.info().to_json(crate::workload::DType::Bf16),
+        }))
+    }
+
     /// `[compare] with`, if the config names a default comparison machine.
     pub fn compare_with(&self) -> Option<&str> {
         match &self.hw {
@@ -233,6 +255,17 @@ impl LoadedConfig {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn config_view_names_kind_and_machine_facts() {
+        for (name, kind) in [("h100", "simt"), ("tpu_v5p", "systolic")] {
+            let v = load(name).unwrap().to_json().unwrap();
+            assert_eq!(v["kind"], kind);
+            assert_eq!(v["name"], name);
+            assert_eq!(v["machine"]["name"], name);
+            assert!(v["config"].is_object(), "{v}");
+        }
+    }
 
     #[test]
     fn missing_kind_is_an_input_error() {

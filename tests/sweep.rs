@@ -264,7 +264,7 @@ fn bad_sweep_files_exit_2_with_file_line_and_key() {
 
 #[test]
 fn library_api_runs_a_sweep() {
-    use archsim::jobs::sweep::{RunOptions, Sweep};
+    use archsim::jobs::sweep::{PointSet as _, RunOptions, Sweep};
     let d = common::tempdir();
     let sw = write(d.path(), "s.toml", SWEEP);
     let sweep = Sweep::prepare("tpu_v5e", &sw, None, 1000).unwrap();
@@ -278,6 +278,11 @@ fn library_api_runs_a_sweep() {
     assert_eq!(summary.simulated, POINTS as u64);
     let again = sweep.run(&RunOptions::new(&out)).unwrap();
     assert_eq!((again.simulated, again.resumed), (0, POINTS as u64));
+    // In memory (the Python bindings' sweep): the bytes of the file.
+    assert_eq!(
+        sweep.csv_in_memory().unwrap().into_bytes(),
+        std::fs::read(&out).unwrap()
+    );
 }
 
 /// Total of `archsim run --format json` for a config and workload.

@@ -10,9 +10,9 @@ use archsim::config::{self, SimMode};
 use archsim::error::{Error, Result};
 use archsim::fsio;
 use archsim::report::{self, Format};
-use archsim::workload::model::lower::{Phase, RunSpec};
-use archsim::workload::{self, parse_gemm_spec, DType, Op};
-use archsim::{jobs, registry, run};
+use archsim::workload::model::lower::Phase;
+use archsim::workload::{self, DType};
+use archsim::{jobs, registry};
 use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
 
@@ -259,92 +259,29 @@ impl From<FormatArg> for Format {
     }
 }
 
-/// Collect the ops of a `run`: workloads, then topologies, then --gemm flags, each in order.
-fn collect_ops(args: &RunArgs) -> Result<Vec<Op>> {
-    let dtype = args.dtype.map(DType::from);
-    let mut ops = Vec::new();
-    for w in &args.workload {
-        ops.extend(workload::load(w, dtype)?.ops());
-    }
-    for t in &args.topology {
-        let lower = t.to_ascii_lowercase();
-        if !lower.ends_with(".csv") {
-            return Err(Error::flag(
-                "--topology",
-                format!("`{t}` is not a .csv file; SCALE-Sim topologies are CSV (use --workload for kernel .toml files)"),
-            ));
-        }
-        ops.extend(workload::load(t, dtype)?.ops());
-    }
-    for (i, g) in args.gemm.iter().enumerate() {
-        ops.push(Op::Gemm(parse_gemm_spec(
-            g,
-            i + 1,
-            dtype.unwrap_or(DType::Bf16),
-        )?));
-    }
-    if ops.is_empty() {
-        return Err(Error::flag(
-            "--workload",
-            "nothing to simulate: give --workload, --topology or --gemm",
-        ));
-    }
-    Ok(ops)
-}
-
 fn cmd_run(args: &RunArgs) -> Result<()> {
     if let Some(dir) = &args.out {
         check_out_dir(dir)?;
     }
-    let cfg = registry::load(&args.config)?;
-    let run = match &args.model {
-        Some(m) => {
-            if !args.workload.is_empty() || !args.topology.is_empty() || !args.gemm.is_empty() {
-                return Err(Error::flag(
-                    "--model",
-                    "a --model run simulates the model alone; drop --workload/--topology/--gemm",
-                ));
-            }
-            let card = workload::model::load(m)?;
-            let mut spec = RunSpec::new(args.phase.into(), &card);
-            spec.batch = args.batch;
-            spec.seq = args.seq;
-            spec.context = args.context;
-            spec.fused_attention = !args.unfused_attention;
-            spec.recompute = args.recompute;
-            if let Some(d) = args.dtype {
-                spec.dtype = d.into();
-            }
-            if args.recompute && spec.phase != Phase::Train {
-                return Err(Error::flag(
-                    "--recompute",
-                    "only a --phase train run recomputes activations",
-                ));
-            }
-            let machine = cfg.build(args.mode.map(Into::into))?;
-            let run = run::model::simulate_model(machine.as_ref(), &card, &spec)?;
-            if let Some(m) = &run.model {
-                if m.memory.fits == Some(false) {
-                    let gib = |b: u64| b as f64 / (1u64 << 30) as f64;
-                    eprintln!(
-                        "warning: {} ({}, batch {}) needs {:.1} GiB per chip but {} has {:.1} GiB of HBM: it does not fit on one chip; the times are for a chip that could hold it",
-                        m.name,
-                        m.phase.as_str(),
-                        m.batch,
-                        gib(m.memory.needed_bytes),
-                        cfg.name,
-                        gib(m.memory.capacity_bytes.unwrap_or(0)),
-                    );
-                }
-            }
-            run
-        }
-        None => {
-            let ops = collect_ops(args)?;
-            let machine = cfg.build(args.mode.map(Into::into))?;
-            run::simulate_ops(machine.as_ref(), &ops)?
-        }
-    };
+    let outcome = jobs::run::run(&jobs::run::RunRequest {
+        config: args.config.clone(),
+        workloads: args.workload.clone(),
+        topologies: args.topology.clone(),
+        gemms: args.gemm.clone(),
+        model: args.model.clone(),
+        phase: args.phase.into(),
+        batch: args.batch,
+        seq: args.seq,
+        context: args.context,
+        fused_attention: !args.unfused_attention,
+        recompute: args.recompute,
+        dtype: args.dtype.map(DType::from),
+        mode: args.mode.map(Into::into),
+    })?;
+    if let Some(w) = outcome.fit_warning() {
+        eprintln!("warning: {w}");
+    }
+    let run = outcome.report;
     let files = report::exporter(args.format.into()).export(&run)?;
     match &args.out {
         Some(dir) => {
@@ -522,15 +459,6 @@ fn check_out_dir(dir: &std::path::Path) -> Result<()> {
     Ok(())
 }
 
-/// A run setting the library rejected (`mode`, `gemm`, `shard`, ...) is reported as the flag that
-/// sets it (`--mode`, `--gemm`, `--shard`, ...).
-fn setting_as_flag(e: Error) -> Error {
-    match e {
-        Error::Setting { name, msg } => Error::flag(&format!("--{}", name.replace('_', "-")), msg),
-        other => other,
-    }
-}
-
 /// Entry point of the binary: parse, run, print `error: ...` and return the exit code
 /// (0 success, 2 bad input, 1 internal failure).
 pub fn main() -> i32 {
@@ -542,7 +470,7 @@ pub fn main() -> i32 {
             return code;
         }
     };
-    match dispatch(&cli).map_err(setting_as_flag) {
+    match dispatch(&cli).map_err(jobs::setting_as_flag) {
         Ok(()) => 0,
         Err(e) => {
             eprintln!("error: {e}");

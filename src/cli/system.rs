@@ -2,7 +2,7 @@
 
 use super::write_stdout;
 use archsim::error::{Error, Result};
-use archsim::system::{self, Collective};
+use archsim::system;
 use clap::Args;
 
 /// Output format of the system commands.
@@ -35,68 +35,17 @@ pub struct CollectiveArgs {
     pub format: SysFormat,
 }
 
-/// Parse `4x4x4`.
-pub fn parse_slice(s: &str) -> Result<Vec<u64>> {
-    system::config::parse_slice(s).ok_or_else(|| {
-        Error::flag(
-            "--slice",
-            format!("`{s}`: expected axes like 4x4x4 (each 1 to 1024)"),
-        )
-    })
-}
-
-/// Parse a byte count with an optional K/M/G suffix (powers of 1024).
-fn parse_bytes(s: &str) -> Result<f64> {
-    let t = s.trim();
-    let (num, mul) = match t.chars().last() {
-        Some('K' | 'k') => (&t[..t.len() - 1], 1024.0),
-        Some('M' | 'm') => (&t[..t.len() - 1], 1024.0 * 1024.0),
-        Some('G' | 'g') => (&t[..t.len() - 1], 1024.0 * 1024.0 * 1024.0),
-        _ => (t, 1.0),
-    };
-    let v: f64 = num.parse().map_err(|_| {
-        Error::flag(
-            "--bytes",
-            format!("`{s}` is not a byte count (e.g. 1048576, 64M, 1G)"),
-        )
-    })?;
-    let b = v * mul;
-    if !b.is_finite() || !(1.0..=1e15).contains(&b) {
-        return Err(Error::flag(
-            "--bytes",
-            format!("`{s}`: must be from 1 byte to 1e15"),
-        ));
-    }
-    Ok(b)
-}
-
 pub fn cmd_collective(a: &CollectiveArgs) -> Result<()> {
-    let op: Collective = a.op.parse().map_err(|m: String| Error::flag("--op", m))?;
-    let bytes = parse_bytes(&a.bytes)?;
-    let slice = a.slice.as_deref().map(parse_slice).transpose()?;
-    let sys = system::config::load(&a.system)?;
-    let place = system::collective::place(&sys, a.chips, slice.as_deref())?;
-    let c = place.all(&sys)?.cost(op, bytes);
+    let out =
+        archsim::jobs::collective::run(&a.system, a.chips, a.slice.as_deref(), &a.op, &a.bytes)?;
     match a.format {
         SysFormat::Json => {
-            let v = serde_json::json!({
-                "system": sys.name,
-                "chips": a.chips,
-                "slice": place.slice,
-                "slices": place.slices,
-                "op": op.as_str(),
-                "bytes": bytes,
-                "time_s": c.time_s,
-                "algbw_gbps": c.algbw_gbps,
-                "busbw_gbps": c.busbw_gbps,
-                "algorithm": c.algorithm,
-            });
-            let text =
-                serde_json::to_string_pretty(&v).map_err(|e| Error::internal(e.to_string()))?;
+            let text = serde_json::to_string_pretty(&out.to_json())
+                .map_err(|e| Error::internal(e.to_string()))?;
             write_stdout(format!("{text}\n").as_bytes())
         }
         SysFormat::Table => {
-            let shape = place
+            let shape = out
                 .slice
                 .iter()
                 .map(|x| x.to_string())
@@ -105,16 +54,16 @@ pub fn cmd_collective(a: &CollectiveArgs) -> Result<()> {
             write_stdout(
                 format!(
                     "{} on {} ({} chips, {} x {}): {} bytes\n  time {}   algbw {:.1} GB/s   busbw {:.1} GB/s   algorithm: {}\n",
-                    op.as_str(),
-                    sys.name,
-                    a.chips,
-                    place.slices,
+                    out.cost.op.as_str(),
+                    out.system,
+                    out.chips,
+                    out.slices,
                     shape,
-                    bytes,
-                    archsim::units::fmt_time(c.time_s),
-                    c.algbw_gbps,
-                    c.busbw_gbps,
-                    c.algorithm
+                    out.bytes,
+                    archsim::units::fmt_time(out.cost.time_s),
+                    out.cost.algbw_gbps,
+                    out.cost.busbw_gbps,
+                    out.cost.algorithm
                 )
                 .as_bytes(),
             )
@@ -179,55 +128,8 @@ pub struct TrainArgs {
 }
 
 pub fn cmd_train(a: &TrainArgs) -> Result<()> {
-    use archsim::system::train::{compare, train, Basis, PlanConstraints, TrainSpec};
-    let forced = match &a.plan {
-        Some(p) => PlanConstraints::parse(p)?,
-        None => PlanConstraints::default(),
-    };
-    let slice = a.slice.as_deref().map(parse_slice).transpose()?;
-    if let Some(t) = a.tokens {
-        if !t.is_finite() || !(1.0..=1e18).contains(&t) {
-            return Err(Error::flag(
-                "--tokens",
-                format!("{t}: must be from 1 to 1e18"),
-            ));
-        }
-    }
-    let basis = match (a.power_mw, &a.compare) {
-        (Some(p), Some(_)) => {
-            if !p.is_finite() || !(1e-3..=1e6).contains(&p) {
-                return Err(Error::flag(
-                    "--power-mw",
-                    format!("{p}: must be from 0.001 to 1e6 MW"),
-                ));
-            }
-            if a.chips.is_some() {
-                return Err(Error::flag(
-                    "--chips",
-                    "give --chips or --power-mw, not both",
-                ));
-            }
-            Basis::EqualPower { watts: p * 1e6 }
-        }
-        (Some(_), None) => {
-            return Err(Error::flag(
-                "--power-mw",
-                "a power budget matches two systems: add --compare SYSTEM",
-            ))
-        }
-        (None, _) => Basis::EqualChips,
-    };
-    let chips = match (a.chips, basis) {
-        (Some(c), _) => c,
-        (None, Basis::EqualPower { .. }) => 1,
-        (None, Basis::EqualChips) if a.scaling.is_some() => 1,
-        (None, Basis::EqualChips) => {
-            return Err(Error::flag(
-                "--chips",
-                "give --chips N (or --compare with --power-mw)",
-            ))
-        }
-    };
+    use archsim::jobs::train::{execute, prepare, TrainRequest, TrainResult};
+    use archsim::system::train::TrainSpec;
     if let Some(t) = &a.trace {
         if t.is_dir() {
             return Err(Error::flag(
@@ -236,21 +138,23 @@ pub fn cmd_train(a: &TrainArgs) -> Result<()> {
             ));
         }
     }
-    let sys = system::config::load(&a.system)?;
-    let card = archsim::workload::model::load(&a.model)?;
-    let spec = TrainSpec {
-        dtype: a
-            .dtype
-            .map(Into::into)
-            .unwrap_or(archsim::workload::DType::Bf16),
-        card,
-        chips,
-        global_batch: a.global_batch,
-        seq: a.seq,
-        tokens: a.tokens,
-        slice,
-        fused_attention: !a.unfused_attention,
-    };
+    let job = prepare(
+        &TrainRequest {
+            system: a.system.clone(),
+            model: a.model.clone(),
+            chips: a.chips,
+            compare: a.compare.clone(),
+            power_mw: a.power_mw,
+            global_batch: a.global_batch,
+            seq: a.seq,
+            plan: a.plan.clone(),
+            slice: a.slice.clone(),
+            dtype: a.dtype.map(Into::into),
+            fused_attention: !a.unfused_attention,
+            tokens: a.tokens,
+        },
+        a.scaling.is_some(),
+    )?;
     if let Some(list) = &a.scaling {
         let counts: Vec<u64> = list
             .split(',')
@@ -274,7 +178,7 @@ pub fn cmd_train(a: &TrainArgs) -> Result<()> {
             ));
         }
         let sys_b = a.compare.as_deref().map(system::config::load).transpose()?;
-        let mut systems = vec![&sys];
+        let mut systems = vec![&job.system];
         if let Some(b) = &sys_b {
             systems.push(b);
         }
@@ -282,10 +186,10 @@ pub fn cmd_train(a: &TrainArgs) -> Result<()> {
             &systems,
             &TrainSpec {
                 chips: counts[0],
-                ..spec
+                ..job.spec.clone()
             },
             &counts,
-            &forced,
+            &job.forced,
             &a.out,
         )?;
         let mut s = String::from(
@@ -316,41 +220,30 @@ pub fn cmd_train(a: &TrainArgs) -> Result<()> {
         }
         return Ok(());
     }
-    let write_trace = |reports: &[&archsim::system::train::TrainReport]| -> Result<()> {
-        if let Some(t) = &a.trace {
-            archsim::fsio::write_atomic(t, &system::trace::step_trace(reports)?)?;
-            eprintln!("wrote {}", t.display());
-        }
-        Ok(())
-    };
-    if let Some(other) = &a.compare {
-        let sys_b = system::config::load(other)?;
-        let c = compare(&sys, &sys_b, &spec, &forced, basis)?;
-        write_trace(&[&c.a.best, &c.b.best])?;
-        return match a.format {
-            SysFormat::Json => {
-                let text =
-                    serde_json::to_string_pretty(&c).map_err(|e| Error::internal(e.to_string()))?;
-                write_stdout(format!("{text}\n").as_bytes())
-            }
-            SysFormat::Table => {
-                let mut s = render_train(&c.a);
-                s.push('\n');
-                s.push_str(&render_train(&c.b));
-                s.push_str(&format!("\nverdict: {}\n", c.verdict));
-                write_stdout(s.as_bytes())
-            }
-        };
+    let result = execute(&job, a.compare.as_deref())?;
+    if let Some(t) = &a.trace {
+        archsim::fsio::write_atomic(t, &system::trace::step_trace(&result.best_reports())?)?;
+        eprintln!("wrote {}", t.display());
     }
-    let out = train(&sys, &spec, &forced)?;
-    write_trace(&[&out.best])?;
     match a.format {
         SysFormat::Json => {
-            let text =
-                serde_json::to_string_pretty(&out).map_err(|e| Error::internal(e.to_string()))?;
+            let text = serde_json::to_string_pretty(&result)
+                .map_err(|e| Error::internal(e.to_string()))?;
             write_stdout(format!("{text}\n").as_bytes())
         }
-        SysFormat::Table => write_stdout(render_train(&out).as_bytes()),
+        SysFormat::Table => write_stdout(
+            match &result {
+                TrainResult::Single(out) => render_train(out),
+                TrainResult::Compare(c) => {
+                    let mut s = render_train(&c.a);
+                    s.push('\n');
+                    s.push_str(&render_train(&c.b));
+                    s.push_str(&format!("\nverdict: {}\n", c.verdict));
+                    s
+                }
+            }
+            .as_bytes(),
+        ),
     }
 }
 
@@ -511,112 +404,34 @@ pub struct ServeArgs {
     pub format: SysFormat,
 }
 
-/// `tp=T,ep=E` (either key may be left out: searched).
-fn parse_serve_plan(p: &str) -> Result<(Option<u64>, Option<u64>)> {
-    let bad = || {
-        Error::flag(
-            "--plan",
-            format!("`{p}`: serving plans take tp=T and ep=E (e.g. tp=8 or tp=1,ep=8), each from 1 to 2^24"),
-        )
-    };
-    let (mut tp, mut ep) = (None, None);
-    for part in p.split(',').map(str::trim).filter(|s| !s.is_empty()) {
-        let (k, v) = part.split_once('=').ok_or_else(bad)?;
-        let v: u64 = v
-            .trim()
-            .parse()
-            .ok()
-            .filter(|v| (1..=1 << 24).contains(v))
-            .ok_or_else(bad)?;
-        match k.trim() {
-            "tp" => tp = Some(v),
-            "ep" => ep = Some(v),
-            _ => return Err(bad()),
-        }
-    }
-    Ok((tp, ep))
-}
-
 pub fn cmd_serve(a: &ServeArgs) -> Result<()> {
-    use archsim::system::serve::{serve, Scenario, ServeSpec};
-    let (tp, ep) = match &a.plan {
-        Some(p) => parse_serve_plan(p)?,
-        None => (None, None),
-    };
-    let scenario = match (a.rate, a.scenario) {
-        (Some(r), _) => {
-            if !r.is_finite() || !(1e-6..=1e9).contains(&r) {
-                return Err(Error::flag(
-                    "--rate",
-                    format!("{r}: must be from 1e-6 to 1e9 requests/s"),
-                ));
-            }
-            Scenario::Rate { requests_per_s: r }
-        }
-        (None, ScenarioArg::Offline) => Scenario::Offline,
-        (None, ScenarioArg::Server) => {
-            for (flag, v) in [("--ttft-ms", a.ttft_ms), ("--tpot-ms", a.tpot_ms)] {
-                if !v.is_finite() || !(1e-3..=1e7).contains(&v) {
-                    return Err(Error::flag(
-                        flag,
-                        format!("{v}: must be from 0.001 to 1e7 ms"),
-                    ));
-                }
-            }
-            Scenario::Server {
-                ttft_s: a.ttft_ms * 1e-3,
-                tpot_s: a.tpot_ms * 1e-3,
-            }
-        }
-    };
-    if a.chips == 0 || a.chips > 1 << 24 {
+    use archsim::jobs::serve::{reports_json, run, ScenarioName, ServeRequest};
+    if a.compare.is_some() && a.out.exists() && !a.out.is_dir() {
         return Err(Error::flag(
-            "--chips",
-            format!("{}: must be from 1 to 2^24", a.chips),
+            "--out",
+            format!("`{}` is not a directory", a.out.display()),
         ));
     }
-    let sys = system::config::load(&a.system)?;
-    let card = archsim::workload::model::load(&a.model)?;
-    let dtype = a.dtype.map(Into::into).unwrap_or(card.dtype);
-    let spec = ServeSpec {
-        kv_dtype: a.kv_dtype.map(Into::into).unwrap_or(dtype),
-        dtype,
-        card,
+    let reports = run(&ServeRequest {
+        system: a.system.clone(),
+        model: a.model.clone(),
         chips: a.chips,
-        scenario,
+        scenario: match a.scenario {
+            ScenarioArg::Offline => ScenarioName::Offline,
+            ScenarioArg::Server => ScenarioName::Server,
+        },
         input_len: a.input_len,
         output_len: a.output_len,
-        tp,
-        ep,
-        chunk_tokens: match a.chunked_prefill {
-            Some(0) => {
-                return Err(Error::flag(
-                    "--chunked-prefill",
-                    "0: a chunk needs at least 1 token",
-                ))
-            }
-            other => other,
-        },
-    };
-    let mut reports = vec![serve(&sys, &spec)?];
-    if let Some(other) = &a.compare {
-        if a.out.exists() && !a.out.is_dir() {
-            return Err(Error::flag(
-                "--out",
-                format!("`{}` is not a directory", a.out.display()),
-            ));
-        }
-        let sys_b = system::config::load(other)?;
-        let card_b = archsim::workload::model::load(&a.model)?;
-        reports.push(serve(
-            &sys_b,
-            &ServeSpec {
-                card: card_b,
-                tp: None,
-                ep: None,
-                ..spec.clone()
-            },
-        )?);
+        ttft_ms: a.ttft_ms,
+        tpot_ms: a.tpot_ms,
+        dtype: a.dtype.map(Into::into),
+        kv_dtype: a.kv_dtype.map(Into::into),
+        rate: a.rate,
+        chunked_prefill: a.chunked_prefill,
+        plan: a.plan.clone(),
+        compare: a.compare.clone(),
+    })?;
+    if a.compare.is_some() {
         let series: Vec<archsim::plot::XySeries> = reports
             .iter()
             .map(|r| archsim::plot::XySeries {
@@ -661,12 +476,7 @@ pub fn cmd_serve(a: &ServeArgs) -> Result<()> {
     }
     match a.format {
         SysFormat::Json => {
-            let v = if reports.len() == 1 {
-                serde_json::to_value(&reports[0])
-            } else {
-                serde_json::to_value(&reports)
-            }
-            .map_err(|e| Error::internal(e.to_string()))?;
+            let v = reports_json(&reports)?;
             let text =
                 serde_json::to_string_pretty(&v).map_err(|e| Error::internal(e.to_string()))?;
             write_stdout(format!("{text}\n").as_bytes())

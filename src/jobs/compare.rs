@@ -44,6 +44,19 @@ pub fn compare_job(
     out_dir: &Path,
     progress: &mut dyn FnMut(compare::Progress),
 ) -> Result<CompareOutcome> {
+    let report = compare_report(config_spec, vs, workloads, models, progress)?;
+    finish(report, out_dir)
+}
+
+/// The comparison of [`compare_job`] as data, writing nothing (the Python bindings' `compare`;
+/// report.json is this report serialized).
+pub fn compare_report(
+    config_spec: &str,
+    vs: Option<&str>,
+    workloads: &[String],
+    models: &[String],
+    progress: &mut dyn FnMut(compare::Progress),
+) -> Result<Report> {
     let cfg = registry::load(config_spec)?;
     let section = cfg.workload_section().cloned().unwrap_or_default();
     let (kernels, model_names) = if workloads.is_empty() && models.is_empty() {
@@ -78,7 +91,7 @@ pub fn compare_job(
             });
         }
     }
-    run_comparison(&cfg, &other, &kernels, &cases, out_dir, progress)
+    compare_loaded(&cfg, &other, &kernels, &cases, progress)
 }
 
 /// Compare two loaded configs on named workloads and model phases and write the outputs.
@@ -90,11 +103,27 @@ pub fn run_comparison(
     out_dir: &Path,
     progress: &mut dyn FnMut(compare::Progress),
 ) -> Result<CompareOutcome> {
+    let report = compare_loaded(a, b, workloads, models, progress)?;
+    finish(report, out_dir)
+}
+
+/// Compare two loaded configs on named workloads and model phases (data only).
+pub fn compare_loaded(
+    a: &LoadedConfig,
+    b: &LoadedConfig,
+    workloads: &[String],
+    models: &[ModelCase],
+    progress: &mut dyn FnMut(compare::Progress),
+) -> Result<Report> {
     let ws = workloads
         .iter()
         .map(|k| workload::load(k, None))
         .collect::<Result<Vec<_>>>()?;
-    let report = compare::compare_all(a, b, &ws, models, progress)?;
+    compare::compare_all(a, b, &ws, models, progress)
+}
+
+/// Render a report's tables and write its outputs to `out_dir`.
+fn finish(report: Report, out_dir: &Path) -> Result<CompareOutcome> {
     let table = compare::render_report(&report);
     let files = write_outputs(&report, out_dir)?;
     Ok(CompareOutcome {

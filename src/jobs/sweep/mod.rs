@@ -308,6 +308,20 @@ pub trait PointSet: Sync {
     /// The provenance of this sweep's results (of one shard when `shard` is given).
     fn provenance(&self, shard: Option<Shard>) -> Provenance;
 
+    /// Simulate every point in memory (points in parallel, as [`Sweep::run`]) and return the
+    /// CSV text [`Sweep::run`] would write for the whole sweep: the same header and rows, sorted
+    /// by index, whatever the thread count. On failure, the error of the lowest failing point.
+    /// The Python bindings' `sweep` (no output file, lock or provenance).
+    fn csv_in_memory(&self) -> Result<String> {
+        let done: Vec<Result<Vec<String>>> = (0..self.points())
+            .into_par_iter()
+            .map(|i| self.eval(i))
+            .collect();
+        let rows = done.into_iter().collect::<Result<Vec<_>>>()?;
+        String::from_utf8(table::render(&self.header(), rows.iter()))
+            .map_err(|e| Error::internal(e.to_string()))
+    }
+
     /// Run the sweep (or one shard) into `out`, resuming from it when `resume`.
     fn run(&self, opts: &RunOptions) -> Result<SweepSummary> {
         self.run_with_progress(opts, &|_| {})

@@ -1,0 +1,235 @@
+//! `archsim serve`: a model served on a system (continuous batching bounded by the KV cache),
+//! offline, at latency targets or at a fixed arrival rate, optionally beside a second system.
+//! The CLI and the Python bindings both build a [`ServeRequest`] and call [`run`]; the CLI
+//! also draws the throughput-vs-latency plot and writes the trace.
+
+use crate::error::{Error, Result};
+use crate::system::serve::{serve, Scenario, ServeReport, ServeSpec};
+use crate::workload::DType;
+use std::str::FromStr;
+
+/// `--scenario` without `--rate`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ScenarioName {
+    /// Infinite request rate, no latency bound: maximum throughput.
+    Offline,
+    /// The highest load meeting the TTFT and TPOT targets.
+    Server,
+}
+
+impl FromStr for ScenarioName {
+    type Err = String;
+    fn from_str(s: &str) -> std::result::Result<Self, String> {
+        match s {
+            "offline" => Ok(ScenarioName::Offline),
+            "server" => Ok(ScenarioName::Server),
+            _ => Err(format!(
+                "unknown scenario `{s}`; expected offline or server"
+            )),
+        }
+    }
+}
+
+/// The settings of `archsim serve` (each field is the flag of the same name).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ServeRequest {
+    /// System: shipped name, system .toml, or a chip name (one node of that chip).
+    pub system: String,
+    /// Model card: shipped name, `maxtext_<S>`, card .toml or HF config.json.
+    pub model: String,
+    /// Chips serving.
+    pub chips: u64,
+    pub scenario: ScenarioName,
+    /// Prompt tokens per request.
+    pub input_len: u64,
+    /// Generated tokens per request.
+    pub output_len: u64,
+    /// Server scenario: mean time-to-first-token target, ms.
+    pub ttft_ms: f64,
+    /// Server scenario: mean time-per-output-token target, ms.
+    pub tpot_ms: f64,
+    /// Weights/activations dtype (None: the card's).
+    pub dtype: Option<DType>,
+    /// KV-cache dtype (None: the weights').
+    pub kv_dtype: Option<DType>,
+    /// A fixed Poisson arrival rate for the whole system, requests/s (replaces the scenario).
+    pub rate: Option<f64>,
+    /// Chunked prefill: chunks of this many tokens.
+    pub chunked_prefill: Option<u64>,
+    /// Forced tensor parallelism per replica: `tp=8`.
+    pub plan: Option<String>,
+    /// A second system serving the same model on the same number of chips.
+    pub compare: Option<String>,
+}
+
+impl ServeRequest {
+    /// A request with the CLI's defaults (offline; server targets 2000 ms TTFT, 50 ms TPOT).
+    pub fn new(
+        system: impl Into<String>,
+        model: impl Into<String>,
+        chips: u64,
+        input_len: u64,
+        output_len: u64,
+    ) -> Self {
+        ServeRequest {
+            system: system.into(),
+            model: model.into(),
+            chips,
+            scenario: ScenarioName::Offline,
+            input_len,
+            output_len,
+            ttft_ms: 2000.0,
+            tpot_ms: 50.0,
+            dtype: None,
+            kv_dtype: None,
+            rate: None,
+            chunked_prefill: None,
+            plan: None,
+            compare: None,
+        }
+    }
+}
+
+/// Parse a serving `--plan`: `tp=T,ep=E` (either key may be left out: searched).
+pub fn parse_serve_plan(p: &str) -> Result<(Option<u64>, Option<u64>)> {
+    let bad = || {
+        Error::flag(
+            "--plan",
+            format!("`{p}`: serving plans take tp=T and ep=E (e.g. tp=8 or tp=1,ep=8), each from 1 to 2^24"),
+        )
+    };
+    let (mut tp, mut ep) = (None, None);
+    for part in p.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+        let (k, v) = part.split_once('=').ok_or_else(bad)?;
+        let v: u64 = v
+            .trim()
+            .parse()
+            .ok()
+            .filter(|v| (1..=1 << 24).contains(v))
+            .ok_or_else(bad)?;
+        match k.trim() {
+            "tp" => tp = Some(v),
+            "ep" => ep = Some(v),
+            _ => return Err(bad()),
+        }
+    }
+    if tp.is_none() && ep.is_none() {
+        return Err(bad());
+    }
+    Ok((tp, ep))
+}
+
+/// Serve the request: one report, or two with `compare` (the second system gets the same spec
+/// with its tensor parallelism searched).
+pub fn run(req: &ServeRequest) -> Result<Vec<ServeReport>> {
+    let (tp, ep) = match &req.plan {
+        Some(p) => parse_serve_plan(p)?,
+        None => (None, None),
+    };
+    let scenario = match (req.rate, req.scenario) {
+        (Some(r), _) => {
+            if !r.is_finite() || !(1e-6..=1e9).contains(&r) {
+                return Err(Error::flag(
+                    "--rate",
+                    format!("{r}: must be from 1e-6 to 1e9 requests/s"),
+                ));
+            }
+            Scenario::Rate { requests_per_s: r }
+        }
+        (None, ScenarioName::Offline) => Scenario::Offline,
+        (None, ScenarioName::Server) => {
+            for (flag, v) in [("--ttft-ms", req.ttft_ms), ("--tpot-ms", req.tpot_ms)] {
+                if !v.is_finite() || !(1e-3..=1e7).contains(&v) {
+                    return Err(Error::flag(
+                        flag,
+                        format!("{v}: must be from 0.001 to 1e7 ms"),
+                    ));
+                }
+            }
+            Scenario::Server {
+                ttft_s: req.ttft_ms * 1e-3,
+                tpot_s: req.tpot_ms * 1e-3,
+            }
+        }
+    };
+    if req.chips == 0 || req.chips > 1 << 24 {
+        return Err(Error::flag(
+            "--chips",
+            format!("{}: must be from 1 to 2^24", req.chips),
+        ));
+    }
+    let sys = crate::system::config::load(&req.system)?;
+    let card = crate::workload::model::load(&req.model)?;
+    let dtype = req.dtype.unwrap_or(card.dtype);
+    let spec = ServeSpec {
+        kv_dtype: req.kv_dtype.unwrap_or(dtype),
+        dtype,
+        card,
+        chips: req.chips,
+        scenario,
+        input_len: req.input_len,
+        output_len: req.output_len,
+        tp,
+        ep,
+        chunk_tokens: match req.chunked_prefill {
+            Some(0) => {
+                return Err(Error::flag(
+                    "--chunked-prefill",
+                    "0: a chunk needs at least 1 token",
+                ))
+            }
+            other => other,
+        },
+    };
+    let mut reports = vec![serve(&sys, &spec)?];
+    if let Some(other) = &req.compare {
+        let sys_b = crate::system::config::load(other)?;
+        let card_b = crate::workload::model::load(&req.model)?;
+        reports.push(serve(
+            &sys_b,
+            &ServeSpec {
+                card: card_b,
+                tp: None,
+                ep: None,
+                ..spec.clone()
+            },
+        )?);
+    }
+    Ok(reports)
+}
+
+/// What `archsim serve --format json` prints: the report, or the list of both with `compare`.
+pub fn reports_json(reports: &[ServeReport]) -> Result<serde_json::Value> {
+    if reports.len() == 1 {
+        serde_json::to_value(&reports[0])
+    } else {
+        serde_json::to_value(reports)
+    }
+    .map_err(|e| Error::internal(e.to_string()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn scenario_names_parse() {
+        assert_eq!("server".parse::<ScenarioName>(), Ok(ScenarioName::Server));
+        assert!("online".parse::<ScenarioName>().is_err());
+    }
+
+    #[test]
+    fn bad_settings_are_refused_before_any_work() {
+        let mut r = ServeRequest::new("h100", "llama3_8b", 0, 128, 128);
+        assert!(run(&r).unwrap_err().to_string().contains("--chips"));
+        r.chips = 8;
+        r.plan = Some("pp=2".into());
+        assert!(run(&r).unwrap_err().to_string().contains("--plan"));
+        r.plan = None;
+        r.chunked_prefill = Some(0);
+        assert!(run(&r)
+            .unwrap_err()
+            .to_string()
+            .contains("--chunked-prefill"));
+    }
+}
