@@ -56,13 +56,16 @@ fn git_commit() -> String {
     if top.is_none() || top != manifest {
         return "unknown commit".to_string();
     }
-    // Rebuild when HEAD moves: HEAD itself and the ref it points at.
+    // Rebuild when HEAD moves: HEAD itself, the ref it points at and packed-refs, those that
+    // exist (a missing path would make cargo rerun this script on every build).
     for p in [
         git(&["rev-parse", "--git-path", "HEAD"]),
         git(&["symbolic-ref", "-q", "HEAD"]).and_then(|r| git(&["rev-parse", "--git-path", &r])),
+        git(&["rev-parse", "--git-path", "packed-refs"]),
     ]
     .into_iter()
     .flatten()
+    .filter(|p| Path::new(env!("CARGO_MANIFEST_DIR")).join(p).exists())
     {
         println!("cargo:rerun-if-changed={p}");
     }

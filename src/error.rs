@@ -154,7 +154,10 @@ where
 /// annotate-snippets or miette: the first line of every error (`error: FILE:LINE[:COL]: key
 /// ...`) is a contract scripts rely on, and only this three-line block is added below it.
 pub fn snippet(src: &str, line: usize, column: Option<usize>, key: Option<&str>) -> Option<String> {
-    let text = src.lines().nth(line.checked_sub(1)?)?.trim_end_matches('\r');
+    let text = src
+        .lines()
+        .nth(line.checked_sub(1)?)?
+        .trim_end_matches('\r');
     let chars: Vec<char> = text.chars().collect();
     let is_end = |c: char| c.is_whitespace() || matches!(c, ',' | ']' | '}' | '#');
     let (start, len) = match column.filter(|&c| c >= 1 && c <= chars.len()) {
@@ -164,7 +167,9 @@ pub fn snippet(src: &str, line: usize, column: Option<usize>, key: Option<&str>)
             (start, len.max(1))
         }
         None => {
-            let last = key.and_then(|k| k.rsplit('.').next()).filter(|k| !k.is_empty());
+            let last = key
+                .and_then(|k| k.rsplit('.').next())
+                .filter(|k| !k.is_empty());
             match last.and_then(|k| text.find(k).map(|b| (b, k))) {
                 Some((b, k)) => (text[..b].chars().count(), k.chars().count()),
                 None => {

@@ -14,7 +14,10 @@ fn bare_archsim_prints_help_and_exits_0() {
     let out = stdout(&o);
     assert!(out.contains("Usage: archsim"), "{out}");
     for cmd in ["run", "compare", "list", "schema", "train", "serve"] {
-        assert!(out.contains(&format!("  {cmd} ")), "no `{cmd}` in help:\n{out}");
+        assert!(
+            out.contains(&format!("  {cmd} ")),
+            "no `{cmd}` in help:\n{out}"
+        );
     }
     assert!(out.contains("--config"), "{out}");
 }
@@ -82,12 +85,18 @@ fn did_you_mean_for_names() {
     let err = suggests(&["run", "--config", "h10", "--gemm", "8,8,8"], "h100");
     // The first line keeps its shape: error: SPEC: message.
     assert!(err.starts_with("error: h10: file not found"), "{err}");
-    suggests(&["run", "--config", "tpu_v5pp", "--gemm", "8,8,8"], "tpu_v5p");
+    suggests(
+        &["run", "--config", "tpu_v5pp", "--gemm", "8,8,8"],
+        "tpu_v5p",
+    );
     suggests(
         &["run", "--config", "h100", "--workload", "resnt50"],
         "resnet50",
     );
-    suggests(&["run", "--config", "h100", "--model", "llama3_8"], "llama3_8b");
+    suggests(
+        &["run", "--config", "h100", "--model", "llama3_8"],
+        "llama3_8b",
+    );
     suggests(
         &[
             "collective",
@@ -112,20 +121,31 @@ fn did_you_mean_for_config_keys_and_values() {
     let d = tempdir();
     let src = common::shipped_src("tpu_v5p").replacen("rows = ", "rowz = ", 1);
     let p = write(d.path(), "bad.toml", src);
-    let err = suggests(&["run", "--config", path_str(&p), "--gemm", "8,8,8"], "rows");
+    let err = suggests(
+        &["run", "--config", path_str(&p), "--gemm", "8,8,8"],
+        "rows",
+    );
     assert!(err.contains("unknown field `rowz`"), "{err}");
     let src = common::shipped_src("h100").replacen("[memory]", "[memroy]", 1);
     let p = write(d.path(), "bad2.toml", src);
-    suggests(&["run", "--config", path_str(&p), "--gemm", "8,8,8"], "memory");
+    suggests(
+        &["run", "--config", path_str(&p), "--gemm", "8,8,8"],
+        "memory",
+    );
     let src = common::shipped_src("tpu_v5p").replacen("dataflow = \"ws\"", "dataflow = \"wss\"", 1);
-    assert!(src.contains("\"wss\""), "tpu_v5p has no dataflow line to break");
+    assert!(
+        src.contains("\"wss\""),
+        "tpu_v5p has no dataflow line to break"
+    );
     let p = write(d.path(), "bad3.toml", src);
     suggests(&["run", "--config", path_str(&p), "--gemm", "8,8,8"], "ws");
 }
 
 #[test]
 fn clap_suggests_flags_and_commands() {
-    let o = archsim(["run", "--config", "h100", "--gemm", "8,8,8", "--formt", "json"]);
+    let o = archsim([
+        "run", "--config", "h100", "--gemm", "8,8,8", "--formt", "json",
+    ]);
     let err = assert_input_error(&o);
     assert!(err.contains("similar argument exists: '--format'"), "{err}");
     let err = assert_input_error(&archsim(["--confg", "h100"]));
@@ -140,10 +160,19 @@ fn input_errors_show_the_line_with_a_caret() {
     let src = common::shipped_src("tpu_v5p").replacen("rows = ", "rowz = ", 1);
     let line_no = common::line_starting(&src, "rowz");
     let p = write(d.path(), "bad.toml", &src);
-    let err = assert_input_error(&archsim(["run", "--config", path_str(&p), "--gemm", "8,8,8"]));
+    let err = assert_input_error(&archsim([
+        "run",
+        "--config",
+        path_str(&p),
+        "--gemm",
+        "8,8,8",
+    ]));
     let lines: Vec<&str> = err.lines().collect();
     // Line 1 exactly as before: error: FILE:LINE:COL: key `K`: message.
-    let first = format!("error: {}:{line_no}:1: key `rowz`: unknown field `rowz`", p.display());
+    let first = format!(
+        "error: {}:{line_no}:1: key `rowz`: unknown field `rowz`",
+        p.display()
+    );
     assert!(lines[0].starts_with(&first), "{err}");
     let gutter = " ".repeat(line_no.to_string().len());
     assert_eq!(lines[1], format!("{gutter} |"), "{err}");
@@ -159,10 +188,19 @@ fn input_errors_show_the_line_with_a_caret() {
     // A bad value in a shipped-name-free file without a column: the caret under the key.
     let src = common::shipped_src("h100").replacen("count = ", "count = -", 1);
     let p = write(d.path(), "neg.toml", &src);
-    let err = assert_input_error(&archsim(["run", "--config", path_str(&p), "--gemm", "8,8,8"]));
+    let err = assert_input_error(&archsim([
+        "run",
+        "--config",
+        path_str(&p),
+        "--gemm",
+        "8,8,8",
+    ]));
     assert!(err.lines().count() >= 4, "{err}");
-    assert!(err.lines().any(|l| l.trim_start().starts_with("| ")
-        && l.contains('^')), "{err}");
+    assert!(
+        err.lines()
+            .any(|l| l.trim_start().starts_with("| ") && l.contains('^')),
+        "{err}"
+    );
 }
 
 #[test]

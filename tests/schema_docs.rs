@@ -33,12 +33,19 @@ fn check_keys(root: &Value, obj: &Value, doc: &Value, path: &str, skip: &[&str])
     };
     let mut n = 0;
     for (k, v) in map {
-        let here = if path.is_empty() { k.clone() } else { format!("{path}.{k}") };
+        let here = if path.is_empty() {
+            k.clone()
+        } else {
+            format!("{path}.{k}")
+        };
         let Some(p) = props.get(k) else {
             if skip.contains(&path) {
                 continue;
             }
-            panic!("key `{here}` is not in the schema (has: {:?})", props.keys());
+            panic!(
+                "key `{here}` is not in the schema (has: {:?})",
+                props.keys()
+            );
         };
         n += 1;
         if skip.contains(&here.as_str()) {
@@ -137,9 +144,33 @@ fn system_and_model_schemas_cover_every_shipped_file() {
 fn report_schema_covers_every_key_of_a_run_report() {
     let s = printed("report");
     for args in [
-        &["run", "--config", "h100", "--workload", "smoke", "--format", "json"][..],
-        &["run", "--config", "tpu_v5p", "--workload", "smoke", "--format", "json"][..],
-        &["run", "--config", "h100", "--model", "llama3_8b", "--format", "json"][..],
+        &[
+            "run",
+            "--config",
+            "h100",
+            "--workload",
+            "smoke",
+            "--format",
+            "json",
+        ][..],
+        &[
+            "run",
+            "--config",
+            "tpu_v5p",
+            "--workload",
+            "smoke",
+            "--format",
+            "json",
+        ][..],
+        &[
+            "run",
+            "--config",
+            "h100",
+            "--model",
+            "llama3_8b",
+            "--format",
+            "json",
+        ][..],
         &[
             "run",
             "--config",
@@ -164,7 +195,11 @@ fn every_numeric_config_key_with_a_unit_suffix_says_its_unit() {
     for which in [Which::Config, Which::System, Which::Report] {
         let s = schema::schema(which);
         let text = s.to_string();
-        for (name, unit) in [("clock_mhz", "MHz"), ("time_s", "s (seconds)"), ("bandwidth_gbps", "GB/s")] {
+        for (name, unit) in [
+            ("clock_mhz", "MHz"),
+            ("time_s", "s (seconds)"),
+            ("bandwidth_gbps", "GB/s"),
+        ] {
             if text.contains(&format!("\"{name}\"")) {
                 assert!(text.contains(&format!("Unit: {unit}")), "{which:?}: {name}");
             }
@@ -193,7 +228,10 @@ fn reference_docs_match_the_schemas() {
     on_disk.sort();
     let mut generated: Vec<String> = pages.iter().map(|p| p.name.clone()).collect();
     generated.sort();
-    assert_eq!(on_disk, generated, "docs/reference has pages the schemas do not generate");
+    assert_eq!(
+        on_disk, generated,
+        "docs/reference has pages the schemas do not generate"
+    );
     assert!(
         stale.is_empty(),
         "docs/reference is out of date ({stale:?}): run `archsim schema --docs docs/reference` \
@@ -201,7 +239,16 @@ fn reference_docs_match_the_schemas() {
     );
     // Every key of every page's schema has a row.
     let systolic = std::fs::read_to_string(dir.join("config-systolic.md")).unwrap();
-    for key in ["`rows`", "`clock_mhz`", "`bandwidth_gbps`", "`usd_per_chip_hour`", "`mac_bf16_pj`"] {
-        assert!(systolic.contains(key), "{key} missing from config-systolic.md");
+    for key in [
+        "`rows`",
+        "`clock_mhz`",
+        "`bandwidth_gbps`",
+        "`usd_per_chip_hour`",
+        "`mac_bf16_pj`",
+    ] {
+        assert!(
+            systolic.contains(key),
+            "{key} missing from config-systolic.md"
+        );
     }
 }

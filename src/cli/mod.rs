@@ -517,7 +517,11 @@ fn cmd_list() -> Result<()> {
 /// SCALE-Sim topology CSV its layer count.
 fn kernel_description(name: &str, text: &str) -> String {
     if name.ends_with(".csv") {
-        let layers = text.lines().skip(1).filter(|l| !l.trim().is_empty()).count();
+        let layers = text
+            .lines()
+            .skip(1)
+            .filter(|l| !l.trim().is_empty())
+            .count();
         return format!("SCALE-Sim topology CSV, {layers} layers");
     }
     text.parse::<toml::Table>()

@@ -387,7 +387,10 @@ mod tests {
         assert_eq!(unknown_name_hint(m), "; did you mean `rows`?");
         let m = "unknown variant `wss`, expected one of `ws`, `os`, `is`";
         assert_eq!(unknown_name_hint(m), "; did you mean `ws`?");
-        assert_eq!(unknown_name_hint("unknown field `zzzz`, expected `rows`"), "");
+        assert_eq!(
+            unknown_name_hint("unknown field `zzzz`, expected `rows`"),
+            ""
+        );
         assert_eq!(unknown_name_hint("invalid type: string"), "");
     }
 

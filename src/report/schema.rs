@@ -68,7 +68,9 @@ pub fn schema(which: Which) -> Value {
         ),
         Which::Report => (
             "archsim run --format json report",
-            settings().into_generator().into_root_schema_for::<RunReport>(),
+            settings()
+                .into_generator()
+                .into_root_schema_for::<RunReport>(),
             &[],
         ),
     };
@@ -81,7 +83,9 @@ fn kind_schema(kind: &str) -> Value {
         "systolic" => settings()
             .into_generator()
             .into_root_schema_for::<SystolicConfig>(),
-        _ => settings().into_generator().into_root_schema_for::<SimtConfig>(),
+        _ => settings()
+            .into_generator()
+            .into_root_schema_for::<SimtConfig>(),
     };
     finish(
         &format!("archsim {kind} machine config"),
@@ -241,23 +245,25 @@ fn type_name(root: &Value, s: &Value) -> String {
         }],
     };
     base.iter()
-        .map(|t| match (t.as_str(), s.get("items"), s.get("prefixItems")) {
-            ("array", Some(items), _) => format!("array of {}", type_name(root, items)),
-            ("array", None, Some(Value::Array(p))) => format!(
-                "array of [{}]",
-                p.iter()
-                    .map(|x| type_name(root, x))
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ),
-            ("object", _, _) if s.get("additionalProperties").is_some() => {
-                match s.get("additionalProperties") {
-                    Some(ap) if ap.is_object() => format!("map of {}", type_name(root, ap)),
-                    _ => "object".into(),
+        .map(
+            |t| match (t.as_str(), s.get("items"), s.get("prefixItems")) {
+                ("array", Some(items), _) => format!("array of {}", type_name(root, items)),
+                ("array", None, Some(Value::Array(p))) => format!(
+                    "array of [{}]",
+                    p.iter()
+                        .map(|x| type_name(root, x))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+                ("object", _, _) if s.get("additionalProperties").is_some() => {
+                    match s.get("additionalProperties") {
+                        Some(ap) if ap.is_object() => format!("map of {}", type_name(root, ap)),
+                        _ => "object".into(),
+                    }
                 }
-            }
-            _ => t.clone(),
-        })
+                _ => t.clone(),
+            },
+        )
         .collect::<Vec<_>>()
         .join(" or ")
 }
@@ -474,20 +480,31 @@ mod tests {
     fn schemas_are_draft_2020_12_with_kind_constants() {
         let c = schema(Which::Config);
         assert_eq!(
-            c["$schema"],
-            "https://json-schema.org/draft/2020-12/schema",
+            c["$schema"], "https://json-schema.org/draft/2020-12/schema",
             "{c}"
         );
-        assert_eq!(c["$defs"]["SystolicConfig"]["properties"]["kind"]["const"], "systolic");
-        assert_eq!(c["$defs"]["SimtConfig"]["properties"]["kind"]["const"], "simt");
+        assert_eq!(
+            c["$defs"]["SystolicConfig"]["properties"]["kind"]["const"],
+            "systolic"
+        );
+        assert_eq!(
+            c["$defs"]["SimtConfig"]["properties"]["kind"]["const"],
+            "simt"
+        );
         assert_eq!(kind_schema("simt")["properties"]["kind"]["const"], "simt");
-        assert_eq!(schema(Which::System)["properties"]["kind"]["const"], "system");
+        assert_eq!(
+            schema(Which::System)["properties"]["kind"]["const"],
+            "system"
+        );
     }
 
     #[test]
     fn unit_lands_in_the_description() {
         let r = schema(Which::Report);
         let time = &r["$defs"]["Total"]["properties"]["time_s"]["description"];
-        assert!(time.as_str().unwrap().contains("Unit: s (seconds)."), "{time}");
+        assert!(
+            time.as_str().unwrap().contains("Unit: s (seconds)."),
+            "{time}"
+        );
     }
 }

@@ -56,7 +56,9 @@ impl Arch {
 /// How fp32 GEMMs run. PyTorch's default (`torch.backends.cuda.matmul.allow_tf32 = False`
 /// since 1.12) and cuBLAS's `CUBLAS_DEFAULT_MATH` run fp32 on CUDA cores (SGEMM); `tf32` runs it
 /// on tensor cores with TF32 inputs (`CUBLAS_TF32_TENSOR_OP_MATH`, `allow_tf32 = True`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default, schemars::JsonSchema)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default, schemars::JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Fp32Math {
     #[default]

@@ -191,7 +191,9 @@ struct PowerFile {
 /// JSON Schema of a system config file, for `archsim schema system` and
 /// `docs/reference/system.md`.
 pub fn file_schema(settings: schemars::generate::SchemaSettings) -> schemars::Schema {
-    settings.into_generator().into_root_schema_for::<SystemFile>()
+    settings
+        .into_generator()
+        .into_root_schema_for::<SystemFile>()
 }
 
 impl LinkFields {

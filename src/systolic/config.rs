@@ -44,7 +44,9 @@ use std::fmt;
 
 /// Which operand stays in the PEs while the third dimension streams through
 /// (`docs/scalesim/MODEL.md` §2).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, Hash, schemars::JsonSchema)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, Hash, schemars::JsonSchema,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum Dataflow {
     /// Weight stationary (TPU): B (K×N) tile in the PEs, A rows (M) stream.

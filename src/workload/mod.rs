@@ -41,7 +41,18 @@ pub const MAX_MACS: u128 = 1 << 96;
 /// shares one 8-bit scale factor, stored beside the data. Their storage is therefore not a whole
 /// number of bytes per element ([`DType::bits_per_element`]): 4.5 bits for NVFP4, 4.25 for MXFP4.
 #[derive(
-    Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize, PartialOrd, Ord, schemars::JsonSchema,
+    Debug,
+    Clone,
+    Copy,
+    Default,
+    PartialEq,
+    Eq,
+    Hash,
+    Serialize,
+    Deserialize,
+    PartialOrd,
+    Ord,
+    schemars::JsonSchema,
 )]
 #[serde(rename_all = "lowercase")]
 pub enum DType {
