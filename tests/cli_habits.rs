@@ -23,6 +23,16 @@ fn bare_archsim_prints_help_and_exits_0() {
 }
 
 #[test]
+fn flags_without_config_or_command_are_still_an_error() {
+    // Only a bare `archsim` is a request for help; `archsim -q` forgot the --config.
+    let err = assert_input_error(&archsim(["-q"]));
+    assert!(
+        err.starts_with("error: <command line>: key `--config`"),
+        "{err}"
+    );
+}
+
+#[test]
 fn version_names_the_commit() {
     let o = archsim(["--version"]);
     assert_ok(&o);

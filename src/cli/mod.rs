@@ -575,11 +575,10 @@ fn dispatch(cli: &Cli) -> Result<()> {
         Some(Command::Serve(a)) => system::cmd_serve(a),
         None => match &cli.config {
             Some(c) => cmd_main_job(c, &cli.out, cli.quiet),
-            None => {
-                // A bare `archsim`: the help, as a successful answer to "what is this?".
-                let help = <Cli as clap::CommandFactory>::command().render_help();
-                write_stdout(format!("{help}\n").as_bytes())
-            }
+            None => Err(Error::flag(
+                "--config",
+                "give a command (run, compare, validate, list) or --config CONFIG for the main job; see archsim --help",
+            )),
         },
     }
 }
@@ -619,6 +618,17 @@ fn setting_as_flag(e: Error) -> Error {
 /// Entry point of the binary: parse, run, print `error: ...` and return the exit code
 /// (0 success, 2 bad input, 1 internal failure).
 pub fn main() -> i32 {
+    // A bare `archsim` (no arguments at all): the help, as the answer to "what is this?".
+    if std::env::args_os().len() <= 1 {
+        let help = <Cli as clap::CommandFactory>::command().render_help();
+        return match write_stdout(format!("{help}\n").as_bytes()) {
+            Ok(()) => 0,
+            Err(e) => {
+                eprintln!("error: {e}");
+                e.exit_code()
+            }
+        };
+    }
     let cli = match Cli::try_parse() {
         Ok(c) => c,
         Err(e) => {
