@@ -33,7 +33,49 @@ fn embed(dir: &str, exts: &[&str], out: &mut String, fn_name: &str) {
     writeln!(out, "] }}").unwrap();
 }
 
+/// Output of `git ARGS` run in the crate directory, trimmed; `None` when git is missing or fails.
+fn git(args: &[&str]) -> Option<String> {
+    let out = std::process::Command::new("git")
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .ok()?;
+    if !out.status.success() {
+        return None;
+    }
+    let s = String::from_utf8(out.stdout).ok()?.trim().to_string();
+    (!s.is_empty()).then_some(s)
+}
+
+/// `ARCHSIM_GIT_COMMIT` for `archsim --version`: the short hash of the commit checked out when
+/// the crate is the top of a git checkout (uncommitted edits are not flagged), else
+/// "unknown commit" (a crate tarball, or a copy inside some other repository).
+fn git_commit() -> String {
+    let manifest = std::fs::canonicalize(env!("CARGO_MANIFEST_DIR")).ok();
+    let top = git(&["rev-parse", "--show-toplevel"]).and_then(|t| std::fs::canonicalize(t).ok());
+    if top.is_none() || top != manifest {
+        return "unknown commit".to_string();
+    }
+    // Rebuild when HEAD moves: HEAD itself, the ref it points at and packed-refs, those that
+    // exist (a missing path would make cargo rerun this script on every build).
+    for p in [
+        git(&["rev-parse", "--git-path", "HEAD"]),
+        git(&["symbolic-ref", "-q", "HEAD"]).and_then(|r| git(&["rev-parse", "--git-path", &r])),
+        git(&["rev-parse", "--git-path", "packed-refs"]),
+    ]
+    .into_iter()
+    .flatten()
+    .filter(|p| Path::new(env!("CARGO_MANIFEST_DIR")).join(p).exists())
+    {
+        println!("cargo:rerun-if-changed={p}");
+    }
+    git(&["rev-parse", "--short=12", "HEAD"])
+        .map(|hash| format!("commit {hash}"))
+        .unwrap_or_else(|| "unknown commit".to_string())
+}
+
 fn main() {
+    println!("cargo:rustc-env=ARCHSIM_GIT_COMMIT={}", git_commit());
     let mut out = String::new();
     embed("configs", &["toml"], &mut out, "configs");
     embed("configs/systems", &["toml"], &mut out, "systems");

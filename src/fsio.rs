@@ -145,6 +145,9 @@ pub struct OutputFile {
 
 /// Write bytes to `path` atomically: a temp file in the same directory, then rename, so an
 /// interrupted run never leaves a truncated report and an existing file is never half-written.
+/// The temp file is tempfile's `NamedTempFile` named `.<name>.tmp.<random>` (the prefix a sweep
+/// sweeps up after a killed run); it is synced before `persist` renames it over `path`, and
+/// removed if anything fails.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     use std::io::Write;
     let dir = path.parent().filter(|p| !p.as_os_str().is_empty());
@@ -157,17 +160,31 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
         .file_name()
         .and_then(|s| s.to_str())
         .ok_or_else(|| Error::internal(format!("bad output path {}", path.display())))?;
-    let tmp = path.with_file_name(format!(".{file_name}.tmp.{}", std::process::id()));
-    let mut f = std::fs::File::create(&tmp)
-        .map_err(|e| Error::internal(format!("cannot write {}: {e}", tmp.display())))?;
-    f.write_all(bytes)
-        .and_then(|_| f.sync_all())
-        .map_err(|e| Error::internal(format!("cannot write {}: {e}", tmp.display())))?;
-    drop(f);
-    std::fs::rename(&tmp, path).map_err(|e| {
-        let _ = std::fs::remove_file(&tmp);
-        Error::internal(format!("cannot move output into {}: {e}", path.display()))
-    })
+    let dir = dir.unwrap_or(Path::new("."));
+    let prefix = format!(".{file_name}.tmp.");
+    let mut builder = tempfile::Builder::new();
+    builder.prefix(&prefix);
+    // Like `File::create` (0666 less the umask), not tempfile's private 0600: outputs are
+    // reports meant to be shared.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        builder.permissions(std::fs::Permissions::from_mode(0o666));
+    }
+    let mut tmp = builder
+        .tempfile_in(dir)
+        .map_err(|e| Error::internal(format!("cannot write in {}: {e}", dir.display())))?;
+    tmp.write_all(bytes)
+        .and_then(|_| tmp.as_file().sync_all())
+        .map_err(|e| Error::internal(format!("cannot write {}: {e}", tmp.path().display())))?;
+    tmp.persist(path).map_err(|e| {
+        Error::internal(format!(
+            "cannot move output into {}: {}",
+            path.display(),
+            e.error
+        ))
+    })?;
+    Ok(())
 }
 
 /// Write every file under `dir` atomically.
@@ -201,5 +218,35 @@ mod tests {
         assert_eq!(std::fs::read(&p).unwrap(), b"second");
         let leftovers: Vec<_> = std::fs::read_dir(p.parent().unwrap()).unwrap().collect();
         assert_eq!(leftovers.len(), 1);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn atomic_write_is_not_private() {
+        use std::os::unix::fs::PermissionsExt;
+        let d = tempfile::tempdir().unwrap();
+        let p = d.path().join("r.json");
+        write_atomic(&p, b"{}").unwrap();
+        let mode = std::fs::metadata(&p).unwrap().permissions().mode();
+        // Readable by the group or others unless the umask forbids it, as File::create.
+        let umask_allows_read = std::fs::File::create(d.path().join("probe"))
+            .and_then(|f| f.metadata())
+            .map(|m| m.permissions().mode() & 0o044)
+            .unwrap();
+        assert_eq!(mode & 0o044, umask_allows_read, "mode {mode:o}");
+    }
+
+    #[test]
+    fn failed_atomic_write_leaves_no_temp_file() {
+        let d = tempfile::tempdir().unwrap();
+        // The target is a non-empty directory: the rename fails and the temp file is removed.
+        let p = d.path().join("out");
+        std::fs::create_dir_all(p.join("inner")).unwrap();
+        assert!(write_atomic(&p, b"x").is_err());
+        let names: Vec<_> = std::fs::read_dir(d.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(names, vec![std::ffi::OsString::from("out")]);
     }
 }

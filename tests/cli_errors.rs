@@ -217,7 +217,11 @@ fn cases() -> Vec<Case> {
             "run --config {cfg} --frobnicate",
             &["--frobnicate"],
         ),
-        ("no command", "", &["--config"]),
+        (
+            "misspelled config name",
+            "run --config h10 --gemm 8,8,8",
+            &["h10", "did you mean `h100`?"],
+        ),
         (
             "validate missing dir",
             "validate --data {d}/none",

@@ -16,6 +16,15 @@ use archsim::{jobs, registry};
 use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
 
+/// `archsim --version`: the crate version and the git commit it was built from (build.rs sets
+/// `ARCHSIM_GIT_COMMIT`; "unknown commit" when not built from a git checkout).
+const VERSION: &str = concat!(
+    env!("CARGO_PKG_VERSION"),
+    " (",
+    env!("ARCHSIM_GIT_COMMIT"),
+    ")"
+);
+
 /// archsim — cycle-approximate TPU (systolic array) vs GPU (SIMT) simulator for ML workloads.
 ///
 /// Units: time in seconds (s), cycles at the machine's clock, energy in picojoules (pJ),
@@ -25,7 +34,7 @@ use std::path::PathBuf;
 /// `archsim --config tpu_v5.toml` runs the main job: the config's workloads on it and on its
 /// comparison machine. Config names that are not paths resolve to the shipped configs.
 #[derive(Debug, Parser)]
-#[command(name = "archsim", version, about, long_about, propagate_version = true)]
+#[command(name = "archsim", version = VERSION, about, long_about, propagate_version = true)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Option<Command>,
@@ -52,8 +61,11 @@ pub enum Command {
     /// Plots from result files: `archsim plot sweep results.csv --x KEY --y KEY --metric M`
     /// (heatmap and time/energy Pareto front, PNG and SVG).
     Plot(sweep::PlotArgs),
-    /// List the shipped hardware configs and workloads.
+    /// List the shipped hardware configs, workloads, models and systems, each with a description.
     List,
+    /// Print the JSON Schema (draft 2020-12) of an input or output file, or write the reference
+    /// pages generated from the schemas (`archsim schema --docs docs/reference`).
+    Schema(SchemaArgs),
     /// Sweep config keys and workloads (cartesian product, parallel) into one CSV row per point.
     Sweep(sweep::SweepArgs),
     /// Merge shard CSVs of `archsim sweep --shard I/N` into one file, sorted by point index.
@@ -151,6 +163,30 @@ pub struct CompareArgs {
     /// Quiet: no progress bar.
     #[arg(short, long)]
     pub quiet: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct SchemaArgs {
+    /// Which schema: `config` (systolic and SIMT machine configs), `system` (system configs),
+    /// `model` (model cards) or `report` (the `run --format json` document).
+    #[arg(value_enum, required_unless_present = "docs")]
+    pub which: Option<SchemaArg>,
+    /// Write one Markdown reference page per config kind and per output into DIR instead.
+    #[arg(long, value_name = "DIR", conflicts_with = "which")]
+    pub docs: Option<PathBuf>,
+}
+
+/// `archsim schema` values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum SchemaArg {
+    /// Machine configs: `kind = "systolic"` or `kind = "simt"`.
+    Config,
+    /// System configs (`configs/systems/*.toml`).
+    System,
+    /// Model cards (`kernels/models/*.toml`).
+    Model,
+    /// The `archsim run --format json` report.
+    Report,
 }
 
 #[derive(Debug, Args)]
@@ -390,20 +426,67 @@ fn cmd_list() -> Result<()> {
         ));
     }
     s.push_str("shipped workloads (use --workload NAME, or --topology kernels/NAME.csv):\n");
-    for (n, _) in config::embedded::kernels() {
-        s.push_str(&format!("  {n}\n"));
+    let kernels = config::embedded::kernels();
+    let width = kernels.iter().map(|(n, _)| n.len()).max().unwrap_or(0);
+    for (n, text) in kernels {
+        s.push_str(&format!("  {n:<width$}  {}\n", kernel_description(n, text)));
     }
     s.push_str(
         "shipped models (use archsim run --model NAME; also maxtext_<S> for S = 1, 2, 4, ...):\n",
     );
-    for n in workload::model::shipped_names() {
-        s.push_str(&format!("  {n}\n"));
+    let models = workload::model::shipped_names();
+    let width = models.iter().map(|n| n.len()).max().unwrap_or(0);
+    for n in models {
+        let card = workload::model::load(n)?;
+        s.push_str(&format!("  {n:<width$}  {}\n", card.description));
     }
-    s.push_str("shipped systems (use archsim collective/train --system NAME):\n");
-    for n in archsim::system::config::shipped_names() {
-        s.push_str(&format!("  {n}\n"));
+    s.push_str("shipped systems (use archsim collective/train/serve --system NAME):\n");
+    let systems = archsim::system::config::shipped_names();
+    let width = systems.iter().map(|n| n.len()).max().unwrap_or(0);
+    for n in systems {
+        let sys = archsim::system::config::load(n)?;
+        s.push_str(&format!("  {n:<width$}  {}\n", sys.description));
     }
     write_stdout(s.as_bytes())
+}
+
+/// A shipped workload's one-line description: a kernels .toml's `description`, or for a
+/// SCALE-Sim topology CSV its layer count.
+fn kernel_description(name: &str, text: &str) -> String {
+    if name.ends_with(".csv") {
+        let layers = text
+            .lines()
+            .skip(1)
+            .filter(|l| !l.trim().is_empty())
+            .count();
+        return format!("SCALE-Sim topology CSV, {layers} layers");
+    }
+    text.parse::<toml::Table>()
+        .ok()
+        .and_then(|t| t.get("description")?.as_str().map(str::to_string))
+        .unwrap_or_default()
+}
+
+/// `archsim schema`: one JSON Schema on stdout, or the reference pages under `--docs DIR`.
+fn cmd_schema(args: &SchemaArgs) -> Result<()> {
+    use archsim::report::schema;
+    if let Some(dir) = &args.docs {
+        let pages = schema::reference_pages()?;
+        fsio::write_all(dir, &pages)?;
+        for p in &pages {
+            eprintln!("wrote {}", dir.join(&p.name).display());
+        }
+        return Ok(());
+    }
+    let which = match args.which {
+        Some(SchemaArg::Config) => schema::Which::Config,
+        Some(SchemaArg::System) => schema::Which::System,
+        Some(SchemaArg::Model) => schema::Which::Model,
+        Some(SchemaArg::Report) | None => schema::Which::Report,
+    };
+    let json = serde_json::to_string_pretty(&schema::schema(which))
+        .map_err(|e| Error::internal(e.to_string()))?;
+    write_stdout(format!("{json}\n").as_bytes())
 }
 
 /// Dispatch a parsed command line.
@@ -421,6 +504,7 @@ fn dispatch(cli: &Cli) -> Result<()> {
         Some(Command::Validate(a)) => cmd_validate(a),
         Some(Command::Plot(a)) => sweep::cmd_plot(a),
         Some(Command::List) => cmd_list(),
+        Some(Command::Schema(a)) => cmd_schema(a),
         Some(Command::Sweep(a)) => sweep::cmd_sweep(a),
         Some(Command::Merge(a)) => sweep::cmd_merge(a),
         Some(Command::Collective(a)) => system::cmd_collective(a),
@@ -462,6 +546,17 @@ fn check_out_dir(dir: &std::path::Path) -> Result<()> {
 /// Entry point of the binary: parse, run, print `error: ...` and return the exit code
 /// (0 success, 2 bad input, 1 internal failure).
 pub fn main() -> i32 {
+    // A bare `archsim` (no arguments at all): the help, as the answer to "what is this?".
+    if std::env::args_os().len() <= 1 {
+        let help = <Cli as clap::CommandFactory>::command().render_help();
+        return match write_stdout(format!("{help}\n").as_bytes()) {
+            Ok(()) => 0,
+            Err(e) => {
+                eprintln!("error: {e}");
+                e.exit_code()
+            }
+        };
+    }
     let cli = match Cli::try_parse() {
         Ok(c) => c,
         Err(e) => {
@@ -474,7 +569,40 @@ pub fn main() -> i32 {
         Ok(()) => 0,
         Err(e) => {
             eprintln!("error: {e}");
+            if let Some(snip) = error_snippet(&e) {
+                eprintln!("{snip}");
+            }
             e.exit_code()
         }
     }
+}
+
+/// The offending line of an input error with a caret under the key or value
+/// ([`archsim::error::snippet`]), below the unchanged `error: FILE:LINE...` line: the text comes
+/// from the shipped file for `<builtin:DIR/NAME>`, else from the file on disk (nothing when it
+/// cannot be read again).
+fn error_snippet(e: &Error) -> Option<String> {
+    let Error::Input { loc, .. } = e else {
+        return None;
+    };
+    let line = loc.line?;
+    let text = match loc
+        .file
+        .strip_prefix("<builtin:")
+        .and_then(|f| f.strip_suffix('>'))
+    {
+        Some(builtin) => {
+            let (dir, name) = builtin.rsplit_once('/')?;
+            let files = match dir {
+                "configs" => config::embedded::configs(),
+                "configs/systems" => config::embedded::systems(),
+                "kernels" => config::embedded::kernels(),
+                "kernels/models" => config::embedded::models(),
+                _ => return None,
+            };
+            files.iter().find(|(n, _)| *n == name)?.1.to_string()
+        }
+        None => fsio::read_input_file(std::path::Path::new(&loc.file)).ok()?,
+    };
+    archsim::error::snippet(&text, line, loc.column, loc.key.as_deref())
 }

@@ -40,7 +40,7 @@ impl SimMode {
 }
 
 /// `[compare]`: the default machine to compare against in the main job.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CompareSection {
     /// Config name or path of the comparison machine, e.g. "h100".
@@ -49,7 +49,7 @@ pub struct CompareSection {
 
 /// `[workload]`: the default workloads of the main job. Each kernel file and each model phase is
 /// compared on its own (its own totals and verdict).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct WorkloadSection {
     /// Kernel file names or paths, e.g. ["resnet50"].
@@ -90,7 +90,7 @@ fn default_tokens() -> u64 {
 }
 
 /// `[cost]`: price-performance inputs.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CostSection {
     /// Price of one chip for one hour, in USD (on-demand cloud list price unless overridden).
@@ -223,7 +223,22 @@ pub fn toml_error(src: &str, file: &str, e: &toml::de::Error) -> Error {
             loc = loc.key(k);
         }
     }
-    Error::input(loc, msg.replace('\n', " "))
+    let hint = unknown_name_hint(&msg);
+    Error::input(loc, format!("{}{hint}", msg.replace('\n', " ")))
+}
+
+/// "did you mean" for serde's `unknown field `X`, expected one of `a`, `b`` (a key that
+/// `deny_unknown_fields` refuses: the nearest valid key of that table) and `unknown variant
+/// `X`, expected ...` (a bad enum value): the nearest of the names the message lists.
+fn unknown_name_hint(msg: &str) -> String {
+    if !(msg.starts_with("unknown field") || msg.starts_with("unknown variant")) {
+        return String::new();
+    }
+    let names: Vec<&str> = msg.split('`').skip(1).step_by(2).collect();
+    match names.split_first() {
+        Some((bad, known)) => crate::error::did_you_mean(bad, known.iter().copied()),
+        None => String::new(),
+    }
 }
 
 /// The dotted key (`table.key`) whose value sits at byte `offset` of a TOML text, if the line
@@ -302,7 +317,8 @@ pub fn resolve(spec: &str) -> Result<ConfigSource> {
     Err(Error::InputFile {
         path: path.to_path_buf(),
         msg: format!(
-            "file not found, and not a shipped config name (shipped: {})",
+            "file not found, and not a shipped config name{} (shipped: {})",
+            crate::error::did_you_mean(spec.trim_end_matches(".toml"), shipped_names()),
             shipped_names().join(", ")
         ),
     })
@@ -363,6 +379,19 @@ mod tests {
         assert_eq!(toml_key_line(src, "hbm.bandwidth_gbps"), Some(6));
         assert_eq!(toml_key_line(src, "kind"), Some(1));
         assert_eq!(toml_key_line(src, "array.missing"), None);
+    }
+
+    #[test]
+    fn unknown_key_and_variant_suggest_the_nearest() {
+        let m = "unknown field `rowz`, expected one of `rows`, `cols`, `dataflow`";
+        assert_eq!(unknown_name_hint(m), "; did you mean `rows`?");
+        let m = "unknown variant `wss`, expected one of `ws`, `os`, `is`";
+        assert_eq!(unknown_name_hint(m), "; did you mean `ws`?");
+        assert_eq!(
+            unknown_name_hint("unknown field `zzzz`, expected `rows`"),
+            ""
+        );
+        assert_eq!(unknown_name_hint("invalid type: string"), "");
     }
 
     #[test]

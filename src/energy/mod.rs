@@ -23,7 +23,7 @@ use crate::workload::DType;
 use serde::{Deserialize, Serialize};
 
 /// Activity counters of one op: the inputs of the energy model. Bytes are bytes (not words).
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Counters {
     /// Multiply-accumulates executed on the matrix units (useful MACs, not padded ones).
     pub macs: u128,
@@ -75,7 +75,7 @@ impl Counters {
 
 /// Per-action energies (pJ) and static power (W) of one machine. Every field has a documented
 /// default so a config may give only what it knows.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields, default)]
 pub struct EnergyTable {
     /// pJ per fp32 MAC (multiply + add).
@@ -207,14 +207,21 @@ impl EnergyTable {
 }
 
 /// Energy of one op split by where it is spent, in pJ. The parts sum to `total_pj`.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct EnergyBreakdown {
+    /// Matrix-unit MAC energy.
     pub compute_pj: f64,
+    /// Vector-unit / CUDA-core FLOP energy.
     pub vector_pj: f64,
+    /// Register / PE-local traffic energy.
     pub reg_pj: f64,
+    /// On-chip SRAM traffic energy.
     pub sram_pj: f64,
+    /// L2 traffic energy.
     pub l2_pj: f64,
+    /// HBM/DRAM traffic energy.
     pub hbm_pj: f64,
+    /// On-chip interconnect traffic energy.
     pub interconnect_pj: f64,
     /// Chip-to-chip link energy (omitted from reports while 0).
     #[serde(default, skip_serializing_if = "is_zero")]
@@ -222,6 +229,7 @@ pub struct EnergyBreakdown {
     /// Baseline energy: (`static_w` + `active_w`) × time, i.e. idle power plus the active
     /// baseline of a busy chip (see [`EnergyTable::active_w`]).
     pub static_pj: f64,
+    /// Sum of the components.
     pub total_pj: f64,
 }
 

@@ -15,7 +15,7 @@ use crate::workload::{DType, Op};
 use serde::{Deserialize, Serialize};
 
 /// Which kind of model a machine is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum MachineKind {
     Systolic,
@@ -32,7 +32,7 @@ impl MachineKind {
 }
 
 /// Where the time of an op goes, in seconds. The parts sum to [`OpProfile::time_s`].
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct TimeBreakdown {
     /// Matrix/vector units busy on useful work (including padding inside a used tile).
     pub compute_s: f64,
@@ -104,19 +104,31 @@ impl TimeBreakdown {
 
 /// SCALE-Sim 3.0.0 report values of one layer (present in SCALE-Sim compatible mode only).
 /// Definitions: `docs/scalesim/MODEL.md` §3–§5.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct ScaleSimReport {
+    /// Cycles including the initial SRAM prefetch, as SCALE-Sim's COMPUTE_REPORT.
     pub total_cycles_incl_prefetch: i64,
+    /// Cycles of the layer, as SCALE-Sim reports them.
     pub total_cycles: u64,
+    /// Stall cycles, as SCALE-Sim reports them.
     pub stall_cycles: u64,
+    /// Overall utilization, percent.
     pub overall_util_pct: f64,
+    /// Mapping efficiency, percent.
     pub mapping_efficiency_pct: f64,
+    /// Compute utilization, percent.
     pub compute_util_pct: f64,
+    /// SRAM ifmap reads (words).
     pub sram_ifmap_reads: u64,
+    /// SRAM filter reads (words).
     pub sram_filter_reads: u64,
+    /// SRAM ofmap writes (words).
     pub sram_ofmap_writes: u64,
+    /// DRAM ifmap reads (words).
     pub dram_ifmap_reads: u64,
+    /// DRAM filter reads (words).
     pub dram_filter_reads: u64,
+    /// DRAM ofmap writes (words).
     pub dram_ofmap_writes: u64,
     /// Start/stop cycles for DETAILED_ACCESS_REPORT.csv, in the order SRAM ifmap, filter, ofmap,
     /// DRAM ifmap, filter, ofmap; each (start, stop).
@@ -124,14 +136,19 @@ pub struct ScaleSimReport {
 }
 
 /// The result of simulating one op on one machine.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct OpProfile {
+    /// Op name from the workload.
     pub name: String,
     /// "gemm" or the vector kind ("softmax", "layernorm", ...).
     pub op: String,
+    /// GEMM rows M of C[M×N] = A[M×K]·B[K×N]; attention: query positions; vector ops: elements.
     pub m: u64,
+    /// GEMM columns N; attention: key/value positions; vector ops: 1.
     pub n: u64,
+    /// GEMM contraction length K; attention: head dimension; vector ops: 1.
     pub k: u64,
+    /// Independent GEMMs of this shape in the op (batched matmul; attention: batch × heads).
     pub batch: u64,
     /// Operand dtype: how the op's tensors are stored and moved.
     pub dtype: DType,
@@ -143,11 +160,15 @@ pub struct OpProfile {
     /// Why the op ran otherwise than asked, in words (the fp4 fallback); absent otherwise.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
+    /// Useful multiply-accumulates of one execution (1 MAC = 2 FLOPs).
     pub macs: u128,
+    /// FLOPs of one execution: 2 per MAC plus vector FLOPs.
     pub flops: f64,
     /// Total cycles of the op at the machine clock (compute + stall).
     pub cycles: u64,
+    /// Cycles the units do useful work.
     pub compute_cycles: u64,
+    /// Cycles lost to fill/drain, exposed memory, tails and overhead.
     pub stall_cycles: u64,
     /// Device time of the op in seconds (see README "What time_s measures").
     pub time_s: f64,
@@ -157,17 +178,23 @@ pub struct OpProfile {
     pub utilization: f64,
     /// Fraction of the PEs/tensor-core lanes that hold useful work in the mapped tiles, 0..1.
     pub mapping_efficiency: f64,
+    /// Energy of one execution.
     pub energy_pj: f64,
+    /// energy_pj / macs, in pJ per MAC.
     pub pj_per_mac: f64,
+    /// Where the op's time went.
     pub time_breakdown_s: TimeBreakdown,
     /// Largest non-compute share of time: fill_drain, memory, tail_quantization, overhead, none.
     pub main_stall: String,
+    /// Activity counters of one execution.
     pub counters: Counters,
+    /// Energy of one execution by component.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub energy: Option<EnergyBreakdown>,
     /// The mapping / kernel plan chosen, machine-specific.
     #[serde(skip_serializing_if = "serde_json::Value::is_null")]
     pub plan: serde_json::Value,
+    /// SCALE-Sim 3.0.0 report values (SCALE-Sim compatible mode only).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub scalesim: Option<ScaleSimReport>,
     /// Times the run executes this op: a model's repeated layers are simulated once and
@@ -177,7 +204,7 @@ pub struct OpProfile {
 }
 
 /// How many times an op runs ([`OpProfile::repeat`]); 1 by default. Serializes as a number.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(transparent)]
 pub struct Repeat(pub u64);
 
@@ -330,34 +357,55 @@ impl MachineInfo {
     /// fp4 on every shipped machine but b200), `tdp_w` (null if unknown).
     pub fn to_json(&self, main_dtype: DType) -> serde_json::Value {
         use serde_json::Value;
+        let standard = MachineJson {
+            name: self.name.clone(),
+            kind: self.kind,
+            mode: self.mode.clone(),
+            clock_mhz: self.clock_hz / 1e6,
+            hbm_bandwidth_gbps: self.hbm_bandwidth_bytes_per_s() / 1e9,
+            main_dtype,
+            peak_tflops: self.effective_peak_flops(main_dtype) / 1e12,
+            peak_tflops_by_dtype: self
+                .peak_flops
+                .iter()
+                .map(|(d, f)| (d.as_str().to_string(), f / 1e12))
+                .collect(),
+            tdp_w: self.tdp_w,
+        };
+        // The model's details first, then the standard keys (which win on a clash).
         let mut obj = self.details.clone();
-        obj.insert("name".into(), self.name.clone().into());
-        obj.insert(
-            "kind".into(),
-            serde_json::to_value(self.kind).unwrap_or(Value::Null),
-        );
-        if let Some(mode) = &self.mode {
-            obj.insert("mode".into(), mode.clone().into());
+        if let Ok(Value::Object(std_keys)) = serde_json::to_value(&standard) {
+            obj.extend(std_keys);
         }
-        obj.insert("clock_mhz".into(), (self.clock_hz / 1e6).into());
-        obj.insert(
-            "hbm_bandwidth_gbps".into(),
-            (self.hbm_bandwidth_bytes_per_s() / 1e9).into(),
-        );
-        obj.insert("main_dtype".into(), main_dtype.as_str().into());
-        obj.insert(
-            "peak_tflops".into(),
-            (self.effective_peak_flops(main_dtype) / 1e12).into(),
-        );
-        let by: serde_json::Map<String, Value> = self
-            .peak_flops
-            .iter()
-            .map(|(d, f)| (d.as_str().to_string(), (f / 1e12).into()))
-            .collect();
-        obj.insert("peak_tflops_by_dtype".into(), by.into());
-        obj.insert("tdp_w".into(), self.tdp_w.map_or(Value::Null, Into::into));
         Value::Object(obj)
     }
+}
+
+/// The keys every report's `"machine"` object has ([`MachineInfo::to_json`]); the object also
+/// carries the machine model's own parameters (config values such as `array_rows` or
+/// `sm_count`, which differ between the systolic, SCALE-Sim and SIMT models).
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
+pub struct MachineJson {
+    /// Short name of the machine (config file stem), e.g. "tpu_v5p" or "h100".
+    pub name: String,
+    /// Model family: systolic or simt.
+    pub kind: MachineKind,
+    /// Systolic model mode (native, scalesim, pe); absent on SIMT machines.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mode: Option<String>,
+    /// Clock the `cycles` fields count, in MHz.
+    pub clock_mhz: f64,
+    /// Peak off-chip (HBM/DRAM) bandwidth, in GB/s (10^9 bytes/s).
+    pub hbm_bandwidth_gbps: f64,
+    /// The run's main dtype: the one carrying the most FLOPs, which `peak_tflops` refers to.
+    pub main_dtype: DType,
+    /// Dense peak of the main dtype (its fp4 fallback's on a machine without fp4 units), in
+    /// TFLOP/s (10^12 FLOP/s, 1 MAC = 2 FLOPs).
+    pub peak_tflops: f64,
+    /// Dense peak per supported dtype, in TFLOP/s (10^12 FLOP/s, 1 MAC = 2 FLOPs).
+    pub peak_tflops_by_dtype: std::collections::BTreeMap<String, f64>,
+    /// Thermal design power, in W; null when the config gives none.
+    pub tdp_w: Option<f64>,
 }
 
 /// A machine's facts as one run reports them: [`MachineInfo`] and the run's main dtype (the one
@@ -382,6 +430,16 @@ impl MachineReport {
     /// fp4 units: [`MachineInfo::effective_peak_flops`]).
     pub fn peak_flops(&self) -> f64 {
         self.info.effective_peak_flops(self.main_dtype)
+    }
+}
+
+/// The report's `"machine"` object is a [`MachineJson`] plus the model's own keys.
+impl schemars::JsonSchema for MachineReport {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "MachineReport".into()
+    }
+    fn json_schema(generator: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        MachineJson::json_schema(generator)
     }
 }
 

@@ -1,4 +1,10 @@
 //! Human-readable table: one line per op and a total line.
+//!
+//! Written with `format!` widths rather than comfy-table or tabled: the output is plain
+//! whitespace-aligned columns (no borders) that tests, the README and users' scripts read
+//! column by column, and those crates would change the bytes (borders, padding, wrapping at
+//! the terminal width) for no gain in what the table says; the column widths are the one piece
+//! of logic ([`column_width`]).
 use super::Exporter;
 use crate::error::Result;
 use crate::fsio::OutputFile;

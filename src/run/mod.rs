@@ -12,36 +12,53 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 /// Totals over all ops of a run.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Total {
+    /// Ops executed (repeats counted).
     pub ops: usize,
+    /// Useful multiply-accumulates (1 MAC = 2 FLOPs).
     pub macs: u128,
+    /// FLOPs: 2 per MAC plus vector FLOPs.
     pub flops: f64,
+    /// Sum of the ops' cycles at the machine clock (compute + stall).
     pub cycles: u64,
+    /// Cycles the matrix/vector units do useful work.
     pub compute_cycles: u64,
+    /// Cycles lost to fill/drain, exposed memory, tails and overhead.
     pub stall_cycles: u64,
     /// Sum of the ops' device times (ops run one after another).
     pub time_s: f64,
+    /// Achieved rate = flops / time_s / 1e12, in TFLOP/s (10^12 FLOP/s).
     pub tflops: f64,
     /// FLOP-weighted utilization = total flops / (time × peak each op's dtype runs at: its fp4
     /// fallback's on a machine without fp4 units).
     pub utilization: f64,
+    /// Energy of the run.
     pub energy_pj: f64,
+    /// energy_pj / macs, in pJ per MAC.
     pub pj_per_mac: f64,
+    /// energy_pj / flops, in pJ per FLOP.
     pub pj_per_flop: f64,
     /// TFLOP/s per W = flops / energy (J) / 1e12.
     pub tflops_per_w: f64,
+    /// Where the time went, summed over the ops.
     pub time_breakdown_s: TimeBreakdown,
+    /// Largest non-compute share of the total time: fill_drain, memory, tail_quantization, overhead, clock_throttle or none (under 1 %).
     pub main_stall: String,
+    /// Activity counters summed over the ops.
     pub counters: Counters,
+    /// Energy by component summed over the ops.
     pub energy: EnergyBreakdown,
 }
 
 /// The result of running a list of ops on one machine: the JSON document of `docs/ARCHITECTURE.md` (contracts).
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct RunReport {
+    /// The machine the run simulated, with its peaks.
     pub machine: MachineReport,
+    /// One entry per simulated op, in input order (a model's repeated layers once, with `repeat`).
     pub ops: Vec<OpProfile>,
+    /// Totals over all ops (each counted `repeat` times).
     pub total: Total,
     /// The whole-model view of a `--model` run.
     #[serde(skip_serializing_if = "Option::is_none")]

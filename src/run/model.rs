@@ -11,7 +11,7 @@ use crate::workload::{AttentionOp, DType, Op};
 use serde::Serialize;
 
 /// Memory one chip needs for the run, against its HBM.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct MemoryReport {
     /// Weights at the run's dtype: parameters × bytes.
     pub weights_bytes: u64,
@@ -37,21 +37,31 @@ pub struct MemoryReport {
 }
 
 /// The `model` object of a `--model` run report.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct ModelReport {
+    /// Model card name.
     pub name: String,
+    /// Where the card's shapes come from.
     pub source: String,
+    /// Parameters.
     pub params: u64,
+    /// Parameters active per token (MoE: routed top-k plus shared experts).
     pub active_params: u64,
+    /// Decoder layers.
     pub layers: u64,
+    /// prefill, decode or train.
     pub phase: Phase,
+    /// Sequences processed together.
     pub batch: u64,
+    /// Tokens per sequence (prefill, train).
     pub seq: u64,
     /// Decode: tokens already in the KV cache.
     pub context: u64,
+    /// Operand dtype of the run.
     pub dtype: DType,
     /// "fused" (one FlashAttention-style kernel) or "unfused" (Q·Kᵀ, softmax, P·V).
     pub attention: &'static str,
+    /// Training recomputes every layer's forward in the backward pass.
     pub recompute: bool,
     /// Tokens the run processes (batch × seq; decode: batch).
     pub tokens: u64,
@@ -68,6 +78,7 @@ pub struct ModelReport {
     pub model_flops_per_token: f64,
     /// KV-cache bytes per token of context at the run's dtype (all layers).
     pub kv_bytes_per_token: u64,
+    /// Memory one chip needs for the run, against its HBM.
     pub memory: MemoryReport,
     /// Device time of the whole run (every layer), s.
     pub time_s: f64,

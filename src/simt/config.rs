@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 
 /// GPU architecture generation: decides the GEMM kernel family the planner builds (its matrix
 /// instruction, tile shapes and pipeline) and the names of the memory levels.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Arch {
     /// sm_80: `mma.sync` per warp + `cp.async` multistage pipeline (CUTLASS 2.x sm80 kernels).
@@ -56,7 +56,9 @@ impl Arch {
 /// How fp32 GEMMs run. PyTorch's default (`torch.backends.cuda.matmul.allow_tf32 = False`
 /// since 1.12) and cuBLAS's `CUBLAS_DEFAULT_MATH` run fp32 on CUDA cores (SGEMM); `tf32` runs it
 /// on tensor cores with TF32 inputs (`CUBLAS_TF32_TENSOR_OP_MATH`, `allow_tf32 = True`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default, schemars::JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Fp32Math {
     #[default]
@@ -74,7 +76,7 @@ impl Fp32Math {
 }
 
 /// `[sm]`: one streaming multiprocessor (AMD: compute unit, CU) and how many there are.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SmSection {
     /// Enabled SMs (CUs) on the chip.
@@ -98,8 +100,11 @@ pub struct SmSection {
     pub smem_bytes: u32,
     /// Shared-memory bandwidth per SM in bytes per clock.
     pub smem_bytes_per_clk: u32,
+    /// Most resident threads per SM.
     pub max_threads: u32,
+    /// Most resident CTAs (thread blocks) per SM.
     pub max_ctas: u32,
+    /// Most 32-bit registers one thread may use.
     pub max_regs_per_thread: u32,
     /// Special-function-unit results (ex2, rsqrt, rcp, ...) per clock per SM: 16 on compute
     /// capabilities 8.0–10.0 (CUDA C++ Programming Guide, "Arithmetic Instructions" throughput
@@ -122,7 +127,7 @@ fn is_default_warp_size(x: &u32) -> bool {
 
 /// `[tensor_core]`: dense tensor-core throughput per SM per clock by dtype (FMA = MAC), 0 when
 /// the dtype is not supported on this architecture.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TensorCoreSection {
     pub fp16_fma_per_clk_per_sm: u32,
@@ -155,7 +160,7 @@ fn is_zero_f64(x: &f64) -> bool {
 }
 
 /// `[clock]`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ClockSection {
     /// Clock at which the vendor's dense tensor peak is quoted (MHz).
@@ -175,7 +180,7 @@ pub struct ClockSection {
 }
 
 /// `[memory]`: the hierarchy below the SM.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct MemorySection {
     /// L2 capacity of the whole chip (AMD CDNA: the per-XCD L2s together).
@@ -203,7 +208,7 @@ pub struct MemorySection {
 }
 
 /// `[kernel]`: fixed costs of running one kernel.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct KernelSection {
     /// Per-kernel cost seen by back-to-back kernels on one stream (launch gap), µs. This is the
@@ -218,16 +223,17 @@ pub struct KernelSection {
 }
 
 /// `[power]`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PowerSection {
     pub tdp_w: f64,
 }
 
 /// A SIMT (GPU) machine.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SimtConfig {
+    /// Machine kind: "simt".
     pub kind: String,
     /// Human name, e.g. "NVIDIA H100 SXM5 80GB".
     pub name: String,
@@ -243,8 +249,11 @@ pub struct SimtConfig {
     pub power: PowerSection,
     #[serde(default)]
     pub energy: EnergyTable,
+    /// `[compare]`: the machine the main job compares this one with.
     pub compare: Option<CompareSection>,
+    /// `[workload]`: the main job's default workloads and models.
     pub workload: Option<WorkloadSection>,
+    /// `[cost]`: price of a chip-hour, for price-performance; absent: no USD figures.
     pub cost: Option<CostSection>,
 }
 

@@ -111,56 +111,89 @@ pub struct SystemConfig {
     pub max_chips: Option<u64>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct SystemFile {
+    /// Always "system".
     kind: String,
+    /// Short name; default: the file stem.
     name: Option<String>,
+    /// One line saying what the system is.
     #[serde(default)]
     description: String,
+    /// The chip config of every chip (a shipped name such as "h100" or a path).
     chip: String,
+    /// Most chips the system holds; unlimited when absent.
     max_chips: Option<u64>,
+    /// `[scale_up]`: the chip-to-chip network of a node (switch) or slice (torus).
     scale_up: ScaleUpFile,
+    /// `[scale_out]`: the network between nodes (fat tree) or slices (DCN); absent for one
+    /// scale-up domain.
     scale_out: Option<LinkFile>,
+    /// `[power]`: power per chip with its share of the system, and facility overhead.
     power: PowerFile,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct ScaleUpFile {
+    /// "switch" (NVLink + NVSwitch domain) or "torus" (TPU ICI).
     kind: String,
+    /// switch: chips per switch domain.
     domain_chips: Option<u64>,
+    /// torus: the largest slice, chips per axis (2 or 3 axes).
     pod_shape: Option<Vec<u64>>,
+    /// torus: "cube" (wraparound on axes that are multiples of 4 in slices of whole 4x4x4
+    /// cubes: v4, v5p, 7x) or "full_axis" (an axis wraps when it has the pod's full length).
     wrap: Option<String>,
+    /// switch: all-reduce in the switch (NVLS).
     #[serde(default)]
     in_network_reduction: bool,
+    /// switch with in-network reduction: algbw of an NVLS all-reduce / bandwidth, a fraction.
     nvls_efficiency: Option<f64>,
     #[serde(flatten)]
     link: LinkFields,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct LinkFile {
+    /// "fat_tree" (between nodes) or "dcn" (between TPU slices).
     kind: String,
     #[serde(flatten)]
     link: LinkFields,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, schemars::JsonSchema)]
 struct LinkFields {
+    /// One-way bandwidth in GB/s (10^9 bytes/s): per chip into the switch or NIC, per link on a
+    /// torus.
     bandwidth_gbps: f64,
+    /// Fraction of the bandwidth large messages reach, 0.01..1.
     efficiency: f64,
+    /// Latency per ring step / hop, in µs.
     latency_us: f64,
+    /// Fixed latency per collective, in µs.
     base_latency_us: f64,
+    /// Message size at which half the large-message bandwidth is reached, in MiB.
     size_half_mib: f64,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct PowerFile {
+    /// Power of one chip with its share of hosts, NICs and switches at full load, in W.
     allin_w_per_chip: f64,
+    /// Facility power usage effectiveness (≥ 1): facility power / IT power.
     pue: f64,
+}
+
+/// JSON Schema of a system config file, for `archsim schema system` and
+/// `docs/reference/system.md`.
+pub fn file_schema(settings: schemars::generate::SchemaSettings) -> schemars::Schema {
+    settings
+        .into_generator()
+        .into_root_schema_for::<SystemFile>()
 }
 
 impl LinkFields {
@@ -375,7 +408,8 @@ pub fn load(spec: &str) -> Result<SystemConfig> {
     Err(Error::InputFile {
         path: path.to_path_buf(),
         msg: format!(
-            "file not found, and not a shipped system or a chip with one (shipped systems: {})",
+            "file not found, and not a shipped system or a chip with one{} (shipped systems: {})",
+            crate::error::did_you_mean(name, shipped_names()),
             shipped_names().join(", ")
         ),
     })

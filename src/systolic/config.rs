@@ -44,7 +44,9 @@ use std::fmt;
 
 /// Which operand stays in the PEs while the third dimension streams through
 /// (`docs/scalesim/MODEL.md` §2).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, Hash)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, Hash, schemars::JsonSchema,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum Dataflow {
     /// Weight stationary (TPU): B (K×N) tile in the PEs, A rows (M) stream.
@@ -98,13 +100,18 @@ fn one_u64() -> u64 {
 }
 
 /// Throughput of each operand dtype relative to bf16 (1.0 = bf16 rate).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields, default)]
 pub struct DTypeRate {
+    /// fp32 rate relative to bf16 (default 1/6: fp32 as multi-pass bf16).
     pub fp32: f64,
+    /// bf16 MACs per PE per cycle relative to `array.mac_rate` (1.0 = the bf16 rate).
     pub bf16: f64,
+    /// fp16 rate relative to bf16.
     pub fp16: f64,
+    /// fp8 rate relative to bf16.
     pub fp8: f64,
+    /// int8 rate relative to bf16.
     pub int8: f64,
     /// fp4 units (NVFP4 and MXFP4 alike): their rate relative to bf16. Absent (the default):
     /// the chip has no fp4 units, its fp4 peak is 0 and fp4 GEMMs run at the fallback
@@ -143,7 +150,7 @@ impl DTypeRate {
 }
 
 /// `[array]`: one matrix unit (MXU) and how many of them a core has.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ArraySection {
     /// PE rows R.
@@ -163,7 +170,7 @@ pub struct ArraySection {
 }
 
 /// `[chip]`: cores, clock and fixed per-op overhead.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ChipSection {
     /// TensorCores per chip (the GEMM is split across them).
@@ -177,7 +184,7 @@ pub struct ChipSection {
 }
 
 /// `[sram]`: on-chip memories.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SramSection {
     /// Vector memory per TensorCore, MiB: the per-core software-managed scratchpad the tiles
@@ -201,7 +208,7 @@ pub struct SramSection {
 }
 
 /// `[hbm]`: off-chip memory.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct HbmSection {
     /// Peak bandwidth, GB/s (10^9 B/s).
@@ -218,7 +225,7 @@ pub struct HbmSection {
 }
 
 /// `[vpu]`: the vector unit that runs non-GEMM ops.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct VpuSection {
     /// f32 FLOP per cycle per TensorCore.
@@ -235,12 +242,15 @@ impl Default for VpuSection {
 }
 
 /// A systolic (TPU-style) machine.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SystolicConfig {
+    /// Machine kind: "systolic".
     pub kind: String,
+    /// Product name shown in reports (e.g. "TPU v5p"); default: empty.
     #[serde(default)]
     pub name: String,
+    /// One line saying what the chip is (`archsim list`).
     #[serde(default)]
     pub description: String,
     pub array: ArraySection,
@@ -251,8 +261,11 @@ pub struct SystolicConfig {
     pub vpu: VpuSection,
     #[serde(default)]
     pub energy: EnergyTable,
+    /// `[cost]`: price of a chip-hour, for price-performance; absent: no USD figures.
     pub cost: Option<CostSection>,
+    /// `[compare]`: the machine the main job compares this one with.
     pub compare: Option<CompareSection>,
+    /// `[workload]`: the main job's default workloads and models.
     pub workload: Option<WorkloadSection>,
 }
 

@@ -12,6 +12,12 @@
 //!   `read_buffer.set_params`);
 //! * `SparsitySupport = true` and `UseRamulatorTrace = True`: not modelled by archsim, a clear
 //!   "not supported" error instead of silently wrong numbers.
+//!
+//! Why a hand-written reader and not an INI crate: a `.cfg` must read here exactly as SCALE-Sim's
+//! Python `configparser` reads it (key names folded to lower case but section names not, `=` or
+//! `:`, which lines are comments, what a duplicate key does), so a config gives the same machine
+//! in both tools; a general INI crate has its own rules on each of these points. The reader is
+//! also where every error gets its file, line and key (`tests/scalesim_cfg_errors.rs`).
 
 use crate::error::{Error, Location, Result};
 use serde::{Deserialize, Serialize};

@@ -41,7 +41,18 @@ pub const MAX_MACS: u128 = 1 << 96;
 /// shares one 8-bit scale factor, stored beside the data. Their storage is therefore not a whole
 /// number of bytes per element ([`DType::bits_per_element`]): 4.5 bits for NVFP4, 4.25 for MXFP4.
 #[derive(
-    Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize, PartialOrd, Ord,
+    Debug,
+    Clone,
+    Copy,
+    Default,
+    PartialEq,
+    Eq,
+    Hash,
+    Serialize,
+    Deserialize,
+    PartialOrd,
+    Ord,
+    schemars::JsonSchema,
 )]
 #[serde(rename_all = "lowercase")]
 pub enum DType {
@@ -764,7 +775,13 @@ pub fn load(spec: &str, dtype: Option<DType>) -> crate::error::Result<Workload> 
                 return Err(Error::InputFile {
                     path: path.to_path_buf(),
                     msg: format!(
-                        "file not found, and not a shipped workload (shipped: {})",
+                        "file not found, and not a shipped workload{} (shipped: {})",
+                        crate::error::did_you_mean(
+                            file_name,
+                            shipped.iter().map(|(n, _)| {
+                                n.trim_end_matches(".toml").trim_end_matches(".csv")
+                            })
+                        ),
                         shipped
                             .iter()
                             .map(|(n, _)| *n)

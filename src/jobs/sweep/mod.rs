@@ -540,7 +540,7 @@ pub enum SweepProgress {
 /// Take the write lock of a sweep output: an advisory exclusive lock (`flock`) on
 /// `<out>.lock`, released by the OS when the process ends, killed or not (so a resume after
 /// SIGKILL is never blocked). While holding it, temp files that killed runs left beside `out`
-/// (`.<name>.tmp.<pid>`, see [`crate::fsio::write_atomic`]) are removed. On a file system without
+/// (`.<name>.tmp.<random>`, see [`crate::fsio::write_atomic`]) are removed. On a file system without
 /// locks the run goes on unlocked.
 fn lock_output(out: &Path) -> Result<Option<std::fs::File>> {
     let dir = out.parent().filter(|p| !p.as_os_str().is_empty());

@@ -15,7 +15,7 @@ use serde::Serialize;
 use std::str::FromStr;
 
 /// What a model run does.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Phase {
     /// Process `batch` prompts of `seq` tokens, building the KV cache.

@@ -388,36 +388,62 @@ impl ModelCard {
 
 /// The TOML of a model card (`kernels/models/*.toml`). Every key is documented in
 /// `docs/MODELS.md`; unknown keys are rejected.
-#[derive(Deserialize)]
+#[derive(Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct CardFile {
+    /// Short name; default: the file stem.
     name: Option<String>,
+    /// One line saying what the model is.
     #[serde(default)]
     description: String,
+    /// Where the shapes come from.
     #[serde(default)]
     source: String,
+    /// d, the model width (elements).
     hidden: i64,
+    /// Decoder layers.
     layers: i64,
+    /// Query heads.
     heads: i64,
+    /// KV heads (MHA = heads, GQA, MQA = 1); must divide `heads`. Default: `heads`.
     kv_heads: Option<i64>,
+    /// Per-head dimension (elements). Default: hidden / heads.
     head_dim: Option<i64>,
+    /// "swiglu" (3 matrices) or "gelu" (2 matrices).
     ffn: String,
+    /// Intermediate size of the dense FFN (elements).
     ffn_size: i64,
+    /// Vocabulary size (tokens).
     vocab: i64,
+    /// The LM head shares the input embedding.
     #[serde(default)]
     tied_embeddings: bool,
+    /// "rmsnorm" or "layernorm".
     #[serde(default = "rmsnorm")]
     norm: String,
+    /// "rope" or "learned" (needs `max_positions`).
     #[serde(default = "rope")]
     position: String,
+    /// Learned position embeddings: positions (tokens).
     #[serde(default)]
     max_positions: i64,
+    /// Biases on linear layers (GPT-3).
     #[serde(default)]
     linear_bias: bool,
+    /// Default dtype of weights, activations and KV cache (bf16, fp16, fp32, fp8, int8, fp4,
+    /// mxfp4).
     #[serde(default = "bf16")]
     dtype: String,
+    /// `[moe]`: mixture of experts; absent for a dense model.
     moe: Option<MoeFile>,
+    /// `[mla]`: DeepSeek multi-head latent attention; absent for GQA/MHA.
     mla: Option<MlaFile>,
+}
+
+/// JSON Schema of a model card file, for `archsim schema model` and
+/// `docs/reference/model-card.md`.
+pub fn file_schema(settings: schemars::generate::SchemaSettings) -> schemars::Schema {
+    settings.into_generator().into_root_schema_for::<CardFile>()
 }
 
 fn rmsnorm() -> String {
@@ -433,28 +459,39 @@ fn one_f() -> f64 {
     1.0
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct MoeFile {
+    /// Routed experts.
     experts: i64,
+    /// Experts per token.
     top_k: i64,
+    /// Always-on (shared) experts.
     #[serde(default)]
     shared_experts: i64,
+    /// Intermediate size of one expert's FFN (elements).
     expert_ffn: i64,
+    /// Leading dense (non-MoE) layers.
     #[serde(default)]
     dense_layers: i64,
+    /// Capacity factor of the busiest expert (≥ 1).
     #[serde(default = "one_f")]
     load_imbalance: f64,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct MlaFile {
+    /// Rank of the query compression; 0: no query compression.
     #[serde(default)]
     q_lora_rank: i64,
+    /// Rank of the compressed KV latent (elements per token, what the KV cache holds).
     kv_lora_rank: i64,
+    /// Per-head query/key dimension without rotary embedding (elements).
     qk_nope_head_dim: i64,
+    /// Per-head query/key dimension with rotary embedding (elements).
     qk_rope_head_dim: i64,
+    /// Per-head value dimension (elements).
     v_head_dim: i64,
 }
 
@@ -634,7 +671,8 @@ pub fn load(spec: &str) -> Result<ModelCard> {
         None => Err(Error::InputFile {
             path: path.to_path_buf(),
             msg: format!(
-                "file not found, and not a shipped model (shipped: {}, maxtext_<S>)",
+                "file not found, and not a shipped model{} (shipped: {}, maxtext_<S>)",
+                crate::error::did_you_mean(name, shipped_names()),
                 shipped_names().join(", ")
             ),
         }),
