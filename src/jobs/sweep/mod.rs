@@ -35,6 +35,7 @@
 //! are the parallel unit), then sums them ([`crate::run::simulate_sequential`]).
 
 pub mod base;
+pub mod cost;
 pub mod plot;
 pub mod spec;
 pub mod table;
@@ -53,7 +54,7 @@ use std::time::{Duration, Instant};
 use table::SweepTable;
 
 /// Result columns after the swept values, in order.
-pub const METRIC_COLUMNS: [&str; 10] = [
+pub const METRIC_COLUMNS: [&str; 12] = [
     "time_s",
     "cycles",
     "utilization",
@@ -64,6 +65,8 @@ pub const METRIC_COLUMNS: [&str; 10] = [
     "hbm_write_bytes",
     "hbm_bytes",
     "main_stall",
+    "area_mm2",
+    "die_cost_usd",
 ];
 
 /// A deterministic slice of a sweep: the points with `index % count == index_of_shard`.
@@ -288,6 +291,8 @@ impl Sweep {
             t.counters.hbm_bytes().to_string(),
             t.main_stall.clone(),
         ]);
+        let ac = cost::area_cost(machine.info());
+        row.extend([ac.area_mm2.to_string(), ac.die_cost_usd.to_string()]);
         Ok(row)
     }
 
