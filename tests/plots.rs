@@ -318,7 +318,13 @@ fn comparison_plots_for_a_transformer() {
     check_pair(
         &files,
         "energy_by_group",
-        &["Energy by op group", "HBM", "static", "pJ/FLOP", "attention · H100"],
+        &[
+            "Energy by op group",
+            "HBM",
+            "static",
+            "pJ/FLOP",
+            "attention · H100",
+        ],
     );
     check_pair(
         &files,
@@ -329,7 +335,13 @@ fn comparison_plots_for_a_transformer() {
     check_pair(
         &files,
         "time_by_cause",
-        &["Time by cause", "compute", "memory", "whole workload", "faster"],
+        &[
+            "Time by cause",
+            "compute",
+            "memory",
+            "whole workload",
+            "faster",
+        ],
     );
     check_pair(&files, "dashboard", &["archsim summary", title, "H100"]);
     // One colour-blind-safe palette: the machines in Okabe–Ito blue and vermillion, and none of
@@ -367,7 +379,10 @@ fn comparison_plots_for_many_ops_with_long_names() {
         &["convolutions · TPU v5p", "QKV / out proj · H100"],
     );
     let svg = std::fs::read_to_string(dir.join("time_by_cause.svg")).unwrap();
-    assert!(!svg.contains("block0"), "per-op names belong in the CSV, not the figure");
+    assert!(
+        !svg.contains("block0"),
+        "per-op names belong in the CSV, not the figure"
+    );
 }
 
 #[test]
@@ -601,5 +616,9 @@ fn pareto_with_costs_has_a_cost_panel_and_a_three_objective_front() {
     let front = plot::pareto_indices(&pts);
     assert!(front.len() > 1, "{front:?}");
     let files = plot::pareto_front(&pts, "array sweep", &dir, "pareto").unwrap();
-    check_pair(&files, "pareto", &["array sweep", "Die cost", "time, energy and die cost"]);
+    check_pair(
+        &files,
+        "pareto",
+        &["array sweep", "Die cost", "time, energy and die cost"],
+    );
 }

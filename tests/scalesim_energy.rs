@@ -50,7 +50,11 @@ fn a_user_table_replaces_the_default_and_is_named() {
 #[test]
 fn bad_tables_are_input_errors_with_file_line_and_key() {
     let d = common::tempdir();
-    write(d.path(), "typo.toml", "static_w = 1.0\nsram_pj_per_bite = 3.0\n");
+    write(
+        d.path(),
+        "typo.toml",
+        "static_w = 1.0\nsram_pj_per_bite = 3.0\n",
+    );
     write(d.path(), "neg.toml", "hbm_pj_per_byte = -4.0\n");
     for (file, want) in [
         ("typo.toml", ["typo.toml:2", "sram_pj_per_bite"]),
@@ -66,4 +70,12 @@ fn bad_tables_are_input_errors_with_file_line_and_key() {
             assert!(msg.contains(w), "{file}: `{msg}` lacks `{w}`");
         }
     }
+}
+
+#[test]
+fn the_text_report_names_the_table() {
+    let o = common::archsim(["run", "--config", SCALESIM_CFG, "--gemm", "64,64,64"]);
+    common::assert_ok(&o);
+    let out = common::stdout(&o);
+    assert!(out.contains("energy table: builtin:scalesim-45nm"), "{out}");
 }

@@ -27,7 +27,10 @@ use okabe_ito as oi;
 /// one place the plots read [`TimeBreakdown`]: it follows [`TimeBreakdown::parts`], so a cause
 /// added, merged or renamed there appears here, labelled by [`cause_label`].
 pub(crate) fn cause_seconds(t: &TimeBreakdown) -> Vec<(&'static str, f64)> {
-    t.parts().iter().map(|&(k, s)| (cause_label(k), s)).collect()
+    t.parts()
+        .iter()
+        .map(|&(k, s)| (cause_label(k), s))
+        .collect()
 }
 
 /// Display label of a breakdown part or a `main_stall` value (the two vocabularies map to one
@@ -128,7 +131,10 @@ pub fn op_group(name: &str, op: &str) -> &'static str {
     {
         "QKV / out proj"
     } else if op == "attention"
-        || matches!(last, "qk" | "av" | "scores" | "attn" | "attention" | "context")
+        || matches!(
+            last,
+            "qk" | "av" | "scores" | "attn" | "attention" | "context"
+        )
         || last.starts_with("scores")
         || last.starts_with("context")
         || has("flash")
@@ -250,12 +256,16 @@ pub(crate) struct Grouped {
 
 impl Grouped {
     pub fn new(d: &Compared) -> Grouped {
-        let mut sums: Vec<Vec<GroupSum>> = vec![vec![GroupSum::default(); GROUPS.len()]; d.runs.len()];
+        let mut sums: Vec<Vec<GroupSum>> =
+            vec![vec![GroupSum::default(); GROUPS.len()]; d.runs.len()];
         let mut total = vec![GroupSum::default(); d.runs.len()];
         for (j, r) in d.runs.iter().enumerate() {
             for p in &r.report.ops {
                 let g = op_group(&p.name, &p.op);
-                let gi = GROUPS.iter().position(|x| *x == g).unwrap_or(GROUPS.len() - 1);
+                let gi = GROUPS
+                    .iter()
+                    .position(|x| *x == g)
+                    .unwrap_or(GROUPS.len() - 1);
                 sums[j][gi].add(p);
                 total[j].add(p);
             }
@@ -293,7 +303,13 @@ pub(crate) fn draw_hbars<DB: DrawingBackend>(
     let xmax = rows
         .iter()
         .flatten()
-        .map(|b| b.segments.iter().map(|s| s.0).filter(|x| *x > 0.0).sum::<f64>())
+        .map(|b| {
+            b.segments
+                .iter()
+                .map(|s| s.0)
+                .filter(|x| *x > 0.0)
+                .sum::<f64>()
+        })
         .fold(0.0, f64::max);
     if rows.is_empty() || xmax <= 0.0 || !xmax.is_finite() {
         return no_data(area, "no data to plot");
@@ -306,7 +322,11 @@ pub(crate) fn draw_hbars<DB: DrawingBackend>(
     let tick = text_style(TICK_PX, &BLACK);
     let label_w = labels
         .iter()
-        .map(|l| area.estimate_text_size(l, &tick).map(|s| s.0).unwrap_or(100))
+        .map(|l| {
+            area.estimate_text_size(l, &tick)
+                .map(|s| s.0)
+                .unwrap_or(100)
+        })
         .max()
         .unwrap_or(100);
     let end_w = rows
@@ -327,7 +347,7 @@ pub(crate) fn draw_hbars<DB: DrawingBackend>(
     let mut chart = ChartBuilder::on(area)
         .margin(10)
         .margin_right(44)
-        .x_label_area_size((TICK_PX + AXIS_PX * 1.9) as u32)
+        .x_label_area_size((TICK_PX + AXIS_PX * 1.6) as u32)
         .y_label_area_size(label_w + 16)
         .build_cartesian_2d(0f64..x_hi, -0.5f64..(n as f64 - 0.5))?;
     grid_style(
@@ -358,7 +378,10 @@ pub(crate) fn draw_hbars<DB: DrawingBackend>(
         let mut rects = Vec::new();
         for (v, c) in &b.segments {
             if *v > 0.0 && v.is_finite() {
-                rects.push(Rectangle::new([(x0, y - 0.36), (x0 + v, y + 0.36)], c.filled()));
+                rects.push(Rectangle::new(
+                    [(x0, y - 0.36), (x0 + v, y + 0.36)],
+                    c.filled(),
+                ));
                 x0 += v;
             }
         }
@@ -375,7 +398,8 @@ pub(crate) fn draw_hbars<DB: DrawingBackend>(
 /// Rows of a per-machine total block and per-group blocks: for each block, one bar per machine
 /// labelled "block · machine" (the machine alone for the totals block).
 /// `bar(sums, j)` draws run `j` of a block whose sums over the runs are `sums`.
-pub(crate) type BarFn<'f> = dyn Fn(&[&GroupSum], usize) -> Option<(Vec<(f64, RGBColor)>, String)> + 'f;
+pub(crate) type BarFn<'f> =
+    dyn Fn(&[&GroupSum], usize) -> Option<(Vec<(f64, RGBColor)>, String)> + 'f;
 
 pub(crate) fn block_rows(
     d: &Compared,
@@ -445,10 +469,28 @@ pub(crate) fn split_blocks<DB: DrawingBackend>(
     n_groups: usize,
 ) -> (DrawingArea<DB, Shift>, DrawingArea<DB, Shift>) {
     let (_, h) = area.dim_in_pixel();
-    let fixed = 2.0 * (TICK_PX + AXIS_PX * 1.9 + 20.0 + AXIS_PX * 1.7);
+    let fixed = 2.0 * (TICK_PX + AXIS_PX * 1.6 + 20.0 + AXIS_PX * 1.7);
     let per_row = ((h as f64 - fixed) / (n_total + n_groups).max(1) as f64).max(8.0);
     let top = (fixed / 2.0 + per_row * n_total as f64).round() as u32;
     area.split_vertically(top.min(h / 2))
+}
+
+/// Draw a figure of two blocks: the whole run per machine on top, the op groups below, each
+/// under its own heading.
+pub(crate) fn draw_blocks<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    d: &Compared,
+    g: &Grouped,
+    bar: &BarFn,
+    x_desc: &str,
+    fmt: &dyn Fn(f64) -> String,
+) -> DrawResult<DB> {
+    let (totals, groups) = block_rows(d, g, bar);
+    let (top, bottom) = split_blocks(area, totals.len(), groups.len());
+    let top = title_area(&top, "whole workload", AXIS_PX)?;
+    draw_hbars(&top, &totals, x_desc, fmt)?;
+    let bottom = title_area(&bottom, "by op group", AXIS_PX)?;
+    draw_hbars(&bottom, &groups, x_desc, fmt)
 }
 
 #[cfg(test)]
@@ -476,8 +518,14 @@ mod tests {
         assert_eq!(g("weird", "gemm"), "other GEMMs");
         assert_eq!(g("weird", "fft"), "other vector ops");
         assert_eq!(g("m.optimizer.adam", "mul"), "optimizer");
-        assert_eq!(g("layer0.attention.qkv_projection", "gemm"), "QKV / out proj");
-        assert_eq!(g("layer0.attention.output_projection", "gemm"), "QKV / out proj");
+        assert_eq!(
+            g("layer0.attention.qkv_projection", "gemm"),
+            "QKV / out proj"
+        );
+        assert_eq!(
+            g("layer0.attention.output_projection", "gemm"),
+            "QKV / out proj"
+        );
         assert_eq!(g("layer0.attention.scores_qk", "gemm"), "attention");
         assert_eq!(g("layer0.attention.softmax", "vector"), "attention");
         assert_eq!(g("layer0.mlp.up_projection", "gemm"), "FFN / experts");
@@ -496,25 +544,10 @@ mod tests {
         assert_eq!(c[0], ("compute", 1.0));
         assert!(c.contains(&("memory", 2.0)));
         assert_eq!(c.len(), t.parts().len());
-        assert_eq!(stall_color("memory"), cause_color(cause_label("memory_stall")));
+        assert_eq!(
+            stall_color("memory"),
+            cause_color(cause_label("memory_stall"))
+        );
         assert_eq!(stall_color("none"), cause_color("compute"));
     }
-}
-
-/// Draw a figure of two blocks: the whole run per machine on top, the op groups below, each
-/// under its own heading.
-pub(crate) fn draw_blocks<DB: DrawingBackend>(
-    area: &DrawingArea<DB, Shift>,
-    d: &Compared,
-    g: &Grouped,
-    bar: &BarFn,
-    x_desc: &str,
-    fmt: &dyn Fn(f64) -> String,
-) -> DrawResult<DB> {
-    let (totals, groups) = block_rows(d, g, bar);
-    let (top, bottom) = split_blocks(area, totals.len(), groups.len());
-    let top = title_area(&top, "whole workload", AXIS_PX)?;
-    draw_hbars(&top, &totals, x_desc, fmt)?;
-    let bottom = title_area(&bottom, "by op group", AXIS_PX)?;
-    draw_hbars(&bottom, &groups, x_desc, fmt)
 }

@@ -171,7 +171,11 @@ pub fn comparison_plots_with(
     for (chart, size, stem) in [
         (Chart::TimeByCause, (1000, bars_h), "time_by_cause"),
         (Chart::EnergyByGroup, (1000, bars_h), "energy_by_group"),
-        (Chart::UtilizationByGroup, (1000, bars_h), "utilization_by_group"),
+        (
+            Chart::UtilizationByGroup,
+            (1000, bars_h),
+            "utilization_by_group",
+        ),
         (Chart::Roofline, (roof_w, 760), "roofline"),
     ] {
         let fig = ChartFigure { chart, data: &data };

@@ -29,7 +29,14 @@ pub(crate) fn draw_rooflines<DB: DrawingBackend>(
 }
 
 /// What limits an op (its `main_stall`), in legend order.
-const STALLS: [&str; 6] = ["compute", "memory", "fill/drain", "tail", "overhead", "clock"];
+const STALLS: [&str; 6] = [
+    "compute",
+    "memory",
+    "fill/drain",
+    "tail",
+    "overhead",
+    "clock",
+];
 
 fn stall_legend() -> Vec<(String, RGBColor)> {
     let mut v: Vec<(String, RGBColor)> = STALLS
@@ -191,7 +198,10 @@ pub(crate) fn draw_roofline<DB: DrawingBackend>(
                     if x0 < vr {
                         vline.push((x0, r.attainable_under(v, x0)));
                     }
-                    vline.push((vr.clamp(x_lo, x_hi), r.attainable_under(v, vr.clamp(x_lo, x_hi))));
+                    vline.push((
+                        vr.clamp(x_lo, x_hi),
+                        r.attainable_under(v, vr.clamp(x_lo, x_hi)),
+                    ));
                     vline.push((x_hi, v));
                     chart.draw_series(DashedLineSeries::new(
                         vline,
@@ -229,12 +239,18 @@ pub(crate) fn draw_roofline<DB: DrawingBackend>(
             }
         }
         chart.draw_series(LineSeries::new(line, color.stroke_width(3)))?;
+        // Above the flat roof, starting just right of the ridge (the ridge label ends just left
+        // of it), where no op can be.
+        let at = r
+            .ridge_flop_per_byte()
+            .filter(|x| (x_lo..x_hi).contains(x))
+            .unwrap_or(x_lo);
         chart.draw_series(std::iter::once(
-            EmptyElement::at((x_hi, r.peak_tflops))
+            EmptyElement::at((at, r.peak_tflops))
                 + Text::new(
                     format!("matrix peak {} TFLOP/s", fmt_sig(r.peak_tflops)),
-                    (-8, 6),
-                    text_style(SMALL_PX, &color).pos(Pos::new(HPos::Right, VPos::Top)),
+                    (8, -6),
+                    text_style(SMALL_PX, &color).pos(Pos::new(HPos::Left, VPos::Bottom)),
                 ),
         ))?;
     }
@@ -276,8 +292,9 @@ pub(crate) fn draw_roofline<DB: DrawingBackend>(
         let mut placer = LabelPlacer::new((bx, by, bx + pw as i32, by + ph as i32), &centers, 7);
         // Keep the roof annotations (top right, around the ridge) free.
         for (_, r) in &roofs {
-            let (_, py) = chart.backend_coord(&(x_hi, r.peak_tflops));
-            placer.reserve((bx + pw as i32 - 340, py, bx + pw as i32, py + 30));
+            let at = r.ridge_flop_per_byte().unwrap_or(x_lo).clamp(x_lo, x_hi);
+            let (px, py) = chart.backend_coord(&(at, r.peak_tflops));
+            placer.reserve((px, py - 30, px + 340, py));
             if let Some(v) = r.vector_tflops {
                 let (_, vy) = chart.backend_coord(&(x_hi, v));
                 placer.reserve((bx + pw as i32 - 300, vy - 30, bx + pw as i32, vy));

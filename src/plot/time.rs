@@ -54,11 +54,7 @@ pub(crate) fn draw_time_by_cause<DB: DrawingBackend>(
     let bar = |sums: &[&GroupSum], j: usize| {
         let s = sums[j];
         (s.time_s > 0.0).then(|| {
-            let segs = s
-                .causes
-                .iter()
-                .map(|(l, v)| (*v, cause_color(l)))
-                .collect();
+            let segs = s.causes.iter().map(|(l, v)| (*v, cause_color(l))).collect();
             (
                 segs,
                 format!("{}{}", fmt_time_short(s.time_s), faster_text(sums, j)),

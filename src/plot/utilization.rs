@@ -28,6 +28,6 @@ pub(crate) fn draw_utilization_by_group<DB: DrawingBackend>(
         &g,
         &bar,
         "Utilization, % of peak (time-weighted over the ops)",
-        &|v| fmt_sig(v),
+        &|v| fmt_log_tick(v),
     )
 }

@@ -284,7 +284,12 @@ impl Ini {
             .unwrap_or(std::path::Path::new(""));
         let path = dir.join(given);
         let text = crate::fsio::read_input_file(&path).map_err(|e| {
-            self.err("energy", "Table", entry.line, format!("cannot read `{given}`: {e}"))
+            self.err(
+                "energy",
+                "Table",
+                entry.line,
+                format!("cannot read `{given}`: {e}"),
+            )
         })?;
         let file = path.display().to_string();
         let table: EnergyTable = crate::config::from_toml(&text, &file)?;

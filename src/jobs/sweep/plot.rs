@@ -386,7 +386,10 @@ mod tests {
 
     #[test]
     fn heatmap_units_follow_the_largest_value() {
-        assert_eq!(display_unit("time_s", 9.2e-3), (1e3, "time (ms)".to_string()));
+        assert_eq!(
+            display_unit("time_s", 9.2e-3),
+            (1e3, "time (ms)".to_string())
+        );
         assert_eq!(display_unit("time_s", 2.0), (1.0, "time (s)".to_string()));
         let (f, l) = display_unit("energy_pj", 3e10);
         assert_eq!(l, "energy (mJ)");
