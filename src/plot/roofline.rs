@@ -220,17 +220,11 @@ pub(crate) fn draw_roofline<DB: DrawingBackend>(
                     ))?;
                 }
                 if by_stall && (x_lo..x_hi).contains(&ridge) {
-                    // Above-left of the ridge: the empty corner over the bandwidth slope.
-                    chart.draw_series(std::iter::once(
-                        EmptyElement::at((ridge, r.peak_tflops))
-                            + Circle::new((0, 0), 4, color.filled())
-                            + Text::new(
-                                format!("ridge {} FLOP/B", fmt_sig(ridge)),
-                                (-8, -6),
-                                text_style(SMALL_PX, &color)
-                                    .pos(Pos::new(HPos::Right, VPos::Bottom)),
-                            ),
-                    ))?;
+                    chart.draw_series(std::iter::once(Circle::new(
+                        (ridge, r.peak_tflops),
+                        4,
+                        color.filled(),
+                    )))?;
                 }
             }
             _ => {
@@ -239,20 +233,45 @@ pub(crate) fn draw_roofline<DB: DrawingBackend>(
             }
         }
         chart.draw_series(LineSeries::new(line, color.stroke_width(3)))?;
-        // Above the flat roof, starting just right of the ridge (the ridge label ends just left
-        // of it), where no op can be.
-        let at = r
-            .ridge_flop_per_byte()
-            .filter(|x| (x_lo..x_hi).contains(x))
-            .unwrap_or(x_lo);
-        chart.draw_series(std::iter::once(
-            EmptyElement::at((at, r.peak_tflops))
-                + Text::new(
-                    format!("matrix peak {} TFLOP/s", fmt_sig(r.peak_tflops)),
-                    (8, -6),
-                    text_style(SMALL_PX, &color).pos(Pos::new(HPos::Left, VPos::Bottom)),
-                ),
-        ))?;
+        // Labels above the roof, where no op can be: the peak right of the ridge and the ridge
+        // left of it; both left of the ridge, stacked, when the flat part is too short.
+        let style = text_style(SMALL_PX, &color);
+        let peak_text = format!("matrix peak {} TFLOP/s", fmt_sig(r.peak_tflops));
+        let ridge = r.ridge_flop_per_byte().filter(|x| (x_lo..x_hi).contains(x));
+        let at = ridge.unwrap_or(x_lo);
+        let (px, _) = chart.backend_coord(&(at, r.peak_tflops));
+        let (bx, _) = chart.plotting_area().get_base_pixel();
+        let (pw, _) = chart.plotting_area().dim_in_pixel();
+        let peak_w = area
+            .estimate_text_size(&peak_text, &style)
+            .map(|s| s.0 as i32)
+            .unwrap_or(300);
+        let fits_right = px + 8 + peak_w <= bx + pw as i32;
+        let left = Pos::new(HPos::Left, VPos::Bottom);
+        let right = Pos::new(HPos::Right, VPos::Bottom);
+        let line_px = (SMALL_PX * 1.3) as i32;
+        let mut labels = Vec::new();
+        if fits_right || ridge.is_none() {
+            labels.push((peak_text, (8, -6), left));
+            if by_stall {
+                if let Some(x) = ridge {
+                    labels.push((format!("ridge {} FLOP/B", fmt_sig(x)), (-8, -6), right));
+                }
+            }
+        } else {
+            labels.push((peak_text, (-8, -6), right));
+            if by_stall {
+                if let Some(x) = ridge {
+                    let t = format!("ridge {} FLOP/B", fmt_sig(x));
+                    labels.push((t, (-8, -6 - line_px), right));
+                }
+            }
+        }
+        for (t, off, pos) in labels {
+            chart.draw_series(std::iter::once(
+                EmptyElement::at((at, r.peak_tflops)) + Text::new(t, off, style.pos(pos)),
+            ))?;
+        }
     }
     // Ops: circles on the matrix unit, triangles on the vector unit.
     for (j, x, y, p) in &pts {
@@ -294,14 +313,10 @@ pub(crate) fn draw_roofline<DB: DrawingBackend>(
         for (_, r) in &roofs {
             let at = r.ridge_flop_per_byte().unwrap_or(x_lo).clamp(x_lo, x_hi);
             let (px, py) = chart.backend_coord(&(at, r.peak_tflops));
-            placer.reserve((px, py - 30, px + 340, py));
+            placer.reserve((px - 340, py - 60, px + 340, py));
             if let Some(v) = r.vector_tflops {
                 let (_, vy) = chart.backend_coord(&(x_hi, v));
                 placer.reserve((bx + pw as i32 - 300, vy - 30, bx + pw as i32, vy));
-            }
-            if let Some(ridge) = r.ridge_flop_per_byte() {
-                let (rx, ry) = chart.backend_coord(&(ridge, r.peak_tflops));
-                placer.reserve((rx - 260, ry - 30, rx + 4, ry + 4));
             }
         }
         let mut big: Vec<&(usize, f64, f64, &OpProfile)> = pts.iter().collect();
