@@ -53,7 +53,9 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 use table::SweepTable;
 
-/// Result columns after the swept values, in order.
+/// Result columns after the swept values, in order. `area_mm2` and `die_cost_usd` are the
+/// point's area and die cost from [`cost::area_cost`] (first-order, for comparing the points of
+/// one sweep).
 pub const METRIC_COLUMNS: [&str; 12] = [
     "time_s",
     "cycles",
