@@ -92,10 +92,10 @@ fn compare_writes_every_output_and_energy_is_consistent() {
 
     // plots: PNG signature and SVG documents with their titles rendered as text
     for stem in [
-        "utilization",
-        "energy_per_op",
+        "time_by_cause",
+        "energy_by_group",
+        "utilization_by_group",
         "roofline",
-        "time_per_op",
         "dashboard",
     ] {
         let png = std::fs::read(dir.path().join(format!("{stem}.png"))).unwrap();

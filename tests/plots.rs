@@ -277,11 +277,7 @@ fn check_pair(files: &[PathBuf], stem: &str, texts: &[&str]) {
 }
 
 fn pareto_point(label: String, time_s: f64, energy_j: f64) -> ParetoPoint {
-    ParetoPoint {
-        label,
-        time_s,
-        energy_j,
-    }
+    ParetoPoint::new(label, time_s, energy_j)
 }
 
 /// Writes `heatmap.{png,svg}` (with `heatmap_texts` in the SVG) and `pareto.{png,svg}` (titled
@@ -315,13 +311,48 @@ fn comparison_plots_for_a_transformer() {
     let title = "GPT layer x2, seq 2048, bf16";
     check_pair(
         &files,
-        "utilization",
-        &["Utilization per op", title, "TPU v5p"],
+        "utilization_by_group",
+        &["Utilization by op group", title, "TPU v5p", "FFN / experts"],
     );
-    check_pair(&files, "energy_per_op", &["Energy per op", "HBM", "static"]);
-    check_pair(&files, "roofline", &["Roofline", "ridge", "peak 459"]);
-    check_pair(&files, "time_per_op", &["Time per op", "×"]);
+    // Energy in joules per op group, stacked by level, with pJ/FLOP written after each bar.
+    check_pair(
+        &files,
+        "energy_by_group",
+        &[
+            "Energy by op group",
+            "HBM",
+            "static",
+            "pJ/FLOP",
+            "attention · H100",
+        ],
+    );
+    check_pair(
+        &files,
+        "roofline",
+        &["Roofline", "ridge", "matrix peak 459", "vector roof"],
+    );
+    // Time by cause: every cause of the breakdown that has time, and the speedup.
+    check_pair(
+        &files,
+        "time_by_cause",
+        &[
+            "Time by cause",
+            "compute",
+            "memory",
+            "whole workload",
+            "faster",
+        ],
+    );
     check_pair(&files, "dashboard", &["archsim summary", title, "H100"]);
+    // One colour-blind-safe palette: the machines in Okabe–Ito blue and vermillion, and none of
+    // the old Tableau colours.
+    for stem in ["utilization_by_group", "time_by_cause", "dashboard"] {
+        let svg = std::fs::read_to_string(dir.join(format!("{stem}.svg"))).unwrap();
+        assert!(svg.contains("#0072B2"), "{stem}: no Okabe–Ito blue");
+        assert!(!svg.contains("#1F77B4"), "{stem}: Tableau blue left");
+    }
+    let svg = std::fs::read_to_string(dir.join("utilization_by_group.svg")).unwrap();
+    assert!(svg.contains("#D55E00"), "no Okabe–Ito vermillion");
     // No temporary files left behind.
     for e in std::fs::read_dir(&dir).unwrap() {
         let n = e.unwrap().file_name().into_string().unwrap();
@@ -339,8 +370,19 @@ fn comparison_plots_for_many_ops_with_long_names() {
     let files =
         plot::comparison_plots(&[("TPU v5p", &tpu), ("H100", &gpu)], &dir, "74 ops").unwrap();
     assert_eq!(files.len(), 10);
-    check_pair(&files, "utilization", &["74 ops"]);
+    check_pair(&files, "utilization_by_group", &["74 ops"]);
     check_pair(&files, "dashboard", &["74 ops"]);
+    // The 74 ops are drawn as their groups, not one bar each.
+    check_pair(
+        &files,
+        "time_by_cause",
+        &["convolutions · TPU v5p", "QKV / out proj · H100"],
+    );
+    let svg = std::fs::read_to_string(dir.join("time_by_cause.svg")).unwrap();
+    assert!(
+        !svg.contains("block0"),
+        "per-op names belong in the CSV, not the figure"
+    );
 }
 
 #[test]
@@ -377,6 +419,7 @@ fn degenerate_inputs_do_not_panic() {
             roofs: vec![Some(Roof {
                 peak_tflops: 100.0,
                 hbm_gbps: None,
+                vector_tflops: None,
                 peak_derived: false,
             })],
         },
@@ -523,4 +566,59 @@ fn sweep_plots_with_categorical_keys_and_many_points() {
         rows: &rows,
     };
     check_sweep_plots(&dir, &h, &["dataflow", "ws"], &pts, "Pareto: 120 designs");
+}
+
+#[test]
+fn heatmap_colour_scale_is_log_only_when_the_range_is_wide() {
+    let (_keep, dir) = out_dir("heatmap_scale");
+    let rows = |span: f64| -> Vec<(String, String, f64)> {
+        (0..4)
+            .flat_map(|i| {
+                (0..3).map(move |j| {
+                    let v = span.powf((i * 3 + j) as f64 / 11.0);
+                    (format!("{i}"), format!("{j}"), v)
+                })
+            })
+            .collect()
+    };
+    for (span, log) in [(2.0, false), (25.0, false), (1000.0, true)] {
+        let r = rows(span);
+        let h = Heatmap {
+            title: "scale where workload=w",
+            x_key: "x",
+            y_key: "y",
+            metric: "time (ms)",
+            rows: &r,
+        };
+        let stem = format!("h{span}");
+        let files = plot::sweep_heatmap(&h, &dir, &stem).unwrap();
+        check_pair(&files, &stem, &["scale where workload=w"]);
+        let svg = std::fs::read_to_string(dir.join(format!("{stem}.svg"))).unwrap();
+        assert_eq!(svg.contains("(log scale)"), log, "range {span}×");
+    }
+}
+
+#[test]
+fn pareto_with_costs_has_a_cost_panel_and_a_three_objective_front() {
+    let (_keep, dir) = out_dir("pareto_cost");
+    // Bigger arrays: faster, less energy (shorter static time), dearer dies.
+    let pts: Vec<ParetoPoint> = [16.0, 32.0, 64.0, 128.0, 256.0]
+        .iter()
+        .flat_map(|&s: &f64| {
+            [1.0, 2.0].map(move |sram: f64| ParetoPoint {
+                label: format!("{s}x{s} sram {sram}"),
+                time_s: 1e-3 * 64.0 / s / sram.sqrt(),
+                energy_j: 1e-2 * (1.0 + 16.0 / s),
+                cost_usd: s * s * 1e-3 + sram,
+            })
+        })
+        .collect();
+    let front = plot::pareto_indices(&pts);
+    assert!(front.len() > 1, "{front:?}");
+    let files = plot::pareto_front(&pts, "array sweep", &dir, "pareto").unwrap();
+    check_pair(
+        &files,
+        "pareto",
+        &["array sweep", "Die cost", "time, energy and die cost"],
+    );
 }

@@ -55,7 +55,7 @@ fn rows_are_in_product_order_whatever_the_thread_count() {
     assert_eq!(lines.len(), POINTS + 1);
     assert_eq!(
         lines[0],
-        "index,workload,array.rows,array.dataflow,hbm.bandwidth_gbps,time_s,cycles,utilization,tflops,energy_pj,pj_per_flop,hbm_read_bytes,hbm_write_bytes,hbm_bytes,main_stall"
+        "index,workload,array.rows,array.dataflow,hbm.bandwidth_gbps,time_s,cycles,utilization,tflops,energy_pj,pj_per_flop,hbm_read_bytes,hbm_write_bytes,hbm_bytes,main_stall,area_mm2,die_cost_usd"
     );
     // workload outermost, last key fastest
     assert!(lines[1].starts_with("0,smoke,64,ws,800,"), "{}", lines[1]);
@@ -538,4 +538,73 @@ fn a_second_writer_is_refused_and_stale_temp_files_go() {
     ok(&run_sweep("tpu_v5e", &sw, &out, &["-q"], "1"));
     assert!(!stale.exists(), "stale temp file left behind");
     assert!(out.exists());
+}
+
+/// The shipped SCALE-Sim dataflow sweep: every row has an area and a die cost, and its Pareto
+/// front over time, energy and cost has more than one design (bigger arrays are faster but
+/// dearer), which `archsim plot sweep` draws with the `--where` filter in the titles.
+#[test]
+fn shipped_dataflow_sweep_has_a_pareto_front_of_several_designs() {
+    let d = common::tempdir();
+    let out = d.path().join("dataflow.csv");
+    ok(&archsim_threads(
+        &[
+            "sweep",
+            "-q",
+            "--config",
+            "tests/data/scalesim/configs/calc_128x128_os.cfg",
+            "--sweep",
+            "examples/sweeps/scalesim_dataflow.toml",
+            "--out",
+            s(&out),
+        ],
+        "2",
+    ));
+    let q = archsim::jobs::sweep::plot::PlotQuery {
+        x: "architecture_presets.ArrayHeight".into(),
+        y: "architecture_presets.Dataflow".into(),
+        metric: "time_s".into(),
+        filters: vec![("workload".into(), "kernels/resnet50.csv".into())],
+    };
+    let data = archsim::jobs::sweep::plot::extract(&out, &q).unwrap();
+    let pts: Vec<archsim::plot::ParetoPoint> = data
+        .pareto
+        .iter()
+        .map(|(l, t, e, c)| archsim::plot::ParetoPoint {
+            label: l.clone(),
+            time_s: *t,
+            energy_j: *e,
+            cost_usd: *c,
+        })
+        .collect();
+    assert_eq!(pts.len(), 21);
+    assert!(archsim::plot::has_costs(&pts));
+    // Area grows with the array: the 512-row design is bigger than the 8-row one.
+    let cost_of = |label: &str| pts.iter().find(|p| p.label == label).unwrap().cost_usd;
+    assert!(cost_of("Dataflow=os ArrayHeight=512") > cost_of("Dataflow=os ArrayHeight=8"));
+    let front = archsim::plot::pareto_indices(&pts);
+    assert!(front.len() > 1, "front {front:?}");
+    let plots = d.path().join("plots");
+    ok(&archsim_threads(
+        &[
+            "plot",
+            "sweep",
+            s(&out),
+            "--x",
+            "architecture_presets.ArrayHeight",
+            "--y",
+            "architecture_presets.Dataflow",
+            "--metric",
+            "time_s",
+            "--where",
+            "workload=kernels/resnet50.csv",
+            "--out",
+            s(&plots),
+        ],
+        "2",
+    ));
+    let svg = std::fs::read_to_string(plots.join("sweep_pareto.svg")).unwrap();
+    assert!(svg.contains("where workload=kernels/resnet50.csv") && svg.contains("die cost"));
+    let svg = std::fs::read_to_string(plots.join("sweep_heatmap_time_s.svg")).unwrap();
+    assert!(svg.contains("where workload=kernels/resnet50.csv") && svg.contains("time (ms)"));
 }

@@ -1,10 +1,7 @@
-//! One-page summary: totals per machine, then utilization per op, time per op with speedups,
-//! energy per FLOP by level, and a combined roofline.
+//! One-page summary: totals per machine, then time by cause, energy by op group, utilization by
+//! op group and a combined roofline.
 
 use super::*;
-
-/// Above this many ops the dashboard stacks the per-op charts in full-width rows.
-pub(crate) const WIDE_OPS: usize = 24;
 
 pub(crate) struct Dashboard<'a, 'b> {
     pub data: &'b Compared<'a>,
@@ -55,18 +52,9 @@ impl Figure for Dashboard<'_, '_> {
                     .pos(Pos::new(HPos::Center, VPos::Center)),
             ))?;
         }
-        // Few ops: a 2×2 grid. Many ops: the per-op charts get full-width rows.
-        let (util, time, energy, roof) = if d.op_labels.len() <= WIDE_OPS {
-            let mut c = body.split_evenly((2, 2)).into_iter();
-            let mut next = || c.next().expect("2×2 split gives 4 areas");
-            (next(), next(), next(), next())
-        } else {
-            let (_, h) = body.dim_in_pixel();
-            let (util, rest) = body.split_vertically(h * 3 / 10);
-            let (time, rest) = rest.split_vertically(h * 3 / 10);
-            let (energy, roof) = rest.split_horizontally(rest.dim_in_pixel().0 / 2);
-            (util, time, energy, roof)
-        };
+        let mut c = body.split_evenly((2, 2)).into_iter();
+        let mut next = || c.next().expect("2×2 split gives 4 areas");
+        let (time, energy, util, roof) = (next(), next(), next(), next());
         let frame = |a: &DrawingArea<DB, Shift>| {
             let (w, h) = a.dim_in_pixel();
             a.draw(&Rectangle::new(
@@ -75,17 +63,13 @@ impl Figure for Dashboard<'_, '_> {
             ))?;
             Ok::<_, DrawingAreaErrorKind<DB::ErrorType>>(a.margin(8, 8, 8, 8))
         };
-        let a = title_area(&frame(&util)?, "Utilization per op (% of peak)", 20.0)?;
-        utilization::draw_utilization(&a, d)?;
-        let a = title_area(&frame(&time)?, "Time per op and speedup", 20.0)?;
-        time::draw_time(&a, d)?;
-        let a = title_area(
-            &frame(&energy)?,
-            "Energy per FLOP by level (whole run)",
-            20.0,
-        )?;
-        energy::draw_energy_totals(&a, d)?;
-        let a = title_area(&frame(&roof)?, "Roofline", 20.0)?;
+        let a = title_area(&frame(&time)?, "Time by cause", TITLE_PX)?;
+        time::draw_time_by_cause(&a, d)?;
+        let a = title_area(&frame(&energy)?, "Energy by op group", TITLE_PX)?;
+        energy::draw_energy_by_group(&a, d)?;
+        let a = title_area(&frame(&util)?, "Utilization by op group", TITLE_PX)?;
+        utilization::draw_utilization_by_group(&a, d)?;
+        let a = title_area(&frame(&roof)?, "Roofline", TITLE_PX)?;
         let all: Vec<usize> = (0..d.runs.len()).collect();
         roofline::draw_roofline(&a, d, &all, false)?;
         Ok(())

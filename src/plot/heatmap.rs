@@ -1,5 +1,7 @@
-//! Sweep heatmap: two swept keys (categorical axes) against a metric, viridis colors, the value
-//! written in each cell when it fits, and a color bar.
+//! Sweep heatmap: two swept keys (categorical axes) against a metric, viridis colours (Smith &
+//! van der Walt: perceptually uniform, colour-blind safe), the value written in each cell when
+//! it fits, and a colour bar. The colour scale is logarithmic when the values are positive and
+//! span more than [`LOG_SCALE_RANGE`]×, so a few slow designs do not flatten the rest.
 
 use super::*;
 
@@ -20,6 +22,14 @@ pub struct Heatmap<'a> {
     pub rows: &'a [(String, String, f64)],
 }
 
+/// Above this max ÷ min ratio of positive values the colour scale is logarithmic.
+pub const LOG_SCALE_RANGE: f64 = 30.0;
+
+/// True when values from `vmin` to `vmax` get a logarithmic colour scale.
+pub fn log_color_scale(vmin: f64, vmax: f64) -> bool {
+    vmin > 0.0 && vmax.is_finite() && vmax / vmin > LOG_SCALE_RANGE
+}
+
 /// Write `out_dir/stem.png` and `out_dir/stem.svg`; returns both paths. Errors when there are no
 /// rows.
 pub fn sweep_heatmap(h: &Heatmap, out_dir: &Path, stem: &str) -> Result<Vec<PathBuf>> {
@@ -31,8 +41,8 @@ pub fn sweep_heatmap(h: &Heatmap, out_dir: &Path, stem: &str) -> Result<Vec<Path
         )));
     }
     let g = Grid::new(h.rows);
-    let w = (260 + 90 * g.xs.len() as u32).clamp(800, 5000);
-    let hh = (280 + 44 * g.ys.len() as u32).clamp(560, 5000);
+    let w = (300 + 110 * g.xs.len() as u32).clamp(1000, 5000);
+    let hh = (300 + 54 * g.ys.len() as u32).clamp(640, 5000);
     render(&HeatmapFigure { h, g: &g }, (w, hh), out_dir, stem)
 }
 
@@ -113,10 +123,17 @@ impl Figure for HeatmapFigure<'_, '_> {
         }
         let vmin = vals.iter().copied().fold(f64::INFINITY, f64::min);
         let vmax = vals.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-        let span = if vmax > vmin { vmax - vmin } else { 1.0 };
-        let norm = |v: f64| (v - vmin) / span;
+        let log = log_color_scale(vmin, vmax);
+        // Colour position 0..1 of a value, and the value at a colour position.
+        let (lo, hi) = if log {
+            (vmin.log10(), vmax.log10())
+        } else {
+            (vmin, vmax)
+        };
+        let span = if hi > lo { hi - lo } else { 1.0 };
+        let norm = |v: f64| ((if log { v.log10() } else { v }) - lo) / span;
         let (w, _) = area.dim_in_pixel();
-        let (main, bar) = area.split_horizontally(w.saturating_sub(150));
+        let (main, bar) = area.split_horizontally(w.saturating_sub(240));
         let (nx, ny) = (g.xs.len(), g.ys.len());
         let style = text_style(TICK_PX, &BLACK);
         let y_wide =
@@ -195,23 +212,32 @@ impl Figure for HeatmapFigure<'_, '_> {
         }
         // Color bar.
         let bar = bar.margin(30, 60, 10, 20);
+        let desc = if log {
+            format!("{} (log scale)", h.metric)
+        } else {
+            h.metric.to_string()
+        };
+        let steps = 64;
+        // The bar's own coordinate: the value (linear) or its log10; labels show values.
         let mut cb = ChartBuilder::on(&bar)
             .y_label_area_size(0)
-            .right_y_label_area_size(90)
-            .build_cartesian_2d(0f64..1f64, vmin..(vmin + span))?;
+            .right_y_label_area_size(110)
+            .build_cartesian_2d(0f64..1f64, lo..(lo + span))?;
         cb.configure_mesh()
             .disable_mesh()
             .disable_x_axis()
             .y_labels(6)
-            .y_label_formatter(&|v| format!(" {}", fmt_sig(*v)))
-            .y_desc(h.metric)
+            .y_label_formatter(&|v| {
+                let x = if log { 10f64.powf(*v) } else { *v };
+                format!(" {}", fmt_sig(x))
+            })
+            .y_desc(desc.as_str())
             .label_style(font(SMALL_PX))
             .axis_desc_style(font(TICK_PX))
             .draw()?;
-        let steps = 64;
         cb.draw_series((0..steps).map(|s| {
-            let a = vmin + span * s as f64 / steps as f64;
-            let b = vmin + span * (s + 1) as f64 / steps as f64;
+            let a = lo + span * s as f64 / steps as f64;
+            let b = lo + span * (s + 1) as f64 / steps as f64;
             Rectangle::new(
                 [(0.0, a), (1.0, b)],
                 viridis(s as f64 / (steps - 1) as f64).filled(),

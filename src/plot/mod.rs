@@ -1,5 +1,11 @@
-//! Plots (plotters): per-op utilization, energy per op by memory level, rooflines, TPU-vs-GPU time
-//! with speedups, a one-page dashboard, and the sweep plots (heatmap, Pareto front).
+//! Plots (plotters) for a paper: time by cause, energy by op group (J, linear, with pJ/FLOP),
+//! utilization by op group, rooflines with matrix and vector roofs, a one-page dashboard, and
+//! the sweep plots (heatmap, Pareto front over time, energy and die cost).
+//!
+//! Ops are grouped by type/phase ([`op_group`]); per-op detail stays in the CSV and the trace.
+//! Every plot uses the colour-blind-safe palettes of `groups` (Okabe–Ito, Tol muted) and one
+//! number format (three significant digits with an SI unit: [`crate::units::fmt_sig`]); fonts
+//! are sized so a figure 1000 px wide reads at one column (≈3.5 in), the two-panel ones at two.
 //!
 //! Every plot is a pure drawing function over a plotters drawing area (so the dashboard can put
 //! several on one page) plus a thin writer that renders it twice, to PNG and to SVG, and moves the
@@ -14,6 +20,7 @@
 
 mod dashboard;
 mod energy;
+mod groups;
 mod heatmap;
 mod pareto;
 mod roofline;
@@ -21,8 +28,9 @@ mod scaling;
 mod time;
 mod utilization;
 
+pub use groups::op_group;
 pub use heatmap::{sweep_heatmap, Heatmap};
-pub use pareto::{pareto_front, pareto_indices, ParetoPoint};
+pub use pareto::{has_costs, pareto_front, pareto_indices, ParetoPoint};
 pub use scaling::{scaling_plots, xy_plot, ScalingSeries, XyAxes, XySeries};
 
 use crate::error::{Error, Result};
@@ -41,9 +49,9 @@ use std::sync::OnceLock;
 /// Font family every plot uses; registered from the embedded DejaVu Sans.
 pub(crate) const FONT: &str = "sans-serif";
 pub(crate) const TITLE_PX: f64 = 26.0;
-pub(crate) const AXIS_PX: f64 = 17.0;
-pub(crate) const TICK_PX: f64 = 14.0;
-pub(crate) const SMALL_PX: f64 = 13.0;
+pub(crate) const AXIS_PX: f64 = 23.0;
+pub(crate) const TICK_PX: f64 = 21.0;
+pub(crate) const SMALL_PX: f64 = 19.0;
 /// Longest op name shown on an axis; longer names are cut with an ellipsis.
 pub(crate) const MAX_LABEL_CHARS: usize = 26;
 
@@ -58,6 +66,9 @@ pub struct Roof {
     pub peak_tflops: f64,
     /// HBM bandwidth, GB/s (1e9 bytes/s); `None` draws only the compute roof.
     pub hbm_gbps: Option<f64>,
+    /// Peak of the vector unit (TPU VPU, GPU CUDA cores), TFLOP/s: the roof of non-GEMM ops;
+    /// `None` when unknown.
+    pub vector_tflops: Option<f64>,
     /// True when the peak was not given by the machine but derived from the ops
     /// (max over ops of achieved TFLOP/s ÷ utilization).
     pub peak_derived: bool,
@@ -87,6 +98,7 @@ impl Roof {
         Some(Roof {
             peak_tflops,
             hbm_gbps,
+            vector_tflops: pos(run.machine.info.vector_peak_flops / 1e12),
             peak_derived,
         })
     }
@@ -98,9 +110,16 @@ impl Roof {
 
     /// Attainable TFLOP/s at an arithmetic intensity.
     pub fn attainable_tflops(&self, flop_per_byte: f64) -> f64 {
+        self.attainable_under(self.peak_tflops, flop_per_byte)
+    }
+
+    /// Attainable TFLOP/s at an arithmetic intensity under a compute roof of `peak_tflops`
+    /// (the matrix or the vector peak): min(peak, intensity × bandwidth) (Williams, Waterman,
+    /// Patterson, "Roofline", CACM 2009).
+    pub fn attainable_under(&self, peak_tflops: f64, flop_per_byte: f64) -> f64 {
         match self.hbm_gbps {
-            Some(bw) => (flop_per_byte * bw * 1e9 / 1e12).min(self.peak_tflops),
-            None => self.peak_tflops,
+            Some(bw) => (flop_per_byte * bw * 1e9 / 1e12).min(peak_tflops),
+            None => peak_tflops,
         }
     }
 }
@@ -116,7 +135,8 @@ pub struct PlotOptions {
 }
 
 /// Write all comparison plots of one workload run on one or more machines into `out_dir`, each
-/// as PNG and SVG: `utilization`, `energy_per_op`, `roofline`, `time_per_op`, `dashboard`.
+/// as PNG and SVG: `time_by_cause`, `energy_by_group`, `utilization_by_group`, `roofline`,
+/// `dashboard`.
 /// Returns the written paths. Ops are matched across runs by name (and occurrence for repeated
 /// names). The first run is the reference of the speedups (usually the TPU, then the GPU).
 pub fn comparison_plots(
@@ -141,38 +161,33 @@ pub fn comparison_plots_with(
     opts: &PlotOptions,
 ) -> Result<Vec<PathBuf>> {
     let data = Compared::new(runs, opts)?;
-    let n = data.op_labels.len();
-    let per_op = per_op_px(runs.len());
-    let wide = (220 + n as u32 * per_op).clamp(1100, 6000);
-    let energy_h = (260 + 340 * runs.len() as u32).min(2400);
-    let roof_w = (720 * runs.len() as u32).clamp(900, 3000);
+    // One bar per machine per op group plus the totals and gaps: the height follows the rows.
+    let groups = groups::Grouped::new(&data).names.len() as u32;
+    let nr = runs.len() as u32;
+    let rows = nr + groups * nr + groups.saturating_sub(1) / 2;
+    let bars_h = (300 + 40 * rows).clamp(560, 3000);
+    let roof_w = (800 * nr).clamp(1000, 3200);
     let mut out = Vec::new();
     for (chart, size, stem) in [
-        (Chart::Utilization, (wide, 720), "utilization"),
-        (Chart::EnergyPerOp, (wide, energy_h), "energy_per_op"),
-        (Chart::Roofline, (roof_w, 720), "roofline"),
-        (Chart::TimePerOp, (wide, 760), "time_per_op"),
+        (Chart::TimeByCause, (1000, bars_h), "time_by_cause"),
+        (Chart::EnergyByGroup, (1000, bars_h), "energy_by_group"),
+        (
+            Chart::UtilizationByGroup,
+            (1000, bars_h),
+            "utilization_by_group",
+        ),
+        (Chart::Roofline, (roof_w, 760), "roofline"),
     ] {
         let fig = ChartFigure { chart, data: &data };
         out.extend(render(&fig, size, out_dir, stem)?);
     }
-    let dash_size = if n <= dashboard::WIDE_OPS {
-        ((2 * (160 + n as u32 * per_op)).clamp(2000, 6000), 1500)
-    } else {
-        ((220 + n as u32 * per_op).clamp(2000, 6000), 2300)
-    };
     out.extend(render(
         &dashboard::Dashboard { data: &data },
-        dash_size,
+        (2400, (1000 + 2 * bars_h).min(3600)),
         out_dir,
         "dashboard",
     )?);
     Ok(out)
-}
-
-/// Pixels per op on a category axis, so labels and bars never crowd.
-pub(crate) fn per_op_px(runs: usize) -> u32 {
-    (8 + 9 * runs as u32).max(20)
 }
 
 /// One run as the plots see it.
@@ -188,37 +203,10 @@ pub(crate) struct RunView<'a> {
 pub(crate) struct Compared<'a> {
     pub title: String,
     pub runs: Vec<RunView<'a>>,
-    pub op_labels: Vec<String>,
     pub ops: Vec<Vec<Option<&'a OpProfile>>>,
 }
 
 impl<'a> Compared<'a> {
-    /// Grouped bars: one group per op centred on its index (80 % of the slot wide), one bar per
-    /// machine in its color, from `base` up to `value(op)` (no bar where `None` or the op is
-    /// missing on that machine).
-    pub fn grouped_bars(
-        &self,
-        base: f64,
-        value: impl Fn(&OpProfile) -> Option<f64>,
-    ) -> Vec<Rectangle<(f64, f64)>> {
-        let group = 0.8;
-        let bw = group / self.runs.len() as f64;
-        let mut bars = Vec::new();
-        for (j, run) in self.runs.iter().enumerate() {
-            for (i, p) in self.ops[j].iter().enumerate() {
-                let Some(top) = p.and_then(&value) else {
-                    continue;
-                };
-                let x0 = i as f64 - group / 2.0 + j as f64 * bw;
-                bars.push(Rectangle::new(
-                    [(x0 + bw * 0.06, base), (x0 + bw * 0.94, top)],
-                    run.color.filled(),
-                ));
-            }
-        }
-        bars
-    }
-
     pub fn new(runs: &[(&str, &'a RunReport)], opts: &PlotOptions) -> Result<Self> {
         ensure_fonts()?;
         if runs.is_empty() {
@@ -276,7 +264,6 @@ impl<'a> Compared<'a> {
         Ok(Compared {
             title: opts.workload_title.clone(),
             runs: views,
-            op_labels: op_labels.iter().map(|s| truncate_label(s)).collect(),
             ops,
         })
     }
@@ -312,10 +299,10 @@ pub(crate) fn ensure_fonts() -> Result<()> {
 /// the same charts without titles).
 #[derive(Debug, Clone, Copy)]
 pub(crate) enum Chart {
-    Utilization,
-    EnergyPerOp,
+    TimeByCause,
+    EnergyByGroup,
+    UtilizationByGroup,
     Roofline,
-    TimePerOp,
 }
 
 pub(crate) struct ChartFigure<'a, 'b> {
@@ -327,17 +314,17 @@ impl Figure for ChartFigure<'_, '_> {
     fn draw<DB: DrawingBackend>(&self, area: &DrawingArea<DB, Shift>) -> DrawResult<DB> {
         let d = self.data;
         let title = match self.chart {
-            Chart::Utilization => "Utilization per op",
-            Chart::EnergyPerOp => "Energy per op (pJ/FLOP)",
+            Chart::TimeByCause => "Time by cause",
+            Chart::EnergyByGroup => "Energy by op group",
+            Chart::UtilizationByGroup => "Utilization by op group",
             Chart::Roofline => "Roofline",
-            Chart::TimePerOp => "Time per op",
         };
         let area = title_area(area, &d.headline(title), TITLE_PX)?;
         match self.chart {
-            Chart::Utilization => utilization::draw_utilization(&area, d),
-            Chart::EnergyPerOp => energy::draw_energy_per_op(&area, d),
+            Chart::TimeByCause => time::draw_time_by_cause(&area, d),
+            Chart::EnergyByGroup => energy::draw_energy_by_group(&area, d),
+            Chart::UtilizationByGroup => utilization::draw_utilization_by_group(&area, d),
             Chart::Roofline => roofline::draw_rooflines(&area, d),
-            Chart::TimePerOp => time::draw_time(&area, d),
         }
     }
 }
@@ -421,15 +408,16 @@ pub(crate) fn render<F: Figure>(
 // ---------------------------------------------------------------------------------------------
 // Shared drawing helpers.
 
-/// Colors of the machines, in run order (colorblind-safe Tableau/Okabe-Ito picks).
+/// Colours of the machines, in run order (Okabe–Ito).
 pub(crate) fn machine_color(j: usize) -> RGBColor {
+    use groups::okabe_ito as oi;
     const C: [RGBColor; 6] = [
-        RGBColor(31, 119, 180),  // blue
-        RGBColor(230, 120, 20),  // orange
-        RGBColor(44, 160, 44),   // green
-        RGBColor(148, 103, 189), // purple
-        RGBColor(214, 39, 40),   // red
-        RGBColor(23, 190, 207),  // cyan
+        oi::BLUE,
+        oi::VERMILLION,
+        oi::BLUISH_GREEN,
+        oi::REDDISH_PURPLE,
+        oi::ORANGE,
+        oi::SKY_BLUE,
     ];
     C[j % C.len()]
 }
@@ -645,55 +633,6 @@ pub(crate) fn no_data<DB: DrawingBackend>(
         (w as i32 / 2, h as i32 / 2),
         text_style(AXIS_PX, &RGBColor(90, 90, 90)).pos(Pos::new(HPos::Center, VPos::Center)),
     ))?;
-    Ok(())
-}
-
-/// Height in pixels the rotated op labels need below a category axis.
-pub(crate) fn op_label_area_px<DB: DrawingBackend>(
-    area: &DrawingArea<DB, Shift>,
-    labels: &[String],
-) -> u32 {
-    let style = text_style(SMALL_PX, &BLACK);
-    let longest = labels
-        .iter()
-        .map(|l| {
-            area.estimate_text_size(l, &style)
-                .map(|(w, _)| w)
-                .unwrap_or(8 * l.len() as u32)
-        })
-        .max()
-        .unwrap_or(0);
-    longest + 16 + (AXIS_PX * 1.8) as u32
-}
-
-/// Draw op names under a category axis whose x range is `-0.5 .. n - 0.5`, rotated to read
-/// bottom-to-top, thinned to every k-th when they would overlap. `plot` is the chart's plotting
-/// area (its pixel rectangle is used), `area` the area the chart was built on.
-pub(crate) fn draw_op_labels<DB: DrawingBackend, CT: CoordTranslate>(
-    area: &DrawingArea<DB, Shift>,
-    plot: &DrawingArea<DB, CT>,
-    labels: &[String],
-) -> DrawResult<DB> {
-    let n = labels.len();
-    if n == 0 {
-        return Ok(());
-    }
-    let (bx, by) = plot.get_base_pixel();
-    let (pw, ph) = plot.dim_in_pixel();
-    let (ax, ay) = area.get_base_pixel();
-    let slot = pw as f64 / n as f64;
-    let step = ((SMALL_PX + 3.0) / slot).ceil().max(1.0) as usize;
-    let style = text_style(SMALL_PX, &BLACK)
-        .transform(FontTransform::Rotate270)
-        .pos(Pos::new(HPos::Right, VPos::Center));
-    for (i, l) in labels.iter().enumerate() {
-        if i % step != 0 {
-            continue;
-        }
-        let x = bx + ((i as f64 + 0.5) * slot) as i32 - ax;
-        let y = by + ph as i32 + 6 - ay;
-        area.draw(&Text::new(l.clone(), (x, y), style.clone()))?;
-    }
     Ok(())
 }
 

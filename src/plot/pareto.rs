@@ -1,5 +1,6 @@
-//! Time vs energy of sweep points with the Pareto-optimal front (no other point is both faster
-//! and cheaper) highlighted and named.
+//! Sweep points on time vs energy (and, when the points carry a die cost, time vs cost) with the
+//! Pareto-optimal designs highlighted and named: no other design is at least as good on every
+//! objective (time, energy, and cost when known) and better on one.
 
 use super::*;
 
@@ -10,28 +11,67 @@ pub struct ParetoPoint {
     pub label: String,
     pub time_s: f64,
     pub energy_j: f64,
+    /// Die cost in USD (`crate::jobs::sweep::cost`); NaN when unknown. The front is over
+    /// three objectives when every point has a cost, over time and energy otherwise.
+    pub cost_usd: f64,
 }
 
-/// Indices of the Pareto-optimal points (minimal time and energy), sorted by time. A point is on
-/// the front when no other point is at least as good on both and strictly better on one. Points
-/// with a non-finite or negative coordinate are ignored; of exact duplicates the first is kept.
+impl ParetoPoint {
+    /// A point without a cost (a two-objective front).
+    pub fn new(label: impl Into<String>, time_s: f64, energy_j: f64) -> ParetoPoint {
+        ParetoPoint {
+            label: label.into(),
+            time_s,
+            energy_j,
+            cost_usd: f64::NAN,
+        }
+    }
+}
+
+/// True when every point with a finite time and energy also has a finite, non-negative cost
+/// (and there is at least one): the front then has three objectives.
+pub fn has_costs(points: &[ParetoPoint]) -> bool {
+    let mut any = false;
+    for p in points
+        .iter()
+        .filter(|p| p.time_s.is_finite() && p.energy_j.is_finite())
+    {
+        if !(p.cost_usd.is_finite() && p.cost_usd >= 0.0) {
+            return false;
+        }
+        any = true;
+    }
+    any
+}
+
+/// Indices of the Pareto-optimal points, sorted by time: minimal time, energy and, when every
+/// point has one ([`has_costs`]), cost. A point is on the front when no other point is at least
+/// as good on every objective and strictly better on one. Points with a non-finite or negative
+/// time or energy are ignored; of exact duplicates the first is kept.
 pub fn pareto_indices(points: &[ParetoPoint]) -> Vec<usize> {
     let ok = |p: &ParetoPoint| {
         p.time_s.is_finite() && p.energy_j.is_finite() && p.time_s >= 0.0 && p.energy_j >= 0.0
     };
+    let three = has_costs(points);
+    let cost = |i: usize| if three { points[i].cost_usd } else { 0.0 };
     let mut idx: Vec<usize> = (0..points.len()).filter(|&i| ok(&points[i])).collect();
     idx.sort_by(|&a, &b| {
         points[a]
             .time_s
             .total_cmp(&points[b].time_s)
             .then(points[a].energy_j.total_cmp(&points[b].energy_j))
+            .then(cost(a).total_cmp(&cost(b)))
             .then(a.cmp(&b))
     });
-    let mut front = Vec::new();
-    let mut best_e = f64::INFINITY;
+    // In this order a point can only be dominated (or duplicated) by one before it, and a
+    // dominated point's dominator is itself dominated by a front point: checking the front
+    // found so far is enough.
+    let mut front: Vec<usize> = Vec::new();
     for i in idx {
-        if points[i].energy_j < best_e {
-            best_e = points[i].energy_j;
+        let dominated = front
+            .iter()
+            .any(|&f| points[f].energy_j <= points[i].energy_j && cost(f) <= cost(i));
+        if !dominated {
             front.push(i);
         }
     }
@@ -55,7 +95,12 @@ pub fn pareto_front(
             "Pareto plot `{title}`: no point with a positive time and energy"
         )));
     }
-    render(&ParetoFigure { points, title }, (1200, 820), out_dir, stem)
+    let size = if has_costs(points) {
+        (2000, 900)
+    } else {
+        (1100, 860)
+    };
+    render(&ParetoFigure { points, title }, size, out_dir, stem)
 }
 
 struct ParetoFigure<'a> {
@@ -66,25 +111,67 @@ struct ParetoFigure<'a> {
 impl Figure for ParetoFigure<'_> {
     fn draw<DB: DrawingBackend>(&self, area: &DrawingArea<DB, Shift>) -> DrawResult<DB> {
         let area = title_area(area, self.title, TITLE_PX)?;
-        let front_color = RGBColor(214, 39, 40);
-        let other = RGBColor(140, 140, 140);
+        let three = has_costs(self.points);
+        let front_label = if three {
+            "Pareto-optimal in time, energy and die cost"
+        } else {
+            "Pareto-optimal in time and energy"
+        };
         let area = legend_row(
             &area,
             &[
-                ("Pareto-optimal (named)".to_string(), front_color),
-                ("dominated design".to_string(), other),
+                (front_label.to_string(), FRONT),
+                ("dominated design".to_string(), OTHER),
             ],
         )?;
-        // Only positive points can sit on log axes; with linear axes zero is fine but keep it
-        // simple: plot positive points.
+        let front: Vec<usize> = pareto_indices(self.points);
+        if three {
+            let panels = area.split_evenly((1, 2));
+            self.panel(&panels[0], &front, Objective::Energy, false)?;
+            self.panel(&panels[1], &front, Objective::Cost, false)?;
+            Ok(())
+        } else {
+            self.panel(&area, &front, Objective::Energy, true)
+        }
+    }
+}
+
+const FRONT: RGBColor = groups::okabe_ito::VERMILLION;
+const OTHER: RGBColor = RGBColor(150, 150, 150);
+
+/// The y axis of a panel.
+#[derive(Clone, Copy)]
+enum Objective {
+    Energy,
+    Cost,
+}
+
+impl ParetoFigure<'_> {
+    /// One scatter panel: time on x, `obj` on y; front points highlighted and named, and with
+    /// `stairs` the two-objective front drawn as a staircase.
+    fn panel<DB: DrawingBackend>(
+        &self,
+        area: &DrawingArea<DB, Shift>,
+        front: &[usize],
+        obj: Objective,
+        stairs: bool,
+    ) -> DrawResult<DB> {
+        let yv = |p: &ParetoPoint| match obj {
+            Objective::Energy => p.energy_j,
+            Objective::Cost => p.cost_usd,
+        };
         let pts: Vec<(usize, f64, f64)> = self
             .points
             .iter()
             .enumerate()
-            .filter_map(|(i, p)| Some((i, pos(p.time_s)?, pos(p.energy_j)?)))
+            .filter_map(|(i, p)| Some((i, pos(p.time_s)?, pos(yv(p))?)))
             .collect();
-        let front: Vec<usize> = pareto_indices(self.points)
-            .into_iter()
+        if pts.is_empty() {
+            return no_data(area, "no point with a positive time and value");
+        }
+        let front: Vec<usize> = front
+            .iter()
+            .copied()
             .filter(|&i| pts.iter().any(|p| p.0 == i))
             .collect();
         let minmax = |v: &mut dyn Iterator<Item = f64>| {
@@ -92,9 +179,12 @@ impl Figure for ParetoFigure<'_> {
         };
         let (tmin, tmax) = minmax(&mut pts.iter().map(|p| p.1));
         let (emin, emax) = minmax(&mut pts.iter().map(|p| p.2));
-        // Time and energy with SI units chosen from the largest value.
+        // Time and energy with SI units chosen from the largest value; cost in USD.
         let (t_scale, t_unit) = unit_for(tmax, "s");
-        let (e_scale, e_unit) = unit_for(emax, "J");
+        let (e_scale, e_unit) = match obj {
+            Objective::Energy => unit_for(emax, "J"),
+            Objective::Cost => (1.0, "USD per die".to_string()),
+        };
         let log_t = tmax / tmin > 20.0;
         let log_e = emax / emin > 20.0;
         let pad = |lo: f64, hi: f64, log: bool| {
@@ -108,7 +198,15 @@ impl Figure for ParetoFigure<'_> {
         let (x0, x1) = pad(tmin * t_scale, tmax * t_scale, log_t);
         let (y0, y1) = pad(emin * e_scale, emax * e_scale, log_e);
         let x_desc = format!("Time ({t_unit}{})", if log_t { ", log" } else { "" });
-        let y_desc = format!("Energy ({e_unit}{})", if log_e { ", log" } else { "" });
+        let what = match obj {
+            Objective::Energy => "Energy",
+            Objective::Cost => "Die cost",
+        };
+        let y_desc = format!("{what} ({e_unit}{})", if log_e { ", log" } else { "" });
+        let xy = |i: usize| {
+            let p = &self.points[i];
+            (p.time_s * t_scale, yv(p) * e_scale)
+        };
         // Four axis-kind combinations share one body through a macro over the built chart.
         macro_rules! body {
             ($chart:ident) => {{
@@ -124,44 +222,41 @@ impl Figure for ParetoFigure<'_> {
                     RGBColor(215, 215, 215),
                 )
                 .draw()?;
-                $chart.draw_series(pts.iter().filter(|p| !front.contains(&p.0)).map(|p| {
-                    Circle::new((p.1 * t_scale, p.2 * e_scale), 5, other.mix(0.7).filled())
-                }))?;
-                // The front as a staircase: each design is optimal until the next faster one.
-                let mut stair = Vec::new();
-                for (k, &i) in front.iter().enumerate() {
-                    let p = &self.points[i];
-                    let (x, y) = (p.time_s * t_scale, p.energy_j * e_scale);
-                    if k > 0 {
-                        let prev: &(f64, f64) = stair.last().unwrap();
-                        stair.push((x, prev.1));
+                $chart.draw_series(
+                    pts.iter()
+                        .filter(|p| !front.contains(&p.0))
+                        .map(|p| Circle::new(xy(p.0), 5, OTHER.mix(0.6).filled())),
+                )?;
+                if stairs {
+                    // The front as a staircase: each design is optimal until the next faster one.
+                    let mut stair: Vec<(f64, f64)> = Vec::new();
+                    for &i in &front {
+                        let (x, y) = xy(i);
+                        if let Some(&(_, py)) = stair.last() {
+                            stair.push((x, py));
+                        }
+                        stair.push((x, y));
                     }
-                    stair.push((x, y));
+                    $chart.draw_series(LineSeries::new(stair, FRONT.stroke_width(2)))?;
                 }
-                $chart.draw_series(LineSeries::new(stair, front_color.stroke_width(2)))?;
-                $chart.draw_series(front.iter().map(|&i| {
-                    let p = &self.points[i];
-                    Circle::new(
-                        (p.time_s * t_scale, p.energy_j * e_scale),
-                        7,
-                        front_color.filled(),
-                    )
-                }))?;
+                $chart.draw_series(front.iter().map(|&i| Circle::new(xy(i), 8, FRONT.filled())))?;
+                $chart.draw_series(
+                    front
+                        .iter()
+                        .map(|&i| Circle::new(xy(i), 8, BLACK.mix(0.7).stroke_width(1))),
+                )?;
                 // Name the front points where a label fits without covering anything.
                 let plot = $chart.plotting_area();
                 let (bx, by) = plot.get_base_pixel();
                 let (pw, ph) = plot.dim_in_pixel();
-                let centers: Vec<(i32, i32)> = pts
-                    .iter()
-                    .map(|p| $chart.backend_coord(&(p.1 * t_scale, p.2 * e_scale)))
-                    .collect();
+                let centers: Vec<(i32, i32)> =
+                    pts.iter().map(|p| $chart.backend_coord(&xy(p.0))).collect();
                 let mut placer =
-                    LabelPlacer::new((bx, by, bx + pw as i32, by + ph as i32), &centers, 7);
-                let style = text_style(SMALL_PX, &RGBColor(120, 20, 20));
-                for &i in &front {
-                    let p = &self.points[i];
-                    let c = (p.time_s * t_scale, p.energy_j * e_scale);
-                    let name = truncate_to(&p.label, 40);
+                    LabelPlacer::new((bx, by, bx + pw as i32, by + ph as i32), &centers, 8);
+                let style = text_style(SMALL_PX, &RGBColor(110, 40, 0));
+                for &i in front.iter().take(16) {
+                    let c = xy(i);
+                    let name = truncate_to(&self.points[i].label, 32);
                     let size = area.estimate_text_size(&name, &style).unwrap_or((150, 14));
                     if let Some((off, at)) = placer.place($chart.backend_coord(&c), size) {
                         $chart.draw_series(std::iter::once(
@@ -171,11 +266,11 @@ impl Figure for ParetoFigure<'_> {
                 }
             }};
         }
-        let mut b = ChartBuilder::on(&area);
+        let mut b = ChartBuilder::on(area);
         b.margin(16)
-            .margin_right(40)
-            .x_label_area_size(56)
-            .y_label_area_size(80);
+            .margin_right(30)
+            .x_label_area_size((TICK_PX + AXIS_PX * 2.4) as u32)
+            .y_label_area_size((TICK_PX * 3.2 + AXIS_PX * 1.5) as u32);
         match (log_t, log_e) {
             (true, true) => {
                 let mut c = b.build_cartesian_2d((x0..x1).log_scale(), (y0..y1).log_scale())?;
@@ -217,11 +312,7 @@ mod tests {
     use super::*;
 
     fn pt(t: f64, e: f64) -> ParetoPoint {
-        ParetoPoint {
-            label: format!("{t}/{e}"),
-            time_s: t,
-            energy_j: e,
-        }
+        ParetoPoint::new(format!("{t}/{e}"), t, e)
     }
 
     #[test]
@@ -236,5 +327,21 @@ mod tests {
         ];
         assert_eq!(pareto_indices(&p), vec![1, 2, 0]);
         assert!(pareto_indices(&[]).is_empty());
+    }
+
+    #[test]
+    fn cost_makes_a_slower_cheaper_design_optimal() {
+        let c = |t: f64, e: f64, usd: f64| ParetoPoint {
+            cost_usd: usd,
+            ..pt(t, e)
+        };
+        // (2, 2) is dominated in time and energy but is the cheapest die.
+        let p = vec![c(1.0, 1.0, 10.0), c(2.0, 2.0, 5.0), c(3.0, 3.0, 6.0)];
+        assert!(has_costs(&p));
+        assert_eq!(pareto_indices(&p), vec![0, 1]);
+        // Without costs only the first one is optimal.
+        let two: Vec<ParetoPoint> = p.iter().map(|q| pt(q.time_s, q.energy_j)).collect();
+        assert!(!has_costs(&two));
+        assert_eq!(pareto_indices(&two), vec![0]);
     }
 }

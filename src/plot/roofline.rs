@@ -1,6 +1,10 @@
-//! Rooflines (log-log): attainable TFLOP/s = min(peak, intensity × HBM bandwidth), with every op
-//! placed at its arithmetic intensity (FLOPs ÷ HBM bytes) and achieved TFLOP/s.
+//! Rooflines (log-log): attainable TFLOP/s = min(peak, intensity × HBM bandwidth) (Williams,
+//! Waterman, Patterson, CACM 2009), with a solid roof for the matrix unit and a dashed one for
+//! the vector unit, and every op placed at its arithmetic intensity (FLOPs ÷ HBM bytes) and
+//! achieved TFLOP/s: GEMMs and attention as circles, vector ops as triangles. All panels share
+//! one x and one y range, so machines compare by eye.
 
+use super::groups::{cause_color, stall_color};
 use super::*;
 
 /// One roofline panel per machine under a legend of what limits each op.
@@ -9,6 +13,14 @@ pub(crate) fn draw_rooflines<DB: DrawingBackend>(
     d: &Compared,
 ) -> DrawResult<DB> {
     let area = legend_row(area, &stall_legend())?;
+    let (note, area) = area.split_vertically((SMALL_PX * 1.6) as u32);
+    let (w, _) = note.dim_in_pixel();
+    note.draw(&Text::new(
+        "● matrix-unit op (GEMM, attention)   ▲ vector op   — matrix roof   - - vector roof"
+            .to_string(),
+        (w as i32 / 2, (SMALL_PX * 0.8) as i32),
+        text_style(SMALL_PX, &RGBColor(60, 60, 60)).pos(Pos::new(HPos::Center, VPos::Center)),
+    ))?;
     let panels = area.split_evenly((1, d.runs.len()));
     for (j, panel) in panels.iter().enumerate() {
         draw_roofline(panel, d, &[j], true)?;
@@ -16,33 +28,28 @@ pub(crate) fn draw_rooflines<DB: DrawingBackend>(
     Ok(())
 }
 
-/// Colors of the points by what limits the op (its `main_stall`).
-pub(crate) const STALLS: [(&str, &str, RGBColor); 6] = [
-    ("none", "compute-bound", RGBColor(44, 160, 44)),
-    ("memory", "memory stalls", RGBColor(214, 39, 40)),
-    ("fill_drain", "fill/drain", RGBColor(148, 103, 189)),
-    (
-        "tail_quantization",
-        "tail / quantization",
-        RGBColor(255, 127, 14),
-    ),
-    ("overhead", "dispatch overhead", RGBColor(127, 127, 127)),
-    ("clock_throttle", "clock throttling", RGBColor(23, 190, 207)),
+/// What limits an op (its `main_stall`), in legend order.
+const STALLS: [&str; 6] = [
+    "compute",
+    "memory",
+    "fill/drain",
+    "tail",
+    "overhead",
+    "clock",
 ];
 
 fn stall_legend() -> Vec<(String, RGBColor)> {
-    STALLS
+    let mut v: Vec<(String, RGBColor)> = STALLS
         .iter()
-        .map(|(_, l, c)| (format!("op: {l}"), *c))
-        .collect()
+        .map(|l| (format!("limited by {l}"), cause_color(l)))
+        .collect();
+    v[0].0 = "compute-bound".into();
+    v
 }
 
-fn stall_color(s: &str) -> RGBColor {
-    STALLS
-        .iter()
-        .find(|(k, _, _)| *k == s)
-        .map(|(_, _, c)| *c)
-        .unwrap_or(RGBColor(60, 60, 60))
+/// True for ops that run on the matrix unit (GEMMs, fused attention).
+fn on_matrix_unit(p: &OpProfile) -> bool {
+    matches!(p.op.as_str(), "gemm" | "attention")
 }
 
 /// (intensity FLOP/B, achieved TFLOP/s) of an op, when both are positive and finite.
@@ -67,7 +74,7 @@ pub(crate) fn draw_roofline<DB: DrawingBackend>(
         let r = runs[0];
         match r.roof {
             Some(roof) => format!(
-                "{}: peak {} TFLOP/s{}, HBM {}",
+                "{}: matrix {} TFLOP/s{}{}, HBM {}",
                 r.label,
                 fmt_sig(roof.peak_tflops),
                 if roof.peak_derived {
@@ -75,6 +82,9 @@ pub(crate) fn draw_roofline<DB: DrawingBackend>(
                 } else {
                     ""
                 },
+                roof.vector_tflops
+                    .map(|v| format!(", vector {}", fmt_sig(v)))
+                    .unwrap_or_default(),
                 roof.hbm_gbps
                     .map(|b| format!("{} GB/s", fmt_sig(b)))
                     .unwrap_or_else(|| "bandwidth unknown".into())
@@ -115,12 +125,21 @@ pub(crate) fn draw_roofline<DB: DrawingBackend>(
             "no ops with FLOPs and HBM traffic, and no peak known",
         );
     }
-    let mut xs: Vec<f64> = pts.iter().map(|p| p.1).collect();
-    let mut ys: Vec<f64> = pts.iter().map(|p| p.2).collect();
-    for (_, r) in &roofs {
-        ys.push(r.peak_tflops);
-        if let Some(x) = r.ridge_flop_per_byte() {
+    // The ranges cover every run's ops and roofs, not only the drawn ones, so the panels of
+    // one figure share their axes.
+    let mut xs: Vec<f64> = Vec::new();
+    let mut ys: Vec<f64> = Vec::new();
+    for (j, run) in d.runs.iter().enumerate() {
+        for (x, y) in d.ops[j].iter().flatten().filter_map(|p| op_point(p)) {
             xs.push(x);
+            ys.push(y);
+        }
+        if let Some(r) = run.roof {
+            ys.push(r.peak_tflops);
+            ys.extend(r.vector_tflops);
+            if let Some(x) = r.ridge_flop_per_byte() {
+                xs.push(x);
+            }
         }
     }
     let fold = |v: &[f64], f: fn(f64, f64) -> f64, init: f64| v.iter().copied().fold(init, f);
@@ -171,18 +190,41 @@ pub(crate) fn draw_roofline<DB: DrawingBackend>(
                     r.attainable_tflops(ridge.clamp(x_lo, x_hi)),
                 ));
                 line.push((x_hi, r.peak_tflops));
-                if (x_lo..x_hi).contains(&ridge) {
-                    // Above-left of the ridge: the empty corner over the bandwidth slope.
+                if let Some(v) = r.vector_tflops.filter(|v| *v < r.peak_tflops) {
+                    // The vector roof: the same bandwidth slope up to its own ridge.
+                    let vr = v / r.attainable_tflops(1.0);
+                    let x0 = x_lo.max(y_lo / r.attainable_tflops(1.0));
+                    let mut vline = Vec::new();
+                    if x0 < vr {
+                        vline.push((x0, r.attainable_under(v, x0)));
+                    }
+                    vline.push((
+                        vr.clamp(x_lo, x_hi),
+                        r.attainable_under(v, vr.clamp(x_lo, x_hi)),
+                    ));
+                    vline.push((x_hi, v));
+                    chart.draw_series(DashedLineSeries::new(
+                        vline,
+                        10,
+                        6,
+                        color.stroke_width(2),
+                    ))?;
                     chart.draw_series(std::iter::once(
-                        EmptyElement::at((ridge, r.peak_tflops))
-                            + Circle::new((0, 0), 4, color.filled())
+                        EmptyElement::at((x_hi, v))
                             + Text::new(
-                                format!("ridge {} FLOP/B", fmt_sig(ridge)),
-                                (-8, -6),
+                                format!("vector {} TFLOP/s", fmt_sig(v)),
+                                (-8, -5),
                                 text_style(SMALL_PX, &color)
                                     .pos(Pos::new(HPos::Right, VPos::Bottom)),
                             ),
                     ))?;
+                }
+                if by_stall && (x_lo..x_hi).contains(&ridge) {
+                    chart.draw_series(std::iter::once(Circle::new(
+                        (ridge, r.peak_tflops),
+                        4,
+                        color.filled(),
+                    )))?;
                 }
             }
             _ => {
@@ -191,37 +233,68 @@ pub(crate) fn draw_roofline<DB: DrawingBackend>(
             }
         }
         chart.draw_series(LineSeries::new(line, color.stroke_width(3)))?;
-        chart.draw_series(std::iter::once(
-            EmptyElement::at((x_hi, r.peak_tflops))
-                + Text::new(
-                    format!("peak {} TFLOP/s", fmt_sig(r.peak_tflops)),
-                    (-8, -5),
-                    text_style(SMALL_PX, &color).pos(Pos::new(HPos::Right, VPos::Bottom)),
-                ),
-        ))?;
+        // Labels above the roof, where no op can be: the peak right of the ridge and the ridge
+        // left of it; both left of the ridge, stacked, when the flat part is too short.
+        let style = text_style(SMALL_PX, &color);
+        let peak_text = format!("matrix peak {} TFLOP/s", fmt_sig(r.peak_tflops));
+        let ridge = r.ridge_flop_per_byte().filter(|x| (x_lo..x_hi).contains(x));
+        let at = ridge.unwrap_or(x_lo);
+        let (px, _) = chart.backend_coord(&(at, r.peak_tflops));
+        let (bx, _) = chart.plotting_area().get_base_pixel();
+        let (pw, _) = chart.plotting_area().dim_in_pixel();
+        let peak_w = area
+            .estimate_text_size(&peak_text, &style)
+            .map(|s| s.0 as i32)
+            .unwrap_or(300);
+        let fits_right = px + 8 + peak_w <= bx + pw as i32;
+        let left = Pos::new(HPos::Left, VPos::Bottom);
+        let right = Pos::new(HPos::Right, VPos::Bottom);
+        let line_px = (SMALL_PX * 1.3) as i32;
+        let mut labels = Vec::new();
+        if fits_right || ridge.is_none() {
+            labels.push((peak_text, (8, -6), left));
+            if by_stall {
+                if let Some(x) = ridge {
+                    labels.push((format!("ridge {} FLOP/B", fmt_sig(x)), (-8, -6), right));
+                }
+            }
+        } else {
+            labels.push((peak_text, (-8, -6), right));
+            if by_stall {
+                if let Some(x) = ridge {
+                    let t = format!("ridge {} FLOP/B", fmt_sig(x));
+                    labels.push((t, (-8, -6 - line_px), right));
+                }
+            }
+        }
+        for (t, off, pos) in labels {
+            chart.draw_series(std::iter::once(
+                EmptyElement::at((at, r.peak_tflops)) + Text::new(t, off, style.pos(pos)),
+            ))?;
+        }
     }
-    // Ops.
+    // Ops: circles on the matrix unit, triangles on the vector unit.
     for (j, x, y, p) in &pts {
         let c = if by_stall {
             stall_color(&p.main_stall)
         } else {
             d.runs[*j].color
         };
-        if by_stall || *j == which[0] {
+        if on_matrix_unit(p) {
             chart.draw_series(std::iter::once(Circle::new(
                 (*x, *y),
-                6,
+                7,
                 c.mix(0.85).filled(),
             )))?;
             chart.draw_series(std::iter::once(Circle::new(
                 (*x, *y),
-                6,
+                7,
                 BLACK.mix(0.6).stroke_width(1),
             )))?;
         } else {
             chart.draw_series(std::iter::once(TriangleMarker::new(
                 (*x, *y),
-                7,
+                9,
                 c.mix(0.85).filled(),
             )))?;
         }
@@ -238,11 +311,12 @@ pub(crate) fn draw_roofline<DB: DrawingBackend>(
         let mut placer = LabelPlacer::new((bx, by, bx + pw as i32, by + ph as i32), &centers, 7);
         // Keep the roof annotations (top right, around the ridge) free.
         for (_, r) in &roofs {
-            let (_, py) = chart.backend_coord(&(x_hi, r.peak_tflops));
-            placer.reserve((bx + pw as i32 - 190, py - 24, bx + pw as i32, py));
-            if let Some(ridge) = r.ridge_flop_per_byte() {
-                let (rx, ry) = chart.backend_coord(&(ridge, r.peak_tflops));
-                placer.reserve((rx - 170, ry - 24, rx + 4, ry + 4));
+            let at = r.ridge_flop_per_byte().unwrap_or(x_lo).clamp(x_lo, x_hi);
+            let (px, py) = chart.backend_coord(&(at, r.peak_tflops));
+            placer.reserve((px - 340, py - 60, px + 340, py));
+            if let Some(v) = r.vector_tflops {
+                let (_, vy) = chart.backend_coord(&(x_hi, v));
+                placer.reserve((bx + pw as i32 - 300, vy - 30, bx + pw as i32, vy));
             }
         }
         let mut big: Vec<&(usize, f64, f64, &OpProfile)> = pts.iter().collect();

@@ -31,6 +31,15 @@ pub fn render(run: &RunReport) -> String {
         "machine: {name} ({kind}{}{mode})",
         if mode.is_empty() { "" } else { ", " }
     );
+    // A machine that reports the energy table it charges (SCALE-Sim mode) names it here.
+    if let Some(t) = info
+        .details
+        .get("energy_table")
+        .and_then(|t| t.get("name"))
+        .and_then(|n| n.as_str())
+    {
+        let _ = writeln!(s, "energy table: {t}");
+    }
     let label = |p: &crate::machine::OpProfile| {
         if p.repeat.is_one() {
             p.name.clone()

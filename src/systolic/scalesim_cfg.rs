@@ -19,7 +19,9 @@
 //! in both tools; a general INI crate has its own rules on each of these points. The reader is
 //! also where every error gets its file, line and key (`tests/scalesim_cfg_errors.rs`).
 
+use crate::energy::EnergyTable;
 use crate::error::{Error, Location, Result};
+use crate::systolic::scalesim::energy::ScaleSimEnergy;
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 
@@ -101,6 +103,11 @@ pub struct ScaleSimConfig {
     pub sparsity_support: bool,
     /// `[run_presets] UseRamulatorTrace` (always false: true is rejected).
     pub use_ramulator_trace: bool,
+    /// `[energy] Table` (archsim's, optional; SCALE-Sim ignores the section): the energy table
+    /// charged in SCALE-Sim mode, the documented default when absent
+    /// ([`crate::systolic::scalesim::energy`]).
+    #[serde(skip)]
+    pub energy: ScaleSimEnergy,
 }
 
 /// One `key = value` entry with its line.
@@ -254,6 +261,56 @@ impl Ini {
                 format!("`{v}` is not a boolean; use True or False"),
             )),
         }
+    }
+}
+
+impl Ini {
+    /// `[energy] Table = FILE.toml`: read the user's energy table, a path relative to the
+    /// `.cfg`'s directory; the default when the section or key is absent. Errors name the TOML
+    /// file, line and key, or the `.cfg` line when the file cannot be read.
+    fn energy_table(&self) -> Result<ScaleSimEnergy> {
+        let Some(entry) = self
+            .sections
+            .get("energy")
+            .and_then(|(_, map)| map.get("table"))
+        else {
+            return Ok(ScaleSimEnergy::default());
+        };
+        let given = entry.value.trim();
+        if given.is_empty() {
+            return Err(self.err(
+                "energy",
+                "Table",
+                entry.line,
+                "empty path; name a TOML energy table or drop the key for the default",
+            ));
+        }
+        let dir = std::path::Path::new(&self.file)
+            .parent()
+            .unwrap_or(std::path::Path::new(""));
+        let path = dir.join(given);
+        let text = crate::fsio::read_input_file(&path).map_err(|e| {
+            self.err(
+                "energy",
+                "Table",
+                entry.line,
+                format!("cannot read `{given}`: {e}"),
+            )
+        })?;
+        let file = path.display().to_string();
+        let table: EnergyTable = crate::config::from_toml(&text, &file)?;
+        if let Err((k, v)) = table.validate() {
+            return Err(crate::config::key_error(
+                &text,
+                &file,
+                k,
+                format!("{v} is not a valid energy: must be finite and >= 0"),
+            ));
+        }
+        Ok(ScaleSimEnergy {
+            name: given.to_string(),
+            user: Some(table),
+        })
     }
 }
 
@@ -443,6 +500,7 @@ impl ScaleSimConfig {
             filter_sram_bank_port,
             sparsity_support,
             use_ramulator_trace,
+            energy: ini.energy_table()?,
         })
     }
 

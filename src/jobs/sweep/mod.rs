@@ -35,6 +35,7 @@
 //! are the parallel unit), then sums them ([`crate::run::simulate_sequential`]).
 
 pub mod base;
+pub mod cost;
 pub mod fleet;
 pub mod plot;
 pub mod spec;
@@ -53,8 +54,10 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 use table::SweepTable;
 
-/// Result columns after the swept values, in order.
-pub const METRIC_COLUMNS: [&str; 10] = [
+/// Result columns after the swept values, in order. `area_mm2` and `die_cost_usd` are the
+/// point's area and die cost from [`cost::area_cost`] (first-order, for comparing the points of
+/// one sweep).
+pub const METRIC_COLUMNS: [&str; 12] = [
     "time_s",
     "cycles",
     "utilization",
@@ -65,6 +68,8 @@ pub const METRIC_COLUMNS: [&str; 10] = [
     "hbm_write_bytes",
     "hbm_bytes",
     "main_stall",
+    "area_mm2",
+    "die_cost_usd",
 ];
 
 /// A deterministic slice of a sweep: the points with `index % count == index_of_shard`.
@@ -289,6 +294,8 @@ impl Sweep {
             t.counters.hbm_bytes().to_string(),
             t.main_stall.clone(),
         ]);
+        let ac = cost::area_cost(machine.info());
+        row.extend([ac.area_mm2.to_string(), ac.die_cost_usd.to_string()]);
         Ok(row)
     }
 }

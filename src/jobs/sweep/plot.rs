@@ -5,7 +5,6 @@
 //! pixels.
 
 use super::table::SweepTable;
-use super::METRIC_COLUMNS;
 use crate::error::{Error, Result};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -30,10 +29,12 @@ pub struct SweepPlotData {
     /// `crate::plot::Heatmap`. When other swept keys vary too, each cell holds the best value
     /// over them (the minimum; the maximum for `utilization` and `tflops`).
     pub cells: Vec<(String, String, f64)>,
-    /// (label, time_s, energy in J) per selected row: the fields of `crate::plot::ParetoPoint`.
+    /// (label, time_s, energy in J, die cost in USD) per selected row: the fields of
+    /// `crate::plot::ParetoPoint`. The cost is NaN for a CSV without a `die_cost_usd` column
+    /// (written before it existed).
     /// The label lists the swept values that vary among the selected rows, e.g.
     /// `resnet50 rows=128 cols=64` (last part of each key, workload file stem).
-    pub pareto: Vec<(String, f64, f64)>,
+    pub pareto: Vec<(String, f64, f64, f64)>,
     /// Swept columns (between `index` and the metrics) of the file.
     pub swept: Vec<String>,
 }
@@ -78,7 +79,8 @@ pub struct PlotSweepRequest {
 }
 
 /// Draw `sweep_heatmap_<metric>.{png,svg}` and `sweep_pareto.{png,svg}` under `out`; returns
-/// the paths written.
+/// the paths written. Both titles name the `--where` filters; the Pareto front is over time,
+/// energy and die cost (`die_cost_usd`, [`super::cost`]) when the CSV has costs.
 pub fn plot_sweep(a: &PlotSweepRequest) -> Result<Vec<PathBuf>> {
     let q = PlotQuery {
         x: a.x.clone(),
@@ -105,25 +107,48 @@ pub fn plot_sweep(a: &PlotSweepRequest) -> Result<Vec<PathBuf>> {
         })
         .map(String::as_str)
         .collect();
-    let title = if others.is_empty() {
-        format!("{file}: {}", a.metric)
+    let filter = if q.filters.is_empty() {
+        String::new()
     } else {
-        format!("{file}: {} ({reduce} over {})", a.metric, others.join(", "))
+        let f: Vec<String> = q.filters.iter().map(|(k, v)| format!("{k}={v}")).collect();
+        format!(" where {}", f.join(", "))
     };
+    let title = if others.is_empty() {
+        format!("{file}: {}{filter}", a.metric)
+    } else {
+        format!(
+            "{file}: {}{filter} ({reduce} over {})",
+            a.metric,
+            others.join(", ")
+        )
+    };
+    let vmax = data
+        .cells
+        .iter()
+        .map(|c| c.2.abs())
+        .filter(|v| v.is_finite())
+        .fold(0.0, f64::max);
+    let (factor, metric_label) = display_unit(&a.metric, vmax);
+    let cells: Vec<(String, String, f64)> = data
+        .cells
+        .iter()
+        .map(|(x, y, v)| (x.clone(), y.clone(), v * factor))
+        .collect();
     let heat = crate::plot::Heatmap {
         title: &title,
         x_key: &a.x,
         y_key: &a.y,
-        metric: &a.metric,
-        rows: &data.cells,
+        metric: &metric_label,
+        rows: &cells,
     };
     let points: Vec<crate::plot::ParetoPoint> = data
         .pareto
         .iter()
-        .map(|(label, t, e)| crate::plot::ParetoPoint {
+        .map(|(label, t, e, c)| crate::plot::ParetoPoint {
             label: label.clone(),
             time_s: *t,
             energy_j: *e,
+            cost_usd: *c,
         })
         .collect();
     let plottable = |x: f64| x.is_finite() && x > 0.0;
@@ -138,13 +163,44 @@ pub fn plot_sweep(a: &PlotSweepRequest) -> Result<Vec<PathBuf>> {
     }
     let mut written =
         crate::plot::sweep_heatmap(&heat, &a.out, &format!("sweep_heatmap_{}", a.metric))?;
+    let objectives = if crate::plot::has_costs(&points) {
+        "time vs energy vs die cost"
+    } else {
+        "time vs energy"
+    };
     written.extend(crate::plot::pareto_front(
         &points,
-        &format!("{file}: time vs energy ({} points)", points.len()),
+        &format!("{file}{filter}: {objectives} ({} points)", points.len()),
         &a.out,
         "sweep_pareto",
     )?);
     Ok(written)
+}
+
+/// How a metric column is shown on a heatmap: the factor its values are multiplied by and the
+/// label with the unit, so cells read as three significant digits of an SI unit: `time_s` in
+/// s/ms/µs/ns and `energy_pj` in J/mJ/µJ/nJ chosen from the largest value, `utilization` in %,
+/// other columns as they are.
+pub fn display_unit(metric: &str, vmax: f64) -> (f64, String) {
+    let si = |base: f64, unit: &str, what: &str| {
+        let v = vmax * base;
+        let (f, p) = if v >= 1.0 || v == 0.0 || !v.is_finite() {
+            (1.0, "")
+        } else if v >= 1e-3 {
+            (1e3, "m")
+        } else if v >= 1e-6 {
+            (1e6, "µ")
+        } else {
+            (1e9, "n")
+        };
+        (base * f, format!("{what} ({p}{unit})"))
+    };
+    match metric {
+        "time_s" => si(1.0, "s", "time"),
+        "energy_pj" => si(1e-12, "J", "energy"),
+        "utilization" => (100.0, "utilization (% of peak)".into()),
+        other => (1.0, other.to_string()),
+    }
 }
 
 /// Read a sweep CSV and extract the heatmap cells and Pareto points of `q`.
@@ -167,12 +223,15 @@ pub fn extract_from(t: &SweepTable, q: &PlotQuery) -> Result<SweepPlotData> {
     };
     let (xi, yi, mi) = (col(&q.x, "x")?, col(&q.y, "y")?, col(&q.metric, "metric")?);
     let (ti, ei) = (col("time_s", "metric")?, col("energy_pj", "metric")?);
+    let ci = t.header.iter().position(|h| h == "die_cost_usd");
     let filters = q
         .filters
         .iter()
         .map(|(k, v)| Ok((col(k, "where")?, v.as_str())))
         .collect::<Result<Vec<_>>>()?;
-    let first_metric = t.header.len() - METRIC_COLUMNS.len();
+    // Swept columns end where the metrics start (`time_s`, whatever metrics follow: a CSV from
+    // before the cost columns has fewer).
+    let first_metric = ti.max(1);
     let swept: Vec<String> = t.header[1..first_metric].to_vec();
     let num = |row: &[String], i: usize| -> Result<f64> {
         row[i].parse::<f64>().map_err(|_| {
@@ -235,7 +294,11 @@ pub fn extract_from(t: &SweepTable, q: &PlotQuery) -> Result<SweepPlotData> {
             })
             .collect::<Vec<_>>()
             .join(" ");
-        pareto.push((label, num(row, ti)?, num(row, ei)? * 1e-12));
+        let cost = match ci {
+            Some(i) => row[i].parse::<f64>().unwrap_or(f64::NAN),
+            None => f64::NAN,
+        };
+        pareto.push((label, num(row, ti)?, num(row, ei)? * 1e-12, cost));
     }
     if order.is_empty() {
         return Err(Error::setting(
@@ -259,6 +322,7 @@ pub fn extract_from(t: &SweepTable, q: &PlotQuery) -> Result<SweepPlotData> {
 
 #[cfg(test)]
 mod tests {
+    use super::super::METRIC_COLUMNS;
     use super::*;
 
     fn table() -> SweepTable {
@@ -284,6 +348,8 @@ mod tests {
                     "0".into(),
                     "0".into(),
                     "none".into(),
+                    "100".into(),
+                    (20.0 + time).to_string(),
                 ]);
                 t.rows.insert(i, r);
                 i += 1;
@@ -308,6 +374,7 @@ mod tests {
         );
         assert_eq!(d.pareto.len(), 4);
         assert_eq!(d.pareto[0].0, "a=1 b=x");
+        assert_eq!(d.pareto[0].3, 21.0);
         assert_eq!(d.swept, ["workload", "a", "b"]);
         let q = PlotQuery {
             filters: vec![("b".into(), "y".into())],
@@ -315,6 +382,19 @@ mod tests {
         };
         let d = extract_from(&t, &q).unwrap();
         assert_eq!(d.cells[0].2, 2.0);
+    }
+
+    #[test]
+    fn heatmap_units_follow_the_largest_value() {
+        assert_eq!(
+            display_unit("time_s", 9.2e-3),
+            (1e3, "time (ms)".to_string())
+        );
+        assert_eq!(display_unit("time_s", 2.0), (1.0, "time (s)".to_string()));
+        let (f, l) = display_unit("energy_pj", 3e10);
+        assert_eq!(l, "energy (mJ)");
+        assert!((f - 1e-9).abs() < 1e-21);
+        assert_eq!(display_unit("cycles", 5.0), (1.0, "cycles".to_string()));
     }
 
     #[test]

@@ -14,6 +14,7 @@
 //! Vector ops: SCALE-Sim has no vector unit, so they are rejected with an input error.
 
 pub mod calc_dram;
+pub mod energy;
 pub mod geometry;
 pub mod layer;
 pub mod user;
@@ -41,11 +42,19 @@ pub struct ScaleSimMachine {
 
 impl ScaleSimMachine {
     pub fn new(cfg: ScaleSimConfig) -> ScaleSimMachine {
-        ScaleSimMachine {
-            info: info(&cfg),
-            cfg,
-            energy: EnergyTable::default(),
-        }
+        let energy = cfg
+            .energy
+            .table(cfg.ifmap_sram_kb, cfg.filter_sram_kb, cfg.ofmap_sram_kb);
+        let mut info = info(&cfg);
+        // The table is part of what the report shows: its name and every value.
+        info.details.insert(
+            "energy_table".into(),
+            serde_json::json!({
+                "name": cfg.energy.name,
+                "values": energy,
+            }),
+        );
+        ScaleSimMachine { info, cfg, energy }
     }
 
     pub fn config(&self) -> &ScaleSimConfig {
@@ -230,6 +239,7 @@ mod tests {
             filter_sram_bank_port: 2,
             sparsity_support: false,
             use_ramulator_trace: false,
+            energy: Default::default(),
         }
     }
 
