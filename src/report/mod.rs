@@ -5,6 +5,7 @@ pub mod chrome_trace;
 pub mod csv;
 pub mod json;
 pub mod scalesim;
+pub mod stream;
 pub mod table;
 
 use crate::error::Result;
