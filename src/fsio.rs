@@ -254,7 +254,9 @@ impl AtomicWriter {
             .file
             .take()
             .ok_or_else(|| Error::internal("committed twice".to_string()))?;
-        let f = f.into_inner().map_err(|e| tmp_err(e.into_error(), &self.tmp))?;
+        let f = f
+            .into_inner()
+            .map_err(|e| tmp_err(e.into_error(), &self.tmp))?;
         f.sync_all().map_err(|e| tmp_err(e, &self.tmp))?;
         drop(f);
         std::fs::rename(&self.tmp, &self.path).map_err(|e| {
@@ -317,7 +319,10 @@ mod tests {
         let p = d.path().join("report.json");
         // Pids are below 2^22 on Linux: 4_000_000_000 never runs.
         let dead = d.path().join(".report.json.tmp.4000000000");
-        let live = d.path().join(format!(".report.json.tmp.{}", std::os::unix::process::parent_id()));
+        let live = d.path().join(format!(
+            ".report.json.tmp.{}",
+            std::os::unix::process::parent_id()
+        ));
         let other = d.path().join(".other.json.tmp.4000000000");
         for f in [&dead, &live, &other] {
             std::fs::write(f, b"partial").unwrap();
@@ -334,6 +339,10 @@ mod tests {
             .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
             .collect();
         names.sort();
-        assert_eq!(names.len(), if cfg!(target_os = "linux") { 3 } else { 4 }, "{names:?}");
+        assert_eq!(
+            names.len(),
+            if cfg!(target_os = "linux") { 3 } else { 4 },
+            "{names:?}"
+        );
     }
 }

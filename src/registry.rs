@@ -160,7 +160,11 @@ impl LoadedConfig {
                 ("array.mac_rate", c.array.mac_rate, 1e-2),
             ],
             HardwareConfig::Simt(c) => vec![
-                ("memory.hbm_bandwidth_gbps", c.memory.hbm_bandwidth_gbps, 1.0),
+                (
+                    "memory.hbm_bandwidth_gbps",
+                    c.memory.hbm_bandwidth_gbps,
+                    1.0,
+                ),
                 ("memory.l2_bandwidth_gbps", c.memory.l2_bandwidth_gbps, 1.0),
                 ("memory.hbm_efficiency", c.memory.hbm_efficiency, 1e-2),
                 ("clock.sustained_fraction", c.clock.sustained_fraction, 1e-2),

@@ -312,8 +312,12 @@ fn for_each_op(
                 }
             }
             OpSource::Topology { text, file, dtype } => {
-                workload::topology::for_each_layer(text, file, *dtype, check_duplicates, &mut |l| {
-                    match l {
+                workload::topology::for_each_layer(
+                    text,
+                    file,
+                    *dtype,
+                    check_duplicates,
+                    &mut |l| match l {
                         workload::Layer::Gemm(g) => f(Op::Gemm(g)),
                         workload::Layer::Conv2d(c) => f(Op::Gemm(c.to_gemm())),
                         other => {
@@ -324,8 +328,8 @@ fn for_each_op(
                             };
                             w.ops().into_iter().try_for_each(&mut *f)
                         }
-                    }
-                })?;
+                    },
+                )?;
             }
         }
     }
@@ -342,7 +346,11 @@ const STDOUT_HOLD_BYTES: usize = 8 << 20;
 /// any topology length (a 10^6-row topology CSV is never held as ops or profiles). The output
 /// equals the unstreamed exporters'. `None` for the formats that need the whole run (scalesim,
 /// trace).
-fn run_streamed(args: &RunArgs, cfg: &registry::LoadedConfig, format: Format) -> Option<Result<()>> {
+fn run_streamed(
+    args: &RunArgs,
+    cfg: &registry::LoadedConfig,
+    format: Format,
+) -> Option<Result<()>> {
     if !matches!(format, Format::Table | Format::Csv | Format::Json) {
         return None;
     }
@@ -363,7 +371,11 @@ fn run_streamed(args: &RunArgs, cfg: &registry::LoadedConfig, format: Format) ->
         }
         let mut gemms = Vec::new();
         for (i, g) in args.gemm.iter().enumerate() {
-            gemms.push(Op::Gemm(parse_gemm_spec(g, i + 1, dtype.unwrap_or(DType::Bf16))?));
+            gemms.push(Op::Gemm(parse_gemm_spec(
+                g,
+                i + 1,
+                dtype.unwrap_or(DType::Bf16),
+            )?));
         }
         sources.push(OpSource::Ops(gemms));
         // Pass 1: check every row; the op column's width and the main dtype.
@@ -668,7 +680,7 @@ pub(crate) fn write_stdout(bytes: &[u8]) -> Result<()> {
     match out.write_all(bytes).and_then(|_| out.flush()) {
         Ok(()) => Ok(()),
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => std::process::exit(0),
-        Err(e) => Err(Error::internal(format!("writing stdout: {e}"))),
+        Err(e) => Err(Error::Output(format!("writing stdout: {e}"))),
     }
 }
 

@@ -93,7 +93,9 @@ impl StreamExporter for CsvStream {
         )
     }
     fn end(&mut self, total: &Total) -> Result<Vec<u8>> {
-        csv_rows(std::iter::once(run_columns().map(|c| (c.total)(total)).collect()))
+        csv_rows(std::iter::once(
+            run_columns().map(|c| (c.total)(total)).collect(),
+        ))
     }
 }
 
@@ -116,7 +118,11 @@ impl StreamExporter for JsonStream {
         "report.json"
     }
     fn begin(&mut self, machine: &MachineReport) -> Result<Vec<u8>> {
-        Ok(format!("{{\n  \"machine\": {},\n  \"ops\": [", pretty_at(machine, 2)?).into_bytes())
+        Ok(format!(
+            "{{\n  \"machine\": {},\n  \"ops\": [",
+            pretty_at(machine, 2)?
+        )
+        .into_bytes())
     }
     fn ops(&mut self, ops: &[OpProfile]) -> Result<Vec<u8>> {
         let mut s = String::new();
@@ -152,7 +158,12 @@ mod tests {
                 })
             })
             .collect();
-        ops.push(Op::Gemm(Gemm::new("a_very_long_layer_name_that_is_cut_in_the_table_xx".into(), 8, 8, 8)));
+        ops.push(Op::Gemm(Gemm::new(
+            "a_very_long_layer_name_that_is_cut_in_the_table_xx",
+            8,
+            8,
+            8,
+        )));
         let whole = run::simulate_ops(machine.as_ref(), &ops).unwrap();
         for format in [Format::Table, Format::Csv, Format::Json] {
             let expect = &super::super::exporter(format).export(&whole).unwrap()[0].bytes;
@@ -178,7 +189,14 @@ mod tests {
     fn streamer_equals_simulate_ops() {
         let machine = registry::load("h100").unwrap().build(None).unwrap();
         let ops: Vec<Op> = (1..=(run::STREAM_BATCH_OPS as u64 + 5))
-            .map(|i| Op::Gemm(Gemm::new(format!("g{i}"), 16 + i % 97, 32 + i % 13, 64 + i % 31)))
+            .map(|i| {
+                Op::Gemm(Gemm::new(
+                    format!("g{i}"),
+                    16 + i % 97,
+                    32 + i % 13,
+                    64 + i % 31,
+                ))
+            })
             .collect();
         let whole = run::simulate_ops(machine.as_ref(), &ops).unwrap();
         let mut got = Vec::new();

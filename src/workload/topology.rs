@@ -228,8 +228,16 @@ mod tests {
             ),
             ("h\ng, 1, 1, 1, 2:4,\n", "t.csv:2", "sparsity"),
             ("h\ng, 1, 1, 99999999999,\n", "t.csv:2", "2^32"),
-            ("h\nxDP, 3, 3, 1, 1, 4294967295, 1, 1,\n", "t.csv:2", "channels"),
-            ("h\na, 1, 1, 1,\nb, 1, 1, 1,\n\na, 2, 2, 2,\n", "t.csv:5", "first used on line 2"),
+            (
+                "h\nxDP, 3, 3, 1, 1, 4294967295, 1, 1,\n",
+                "t.csv:2",
+                "channels",
+            ),
+            (
+                "h\na, 1, 1, 1,\nb, 1, 1, 1,\n\na, 2, 2, 2,\n",
+                "t.csv:5",
+                "first used on line 2",
+            ),
         ];
         for (src, loc, needle) in cases {
             let e = parse(src, "t.csv", "t", DType::Bf16).unwrap_err();
