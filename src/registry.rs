@@ -263,36 +263,6 @@ impl LoadedConfig {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn missing_kind_is_an_input_error() {
-        let e = parse_toml("name = \"x\"\n", "x.toml", "x").unwrap_err();
-        assert_eq!(e.exit_code(), 2);
-        assert!(e.to_string().contains("kind"), "{e}");
-    }
-
-    #[test]
-    fn unknown_kind() {
-        let e = parse_toml("kind = \"fpga\"\n", "x.toml", "x").unwrap_err();
-        assert!(e.to_string().contains("x.toml:1"), "{e}");
-    }
-
-    #[test]
-    fn syntax_error_has_line() {
-        let e = parse_toml("kind = \"systolic\"\n[array\nrows=1\n", "x.toml", "x").unwrap_err();
-        assert!(e.to_string().starts_with("x.toml:2"), "{e}");
-    }
-
-    #[test]
-    fn missing_file() {
-        let e = load("/nonexistent/dir/foo.toml").unwrap_err();
-        assert_eq!(e.exit_code(), 2);
-    }
-}
-
 /// A built machine that knows the config it came from, so that an op it cannot finish within
 /// 2^64 cycles because of an absurd config value (a bandwidth of 1e-9 GB/s passes the range
 /// checks but no real chip has it) is blamed on that key, with the config's file and line,
@@ -351,5 +321,35 @@ impl Machine for Located {
             }
         }
         Ok(p)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn missing_kind_is_an_input_error() {
+        let e = parse_toml("name = \"x\"\n", "x.toml", "x").unwrap_err();
+        assert_eq!(e.exit_code(), 2);
+        assert!(e.to_string().contains("kind"), "{e}");
+    }
+
+    #[test]
+    fn unknown_kind() {
+        let e = parse_toml("kind = \"fpga\"\n", "x.toml", "x").unwrap_err();
+        assert!(e.to_string().contains("x.toml:1"), "{e}");
+    }
+
+    #[test]
+    fn syntax_error_has_line() {
+        let e = parse_toml("kind = \"systolic\"\n[array\nrows=1\n", "x.toml", "x").unwrap_err();
+        assert!(e.to_string().starts_with("x.toml:2"), "{e}");
+    }
+
+    #[test]
+    fn missing_file() {
+        let e = load("/nonexistent/dir/foo.toml").unwrap_err();
+        assert_eq!(e.exit_code(), 2);
     }
 }

@@ -87,15 +87,13 @@ pub fn for_each_layer(
                 "layer name is empty; the first field of a row is the layer name",
             ));
         }
-        if check_duplicates {
-            if seen.insert(name_hash(&lname), line_no).is_some() {
-                // A hash hit: a duplicate if an earlier row has exactly this name.
-                if let Some(prev) = earlier_line_named(src, &lname, line_no) {
-                    return Err(Error::input(
-                        loc().key("name"),
-                        format!("duplicated layer name `{lname}` (first used on line {prev}); give every layer a unique name"),
-                    ));
-                }
+        // A hash hit: a duplicate if an earlier row has exactly this name.
+        if check_duplicates && seen.insert(name_hash(&lname), line_no).is_some() {
+            if let Some(prev) = earlier_line_named(src, &lname, line_no) {
+                return Err(Error::input(
+                    loc().key("name"),
+                    format!("duplicated layer name `{lname}` (first used on line {prev}); give every layer a unique name"),
+                ));
             }
         }
         if fields.last().map(|f| f.contains(':')).unwrap_or(false) {
