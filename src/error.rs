@@ -70,9 +70,13 @@ pub enum Error {
     /// The library names the setting; the CLI reports it as the flag that sets it. Exit code 2.
     #[error("setting `{name}`: {msg}")]
     Setting { name: String, msg: String },
-    /// Internal failure (a bug, or writing an output failed). Exit code 1.
+    /// Internal failure (a bug). Exit code 1.
     #[error("internal error: {0}")]
     Internal(String),
+    /// Writing an output failed (a full disk, `> /dev/full`, no permission): not bad input and
+    /// not a bug. Exit code 1.
+    #[error("{0}")]
+    Output(String),
 }
 
 impl Error {
@@ -100,7 +104,7 @@ impl Error {
     pub fn exit_code(&self) -> i32 {
         match self {
             Error::Input { .. } | Error::InputFile { .. } | Error::Setting { .. } => 2,
-            Error::Internal(_) => 1,
+            Error::Internal(_) | Error::Output(_) => 1,
         }
     }
 }
@@ -200,6 +204,7 @@ mod tests {
         assert_eq!(Error::flag("--gemm", "x").exit_code(), 2);
         assert_eq!(Error::setting("mode", "x").exit_code(), 2);
         assert_eq!(Error::internal("x").exit_code(), 1);
+        assert_eq!(Error::Output("x".into()).exit_code(), 1);
     }
 
     #[test]

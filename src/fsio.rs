@@ -1,5 +1,11 @@
 //! All file I/O of the library in one place: reading user input files (with input errors that
 //! name the file) and writing outputs atomically (temp file + rename).
+//!
+//! Why not `tempfile::NamedTempFile::persist` for outputs: its temp names are random, so a later
+//! run cannot tell the temp file of a killed writer from that of a live one. Ours are
+//! `.<name>.tmp.<pid>`, so the next writer of the same path removes exactly those whose process
+//! is gone ([`remove_dead_temp_files`]); a writer that fails removes its own. (tempfile is used
+//! in the tests.)
 
 use crate::error::{Error, Location, Result};
 use std::path::Path;
@@ -149,42 +155,135 @@ pub struct OutputFile {
 /// sweeps up after a killed run); it is synced before `persist` renames it over `path`, and
 /// removed if anything fails.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
-    use std::io::Write;
-    let dir = path.parent().filter(|p| !p.as_os_str().is_empty());
-    if let Some(d) = dir {
-        std::fs::create_dir_all(d).map_err(|e| {
-            Error::internal(format!("cannot create directory {}: {e}", d.display()))
-        })?;
+    let mut w = AtomicWriter::create(path)?;
+    w.write(bytes)?;
+    w.commit()
+}
+
+/// The temp file of `path` written by process `pid`: `.<name>.tmp.<pid>` beside it.
+fn temp_path(path: &Path, file_name: &str, pid: u32) -> std::path::PathBuf {
+    path.with_file_name(format!(".{file_name}.tmp.{pid}"))
+}
+
+/// True when no process `pid` runs (Linux: no `/proc/<pid>`). Elsewhere the answer is false,
+/// so a temp file is never taken from a live writer.
+fn process_is_gone(pid: u32) -> bool {
+    if cfg!(target_os = "linux") && Path::new("/proc/self").exists() {
+        !Path::new("/proc").join(pid.to_string()).exists()
+    } else {
+        false
     }
-    let file_name = path
-        .file_name()
-        .and_then(|s| s.to_str())
-        .ok_or_else(|| Error::internal(format!("bad output path {}", path.display())))?;
-    let dir = dir.unwrap_or(Path::new("."));
-    let prefix = format!(".{file_name}.tmp.");
-    let mut builder = tempfile::Builder::new();
-    builder.prefix(&prefix);
-    // Like `File::create` (0666 less the umask), not tempfile's private 0600: outputs are
-    // reports meant to be shared.
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        builder.permissions(std::fs::Permissions::from_mode(0o666));
+}
+
+/// Remove the temp files `.<name>.tmp.<pid>` beside `path` whose writer process is gone (a run
+/// killed between creating and renaming its temp file). Temp files of live writers are left
+/// alone; failures are ignored (they only leave litter).
+pub fn remove_dead_temp_files(path: &Path) {
+    let Some(name) = path.file_name().and_then(|n| n.to_str()) else {
+        return;
+    };
+    let prefix = format!(".{name}.tmp.");
+    let dir = match path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        Some(d) => d.to_path_buf(),
+        None => std::path::PathBuf::from("."),
+    };
+    let Ok(entries) = std::fs::read_dir(&dir) else {
+        return;
+    };
+    for e in entries.flatten() {
+        let file_name = e.file_name();
+        let Some(pid) = file_name
+            .to_str()
+            .and_then(|n| n.strip_prefix(&prefix))
+            .and_then(|p| p.parse::<u32>().ok())
+        else {
+            continue;
+        };
+        if pid != std::process::id() && process_is_gone(pid) {
+            let _ = std::fs::remove_file(e.path());
+        }
     }
-    let mut tmp = builder
-        .tempfile_in(dir)
-        .map_err(|e| Error::internal(format!("cannot write in {}: {e}", dir.display())))?;
-    tmp.write_all(bytes)
-        .and_then(|_| tmp.as_file().sync_all())
-        .map_err(|e| Error::internal(format!("cannot write {}: {e}", tmp.path().display())))?;
-    tmp.persist(path).map_err(|e| {
-        Error::internal(format!(
-            "cannot move output into {}: {}",
-            path.display(),
-            e.error
-        ))
-    })?;
-    Ok(())
+}
+
+/// An output file written piece by piece and put in place atomically: the bytes go to a temp
+/// file beside it (`.<name>.tmp.<pid>`), renamed over `path` by [`commit`](Self::commit). A
+/// writer dropped without committing (an error) removes its temp file; the temp files of killed
+/// runs are removed by the next writer of the same path ([`remove_dead_temp_files`]).
+pub struct AtomicWriter {
+    path: std::path::PathBuf,
+    tmp: std::path::PathBuf,
+    file: Option<std::io::BufWriter<std::fs::File>>,
+}
+
+impl AtomicWriter {
+    /// Create the temp file of `path` (and its directory).
+    pub fn create(path: &Path) -> Result<AtomicWriter> {
+        let dir = path.parent().filter(|p| !p.as_os_str().is_empty());
+        if let Some(d) = dir {
+            std::fs::create_dir_all(d).map_err(|e| {
+                Error::internal(format!("cannot create directory {}: {e}", d.display()))
+            })?;
+        }
+        let file_name = path
+            .file_name()
+            .and_then(|s| s.to_str())
+            .ok_or_else(|| Error::internal(format!("bad output path {}", path.display())))?;
+        remove_dead_temp_files(path);
+        let tmp = temp_path(path, file_name, std::process::id());
+        let f = std::fs::File::create(&tmp)
+            .map_err(|e| Error::internal(format!("cannot write {}: {e}", tmp.display())))?;
+        Ok(AtomicWriter {
+            path: path.to_path_buf(),
+            tmp,
+            file: Some(std::io::BufWriter::new(f)),
+        })
+    }
+
+    /// Append bytes.
+    pub fn write(&mut self, bytes: &[u8]) -> Result<()> {
+        use std::io::Write;
+        let tmp = &self.tmp;
+        match self.file.as_mut() {
+            Some(f) => f
+                .write_all(bytes)
+                .map_err(|e| Error::internal(format!("cannot write {}: {e}", tmp.display()))),
+            None => Err(Error::internal(format!(
+                "{} was already committed",
+                self.path.display()
+            ))),
+        }
+    }
+
+    /// Flush, sync and rename the temp file over `path`.
+    pub fn commit(mut self) -> Result<()> {
+        let tmp_err = |e: std::io::Error, tmp: &Path| {
+            Error::internal(format!("cannot write {}: {e}", tmp.display()))
+        };
+        let f = self
+            .file
+            .take()
+            .ok_or_else(|| Error::internal("committed twice".to_string()))?;
+        let f = f
+            .into_inner()
+            .map_err(|e| tmp_err(e.into_error(), &self.tmp))?;
+        f.sync_all().map_err(|e| tmp_err(e, &self.tmp))?;
+        drop(f);
+        std::fs::rename(&self.tmp, &self.path).map_err(|e| {
+            let _ = std::fs::remove_file(&self.tmp);
+            Error::internal(format!(
+                "cannot move output into {}: {e}",
+                self.path.display()
+            ))
+        })
+    }
+}
+
+impl Drop for AtomicWriter {
+    fn drop(&mut self) {
+        if self.file.take().is_some() {
+            let _ = std::fs::remove_file(&self.tmp);
+        }
+    }
 }
 
 /// Write every file under `dir` atomically.
@@ -248,5 +347,41 @@ mod tests {
             .map(|e| e.unwrap().file_name())
             .collect();
         assert_eq!(names, vec![std::ffi::OsString::from("out")]);
+    }
+
+    /// The temp file of a killed writer (a pid that no longer runs) is removed by the next
+    /// write; one of a live process (this one's parent) and other files are kept; an
+    /// uncommitted writer removes its own.
+    #[test]
+    fn dead_writers_temp_files_are_removed() {
+        let d = tempfile::tempdir().unwrap();
+        let p = d.path().join("report.json");
+        // Pids are below 2^22 on Linux: 4_000_000_000 never runs.
+        let dead = d.path().join(".report.json.tmp.4000000000");
+        let live = d.path().join(format!(
+            ".report.json.tmp.{}",
+            std::os::unix::process::parent_id()
+        ));
+        let other = d.path().join(".other.json.tmp.4000000000");
+        for f in [&dead, &live, &other] {
+            std::fs::write(f, b"partial").unwrap();
+        }
+        write_atomic(&p, b"{}").unwrap();
+        assert!(!dead.exists() || !cfg!(target_os = "linux"));
+        assert!(live.exists() && other.exists());
+        {
+            let mut w = AtomicWriter::create(&d.path().join("x.csv")).unwrap();
+            w.write(b"a,b").unwrap();
+        }
+        let mut names: Vec<String> = std::fs::read_dir(d.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        assert_eq!(
+            names.len(),
+            if cfg!(target_os = "linux") { 3 } else { 4 },
+            "{names:?}"
+        );
     }
 }

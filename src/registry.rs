@@ -141,6 +141,39 @@ impl LoadedConfig {
     /// Build the machine. `mode` overrides the default model (native for TOML systolic configs,
     /// scalesim for .cfg); it is an error for SIMT configs.
     pub fn build(&self, mode: Option<SimMode>) -> Result<Box<dyn Machine>> {
+        let inner = self.build_model(mode)?;
+        Ok(Box::new(Located {
+            inner,
+            source: self.source.clone(),
+            slow_keys: self.slow_keys(),
+        }))
+    }
+
+    /// The config values that can make an op take more than 2^64 cycles, each with the floor
+    /// below which no real chip goes ([`Located`]): HBM/L2 bandwidth under 1 GB/s, a MAC rate,
+    /// HBM efficiency or sustained clock fraction under 1 %. The floors are orders of magnitude
+    /// below every shipped config (the smallest shipped bandwidth is hundreds of GB/s).
+    fn slow_keys(&self) -> Vec<(&'static str, f64, f64)> {
+        match &self.hw {
+            HardwareConfig::Systolic(c) => vec![
+                ("hbm.bandwidth_gbps", c.hbm.bandwidth_gbps, 1.0),
+                ("array.mac_rate", c.array.mac_rate, 1e-2),
+            ],
+            HardwareConfig::Simt(c) => vec![
+                (
+                    "memory.hbm_bandwidth_gbps",
+                    c.memory.hbm_bandwidth_gbps,
+                    1.0,
+                ),
+                ("memory.l2_bandwidth_gbps", c.memory.l2_bandwidth_gbps, 1.0),
+                ("memory.hbm_efficiency", c.memory.hbm_efficiency, 1e-2),
+                ("clock.sustained_fraction", c.clock.sustained_fraction, 1e-2),
+            ],
+            HardwareConfig::ScaleSim(_) => Vec::new(),
+        }
+    }
+
+    fn build_model(&self, mode: Option<SimMode>) -> Result<Box<dyn Machine>> {
         match &self.hw {
             HardwareConfig::Systolic(c) => {
                 crate::systolic::build(c, &self.name, mode.unwrap_or(SimMode::Native))
@@ -249,6 +282,67 @@ impl LoadedConfig {
             HardwareConfig::Simt(c) => c.cost.as_ref(),
             HardwareConfig::ScaleSim(_) => None,
         }
+    }
+}
+
+/// A built machine that knows the config it came from, so that an op it cannot finish within
+/// 2^64 cycles because of an absurd config value (a bandwidth of 1e-9 GB/s passes the range
+/// checks but no real chip has it) is blamed on that key, with the config's file and line,
+/// instead of on the workload. The key blamed is the one furthest below its floor
+/// ([`LoadedConfig::slow_keys`]); with every value above its floor the op itself is too large
+/// and the engine's error names it ([`crate::run::simulate_op`]).
+struct Located {
+    inner: Box<dyn Machine>,
+    source: String,
+    slow_keys: Vec<(&'static str, f64, f64)>,
+}
+
+impl Located {
+    /// The input error naming the config key that makes op `op` too slow, if one is below its
+    /// floor.
+    fn blame(&self, op: &str) -> Option<Error> {
+        let (key, value, floor) = self
+            .slow_keys
+            .iter()
+            .filter(|(_, v, floor)| *v < *floor)
+            .min_by(|a, b| (a.1 / a.2).total_cmp(&(b.1 / b.2)))?;
+        let text = match self
+            .source
+            .strip_prefix("<builtin:configs/")
+            .and_then(|n| n.strip_suffix('>'))
+        {
+            Some(name) => crate::config::shipped(name).map(|(_, t)| t.to_string()),
+            None => crate::config::resolve(&self.source).ok().map(|s| s.text),
+        };
+        let loc = match text {
+            Some(t) => crate::config::key_location(&t, &self.source, key),
+            None => Location::file(self.source.clone()).key(*key),
+        };
+        Some(Error::input(
+            loc,
+            format!(
+                "{key} = {value:e} makes op `{op}` take more than 2^64 cycles on {}; no real chip is below {floor} (raise {key})",
+                self.inner.name()
+            ),
+        ))
+    }
+}
+
+impl Machine for Located {
+    fn info(&self) -> &crate::machine::MachineInfo {
+        self.inner.info()
+    }
+    fn energy_table(&self) -> &crate::energy::EnergyTable {
+        self.inner.energy_table()
+    }
+    fn simulate(&self, op: &crate::workload::Op) -> Result<crate::machine::OpProfile> {
+        let p = self.inner.simulate(op)?;
+        if p.cycles == u64::MAX {
+            if let Some(e) = self.blame(&p.name) {
+                return Err(e);
+            }
+        }
+        Ok(p)
     }
 }
 

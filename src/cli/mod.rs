@@ -11,8 +11,8 @@ use archsim::error::{Error, Result};
 use archsim::fsio;
 use archsim::report::{self, Format};
 use archsim::workload::model::lower::Phase;
-use archsim::workload::{self, DType};
-use archsim::{jobs, registry};
+use archsim::workload::{self, parse_gemm_spec, DType, Op};
+use archsim::{jobs, registry, run};
 use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
 
@@ -295,9 +295,192 @@ impl From<FormatArg> for Format {
     }
 }
 
+/// Where a run's ops come from: ops already built (workloads, `--gemm`), or a topology CSV
+/// read row by row ([`workload::topology::for_each_layer`]) each time the ops are walked.
+enum OpSource {
+    Ops(Vec<Op>),
+    Topology {
+        text: std::borrow::Cow<'static, str>,
+        file: String,
+        dtype: DType,
+    },
+}
+
+/// Hand every op of the sources to `f`, in order (workloads, topologies, `--gemm`s).
+/// `check_duplicates`: refuse a topology layer name used twice (the validation pass).
+fn for_each_op(
+    sources: &[OpSource],
+    check_duplicates: bool,
+    f: &mut dyn FnMut(Op) -> Result<()>,
+) -> Result<()> {
+    for s in sources {
+        match s {
+            OpSource::Ops(ops) => {
+                for op in ops {
+                    f(op.clone())?;
+                }
+            }
+            OpSource::Topology { text, file, dtype } => {
+                workload::topology::for_each_layer(
+                    text,
+                    file,
+                    *dtype,
+                    check_duplicates,
+                    &mut |l| match l {
+                        workload::Layer::Gemm(g) => f(Op::Gemm(g)),
+                        workload::Layer::Conv2d(c) => f(Op::Gemm(c.to_gemm())),
+                        other => {
+                            let w = workload::Workload {
+                                name: String::new(),
+                                layers: vec![other],
+                                tokens: Default::default(),
+                            };
+                            w.ops().into_iter().try_for_each(&mut *f)
+                        }
+                    },
+                )?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Standard output held back until it passes this size (8 MiB): a run that fails early prints
+/// nothing, as an unstreamed one; a longer run streams its output.
+const STDOUT_HOLD_BYTES: usize = 8 << 20;
+
+/// A non-model `run` in the table, CSV or JSON format, streamed: the ops are read and checked
+/// once (a bad row is refused before anything is simulated), then read again and simulated batch
+/// by batch ([`run::Streamer`]), each batch written out as it is done, so memory stays bounded at
+/// any topology length (a 10^6-row topology CSV is never held as ops or profiles). The output
+/// equals the unstreamed exporters'. `None` for the formats that need the whole run (scalesim,
+/// trace).
+fn run_streamed(
+    args: &RunArgs,
+    cfg: &registry::LoadedConfig,
+    format: Format,
+) -> Option<Result<()>> {
+    if !matches!(format, Format::Table | Format::Csv | Format::Json) {
+        return None;
+    }
+    Some((|| {
+        let dtype = args.dtype.map(DType::from);
+        let mut sources = Vec::new();
+        for w in &args.workload {
+            sources.push(OpSource::Ops(workload::load(w, dtype)?.ops()));
+        }
+        for t in &args.topology {
+            check_topology_flag(t)?;
+            let (text, file, _) = workload::load_source(t)?;
+            sources.push(OpSource::Topology {
+                text,
+                file,
+                dtype: dtype.unwrap_or(DType::Bf16),
+            });
+        }
+        let mut gemms = Vec::new();
+        for (i, g) in args.gemm.iter().enumerate() {
+            gemms.push(Op::Gemm(parse_gemm_spec(
+                g,
+                i + 1,
+                dtype.unwrap_or(DType::Bf16),
+            )?));
+        }
+        sources.push(OpSource::Ops(gemms));
+        // Pass 1: check every row; the op column's width and the main dtype.
+        let (mut count, mut longest) = (0usize, None::<usize>);
+        let mut flops = run::DTypeFlops::default();
+        for_each_op(&sources, true, &mut |op| {
+            count += 1;
+            longest = longest.max(Some(op.name().len()));
+            flops.add(&op);
+            Ok(())
+        })?;
+        if count == 0 {
+            return Err(Error::flag(
+                "--workload",
+                "nothing to simulate: give --workload, --topology or --gemm",
+            ));
+        }
+        let w = report::table::name_width(longest.into_iter());
+        let machine = cfg.build(args.mode.map(Into::into))?;
+        let mut ex = report::stream::stream_exporter(format, w)
+            .ok_or_else(|| Error::internal("no streamed exporter".to_string()))?;
+        let mut out = match &args.out {
+            Some(dir) => StreamOut::File(fsio::AtomicWriter::create(&dir.join(ex.file_name()))?),
+            None => StreamOut::Stdout(Vec::new()),
+        };
+        let machine_report = archsim::machine::MachineReport {
+            info: machine.info().clone(),
+            main_dtype: flops.main(),
+        };
+        out.write(&ex.begin(&machine_report)?)?;
+        let mut sink = |ps: &[archsim::machine::OpProfile]| -> Result<()> {
+            let bytes = ex.ops(ps)?;
+            out.write(&bytes)
+        };
+        let mut streamer = run::stream(machine.as_ref(), &mut sink);
+        for_each_op(&sources, false, &mut |op| streamer.push(op))?;
+        let total = streamer.finish()?;
+        out.write(&ex.end(&total)?)?;
+        match out {
+            StreamOut::File(f) => {
+                f.commit()?;
+                if let Some(dir) = &args.out {
+                    eprintln!("wrote {}", dir.join(ex.file_name()).display());
+                }
+                Ok(())
+            }
+            StreamOut::Stdout(held) => write_stdout(&held),
+        }
+    })())
+}
+
+/// Where a streamed run writes: a file under `--out` (put in place when the run succeeds) or
+/// standard output (held until [`STDOUT_HOLD_BYTES`]).
+enum StreamOut {
+    File(fsio::AtomicWriter),
+    Stdout(Vec<u8>),
+}
+
+impl StreamOut {
+    fn write(&mut self, bytes: &[u8]) -> Result<()> {
+        match self {
+            StreamOut::File(f) => f.write(bytes),
+            StreamOut::Stdout(held) => {
+                held.extend_from_slice(bytes);
+                if held.len() >= STDOUT_HOLD_BYTES {
+                    write_stdout(held)?;
+                    held.clear();
+                }
+                Ok(())
+            }
+        }
+    }
+}
+
+/// `--topology` takes a .csv file.
+fn check_topology_flag(t: &str) -> Result<()> {
+    if !t.to_ascii_lowercase().ends_with(".csv") {
+        return Err(Error::flag(
+            "--topology",
+            format!("`{t}` is not a .csv file; SCALE-Sim topologies are CSV (use --workload for kernel .toml files)"),
+        ));
+    }
+    Ok(())
+}
+
 fn cmd_run(args: &RunArgs) -> Result<()> {
     if let Some(dir) = &args.out {
         check_out_dir(dir)?;
+    }
+    // Table, CSV and JSON runs of workloads, topologies and GEMMs stream (bounded memory at any
+    // topology length); models and the scalesim/trace formats go through the library's run.
+    if args.model.is_none() {
+        let cfg = registry::load(&args.config)?;
+        if let Some(done) = run_streamed(args, &cfg, args.format.into()) {
+            return done;
+        }
     }
     let outcome = jobs::run::run(&jobs::run::RunRequest {
         config: args.config.clone(),
@@ -528,7 +711,7 @@ pub(crate) fn write_stdout(bytes: &[u8]) -> Result<()> {
     match out.write_all(bytes).and_then(|_| out.flush()) {
         Ok(()) => Ok(()),
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => std::process::exit(0),
-        Err(e) => Err(Error::internal(format!("writing stdout: {e}"))),
+        Err(e) => Err(Error::Output(format!("writing stdout: {e}"))),
     }
 }
 

@@ -197,9 +197,17 @@ pub fn key_error(src: &str, file: &str, key: &str, msg: impl Into<String>) -> Er
 /// ([`toml_key_line`]) and the key.
 pub fn key_location(src: &str, file: &str, key: &str) -> Location {
     let loc = Location::file(file).key(key);
-    match toml_key_line(src, key) {
-        Some(l) => loc.line(l),
-        None => loc,
+    // A key inside an inline table (`hbm.bandwidth_gbps = {from = 1, to = 2}`) is on the line
+    // of the nearest enclosing key that has one.
+    let mut k = key;
+    loop {
+        if let Some(l) = toml_key_line(src, k) {
+            return loc.line(l);
+        }
+        match k.rsplit_once('.') {
+            Some((parent, _)) => k = parent,
+            None => return loc,
+        }
     }
 }
 
@@ -379,6 +387,11 @@ mod tests {
         assert_eq!(toml_key_line(src, "hbm.bandwidth_gbps"), Some(6));
         assert_eq!(toml_key_line(src, "kind"), Some(1));
         assert_eq!(toml_key_line(src, "array.missing"), None);
+        let inline = "w = [\"smoke\"]\nhbm.bandwidth_gbps = {from = 1, to = 2}\n";
+        assert_eq!(
+            key_location(inline, "s.toml", "hbm.bandwidth_gbps.to").line,
+            Some(2)
+        );
     }
 
     #[test]

@@ -6,6 +6,7 @@ pub mod csv;
 pub mod json;
 pub mod scalesim;
 pub mod schema;
+pub mod stream;
 pub mod table;
 
 use crate::error::Result;

@@ -21,8 +21,38 @@ pub fn column_width(lengths: impl Iterator<Item = usize>, min: usize, max: usize
 
 /// Render the table as text.
 pub fn render(run: &RunReport) -> String {
+    let w = name_width(run.ops.iter().map(|p| label(p).len()));
+    let mut s = head(&run.machine.info, w);
+    let mut notes = Notes::default();
+    for p in &run.ops {
+        s.push_str(&op_line(p, w));
+        notes.add(p);
+    }
+    s.push_str(&total_line(&run.total, w));
+    s.push_str(&notes.render());
+    if let Some(m) = &run.model {
+        render_model(&mut s, m);
+    }
+    s
+}
+
+/// The label of an op in the first column: its name, with ` [xR]` when it repeats.
+fn label(p: &crate::machine::OpProfile) -> String {
+    if p.repeat.is_one() {
+        p.name.clone()
+    } else {
+        format!("{} [x{}]", p.name, p.repeat.0)
+    }
+}
+
+/// Width of the op column for labels of these lengths (4 to 40 characters).
+pub fn name_width(label_lengths: impl Iterator<Item = usize>) -> usize {
+    column_width(label_lengths, 4, 40)
+}
+
+/// The machine line and the column header, for an op column `w` wide.
+pub fn head(info: &crate::machine::MachineInfo, w: usize) -> String {
     let mut s = String::new();
-    let info = &run.machine.info;
     let name = info.name.as_str();
     let kind = info.kind.as_str();
     let mode = info.mode.as_deref().unwrap_or("");
@@ -40,14 +70,6 @@ pub fn render(run: &RunReport) -> String {
     {
         let _ = writeln!(s, "energy table: {t}");
     }
-    let label = |p: &crate::machine::OpProfile| {
-        if p.repeat.is_one() {
-            p.name.clone()
-        } else {
-            format!("{} [x{}]", p.name, p.repeat.0)
-        }
-    };
-    let w = column_width(run.ops.iter().map(|p| label(p).len()), 4, 40);
     let _ = writeln!(
         s,
         "{:<w$} {:>21} {:>5} {:>12} {:>12} {:>11} {:>9} {:>6} {:>6} {:>11} {:>10} {:>17}",
@@ -64,45 +86,49 @@ pub fn render(run: &RunReport) -> String {
         "pJ/MAC",
         "main stall"
     );
-    for p in &run.ops {
-        let shape = if p.batch > 1 {
-            format!("{}x{}x{} x{}", p.m, p.n, p.k, p.batch)
+    s
+}
+
+/// The line of one op.
+pub fn op_line(p: &crate::machine::OpProfile, w: usize) -> String {
+    let shape = if p.batch > 1 {
+        format!("{}x{}x{} x{}", p.m, p.n, p.k, p.batch)
+    } else {
+        format!("{}x{}x{}", p.m, p.n, p.k)
+    };
+    let mut n = label(p);
+    if n.len() > w {
+        // Keep the repeat count visible: cut the name, not the suffix.
+        let suffix = if p.repeat.is_one() {
+            String::new()
         } else {
-            format!("{}x{}x{}", p.m, p.n, p.k)
+            format!(" [x{}]", p.repeat.0)
         };
-        let mut n = label(p);
-        if n.len() > w {
-            // Keep the repeat count visible: cut the name, not the suffix.
-            let suffix = if p.repeat.is_one() {
-                String::new()
-            } else {
-                format!(" [x{}]", p.repeat.0)
-            };
-            let mut head = p.name.clone();
-            head.truncate(w.saturating_sub(suffix.len()));
-            n = head + &suffix;
-        }
-        let _ = writeln!(
-            s,
-            "{:<w$} {:>21} {:>5} {:>12} {:>12} {:>11} {:>9.2} {:>5.1}% {:>5.1}% {:>11} {:>10.3} {:>17}",
-            n,
-            shape,
-            p.dtype,
-            p.cycles,
-            p.stall_cycles,
-            fmt_time(p.time_s),
-            p.tflops,
-            p.utilization * 100.0,
-            p.mapping_efficiency * 100.0,
-            fmt_energy(p.energy_pj),
-            p.pj_per_mac,
-            p.main_stall
-        );
+        let mut head = p.name.clone();
+        head.truncate(w.saturating_sub(suffix.len()));
+        n = head + &suffix;
     }
-    let t = &run.total;
-    let _ = writeln!(
-        s,
-        "{:<w$} {:>21} {:>5} {:>12} {:>12} {:>11} {:>9.2} {:>5.1}% {:>6} {:>11} {:>10.3} {:>17}",
+    format!(
+        "{:<w$} {:>21} {:>5} {:>12} {:>12} {:>11} {:>9.2} {:>5.1}% {:>5.1}% {:>11} {:>10.3} {:>17}\n",
+        n,
+        shape,
+        p.dtype,
+        p.cycles,
+        p.stall_cycles,
+        fmt_time(p.time_s),
+        p.tflops,
+        p.utilization * 100.0,
+        p.mapping_efficiency * 100.0,
+        fmt_energy(p.energy_pj),
+        p.pj_per_mac,
+        p.main_stall
+    )
+}
+
+/// The TOTAL line.
+pub fn total_line(t: &crate::run::Total, w: usize) -> String {
+    format!(
+        "{:<w$} {:>21} {:>5} {:>12} {:>12} {:>11} {:>9.2} {:>5.1}% {:>6} {:>11} {:>10.3} {:>17}\n",
         "TOTAL",
         format!("{} ops", t.ops),
         "",
@@ -115,29 +141,37 @@ pub fn render(run: &RunReport) -> String {
         fmt_energy(t.energy_pj),
         t.pj_per_mac,
         t.main_stall
-    );
-    // Each distinct op note (e.g. an fp4 fallback) once, after the table, with the ops it
-    // concerns; nothing when no op has one.
-    let mut notes: Vec<(&str, &str, usize)> = Vec::new();
-    for p in &run.ops {
+    )
+}
+
+/// Each distinct op note (e.g. an fp4 fallback) once, after the table, with the ops it
+/// concerns; nothing when no op has one. Gathered op by op.
+#[derive(Debug, Clone, Default)]
+pub struct Notes(Vec<(String, String, usize)>);
+
+impl Notes {
+    /// Count an op's note, if it has one.
+    pub fn add(&mut self, p: &crate::machine::OpProfile) {
         if let Some(text) = p.note.as_deref() {
-            match notes.iter_mut().find(|(t, _, _)| *t == text) {
+            match self.0.iter_mut().find(|(t, _, _)| t == text) {
                 Some(n) => n.2 += 1,
-                None => notes.push((text, &p.name, 1)),
+                None => self.0.push((text.to_string(), p.name.clone(), 1)),
             }
         }
     }
-    for (text, first, count) in notes {
-        if count == 1 {
-            let _ = writeln!(s, "note [{first}]: {text}");
-        } else {
-            let _ = writeln!(s, "note [{count} ops, first {first}]: {text}");
+
+    /// The note lines.
+    pub fn render(&self) -> String {
+        let mut s = String::new();
+        for (text, first, count) in &self.0 {
+            if *count == 1 {
+                let _ = writeln!(s, "note [{first}]: {text}");
+            } else {
+                let _ = writeln!(s, "note [{count} ops, first {first}]: {text}");
+            }
         }
+        s
     }
-    if let Some(m) = &run.model {
-        render_model(&mut s, m);
-    }
-    s
 }
 
 /// The whole-model summary under the op table of a `--model` run.

@@ -168,12 +168,27 @@ pub fn main_dtype(ops: &[Op]) -> DType {
 /// 2^64 cycles is an input error (split the workload), never a wrapped count. MACs are u128
 /// (each op is at most 2^96, [`crate::workload::MAX_MACS`]).
 pub fn total_of(machine: &dyn Machine, profiles: &[OpProfile]) -> Result<Total> {
-    let mut t = Total {
-        ops: 0,
-        ..Default::default()
-    };
-    let mut peak_time = 0.0; // Σ time × peak: denominator of FLOP-weighted utilization
+    let mut acc = TotalAcc::default();
     for p in profiles {
+        acc.add(machine, p)?;
+    }
+    Ok(acc.finish())
+}
+
+/// A [`Total`] built one profile at a time, in order ([`total_of`] is this over a slice), so a
+/// streamed run ([`stream`]) sums exactly as a collected one does.
+#[derive(Debug, Clone, Default)]
+pub struct TotalAcc {
+    t: Total,
+    /// Σ time × peak: the denominator of FLOP-weighted utilization.
+    peak_time: f64,
+}
+
+impl TotalAcc {
+    /// Add one profile, counted [`OpProfile::repeat`] times; an input error when a cycle sum
+    /// passes 2^64.
+    pub fn add(&mut self, machine: &dyn Machine, p: &OpProfile) -> Result<()> {
+        let t = &mut self.t;
         let r = p.repeat.0;
         let too_long = || {
             Error::input(
@@ -209,23 +224,126 @@ pub fn total_of(machine: &dyn Machine, profiles: &[OpProfile]) -> Result<Total> 
         if let Some(e) = &p.energy {
             t.energy.add(&e.times(r));
         }
-        peak_time += p.time_s * rf * machine.info().effective_peak_flops(p.dtype);
+        self.peak_time += p.time_s * rf * machine.info().effective_peak_flops(p.dtype);
+        Ok(())
     }
-    if t.time_s > 0.0 {
-        t.tflops = t.flops / t.time_s / 1e12;
+
+    /// The total: rates, utilization and per-MAC/per-FLOP energies from the sums.
+    pub fn finish(self) -> Total {
+        let (mut t, peak_time) = (self.t, self.peak_time);
+        if t.time_s > 0.0 {
+            t.tflops = t.flops / t.time_s / 1e12;
+        }
+        if peak_time > 0.0 {
+            t.utilization = (t.flops / peak_time).clamp(0.0, 1.0);
+        }
+        if t.macs > 0 {
+            t.pj_per_mac = t.energy_pj / t.macs as f64;
+        }
+        if t.flops > 0.0 {
+            t.pj_per_flop = t.energy_pj / t.flops;
+        }
+        if t.energy_pj > 0.0 {
+            t.tflops_per_w = t.flops / (t.energy_pj * 1e-12) / 1e12;
+        }
+        t.main_stall = t.time_breakdown_s.main_stall().to_string();
+        t
     }
-    if peak_time > 0.0 {
-        t.utilization = (t.flops / peak_time).clamp(0.0, 1.0);
+}
+
+/// FLOPs per dtype summed op by op, in order: [`main_dtype`] of a stream of ops without keeping
+/// them.
+#[derive(Debug, Clone, Default)]
+pub struct DTypeFlops(Vec<(DType, f64)>);
+
+impl DTypeFlops {
+    /// Count one op's FLOPs under its dtype.
+    pub fn add(&mut self, op: &Op) {
+        let d = op.dtype();
+        match self.0.iter_mut().find(|(x, _)| *x == d) {
+            Some((_, f)) => *f += op.flops(),
+            None => self.0.push((d, 0.0 + op.flops())),
+        }
     }
-    if t.macs > 0 {
-        t.pj_per_mac = t.energy_pj / t.macs as f64;
+
+    /// The dtype carrying the most FLOPs (ties: the first of [`DType::ALL`]; bf16 if none), as
+    /// [`main_dtype`] picks it.
+    pub fn main(&self) -> DType {
+        let mut best = (DType::Bf16, -1.0);
+        for d in DType::ALL {
+            let f = self
+                .0
+                .iter()
+                .find(|(x, _)| *x == d)
+                .map_or(0.0, |(_, f)| *f);
+            if f > best.1 {
+                best = (d, f);
+            }
+        }
+        best.0
     }
-    if t.flops > 0.0 {
-        t.pj_per_flop = t.energy_pj / t.flops;
+}
+
+/// Ops simulated per parallel batch of a streamed run ([`stream`]): enough to keep every core
+/// busy, few enough that a batch of profiles stays a few MB.
+pub const STREAM_BATCH_OPS: usize = 4096;
+
+/// A streamed run: ops are [`push`](Streamer::push)ed one at a time, simulated
+/// [`STREAM_BATCH_OPS`] at a time in parallel (results in input order, so the output does not
+/// depend on the thread count), each batch of profiles handed to `sink` in order and summed into
+/// the total; nothing but one batch is kept, so memory stays bounded at any workload length.
+/// The profiles and the total equal those of [`simulate_ops`] over the same ops.
+pub struct Streamer<'a> {
+    machine: &'a dyn Machine,
+    batch: Vec<Op>,
+    acc: TotalAcc,
+    sink: &'a mut dyn FnMut(&[OpProfile]) -> Result<()>,
+}
+
+/// Start a streamed run on `machine` whose profiles go to `sink` ([`Streamer`]).
+pub fn stream<'a>(
+    machine: &'a dyn Machine,
+    sink: &'a mut dyn FnMut(&[OpProfile]) -> Result<()>,
+) -> Streamer<'a> {
+    Streamer {
+        machine,
+        batch: Vec::with_capacity(STREAM_BATCH_OPS),
+        acc: TotalAcc::default(),
+        sink,
     }
-    if t.energy_pj > 0.0 {
-        t.tflops_per_w = t.flops / (t.energy_pj * 1e-12) / 1e12;
+}
+
+impl Streamer<'_> {
+    /// Queue one op; a full batch is simulated and handed on.
+    pub fn push(&mut self, op: Op) -> Result<()> {
+        self.batch.push(op);
+        if self.batch.len() >= STREAM_BATCH_OPS {
+            self.flush()?;
+        }
+        Ok(())
     }
-    t.main_stall = t.time_breakdown_s.main_stall().to_string();
-    Ok(t)
+
+    fn flush(&mut self) -> Result<()> {
+        if self.batch.is_empty() {
+            return Ok(());
+        }
+        let machine = self.machine;
+        let profiles: Vec<Result<OpProfile>> = self
+            .batch
+            .par_iter()
+            .map(|op| simulate_op(machine, op))
+            .collect();
+        self.batch.clear();
+        let profiles = profiles.into_iter().collect::<Result<Vec<_>>>()?;
+        for p in &profiles {
+            self.acc.add(machine, p)?;
+        }
+        (self.sink)(&profiles)
+    }
+
+    /// Simulate what is queued and return the total.
+    pub fn finish(mut self) -> Result<Total> {
+        self.flush()?;
+        Ok(self.acc.finish())
+    }
 }

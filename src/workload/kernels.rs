@@ -144,6 +144,20 @@ fn one() -> i64 {
 }
 
 /// Context for errors inside one `[[layer]]` table.
+/// True when a serde message's quoted value text `q` (`NaN`, `inf`, `1e308` written out, `-1`)
+/// is this TOML value.
+fn value_matches(v: &toml::Value, q: &str) -> bool {
+    match v {
+        toml::Value::Float(f) => q
+            .parse::<f64>()
+            .is_ok_and(|x| x == *f || (x.is_nan() && f.is_nan())),
+        toml::Value::Integer(i) => q == i.to_string(),
+        toml::Value::String(s) => q == s,
+        toml::Value::Boolean(b) => q == b.to_string(),
+        _ => false,
+    }
+}
+
 struct LayerCtx<'a> {
     src: &'a str,
     file: &'a str,
@@ -189,7 +203,16 @@ impl LayerCtx<'_> {
     fn de<T: for<'de> Deserialize<'de>>(&self, t: &toml::Table) -> Result<T> {
         T::deserialize(toml::Value::Table(t.clone())).map_err(|e| {
             let msg = e.message().replace('\n', " ");
-            let key = msg.split('`').nth(1).unwrap_or("").to_string();
+            let quoted = msg.split('`').nth(1).unwrap_or("").to_string();
+            // "unknown field `k`" / "missing field `k`" quote a key; "invalid type: floating
+            // point `NaN`, expected i64" quotes the value: blame the key holding it.
+            let key = if quoted.is_empty() || t.contains_key(&quoted) {
+                quoted
+            } else {
+                t.iter()
+                    .find(|(_, v)| value_matches(v, &quoted))
+                    .map_or(quoted.clone(), |(k, _)| k.clone())
+            };
             let loc = if key.is_empty() {
                 Location::file(self.file)
                     .line(line_col(self.src, self.span.start).0)

@@ -728,74 +728,92 @@ pub enum Layer {
 /// name (`gpt3_175b_layer`, `resnet50`, ...: the files of `kernels/`, embedded in the binary).
 /// `dtype` overrides every layer's dtype (topology CSVs default to bf16).
 pub fn load(spec: &str, dtype: Option<DType>) -> crate::error::Result<Workload> {
+    let stem = crate::fsio::file_stem(spec);
+    let (src, file, ext) = load_source(spec)?;
+    let mut w = match ext.as_deref() {
+        Some("csv") => topology::parse(&src, &file, &stem, dtype.unwrap_or(DType::Bf16))?,
+        _ => kernels::parse(&src, &file, &stem)?,
+    };
+    if let Some(d) = dtype {
+        w.set_dtype(d);
+    }
+    Ok(w)
+}
+
+/// The text of a workload file, resolved as [`load`] does (a path, else a shipped file):
+/// its text, the name errors give it (the path, or `<builtin:kernels/NAME>`) and its lower-case
+/// extension (`csv`, `toml` or none). Any other extension is an input error.
+pub fn load_source(
+    spec: &str,
+) -> crate::error::Result<(std::borrow::Cow<'static, str>, String, Option<String>)> {
     use crate::error::Error;
     use crate::fsio::read_input_file;
     use std::path::Path;
     let path = Path::new(spec);
-    let stem = crate::fsio::file_stem(spec);
     let ext = path
         .extension()
         .and_then(|e| e.to_str())
         .map(|e| e.to_ascii_lowercase());
-    let parse = |src: &str, file: &str, ext: Option<&str>| -> crate::error::Result<Workload> {
+    let check_ext = |ext: Option<&str>| -> crate::error::Result<()> {
         match ext {
-            Some("csv") => topology::parse(src, file, &stem, dtype.unwrap_or(DType::Bf16)),
-            Some("toml") | None => kernels::parse(src, file, &stem),
+            Some("csv") | Some("toml") | None => Ok(()),
             Some(other) => Err(Error::InputFile {
                 path: path.to_path_buf(),
                 msg: format!("unknown workload file type `.{other}`: expected a kernel .toml or a SCALE-Sim topology .csv"),
             }),
         }
     };
-    let mut w = if path.exists() || spec.contains('/') && ext.is_some() && !is_shipped_path(spec) {
+    if path.exists() || spec.contains('/') && ext.is_some() && !is_shipped_path(spec) {
         let src = read_input_file(path)?;
-        parse(&src, spec, ext.as_deref())?
-    } else {
-        let shipped = crate::config::embedded::kernels();
-        let file_name = path.file_name().and_then(|s| s.to_str()).unwrap_or(spec);
-        let found = shipped
-            .iter()
-            .find(|(n, _)| *n == file_name)
-            .or_else(|| {
-                shipped
-                    .iter()
-                    .find(|(n, _)| *n == format!("{file_name}.toml"))
-            })
-            .or_else(|| {
-                shipped
-                    .iter()
-                    .find(|(n, _)| *n == format!("{file_name}.csv"))
-            });
-        match found {
-            Some((n, src)) => {
-                let e = Path::new(n).extension().and_then(|e| e.to_str());
-                parse(src, &format!("<builtin:kernels/{n}>"), e)?
-            }
-            None => {
-                return Err(Error::InputFile {
-                    path: path.to_path_buf(),
-                    msg: format!(
-                        "file not found, and not a shipped workload{} (shipped: {})",
-                        crate::error::did_you_mean(
-                            file_name,
-                            shipped.iter().map(|(n, _)| {
-                                n.trim_end_matches(".toml").trim_end_matches(".csv")
-                            })
-                        ),
-                        shipped
-                            .iter()
-                            .map(|(n, _)| *n)
-                            .collect::<Vec<_>>()
-                            .join(", ")
-                    ),
-                })
-            }
-        }
-    };
-    if let Some(d) = dtype {
-        w.set_dtype(d);
+        check_ext(ext.as_deref())?;
+        return Ok((std::borrow::Cow::Owned(src), spec.to_string(), ext));
     }
-    Ok(w)
+    let shipped = crate::config::embedded::kernels();
+    let file_name = path.file_name().and_then(|s| s.to_str()).unwrap_or(spec);
+    let found = shipped
+        .iter()
+        .find(|(n, _)| *n == file_name)
+        .or_else(|| {
+            shipped
+                .iter()
+                .find(|(n, _)| *n == format!("{file_name}.toml"))
+        })
+        .or_else(|| {
+            shipped
+                .iter()
+                .find(|(n, _)| *n == format!("{file_name}.csv"))
+        });
+    match found {
+        Some((n, src)) => {
+            let e = Path::new(n)
+                .extension()
+                .and_then(|e| e.to_str())
+                .map(str::to_string);
+            check_ext(e.as_deref())?;
+            Ok((
+                std::borrow::Cow::Borrowed(*src),
+                format!("<builtin:kernels/{n}>"),
+                e,
+            ))
+        }
+        None => Err(Error::InputFile {
+            path: path.to_path_buf(),
+            msg: format!(
+                "file not found, and not a shipped workload{} (shipped: {})",
+                crate::error::did_you_mean(
+                    file_name,
+                    shipped
+                        .iter()
+                        .map(|(n, _)| n.trim_end_matches(".toml").trim_end_matches(".csv"))
+                ),
+                shipped
+                    .iter()
+                    .map(|(n, _)| *n)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        }),
+    }
 }
 
 /// True for `kernels/NAME` paths of shipped files (so they resolve from any directory).

@@ -20,7 +20,52 @@ use crate::error::{Error, Location, Result};
 /// Parse a topology CSV. `file` names the file in errors; `dtype` is given to every layer.
 pub fn parse(src: &str, file: &str, name: &str, dtype: DType) -> Result<Workload> {
     let mut layers = Vec::new();
-    let mut seen = std::collections::HashMap::<String, usize>::new();
+    for_each_layer(src, file, dtype, true, &mut |l| {
+        layers.push(l);
+        Ok(())
+    })?;
+    Ok(Workload {
+        name: name.to_string(),
+        layers,
+        tokens: Default::default(),
+    })
+}
+
+/// Most channels of a depthwise (`DP`) layer, each of which becomes a layer of its own: 2^20,
+/// far above real networks (MobileNet's widest depthwise layer has 1,024), so a typo cannot
+/// turn one row into billions of layers.
+pub const MAX_DEPTHWISE_CHANNELS: u64 = 1 << 20;
+
+/// FNV-1a hash of a layer name: the duplicate check keeps 16 bytes per layer (hash → line)
+/// instead of the names, and confirms a hash hit by finding the earlier line with that name.
+fn name_hash(name: &str) -> u64 {
+    crate::fsio::fnv1a64(name)
+}
+
+/// The line (1-based) of the first data row before `before` whose name is `name`, if any.
+fn earlier_line_named(src: &str, name: &str, before: usize) -> Option<usize> {
+    src.lines()
+        .enumerate()
+        .skip(1)
+        .take(before.saturating_sub(2))
+        .find(|(_, l)| l.split(',').next().map(str::trim) == Some(name))
+        .map(|(i, _)| i + 1)
+}
+
+/// Read a topology CSV row by row, handing each layer to `f` in order without keeping them
+/// (so a 10^6-row topology streams in bounded memory). Every row is checked as it is read;
+/// `check_duplicates` also refuses a layer name used twice (set it on a validation pass; a
+/// second pass over a validated text may skip it). Returns the number of layers; a text with
+/// none is an input error.
+pub fn for_each_layer(
+    src: &str,
+    file: &str,
+    dtype: DType,
+    check_duplicates: bool,
+    f: &mut dyn FnMut(Layer) -> Result<()>,
+) -> Result<usize> {
+    let mut count = 0usize;
+    let mut seen = std::collections::HashMap::<u64, usize>::new();
     for (i, raw) in src.lines().enumerate() {
         let line_no = i + 1;
         if i == 0 {
@@ -42,11 +87,14 @@ pub fn parse(src: &str, file: &str, name: &str, dtype: DType) -> Result<Workload
                 "layer name is empty; the first field of a row is the layer name",
             ));
         }
-        if let Some(prev) = seen.insert(lname.clone(), line_no) {
-            return Err(Error::input(
-                loc().key("name"),
-                format!("duplicated layer name `{lname}` (first used on line {prev}); give every layer a unique name"),
-            ));
+        // A hash hit: a duplicate if an earlier row has exactly this name.
+        if check_duplicates && seen.insert(name_hash(&lname), line_no).is_some() {
+            if let Some(prev) = earlier_line_named(src, &lname, line_no) {
+                return Err(Error::input(
+                    loc().key("name"),
+                    format!("duplicated layer name `{lname}` (first used on line {prev}); give every layer a unique name"),
+                ));
+            }
         }
         if fields.last().map(|f| f.contains(':')).unwrap_or(false) {
             return Err(Error::input(
@@ -76,7 +124,8 @@ pub fn parse(src: &str, file: &str, name: &str, dtype: DType) -> Result<Workload
                     dtype,
                     ..Gemm::new(lname, num(1, "M")?, num(2, "N")?, num(3, "K")?)
                 };
-                layers.push(Layer::Gemm(g));
+                count += 1;
+                f(Layer::Gemm(g))?;
             }
             8 => {
                 let (h, w) = (num(1, "ifmap_h")?, num(2, "ifmap_w")?);
@@ -104,13 +153,21 @@ pub fn parse(src: &str, file: &str, name: &str, dtype: DType) -> Result<Workload
                     dtype,
                     scalesim_ceil: true,
                 };
+                if lname.contains("DP") && c > MAX_DEPTHWISE_CHANNELS {
+                    return Err(Error::input(
+                        loc().key("channels"),
+                        format!("a depthwise layer is split into one layer per channel; {c} channels is more than the {MAX_DEPTHWISE_CHANNELS} allowed"),
+                    ));
+                }
                 if lname.contains("DP") {
                     // SCALE-Sim `topology_utils`: depthwise layers become `channels` 1-channel layers.
                     for ch in 0..c {
-                        layers.push(Layer::Conv2d(conv(format!("{lname}_ch{ch}"), 1)));
+                        count += 1;
+                        f(Layer::Conv2d(conv(format!("{lname}_ch{ch}"), 1)))?;
                     }
                 } else {
-                    layers.push(Layer::Conv2d(conv(lname, c)));
+                    count += 1;
+                    f(Layer::Conv2d(conv(lname, c)))?;
                 }
             }
             n => {
@@ -123,17 +180,13 @@ pub fn parse(src: &str, file: &str, name: &str, dtype: DType) -> Result<Workload
             }
         }
     }
-    if layers.is_empty() {
+    if count == 0 {
         return Err(Error::input(
             Location::file(file),
             "topology has no layers (the first line is a header; add at least one row)",
         ));
     }
-    Ok(Workload {
-        name: name.to_string(),
-        layers,
-        tokens: Default::default(),
-    })
+    Ok(count)
 }
 
 #[cfg(test)]
@@ -173,6 +226,16 @@ mod tests {
             ),
             ("h\ng, 1, 1, 1, 2:4,\n", "t.csv:2", "sparsity"),
             ("h\ng, 1, 1, 99999999999,\n", "t.csv:2", "2^32"),
+            (
+                "h\nxDP, 3, 3, 1, 1, 4294967295, 1, 1,\n",
+                "t.csv:2",
+                "channels",
+            ),
+            (
+                "h\na, 1, 1, 1,\nb, 1, 1, 1,\n\na, 2, 2, 2,\n",
+                "t.csv:5",
+                "first used on line 2",
+            ),
         ];
         for (src, loc, needle) in cases {
             let e = parse(src, "t.csv", "t", DType::Bf16).unwrap_err();
