@@ -168,7 +168,7 @@ fn transformer_layer_is_costed_whole_and_quickly() {
     }
     // Big prefill GEMMs are compute-bound near peak; the softmax and decode GEMM are memory-bound.
     assert!(r.ops[0].utilization > 0.9, "{}", r.ops[0].utilization);
-    assert_eq!(r.ops[2].main_stall, "memory");
+    assert_eq!(r.ops[2].main_stall, "memory_stall");
     let decode = &r.ops[6];
     let weight_bytes = 36864.0 * 12288.0 * 2.0;
     assert!(decode.counters.hbm_read_bytes >= weight_bytes);

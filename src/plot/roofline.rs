@@ -17,17 +17,18 @@ pub(crate) fn draw_rooflines<DB: DrawingBackend>(
 }
 
 /// Colors of the points by what limits the op (its `main_stall`).
-pub(crate) const STALLS: [(&str, &str, RGBColor); 6] = [
+pub(crate) const STALLS: [(&str, &str, RGBColor); 7] = [
     ("none", "compute-bound", RGBColor(44, 160, 44)),
-    ("memory", "memory stalls", RGBColor(214, 39, 40)),
+    ("memory_stall", "memory stalls", RGBColor(214, 39, 40)),
     ("fill_drain", "fill/drain", RGBColor(148, 103, 189)),
-    (
-        "tail_quantization",
-        "tail / quantization",
-        RGBColor(255, 127, 14),
-    ),
-    ("overhead", "dispatch overhead", RGBColor(127, 127, 127)),
+    ("tail", "tail / quantization", RGBColor(255, 127, 14)),
+    ("overhead", "fixed overhead", RGBColor(127, 127, 127)),
     ("clock_throttle", "clock throttling", RGBColor(23, 190, 207)),
+    (
+        "kernel_efficiency",
+        "kernel efficiency",
+        RGBColor(188, 189, 34),
+    ),
 ];
 
 fn stall_legend() -> Vec<(String, RGBColor)> {

@@ -161,7 +161,7 @@ const RUN_REST: [Column; 16] = [
 ];
 
 /// Columns of the main job's `ops.csv` (after a leading `machine` column and [`SHAPE`]).
-const COMPARE_REST: [Column; 16] = [
+const COMPARE_REST: [Column; 18] = [
     col!("flops", "FLOPs (2 per MAC)", |p| e(p.flops)),
     TIME_S,
     TFLOPS,
@@ -190,13 +190,25 @@ const COMPARE_REST: [Column; 16] = [
         "tail waves / tile quantization / imbalance, s",
         |p| e(p.time_breakdown_s.tail_s)
     ),
-    col!("overhead_s", "fixed per-op dispatch/launch cost, s", |p| e(
-        p.time_breakdown_s.overhead_s
-    )),
+    col!(
+        "overhead_s",
+        "fixed per-op dispatch/launch/kernel cost, s",
+        |p| e(p.time_breakdown_s.overhead_s)
+    ),
     col!(
         "clock_throttle_s",
-        "time lost below the quoted clock, s",
+        "time lost below the quoted clock (power-limited clock), s",
         |p| e(p.time_breakdown_s.clock_throttle_s)
+    ),
+    col!(
+        "kernel_efficiency_s",
+        "time lost to the fitted kernel efficiency, s",
+        |p| e(p.time_breakdown_s.kernel_efficiency_s)
+    ),
+    col!(
+        "hbm_bw_fraction",
+        "achieved HBM bandwidth / peak HBM bandwidth, 0..1",
+        |p| format!("{:.6}", p.hbm_bw_fraction)
     ),
     REPEAT,
 ];
