@@ -107,6 +107,13 @@ const MAIN_STALL: Column = col!(
     |t| t.main_stall.clone()
 );
 
+/// Achieved HBM bandwidth of the op as a fraction of the chip's peak.
+const HBM_BW_FRACTION: Column = col!(
+    "hbm_bw_fraction",
+    "achieved HBM bandwidth / peak HBM bandwidth, 0..1",
+    |p| format!("{:.6}", p.hbm_bw_fraction)
+);
+
 /// How many times the run executes the op (a model's repeated layers are simulated once).
 const REPEAT: Column = col!(
     "repeat",
@@ -115,7 +122,7 @@ const REPEAT: Column = col!(
 );
 
 /// Columns of `archsim run --format csv` (after [`SHAPE`]).
-const RUN_REST: [Column; 16] = [
+const RUN_REST: [Column; 17] = [
     field_col!("macs", "multiply-accumulates", macs),
     field_col!("cycles", "cycles at the machine clock", cycles),
     field_col!("compute_cycles", "cycles of useful compute", compute_cycles),
@@ -157,6 +164,7 @@ const RUN_REST: [Column; 16] = [
         "on-chip SRAM bytes written",
         counters.sram_write_bytes
     ),
+    HBM_BW_FRACTION,
     REPEAT,
 ];
 
@@ -205,11 +213,7 @@ const COMPARE_REST: [Column; 18] = [
         "time lost to the fitted kernel efficiency, s",
         |p| e(p.time_breakdown_s.kernel_efficiency_s)
     ),
-    col!(
-        "hbm_bw_fraction",
-        "achieved HBM bandwidth / peak HBM bandwidth, 0..1",
-        |p| format!("{:.6}", p.hbm_bw_fraction)
-    ),
+    HBM_BW_FRACTION,
     REPEAT,
 ];
 
