@@ -125,9 +125,9 @@ proptest! {
     fn more_bandwidth_never_slower((m, n, k, b) in dims(), mi in 0usize..MACHINES.len()) {
         let name = MACHINES[mi];
         let [slow, fast] = stock_and_doubled(name, bw_key(name), (m, n, k, b));
-        // Within 0.1 %: under a power limit, more HBM bandwidth also means more HBM power per
+        // Within 1 %: under a power limit, more HBM bandwidth also means more HBM power per
         // second, which may lower the power-limited clock of a compute-bound op a little.
-        prop_assert!(fast.time_s <= slow.time_s * (1.0 + 1e-3), "{name} {m}x{n}x{k}x{b}: {} > {}", fast.time_s, slow.time_s);
+        prop_assert!(fast.time_s <= slow.time_s * (1.0 + 1e-2), "{name} {m}x{n}x{k}x{b}: {} > {}", fast.time_s, slow.time_s);
     }
 
     #[test]

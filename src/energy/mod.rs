@@ -293,12 +293,10 @@ pub fn energy(table: &EnergyTable, c: &Counters, dtype: DType, time_s: f64) -> E
 
 /// Power (W) an op draws at the nominal clock, split for the DVFS law of
 /// [`power_limited_clock_hz`] into
-/// * `fixed_w`: what does not scale with the core clock: `static_w` and the active baseline
-///   `active_w` (memory controllers, PHYs and uncore on their own supply rails). HBM and
-///   link energy are left out of the limit: lowering the core clock cannot reduce them (an op
-///   whose memory power alone would exceed the limit would otherwise be driven to the clock
-///   floor, which measured memory-bound kernels do not show: 1,980 MHz on the H100 add row of
-///   tests/data/gpu_power_h100.csv);
+/// * `fixed_w`: what does not scale with the core clock: `static_w`, the active baseline
+///   `active_w` (memory controllers, PHYs and uncore on their own supply rails) and the HBM
+///   and on-chip interconnect/link energy per second (their rate is set by the memory, not the
+///   core clock; taken at the nominal-clock rate, an upper bound for compute-bound ops);
 /// * `core_w`: the core-rail switching energy per second (MACs, vector FLOPs, registers, SRAM,
 ///   L2), scaled from the table's reference clock to the nominal one by
 ///   `(1 / reference_clock_fraction)²` (switching energy `C·V²` with V ∝ f over the DVFS range;
@@ -316,7 +314,7 @@ pub fn power_split_w(
     }
     let e = energy(table, c, dtype, nominal_time_s);
     let per_s = |pj: f64| pj * 1e-12 / nominal_time_s;
-    let fixed_w = table.baseline_w();
+    let fixed_w = table.baseline_w() + per_s(e.hbm_pj + e.interconnect_pj + e.link_pj);
     let v2 = 1.0 / (table.reference_clock_fraction * table.reference_clock_fraction);
     let core_w = per_s(e.compute_pj + e.vector_pj + e.reg_pj + e.sram_pj + e.l2_pj) * v2;
     (fixed_w, core_w)
@@ -414,7 +412,7 @@ mod tests {
         };
         let (fixed, core) = power_split_w(&t, &c, DType::Bf16, 1e-3);
         let e = energy(&t, &c, DType::Bf16, 1e-3);
-        assert!((fixed - 150.0).abs() < 1e-6, "{fixed}");
+        assert!((fixed - (150.0 + e.hbm_pj * 1e-9)).abs() < 1e-6, "{fixed}");
         // Core energy per second × (1/0.5)² = 4.
         assert!((core - 4.0 * e.compute_pj * 1e-9).abs() < 1e-6, "{core}");
         assert_eq!(power_split_w(&t, &c, DType::Bf16, 0.0), (0.0, 0.0));
