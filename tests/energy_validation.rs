@@ -186,7 +186,7 @@ fn bad_energy_values_are_input_errors() {
     let src = common::shipped_src("h100");
     for (from, to, key) in [
         ("active_w = 363.0", "active_w = -1.0", "energy.active_w"),
-        ("mac_scale = 2.660", "mac_scale = -2.0", "energy.mac_scale"),
+        ("mac_scale = 2.700", "mac_scale = -2.0", "energy.mac_scale"),
     ] {
         assert!(src.contains(from), "{from}");
         let e = common::load_file("bad.toml", src.replacen(from, to, 1)).unwrap_err();

@@ -320,6 +320,61 @@ pub fn power_split_w(
     (fixed_w, core_w)
 }
 
+/// The clock (Hz) a chip's power governor settles on for an op whose time at clock `f` is
+/// `time_at(f)`: the highest clock in `[floor, nominal]` whose power fits `limit_w`, with the
+/// op's power evaluated at the time it takes at that clock (self-consistent):
+/// `P(f) = baseline_w + E_fixed / T(f) + E_core(f_nom) · (f / f_nom)² / T(f)` — HBM and link
+/// energy per op is fixed, the core's switching energy per op scales with V² ∝ f²
+/// (Weste & Harris, *CMOS VLSI Design*, 4th ed., §5.2). For a compute-bound op (`T ∝ 1/f`)
+/// the core term is the cube law of [`power_limited_clock_hz`]; for a memory-bound op the time
+/// does not shrink with the clock, so the governor keeps the clock that the memory needs.
+/// Evaluating the power at the op's own time (not at its nominal-clock time) is what makes the
+/// model monotone: more memory bandwidth never makes an op slower (at the slower machine's
+/// time the faster one draws the same memory power and no more core power).
+/// `P` grows with `f` (T is non-increasing), so the clock is found by bisection (60 steps).
+pub fn power_governed_clock_hz(
+    nominal_hz: f64,
+    min_hz: f64,
+    baseline_w: f64,
+    fixed_j: f64,
+    core_j_at_nominal: f64,
+    time_at: &dyn Fn(f64) -> f64,
+    limit_w: Option<f64>,
+) -> f64 {
+    let Some(limit) = limit_w else {
+        return nominal_hz;
+    };
+    let power = |f: f64| {
+        let t = time_at(f);
+        if t <= 0.0 || !t.is_finite() {
+            return 0.0;
+        }
+        let v = f / nominal_hz;
+        baseline_w + fixed_j / t + core_j_at_nominal * v * v / t
+    };
+    if core_j_at_nominal <= 0.0 || power(nominal_hz) <= limit {
+        return nominal_hz;
+    }
+    let floor = if min_hz > 0.0 {
+        min_hz.min(nominal_hz)
+    } else {
+        DEFAULT_MIN_CLOCK_FRACTION * nominal_hz
+    };
+    if power(floor) > limit {
+        return floor;
+    }
+    let (mut lo, mut hi) = (floor, nominal_hz);
+    for _ in 0..60 {
+        let mid = 0.5 * (lo + hi);
+        if power(mid) <= limit {
+            lo = mid;
+        } else {
+            hi = mid;
+        }
+    }
+    lo
+}
+
 /// The clock (Hz) a chip sustains for an op under its power limit: the one physics of both
 /// machine families.
 ///

@@ -242,16 +242,30 @@ impl GpuMachine {
     }
 
     /// The clock (Hz) the SMs hold for a kernel with these counters that runs `kernel_s` at
-    /// the nominal clock `nominal_hz`: the power-limited clock of
-    /// [`crate::energy::power_limited_clock_hz`] with the energy table's power split
-    /// ([`crate::energy::power_split_w`]) against `power.tdp_w`.
-    fn power_clock_hz(&self, c: &Counters, math: DType, nominal_hz: f64, kernel_s: f64) -> f64 {
-        let (fixed_w, core_w) = crate::energy::power_split_w(&self.cfg.energy, c, math, kernel_s);
-        crate::energy::power_limited_clock_hz(
+    /// the nominal clock `nominal_hz`, of which `scaled_s` (compute, fill, tail) stretches as
+    /// the clock falls while the exposed memory time does not: `T(f) = max(scaled_s · f_nom /
+    /// f, kernel_s)`. The governor of [`crate::energy::power_governed_clock_hz`] with the energy
+    /// table's per-op energies ([`crate::energy::power_split_w`] over one second) against
+    /// `power.tdp_w`.
+    fn power_clock_hz(
+        &self,
+        c: &Counters,
+        math: DType,
+        nominal_hz: f64,
+        kernel_s: f64,
+        scaled_s: f64,
+    ) -> f64 {
+        let table = &self.cfg.energy;
+        let (fixed_w, core_w) = crate::energy::power_split_w(table, c, math, 1.0);
+        let baseline = table.baseline_w();
+        let time_at = |f: f64| (scaled_s * nominal_hz / f).max(kernel_s);
+        crate::energy::power_governed_clock_hz(
             nominal_hz,
             self.cfg.clock.min_mhz * 1e6,
-            fixed_w,
+            baseline,
+            (fixed_w - baseline).max(0.0),
             core_w,
+            &time_at,
             Some(self.cfg.power.tdp_w),
         )
     }
@@ -263,7 +277,13 @@ impl GpuMachine {
         let f_nom = self.nominal_gemm_hz(math);
         let c = self.plan_gemm(g, f_nom)?;
         let counters = gemm_counters(g, &c.traffic);
-        Ok(self.power_clock_hz(&counters, math, f_nom, c.cycles / f_nom))
+        Ok(self.power_clock_hz(
+            &counters,
+            math,
+            f_nom,
+            c.cycles / f_nom,
+            (c.cycles - c.memory_cycles) / f_nom,
+        ))
     }
 
     /// True when this dtype's GEMMs use tensor cores (false: fp32 on CUDA cores).
@@ -632,7 +652,13 @@ impl GpuMachine {
         // (the same plan search: memory per cycle changes with the clock).
         let c0 = self.plan_gemm(g, f_nom)?;
         let counters = gemm_counters(g, &c0.traffic);
-        let clk = self.power_clock_hz(&counters, math, f_nom, c0.cycles / f_nom);
+        let clk = self.power_clock_hz(
+            &counters,
+            math,
+            f_nom,
+            c0.cycles / f_nom,
+            (c0.cycles - c0.memory_cycles) / f_nom,
+        );
         let c = if clk * eff != f_nom {
             self.plan_gemm(g, clk * eff)?
         } else {
@@ -780,6 +806,7 @@ impl GpuMachine {
             v.dtype,
             f_nom,
             nominal.memory_s.max(nominal.compute_s),
+            nominal.compute_s,
         );
         let roof = VectorRoofline::new(v.flops(), lanes * 2.0 * clk, mem_s);
         let compute_s = roof.compute_s;
