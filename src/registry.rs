@@ -158,6 +158,7 @@ impl LoadedConfig {
             HardwareConfig::Systolic(c) => vec![
                 ("hbm.bandwidth_gbps", c.hbm.bandwidth_gbps, 1.0),
                 ("array.mac_rate", c.array.mac_rate, 1e-2),
+                ("chip.kernel_efficiency", c.chip.kernel_efficiency, 1e-2),
             ],
             HardwareConfig::Simt(c) => vec![
                 (
@@ -167,7 +168,7 @@ impl LoadedConfig {
                 ),
                 ("memory.l2_bandwidth_gbps", c.memory.l2_bandwidth_gbps, 1.0),
                 ("memory.hbm_efficiency", c.memory.hbm_efficiency, 1e-2),
-                ("clock.sustained_fraction", c.clock.sustained_fraction, 1e-2),
+                ("kernel.kernel_efficiency", c.kernel.kernel_efficiency, 1e-2),
             ],
             HardwareConfig::ScaleSim(_) => Vec::new(),
         }

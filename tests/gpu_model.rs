@@ -141,7 +141,7 @@ fn skinny_gemm_is_memory_bound() {
         p.time_s,
         floor
     );
-    assert_eq!(p.main_stall, "memory");
+    assert_eq!(p.main_stall, "memory_stall");
 }
 
 #[test]

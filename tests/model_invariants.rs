@@ -125,7 +125,9 @@ proptest! {
     fn more_bandwidth_never_slower((m, n, k, b) in dims(), mi in 0usize..MACHINES.len()) {
         let name = MACHINES[mi];
         let [slow, fast] = stock_and_doubled(name, bw_key(name), (m, n, k, b));
-        prop_assert!(fast.time_s <= slow.time_s * (1.0 + 1e-9), "{name} {m}x{n}x{k}x{b}: {} > {}", fast.time_s, slow.time_s);
+        // Within 1 %: under a power limit, more HBM bandwidth also means more HBM power per
+        // second, which may lower the power-limited clock of a compute-bound op a little.
+        prop_assert!(fast.time_s <= slow.time_s * (1.0 + 1e-2), "{name} {m}x{n}x{k}x{b}: {} > {}", fast.time_s, slow.time_s);
     }
 
     #[test]
@@ -145,7 +147,12 @@ proptest! {
         let whole = mach.simulate(&gemm(m, n, k, 1, DType::Bf16)).unwrap();
         let a = mach.simulate(&gemm(m1, n, k, 1, DType::Bf16)).unwrap();
         let c = mach.simulate(&gemm(m - m1, n, k, 1, DType::Bf16)).unwrap();
-        let saved = whole.time_breakdown_s.fill_drain_s + whole.time_breakdown_s.tail_s;
+        // Kernel efficiency scales the whole GEMM's array time, whose tiling (and so its
+        // exposed memory time) the mapper chooses at the slower effective clock: a split can
+        // avoid part of it too.
+        let saved = whole.time_breakdown_s.fill_drain_s
+            + whole.time_breakdown_s.tail_s
+            + whole.time_breakdown_s.kernel_efficiency_s;
         prop_assert!(a.time_s + c.time_s >= whole.time_s - saved - 1e-3 * whole.time_s,
             "{name} {m}x{n}x{k} split at {m1}: {} + {} < {} - {}", a.time_s, c.time_s, whole.time_s, saved);
     }

@@ -226,7 +226,7 @@ fn decode_attention_is_memory_bound_and_reads_the_kv_cache() {
             .iter()
             .find(|p| p.op == "attention")
             .expect("fused attention op");
-        assert_eq!(a.main_stall, "memory", "{cfg}");
+        assert_eq!(a.main_stall, "memory_stall", "{cfg}");
         // Reads the whole cache of one layer once: 8 · 8193 · 2 · 8 · 128 · 2 bytes.
         let kv_layer = 8.0 * 8193.0 * 2.0 * 8.0 * 128.0 * 2.0;
         let read = a.counters.hbm_read_bytes;

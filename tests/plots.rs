@@ -138,6 +138,7 @@ fn simulate(hw: &Hw, specs: &[Spec], seed: u64) -> RunReport {
             tail_s: tail,
             overhead_s: hw.overhead_s,
             clock_throttle_s: 0.0,
+            kernel_efficiency_s: 0.0,
         };
         p.time_s = p.time_breakdown_s.total_s();
         p.tflops = flops / p.time_s / 1e12;

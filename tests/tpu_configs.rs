@@ -167,8 +167,9 @@ fn transformer_layer_is_costed_whole_and_quickly() {
         assert!(p.utilization >= 0.0 && p.utilization <= 1.0);
     }
     // Big prefill GEMMs are compute-bound near peak; the softmax and decode GEMM are memory-bound.
-    assert!(r.ops[0].utilization > 0.9, "{}", r.ops[0].utilization);
-    assert_eq!(r.ops[2].main_stall, "memory");
+    // (0.845 of peak since the shipped TPU configs carry the v5e kernel efficiency.)
+    assert!(r.ops[0].utilization > 0.8, "{}", r.ops[0].utilization);
+    assert_eq!(r.ops[2].main_stall, "memory_stall");
     let decode = &r.ops[6];
     let weight_bytes = 36864.0 * 12288.0 * 2.0;
     assert!(decode.counters.hbm_read_bytes >= weight_bytes);

@@ -165,9 +165,10 @@ fn short(s: &str) -> String {
 
 fn short_stall(s: &str) -> &str {
     match s {
-        "tail_quantization" => "tail",
+        "memory_stall" => "memory",
         "fill_drain" => "fill/drain",
         "clock_throttle" => "clock",
+        "kernel_efficiency" => "kernel eff",
         other => other,
     }
 }

@@ -21,7 +21,8 @@ fn dominant_stall(ops: &[OpProfile]) -> (String, f64) {
         "memory_stall" => "exposed memory traffic",
         "tail" => "tail waves / tile quantization / load imbalance",
         "overhead" => "dispatch / launch overhead",
-        "clock_throttle" => "clock throttling under the power cap",
+        "clock_throttle" => "clock throttling under the power limit",
+        "kernel_efficiency" => "kernel efficiency (fitted, not simulated)",
         other => other,
     };
     (reason.to_string(), v / total)
@@ -34,7 +35,7 @@ fn is_memory_bound(p: &OpProfile, run: &RunReport) -> bool {
     let bw = run.machine.info.hbm_bandwidth_bytes_per_s();
     let bytes = p.counters.hbm_bytes();
     if peak <= 0.0 || bw <= 0.0 || bytes <= 0.0 {
-        return p.main_stall == "memory";
+        return p.main_stall == "memory_stall";
     }
     p.flops / bytes < peak / bw
 }
@@ -140,8 +141,25 @@ pub fn verdict(c: &Comparison) -> String {
         };
         let _ = write!(
             s,
-            "At the configured chip-hour prices, {w} is {rr:.2}x cheaper per run."
+            "At the configured chip-hour prices, {w} is {rr:.2}x cheaper per run. "
         );
     }
+    s.push_str(&caveats(c));
     s.trim_end().to_string()
+}
+
+/// The verdict's caveats: each machine's validation status (its `[validation]`: rows, dtypes,
+/// evaluation MAPE), a machine without measured rows flagged as unchecked, and a fitted kernel
+/// efficiency named as what it is.
+pub fn caveats(c: &Comparison) -> String {
+    let mut s = String::from("Caveats: ");
+    for side in [&c.a, &c.b] {
+        let v = &side.run.machine.info.validation;
+        if v.unvalidated() {
+            let _ = write!(s, "UNVALIDATED: {} has {}. ", side.label, v.summary());
+        } else {
+            let _ = write!(s, "{} is {}. ", side.label, v.summary());
+        }
+    }
+    s
 }

@@ -100,6 +100,91 @@ pub struct CostSection {
     pub source: String,
 }
 
+/// `[validation]`: what a machine's predictions were checked against, as `archsim validate`
+/// reports it (regenerated from it and checked by `tests/validation_status.rs`, so it cannot
+/// drift). A config without the section has "no measured rows".
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ValidationStatus {
+    /// Measured GEMM timing rows of this chip in the reference data (all splits).
+    #[serde(default)]
+    pub rows: u64,
+    /// Rows of those used as evaluation (not fitted on).
+    #[serde(default)]
+    pub evaluation_rows: u64,
+    /// Dtypes with measured rows, e.g. ["bf16", "fp8"].
+    #[serde(default)]
+    pub dtypes: Vec<String>,
+    /// MAPE (%) of the predicted time on the evaluation rows; absent without rows.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mape_pct: Option<f64>,
+    /// MAPE (%) on the evaluation GEMMs of at least 10 GFLOP; absent without such rows.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mape_ge_10gflop_pct: Option<f64>,
+    /// The reference sets the rows come from (files under tests/data).
+    #[serde(default)]
+    pub source: String,
+    /// Where the chip's fitted parameters come from when not from its own rows.
+    #[serde(default)]
+    pub note: String,
+}
+
+impl ValidationStatus {
+    /// True when the chip has no measured rows (its predictions are unchecked).
+    pub fn unvalidated(&self) -> bool {
+        self.rows == 0
+    }
+
+    /// One line for verdicts: "validated on N rows (bf16, fp8; MAPE x %, ≥10 GFLOP y %)" or
+    /// "no measured rows (...)".
+    pub fn summary(&self) -> String {
+        if self.unvalidated() {
+            let mut s = "no measured rows: its predictions are unchecked".to_string();
+            if !self.note.is_empty() {
+                s.push_str(&format!(" ({})", self.note));
+            }
+            return s;
+        }
+        let mut s = format!("validated on {} measured GEMM rows", self.rows);
+        if !self.dtypes.is_empty() {
+            s.push_str(&format!(" ({})", self.dtypes.join(", ")));
+        }
+        let pct = |v: Option<f64>| v.map_or("n/a".to_string(), |v| format!("{v:.1}%"));
+        s.push_str(&format!(
+            ", evaluation MAPE {} overall, {} on GEMMs >= 10 GFLOP ({} evaluation rows)",
+            pct(self.mape_pct),
+            pct(self.mape_ge_10gflop_pct),
+            self.evaluation_rows
+        ));
+        s
+    }
+
+    /// Refuse a status that cannot be true: a MAPE outside 0..=1000 % or more evaluation rows
+    /// than rows. The error is (dotted key, message); the config parser adds file and line.
+    pub fn check(&self) -> std::result::Result<(), (&'static str, String)> {
+        for (key, v) in [
+            ("validation.mape_pct", self.mape_pct),
+            ("validation.mape_ge_10gflop_pct", self.mape_ge_10gflop_pct),
+        ] {
+            if let Some(v) = v {
+                if !(0.0..=1000.0).contains(&v) {
+                    return Err((key, format!("{v} must be a percentage in 0..=1000")));
+                }
+            }
+        }
+        if self.evaluation_rows > self.rows {
+            return Err((
+                "validation.evaluation_rows",
+                format!(
+                    "{} evaluation rows but only {} rows",
+                    self.evaluation_rows, self.rows
+                ),
+            ));
+        }
+        Ok(())
+    }
+}
+
 /// Names of the shipped configs (file stems).
 pub fn shipped_names() -> Vec<&'static str> {
     embedded::configs()

@@ -119,6 +119,18 @@ pub struct EnergyTable {
     /// isolated multiplier and adder; a real matrix unit also stages, aligns and accumulates
     /// operands and runs at its own voltage. Fitted on measured power for the GPUs; 1 elsewhere.
     pub mac_scale: f64,
+    /// The clock, as a fraction of the nominal (tensor/MXU) clock, at which the per-action
+    /// energies and `active_w` above hold (default 1): where they were fitted on measured
+    /// power. The H100 fit ran at the 700 W limit with the SM clock at 1,395 MHz
+    /// (tests/data/gpu_power_h100.csv, bf16 8192³) = 0.762 of 1,830 MHz. The power-limited
+    /// clock ([`power_split_w`]) scales the core-rail energies to the nominal clock by
+    /// `(1 / fraction)²` (energy per switch ∝ V², V ∝ f); reported energies are not rescaled.
+    #[serde(default = "one")]
+    pub reference_clock_fraction: f64,
+}
+
+fn one() -> f64 {
+    1.0
 }
 
 impl Default for EnergyTable {
@@ -144,6 +156,7 @@ impl Default for EnergyTable {
             static_w: 50.0,
             active_w: 0.0,
             mac_scale: 1.0,
+            reference_clock_fraction: 1.0,
         }
     }
 }
@@ -201,6 +214,10 @@ impl EnergyTable {
             if !x.is_finite() || x < 0.0 {
                 return Err((k, x));
             }
+        }
+        let r = self.reference_clock_fraction;
+        if !r.is_finite() || r <= 0.0 || r > 1.0 {
+            return Err(("reference_clock_fraction", r));
         }
         Ok(())
     }
@@ -282,9 +299,187 @@ pub fn energy(table: &EnergyTable, c: &Counters, dtype: DType, time_s: f64) -> E
     e
 }
 
+/// Power (W) an op draws at the nominal clock, split for the DVFS law of
+/// [`power_limited_clock_hz`] into
+/// * `fixed_w`: what does not scale with the core clock: `static_w`, the active baseline
+///   `active_w` (memory controllers, PHYs and uncore on their own supply rails) and the HBM
+///   and on-chip interconnect/link energy per second (their rate is set by the memory, not the
+///   core clock; taken at the nominal-clock rate, an upper bound for compute-bound ops);
+/// * `core_w`: the core-rail switching energy per second (MACs, vector FLOPs, registers, SRAM,
+///   L2), scaled from the table's reference clock to the nominal one by
+///   `(1 / reference_clock_fraction)²` (switching energy `C·V²` with V ∝ f over the DVFS range;
+///   Weste & Harris, *CMOS VLSI Design*, 4th ed., §5.2).
+///
+/// `nominal_time_s` is the op's time at the nominal clock; (0, 0) when it is 0.
+pub fn power_split_w(
+    table: &EnergyTable,
+    c: &Counters,
+    dtype: DType,
+    nominal_time_s: f64,
+) -> (f64, f64) {
+    if nominal_time_s <= 0.0 {
+        return (0.0, 0.0);
+    }
+    let e = energy(table, c, dtype, nominal_time_s);
+    let per_s = |pj: f64| pj * 1e-12 / nominal_time_s;
+    let fixed_w = table.baseline_w() + per_s(e.hbm_pj + e.interconnect_pj + e.link_pj);
+    let v2 = 1.0 / (table.reference_clock_fraction * table.reference_clock_fraction);
+    let core_w = per_s(e.compute_pj + e.vector_pj + e.reg_pj + e.sram_pj + e.l2_pj) * v2;
+    (fixed_w, core_w)
+}
+
+/// The clock (Hz) a chip's power governor settles on for an op whose time at clock `f` is
+/// `time_at(f)`: the highest clock in `[floor, nominal]` whose power fits `limit_w`, with the
+/// op's power evaluated at the time it takes at that clock (self-consistent):
+/// `P(f) = baseline_w + E_fixed / T(f) + E_core(f_nom) · (f / f_nom)² / T(f)` — HBM and link
+/// energy per op is fixed, the core's switching energy per op scales with V² ∝ f²
+/// (Weste & Harris, *CMOS VLSI Design*, 4th ed., §5.2). For a compute-bound op (`T ∝ 1/f`)
+/// the core term is the cube law of [`power_limited_clock_hz`]; for a memory-bound op the time
+/// does not shrink with the clock, so the governor keeps the clock that the memory needs.
+/// Evaluating the power at the op's own time (not at its nominal-clock time) is what makes the
+/// model monotone: more memory bandwidth never makes an op slower (at the slower machine's
+/// time the faster one draws the same memory power and no more core power).
+/// `P` grows with `f` (T is non-increasing), so the clock is found by bisection (60 steps).
+pub fn power_governed_clock_hz(
+    nominal_hz: f64,
+    min_hz: f64,
+    baseline_w: f64,
+    fixed_j: f64,
+    core_j_at_nominal: f64,
+    time_at: &dyn Fn(f64) -> f64,
+    limit_w: Option<f64>,
+) -> f64 {
+    let Some(limit) = limit_w else {
+        return nominal_hz;
+    };
+    let power = |f: f64| {
+        let t = time_at(f);
+        if t <= 0.0 || !t.is_finite() {
+            return 0.0;
+        }
+        let v = f / nominal_hz;
+        baseline_w + fixed_j / t + core_j_at_nominal * v * v / t
+    };
+    if core_j_at_nominal <= 0.0 || power(nominal_hz) <= limit {
+        return nominal_hz;
+    }
+    let floor = if min_hz > 0.0 {
+        min_hz.min(nominal_hz)
+    } else {
+        DEFAULT_MIN_CLOCK_FRACTION * nominal_hz
+    };
+    if power(floor) > limit {
+        return floor;
+    }
+    let (mut lo, mut hi) = (floor, nominal_hz);
+    for _ in 0..60 {
+        let mid = 0.5 * (lo + hi);
+        if power(mid) <= limit {
+            lo = mid;
+        } else {
+            hi = mid;
+        }
+    }
+    lo
+}
+
+/// The clock (Hz) a chip sustains for an op under its power limit: the one physics of both
+/// machine families.
+///
+/// Law: chip power at clock `f` is `P(f) = P_fixed + P_core(f_nom) · (f / f_nom)³`
+/// ([`power_split_w`]), the CMOS dynamic power `α·C·V²·f` with the core supply voltage scaled
+/// in proportion to the clock across the DVFS range (Weste & Harris, *CMOS VLSI Design*, 4th
+/// ed., §5.2: `P_dyn = α C V_DD² f`; DVFS with V ∝ f gives P ∝ f³). The chip runs at the nominal
+/// clock when `P(f_nom)` fits the limit, else at the `f` with `P(f) = limit_w`:
+/// `f = f_nom · ((limit_w − P_fixed) / P_core(f_nom))^(1/3)`, bounded below by `min_hz` (the
+/// lowest DVFS clock) and above by `f_nom`. This is the behaviour NVIDIA documents for its
+/// power limit (nvidia-smi `--power-limit`; NVML clock-event reason "SW Power Cap": clocks are
+/// reduced to keep board power under the limit); `tests/data/gpu_power_h100.csv` records it
+/// (700 W held, SM clock 1,260–1,395 MHz under dense 8192³ GEMMs, 1,980 MHz on memory-bound
+/// kernels).
+///
+/// No limit (`limit_w` = None) or no core power: the nominal clock.
+pub fn power_limited_clock_hz(
+    nominal_hz: f64,
+    min_hz: f64,
+    fixed_w: f64,
+    core_w_at_nominal: f64,
+    limit_w: Option<f64>,
+) -> f64 {
+    let Some(limit) = limit_w else {
+        return nominal_hz;
+    };
+    if core_w_at_nominal <= 0.0 || fixed_w + core_w_at_nominal <= limit {
+        return nominal_hz;
+    }
+    let headroom = (limit - fixed_w).max(0.0);
+    let f = nominal_hz * (headroom / core_w_at_nominal).cbrt();
+    // No published floor: the H100's measured ratio of its lowest NVML clock to its nominal
+    // one, 345 / 1,830 MHz = 0.19 (tests/data/gpu_power_h100.csv), so the clock never reaches 0.
+    let floor = if min_hz > 0.0 {
+        min_hz.min(nominal_hz)
+    } else {
+        DEFAULT_MIN_CLOCK_FRACTION * nominal_hz
+    };
+    f.clamp(floor, nominal_hz)
+}
+
+/// The clock floor of [`power_limited_clock_hz`] as a fraction of the nominal clock where a
+/// config gives none: 345 / 1,830 MHz, the H100's lowest and nominal clocks (NVML).
+pub const DEFAULT_MIN_CLOCK_FRACTION: f64 = 0.19;
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn power_limited_clock_follows_the_cube_law() {
+        // Under the limit: nominal.
+        assert_eq!(
+            power_limited_clock_hz(2e9, 1e9, 100.0, 500.0, Some(700.0)),
+            2e9
+        );
+        assert_eq!(power_limited_clock_hz(2e9, 1e9, 100.0, 5000.0, None), 2e9);
+        // 100 W static + 800 W dynamic at 2 GHz against 200 W: headroom 100 W = 1/8 of the
+        // dynamic power, so the clock halves (1/8 = (1/2)^3).
+        let f = power_limited_clock_hz(2e9, 0.5e9, 100.0, 800.0, Some(200.0));
+        assert!((f - 1e9).abs() < 1.0, "{f}");
+        // Bounded by the minimum clock; no headroom at all gives the minimum.
+        assert_eq!(
+            power_limited_clock_hz(2e9, 1.5e9, 100.0, 800.0, Some(200.0)),
+            1.5e9
+        );
+        assert_eq!(
+            power_limited_clock_hz(2e9, 0.3e9, 300.0, 800.0, Some(200.0)),
+            0.3e9
+        );
+        // The power at the returned clock is the limit.
+        let (st, dy, lim) = (70.0, 900.0, 700.0);
+        let f = power_limited_clock_hz(1.8e9, 0.1e9, st, dy, Some(lim));
+        let p = st + dy * (f / 1.8e9).powi(3);
+        assert!((p - lim).abs() < 1e-6, "{p}");
+    }
+
+    #[test]
+    fn power_split_puts_memory_and_baseline_in_fixed_and_scales_core() {
+        let t = EnergyTable {
+            static_w: 50.0,
+            active_w: 100.0,
+            reference_clock_fraction: 0.5,
+            ..EnergyTable::default()
+        };
+        let c = Counters {
+            macs: 1_000_000_000,
+            hbm_read_bytes: 1e9,
+            ..Default::default()
+        };
+        let (fixed, core) = power_split_w(&t, &c, DType::Bf16, 1e-3);
+        let e = energy(&t, &c, DType::Bf16, 1e-3);
+        assert!((fixed - (150.0 + e.hbm_pj * 1e-9)).abs() < 1e-6, "{fixed}");
+        // Core energy per second × (1/0.5)² = 4.
+        assert!((core - 4.0 * e.compute_pj * 1e-9).abs() < 1e-6, "{core}");
+        assert_eq!(power_split_w(&t, &c, DType::Bf16, 0.0), (0.0, 0.0));
+    }
 
     #[test]
     fn breakdown_sums_and_more_hbm_more_energy() {

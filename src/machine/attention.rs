@@ -111,16 +111,23 @@ pub fn simulate(
     let bwd = if a.backward { 2.5 } else { 1.0 };
     let part = |p: &OpProfile| {
         let t = &p.time_breakdown_s;
-        (t.compute_s, t.fill_drain_s, t.tail_s, t.clock_throttle_s)
+        (
+            t.compute_s,
+            t.fill_drain_s,
+            t.tail_s,
+            t.clock_throttle_s,
+            t.kernel_efficiency_s,
+        )
     };
-    let (c1, f1, t1, k1) = part(qk);
-    let (c2, f2, t2, k2) = part(av);
+    let (c1, f1, t1, k1, e1) = part(qk);
+    let (c2, f2, t2, k2, e2) = part(av);
     let scale = frac * bwd;
     let matrix_compute = (c1 + c2) * scale;
     let fill = (f1 + f2) * scale;
     let tail = (t1 + t2) * scale;
     let throttle = (k1 + k2) * scale;
-    let matrix_s = matrix_compute + fill + tail + throttle;
+    let kernel_eff = (e1 + e2) * scale;
+    let matrix_s = matrix_compute + fill + tail + throttle + kernel_eff;
 
     let score_elems = a.batch as f64 * a.heads as f64 * (a.seq_q as f64 * a.seq_kv as f64) * frac;
     let softmax_elems = score_elems * if a.backward { 2.0 } else { 1.0 };
@@ -199,6 +206,7 @@ pub fn simulate(
         tail_s: tail,
         overhead_s: f.overhead_s,
         clock_throttle_s: throttle,
+        kernel_efficiency_s: kernel_eff,
     };
     p.time_s = p.time_breakdown_s.total_s();
     p.cycles = (p.time_s * f.clock_hz).round() as u64;

@@ -36,24 +36,35 @@ impl MachineKind {
 pub struct TimeBreakdown {
     /// Matrix/vector units busy on useful work (including padding inside a used tile).
     pub compute_s: f64,
-    /// Pipeline fill and drain of the array / tensor-core pipeline not hidden by overlap.
+    /// Pipeline fill and drain of the array / tensor-core pipeline not hidden by overlap, and
+    /// the latency of a kernel's first memory access.
     pub fill_drain_s: f64,
     /// Memory transfers not hidden behind compute (exposed HBM/L2/SRAM time).
     pub memory_stall_s: f64,
-    /// Tail wave, tile quantization and load imbalance across cores/SMs.
+    /// Tail effects: tail wave, tile quantization and load imbalance across cores/SMs.
     pub tail_s: f64,
-    /// Fixed per-op dispatch / kernel-launch overhead.
+    /// Fixed per-op costs on both machine families: TPU dispatch, GPU kernel launch and the
+    /// fixed in-kernel cost (prologue/epilogue setup).
     pub overhead_s: f64,
-    /// Time lost because the chip computes below the clock its peak is quoted at (power cap,
-    /// DVFS): compute time at the sustained clock minus the same cycles at the peak clock.
+    /// Time lost because the chip computes below the clock its peak is quoted at: compute
+    /// cycles at the power-limited clock ([`crate::energy::power_limited_clock_hz`]) minus the
+    /// same cycles at the nominal clock.
     #[serde(default)]
     pub clock_throttle_s: f64,
+    /// Time lost to the fitted kernel efficiency (config `kernel_efficiency`: what the real
+    /// kernels lose that the simulation does not see, fitted on measured rows): the op's
+    /// clock-scaled time divided by the efficiency minus the same time at efficiency 1.
+    #[serde(default)]
+    pub kernel_efficiency_s: f64,
 }
 
 impl TimeBreakdown {
     /// The parts in a fixed order, named as the trace and CSVs name them (the field names
     /// without `_s`): compute, then the losses.
-    pub fn parts(&self) -> [(&'static str, f64); 6] {
+    ///
+    /// These names are the one stall vocabulary of both machine families: `main_stall`, the
+    /// verdict, the CSVs and the trace use them and no others.
+    pub fn parts(&self) -> [(&'static str, f64); 7] {
         [
             ("compute", self.compute_s),
             ("fill_drain", self.fill_drain_s),
@@ -61,6 +72,7 @@ impl TimeBreakdown {
             ("tail", self.tail_s),
             ("overhead", self.overhead_s),
             ("clock_throttle", self.clock_throttle_s),
+            ("kernel_efficiency", self.kernel_efficiency_s),
         ]
     }
     pub fn total_s(&self) -> f64 {
@@ -73,32 +85,28 @@ impl TimeBreakdown {
             .copied()
             .fold(("none", 0.0), |a, b| if b.1 > a.1 { b } else { a })
     }
-    /// Name of the largest non-compute component, as `main_stall` reports it (`fill_drain`,
-    /// `memory`, `tail_quantization`, `overhead`, `clock_throttle`; "none" when every loss is
-    /// under 1 % of the time).
+    /// Name of the largest non-compute component, as `main_stall` reports it: one of the
+    /// [`TimeBreakdown::parts`] names (`fill_drain`, `memory_stall`, `tail`, `overhead`,
+    /// `clock_throttle`, `kernel_efficiency`); "none" when every loss is under 1 % of the time.
     pub fn main_stall(&self) -> &'static str {
         let (name, v) = self.largest_loss();
         // A loss under 1 % of the op's time is not a "main stall".
         if v <= 0.01 * self.total_s() {
             return "none";
         }
-        match name {
-            "memory_stall" => "memory",
-            "tail" => "tail_quantization",
-            other => other,
-        }
+        name
     }
     /// The times of `r` executions.
     pub fn times(&self, r: u64) -> TimeBreakdown {
         let mut t = self.clone();
         let k = r as f64;
         scale_fields!(t, k; compute_s, fill_drain_s, memory_stall_s, tail_s, overhead_s,
-            clock_throttle_s);
+            clock_throttle_s, kernel_efficiency_s);
         t
     }
     pub fn add(&mut self, o: &TimeBreakdown) {
         add_fields!(self, o; compute_s, fill_drain_s, memory_stall_s, tail_s, overhead_s,
-            clock_throttle_s);
+            clock_throttle_s, kernel_efficiency_s);
     }
 }
 
@@ -174,8 +182,14 @@ pub struct OpProfile {
     pub time_s: f64,
     /// Achieved TFLOP/s = flops / time_s / 1e12.
     pub tflops: f64,
-    /// Achieved fraction of the machine's peak for this dtype, 0..1.
+    /// Achieved fraction of the peak of the unit that runs the op, 0..1: the matrix unit's
+    /// peak for the math dtype (GEMMs, attention), the vector unit's (TPU VPU, GPU CUDA cores)
+    /// for vector ops.
     pub utilization: f64,
+    /// Achieved HBM bandwidth as a fraction of the peak: (HBM read + write bytes) / time_s /
+    /// the chip's peak HBM bandwidth, 0..1 (0 when the peak is unknown).
+    #[serde(default)]
+    pub hbm_bw_fraction: f64,
     /// Fraction of the PEs/tensor-core lanes that hold useful work in the mapped tiles, 0..1.
     pub mapping_efficiency: f64,
     /// Energy of one execution.
@@ -184,7 +198,7 @@ pub struct OpProfile {
     pub pj_per_mac: f64,
     /// Where the op's time went.
     pub time_breakdown_s: TimeBreakdown,
-    /// Largest non-compute share of time: fill_drain, memory, tail_quantization, overhead, none.
+    /// Largest non-compute share of time: a [`TimeBreakdown::parts`] name, or none.
     pub main_stall: String,
     /// Activity counters of one execution.
     pub counters: Counters,
@@ -267,6 +281,8 @@ pub struct MachineInfo {
     pub vector_peak_flops: f64,
     /// Memory levels, outermost first.
     pub memory: Vec<MemoryLevel>,
+    /// What the machine's predictions were checked against (the config's `[validation]`).
+    pub validation: crate::config::ValidationStatus,
     /// Thermal design power of the chip in W, if the config gives one.
     pub tdp_w: Option<f64>,
     /// Price of one chip for one hour in USD (`[cost]`), if the config gives one.
@@ -288,6 +304,7 @@ impl MachineInfo {
             peak_flops: Vec::new(),
             vector_peak_flops: 0.0,
             memory: Vec::new(),
+            validation: crate::config::ValidationStatus::default(),
             tdp_w: None,
             usd_per_chip_hour: None,
             details: serde_json::Map::new(),
@@ -377,6 +394,11 @@ impl MachineInfo {
         if let Ok(Value::Object(std_keys)) = serde_json::to_value(&standard) {
             obj.extend(std_keys);
         }
+        // How far the machine's model is validated (rows, MAPE, dtypes; "no measured rows").
+        obj.insert(
+            "validation".into(),
+            serde_json::to_value(&self.validation).unwrap_or(Value::Null),
+        );
         Value::Object(obj)
     }
 }
@@ -525,6 +547,16 @@ pub fn finish_profile(p: &mut OpProfile, peak_flops: f64) {
         0.0
     };
     p.main_stall = p.time_breakdown_s.main_stall().to_string();
+}
+
+/// Achieved HBM bandwidth of an op as a fraction of the peak: (HBM read + write bytes) /
+/// `time_s` / `peak_bytes_per_s`, clamped to 0..1; 0 when the time or the peak is 0.
+pub fn hbm_bw_fraction(p: &OpProfile, peak_bytes_per_s: f64) -> f64 {
+    if p.time_s > 0.0 && peak_bytes_per_s > 0.0 {
+        (p.counters.hbm_bytes() / p.time_s / peak_bytes_per_s).clamp(0.0, 1.0)
+    } else {
+        0.0
+    }
 }
 
 impl OpProfile {

@@ -43,6 +43,7 @@ pub(crate) fn cause_label(key: &'static str) -> &'static str {
         "tail" | "tail_quantization" => "tail",
         "overhead" => "overhead",
         "clock_throttle" | "clock" => "clock",
+        "kernel_efficiency" => "kernel efficiency",
         other => other,
     }
 }
@@ -56,6 +57,7 @@ pub(crate) fn cause_color(label: &str) -> RGBColor {
         "tail" => oi::ORANGE,
         "overhead" => oi::SKY_BLUE,
         "clock" => oi::YELLOW,
+        "kernel efficiency" => oi::BLUISH_GREEN,
         _ => oi::GREY,
     }
 }
@@ -64,11 +66,12 @@ pub(crate) fn cause_color(label: &str) -> RGBColor {
 pub(crate) fn stall_color(main_stall: &str) -> RGBColor {
     let label = match main_stall {
         "none" => "compute",
-        "memory" => "memory",
+        "memory" | "memory_stall" => "memory",
         "fill_drain" => "fill/drain",
         "tail_quantization" | "tail" => "tail",
         "overhead" => "overhead",
         "clock_throttle" => "clock",
+        "kernel_efficiency" => "kernel efficiency",
         _ => "",
     };
     cause_color(label)

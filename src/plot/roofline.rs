@@ -29,13 +29,14 @@ pub(crate) fn draw_rooflines<DB: DrawingBackend>(
 }
 
 /// What limits an op (its `main_stall`), in legend order.
-const STALLS: [&str; 6] = [
+const STALLS: [&str; 7] = [
     "compute",
     "memory",
     "fill/drain",
     "tail",
     "overhead",
     "clock",
+    "kernel efficiency",
 ];
 
 fn stall_legend() -> Vec<(String, RGBColor)> {

@@ -107,6 +107,13 @@ const MAIN_STALL: Column = col!(
     |t| t.main_stall.clone()
 );
 
+/// Achieved HBM bandwidth of the op as a fraction of the chip's peak.
+const HBM_BW_FRACTION: Column = col!(
+    "hbm_bw_fraction",
+    "achieved HBM bandwidth / peak HBM bandwidth, 0..1",
+    |p| format!("{:.6}", p.hbm_bw_fraction)
+);
+
 /// How many times the run executes the op (a model's repeated layers are simulated once).
 const REPEAT: Column = col!(
     "repeat",
@@ -115,7 +122,7 @@ const REPEAT: Column = col!(
 );
 
 /// Columns of `archsim run --format csv` (after [`SHAPE`]).
-const RUN_REST: [Column; 16] = [
+const RUN_REST: [Column; 17] = [
     field_col!("macs", "multiply-accumulates", macs),
     field_col!("cycles", "cycles at the machine clock", cycles),
     field_col!("compute_cycles", "cycles of useful compute", compute_cycles),
@@ -157,11 +164,12 @@ const RUN_REST: [Column; 16] = [
         "on-chip SRAM bytes written",
         counters.sram_write_bytes
     ),
+    HBM_BW_FRACTION,
     REPEAT,
 ];
 
 /// Columns of the main job's `ops.csv` (after a leading `machine` column and [`SHAPE`]).
-const COMPARE_REST: [Column; 16] = [
+const COMPARE_REST: [Column; 18] = [
     col!("flops", "FLOPs (2 per MAC)", |p| e(p.flops)),
     TIME_S,
     TFLOPS,
@@ -190,14 +198,22 @@ const COMPARE_REST: [Column; 16] = [
         "tail waves / tile quantization / imbalance, s",
         |p| e(p.time_breakdown_s.tail_s)
     ),
-    col!("overhead_s", "fixed per-op dispatch/launch cost, s", |p| e(
-        p.time_breakdown_s.overhead_s
-    )),
+    col!(
+        "overhead_s",
+        "fixed per-op dispatch/launch/kernel cost, s",
+        |p| e(p.time_breakdown_s.overhead_s)
+    ),
     col!(
         "clock_throttle_s",
-        "time lost below the quoted clock, s",
+        "time lost below the quoted clock (power-limited clock), s",
         |p| e(p.time_breakdown_s.clock_throttle_s)
     ),
+    col!(
+        "kernel_efficiency_s",
+        "time lost to the fitted kernel efficiency, s",
+        |p| e(p.time_breakdown_s.kernel_efficiency_s)
+    ),
+    HBM_BW_FRACTION,
     REPEAT,
 ];
 

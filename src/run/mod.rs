@@ -101,6 +101,7 @@ pub fn simulate_op(machine: &dyn Machine, op: &Op) -> Result<OpProfile> {
             ),
         ));
     }
+    p.hbm_bw_fraction = crate::machine::hbm_bw_fraction(&p, machine.hbm_bandwidth_bytes_per_s());
     apply_energy(machine.energy_table(), &mut p);
     Ok(p)
 }

@@ -7,7 +7,7 @@
 //! `"cdna4"` and `[sm] warp_size = 64`) cite a source from `docs/SPECS.md` for every number.
 
 use crate::config::{from_toml, key_error};
-use crate::config::{CompareSection, CostSection, WorkloadSection};
+use crate::config::{CompareSection, CostSection, ValidationStatus, WorkloadSection};
 use crate::energy::EnergyTable;
 use crate::error::Result;
 use crate::workload::DType;
@@ -167,16 +167,10 @@ pub struct ClockSection {
     pub tensor_mhz: f64,
     /// Maximum boost clock (MHz); the vendor's FP32 CUDA-core peak is quoted at it.
     pub boost_mhz: f64,
-    /// Achievable fraction of `tensor_mhz` sustained under a dense GEMM load (power/thermal
-    /// limits). Calibrated (see `src/jobs/validate/gpu.rs::calibrate` and the config comment); being
-    /// the one clock-like fitted factor, it also absorbs kernel inefficiencies the simulation
-    /// does not see.
-    pub sustained_fraction: f64,
-    /// The same for 8-bit (fp8/int8) GEMMs, which do twice the MACs per clock against the same
-    /// power limit; defaults to `sustained_fraction`. Calibrated on the 8-bit calibration rows.
-    /// fp4 GEMMs on fp4 tensor cores use it too (no fp4 calibration rows: an assumption).
-    #[serde(default)]
-    pub sustained_fraction_8bit: Option<f64>,
+    /// Lowest clock of the DVFS range (MHz): the floor of the power-limited clock
+    /// ([`crate::energy::power_limited_clock_hz`]). 0 (the default): no published floor.
+    #[serde(default, skip_serializing_if = "is_zero_f64")]
+    pub min_mhz: f64,
 }
 
 /// `[memory]`: the hierarchy below the SM.
@@ -220,6 +214,26 @@ pub struct KernelSection {
     /// Extra host-side cost when a host timer wraps each call with a synchronize (dispatch +
     /// sync round trip), µs; used only to compare with host-timed measurements. Calibrated.
     pub host_sync_overhead_us: f64,
+    /// Kernel efficiency: the fraction of the simulated kernel speed the real kernels reach at
+    /// the clock the power model gives, for what the simulation does not see (scheduling,
+    /// instruction overheads, cuBLAS heuristics). Fitted on calibration rows (see the config
+    /// comment and `src/jobs/validate/gpu.rs::calibrate`); reported as `kernel_efficiency`
+    /// time, not as clock throttling. Default 1.
+    #[serde(default = "one_f64")]
+    pub kernel_efficiency: f64,
+    /// The same for fp8 and fp4 GEMMs; defaults to `kernel_efficiency`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kernel_efficiency_8bit: Option<f64>,
+    /// The same for int8 GEMMs (IMMA kernels); defaults to `kernel_efficiency_8bit`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kernel_efficiency_int8: Option<f64>,
+    /// The same for fp32 GEMMs on the CUDA cores (SGEMM); defaults to `kernel_efficiency`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kernel_efficiency_fp32: Option<f64>,
+}
+
+fn one_f64() -> f64 {
+    1.0
 }
 
 /// `[power]`.
@@ -255,6 +269,9 @@ pub struct SimtConfig {
     pub workload: Option<WorkloadSection>,
     /// `[cost]`: price of a chip-hour, for price-performance; absent: no USD figures.
     pub cost: Option<CostSection>,
+    /// What the predictions were checked against (`archsim validate`); absent: no rows.
+    #[serde(default)]
+    pub validation: ValidationStatus,
 }
 
 impl SimtConfig {
@@ -425,20 +442,36 @@ impl SimtConfig {
             ));
         }
         // (key, value, min exclusive, max inclusive)
-        let floats: [(&str, f64, f64, f64); 12] = [
-            (
-                "clock.sustained_fraction_8bit",
-                self.clock
-                    .sustained_fraction_8bit
-                    .unwrap_or(self.clock.sustained_fraction),
-                0.0,
-                1.5,
-            ),
+        let floats: [(&str, f64, f64, f64); 14] = [
             ("clock.tensor_mhz", self.clock.tensor_mhz, 0.0, 10_000.0),
             ("clock.boost_mhz", self.clock.boost_mhz, 0.0, 10_000.0),
             (
-                "clock.sustained_fraction",
-                self.clock.sustained_fraction,
+                "kernel.kernel_efficiency_8bit",
+                self.kernel
+                    .kernel_efficiency_8bit
+                    .unwrap_or(self.kernel.kernel_efficiency),
+                0.0,
+                1.5,
+            ),
+            (
+                "kernel.kernel_efficiency_int8",
+                self.kernel
+                    .kernel_efficiency_int8
+                    .unwrap_or(self.kernel.kernel_efficiency),
+                0.0,
+                1.5,
+            ),
+            (
+                "kernel.kernel_efficiency_fp32",
+                self.kernel
+                    .kernel_efficiency_fp32
+                    .unwrap_or(self.kernel.kernel_efficiency),
+                0.0,
+                1.5,
+            ),
+            (
+                "kernel.kernel_efficiency",
+                self.kernel.kernel_efficiency,
                 0.0,
                 1.5,
             ),
@@ -499,6 +532,16 @@ impl SimtConfig {
                 &format!("energy.{k}"),
                 format!("{v} must be finite and >= 0"),
             ));
+        }
+        let m = self.clock.min_mhz;
+        if !m.is_finite() || m < 0.0 || m > self.clock.tensor_mhz.min(self.clock.boost_mhz) {
+            return Err(bad(
+                "clock.min_mhz",
+                format!("{m} must be in 0..=the tensor and boost clocks (MHz)"),
+            ));
+        }
+        if let Err((k, msg)) = self.validation.check() {
+            return Err(bad(k, msg));
         }
         if let Some(c) = &self.cost {
             if !c.usd_per_chip_hour.is_finite() || c.usd_per_chip_hour < 0.0 {

@@ -4,8 +4,11 @@
 //! memory-bound CUDA-core kernels.
 //!
 //! Time of a GEMM kernel (seconds):
-//! `launch_overhead + kernel_fixed + Σ_waves wave_cycles / f_clk (+ split-K fix-up)`, where
-//! `f_clk = tensor_mhz × sustained_fraction` is the clock the SMs hold under load and each
+//! `launch_overhead + kernel_fixed + Σ_waves wave_cycles / (f_clk · kernel_efficiency)
+//! (+ split-K fix-up)`, where `f_clk` is the clock the SMs hold under the power limit for this
+//! op ([`crate::energy::power_limited_clock_hz`]: the op's dynamic power from the energy table at
+//! `tensor_mhz` against `power.tdp_w`, P_dyn ∝ f³, floored at `clock.min_mhz`),
+//! `kernel_efficiency` the fitted remainder (config `[kernel]`), and each
 //! wave's cycles come from the warp simulation (prologue fill + k_iters × steady period +
 //! epilogue). The memory system enters the simulation as the SM's share of the L2 and HBM
 //! bandwidth and the L2/HBM latencies; how many bytes come from HBM follows from tile reuse among
@@ -78,7 +81,8 @@ pub struct Traffic {
 struct CostedPlan {
     plan: KernelPlan,
     traffic: Traffic,
-    /// Kernel cycles at the sustained clock (without the fixed per-kernel cost).
+    /// Kernel cycles at the effective clock (power-limited clock × kernel efficiency), without
+    /// the fixed per-kernel cost.
     cycles: f64,
     compute_cycles: f64,
     memory_cycles: f64,
@@ -118,18 +122,10 @@ impl GpuMachine {
         &self.cfg
     }
 
-    /// A copy with other sustained clock fractions (16/32-bit, 8-bit) and fixed in-kernel
-    /// cost (used by calibration).
-    pub fn with_calibration(
-        &self,
-        fraction: f64,
-        fraction_8bit: f64,
-        kernel_fixed_us: f64,
-    ) -> GpuMachine {
+    /// A copy with a changed config (used by calibration: kernel efficiencies, fixed costs).
+    pub fn with_config(&self, change: impl FnOnce(&mut SimtConfig)) -> GpuMachine {
         let mut cfg = self.cfg.clone();
-        cfg.clock.sustained_fraction = fraction;
-        cfg.clock.sustained_fraction_8bit = Some(fraction_8bit);
-        cfg.kernel.kernel_fixed_us = kernel_fixed_us;
+        change(&mut cfg);
         GpuMachine::new(cfg, &self.name)
     }
 
@@ -145,8 +141,8 @@ impl GpuMachine {
     fn build_info(&self) -> MachineInfo {
         let c = &self.cfg;
         let mut info = MachineInfo::new(&self.name, MachineKind::Simt);
-        // Cycles count at the sustained clock under load.
-        info.clock_hz = self.sustained_clock_hz();
+        // Cycles count at the nominal tensor clock (the one the peak is quoted at).
+        info.clock_hz = self.cfg.clock.tensor_mhz * 1e6;
         info.peak_flops = MachineInfo::peaks(|d| self.dense_peak_flops(d));
         info.vector_peak_flops =
             c.sm.count as f64 * c.sm.fp32_lanes as f64 * 2.0 * c.clock.boost_mhz * 1e6;
@@ -174,6 +170,7 @@ impl GpuMachine {
         ));
         info.memory = memory;
         info.tdp_w = Some(c.power.tdp_w);
+        info.validation = c.validation.clone();
         info.usd_per_chip_hour = c.cost.as_ref().map(|c| c.usd_per_chip_hour);
         let details = serde_json::json!({
             "model": c.name,
@@ -182,7 +179,7 @@ impl GpuMachine {
             "sub_partitions_per_sm": c.sm.sub_partitions,
             "tensor_mhz": c.clock.tensor_mhz,
             "boost_mhz": c.clock.boost_mhz,
-            "sustained_clock_mhz": self.sustained_clock_hz() / 1e6,
+            "kernel_efficiency": c.kernel.kernel_efficiency,
             "peak_bf16_tflops": self.dense_peak_flops(DType::Bf16) / 1e12,
             "peak_fp8_tflops": self.dense_peak_flops(DType::Fp8) / 1e12,
             "peak_fp32_tflops": self.dense_peak_flops(DType::Fp32) / 1e12,
@@ -214,23 +211,79 @@ impl GpuMachine {
         info
     }
 
-    /// Clock the SMs hold under a 16/32-bit GEMM load, Hz (the clock `cycles` count).
-    pub fn sustained_clock_hz(&self) -> f64 {
-        self.cfg.clock.tensor_mhz * 1e6 * self.cfg.clock.sustained_fraction
+    /// The nominal clock of the unit a GEMM of `math` runs on, Hz: `tensor_mhz` for tensor
+    /// cores (the clock the tensor peak is quoted at), `boost_mhz` for SGEMM on CUDA cores.
+    fn nominal_gemm_hz(&self, math: DType) -> f64 {
+        if self.uses_tensor_cores(math) {
+            self.cfg.clock.tensor_mhz * 1e6
+        } else {
+            self.cfg.clock.boost_mhz * 1e6
+        }
     }
 
-    /// Clock the SMs hold while running a GEMM whose math runs at `math` (8-bit and fp4 MMAs
-    /// draw more power per clock and may hold a lower clock under the power limit; fp4 takes
-    /// the 8-bit fraction, having no calibration rows of its own).
-    pub fn gemm_clock_hz(&self, math: DType) -> f64 {
-        let c = &self.cfg.clock;
-        let f = match math {
-            DType::Fp8 | DType::Int8 | DType::Fp4 | DType::Mxfp4 => {
-                c.sustained_fraction_8bit.unwrap_or(c.sustained_fraction)
+    /// Kernel efficiency of GEMMs whose math runs at `math` (`[kernel]`): `kernel_efficiency_8bit`
+    /// for fp8 and fp4 MMAs (fp4 has no calibration rows of its own: an assumption),
+    /// `kernel_efficiency_int8` for int8 (default: the 8-bit one), `kernel_efficiency_fp32` for
+    /// SGEMM on the CUDA cores, else `kernel_efficiency` (16-bit and TF32 tensor cores).
+    pub fn kernel_efficiency(&self, math: DType) -> f64 {
+        let k = &self.cfg.kernel;
+        let base = k.kernel_efficiency;
+        match math {
+            DType::Fp8 | DType::Fp4 | DType::Mxfp4 => k.kernel_efficiency_8bit.unwrap_or(base),
+            DType::Int8 => k
+                .kernel_efficiency_int8
+                .or(k.kernel_efficiency_8bit)
+                .unwrap_or(base),
+            DType::Fp32 if !self.uses_tensor_cores(math) => {
+                k.kernel_efficiency_fp32.unwrap_or(base)
             }
-            _ => c.sustained_fraction,
-        };
-        c.tensor_mhz * 1e6 * f
+            _ => base,
+        }
+    }
+
+    /// The clock (Hz) the SMs hold for a kernel with these counters that runs `kernel_s` at
+    /// the nominal clock `nominal_hz`, of which `scaled_s` (compute, fill, tail) stretches as
+    /// the clock falls while the exposed memory time does not: `T(f) = max(scaled_s · f_nom /
+    /// f, kernel_s)`. The governor of [`crate::energy::power_governed_clock_hz`] with the energy
+    /// table's per-op energies ([`crate::energy::power_split_w`] over one second) against
+    /// `power.tdp_w`.
+    fn power_clock_hz(
+        &self,
+        c: &Counters,
+        math: DType,
+        nominal_hz: f64,
+        kernel_s: f64,
+        scaled_s: f64,
+    ) -> f64 {
+        let table = &self.cfg.energy;
+        let (fixed_w, core_w) = crate::energy::power_split_w(table, c, math, 1.0);
+        let baseline = table.baseline_w();
+        let time_at = |f: f64| (scaled_s * nominal_hz / f).max(kernel_s);
+        crate::energy::power_governed_clock_hz(
+            nominal_hz,
+            self.cfg.clock.min_mhz * 1e6,
+            baseline,
+            (fixed_w - baseline).max(0.0),
+            core_w,
+            &time_at,
+            Some(self.cfg.power.tdp_w),
+        )
+    }
+
+    /// Clock (Hz) of a GEMM of `g` with math `math` under the power limit (reported in the
+    /// plan as `gemm_clock_mhz`; used by validation reports).
+    pub fn gemm_clock_hz(&self, g: &Gemm) -> Result<f64> {
+        let math = self.math_dtype(g.dtype);
+        let f_nom = self.nominal_gemm_hz(math);
+        let c = self.plan_gemm(g, f_nom)?;
+        let counters = gemm_counters(g, &c.traffic);
+        Ok(self.power_clock_hz(
+            &counters,
+            math,
+            f_nom,
+            c.cycles / f_nom,
+            (c.cycles - c.memory_cycles) / f_nom,
+        ))
     }
 
     /// True when this dtype's GEMMs use tensor cores (false: fp32 on CUDA cores).
@@ -591,36 +644,53 @@ impl GpuMachine {
     fn simulate_gemm(&self, op: &Op, g: &Gemm) -> Result<OpProfile> {
         self.check_gemm(g)?;
         let math = self.math_dtype(g.dtype);
-        let clk = self.gemm_clock_hz(math);
-        let c = self.plan_gemm(g, clk)?;
+        let f_nom = self.nominal_gemm_hz(math);
+        let eff = self.kernel_efficiency(math);
+        // Pass 1: the simulated kernel at the nominal clock (efficiency 1, so the power the
+        // clock follows does not depend on the fitted efficiency) gives the op's counters and
+        // power; pass 2 runs at the clock the power limit allows times the kernel efficiency
+        // (the same plan search: memory per cycle changes with the clock).
+        let c0 = self.plan_gemm(g, f_nom)?;
+        let counters = gemm_counters(g, &c0.traffic);
+        let clk = self.power_clock_hz(
+            &counters,
+            math,
+            f_nom,
+            c0.cycles / f_nom,
+            (c0.cycles - c0.memory_cycles) / f_nom,
+        );
+        let c = if clk * eff != f_nom {
+            self.plan_gemm(g, clk * eff)?
+        } else {
+            c0
+        };
         let kcfg = &self.cfg.kernel;
         let mut prof = profile_for(op);
         prof.set_math_dtype(&self.name, math);
         let fixed_s = kcfg.kernel_fixed_us * 1e-6;
         let launch_s = kcfg.launch_overhead_us * 1e-6;
-        // Compute at the clock the peak is quoted at; the rest of the compute time at the
-        // sustained (power-capped) clock is reported as clock throttling.
-        let nominal_hz = if self.uses_tensor_cores(math) {
-            self.cfg.clock.tensor_mhz * 1e6
-        } else {
-            self.cfg.clock.boost_mhz * 1e6
-        };
-        let compute_at_clk_s = c.compute_cycles / clk;
-        let compute_nominal_s = (c.compute_cycles / nominal_hz).min(compute_at_clk_s);
-        prof.time_breakdown_s.compute_s = compute_nominal_s;
-        prof.time_breakdown_s.clock_throttle_s = compute_at_clk_s - compute_nominal_s;
-        prof.time_breakdown_s.memory_stall_s = c.memory_cycles / clk;
-        prof.time_breakdown_s.fill_drain_s = c.fill_drain_cycles / clk + fixed_s;
-        prof.time_breakdown_s.tail_s = c.tail_cycles / clk;
-        prof.time_breakdown_s.overhead_s = launch_s;
+        // The cost's cycles are at the effective clock clk · eff. Compute at the nominal clock;
+        // the rest of the compute at the power-limited clock is clock throttling; what the
+        // efficiency adds to every part is kernel efficiency; the fixed costs are overhead.
+        let run_hz = clk * eff;
+        let tb = &mut prof.time_breakdown_s;
+        tb.compute_s = c.compute_cycles / f_nom;
+        tb.clock_throttle_s = c.compute_cycles / clk - tb.compute_s;
+        tb.memory_stall_s = c.memory_cycles / clk;
+        tb.fill_drain_s = c.fill_drain_cycles / clk;
+        tb.tail_s = c.tail_cycles / clk;
+        let at_clk = c.compute_cycles + c.memory_cycles + c.fill_drain_cycles + c.tail_cycles;
+        tb.kernel_efficiency_s = (at_clk / run_hz - at_clk / clk).max(0.0);
+        tb.overhead_s = fixed_s + launch_s;
         prof.time_s = prof.time_breakdown_s.total_s();
-        // Profile cycles count at the machine clock (`clock_hz`).
+        // Profile cycles count at the machine clock (`clock_hz`, nominal).
         let mclk = self.clock_hz();
         prof.cycles = (prof.time_s * mclk).round() as u64;
-        // Cycles at the machine (sustained) clock: throttling is slower compute, not a stall.
+        // Throttling and kernel efficiency are slower compute, not stalls.
+        let b = &prof.time_breakdown_s;
         prof.compute_cycles =
-            ((prof.time_breakdown_s.compute_s + prof.time_breakdown_s.clock_throttle_s) * mclk)
-                .round() as u64;
+            ((b.compute_s + b.clock_throttle_s + b.kernel_efficiency_s) * mclk).round() as u64;
+        prof.compute_cycles = prof.compute_cycles.min(prof.cycles);
         prof.stall_cycles = prof.cycles.saturating_sub(prof.compute_cycles);
         let padded = c.plan.ctas as f64
             * c.plan.cta_tile[0] as f64
@@ -628,19 +698,7 @@ impl GpuMachine {
             * (c.plan.k_iters * c.plan.cta_tile[2] as u64) as f64;
         prof.mapping_efficiency = (g.macs() as f64 / padded.max(1.0)).clamp(0.0, 1.0);
         let t = &c.traffic;
-        prof.counters = Counters {
-            macs: g.macs(),
-            vector_flops: 0.0,
-            reg_bytes: t.reg_bytes,
-            sram_read_bytes: t.smem_read_bytes,
-            sram_write_bytes: t.smem_write_bytes,
-            l2_read_bytes: t.l2_to_sm_bytes,
-            l2_write_bytes: t.l2_write_bytes,
-            hbm_read_bytes: t.hbm_read_bytes,
-            hbm_write_bytes: t.hbm_write_bytes,
-            interconnect_bytes: t.l2_to_sm_bytes + t.l2_write_bytes,
-            ..Default::default()
-        };
+        prof.counters = gemm_counters(g, t);
         let mut plan = c.plan.to_json(&self.math_name(g.dtype));
         if let Some(obj) = plan.as_object_mut() {
             obj.insert(
@@ -652,6 +710,7 @@ impl GpuMachine {
                     "instructions_issued": c.sim.issued,
                     "hbm_fraction_of_l2_reads": t.hbm_fraction,
                     "gemm_clock_mhz": clk / 1e6,
+                    "kernel_efficiency": eff,
                 }),
             );
         }
@@ -674,7 +733,12 @@ impl GpuMachine {
         let [qk, av] = attention::tile_gemms(a);
         let qk = self.simulate_gemm(&Op::Gemm(qk.clone()), &qk)?;
         let av = self.simulate_gemm(&Op::Gemm(av.clone()), &av)?;
-        let clk = self.sustained_clock_hz();
+        // The softmax units at the clock the QK GEMM ran at.
+        let clk = qk
+            .plan
+            .pointer("/sim/gemm_clock_mhz")
+            .and_then(|v| v.as_f64())
+            .map_or(self.clock_hz(), |m| m * 1e6);
         let sm = &self.cfg.sm;
         let mem = &self.cfg.memory;
         let block = if a.head_dim.max(a.head_dim_v) <= 128 {
@@ -717,28 +781,13 @@ impl GpuMachine {
                 "a vector op needs at least one element",
             ));
         }
-        let clk = self.sustained_clock_hz();
         let mem = &self.cfg.memory;
         let bytes = v.bytes();
         let read = v.read_bytes();
         let write = v.write_bytes();
         let mem_s = bytes / (mem.hbm_bandwidth_gbps * 1e9 * mem.hbm_efficiency);
         let lanes = self.cfg.sm.count as f64 * self.cfg.sm.fp32_lanes as f64;
-        // CUDA cores at the sustained clock; the latency of the first access is a fill term.
-        let roof = VectorRoofline::new(v.flops(), lanes * 2.0 * clk, mem_s);
-        let compute_s = roof.compute_s;
-        let latency_s = (mem.hbm_latency_cycles as f64 + mem.l2_latency_cycles as f64) / clk;
-        let mut prof = profile_for(op);
-        prof.time_breakdown_s.compute_s = compute_s;
-        prof.time_breakdown_s.memory_stall_s = roof.memory_stall_s;
-        prof.time_breakdown_s.fill_drain_s = latency_s + self.cfg.kernel.kernel_fixed_us * 1e-6;
-        prof.time_breakdown_s.overhead_s = self.cfg.kernel.launch_overhead_us * 1e-6;
-        prof.time_s = prof.time_breakdown_s.total_s();
-        prof.cycles = (prof.time_s * clk).round() as u64;
-        prof.compute_cycles = (compute_s * clk).round() as u64;
-        prof.stall_cycles = prof.cycles.saturating_sub(prof.compute_cycles);
-        prof.mapping_efficiency = 1.0;
-        prof.counters = Counters {
+        let counters = Counters {
             vector_flops: v.flops(),
             reg_bytes: bytes,
             l2_read_bytes: read,
@@ -748,6 +797,36 @@ impl GpuMachine {
             interconnect_bytes: bytes,
             ..Default::default()
         };
+        // CUDA cores at the boost clock (the FP32 peak's), power-limited like every op; the
+        // latency of the first access is a fill term.
+        let f_nom = self.cfg.clock.boost_mhz * 1e6;
+        let nominal = VectorRoofline::new(v.flops(), lanes * 2.0 * f_nom, mem_s);
+        let clk = self.power_clock_hz(
+            &counters,
+            v.dtype,
+            f_nom,
+            nominal.memory_s.max(nominal.compute_s),
+            nominal.compute_s,
+        );
+        let roof = VectorRoofline::new(v.flops(), lanes * 2.0 * clk, mem_s);
+        let compute_s = roof.compute_s;
+        let latency_s = (mem.hbm_latency_cycles as f64 + mem.l2_latency_cycles as f64) / clk;
+        let mut prof = profile_for(op);
+        // Compute at the boost clock; the rest at the power-limited clock is throttling.
+        let compute_nominal_s = v.flops() / (lanes * 2.0 * f_nom);
+        prof.time_breakdown_s.compute_s = compute_nominal_s.min(compute_s);
+        prof.time_breakdown_s.clock_throttle_s = compute_s - prof.time_breakdown_s.compute_s;
+        prof.time_breakdown_s.memory_stall_s = roof.memory_stall_s;
+        prof.time_breakdown_s.fill_drain_s = latency_s;
+        prof.time_breakdown_s.overhead_s =
+            (self.cfg.kernel.kernel_fixed_us + self.cfg.kernel.launch_overhead_us) * 1e-6;
+        prof.time_s = prof.time_breakdown_s.total_s();
+        let mclk = self.clock_hz();
+        prof.cycles = (prof.time_s * mclk).round() as u64;
+        prof.compute_cycles = ((compute_s * mclk).round() as u64).min(prof.cycles);
+        prof.stall_cycles = prof.cycles.saturating_sub(prof.compute_cycles);
+        prof.mapping_efficiency = 1.0;
+        prof.counters = counters;
         prof.plan = serde_json::json!({
             "kernel": "elementwise/reduction, CUDA cores, grid-stride",
             "bound": roof.bound(),
@@ -755,6 +834,23 @@ impl GpuMachine {
         // Vector work is judged against the CUDA-core peak, not the tensor peak.
         finish_profile(&mut prof, lanes * 2.0 * self.cfg.clock.boost_mhz * 1e6);
         Ok(prof)
+    }
+}
+
+/// Counters of a GEMM plan's traffic: MACs and the bytes at each level.
+fn gemm_counters(g: &Gemm, t: &Traffic) -> Counters {
+    Counters {
+        macs: g.macs(),
+        vector_flops: 0.0,
+        reg_bytes: t.reg_bytes,
+        sram_read_bytes: t.smem_read_bytes,
+        sram_write_bytes: t.smem_write_bytes,
+        l2_read_bytes: t.l2_to_sm_bytes,
+        l2_write_bytes: t.l2_write_bytes,
+        hbm_read_bytes: t.hbm_read_bytes,
+        hbm_write_bytes: t.hbm_write_bytes,
+        interconnect_bytes: t.l2_to_sm_bytes + t.l2_write_bytes,
+        ..Default::default()
     }
 }
 

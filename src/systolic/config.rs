@@ -35,7 +35,7 @@
 //! Unknown keys are rejected everywhere; every semantic error names the key and its line.
 
 use crate::config::{from_toml, key_error};
-use crate::config::{CompareSection, CostSection, WorkloadSection};
+use crate::config::{CompareSection, CostSection, ValidationStatus, WorkloadSection};
 use crate::energy::EnergyTable;
 use crate::error::Result;
 use crate::workload::DType;
@@ -181,6 +181,30 @@ pub struct ChipSection {
     /// end of the op, as seen in a device trace. Calibrated, see `validate::tpu`.
     #[serde(default)]
     pub dispatch_overhead_us: f64,
+    /// Kernel efficiency: the fraction of the simulated GEMM speed real kernels reach (what the
+    /// mapper does not see), applied to the array's clock-scaled time and reported as
+    /// `kernel_efficiency` time. Fitted by `src/jobs/validate/tpu.rs` on the calibration rows of
+    /// tests/data/tpu_measured.csv (TPU v5e); the config names where its value comes from.
+    /// Default 1.
+    #[serde(default = "one_f64", skip_serializing_if = "is_one_f64")]
+    pub kernel_efficiency: f64,
+    /// Chip power limit in W for the power-limited clock
+    /// ([`crate::energy::power_limited_clock_hz`]); absent: none published, nominal clock.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tdp_w: Option<f64>,
+    /// Lowest DVFS clock (MHz), the floor of the power-limited clock; 0: none published.
+    #[serde(default, skip_serializing_if = "is_zero_f64_chip")]
+    pub min_clock_mhz: f64,
+}
+
+fn one_f64() -> f64 {
+    1.0
+}
+fn is_one_f64(x: &f64) -> bool {
+    *x == 1.0
+}
+fn is_zero_f64_chip(x: &f64) -> bool {
+    *x == 0.0
 }
 
 /// `[sram]`: on-chip memories.
@@ -267,6 +291,9 @@ pub struct SystolicConfig {
     pub compare: Option<CompareSection>,
     /// `[workload]`: the main job's default workloads and models.
     pub workload: Option<WorkloadSection>,
+    /// What the predictions were checked against (`archsim validate`); absent: no rows.
+    #[serde(default)]
+    pub validation: ValidationStatus,
 }
 
 /// Largest array side accepted (a 4096×4096 MXU is already 256× a TPU's).
@@ -360,6 +387,28 @@ impl SystolicConfig {
             1e6,
             "the per-op overhead in µs",
         )?;
+        f_range(
+            "chip.kernel_efficiency",
+            c.kernel_efficiency,
+            0.0,
+            false,
+            1.5,
+            "the kernel efficiency",
+        )?;
+        if let Some(t) = c.tdp_w {
+            f_range("chip.tdp_w", t, 0.0, false, 1e5, "the power limit in W")?;
+        }
+        f_range(
+            "chip.min_clock_mhz",
+            c.min_clock_mhz,
+            0.0,
+            true,
+            c.clock_mhz,
+            "the minimum clock in MHz (at most clock_mhz)",
+        )?;
+        if let Err((k, msg)) = self.validation.check() {
+            return Err(err(k, msg));
+        }
         let s = &self.sram;
         f_range(
             "sram.vmem_mib",
@@ -505,6 +554,12 @@ impl SystolicConfig {
 
     pub fn clock_hz(&self) -> f64 {
         self.chip.clock_mhz * 1e6
+    }
+
+    /// The clock GEMM mapping runs at: the nominal clock times the kernel efficiency (the
+    /// array's time divided by the efficiency).
+    pub fn gemm_clock_hz(&self) -> f64 {
+        self.clock_hz() * self.chip.kernel_efficiency
     }
 
     /// `peak_flops(dtype)` = 2 · cores · mxus · R · C · mac_rate · rate(dtype) · clock.

@@ -209,6 +209,8 @@ fn candidates(d: u64, lo: u64) -> Vec<u64> {
 /// The native TPU model. See the module docs for every rule.
 #[derive(Debug, Clone)]
 pub struct NativeTpuMachine {
+    /// The clock the peak is quoted at (the config's before any power limit), Hz.
+    nominal_clock_hz: f64,
     cfg: SystolicConfig,
     info: MachineInfo,
 }
@@ -229,8 +231,40 @@ impl NativeTpuMachine {
     pub fn new(cfg: SystolicConfig, name: &str) -> Self {
         NativeTpuMachine {
             info: info(&cfg, name, "native"),
+            nominal_clock_hz: cfg.clock_hz(),
             cfg,
         }
+    }
+
+    /// The GEMM on this chip with the power limit applied (the one physics both machine
+    /// families share, [`crate::energy::power_limited_clock_hz`]): simulate at the nominal
+    /// clock, take the op's dynamic power from the energy table, and re-simulate at the clock
+    /// the limit allows (`chip.tdp_w`; no limit: the nominal result).
+    fn simulate_gemm_powered(&self, g: &Gemm) -> Result<OpProfile> {
+        let p = self.simulate_gemm(g, None)?;
+        let Some(limit) = self.cfg.chip.tdp_w else {
+            return Ok(p);
+        };
+        let (fixed_w, core_w) =
+            crate::energy::power_split_w(&self.cfg.energy, &p.counters, p.math_dtype, p.time_s);
+        let f = crate::energy::power_limited_clock_hz(
+            self.nominal_clock_hz,
+            self.cfg.chip.min_clock_mhz * 1e6,
+            fixed_w,
+            core_w,
+            Some(limit),
+        );
+        if f >= self.nominal_clock_hz {
+            return Ok(p);
+        }
+        let mut cfg = self.cfg.clone();
+        cfg.chip.clock_mhz = f / 1e6;
+        let slow = NativeTpuMachine {
+            info: self.info.clone(),
+            nominal_clock_hz: self.nominal_clock_hz,
+            cfg,
+        };
+        slow.simulate_gemm(g, None)
     }
 
     pub fn config(&self) -> &SystolicConfig {
@@ -319,7 +353,8 @@ impl NativeTpuMachine {
     /// Cost of one core's share (rules 3–7).
     fn eval_core(&self, work: &GemmWork, share: &CoreShare, t: &Tiling, active: u64) -> CoreCost {
         let cfg = &self.cfg;
-        let clock = cfg.clock_hz();
+        // The array runs at the (power-limited) clock times the kernel efficiency.
+        let clock = cfg.gemm_clock_hz();
         let (m, n, k) = (share.m, share.n, work.k);
         let tm = t.tm.min(m).max(1);
         let tn = t.tn.min(n).max(1);
@@ -627,15 +662,23 @@ impl NativeTpuMachine {
         let math = self.info.math_dtype(g.dtype);
         p.set_math_dtype(&self.info.name, math);
         let crit = &ev.critical;
-        let ideal = g.macs() as f64 / (cfg.macs_per_cycle(math) * clock);
+        let macs_per_s = |hz: f64| cfg.macs_per_cycle(math) * hz;
+        // The whole GEMM's MACs at the nominal clock, at the (power-limited) clock this copy
+        // runs, and at that clock times the kernel efficiency (the array's actual rate).
+        let ideal_nominal = g.macs() as f64 / macs_per_s(self.nominal_clock_hz);
+        let ideal_clock = g.macs() as f64 / macs_per_s(clock);
+        let ideal_eff = g.macs() as f64 / macs_per_s(cfg.gemm_clock_hz());
         let overhead = cfg.chip.dispatch_overhead_us * 1e-6;
         let tb = &mut p.time_breakdown_s;
         // The parts add up to the critical core's time: useful + padding + weight-load waits of
         // compute-bound steps, the DMA time of memory-bound steps beyond their useful work, the
-        // prologue/epilogue, and the pipeline fill/drain.
+        // prologue/epilogue, and the pipeline fill/drain. The useful MXU time splits into
+        // compute at the nominal clock, clock throttling, kernel efficiency and the tail.
         let mxu_s = crit.useful_s + crit.pad_s;
-        tb.compute_s = ideal.min(mxu_s);
-        tb.tail_s = mxu_s - tb.compute_s;
+        tb.compute_s = ideal_nominal.min(mxu_s);
+        tb.clock_throttle_s = ideal_clock.min(mxu_s) - tb.compute_s;
+        tb.kernel_efficiency_s = ideal_eff.min(mxu_s) - ideal_clock.min(mxu_s);
+        tb.tail_s = mxu_s - ideal_eff.min(mxu_s);
         tb.fill_drain_s = crit.pipeline_s + crit.weight_load_s;
         tb.memory_stall_s = crit.stall_s;
         tb.overhead_s = overhead;
@@ -696,8 +739,8 @@ impl NativeTpuMachine {
     /// it overlaps the matrix work (Norrie et al., IEEE Micro 2021, TPUv2/v3 core: VLIW).
     pub fn simulate_attention(&self, op: &Op, a: &AttentionOp) -> Result<OpProfile> {
         let [qk, av] = attention::tile_gemms(a);
-        let qk = self.simulate_gemm(&qk, None)?;
-        let av = self.simulate_gemm(&av, None)?;
+        let qk = self.simulate_gemm_powered(&qk)?;
+        let av = self.simulate_gemm_powered(&av)?;
         let cfg = &self.cfg;
         let clock = cfg.clock_hz();
         let vpu_rate = cfg.vpu.flops_per_cycle * cfg.chip.cores as f64 * clock;
@@ -761,9 +804,8 @@ impl NativeTpuMachine {
             "vpu_flops_per_s": vpu_rate,
             "bound": roof.bound(),
         });
-        // Utilization of a vector op is reported against the MXU peak its dtype runs at (0 for
-        // elementwise work); `tflops` is its VPU throughput.
-        finish_profile(&mut p, self.info.effective_peak_flops(v.dtype));
+        // Utilization of a vector op is against the unit that runs it: the VPU peak.
+        finish_profile(&mut p, vpu_rate);
         p
     }
 }
@@ -777,7 +819,7 @@ impl Machine for NativeTpuMachine {
     }
     fn simulate(&self, op: &Op) -> Result<OpProfile> {
         match op {
-            Op::Gemm(g) => self.simulate_gemm(g, None),
+            Op::Gemm(g) => self.simulate_gemm_powered(g),
             Op::Vector(v) => Ok(self.simulate_vector(v)),
             Op::Attention(a) => self.simulate_attention(op, a),
         }
@@ -825,6 +867,8 @@ pub fn info(cfg: &SystolicConfig, name: &str, mode: &str) -> MachineInfo {
     }
     info.memory = memory;
     info.usd_per_chip_hour = cfg.cost.as_ref().map(|c| c.usd_per_chip_hour);
+    info.tdp_w = cfg.chip.tdp_w;
+    info.validation = cfg.validation.clone();
     let details = json!({
         "description": cfg.description,
         "array_rows": cfg.array.rows,
@@ -885,7 +929,7 @@ mod tests {
             .unwrap();
         let bytes = 12288.0 * 12288.0 * 2.0;
         assert!(p.time_s >= bytes / 1e12);
-        assert_eq!(p.main_stall, "memory");
+        assert_eq!(p.main_stall, "memory_stall");
         assert!(p.counters.hbm_read_bytes >= bytes);
     }
 

@@ -20,6 +20,7 @@
 //! *small* = the others below 1 GFLOP.
 
 use super::{SummaryRow, ValidationTable};
+use crate::config::ValidationStatus;
 use crate::error::{Error, Result};
 use crate::machine::Machine;
 use crate::registry::{load, HardwareConfig};
@@ -270,7 +271,9 @@ pub fn predict_us(m: &GpuMachine, row: &GpuRow) -> Result<f64> {
     let p = crate::run::simulate_op(m, &Op::Gemm(row.gemm()))?;
     let k = &m.config().kernel;
     let t = match row.scope {
-        Scope::Kernel => p.time_s - p.time_breakdown_s.overhead_s,
+        // Kernel time: everything but the launch gap between kernels (the fixed in-kernel
+        // cost, booked as overhead too, is inside the kernel).
+        Scope::Kernel => p.time_s - k.launch_overhead_us * 1e-6,
         Scope::Events => p.time_s,
         Scope::Host => p.time_s + k.host_sync_overhead_us * 1e-6,
     };
@@ -457,6 +460,29 @@ pub fn tables(results: &[RowResult], data_dir: &Path) -> Vec<ValidationTable> {
                 .filter(|r| dtype_label(&r.row) == d)
                 .collect();
             t.summary.push(summary(format!("dtype {d}"), &s2, ""));
+            for split in [Split::Calibration, Split::Evaluation] {
+                let s3: Vec<&RowResult> = s2
+                    .iter()
+                    .copied()
+                    .filter(|r| r.row.split == split)
+                    .collect();
+                if !s3.is_empty() {
+                    t.summary
+                        .push(summary(format!("dtype {d} / {}", split.as_str()), &s3, ""));
+                }
+                let big: Vec<&RowResult> = s3
+                    .iter()
+                    .copied()
+                    .filter(|r| r.row.gemm().flops() >= 10e9)
+                    .collect();
+                if !big.is_empty() {
+                    t.summary.push(summary(
+                        format!("dtype {d} / {} / >= 10 GFLOP", split.as_str()),
+                        &big,
+                        "",
+                    ));
+                }
+            }
         }
         out.push(t);
     }
@@ -464,6 +490,46 @@ pub fn tables(results: &[RowResult], data_dir: &Path) -> Vec<ValidationTable> {
         out.push(noise);
     }
     out
+}
+
+/// The `[validation]` status of a GPU config from evaluated rows: its rows, evaluation rows,
+/// dtypes, evaluation MAPE overall and on GEMMs of at least 10 GFLOP. What each shipped config
+/// carries (checked by `tests/validation_status.rs`).
+pub fn validation_status(results: &[RowResult], config: &str) -> ValidationStatus {
+    let rs: Vec<&RowResult> = results.iter().filter(|r| r.row.config == config).collect();
+    let eval: Vec<&RowResult> = rs
+        .iter()
+        .copied()
+        .filter(|r| r.row.split == Split::Evaluation)
+        .collect();
+    let big: Vec<&RowResult> = eval
+        .iter()
+        .copied()
+        .filter(|r| r.row.gemm().flops() >= 10e9)
+        .collect();
+    let mut dtypes: Vec<String> = rs.iter().map(|r| dtype_label(&r.row)).collect();
+    dtypes.sort();
+    dtypes.dedup();
+    let pct = |v: &[&RowResult]| (!v.is_empty()).then(|| mape(v).mean_err_pct);
+    let mut sets: Vec<&str> = rs.iter().map(|r| r.row.set.as_str()).collect();
+    sets.sort();
+    sets.dedup();
+    ValidationStatus {
+        rows: rs.len() as u64,
+        evaluation_rows: eval.len() as u64,
+        dtypes,
+        mape_pct: pct(&eval),
+        mape_ge_10gflop_pct: pct(&big),
+        source: if rs.is_empty() {
+            String::new()
+        } else {
+            format!(
+                "tests/data/gpu_measured.csv + gpu_sweep_*.csv (sets: {})",
+                sets.join(", ")
+            )
+        },
+        note: String::new(),
+    }
 }
 
 fn dtype_label(r: &GpuRow) -> String {
@@ -515,9 +581,14 @@ fn noise_floor(data_dir: &Path) -> Option<ValidationTable> {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Fit {
     pub config: String,
-    pub sustained_fraction: f64,
-    /// Fitted on the 8-bit calibration rows (the 16-bit value when there are none).
-    pub sustained_fraction_8bit: f64,
+    /// Kernel efficiency of 16-bit and TF32 tensor-core GEMMs (`kernel.kernel_efficiency`).
+    pub kernel_efficiency: f64,
+    /// Fitted on the fp8 calibration rows (the 16-bit value when there are none).
+    pub kernel_efficiency_8bit: f64,
+    /// Fitted on the int8 calibration rows (the fp8 value when there are none).
+    pub kernel_efficiency_int8: f64,
+    /// Fitted on the CUDA-core fp32 calibration rows (the 16-bit value when there are none).
+    pub kernel_efficiency_fp32: f64,
     /// In-kernel fixed cost (fitted when the calibration rows are kernel/event timed).
     pub kernel_fixed_us: f64,
     /// Host dispatch + sync (fitted when the calibration rows are host timed).
@@ -526,37 +597,65 @@ pub struct Fit {
     pub calibration_mape_pct: f64,
 }
 
+/// Which kernel-efficiency key a calibration row informs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum EffGroup {
+    Tensor16,
+    Fp8,
+    Int8,
+    Fp32CudaCore,
+}
+
+fn eff_group(r: &GpuRow) -> EffGroup {
+    match r.dtype {
+        DType::Fp8 | DType::Fp4 | DType::Mxfp4 => EffGroup::Fp8,
+        DType::Int8 => EffGroup::Int8,
+        DType::Fp32 if r.fp32_math == Fp32Math::CudaCore => EffGroup::Fp32CudaCore,
+        _ => EffGroup::Tensor16,
+    }
+}
+
 /// Fit, on the calibration rows of `config` (H200 uses the H100 rows: same die and power
-/// limit), the parameters that minimize their MAPE:
-/// 1. `sustained_fraction` (golden-section search on [0.5, 1.1]) together with the additive
+/// limit), the parameters that minimize their MAPE. The clock of every row comes from the power
+/// model (the op's power against the TDP, [`crate::energy::power_limited_clock_hz`]), which
+/// has no fitted parameter here; what the fit adds on top is kernel efficiency, per unit:
+/// 1. `kernel_efficiency` (golden-section search on [0.3, 1.2]) together with the additive
 ///    fixed cost of the rows' timing scope (grid 0–30 µs in 0.05 µs steps: the in-kernel fixed
-///    cost for kernel/event timings, host dispatch + sync for host timings), on the 16/32-bit
-///    rows;
-/// 2. `sustained_fraction_8bit` the same way on the 8-bit rows, the fixed cost kept from (1).
+///    cost for kernel/event timings, host dispatch + sync for host timings), on the 16-bit and
+///    TF32 tensor-core rows;
+/// 2. `kernel_efficiency_8bit`, `kernel_efficiency_int8` and `kernel_efficiency_fp32` the
+///    same way on the fp8, int8 and CUDA-core fp32 rows, the fixed cost kept from (1).
 pub fn calibrate(data_dir: &Path, config: &str) -> Result<Fit> {
     let fit_cfg = if config == "h200" { "h100" } else { config };
     let rows: Vec<GpuRow> = load_rows(data_dir)?
         .into_iter()
         .filter(|r| r.config == fit_cfg && r.split == Split::Calibration)
         .collect();
-    let is8 = |r: &GpuRow| matches!(r.dtype, DType::Fp8 | DType::Int8);
-    let wide: Vec<GpuRow> = rows.iter().filter(|r| !is8(r)).cloned().collect();
-    let narrow: Vec<GpuRow> = rows.iter().filter(|r| is8(r)).cloned().collect();
+    let group = |g: EffGroup| -> Vec<GpuRow> {
+        rows.iter().filter(|r| eff_group(r) == g).cloned().collect()
+    };
+    let wide = group(EffGroup::Tensor16);
     if wide.is_empty() {
         return Err(Error::internal(format!(
-            "no 16/32-bit calibration rows for {config}"
+            "no 16-bit/TF32 calibration rows for {config}"
         )));
     }
     let base = machine(config)?;
     let host = wide.iter().all(|r| r.scope == Scope::Host);
     let fixed0 = base.config().kernel.kernel_fixed_us;
-    // Times of `rs` with fraction f (both widths) and zero additive cost of the fitted kind.
+    // Times of `rs` with every kernel efficiency at `f` and the given in-kernel fixed cost
+    // (host sync 0 when host-timed: the additive constant is fitted instead).
     let times = |rs: &[GpuRow], f: f64, fixed: f64| -> Result<Vec<f64>> {
-        let mut c = base.with_calibration(f, f, fixed).config().clone();
-        if host {
-            c.kernel.host_sync_overhead_us = 0.0;
-        }
-        let m = GpuMachine::new(c, base.name());
+        let m = base.with_config(|c| {
+            c.kernel.kernel_efficiency = f;
+            c.kernel.kernel_efficiency_8bit = Some(f);
+            c.kernel.kernel_efficiency_int8 = Some(f);
+            c.kernel.kernel_efficiency_fp32 = Some(f);
+            c.kernel.kernel_fixed_us = fixed;
+            if host {
+                c.kernel.host_sync_overhead_us = 0.0;
+            }
+        });
         rs.par_iter().map(|r| predict_us(&m, r)).collect()
     };
     let mape_with = |ts: &[f64], rs: &[GpuRow], c: f64| -> f64 {
@@ -575,13 +674,13 @@ pub fn calibrate(data_dir: &Path, config: &str) -> Result<Fit> {
             .fold((0.0, f64::INFINITY), |a, b| if b.1 < a.1 { b } else { a })
     };
     let golden = |score: &dyn Fn(f64) -> Result<(f64, f64)>| -> Result<(f64, (f64, f64))> {
-        let (mut a, mut b) = (0.5f64, 1.1f64);
+        let (mut a, mut b) = (0.3f64, 1.2f64);
         let g = (5f64.sqrt() - 1.0) / 2.0;
         let mut x1 = b - g * (b - a);
         let mut x2 = a + g * (b - a);
         let mut f1 = score(x1)?;
         let mut f2 = score(x2)?;
-        for _ in 0..16 {
+        for _ in 0..18 {
             if f1.1 <= f2.1 {
                 b = x2;
                 x2 = x1;
@@ -605,25 +704,38 @@ pub fn calibrate(data_dir: &Path, config: &str) -> Result<Fit> {
     } else {
         (c, base.config().kernel.host_sync_overhead_us)
     };
-    let (f8, e8) = if narrow.is_empty() {
-        (f16, 0.0)
-    } else {
-        let add = if host { c } else { 0.0 };
-        let fixed = kernel_fixed;
+    let add = if host { c } else { 0.0 };
+    // One efficiency on the rows of one unit, the fixed costs kept from (1).
+    let fit_one = |rs: &[GpuRow], default: f64| -> Result<(f64, f64)> {
+        if rs.is_empty() {
+            return Ok((default, 0.0));
+        }
         let (f, (_, e)) = golden(&|f| {
-            let ts = times(&narrow, f, fixed)?;
-            Ok((0.0, mape_with(&ts, &narrow, add)))
+            let ts = times(rs, f, kernel_fixed)?;
+            Ok((0.0, mape_with(&ts, rs, add)))
         })?;
-        (f, e)
+        Ok((f, e))
     };
+    let fp8 = group(EffGroup::Fp8);
+    let int8 = group(EffGroup::Int8);
+    let fp32 = group(EffGroup::Fp32CudaCore);
+    let (f8, e8) = fit_one(&fp8, f16)?;
+    let (fi8, ei8) = fit_one(&int8, f8)?;
+    let (f32c, e32) = fit_one(&fp32, f16)?;
     let n = rows.len() as f64;
+    let err_sum = e16 * wide.len() as f64
+        + e8 * fp8.len() as f64
+        + ei8 * int8.len() as f64
+        + e32 * fp32.len() as f64;
     Ok(Fit {
         config: config.to_string(),
-        sustained_fraction: f16,
-        sustained_fraction_8bit: f8,
+        kernel_efficiency: f16,
+        kernel_efficiency_8bit: f8,
+        kernel_efficiency_int8: fi8,
+        kernel_efficiency_fp32: f32c,
         kernel_fixed_us: kernel_fixed,
         host_sync_overhead_us: host_sync,
         calibration_rows: rows.len(),
-        calibration_mape_pct: (e16 * wide.len() as f64 + e8 * narrow.len() as f64) / n * 100.0,
+        calibration_mape_pct: err_sum / n * 100.0,
     })
 }
