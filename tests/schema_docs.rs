@@ -252,3 +252,57 @@ fn reference_docs_match_the_schemas() {
         );
     }
 }
+
+/// Every key `archsim train --format json` and `archsim serve --format json` print is in their
+/// schemas (`archsim schema train|serve`), plan and runners-up included.
+#[test]
+fn train_and_serve_schemas_cover_every_key_they_print() {
+    let cases: [(&str, &[&str]); 2] = [
+        (
+            "train",
+            &[
+                "train",
+                "--system",
+                "dgx_h100_ib",
+                "--model",
+                "llama3_8b",
+                "--chips",
+                "8",
+                "--global-batch",
+                "16",
+                "--seq",
+                "2048",
+                "--tokens",
+                "1e9",
+                "--format",
+                "json",
+            ],
+        ),
+        (
+            "serve",
+            &[
+                "serve",
+                "--system",
+                "dgx_h100_ib",
+                "--model",
+                "mixtral_8x7b",
+                "--chips",
+                "8",
+                "--input-len",
+                "512",
+                "--output-len",
+                "128",
+                "--format",
+                "json",
+            ],
+        ),
+    ];
+    for (which, args) in cases {
+        let s = printed(which);
+        let o = archsim(args);
+        assert_ok(&o);
+        let doc: Value = serde_json::from_str(&stdout(&o)).unwrap();
+        let n = check_keys(&s, &s, &doc, "", &[]);
+        assert!(n > 20, "{which}: only {n} keys checked");
+    }
+}

@@ -168,6 +168,7 @@ pub struct CompareArgs {
 #[derive(Debug, Args)]
 pub struct SchemaArgs {
     /// Which schema: `config` (systolic and SIMT machine configs), `system` (system configs),
+    /// `train`/`serve` (those commands' JSON),
     /// `model` (model cards) or `report` (the `run --format json` document).
     #[arg(value_enum, required_unless_present = "docs")]
     pub which: Option<SchemaArg>,
@@ -187,6 +188,10 @@ pub enum SchemaArg {
     Model,
     /// The `archsim run --format json` report.
     Report,
+    /// The `archsim train --format json` document.
+    Train,
+    /// The `archsim serve --format json` document.
+    Serve,
 }
 
 #[derive(Debug, Args)]
@@ -666,6 +671,8 @@ fn cmd_schema(args: &SchemaArgs) -> Result<()> {
         Some(SchemaArg::System) => schema::Which::System,
         Some(SchemaArg::Model) => schema::Which::Model,
         Some(SchemaArg::Report) | None => schema::Which::Report,
+        Some(SchemaArg::Train) => schema::Which::Train,
+        Some(SchemaArg::Serve) => schema::Which::Serve,
     };
     let json = serde_json::to_string_pretty(&schema::schema(which))
         .map_err(|e| Error::internal(e.to_string()))?;

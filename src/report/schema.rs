@@ -28,6 +28,11 @@ pub enum Which {
     Model,
     /// The `archsim run --format json` report.
     Report,
+    /// The `archsim train --format json` document (one system; `--compare` prints
+    /// `{basis, a, b, verdict}` with one of these in `a` and `b`).
+    Train,
+    /// The `archsim serve --format json` document (one system; `--compare` prints a list).
+    Serve,
 }
 
 /// A machine config of either kind (the schema's `anyOf`; `kind` tells them apart).
@@ -71,6 +76,20 @@ pub fn schema(which: Which) -> Value {
             settings()
                 .into_generator()
                 .into_root_schema_for::<RunReport>(),
+            &[],
+        ),
+        Which::Train => (
+            "archsim train --format json",
+            settings()
+                .into_generator()
+                .into_root_schema_for::<crate::system::train::TrainOutcome>(),
+            &[],
+        ),
+        Which::Serve => (
+            "archsim serve --format json",
+            settings()
+                .into_generator()
+                .into_root_schema_for::<crate::system::serve::ServeReport>(),
             &[],
         ),
     };
@@ -375,7 +394,7 @@ pub fn markdown(title: &str, intro: &str, schema: &Value, table_word: &str) -> S
 /// The pages of `docs/reference/`: one per config kind (systolic, SIMT, system, model card) and
 /// one per output (the `run --format json` report), plus an index.
 pub fn reference_pages() -> Result<Vec<OutputFile>> {
-    let pages: [(&str, &str, &str, Value, &str); 5] = [
+    let pages: [(&str, &str, &str, Value, &str); 7] = [
         (
             "config-systolic.md",
             "Systolic machine config (`kind = \"systolic\"`)",
@@ -418,6 +437,23 @@ pub fn reference_pages() -> Result<Vec<OutputFile>> {
              and SIMT models), which are not listed here; `plan` is the machine-specific mapping \
              or kernel plan.",
             schema(Which::Report),
+            "object",
+        ),
+        (
+            "report-train.md",
+            "Report: `archsim train --format json`",
+            "The best plan's figures with its runners-up (one system). With `--compare` the \
+             document is `{basis, a, b, verdict}`, `a` and `b` each one of these. Schema: \
+             `archsim schema train`.",
+            schema(Which::Train),
+            "object",
+        ),
+        (
+            "report-serve.md",
+            "Report: `archsim serve --format json`",
+            "One system's serving figures; with `--compare` a list of two. Schema: `archsim \
+             schema serve`.",
+            schema(Which::Serve),
             "object",
         ),
     ];

@@ -29,13 +29,18 @@ use crate::workload::DType;
 use serde::Serialize;
 
 /// What the serving run optimizes.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Scenario {
     /// Infinite request rate, no latency bound: the batch that maximizes throughput.
     Offline,
     /// The highest load whose mean TTFT and TPOT meet the targets (s).
-    Server { ttft_s: f64, tpot_s: f64 },
+    Server {
+        /// Mean time-to-first-token target, s.
+        ttft_s: f64,
+        /// Mean time-per-output-token target, s.
+        tpot_s: f64,
+    },
     /// A fixed arrival rate (requests/s for the whole system, Poisson): the smallest batch that
     /// keeps up, and the latencies at that load.
     Rate { requests_per_s: f64 },
@@ -64,27 +69,40 @@ pub struct ServeSpec {
 }
 
 /// The result.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct ServeReport {
+    /// System config name.
     pub system: String,
+    /// Chip config name.
     pub chip: String,
+    /// Model card name.
     pub model: String,
+    /// Chips serving.
     pub chips: u64,
+    /// What the run optimizes: offline, server (with its TTFT/TPOT targets in s) or a fixed rate.
     pub scenario: Scenario,
+    /// Prompt tokens per request.
     pub input_len: u64,
+    /// Generated tokens per request.
     pub output_len: u64,
+    /// Weights and activations dtype.
     pub dtype: DType,
+    /// KV-cache dtype.
     pub kv_dtype: DType,
     /// Tensor parallelism, expert parallelism per replica (a replica is tp·ep chips) and
     /// replicas (data parallelism).
     pub tp: u64,
+    /// Expert parallelism per replica (1 for dense models).
     pub ep: u64,
+    /// Replicas serving side by side (data parallelism): chips / (tp·ep).
     pub replicas: u64,
     /// Requests in flight per replica.
     pub batch: u64,
     /// The largest batch the KV cache holds per replica.
     pub kv_capacity_batch: u64,
+    /// Output tokens per second, whole system.
     pub output_tokens_per_s: f64,
+    /// Output tokens per second per chip.
     pub output_tokens_per_s_per_chip: f64,
     /// Prompt + output tokens per second.
     pub total_tokens_per_s: f64,
@@ -108,14 +126,21 @@ pub struct ServeReport {
     /// Throughput against latency as the batch grows, for the chosen tp: (batch, TPOT s, output
     /// tokens/s per chip).
     pub curve: Vec<(u64, f64, f64)>,
+    /// KV cache of one request (prompt + output), in bytes.
     pub kv_cache_bytes_per_request: u64,
+    /// KV cache of every request in flight, in bytes.
     pub kv_cache_bytes_total: u64,
+    /// Weights per chip, in bytes.
     pub weights_bytes_per_chip: u64,
+    /// chips × all-in power per chip × PUE, in W.
     pub power_w: f64,
+    /// Energy per output token, in J.
     pub j_per_token: f64,
+    /// USD per million output tokens at the chip's `[cost]` price (null without one).
     pub usd_per_million_tokens: Option<f64>,
     /// Server scenario: whether any batch meets the targets.
     pub feasible: bool,
+    /// Why the figures are not a feasible point, when they are not.
     #[serde(skip_serializing_if = "String::is_empty")]
     pub note: String,
 }

@@ -38,7 +38,7 @@ use serde::Serialize;
 use std::collections::{BTreeMap, HashMap};
 
 /// A parallelism plan. `chips = tp · fsdp · cp · dp · dcn_dp · pp`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, schemars::JsonSchema)]
 pub struct Plan {
     /// Data parallelism inside a slice / the cluster (gradients all-reduced, weights replicated).
     pub dp: u64,
@@ -191,7 +191,7 @@ pub struct TrainSpec {
 }
 
 /// Step time split by reason, s.
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct StepBreakdown {
     /// Per-chip compute of every micro-batch (forward, backward, recomputation).
     pub compute: f64,
@@ -204,35 +204,53 @@ pub struct StepBreakdown {
 }
 
 /// The result of one plan.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct TrainReport {
+    /// System config name.
     pub system: String,
+    /// Chip config name.
     pub chip: String,
+    /// Model card name.
     pub model: String,
+    /// Chips training.
     pub chips: u64,
+    /// Sequences per optimizer step (all chips).
     pub global_batch: u64,
+    /// Tokens per sequence.
     pub seq: u64,
     pub dtype: DType,
+    /// The plan's keys.
     pub plan: Plan,
     /// TPU slice shape and slices, or the GPU domain size and domains.
     pub slice: Vec<u64>,
+    /// Slices (TPU, joined by DCN) or switch domains (GPU).
     pub slices: u64,
+    /// Micro-batches per step per data-parallel rank.
     pub microbatches: u64,
+    /// One optimizer step, in seconds.
     pub step_time_s: f64,
+    /// The step split by reason, in seconds (they sum to `step_time_s`).
     pub breakdown_s: StepBreakdown,
     /// Model FLOPs/s per chip ÷ the chip's dense bf16 peak.
     pub mfu: f64,
     /// Hardware FLOPs (recomputation included) per chip ÷ the dense bf16 peak.
     pub hfu: f64,
+    /// Model FLOPs per second per chip, in TFLOP/s.
     pub model_tflops_per_chip: f64,
+    /// Training tokens per second (all chips).
     pub tokens_per_s: f64,
+    /// Time to train `--tokens` tokens, in seconds (with --tokens).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub time_to_train_s: Option<f64>,
+    /// Memory per chip: weights, gradients, optimizer state and activations in flight, in bytes.
     pub memory_per_chip_bytes: u64,
+    /// HBM per chip, in bytes (null if unknown).
     pub memory_capacity_bytes: Option<u64>,
     /// chips × all-in power per chip × PUE, W.
     pub power_w: f64,
+    /// Energy per step (power × step time), in J.
     pub energy_j_per_step: f64,
+    /// Energy per training token, in J.
     pub energy_j_per_token: f64,
     /// USD per step at the chip's `[cost]` price (null without one).
     pub cost_usd_per_step: Option<f64>,
@@ -248,7 +266,7 @@ pub struct TrainReport {
 }
 
 /// The best plan and the runners-up.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct TrainOutcome {
     #[serde(flatten)]
     pub best: TrainReport,
@@ -258,10 +276,13 @@ pub struct TrainOutcome {
     pub plans_evaluated: usize,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct RunnerUp {
+    /// The plan (`tp=..,pp=..,...`).
     pub plan: String,
+    /// Its step time, in seconds.
     pub step_time_s: f64,
+    /// Its MFU.
     pub mfu: f64,
 }
 
