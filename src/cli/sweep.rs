@@ -130,11 +130,13 @@ pub fn cmd_sweep(a: &SweepArgs) -> Result<()> {
             }
             Box::new(FleetSweep::prepare(sweep_spec, a.max_points)?)
         }
-        (None, Some(config)) => Box::new(Sweep::prepare(
-            config,
-            &a.sweep,
+        // The sweep file is read once: the spec loaded above goes on to the chip sweep.
+        (None, Some(config)) => Box::new(Sweep::from_parts(
+            sweep_spec,
+            archsim::jobs::sweep::base::BaseConfig::load(config)?,
             a.mode.map(Into::into),
             a.max_points,
+            a.sweep.parent(),
         )?),
         (None, None) => {
             return Err(Error::flag(

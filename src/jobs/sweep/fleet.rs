@@ -27,6 +27,8 @@
 //! not divide) is a result, not an error: its row says `infeasible: ...` in `status` and leaves
 //! the figures empty.
 
+// CSV text of a swept value, as chip sweeps write it.
+use super::spec::value_text as text;
 use super::spec::{Axis, SweepSpec};
 use super::{PointSet, Provenance, Shard};
 use crate::error::{Error, Result};
@@ -155,14 +157,6 @@ pub struct FleetSweep {
     points: u64,
 }
 
-/// CSV text of a swept value: strings bare, numbers and booleans as TOML writes them.
-fn text(v: &toml::Value) -> String {
-    match v {
-        toml::Value::String(s) => s.clone(),
-        other => other.to_string(),
-    }
-}
-
 impl FleetSweep {
     /// Check every axis of a `command = "train" | "serve"` sweep file and load its systems and
     /// models.
@@ -242,14 +236,8 @@ impl FleetSweep {
         })
     }
 
-    /// Value index of each axis of a point: mixed radix, last axis fastest.
-    fn digits(&self, mut index: u64) -> Vec<usize> {
-        let mut d = vec![0; self.radix.len()];
-        for (slot, &r) in d.iter_mut().zip(&self.radix).rev() {
-            *slot = (index % r as u64) as usize;
-            index /= r as u64;
-        }
-        d
+    fn digits(&self, index: u64) -> Vec<usize> {
+        super::digits(&self.radix, index)
     }
 
     /// The point's values by key.

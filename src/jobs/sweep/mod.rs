@@ -72,6 +72,17 @@ pub const METRIC_COLUMNS: [&str; 12] = [
     "die_cost_usd",
 ];
 
+/// Value index of each axis of point `index` in a product of axes of `radix[a]` values each:
+/// mixed radix, the last axis fastest (the point order of every sweep).
+pub fn digits(radix: &[usize], mut index: u64) -> Vec<usize> {
+    let mut d = vec![0; radix.len()];
+    for (slot, &r) in d.iter_mut().zip(radix).rev() {
+        *slot = (index % r as u64) as usize;
+        index /= r as u64;
+    }
+    d
+}
+
 /// A deterministic slice of a sweep: the points with `index % count == index_of_shard`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Shard {
@@ -243,13 +254,8 @@ impl Sweep {
     }
 
     /// Value index of each axis (workload first) of a point: mixed radix, last axis fastest.
-    pub fn digits(&self, mut index: u64) -> Vec<usize> {
-        let mut d = vec![0; self.radix.len()];
-        for (slot, &r) in d.iter_mut().zip(&self.radix).rev() {
-            *slot = (index % r as u64) as usize;
-            index /= r as u64;
-        }
-        d
+    pub fn digits(&self, index: u64) -> Vec<usize> {
+        digits(&self.radix, index)
     }
 
     /// The swept values of a point as CSV text: workload, then each axis.
