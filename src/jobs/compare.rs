@@ -154,10 +154,11 @@ fn slug(s: &str) -> String {
 pub fn write_outputs(r: &Report, dir: &Path) -> Result<Vec<PathBuf>> {
     let mut written = Vec::new();
     let json = serde_json::to_vec_pretty(r).map_err(|e| Error::internal(e.to_string()))?;
-    let p = dir.join("report.json");
+    let [report_json, ops_csv, trace_json] = compare::OUTPUT_FILES.map(|(name, _)| name);
+    let p = dir.join(report_json);
     write_atomic(&p, &json)?;
     written.push(p);
-    let p = dir.join("ops.csv");
+    let p = dir.join(ops_csv);
     write_atomic(&p, &compare::ops_csv(r)?)?;
     written.push(p);
     let several = r.sections.len() > 1;
@@ -192,7 +193,7 @@ pub fn write_outputs(r: &Report, dir: &Path) -> Result<Vec<PathBuf>> {
         return Ok(written);
     }
     let (ta, tb) = (timeline(0), timeline(1));
-    let p = dir.join("trace.json");
+    let p = dir.join(trace_json);
     write_atomic(
         &p,
         &crate::report::chrome_trace::render(&[
