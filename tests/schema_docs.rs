@@ -12,7 +12,7 @@
 
 mod common;
 
-use archsim::report::schema::{self, properties, variants_of, Which};
+use archsim::jobs::schema::{self, properties, variants_of, Which};
 use common::{archsim, assert_ok, repo, stdout};
 use serde_json::{Map, Value};
 
@@ -513,7 +513,7 @@ fn main_job_outputs_match_their_reference() {
     let sections = report["sections"].as_array().unwrap();
     assert!(sections.len() > 1);
     // The files: OUTPUT_FILES at the top, the plots in one directory per section.
-    let mut want: Vec<String> = archsim::compare::OUTPUT_FILES
+    let mut want: Vec<String> = archsim::jobs::compare::OUTPUT_FILES
         .iter()
         .map(|(n, _)| n.to_string())
         .collect();

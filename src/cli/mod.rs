@@ -666,7 +666,7 @@ fn kernel_description(name: &str, text: &str) -> String {
 
 /// `archsim schema`: one JSON Schema on stdout, or the reference pages under `--docs DIR`.
 fn cmd_schema(args: &SchemaArgs) -> Result<()> {
-    use archsim::report::schema;
+    use archsim::jobs::schema;
     if let Some(dir) = &args.docs {
         let pages = schema::reference_pages()?;
         fsio::write_all(dir, &pages)?;

@@ -125,31 +125,6 @@ pub struct Report {
     pub sections: Vec<Comparison>,
 }
 
-/// The files the main job and `archsim compare` write into `--out DIR` before the plots, in
-/// the order written: (name, what it holds). The plots ([`crate::plot::COMPARISON_PLOTS`], PNG
-/// and SVG) follow, in `DIR` for a single section and in `DIR/<section>/` for several
-/// (`<section>`: the section's title with every character but ASCII letters, digits, `-` and
-/// `_` replaced by `_`).
-pub const OUTPUT_FILES: [(&str, &str); 3] = [
-    (
-        "report.json",
-        "the comparison as JSON: `{a_label, b_label, sections}`, every section with both \
-         machines' `run --format json` reports, per-op ratios and the verdict \
-         (`archsim schema compare`)",
-    ),
-    (
-        "ops.csv",
-        "one row per op, machine and section (`archsim schema compare-csv`)",
-    ),
-    (
-        "trace.json",
-        "Chrome trace event format (opens in https://ui.perfetto.dev): one process per \
-         machine, every section's ops end to end as spans (`ts`/`dur` in µs, op names \
-         prefixed by their section when there are several) with child spans for where each \
-         op's time goes, and counter tracks for utilization and power",
-    ),
-];
-
 /// Lower workloads to ops, prefixing op names with the workload name when there are several.
 pub fn workload_ops(workloads: &[Workload]) -> Vec<Op> {
     let mut ops = Vec::new();

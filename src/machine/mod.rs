@@ -465,7 +465,7 @@ impl MachineReport {
 }
 
 /// The report's `"machine"` object: all of [`MachineJson`] (the keys every machine has) plus the
-/// machine model's own keys ([`MachineInfo::details`]). `report::schema` adds those as a
+/// machine model's own keys ([`MachineInfo::details`]). `jobs::schema` adds those as a
 /// `oneOf` of the models' typed key sets (systolic native/PE, SCALE-Sim mode, SIMT), which this
 /// layer does not know.
 impl schemars::JsonSchema for MachineReport {

@@ -348,3 +348,56 @@ impl Exporter for CsvExporter {
         }])
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::registry;
+    use crate::workload::Op;
+
+    /// Ops read back from a run's JSON give the op rows of the run's CSV, byte for byte (what
+    /// the Python bindings' `ops_frame` relies on).
+    #[test]
+    fn ops_read_back_from_json_give_the_csv_op_rows() {
+        let m = registry::load("h100").unwrap().build(None).unwrap();
+        let ops: Vec<Op> = ["4096,4096,4096", "1,8192,1024,4"]
+            .iter()
+            .enumerate()
+            .map(|(i, g)| {
+                Op::Gemm(
+                    crate::workload::parse_gemm_spec(g, i, crate::workload::DType::Bf16).unwrap(),
+                )
+            })
+            .collect();
+        let run = crate::run::simulate_ops(m.as_ref(), &ops).unwrap();
+        let json = serde_json::to_value(&run).unwrap();
+        let back: Vec<OpProfile> = serde_json::from_value(json["ops"].clone()).unwrap();
+        let whole = String::from_utf8(CsvExporter.export(&run).unwrap()[0].bytes.clone()).unwrap();
+        let rows = String::from_utf8(run_ops_csv(&back).unwrap()).unwrap();
+        let mut lines: Vec<&str> = whole.lines().collect();
+        assert!(lines.pop().unwrap().starts_with("TOTAL,"));
+        assert_eq!(rows.lines().collect::<Vec<_>>(), lines);
+    }
+
+    /// Every column has a known type and a meaning; the two column lists share no name twice.
+    #[test]
+    fn columns_are_typed_and_documented() {
+        for cols in [
+            run_columns().collect::<Vec<_>>(),
+            compare_columns().collect::<Vec<_>>(),
+        ] {
+            let mut names: Vec<&str> = cols.iter().map(|c| c.name).collect();
+            for c in &cols {
+                assert!(
+                    ["string", "integer", "number"].contains(&c.ty),
+                    "{}",
+                    c.name
+                );
+                assert!(!c.doc.is_empty(), "{}", c.name);
+            }
+            names.sort_unstable();
+            names.dedup();
+            assert_eq!(names.len(), cols.len());
+        }
+    }
+}

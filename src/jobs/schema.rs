@@ -629,13 +629,13 @@ pub fn markdown(
 }
 
 /// The main job's outputs as a Markdown list (file, what it holds), from the list the job
-/// writes by ([`crate::compare::OUTPUT_FILES`], [`crate::plot::COMPARISON_PLOTS`]).
+/// writes by ([`crate::jobs::compare::OUTPUT_FILES`], [`crate::plot::COMPARISON_PLOTS`]).
 fn compare_outputs_text() -> String {
     let mut s = String::from(
         "`archsim --config CONFIG [--out DIR]` (the main job) and `archsim compare` write into \
          DIR (default `plots/`):\n\n",
     );
-    for (name, what) in crate::compare::OUTPUT_FILES {
+    for (name, what) in crate::jobs::compare::OUTPUT_FILES {
         let _ = writeln!(s, "- `{name}`: {what};");
     }
     let _ = writeln!(
@@ -656,12 +656,24 @@ fn compare_outputs_text() -> String {
     s
 }
 
+/// A reference page of an object schema: file name, title, intro, schema, the word for its
+/// nested objects (`table` for TOML inputs, `object` for JSON outputs), and the paths whose
+/// tables another page holds.
+type ObjectPage = (
+    &'static str,
+    &'static str,
+    String,
+    Value,
+    &'static str,
+    &'static [&'static str],
+);
+
 /// The pages of `docs/reference/`: one per config kind (systolic, SIMT, system, model card) and
 /// one per output (the `run`, `train`, `serve` and `collective` JSON, the main job's
 /// report.json, the two per-op CSV files), plus an index.
 pub fn reference_pages() -> Result<Vec<OutputFile>> {
     const RUNS: &[&str] = &["sections[].a.run", "sections[].b.run"];
-    let object_pages: [(&str, &str, String, Value, &str, &[&str]); 9] = [
+    let object_pages: [ObjectPage; 9] = [
         (
             "config-systolic.md",
             "Systolic machine config (`kind = \"systolic\"`)",
@@ -861,6 +873,35 @@ mod tests {
             schema(Which::System)["properties"]["kind"]["const"],
             "system"
         );
+    }
+
+    #[test]
+    fn the_machine_object_has_a_titled_key_set_per_model_in_both_reports() {
+        for which in [Which::Report, Which::Compare] {
+            let r = schema(which);
+            let m = &r["$defs"]["MachineReport"];
+            let v = variants_of(&r, m);
+            let titles: Vec<&str> = v.iter().map(|(t, _)| *t).collect();
+            assert_eq!(titles.len(), 3, "{which:?}: {titles:?}");
+            assert!(titles.iter().all(|t| !t.is_empty()));
+            // The common keys come first (allOf), the variants' own keys are disjoint from them.
+            let common = object_of(&r, m).unwrap()["properties"].as_object().unwrap();
+            assert!(common.contains_key("peak_tflops"));
+            for (t, o) in v {
+                for k in o["properties"].as_object().unwrap().keys() {
+                    assert!(!common.contains_key(k), "{t}: {k} is also a common key");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn csv_row_schemas_name_the_writer_columns_in_order() {
+        let names = csv_column_names(&schema(Which::OpsCsv));
+        assert_eq!(names, crate::report::csv::header());
+        let names = csv_column_names(&schema(Which::CompareCsv));
+        assert_eq!(&names[..2], ["machine", "section"]);
+        assert_eq!(names.len(), 2 + compare_columns().count());
     }
 
     #[test]
