@@ -73,7 +73,7 @@ const SHAPE: [Column; 7] = [
     col!(
         "name",
         "string",
-        "op name (TOTAL on the totals row)",
+        "op name (`TOTAL` on the totals row of `run --format csv`)",
         |p| p.name.clone(),
         |_| "TOTAL".into()
     ),
