@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Validate archsim's shipped inputs and real reports against `archsim schema` (draft 2020-12).
+"""Validate archsim's shipped inputs and real outputs (`run` and `collective` JSON, the main
+job's report.json) against `archsim schema` (draft 2020-12).
 
 An extra check beside tests/schema_docs.rs (which checks key coverage in Rust, with no JSON
 Schema validator): this one runs a full validator, so types, required keys and refused unknown
@@ -14,6 +15,7 @@ import glob
 import json
 import subprocess
 import sys
+import tempfile
 import tomllib
 
 from jsonschema import Draft202012Validator
@@ -26,6 +28,11 @@ RUNS = [
     ["--config", "tpu_v5p", "--model", "deepseek_v3", "--phase", "train"],
     ["--config", "trn2", "--model", "mixtral_8x7b", "--phase", "decode"],
     ["--config", "tests/data/scalesim/configs/calc_256x256_ws.cfg", "--gemm", "64,64,64"],
+    ["--config", "mi300x", "--gemm", "4096,4096,4096"],
+]
+COLLECTIVES = [
+    ["--system", "dgx_h100_ib", "--chips", "16", "--op", "all-reduce", "--bytes", "1G"],
+    ["--system", "tpu_v5p_pod", "--chips", "64", "--op", "all-gather", "--bytes", "64M"],
 ]
 
 
@@ -47,11 +54,22 @@ def main():
         out = subprocess.run([BIN, "run", *args, "--format", "json"], check=True,
                              capture_output=True, text=True)
         reports.append((" ".join(args), json.loads(out.stdout)))
+    collectives = []
+    for args in COLLECTIVES:
+        out = subprocess.run([BIN, "collective", *args, "--format", "json"], check=True,
+                             capture_output=True, text=True)
+        collectives.append((" ".join(args), json.loads(out.stdout)))
+    with tempfile.TemporaryDirectory() as d:
+        subprocess.run([BIN, "--config", "tpu_v5.toml", "--out", d, "-q"], check=True,
+                       capture_output=True)
+        main_job = [("main job tpu_v5.toml", json.load(open(f"{d}/report.json")))]
     sets = {
         "config": tomls("configs/*.toml"),
         "system": tomls("configs/systems/*.toml"),
         "model": tomls("kernels/models/*.toml"),
         "report": reports,
+        "collective": collectives,
+        "compare": main_job,
     }
     for which, docs in sets.items():
         v = validator(which)
@@ -68,7 +86,10 @@ def main():
     h100["sm"]["countt"] = 1
     report = json.loads(json.dumps(reports[0][1]))
     report["total"]["time_s"] = "fast"
-    for which, doc in [("config", h100), ("report", report)]:
+    # A GPU report whose machine lacks a key of the SIMT key set matches none of the models.
+    no_sms = json.loads(json.dumps(reports[0][1]))
+    del no_sms["machine"]["sms"]
+    for which, doc in [("config", h100), ("report", report), ("report", no_sms)]:
         if validator(which).is_valid(doc):
             print(f"schema {which}: a broken document passed")
             failed += 1

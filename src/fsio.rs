@@ -4,8 +4,8 @@
 //! Why not `tempfile::NamedTempFile::persist` for outputs: its temp names are random, so a later
 //! run cannot tell the temp file of a killed writer from that of a live one. Ours are
 //! `.<name>.tmp.<pid>`, so the next writer of the same path removes exactly those whose process
-//! is gone ([`remove_dead_temp_files`]); a writer that fails removes its own. (tempfile is used
-//! in the tests.)
+//! is gone ([`remove_dead_temp_files`]); a writer that fails removes its own. (tempfile is a
+//! dev-dependency only: the tests and benches make temporary directories with it.)
 
 use crate::error::{Error, Location, Result};
 use std::path::Path;
@@ -151,9 +151,9 @@ pub struct OutputFile {
 
 /// Write bytes to `path` atomically: a temp file in the same directory, then rename, so an
 /// interrupted run never leaves a truncated report and an existing file is never half-written.
-/// The temp file is tempfile's `NamedTempFile` named `.<name>.tmp.<random>` (the prefix a sweep
-/// sweeps up after a killed run); it is synced before `persist` renames it over `path`, and
-/// removed if anything fails.
+/// The temp file is this module's own `.<name>.tmp.<pid>` ([`AtomicWriter`], not tempfile's
+/// `NamedTempFile`: see the module doc); it is synced before it is renamed over `path`, removed
+/// if anything fails, and removed by the next writer of `path` if this process is killed first.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     let mut w = AtomicWriter::create(path)?;
     w.write(bytes)?;

@@ -443,14 +443,29 @@ def _pandas():
     return pandas
 
 
+def _read_csv(pd, source):
+    """``pandas.read_csv`` reading floats exactly: pandas < 3 needs ``float_precision=
+    "round_trip"`` (its default parser can be one ulp off); pandas 3 reads them exactly by
+    default and deprecates the argument."""
+    if int(pd.__version__.split(".")[0]) < 3:
+        return pd.read_csv(source, float_precision="round_trip")
+    return pd.read_csv(source)
+
+
 def ops_frame(report: Json):
-    """The ops of a :func:`run` report as a pandas DataFrame, one row per op (nested objects
-    such as counters flattened to ``counters.hbm_read_bytes`` columns)."""
+    """The ops of a :func:`run` report as a pandas DataFrame: the op rows of the CLI's
+    ``archsim run --format csv`` for the same run (same columns in the same order, same cells:
+    the library's own CSV writer renders them; see docs/reference/ops-csv.md), without its
+    ``TOTAL`` row (the totals are ``report["total"]``)."""
     pd = _pandas()
-    return pd.json_normalize(report["ops"])
+    text = _archsim.ops_csv(json.dumps(report))
+    return _read_csv(pd, io.StringIO(text))
 
 
 def sweep_frame(rows: List[Json]):
-    """The rows of a :func:`sweep` as a pandas DataFrame indexed by point ``index``."""
+    """The rows of a :func:`sweep` as a pandas DataFrame indexed by point ``index``: the
+    columns and cells of the CLI's sweep CSV (empty cells as NaN, as ``pandas.read_csv``
+    reads them)."""
     pd = _pandas()
-    return pd.DataFrame(rows).set_index("index")
+    frame = pd.DataFrame([{k: (None if v == "" else v) for k, v in r.items()} for r in rows])
+    return frame.set_index("index")

@@ -277,6 +277,26 @@ fn collective_json(
     .map_err(to_py)
 }
 
+/// The op rows of `archsim run --format csv` for the ops of a `run` report given as JSON text
+/// (`archsim.ops_frame`): the same columns and cells, written by the library's own CSV writer
+/// (`archsim::report::csv::run_ops_csv`), without the `TOTAL` row.
+#[pyfunction]
+fn ops_csv(py: Python<'_>, report_json: String) -> PyResult<String> {
+    py.detach(|| -> Result<String, String> {
+        let v: serde_json::Value = serde_json::from_str(&report_json).map_err(|e| e.to_string())?;
+        let ops = v.get("ops").cloned().ok_or("no `ops` list")?;
+        let ops: Vec<archsim::OpProfile> =
+            serde_json::from_value(ops).map_err(|e| e.to_string())?;
+        let bytes = archsim::report::csv::run_ops_csv(&ops).map_err(|e| e.to_string())?;
+        String::from_utf8(bytes).map_err(|e| e.to_string())
+    })
+    .map_err(|m| {
+        InputError::new_err(format!(
+            "report: key `ops`: not the ops of a run report: {m}"
+        ))
+    })
+}
+
 /// A hardware config (path or shipped name) as JSON text: name, source, kind, description,
 /// the parsed config with defaults filled in, and the machine's facts.
 #[pyfunction]
@@ -327,5 +347,6 @@ fn _archsim(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(collective_json, m)?)?;
     m.add_function(wrap_pyfunction!(load_config_json, m)?)?;
     m.add_function(wrap_pyfunction!(shipped, m)?)?;
+    m.add_function(wrap_pyfunction!(ops_csv, m)?)?;
     Ok(())
 }

@@ -2,6 +2,7 @@
 `target/release/archsim` of this checkout, or $ARCHSIM_BIN); errors as exceptions."""
 
 import csv
+import io
 import json
 import re
 import os
@@ -324,19 +325,78 @@ def test_simulation_releases_the_gil():
 # ---- DataFrame helpers --------------------------------------------------------------------
 
 
-def test_dataframe_helpers_or_a_clear_import_error():
-    report = archsim.run("h100", gemms=[(256, 256, 256), (512, 512, 512)])
+def test_dataframe_helpers_raise_a_clear_import_error_without_pandas(monkeypatch):
+    """Without pandas (its import made to fail), both helpers say how to get it."""
+    import builtins
+
+    real_import = builtins.__import__
+
+    def no_pandas(name, *args, **kwargs):
+        if name == "pandas" or name.startswith("pandas."):
+            raise ImportError("No module named 'pandas'")
+        return real_import(name, *args, **kwargs)
+
+    report = archsim.run("h100", gemms=[(256, 256, 256)])
     rows = archsim.sweep("tpu_v5e", SWEEP)
-    try:
-        import pandas  # noqa: F401
-    except ImportError:
-        with pytest.raises(ImportError, match="pip install pandas"):
-            archsim.ops_frame(report)
-        with pytest.raises(ImportError, match="pip install pandas"):
-            archsim.sweep_frame(rows)
-        return
-    df = archsim.ops_frame(report)
-    assert list(df["m"]) == [256, 512]
-    sf = archsim.sweep_frame(rows)
-    assert list(sf.index) == list(range(6))
-    assert sf["time_s"].tolist() == [r["time_s"] for r in rows]
+    monkeypatch.setattr(builtins, "__import__", no_pandas)
+    with pytest.raises(ImportError, match="pip install pandas"):
+        archsim.ops_frame(report)
+    with pytest.raises(ImportError, match="pip install pandas"):
+        archsim.sweep_frame(rows)
+
+
+def _assert_frames_equal(got, want):
+    """Same columns in the same order, same index, same values (NaN equal to NaN), same dtypes."""
+    import pandas as pd
+
+    assert list(got.columns) == list(want.columns)
+    pd.testing.assert_frame_equal(got, want, check_exact=True)
+
+
+@pytest.mark.parametrize(
+    "config, args",
+    [
+        ("h100", ["--gemm", "4096,4096,4096", "--gemm", "128,8192,1024,4"]),
+        ("tpu_v5p", ["--workload", "smoke"]),
+        ("tests/data/scalesim/configs/calc_256x256_ws.cfg", ["--gemm", "64,64,64"]),
+    ],
+)
+def test_ops_frame_equals_the_cli_csv(config, args):
+    pd = pytest.importorskip("pandas")
+    report = archsim.run(
+        str(ROOT / config) if config.endswith(".cfg") else config,
+        gemms=[a for i, a in enumerate(args) if i % 2 and args[i - 1] == "--gemm"],
+        workload=[a for i, a in enumerate(args) if i % 2 and args[i - 1] == "--workload"],
+    )
+    text = cli("run", "--config", config, *args, "--format", "csv").stdout
+    want = archsim._read_csv(pd, io.StringIO(text))
+    assert want["name"].iloc[-1] == "TOTAL"
+    want = want.iloc[:-1].reset_index(drop=True)  # the op rows; ops_frame leaves out TOTAL
+    got = archsim.ops_frame(report)
+    # Without the TOTAL row's blanks, pandas reads the per-op integer columns as integers.
+    want = want.astype(got.dtypes.to_dict())
+    _assert_frames_equal(got, want)
+    assert len(got) == len(report["ops"])
+    assert got["time_s"].tolist() == [o["time_s"] for o in report["ops"]]
+
+
+def test_ops_frame_refuses_what_is_not_a_run_report():
+    pytest.importorskip("pandas")
+    with pytest.raises(archsim.InputError, match="key `ops`"):
+        archsim.ops_frame({"ops": [{"name": "x"}]})
+
+
+def test_sweep_frame_equals_the_cli_csv(tmp_path):
+    pd = pytest.importorskip("pandas")
+    rows = archsim.sweep("tpu_v5e", SWEEP)
+    spec = tmp_path / "s.toml"
+    spec.write_text(
+        'workloads = ["gpt3_175b_layer"]\narray.rows = [64, 128]\n'
+        "hbm.bandwidth_gbps = {from = 800, to = 3200, factor = 2}\n"
+    )
+    out = tmp_path / "out.csv"
+    cli("sweep", "--config", "tpu_v5e", "--sweep", str(spec), "--out", str(out), "-q")
+    want = archsim._read_csv(pd, out).set_index("index")
+    got = archsim.sweep_frame(rows)
+    _assert_frames_equal(got, want)
+    assert list(got.index) == list(range(6))

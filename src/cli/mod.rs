@@ -168,8 +168,9 @@ pub struct CompareArgs {
 #[derive(Debug, Args)]
 pub struct SchemaArgs {
     /// Which schema: `config` (systolic and SIMT machine configs), `system` (system configs),
-    /// `train`/`serve` (those commands' JSON),
-    /// `model` (model cards) or `report` (the `run --format json` document).
+    /// `model` (model cards), `report` (the `run --format json` document), `compare` (the main
+    /// job's report.json), `train`/`serve`/`collective` (those commands' JSON), `ops-csv` (a
+    /// row of `run --format csv`) or `compare-csv` (a row of the main job's ops.csv).
     #[arg(value_enum, required_unless_present = "docs")]
     pub which: Option<SchemaArg>,
     /// Write one Markdown reference page per config kind and per output into DIR instead.
@@ -192,6 +193,14 @@ pub enum SchemaArg {
     Train,
     /// The `archsim serve --format json` document.
     Serve,
+    /// The main job's and `archsim compare`'s report.json.
+    Compare,
+    /// The `archsim collective --format json` document.
+    Collective,
+    /// One row of `archsim run --format csv` (ops.csv under `run --out`).
+    OpsCsv,
+    /// One row of the main job's and `archsim compare`'s ops.csv.
+    CompareCsv,
 }
 
 #[derive(Debug, Args)]
@@ -657,7 +666,7 @@ fn kernel_description(name: &str, text: &str) -> String {
 
 /// `archsim schema`: one JSON Schema on stdout, or the reference pages under `--docs DIR`.
 fn cmd_schema(args: &SchemaArgs) -> Result<()> {
-    use archsim::report::schema;
+    use archsim::jobs::schema;
     if let Some(dir) = &args.docs {
         let pages = schema::reference_pages()?;
         fsio::write_all(dir, &pages)?;
@@ -673,6 +682,10 @@ fn cmd_schema(args: &SchemaArgs) -> Result<()> {
         Some(SchemaArg::Report) | None => schema::Which::Report,
         Some(SchemaArg::Train) => schema::Which::Train,
         Some(SchemaArg::Serve) => schema::Which::Serve,
+        Some(SchemaArg::Compare) => schema::Which::Compare,
+        Some(SchemaArg::Collective) => schema::Which::Collective,
+        Some(SchemaArg::OpsCsv) => schema::Which::OpsCsv,
+        Some(SchemaArg::CompareCsv) => schema::Which::CompareCsv,
     };
     let json = serde_json::to_string_pretty(&schema::schema(which))
         .map_err(|e| Error::internal(e.to_string()))?;

@@ -16,7 +16,7 @@ pub use verdict::verdict;
 use crate::error::{Error, Location, Result};
 use crate::machine::{Machine, Repeat};
 use crate::registry::LoadedConfig;
-use crate::report::csv::{compare_columns, write_ops_csv, Column};
+use crate::report::csv::{compare_columns, write_ops_csv, Column, COMPARE_LEAD};
 use crate::run::model::simulate_model;
 use crate::run::{simulate_ops, total_of, RunReport};
 use crate::workload::model::lower::RunSpec;
@@ -24,10 +24,12 @@ use crate::workload::model::ModelCard;
 use crate::workload::{Op, Workload};
 use serde::Serialize;
 
-/// Price-performance of one machine over the run.
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+/// Price-performance of one machine over the run, from its config's `[cost]`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct CostSummary {
+    /// Price of one chip for one hour (`cost.usd_per_chip_hour`, a documented assumption).
     pub usd_per_chip_hour: f64,
+    /// Where the price comes from (`cost.source`).
     pub price_source: String,
     /// USD to run the whole workload once on one chip.
     pub usd_per_run: f64,
@@ -36,12 +38,17 @@ pub struct CostSummary {
 }
 
 /// Tokens/s of one phase (ops whose names start with a prefix) on one machine.
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct TokenRate {
+    /// The workload (kernels file or model) the phase belongs to.
     pub workload: String,
+    /// The phase, e.g. `prefill` or `decode`: its ops are those whose names start with it.
     pub phase: String,
+    /// Tokens the phase produces or processes (the workload's `[tokens]` entry).
     pub tokens: u64,
+    /// Time of the phase's ops (repeats counted).
     pub time_s: f64,
+    /// tokens / time_s on one chip.
     pub tokens_per_s: f64,
     /// USD per million tokens on one chip, when the machine has a `[cost]`.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -49,13 +56,17 @@ pub struct TokenRate {
 }
 
 /// One machine's side of a comparison.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct MachineRun {
     /// Config name, e.g. "tpu_v5".
     pub label: String,
+    /// The machine's run: the `archsim run --format json` report of the section's ops
+    /// (docs/reference/report-json.md).
     pub run: RunReport,
+    /// Price-performance; absent when the config has no `[cost]`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub cost: Option<CostSummary>,
+    /// Tokens/s per phase (LLM workloads; empty otherwise).
     pub tokens: Vec<TokenRate>,
     /// Average power over the run (total energy / total time), W.
     pub avg_power_w: f64,
@@ -66,18 +77,20 @@ pub struct MachineRun {
 }
 
 /// One op on both machines.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct OpComparison {
+    /// Op name (as in both runs' `ops`).
     pub name: String,
     /// time on A / time on B (> 1: B is faster).
     pub time_ratio_a_over_b: f64,
     /// energy on A / energy on B.
     pub energy_ratio_a_over_b: f64,
+    /// Label of the machine that runs the op in less time (A on a tie).
     pub faster: String,
 }
 
 /// One two-machine comparison: one workload, or one phase of one model.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct Comparison {
     /// What is compared: the workload name(s), or `MODEL PHASE`.
     pub workloads: Vec<String>,
@@ -87,19 +100,28 @@ pub struct Comparison {
     /// Why a model is shown per layer.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub scope_note: Option<String>,
+    /// The first machine (the config's own).
     pub a: MachineRun,
+    /// The second machine (`[compare] with` or `--vs`).
     pub b: MachineRun,
+    /// Every op on both machines, in run order.
     pub ops: Vec<OpComparison>,
+    /// One paragraph the numbers support: who is faster and why, energy, price, caveats
+    /// (both machines' validation status).
     pub verdict: String,
 }
 
 /// The main job's and `compare`'s result (`report.json`): the two machines and one
 /// [`Comparison`] per workload and per model phase, each with its own totals and verdict —
 /// never one sum over unrelated workloads.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct Report {
+    /// Config name of the first machine (each section's `a`).
     pub a_label: String,
+    /// Config name of the second machine (each section's `b`).
     pub b_label: String,
+    /// One comparison per workload and per model phase, in order: kernels files first, then
+    /// each model's prefill and decode.
     pub sections: Vec<Comparison>,
 }
 
@@ -375,5 +397,6 @@ pub fn ops_csv(r: &Report) -> Result<Vec<u8>> {
                 .map(move |p| (vec![m.label.clone(), section.clone()], p))
         })
     });
-    write_ops_csv(&["machine", "section"], &columns, rows, None)
+    let lead: Vec<&str> = COMPARE_LEAD.iter().map(|(name, _)| *name).collect();
+    write_ops_csv(&lead, &columns, rows, None)
 }

@@ -4,7 +4,7 @@
 
 use crate::error::{Error, Result};
 use crate::jobs::train::parse_slice;
-use crate::system::collective::{place, Collective, CollectiveCost};
+use crate::system::collective::{place, Collective, CollectiveCost, CollectiveJson};
 
 /// One collective costed on a placement of the system's chips.
 #[derive(Debug, Clone, PartialEq)]
@@ -23,20 +23,21 @@ pub struct CollectiveOutcome {
 }
 
 impl CollectiveOutcome {
-    /// The JSON document of `archsim collective --format json`.
+    /// The JSON document of `archsim collective --format json` ([`CollectiveJson`]).
     pub fn to_json(&self) -> serde_json::Value {
-        serde_json::json!({
-            "system": self.system,
-            "chips": self.chips,
-            "slice": self.slice,
-            "slices": self.slices,
-            "op": self.cost.op.as_str(),
-            "bytes": self.bytes,
-            "time_s": self.cost.time_s,
-            "algbw_gbps": self.cost.algbw_gbps,
-            "busbw_gbps": self.cost.busbw_gbps,
-            "algorithm": self.cost.algorithm,
+        serde_json::to_value(CollectiveJson {
+            system: self.system.clone(),
+            chips: self.chips,
+            slice: self.slice.clone(),
+            slices: self.slices,
+            op: self.cost.op.as_str().to_string(),
+            bytes: self.bytes,
+            time_s: self.cost.time_s,
+            algbw_gbps: self.cost.algbw_gbps,
+            busbw_gbps: self.cost.busbw_gbps,
+            algorithm: self.cost.algorithm.clone(),
         })
+        .unwrap_or_default()
     }
 }
 

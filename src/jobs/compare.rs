@@ -146,6 +146,31 @@ fn slug(s: &str) -> String {
         .collect()
 }
 
+/// The files the main job and `archsim compare` write into `--out DIR` before the plots, in
+/// the order written: (name, what it holds). The plots ([`crate::plot::COMPARISON_PLOTS`], PNG
+/// and SVG) follow, in `DIR` for a single section and in `DIR/<section>/` for several
+/// (`<section>`: the section's title with every character but ASCII letters, digits, `-` and
+/// `_` replaced by `_`).
+pub const OUTPUT_FILES: [(&str, &str); 3] = [
+    (
+        "report.json",
+        "the comparison as JSON: `{a_label, b_label, sections}`, every section with both \
+         machines' `run --format json` reports, per-op ratios and the verdict \
+         (`archsim schema compare`)",
+    ),
+    (
+        "ops.csv",
+        "one row per op, machine and section (`archsim schema compare-csv`)",
+    ),
+    (
+        "trace.json",
+        "Chrome trace event format (opens in https://ui.perfetto.dev): one process per \
+         machine, every section's ops end to end as spans (`ts`/`dur` in µs, op names \
+         prefixed by their section when there are several) with child spans for where each \
+         op's time goes, and counter tracks for utilization and power",
+    ),
+];
+
 /// Write report.json, ops.csv (every section, a `section` column), trace.json (Chrome trace
 /// event format, opens in Perfetto; every section on one timeline, op names prefixed by their
 /// section when there are several) and the comparison plots (PNG + SVG) of each section — in
@@ -154,10 +179,11 @@ fn slug(s: &str) -> String {
 pub fn write_outputs(r: &Report, dir: &Path) -> Result<Vec<PathBuf>> {
     let mut written = Vec::new();
     let json = serde_json::to_vec_pretty(r).map_err(|e| Error::internal(e.to_string()))?;
-    let p = dir.join("report.json");
+    let [report_json, ops_csv, trace_json] = OUTPUT_FILES.map(|(name, _)| name);
+    let p = dir.join(report_json);
     write_atomic(&p, &json)?;
     written.push(p);
-    let p = dir.join("ops.csv");
+    let p = dir.join(ops_csv);
     write_atomic(&p, &compare::ops_csv(r)?)?;
     written.push(p);
     let several = r.sections.len() > 1;
@@ -192,7 +218,7 @@ pub fn write_outputs(r: &Report, dir: &Path) -> Result<Vec<PathBuf>> {
         return Ok(written);
     }
     let (ta, tb) = (timeline(0), timeline(1));
-    let p = dir.join("trace.json");
+    let p = dir.join(trace_json);
     write_atomic(
         &p,
         &crate::report::chrome_trace::render(&[

@@ -6,6 +6,7 @@ pub mod collective;
 pub mod compare;
 pub mod run;
 pub mod scaling;
+pub mod schema;
 pub mod serve;
 pub mod sweep;
 pub mod train;

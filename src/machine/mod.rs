@@ -205,8 +205,8 @@ pub struct OpProfile {
     /// Energy of one execution by component.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub energy: Option<EnergyBreakdown>,
-    /// The mapping / kernel plan chosen, machine-specific.
-    #[serde(skip_serializing_if = "serde_json::Value::is_null")]
+    /// The mapping / kernel plan chosen, machine-specific; absent when the model has none.
+    #[serde(default, skip_serializing_if = "serde_json::Value::is_null")]
     pub plan: serde_json::Value,
     /// SCALE-Sim 3.0.0 report values (SCALE-Sim compatible mode only).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -388,18 +388,24 @@ impl MachineInfo {
                 .map(|(d, f)| (d.as_str().to_string(), f / 1e12))
                 .collect(),
             tdp_w: self.tdp_w,
+            validation: self.validation.clone(),
         };
         // The model's details first, then the standard keys (which win on a clash).
         let mut obj = self.details.clone();
         if let Ok(Value::Object(std_keys)) = serde_json::to_value(&standard) {
             obj.extend(std_keys);
         }
-        // How far the machine's model is validated (rows, MAPE, dtypes; "no measured rows").
-        obj.insert(
-            "validation".into(),
-            serde_json::to_value(&self.validation).unwrap_or(Value::Null),
-        );
         Value::Object(obj)
+    }
+}
+
+/// A model's own keys of the report's `"machine"` object ([`MachineInfo::details`]) from its
+/// typed struct (`SystolicParams`, `ScaleSimParams`, `SimtParams`): the struct is the schema
+/// (`archsim schema report`), the map is what the report serializes.
+pub fn details_of<T: Serialize>(params: &T) -> serde_json::Map<String, serde_json::Value> {
+    match serde_json::to_value(params) {
+        Ok(serde_json::Value::Object(m)) => m,
+        _ => serde_json::Map::new(),
     }
 }
 
@@ -428,6 +434,9 @@ pub struct MachineJson {
     pub peak_tflops_by_dtype: std::collections::BTreeMap<String, f64>,
     /// Thermal design power, in W; null when the config gives none.
     pub tdp_w: Option<f64>,
+    /// How far the machine's model is validated: the config's `[validation]` (measured rows,
+    /// MAPE, dtypes; "no measured rows" when it has none).
+    pub validation: crate::config::ValidationStatus,
 }
 
 /// A machine's facts as one run reports them: [`MachineInfo`] and the run's main dtype (the one
@@ -455,13 +464,22 @@ impl MachineReport {
     }
 }
 
-/// The report's `"machine"` object is a [`MachineJson`] plus the model's own keys.
+/// The report's `"machine"` object: all of [`MachineJson`] (the keys every machine has) plus the
+/// machine model's own keys ([`MachineInfo::details`]). `jobs::schema` adds those as a
+/// `oneOf` of the models' typed key sets (systolic native/PE, SCALE-Sim mode, SIMT), which this
+/// layer does not know.
 impl schemars::JsonSchema for MachineReport {
     fn schema_name() -> std::borrow::Cow<'static, str> {
         "MachineReport".into()
     }
     fn json_schema(generator: &mut schemars::SchemaGenerator) -> schemars::Schema {
-        MachineJson::json_schema(generator)
+        let common = generator.subschema_for::<MachineJson>();
+        schemars::json_schema!({
+            "description": "The machine the run simulated: the keys every machine has and \
+                            the keys of its model.",
+            "type": "object",
+            "allOf": [common],
+        })
     }
 }
 

@@ -134,9 +134,38 @@ pub struct PlotOptions {
     pub roofs: Vec<Option<Roof>>,
 }
 
+/// The comparison plots [`comparison_plots`] writes, by file stem (each as `STEM.png` and
+/// `STEM.svg`), with what each shows: the one list of the main job's plots and of their
+/// reference (`docs/reference/compare.md`).
+pub const COMPARISON_PLOTS: [(&str, &str); 5] = [
+    (
+        "time_by_cause",
+        "where each machine's time goes (compute, fill/drain, memory, tail, overhead, clock), \
+         stacked, for the whole workload and per op group",
+    ),
+    (
+        "energy_by_group",
+        "energy by op group in joules, stacked by where it is spent (compute, vector, \
+         registers, SRAM, L2, HBM, interconnect, static), with each bar's pJ/FLOP",
+    ),
+    (
+        "utilization_by_group",
+        "time-weighted mean utilization per op group, one bar per machine",
+    ),
+    (
+        "roofline",
+        "log-log rooflines (matrix and vector unit) of each machine with every op at its \
+         arithmetic intensity and achieved TFLOP/s",
+    ),
+    (
+        "dashboard",
+        "one-page summary: totals per machine, time by cause, energy and utilization by op \
+         group, a combined roofline",
+    ),
+];
+
 /// Write all comparison plots of one workload run on one or more machines into `out_dir`, each
-/// as PNG and SVG: `time_by_cause`, `energy_by_group`, `utilization_by_group`, `roofline`,
-/// `dashboard`.
+/// as PNG and SVG: the [`COMPARISON_PLOTS`].
 /// Returns the written paths. Ops are matched across runs by name (and occurrence for repeated
 /// names). The first run is the reference of the speedups (usually the TPU, then the GPU).
 pub fn comparison_plots(
@@ -168,15 +197,12 @@ pub fn comparison_plots_with(
     let bars_h = (300 + 40 * rows).clamp(560, 3000);
     let roof_w = (800 * nr).clamp(1000, 3200);
     let mut out = Vec::new();
+    let [time, energy, util, roof, dash] = COMPARISON_PLOTS.map(|(stem, _)| stem);
     for (chart, size, stem) in [
-        (Chart::TimeByCause, (1000, bars_h), "time_by_cause"),
-        (Chart::EnergyByGroup, (1000, bars_h), "energy_by_group"),
-        (
-            Chart::UtilizationByGroup,
-            (1000, bars_h),
-            "utilization_by_group",
-        ),
-        (Chart::Roofline, (roof_w, 760), "roofline"),
+        (Chart::TimeByCause, (1000, bars_h), time),
+        (Chart::EnergyByGroup, (1000, bars_h), energy),
+        (Chart::UtilizationByGroup, (1000, bars_h), util),
+        (Chart::Roofline, (roof_w, 760), roof),
     ] {
         let fig = ChartFigure { chart, data: &data };
         out.extend(render(&fig, size, out_dir, stem)?);
@@ -185,7 +211,7 @@ pub fn comparison_plots_with(
         &dashboard::Dashboard { data: &data },
         (2400, (1000 + 2 * bars_h).min(3600)),
         out_dir,
-        "dashboard",
+        dash,
     )?);
     Ok(out)
 }

@@ -5,7 +5,6 @@ pub mod chrome_trace;
 pub mod csv;
 pub mod json;
 pub mod scalesim;
-pub mod schema;
 pub mod stream;
 pub mod table;
 

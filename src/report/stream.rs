@@ -94,7 +94,9 @@ impl StreamExporter for CsvStream {
     }
     fn end(&mut self, total: &Total) -> Result<Vec<u8>> {
         csv_rows(std::iter::once(
-            run_columns().map(|c| (c.total)(total)).collect(),
+            run_columns()
+                .map(|c| c.total.map_or(String::new(), |f| f(total)))
+                .collect(),
         ))
     }
 }

@@ -172,42 +172,28 @@ impl GpuMachine {
         info.tdp_w = Some(c.power.tdp_w);
         info.validation = c.validation.clone();
         info.usd_per_chip_hour = c.cost.as_ref().map(|c| c.usd_per_chip_hour);
-        let details = serde_json::json!({
-            "model": c.name,
-            "arch": c.arch.as_str(),
-            "sms": c.sm.count,
-            "sub_partitions_per_sm": c.sm.sub_partitions,
-            "tensor_mhz": c.clock.tensor_mhz,
-            "boost_mhz": c.clock.boost_mhz,
-            "kernel_efficiency": c.kernel.kernel_efficiency,
-            "peak_bf16_tflops": self.dense_peak_flops(DType::Bf16) / 1e12,
-            "peak_fp8_tflops": self.dense_peak_flops(DType::Fp8) / 1e12,
-            "peak_fp32_tflops": self.dense_peak_flops(DType::Fp32) / 1e12,
-            "fp32_math": c.tensor_core.fp32_math.as_str(),
-            "l2_bytes": c.memory.l2_bytes,
-            "l2_bandwidth_gbps": c.memory.l2_bandwidth_gbps,
-            "smem_bytes_per_sm": c.sm.smem_bytes,
-        });
-        if let serde_json::Value::Object(mut d) = details {
+        let ic = c.memory.infinity_cache_bytes > 0;
+        info.details = crate::machine::details_of(&SimtParams {
+            model: c.name.clone(),
+            arch: c.arch.as_str().to_string(),
+            sms: c.sm.count,
+            sub_partitions_per_sm: c.sm.sub_partitions,
+            tensor_mhz: c.clock.tensor_mhz,
+            boost_mhz: c.clock.boost_mhz,
+            kernel_efficiency: c.kernel.kernel_efficiency,
+            peak_bf16_tflops: self.dense_peak_flops(DType::Bf16) / 1e12,
+            peak_fp8_tflops: self.dense_peak_flops(DType::Fp8) / 1e12,
+            peak_fp32_tflops: self.dense_peak_flops(DType::Fp32) / 1e12,
+            fp32_math: c.tensor_core.fp32_math.as_str().to_string(),
+            l2_bytes: c.memory.l2_bytes,
+            l2_bandwidth_gbps: c.memory.l2_bandwidth_gbps,
+            smem_bytes_per_sm: c.sm.smem_bytes,
             // Keys only chips that have them report (the NVIDIA configs' objects unchanged).
-            if !c.description.is_empty() {
-                d.insert("description".into(), c.description.clone().into());
-            }
-            if c.sm.warp_size != 32 {
-                d.insert("warp_size".into(), c.sm.warp_size.into());
-            }
-            if c.memory.infinity_cache_bytes > 0 {
-                d.insert(
-                    "infinity_cache_bytes".into(),
-                    c.memory.infinity_cache_bytes.into(),
-                );
-                d.insert(
-                    "infinity_cache_bandwidth_gbps".into(),
-                    c.memory.infinity_cache_bandwidth_gbps.into(),
-                );
-            }
-            info.details = d;
-        }
+            description: (!c.description.is_empty()).then(|| c.description.clone()),
+            warp_size: (c.sm.warp_size != 32).then_some(c.sm.warp_size),
+            infinity_cache_bytes: ic.then_some(c.memory.infinity_cache_bytes),
+            infinity_cache_bandwidth_gbps: ic.then_some(c.memory.infinity_cache_bandwidth_gbps),
+        });
         info
     }
 
@@ -875,4 +861,53 @@ impl Arch {
     pub fn has_fp8(self) -> bool {
         !matches!(self, Arch::Ampere)
     }
+}
+
+/// The SIMT model's own keys of a report's `"machine"` object: the config's parameters as the
+/// model read them (`docs/reference/config-simt.md`).
+#[derive(Debug, Clone, PartialEq, serde::Serialize, schemars::JsonSchema)]
+pub struct SimtParams {
+    /// The config's human name (`name`), e.g. "NVIDIA H100 SXM5 80GB".
+    pub model: String,
+    /// Architecture (`arch`): `ampere`, `hopper`, `blackwell`, `cdna3` or `cdna4`.
+    pub arch: String,
+    /// Enabled SMs (AMD: CUs) on the chip (`sm.count`).
+    pub sms: u32,
+    /// Warp schedulers per SM (AMD: SIMDs per CU; `sm.sub_partitions`).
+    pub sub_partitions_per_sm: u32,
+    /// Clock the dense tensor peak is quoted at (`clock.tensor_mhz`); the clock `cycles` count.
+    pub tensor_mhz: f64,
+    /// Maximum boost clock, at which the FP32 CUDA-core peak is quoted (`clock.boost_mhz`).
+    pub boost_mhz: f64,
+    /// Fitted fraction of the simulated kernel speed real kernels reach
+    /// (`kernel.kernel_efficiency`, bf16/fp16 GEMMs).
+    pub kernel_efficiency: f64,
+    /// Dense bf16 tensor peak (1 MAC = 2 FLOPs).
+    pub peak_bf16_tflops: f64,
+    /// Dense fp8 tensor peak (0 without fp8 units).
+    pub peak_fp8_tflops: f64,
+    /// Dense fp32 peak of the unit fp32 GEMMs run on (`fp32_math`).
+    pub peak_fp32_tflops: f64,
+    /// What fp32 GEMMs run on: `cuda_core` (SGEMM) or `tf32` tensor cores
+    /// (`tensor_core.fp32_math`).
+    pub fp32_math: String,
+    /// L2 capacity of the whole chip (`memory.l2_bytes`).
+    pub l2_bytes: u64,
+    /// L2 → SM bandwidth of the whole chip (`memory.l2_bandwidth_gbps`).
+    pub l2_bandwidth_gbps: f64,
+    /// Largest shared memory one SM gives its resident CTAs, in bytes (`sm.smem_bytes`).
+    pub smem_bytes_per_sm: u32,
+    /// The config's one-line description; absent when it gives none.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// Threads per warp where it is not 32 (64 for an AMD CDNA wavefront); absent otherwise.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub warp_size: Option<u32>,
+    /// AMD Infinity Cache capacity (`memory.infinity_cache_bytes`); absent when the chip has
+    /// none.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub infinity_cache_bytes: Option<u64>,
+    /// Infinity Cache → L2 bandwidth of the whole chip; absent when the chip has none.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub infinity_cache_bandwidth_gbps: Option<f64>,
 }

@@ -173,6 +173,36 @@ pub struct CollectiveCost {
     pub algorithm: String,
 }
 
+/// The document `archsim collective --format json` prints (`archsim schema collective`).
+/// Bandwidths by the nccl-tests definitions (nccl-tests `doc/PERFORMANCE.md`): `algbw = bytes /
+/// time_s`, `busbw = algbw × factor` (all-reduce `2(n-1)/n`; all-gather, reduce-scatter and
+/// all-to-all `(n-1)/n`; send-recv 1).
+#[derive(Debug, Clone, PartialEq, serde::Serialize, schemars::JsonSchema)]
+pub struct CollectiveJson {
+    /// The system's name (`configs/systems/NAME.toml`).
+    pub system: String,
+    /// Ranks (chips) taking part.
+    pub chips: u64,
+    /// Torus: the slice shape each rank group is placed on, e.g. `[4, 4, 4]`; switch: `[chips in
+    /// one domain]`.
+    pub slice: Vec<u64>,
+    /// Slices (TPU, joined by DCN) or domains (GPU, joined by the fat tree) the ranks span.
+    pub slices: u64,
+    /// The collective: `all-reduce`, `all-gather`, `reduce-scatter`, `all-to-all` or
+    /// `send-recv`.
+    pub op: String,
+    /// Message size in bytes, as nccl-tests' "size".
+    pub bytes: f64,
+    /// Time of the collective.
+    pub time_s: f64,
+    /// Algorithm bandwidth: bytes / time_s, in GB/s (10^9 bytes/s).
+    pub algbw_gbps: f64,
+    /// Bus bandwidth: algbw × the op's nccl-tests factor, in GB/s (10^9 bytes/s).
+    pub busbw_gbps: f64,
+    /// The algorithm chosen, e.g. "ring", "nvls", "hierarchical ring (switch + fat tree)".
+    pub algorithm: String,
+}
+
 impl Group {
     /// Ranks in the group.
     pub fn ranks(&self) -> u64 {

@@ -869,33 +869,68 @@ pub fn info(cfg: &SystolicConfig, name: &str, mode: &str) -> MachineInfo {
     info.usd_per_chip_hour = cfg.cost.as_ref().map(|c| c.usd_per_chip_hour);
     info.tdp_w = cfg.chip.tdp_w;
     info.validation = cfg.validation.clone();
-    let details = json!({
-        "description": cfg.description,
-        "array_rows": cfg.array.rows,
-        "array_cols": cfg.array.cols,
-        "dataflow": cfg.array.dataflow.as_str(),
-        "mxus_per_core": cfg.array.mxus,
-        "mac_rate": cfg.array.mac_rate,
-        "cores": cfg.chip.cores,
-        "dispatch_overhead_us": cfg.chip.dispatch_overhead_us,
-        "vmem_mib_per_core": cfg.sram.vmem_mib,
-        "cmem_mib": cfg.sram.cmem_mib,
-        "hbm_latency_ns": cfg.hbm.latency_ns,
-        "hbm_capacity_gib": cfg.hbm.capacity_gib,
-        "peak_bf16_tflops": cfg.peak_flops(DType::Bf16) / 1e12,
-        "peak_int8_tops": cfg.peak_flops(DType::Int8) / 1e12,
-    });
-    if let serde_json::Value::Object(mut d) = details {
+    info.details = crate::machine::details_of(&SystolicParams {
+        description: cfg.description.clone(),
+        array_rows: cfg.array.rows,
+        array_cols: cfg.array.cols,
+        dataflow: cfg.array.dataflow.as_str().to_string(),
+        mxus_per_core: cfg.array.mxus,
+        mac_rate: cfg.array.mac_rate,
+        cores: cfg.chip.cores,
+        dispatch_overhead_us: cfg.chip.dispatch_overhead_us,
+        vmem_mib_per_core: cfg.sram.vmem_mib,
+        cmem_mib: cfg.sram.cmem_mib,
+        hbm_latency_ns: cfg.hbm.latency_ns,
+        hbm_capacity_gib: cfg.hbm.capacity_gib,
+        peak_bf16_tflops: cfg.peak_flops(DType::Bf16) / 1e12,
+        peak_int8_tops: cfg.peak_flops(DType::Int8) / 1e12,
         // Keys only chips that have them report (the TPU configs' objects unchanged).
-        if cfg.sram.name != "vmem" {
-            d.insert("scratchpad".into(), cfg.sram.name.clone().into());
-        }
-        if cfg.sram.psum_mib > 0.0 {
-            d.insert("psum_mib_per_core".into(), cfg.sram.psum_mib.into());
-        }
-        info.details = d;
-    }
+        scratchpad: (cfg.sram.name != "vmem").then(|| cfg.sram.name.clone()),
+        psum_mib_per_core: (cfg.sram.psum_mib > 0.0).then_some(cfg.sram.psum_mib),
+    });
     info
+}
+
+/// The systolic model's own keys of a report's `"machine"` object (native and PE-level modes):
+/// the config's parameters as the model read them (`docs/reference/config-systolic.md`).
+#[derive(Debug, Clone, PartialEq, serde::Serialize, schemars::JsonSchema)]
+pub struct SystolicParams {
+    /// The config's one-line description (`description`; empty when it gives none).
+    pub description: String,
+    /// PE rows R of one matrix unit (`array.rows`).
+    pub array_rows: u64,
+    /// PE columns C of one matrix unit (`array.cols`).
+    pub array_cols: u64,
+    /// Dataflow of the array: `ws` (weight-, `os` output-, `is` input-stationary).
+    pub dataflow: String,
+    /// Matrix units (MXUs) per core (`array.mxus`).
+    pub mxus_per_core: u64,
+    /// bf16 MACs per PE per cycle (`array.mac_rate`).
+    pub mac_rate: f64,
+    /// Cores (TensorCores, NeuronCores) per chip (`chip.cores`).
+    pub cores: u64,
+    /// Fixed device time per op: program/DMA-descriptor setup and the end-of-op
+    /// synchronisation (`chip.dispatch_overhead_us`).
+    pub dispatch_overhead_us: f64,
+    /// Software-managed scratchpad per core (TPU VMEM, Trainium SBUF; `sram.vmem_mib`).
+    pub vmem_mib_per_core: f64,
+    /// Common memory per chip (TPU v4 CMEM; `sram.cmem_mib`), 0 when the chip has none.
+    pub cmem_mib: f64,
+    /// Latency of one HBM DMA, issue to first byte (`hbm.latency_ns`).
+    pub hbm_latency_ns: f64,
+    /// HBM capacity (`hbm.capacity_gib`).
+    pub hbm_capacity_gib: f64,
+    /// Dense bf16 peak of the chip: 2 · cores · MXUs · R · C · mac_rate · clock (1 MAC = 2 FLOPs).
+    pub peak_bf16_tflops: f64,
+    /// Dense int8 peak of the chip (1 MAC = 2 operations).
+    pub peak_int8_tops: f64,
+    /// The scratchpad's name where it is not `vmem` (e.g. `sbuf` on Trainium); absent otherwise.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub scratchpad: Option<String>,
+    /// Accumulator memory per core (Trainium PSUM; `sram.psum_mib`); absent when the chip has
+    /// none.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub psum_mib_per_core: Option<f64>,
 }
 
 #[cfg(test)]

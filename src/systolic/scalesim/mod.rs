@@ -28,6 +28,7 @@ use crate::systolic::scalesim_cfg::{BandwidthMode, ScaleSimConfig};
 use crate::workload::Op;
 pub use geometry::{Layer, Mapping};
 pub use layer::{simulate_layer, LayerResult};
+use serde::Serialize;
 
 /// The clock archsim assumes to turn SCALE-Sim cycles into seconds (SCALE-Sim has none).
 pub const SCALESIM_CLOCK_HZ: f64 = 1.0e9;
@@ -49,10 +50,11 @@ impl ScaleSimMachine {
         // The table is part of what the report shows: its name and every value.
         info.details.insert(
             "energy_table".into(),
-            serde_json::json!({
-                "name": cfg.energy.name,
-                "values": energy,
-            }),
+            serde_json::to_value(ScaleSimEnergyJson {
+                name: cfg.energy.name.clone(),
+                values: energy.clone(),
+            })
+            .unwrap_or_default(),
         );
         ScaleSimMachine { info, cfg, energy }
     }
@@ -89,26 +91,70 @@ pub fn info(c: &ScaleSimConfig) -> MachineInfo {
         MemoryLevel::new("sram_filter", kb(c.filter_sram_kb), None),
         MemoryLevel::new("sram_ofmap", kb(c.ofmap_sram_kb), None),
     ]);
-    let details = serde_json::json!({
-        "rows": c.array_rows,
-        "cols": c.array_cols,
-        "dataflow": c.dataflow.as_str(),
-        "ifmap_sram_kb": c.ifmap_sram_kb,
-        "filter_sram_kb": c.filter_sram_kb,
-        "ofmap_sram_kb": c.ofmap_sram_kb,
-        "bw_mode": c.bw_mode.as_str(),
-        "bandwidth_words_per_cycle": c.bandwidth_words_per_cycle,
-        "ifmap_dram_bw_words_per_cycle": c.ifmap_sram_bank_bandwidth,
-        "filter_dram_bw_words_per_cycle": c.filter_sram_bank_bandwidth,
-        "word_bytes": 1,
-        "clock_hz": SCALESIM_CLOCK_HZ,
-        "note": "SCALE-Sim 3.0.0 compatible mode: cycles reproduce SCALE-Sim exactly; \
-                 SCALE-Sim has no clock, time_s assumes 1 GHz; 1 word = 1 byte",
+    info.details = crate::machine::details_of(&ScaleSimParams {
+        rows: c.array_rows,
+        cols: c.array_cols,
+        dataflow: c.dataflow.as_str().to_string(),
+        ifmap_sram_kb: c.ifmap_sram_kb,
+        filter_sram_kb: c.filter_sram_kb,
+        ofmap_sram_kb: c.ofmap_sram_kb,
+        bw_mode: c.bw_mode.as_str().to_string(),
+        bandwidth_words_per_cycle: c.bandwidth_words_per_cycle.clone(),
+        ifmap_dram_bw_words_per_cycle: c.ifmap_sram_bank_bandwidth,
+        filter_dram_bw_words_per_cycle: c.filter_sram_bank_bandwidth,
+        word_bytes: 1,
+        clock_hz: SCALESIM_CLOCK_HZ,
+        note: "SCALE-Sim 3.0.0 compatible mode: cycles reproduce SCALE-Sim exactly; \
+               SCALE-Sim has no clock, time_s assumes 1 GHz; 1 word = 1 byte"
+            .to_string(),
+        energy_table: None,
     });
-    if let serde_json::Value::Object(d) = details {
-        info.details = d;
-    }
     info
+}
+
+/// The SCALE-Sim compatible mode's own keys of a report's `"machine"` object: the `.cfg`'s
+/// parameters as SCALE-Sim 3.0.0 names them (docs/scalesim/MODEL.md §1.1).
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
+pub struct ScaleSimParams {
+    /// PE rows R (`ArrayHeight`).
+    pub rows: u64,
+    /// PE columns C (`ArrayWidth`).
+    pub cols: u64,
+    /// Dataflow (`Dataflow`): `ws`, `os` or `is`.
+    pub dataflow: String,
+    /// Ifmap SRAM size (`IfmapSramSzkB`), in kB of 1-byte words (1 kB = 1024 bytes).
+    pub ifmap_sram_kb: u64,
+    /// Filter SRAM size (`FilterSramSzkB`), in kB of 1-byte words.
+    pub filter_sram_kb: u64,
+    /// Ofmap SRAM size (`OfmapSramSzkB`), in kB of 1-byte words.
+    pub ofmap_sram_kb: u64,
+    /// `InterfaceBandwidth`: `CALC` (SCALE-Sim estimates the DRAM bandwidth it needs) or `USER`.
+    pub bw_mode: String,
+    /// The `Bandwidth` list in words per cycle (USER mode; empty in CALC mode, as SCALE-Sim).
+    pub bandwidth_words_per_cycle: Vec<u64>,
+    /// Ifmap DRAM→SRAM bandwidth in words per cycle (`[layout] IfmapSRAMBankBandwidth`).
+    pub ifmap_dram_bw_words_per_cycle: u64,
+    /// Filter DRAM→SRAM bandwidth in words per cycle (`[layout] FilterSRAMBankBandwidth`).
+    pub filter_dram_bw_words_per_cycle: u64,
+    /// Bytes per word: always 1 (SCALE-Sim counts words; archsim reads them as bytes).
+    pub word_bytes: u64,
+    /// The clock `time_s` assumes: 1 GHz (SCALE-Sim has none).
+    pub clock_hz: f64,
+    /// What the mode reproduces and assumes, in words.
+    pub note: String,
+    /// The energy table the run charges: its name and every value (see `EnergyTable` in
+    /// `docs/reference/config-systolic.md`, table `energy`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub energy_table: Option<ScaleSimEnergyJson>,
+}
+
+/// The energy table a SCALE-Sim mode run charges, as its report shows it.
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
+pub struct ScaleSimEnergyJson {
+    /// Where the values come from, e.g. "builtin:scalesim-45nm (Horowitz ISSCC 2014)".
+    pub name: String,
+    /// Per-action energies (pJ) and static power (W).
+    pub values: EnergyTable,
 }
 
 impl Machine for ScaleSimMachine {
