@@ -435,18 +435,7 @@ pub fn cmd_serve(a: &ServeArgs) -> Result<()> {
         let series: Vec<archsim::plot::XySeries> = reports
             .iter()
             .map(|r| archsim::plot::XySeries {
-                label: format!(
-                    "{} ({} x {}, tp={}{})",
-                    r.system,
-                    r.chips,
-                    r.chip,
-                    r.tp,
-                    if r.ep > 1 {
-                        format!(",ep={}", r.ep)
-                    } else {
-                        String::new()
-                    }
-                ),
+                label: format!("{} ({} x {}, {})", r.system, r.chips, r.chip, r.plan),
                 points: r.curve.iter().map(|c| (c.1 * 1e3, c.2)).collect(),
             })
             .collect();
@@ -494,10 +483,10 @@ pub fn cmd_serve(a: &ServeArgs) -> Result<()> {
 fn render_serve(r: &archsim::system::serve::ServeReport) -> String {
     use archsim::units::fmt_time;
     let gib = |b: u64| b as f64 / (1u64 << 30) as f64;
-    let mut s = format!(
-        "serve {} on {} ({} x {}: {} replicas of tp={}{}), {} in / {} out tokens, {} weights, {} KV\n",
-        r.model, r.system, r.chips, r.chip, r.replicas, r.tp,
-        if r.ep > 1 { format!(",ep={}", r.ep) } else { String::new() },
+    let mut s =
+        format!(
+        "serve {} on {} ({} x {}: {} replicas of {}), {} in / {} out tokens, {} weights, {} KV\n",
+        r.model, r.system, r.chips, r.chip, r.replicas, r.plan,
         r.input_len, r.output_len, r.dtype, r.kv_dtype
     );
     s.push_str(&format!(

@@ -83,7 +83,7 @@ pub fn serve_trace(reports: &[&super::serve::ServeReport]) -> Result<Vec<u8>> {
     for (pid, r) in reports.iter().enumerate() {
         let pid = pid as u64 + 1;
         events.push(json!({"ph": "M", "name": "process_name", "pid": pid,
-            "args": {"name": format!("{} ({} chips, {} replicas of tp={},ep={}, batch {})", r.system, r.chips, r.replicas, r.tp, r.ep, r.batch)}}));
+            "args": {"name": format!("{} ({} chips, {} replicas of {}, batch {})", r.system, r.chips, r.replicas, r.plan, r.batch)}}));
         for rep in 0..r.replicas.min(16) {
             let tid = rep + 1;
             events.push(

@@ -69,6 +69,7 @@ pub fn run(data: &Path) -> Result<Vec<ValidationTable>> {
             dtype,
             kv_dtype: dtype,
             tp: Some(chips),
+            pp: Some(1),
             ep: None,
             chunk_tokens: None,
         };
