@@ -439,6 +439,14 @@ fn tpot_grows_with_pp_at_equal_tp() {
         let t: Vec<f64> = reports.iter().map(|r| tpot_at(r, r.pp * m)).collect();
         assert!(t[0] < t[1] && t[1] < t[2], "m = {m}: {t:?}");
     }
+    // At equal total batch the pp = 2 replica has twice the chips' HBM bandwidth for the KV
+    // cache: once the KV reads dominate (1000 + 1000 tokens, 256 requests) its TPOT is lower.
+    assert!(
+        tpot_at(&reports[1], 256) < tpot_at(&reports[0], 256),
+        "{:?} vs {:?}",
+        reports[1].curve,
+        reports[0].curve
+    );
     // The unloaded latency of a token through the stages is at most the loaded round.
     for r in &reports {
         assert!(

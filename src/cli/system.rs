@@ -386,9 +386,9 @@ pub struct ServeArgs {
     /// Chunked prefill: split prompts into chunks of C tokens, one per decode step.
     #[arg(long, value_name = "C")]
     pub chunked_prefill: Option<u64>,
-    /// Force the tensor parallelism (and, for MoE models, the expert parallelism) per replica:
-    /// `tp=8`, `tp=1,ep=8`; a key left out is searched.
-    #[arg(long, value_name = "tp=T,ep=E")]
+    /// Force the tensor and pipeline parallelism (and, for MoE models, the expert parallelism)
+    /// per replica: `tp=8`, `tp=4,pp=2`, `tp=1,ep=8`; a key left out is searched.
+    #[arg(long, value_name = "tp=T,pp=P,ep=E")]
     pub plan: Option<String>,
     /// A second system serving the same model on the same number of chips: both reports and the
     /// throughput-vs-latency plot (serving_pareto.png/.svg in --out).

@@ -23,10 +23,11 @@
 //! head; Megatron-LM / vLLM / TensorRT-LLM pipeline parallel). Each chip holds its stage's
 //! weights and the KV cache of its stage's layers for every request of the replica. The batch
 //! runs as `pp` micro-batches of `b/pp` requests in flight, one per stage, so every stage is busy
-//! (iteration-level scheduling per micro-batch, Orca §4 / vLLM's virtual engines; GPipe's and
-//! Megatron's micro-batches): a stage time is the slowest stage's step on `b/pp` requests plus the
-//! point-to-point send of its activations `b/pp × hidden × bytes` to the next stage; a decode
-//! round (every request one token) is `pp` stage times.
+//! (iteration-level scheduling per micro-batch: Orca, Yu et al. OSDI 2022, §4, keeps as many
+//! batches in flight as stages; vLLM's virtual engines; GPipe's and Megatron's micro-batches):
+//! a stage time is the slowest stage's step on `b/pp` requests plus the point-to-point send of
+//! its activations `b/pp × hidden × bytes` to the next stage; a decode round (every request one
+//! token) is `pp` stage times, and TTFT runs the prefill through every stage.
 
 use super::collective::{place, Collective, Group};
 use super::config::SystemConfig;
