@@ -52,6 +52,7 @@ fn bench(c: &mut Criterion) {
         tp: Some(2),
         pp: Some(1),
         ep: None,
+        disaggregate: None,
         chunk_tokens: None,
     };
     g.bench_function("serve_llama3_70b_h100_tp2_offline_point", |b| {

@@ -21,6 +21,7 @@ fn spec(m: &str, chips: u64, i: u64, o: u64, kv: DType) -> ServeSpec {
         tp: Some(chips),
         pp: Some(1),
         ep: None,
+        disaggregate: None,
         chunk_tokens: None,
     }
 }
@@ -527,5 +528,107 @@ fn the_planner_picks_the_best_of_the_candidates_it_reports() {
                 r.plan
             );
         }
+    }
+}
+
+/// Disaggregated prefill (`--disaggregate P:D`): the decode pool never stalls for a prompt (TPOT
+/// and its p99 are the decode step), the system sustains the slower pool, TTFT pays the KV
+/// hand-over, and each pool's capacity follows its chips.
+#[test]
+fn disaggregated_prefill_splits_the_chips_into_two_pools() {
+    let sys = config::load("dgx_h100_ib").unwrap();
+    let run = |d: Option<(u64, u64)>| {
+        serve(
+            &sys,
+            &ServeSpec {
+                tp: Some(2),
+                disaggregate: d,
+                ..spec("llama3_70b", 8, 2000, 500, DType::Fp8)
+            },
+        )
+        .unwrap()
+    };
+    let agg = run(None);
+    assert!(agg.disaggregated.is_none());
+    let mut last_decode = 0.0;
+    for (p, d) in [(6, 2), (4, 4), (2, 6)] {
+        let r = run(Some((p, d)));
+        let x = r.disaggregated.clone().expect("disaggregated figures");
+        assert_eq!((x.prefill_chips, x.decode_chips), (p, d));
+        assert_eq!(
+            (x.prefill_replicas, x.decode_replicas),
+            (p / 2, d / 2),
+            "{}",
+            r.plan
+        );
+        assert_eq!(r.tpot_p99_s, r.tpot_s);
+        assert!((r.tpot_s - r.decode_step_s).abs() <= 1e-12 * r.tpot_s);
+        assert!(r.tpot_p99_s < agg.tpot_p99_s);
+        let sustained = x.prefill_requests_per_s.min(x.decode_requests_per_s);
+        assert!((r.requests_per_s - sustained).abs() <= 1e-9 * sustained);
+        assert!((r.output_tokens_per_s - sustained * 500.0).abs() <= 1e-6 * sustained);
+        assert!(x.kv_transfer_s > 0.0 && r.ttft_s > x.kv_transfer_s);
+        // More decode chips, more decode capacity (at the same plan).
+        assert!(x.decode_requests_per_s > last_decode);
+        last_decode = x.decode_requests_per_s;
+    }
+    // The flag, and the trace draws the two pools.
+    let dir = common::tempdir();
+    let trace = dir.path().join("t.json");
+    let o = archsim([
+        "serve",
+        "--system",
+        "dgx_h100_ib",
+        "--model",
+        "llama3_70b",
+        "--chips",
+        "8",
+        "--input-len",
+        "512",
+        "--output-len",
+        "128",
+        "--plan",
+        "tp=2",
+        "--disaggregate",
+        "2:6",
+        "--trace",
+        trace.to_str().unwrap(),
+        "--format",
+        "json",
+    ]);
+    assert!(o.status.success(), "{}", common::stderr(&o));
+    let j: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(j["disaggregated"]["decode_replicas"].as_u64(), Some(3));
+    let t = std::fs::read_to_string(&trace).unwrap();
+    assert!(t.contains("prefill replica 0") && t.contains("decode replica 3"));
+    // Bad splits are refused naming the flag: a sum that is not the chips, an empty pool, a pool
+    // no replica divides, and chunked prefill (the decode pool runs no prefill).
+    for (split, extra) in [
+        ("3:6", vec![]),
+        ("0:8", vec![]),
+        ("2-6", vec![]),
+        ("3:5", vec!["--plan", "tp=2"]),
+        ("4:4", vec!["--chunked-prefill", "256"]),
+    ] {
+        let mut args = vec![
+            "serve",
+            "--system",
+            "dgx_h100_ib",
+            "--model",
+            "llama3_70b",
+            "--chips",
+            "8",
+            "--input-len",
+            "512",
+            "--output-len",
+            "128",
+            "--disaggregate",
+            split,
+        ];
+        args.extend(extra);
+        let o = archsim(args);
+        assert_eq!(o.status.code(), Some(2), "{split}");
+        let e = common::stderr(&o);
+        assert!(e.contains("--disaggregate"), "{split}: {e}");
     }
 }

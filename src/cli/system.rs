@@ -390,6 +390,10 @@ pub struct ServeArgs {
     /// per replica: `tp=8`, `tp=4,pp=2`, `tp=1,ep=8`; a key left out is searched.
     #[arg(long, value_name = "tp=T,pp=P,ep=E")]
     pub plan: Option<String>,
+    /// Disaggregated prefill: P chips prefill prompts and D chips decode (P + D = --chips, each
+    /// a multiple of the replica), the KV cache sent between them over the network.
+    #[arg(long, value_name = "P:D")]
+    pub disaggregate: Option<String>,
     /// A second system serving the same model on the same number of chips: both reports and the
     /// throughput-vs-latency plot (serving_pareto.png/.svg in --out).
     #[arg(long, value_name = "SYSTEM")]
@@ -430,6 +434,7 @@ pub fn cmd_serve(a: &ServeArgs) -> Result<()> {
         chunked_prefill: a.chunked_prefill,
         plan: a.plan.clone(),
         compare: a.compare.clone(),
+        disaggregate: a.disaggregate.clone(),
     })?;
     if a.compare.is_some() {
         let series: Vec<archsim::plot::XySeries> = reports
@@ -507,6 +512,13 @@ fn render_serve(r: &archsim::system::serve::ServeReport) -> String {
                 "USD {u:.3} per million output tokens"
             ))
     ));
+    if let Some(d) = &r.disaggregated {
+        s.push_str(&format!(
+            "  disaggregated: {} chips prefill ({} replicas, {:.2} requests/s), {} chips decode ({} replicas, {:.2} requests/s), KV hand-over {}\n",
+            d.prefill_chips, d.prefill_replicas, d.prefill_requests_per_s,
+            d.decode_chips, d.decode_replicas, d.decode_requests_per_s, fmt_time(d.kv_transfer_s)
+        ));
+    }
     if !r.feasible {
         s.push_str(&format!("  INFEASIBLE: {}\n", r.note));
     }

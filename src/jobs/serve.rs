@@ -60,6 +60,8 @@ pub struct ServeRequest {
     pub plan: Option<String>,
     /// A second system serving the same model on the same number of chips.
     pub compare: Option<String>,
+    /// Disaggregated prefill: `P:D` chips prefilling and decoding (P + D = chips).
+    pub disaggregate: Option<String>,
 }
 
 impl ServeRequest {
@@ -86,6 +88,7 @@ impl ServeRequest {
             chunked_prefill: None,
             plan: None,
             compare: None,
+            disaggregate: None,
         }
     }
 }
@@ -129,6 +132,22 @@ pub fn parse_serve_plan(p: &str) -> Result<ServePlan> {
         return Err(bad());
     }
     Ok(plan)
+}
+
+/// Parse `--disaggregate P:D`: P chips prefilling and D decoding, both at least 1, P + D =
+/// `chips`.
+pub fn parse_disaggregate(text: &str, chips: u64) -> Result<(u64, u64)> {
+    let bad = |why: String| Error::flag("--disaggregate", format!("`{text}`: {why}"));
+    let (p, d) = text
+        .split_once(':')
+        .and_then(|(p, d)| Some((p.trim().parse::<u64>().ok()?, d.trim().parse::<u64>().ok()?)))
+        .ok_or_else(|| bad("expected P:D, the chips prefilling and decoding (e.g. 2:6)".into()))?;
+    if p == 0 || d == 0 || p.checked_add(d) != Some(chips) {
+        return Err(bad(format!(
+            "both pools need at least one chip and P + D must be the {chips} chips"
+        )));
+    }
+    Ok((p, d))
 }
 
 /// Serve the request: one report, or two with `compare` (the second system gets the same spec
@@ -184,6 +203,10 @@ pub fn run(req: &ServeRequest) -> Result<Vec<ServeReport>> {
         tp: plan.tp,
         pp: plan.pp,
         ep: plan.ep,
+        disaggregate: match &req.disaggregate {
+            Some(d) => Some(parse_disaggregate(d, req.chips)?),
+            None => None,
+        },
         chunk_tokens: match req.chunked_prefill {
             Some(0) => {
                 return Err(Error::flag(
@@ -238,6 +261,16 @@ mod tests {
         assert_eq!((p.tp, p.pp, p.ep), (Some(4), Some(2), None));
         let p = parse_serve_plan("pp=8").unwrap();
         assert_eq!((p.tp, p.pp, p.ep), (None, Some(8), None));
+    }
+
+    #[test]
+    fn disaggregate_splits_parse() {
+        assert_eq!(parse_disaggregate("2:6", 8).unwrap(), (2, 6));
+        assert_eq!(parse_disaggregate(" 4 : 4 ", 8).unwrap(), (4, 4));
+        for bad in ["2:5", "0:8", "8:0", "2", "a:b", "2:6:1", ""] {
+            let e = parse_disaggregate(bad, 8).unwrap_err().to_string();
+            assert!(e.contains("--disaggregate"), "{bad}: {e}");
+        }
     }
 
     #[test]

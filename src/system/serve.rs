@@ -76,6 +76,9 @@ pub struct ServeSpec {
     /// Pipeline parallelism per replica: stages of `layers/pp` layers (None: searched over the
     /// divisors of the layer count).
     pub pp: Option<u64>,
+    /// Disaggregated prefill (DistServe, Splitwise): `(prefill chips, decode chips)`, summing to
+    /// `chips`, each a multiple of the replica; None: every replica prefills and decodes.
+    pub disaggregate: Option<(u64, u64)>,
     /// Chunked prefill (Sarathi-Serve, Agrawal et al. 2024): prompts are split into chunks of
     /// this many tokens, one chunk piggybacked on each decode step, instead of one batched
     /// prefill step that stalls every decode.
@@ -168,11 +171,36 @@ pub struct ServeReport {
     pub j_per_token: f64,
     /// USD per million output tokens at the chip's `[cost]` price (null without one).
     pub usd_per_million_tokens: Option<f64>,
+    /// Disaggregated prefill: the two pools and the KV-cache hand-over (absent without).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub disaggregated: Option<Disaggregated>,
     /// Server scenario: whether any batch meets the targets.
     pub feasible: bool,
     /// Why the figures are not a feasible point, when they are not.
     #[serde(skip_serializing_if = "String::is_empty")]
     pub note: String,
+}
+
+/// Disaggregated prefill: prompts are prefilled on one pool of replicas, whose KV cache is then
+/// sent over the network to a replica of the decode pool (DistServe, Zhong et al. OSDI 2024;
+/// Splitwise, Patel et al. ISCA 2024).
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
+pub struct Disaggregated {
+    /// Chips prefilling.
+    pub prefill_chips: u64,
+    /// Chips decoding.
+    pub decode_chips: u64,
+    /// Replicas (of the report's plan) prefilling.
+    pub prefill_replicas: u64,
+    /// Replicas decoding (the report's `batch` is per decode replica).
+    pub decode_replicas: u64,
+    /// Requests/s the prefill pool sustains at the batch (prompts batched b at a time).
+    pub prefill_requests_per_s: f64,
+    /// Requests/s the decode pool sustains at the batch.
+    pub decode_requests_per_s: f64,
+    /// One request's KV cache (its prompt) sent from its prefill chips to its decode chips, s:
+    /// each chip sends its shard, all in parallel, over the link between the pools.
+    pub kv_transfer_s: f64,
 }
 
 /// One plan the serving planner evaluated, at its best batch.
@@ -404,6 +432,23 @@ pub fn serve(sys: &SystemConfig, spec: &ServeSpec) -> Result<ServeReport> {
             ));
         }
     }
+    if let Some((p, d)) = spec.disaggregate {
+        if p == 0 || d == 0 || p.checked_add(d) != Some(spec.chips) {
+            return Err(Error::setting(
+                "disaggregate",
+                format!(
+                    "{p}:{d}: both pools need at least one chip and together the {} chips",
+                    spec.chips
+                ),
+            ));
+        }
+        if spec.chunk_tokens.is_some() {
+            return Err(Error::setting(
+                "disaggregate",
+                "disaggregated decode replicas run no prefill: leave out --chunked-prefill",
+            ));
+        }
+    }
     let machine = sys.chip.build(None)?;
     let capacity = machine
         .info()
@@ -509,6 +554,7 @@ pub fn serve(sys: &SystemConfig, spec: &ServeSpec) -> Result<ServeReport> {
     // Throughput-latency curve per plan.
     let mut curves: std::collections::HashMap<(u64, u64, u64), Vec<Point>> = Default::default();
     let mut why = String::new();
+    let mut pool_why = String::new();
     for (tp, pp, ep) in plans {
         let plan = if card.moe.is_some() {
             format!("tp={tp},pp={pp},ep={ep}")
@@ -521,9 +567,34 @@ pub fn serve(sys: &SystemConfig, spec: &ServeSpec) -> Result<ServeReport> {
             (spec.input_len * card.hidden * 4) as f64 * spec.dtype.bytes_per_element() / tp as f64;
         let free = (capacity as f64 - weights as f64 - workspace) * 0.95;
         // A chip holds the KV cache of its stage's layers/pp layers, its share of the KV heads.
-        let stage_kv_req = (spec.input_len + spec.output_len)
-            * super::train::shard_card(card, 1, pp, 1).kv_bytes_per_token(spec.kv_dtype);
+        let stage_kv_token =
+            super::train::shard_card(card, 1, pp, 1).kv_bytes_per_token(spec.kv_dtype);
+        let stage_kv_req = (spec.input_len + spec.output_len) * stage_kv_token;
         let kv_share = stage_kv_req as f64 / tp.min(card.kv_heads) as f64;
+        let size = tp * pp * ep;
+        let replicas = spec.chips / size;
+        // Disaggregated: (prefill replicas, decode replicas, KV hand-over s).
+        let pools = match spec.disaggregate {
+            None => None,
+            Some((p, d)) if p.is_multiple_of(size) && d.is_multiple_of(size) => {
+                // Each chip's KV shard (its stage's layers, its KV heads) for the prompt goes to
+                // its peer in a decode replica: a send over the level joining replicas.
+                let place = place(sys, spec.chips, None)?;
+                let g = place.group(sys, &[size, replicas], 1..2)?;
+                let bytes = (spec.input_len * stage_kv_token) as f64 / tp.min(card.kv_heads) as f64;
+                Some((
+                    p / size,
+                    d / size,
+                    g.cost(Collective::SendRecv, bytes).time_s,
+                ))
+            }
+            Some((p, d)) => {
+                pool_why = format!(
+                    "{p}:{d}: each pool must be a multiple of the replica, and no plan's replica divides both (last tried: {plan}, {size} chips)"
+                );
+                continue;
+            }
+        };
         // Each of the ep attention groups holds the KV cache of its b/ep requests.
         let b_kv = if free > 0.0 {
             (free / kv_share).floor() as u64 * ep
@@ -542,7 +613,6 @@ pub fn serve(sys: &SystemConfig, spec: &ServeSpec) -> Result<ServeReport> {
             continue;
         }
         let replica = Replica::new(sys, machine.as_ref(), spec, tp, pp, ep)?;
-        let replicas = spec.chips / (tp * pp * ep);
         let o = spec.output_len as f64;
         // Batches in multiples of the ep groups and of the pp micro-batches.
         let cap = b_kv.min(8192);
@@ -567,20 +637,56 @@ pub fn serve(sys: &SystemConfig, spec: &ServeSpec) -> Result<ServeReport> {
                 s.prefill_one_s = chunks * (s.decode_s + s.chunk_s);
                 s.prefill_one_stage_s = s.prefill_one_s;
             }
-            let cycle = s.prefill_s + o * s.decode_s;
+            // Aggregated: a cycle prefills the batch and decodes it, `b` requests per cycle per
+            // replica. Disaggregated: the prefill pool prefills b prompts per batched prefill,
+            // the decode pool decodes without prefill stalls, and the system sustains the
+            // slower of the two; the KV hand-over adds to TTFT (DistServe §3).
+            let (cycle, req_rate, queues, t_kv, disagg) = match pools {
+                None => {
+                    let cycle = s.prefill_s + o * s.decode_s;
+                    (
+                        cycle,
+                        b as f64 / cycle * replicas as f64,
+                        replicas,
+                        0.0,
+                        None,
+                    )
+                }
+                Some((rp, rd, t_kv)) => {
+                    let prefill_rate = b as f64 / s.prefill_s * rp as f64;
+                    let decode_rate = b as f64 / (o * s.decode_s) * rd as f64;
+                    let (p, d) = spec.disaggregate.unwrap_or_default();
+                    let info = Disaggregated {
+                        prefill_chips: p,
+                        decode_chips: d,
+                        prefill_replicas: rp,
+                        decode_replicas: rd,
+                        prefill_requests_per_s: prefill_rate,
+                        decode_requests_per_s: decode_rate,
+                        kv_transfer_s: t_kv,
+                    };
+                    (
+                        o * s.decode_s,
+                        prefill_rate.min(decode_rate),
+                        rp,
+                        t_kv,
+                        Some(info),
+                    )
+                }
+            };
             let tpot = cycle / o;
-            let req_rate = b as f64 / cycle * replicas as f64;
-            // The prompt queue (M/D/1, W = ρ·t_s/(2(1−ρ)), Kleinrock vol. 1 §5.6): a prompt's
-            // latency t1 (through every stage) plus its wait for the bottleneck, whose service
-            // time t_s is one stage time (t_s = t1 at pp = 1, the whole prefill).
-            let (t1, ts) = (s.prefill_one_s, s.prefill_one_stage_s);
+            // The prompt queue (M/D/1, W = ρ·t_s/(2(1−ρ)), Kleinrock vol. 1 §5.6) at each of the
+            // `queues` replicas that prefill: a prompt's latency t1 (through every stage, plus
+            // the KV hand-over when disaggregated) plus its wait for the bottleneck, whose
+            // service time t_s is one stage time (t_s = the whole prefill at pp = 1).
+            let (t1, ts) = (s.prefill_one_s + t_kv, s.prefill_one_stage_s);
             let ttft_at = |rho: f64| t1 + rho * ts / (2.0 * (1.0 - rho));
             let (ttft, feasible, rate) = match spec.scenario {
-                Scenario::Offline => (s.prefill_fill_s, true, req_rate),
+                Scenario::Offline => (s.prefill_fill_s + t_kv, true, req_rate),
                 Scenario::Rate { requests_per_s } => {
-                    let lambda = requests_per_s / replicas as f64;
+                    let lambda = requests_per_s / queues as f64;
                     let rho = lambda * ts;
-                    let keeps_up = lambda <= b as f64 / cycle && rho < 1.0;
+                    let keeps_up = requests_per_s <= req_rate && rho < 1.0;
                     let ttft = if rho < 1.0 {
                         ttft_at(rho)
                     } else {
@@ -591,7 +697,7 @@ pub fn serve(sys: &SystemConfig, spec: &ServeSpec) -> Result<ServeReport> {
                 Scenario::Server { ttft_s, tpot_s } => {
                     // The load is the largest meeting the TTFT target, capped by the batch's
                     // capacity.
-                    let cap = b as f64 / cycle; // requests/s per replica
+                    let cap = req_rate / queues as f64; // requests/s per prefilling replica
                     let rho_cap = (cap * ts).min(0.999);
                     let rho = if ttft_at(rho_cap) <= ttft_s {
                         rho_cap
@@ -603,13 +709,13 @@ pub fn serve(sys: &SystemConfig, spec: &ServeSpec) -> Result<ServeReport> {
                         (slack / (ts + slack)).clamp(0.0, rho_cap)
                     };
                     let ok = tpot <= tpot_s && t1 <= ttft_s && rho > 0.0;
-                    (ttft_at(rho), ok, rho / ts * replicas as f64)
+                    (ttft_at(rho), ok, rho / ts * queues as f64)
                 }
             };
             let out_tps = rate * o;
             let ttft_p99 = match spec.scenario {
                 Scenario::Offline => ttft,
-                _ => queue_p99(rate / replicas as f64, ts).map_or(f64::INFINITY, |p| p - ts + t1),
+                _ => queue_p99(rate / queues as f64, ts).map_or(f64::INFINITY, |p| p - ts + t1),
             };
 
             let tokens_total = rate * (spec.input_len + spec.output_len) as f64;
@@ -638,8 +744,11 @@ pub fn serve(sys: &SystemConfig, spec: &ServeSpec) -> Result<ServeReport> {
                 ttft_s: ttft,
                 tpot_s: tpot,
                 ttft_p99_s: ttft_p99,
+                // Disaggregated decode replicas never stall for a prompt.
                 tpot_p99_s: s.decode_s
-                    + if spec.chunk_tokens.is_some() {
+                    + if pools.is_some() {
+                        0.0
+                    } else if spec.chunk_tokens.is_some() {
                         s.chunk_s
                     } else {
                         s.prefill_one_s
@@ -650,7 +759,7 @@ pub fn serve(sys: &SystemConfig, spec: &ServeSpec) -> Result<ServeReport> {
                 curve: Vec::new(),
                 candidates: Vec::new(),
                 kv_cache_bytes_per_request: kv_req,
-                kv_cache_bytes_total: kv_req * b * replicas,
+                kv_cache_bytes_total: kv_req * b * pools.map_or(replicas, |p| p.1),
                 weights_bytes_per_chip: weights,
                 power_w: power,
                 j_per_token: if out_tps > 0.0 {
@@ -661,6 +770,7 @@ pub fn serve(sys: &SystemConfig, spec: &ServeSpec) -> Result<ServeReport> {
                 usd_per_million_tokens: sys.chip.cost().map(|c| {
                     c.usd_per_chip_hour * spec.chips as f64 / 3600.0 / out_tps.max(1e-30) * 1e6
                 }),
+                disaggregated: disagg,
                 feasible,
                 note: String::new(),
             };
@@ -684,7 +794,13 @@ pub fn serve(sys: &SystemConfig, spec: &ServeSpec) -> Result<ServeReport> {
             }
         }
     }
-    let mut r = best.ok_or_else(|| Error::setting("model", why))?;
+    let mut r = best.ok_or_else(|| {
+        if why.is_empty() {
+            Error::setting("disaggregate", pool_why)
+        } else {
+            Error::setting("model", why)
+        }
+    })?;
     r.curve = curves.remove(&(r.tp, r.pp, r.ep)).unwrap_or_default();
     r.candidates = candidates;
     if !r.feasible {

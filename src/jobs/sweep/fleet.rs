@@ -341,6 +341,7 @@ impl FleetSweep {
             tp: int("plan.tp"),
             pp: int("plan.pp"),
             ep: int("plan.ep"),
+            disaggregate: None,
             chunk_tokens: int("chunked_prefill"),
             card,
         };

@@ -72,6 +72,7 @@ pub fn run(data: &Path) -> Result<Vec<ValidationTable>> {
             tp: Some(chips),
             pp: Some(1),
             ep: None,
+            disaggregate: None,
             chunk_tokens: None,
         };
         let r = serve(&sys, &spec)?;
