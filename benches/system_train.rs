@@ -36,8 +36,9 @@ fn bench(c: &mut Criterion) {
     g.bench_function("tpu7x_llama3_405b_1048576_chips_point", |b| {
         b.iter(|| train(black_box(&s), &sp, &forced).unwrap())
     });
-    // Serving: one offline point (Llama 3.1 70B, TP2 on H100, ISL/OSL 1000/1000) and a server
-    // search (every batch with the TTFT/TPOT check). Targets: < 50 ms and < 2 s.
+    // Serving: one offline point (Llama 3.1 70B, TP2 on H100, ISL/OSL 1000/1000), one with
+    // pipeline parallelism (TP2 × PP2) and a server search over every plan (tp, pp) and batch
+    // with the TTFT/TPOT check. Targets: < 50 ms a point and < 2 s a search.
     use archsim::system::serve::{serve, Scenario, ServeSpec};
     let h = config::load("dgx_h100_ib").unwrap();
     let mut sv = ServeSpec {
@@ -49,11 +50,22 @@ fn bench(c: &mut Criterion) {
         dtype: DType::Fp8,
         kv_dtype: DType::Fp8,
         tp: Some(2),
+        pp: Some(1),
         ep: None,
+        disaggregate: None,
         chunk_tokens: None,
     };
     g.bench_function("serve_llama3_70b_h100_tp2_offline_point", |b| {
         b.iter(|| serve(black_box(&h), &sv).unwrap())
+    });
+    // A pipelined point: TP2 × PP2 on 4 chips.
+    let pp_point = ServeSpec {
+        chips: 4,
+        pp: Some(2),
+        ..sv.clone()
+    };
+    g.bench_function("serve_llama3_70b_h100_tp2_pp2_offline_point", |b| {
+        b.iter(|| serve(black_box(&h), &pp_point).unwrap())
     });
     sv.scenario = Scenario::Server {
         ttft_s: 1.0,
@@ -61,6 +73,7 @@ fn bench(c: &mut Criterion) {
     };
     sv.chips = 8;
     sv.tp = None;
+    sv.pp = None;
     g.bench_function("serve_llama3_70b_h100_8_chips_server_search", |b| {
         b.iter(|| serve(black_box(&h), &sv).unwrap())
     });

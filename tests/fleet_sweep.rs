@@ -250,3 +250,62 @@ fn bad_fleet_sweeps_name_the_key_and_line() {
     ]);
     assert!(assert_input_error(&o).contains("--config"));
 }
+
+/// A serve sweep over `plan.pp`: each row is the single `archsim serve --plan tp=2,pp=P` run, its
+/// `plan`/`pp` columns name the stages, and a pp that does not divide the layers is an
+/// infeasible row naming the plan.
+#[test]
+fn serve_sweeps_take_a_plan_pp_axis() {
+    let d = tempdir();
+    let spec = write(
+        d.path(),
+        "pp.toml",
+        "command = \"serve\"\nsystem = \"dgx_h100_ib\"\nmodel = \"llama3_70b\"\nchips = 8\ninput_len = 512\noutput_len = 256\ndtype = \"fp8\"\nplan.tp = 2\nplan.pp = [1, 2, 3]\n",
+    );
+    let out = d.path().join("pp.csv");
+    let o = archsim([
+        "sweep",
+        "--sweep",
+        path_str(&spec),
+        "--out",
+        path_str(&out),
+        "-q",
+    ]);
+    assert_ok(&o);
+    let text = std::fs::read_to_string(&out).unwrap();
+    let h = header(&text);
+    let rows = csv_rows(&text);
+    assert_eq!(rows.len(), 3);
+    for (r, pp) in rows.iter().take(2).zip(["1", "2"]) {
+        assert_eq!(&r[col(&h, "pp")], pp, "{r:?}");
+        assert_eq!(&r[col(&h, "plan")], &format!("tp=2,pp={pp}"));
+        let o = archsim([
+            "serve",
+            "--system",
+            "dgx_h100_ib",
+            "--model",
+            "llama3_70b",
+            "--chips",
+            "8",
+            "--input-len",
+            "512",
+            "--output-len",
+            "256",
+            "--dtype",
+            "fp8",
+            "--plan",
+            &format!("tp=2,pp={pp}"),
+            "--format",
+            "json",
+        ]);
+        assert_ok(&o);
+        let j: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+        let tps: f64 = r[col(&h, "output_tokens_per_s")].parse().unwrap();
+        assert_eq!(tps, j["output_tokens_per_s"].as_f64().unwrap(), "{r:?}");
+    }
+    let bad = &rows[2][col(&h, "status")];
+    assert!(
+        bad.starts_with("infeasible: ") && bad.contains("pp=3"),
+        "{bad}"
+    );
+}

@@ -333,6 +333,7 @@ def serve(
     chunked_prefill: Optional[int] = None,
     plan: Optional[str] = None,
     compare: Optional[PathLike] = None,
+    disaggregate: Optional[str] = None,
 ) -> Union[Json, List[Json]]:
     """Serve a model on a system: ``archsim serve --format json``.
 
@@ -343,11 +344,14 @@ def serve(
         scenario: ``"offline"`` (max throughput) or ``"server"`` (highest load meeting
             ``ttft_ms`` and ``tpot_ms``). rate: a fixed arrival rate, requests/s, instead.
         dtype, kv_dtype: weights and KV-cache dtypes (default: the card's, the weights').
-        chunked_prefill: chunk size in tokens. plan: ``"tp=8"``.
+        chunked_prefill: chunk size in tokens. plan: forced plan keys, e.g. ``"tp=8"``,
+            ``"tp=4,pp=2"`` or ``"tp=1,ep=8"`` (keys left out are searched).
         compare: a second system on the same chips (the result is then a list of two).
+        disaggregate: ``"P:D"``, P chips prefilling and D decoding (P + D = chips).
 
     Returns:
-        The report (``tokens_per_s``, ``output_tokens_per_s``, ``ttft_s``, ``tpot_s``, ...), or
+        The report (``output_tokens_per_s``, ``ttft_s``, ``tpot_s``, ``plan``, ``tp``, ``pp``,
+        ``ep``, ``candidates``, ...), or
         a list of two with ``compare``.
     """
     return json.loads(
@@ -366,6 +370,7 @@ def serve(
             _opt_int("chunked_prefill", chunked_prefill),
             plan,
             _opt(compare),
+            disaggregate,
         )
     )
 

@@ -67,6 +67,7 @@ def serve_json(
     chunked_prefill: Optional[int],
     plan: Optional[str],
     compare: Optional[str],
+    disaggregate: Optional[str],
 ) -> str: ...
 def collective_json(
     system: str, chips: int, slice: Optional[str], op: str, bytes: str

@@ -235,6 +235,7 @@ fn serve_json(
     chunked_prefill: Option<u64>,
     plan: Option<String>,
     compare: Option<String>,
+    disaggregate: Option<String>,
 ) -> PyResult<String> {
     py.detach(|| {
         let req = jobs::serve::ServeRequest {
@@ -254,6 +255,7 @@ fn serve_json(
             chunked_prefill,
             plan,
             compare,
+            disaggregate,
         };
         json_text(&jobs::serve::reports_json(&jobs::serve::run(&req)?)?)
     })

@@ -185,6 +185,32 @@ def test_serve_equals_cli():
     assert got["output_tokens_per_s"] > 0 and got["ttft_s"] > 0
 
 
+def test_serve_pipeline_plan_equals_cli():
+    got = archsim.serve("dgx_h100_ib", "llama3_70b", chips=8, input_len=512, output_len=128,
+                        dtype="fp8", plan="tp=2,pp=2")
+    want = cli_json("serve", "--system", "dgx_h100_ib", "--model", "llama3_70b", "--chips", "8",
+                    "--input-len", "512", "--output-len", "128", "--dtype", "fp8",
+                    "--plan", "tp=2,pp=2")
+    assert got == want
+    assert (got["plan"], got["tp"], got["pp"], got["replicas"]) == ("tp=2,pp=2", 2, 2, 2)
+    with pytest.raises(archsim.InputError, match="plan"):
+        archsim.serve("dgx_h100_ib", "llama3_70b", chips=8, input_len=512, output_len=128,
+                      plan="tp=2,pp=3")
+
+
+def test_serve_disaggregated_equals_cli():
+    got = archsim.serve("dgx_h100_ib", "llama3_70b", chips=8, input_len=512, output_len=128,
+                        dtype="fp8", plan="tp=2", disaggregate="2:6")
+    want = cli_json("serve", "--system", "dgx_h100_ib", "--model", "llama3_70b", "--chips", "8",
+                    "--input-len", "512", "--output-len", "128", "--dtype", "fp8",
+                    "--plan", "tp=2", "--disaggregate", "2:6")
+    assert got == want
+    assert got["disaggregated"]["prefill_chips"] == 2 and got["tpot_p99_s"] == got["tpot_s"]
+    with pytest.raises(archsim.InputError, match="--disaggregate"):
+        archsim.serve("dgx_h100_ib", "llama3_70b", chips=8, input_len=512, output_len=128,
+                      disaggregate="3:6")
+
+
 def test_serve_compare_is_a_list_like_the_cli(tmp_path):
     got = archsim.serve("h100", "llama3_8b", chips=8, input_len=512, output_len=128,
                         compare="tpu_v5p")

@@ -386,10 +386,14 @@ pub struct ServeArgs {
     /// Chunked prefill: split prompts into chunks of C tokens, one per decode step.
     #[arg(long, value_name = "C")]
     pub chunked_prefill: Option<u64>,
-    /// Force the tensor parallelism (and, for MoE models, the expert parallelism) per replica:
-    /// `tp=8`, `tp=1,ep=8`; a key left out is searched.
-    #[arg(long, value_name = "tp=T,ep=E")]
+    /// Force the tensor and pipeline parallelism (and, for MoE models, the expert parallelism)
+    /// per replica: `tp=8`, `tp=4,pp=2`, `tp=1,ep=8`; a key left out is searched.
+    #[arg(long, value_name = "tp=T,pp=P,ep=E")]
     pub plan: Option<String>,
+    /// Disaggregated prefill: P chips prefill prompts and D chips decode (P + D = --chips, each
+    /// a multiple of the replica), the KV cache sent between them over the network.
+    #[arg(long, value_name = "P:D")]
+    pub disaggregate: Option<String>,
     /// A second system serving the same model on the same number of chips: both reports and the
     /// throughput-vs-latency plot (serving_pareto.png/.svg in --out).
     #[arg(long, value_name = "SYSTEM")]
@@ -430,23 +434,13 @@ pub fn cmd_serve(a: &ServeArgs) -> Result<()> {
         chunked_prefill: a.chunked_prefill,
         plan: a.plan.clone(),
         compare: a.compare.clone(),
+        disaggregate: a.disaggregate.clone(),
     })?;
     if a.compare.is_some() {
         let series: Vec<archsim::plot::XySeries> = reports
             .iter()
             .map(|r| archsim::plot::XySeries {
-                label: format!(
-                    "{} ({} x {}, tp={}{})",
-                    r.system,
-                    r.chips,
-                    r.chip,
-                    r.tp,
-                    if r.ep > 1 {
-                        format!(",ep={}", r.ep)
-                    } else {
-                        String::new()
-                    }
-                ),
+                label: format!("{} ({} x {}, {})", r.system, r.chips, r.chip, r.plan),
                 points: r.curve.iter().map(|c| (c.1 * 1e3, c.2)).collect(),
             })
             .collect();
@@ -494,10 +488,10 @@ pub fn cmd_serve(a: &ServeArgs) -> Result<()> {
 fn render_serve(r: &archsim::system::serve::ServeReport) -> String {
     use archsim::units::fmt_time;
     let gib = |b: u64| b as f64 / (1u64 << 30) as f64;
-    let mut s = format!(
-        "serve {} on {} ({} x {}: {} replicas of tp={}{}), {} in / {} out tokens, {} weights, {} KV\n",
-        r.model, r.system, r.chips, r.chip, r.replicas, r.tp,
-        if r.ep > 1 { format!(",ep={}", r.ep) } else { String::new() },
+    let mut s =
+        format!(
+        "serve {} on {} ({} x {}: {} replicas of {}), {} in / {} out tokens, {} weights, {} KV\n",
+        r.model, r.system, r.chips, r.chip, r.replicas, r.plan,
         r.input_len, r.output_len, r.dtype, r.kv_dtype
     );
     s.push_str(&format!(
@@ -518,6 +512,13 @@ fn render_serve(r: &archsim::system::serve::ServeReport) -> String {
                 "USD {u:.3} per million output tokens"
             ))
     ));
+    if let Some(d) = &r.disaggregated {
+        s.push_str(&format!(
+            "  disaggregated: {} chips prefill ({} replicas, {:.2} requests/s), {} chips decode ({} replicas, {:.2} requests/s), KV hand-over {}\n",
+            d.prefill_chips, d.prefill_replicas, d.prefill_requests_per_s,
+            d.decode_chips, d.decode_replicas, d.decode_requests_per_s, fmt_time(d.kv_transfer_s)
+        ));
+    }
     if !r.feasible {
         s.push_str(&format!("  INFEASIBLE: {}\n", r.note));
     }

@@ -56,10 +56,12 @@ pub struct ServeRequest {
     pub rate: Option<f64>,
     /// Chunked prefill: chunks of this many tokens.
     pub chunked_prefill: Option<u64>,
-    /// Forced tensor parallelism per replica: `tp=8`.
+    /// Forced plan per replica: `tp=8`, `tp=4,pp=2`, `tp=1,ep=8` (keys left out are searched).
     pub plan: Option<String>,
     /// A second system serving the same model on the same number of chips.
     pub compare: Option<String>,
+    /// Disaggregated prefill: `P:D` chips prefilling and decoding (P + D = chips).
+    pub disaggregate: Option<String>,
 }
 
 impl ServeRequest {
@@ -86,19 +88,28 @@ impl ServeRequest {
             chunked_prefill: None,
             plan: None,
             compare: None,
+            disaggregate: None,
         }
     }
 }
 
-/// Parse a serving `--plan`: `tp=T,ep=E` (either key may be left out: searched).
-pub fn parse_serve_plan(p: &str) -> Result<(Option<u64>, Option<u64>)> {
+/// A parsed serving `--plan`: each key forced, or None (searched).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ServePlan {
+    pub tp: Option<u64>,
+    pub pp: Option<u64>,
+    pub ep: Option<u64>,
+}
+
+/// Parse a serving `--plan`: `tp=T,pp=P,ep=E` (any key may be left out: searched).
+pub fn parse_serve_plan(p: &str) -> Result<ServePlan> {
     let bad = || {
         Error::flag(
             "--plan",
-            format!("`{p}`: serving plans take tp=T and ep=E (e.g. tp=8 or tp=1,ep=8), each from 1 to 2^24"),
+            format!("`{p}`: serving plans take tp=T, pp=P and ep=E (e.g. tp=8, tp=4,pp=2 or tp=1,ep=8), each from 1 to 2^24"),
         )
     };
-    let (mut tp, mut ep) = (None, None);
+    let mut plan = ServePlan::default();
     for part in p.split(',').map(str::trim).filter(|s| !s.is_empty()) {
         let (k, v) = part.split_once('=').ok_or_else(bad)?;
         let v: u64 = v
@@ -107,24 +118,44 @@ pub fn parse_serve_plan(p: &str) -> Result<(Option<u64>, Option<u64>)> {
             .ok()
             .filter(|v| (1..=1 << 24).contains(v))
             .ok_or_else(bad)?;
-        match k.trim() {
-            "tp" => tp = Some(v),
-            "ep" => ep = Some(v),
+        let slot = match k.trim() {
+            "tp" => &mut plan.tp,
+            "pp" => &mut plan.pp,
+            "ep" => &mut plan.ep,
             _ => return Err(bad()),
+        };
+        if slot.replace(v).is_some() {
+            return Err(bad());
         }
     }
-    if tp.is_none() && ep.is_none() {
+    if plan == ServePlan::default() {
         return Err(bad());
     }
-    Ok((tp, ep))
+    Ok(plan)
+}
+
+/// Parse `--disaggregate P:D`: P chips prefilling and D decoding, both at least 1, P + D =
+/// `chips`.
+pub fn parse_disaggregate(text: &str, chips: u64) -> Result<(u64, u64)> {
+    let bad = |why: String| Error::flag("--disaggregate", format!("`{text}`: {why}"));
+    let (p, d) = text
+        .split_once(':')
+        .and_then(|(p, d)| Some((p.trim().parse::<u64>().ok()?, d.trim().parse::<u64>().ok()?)))
+        .ok_or_else(|| bad("expected P:D, the chips prefilling and decoding (e.g. 2:6)".into()))?;
+    if p == 0 || d == 0 || p.checked_add(d) != Some(chips) {
+        return Err(bad(format!(
+            "both pools need at least one chip and P + D must be the {chips} chips"
+        )));
+    }
+    Ok((p, d))
 }
 
 /// Serve the request: one report, or two with `compare` (the second system gets the same spec
-/// with its tensor parallelism searched).
+/// with its plan searched).
 pub fn run(req: &ServeRequest) -> Result<Vec<ServeReport>> {
-    let (tp, ep) = match &req.plan {
+    let plan = match &req.plan {
         Some(p) => parse_serve_plan(p)?,
-        None => (None, None),
+        None => ServePlan::default(),
     };
     let scenario = match (req.rate, req.scenario) {
         (Some(r), _) => {
@@ -169,8 +200,13 @@ pub fn run(req: &ServeRequest) -> Result<Vec<ServeReport>> {
         scenario,
         input_len: req.input_len,
         output_len: req.output_len,
-        tp,
-        ep,
+        tp: plan.tp,
+        pp: plan.pp,
+        ep: plan.ep,
+        disaggregate: match &req.disaggregate {
+            Some(d) => Some(parse_disaggregate(d, req.chips)?),
+            None => None,
+        },
         chunk_tokens: match req.chunked_prefill {
             Some(0) => {
                 return Err(Error::flag(
@@ -190,6 +226,7 @@ pub fn run(req: &ServeRequest) -> Result<Vec<ServeReport>> {
             &ServeSpec {
                 card: card_b,
                 tp: None,
+                pp: None,
                 ep: None,
                 ..spec.clone()
             },
@@ -219,12 +256,32 @@ mod tests {
     }
 
     #[test]
+    fn serve_plans_parse() {
+        let p = parse_serve_plan("tp=4, pp=2").unwrap();
+        assert_eq!((p.tp, p.pp, p.ep), (Some(4), Some(2), None));
+        let p = parse_serve_plan("pp=8").unwrap();
+        assert_eq!((p.tp, p.pp, p.ep), (None, Some(8), None));
+    }
+
+    #[test]
+    fn disaggregate_splits_parse() {
+        assert_eq!(parse_disaggregate("2:6", 8).unwrap(), (2, 6));
+        assert_eq!(parse_disaggregate(" 4 : 4 ", 8).unwrap(), (4, 4));
+        for bad in ["2:5", "0:8", "8:0", "2", "a:b", "2:6:1", ""] {
+            let e = parse_disaggregate(bad, 8).unwrap_err().to_string();
+            assert!(e.contains("--disaggregate"), "{bad}: {e}");
+        }
+    }
+
+    #[test]
     fn bad_settings_are_refused_before_any_work() {
         let mut r = ServeRequest::new("h100", "llama3_8b", 0, 128, 128);
         assert!(run(&r).unwrap_err().to_string().contains("--chips"));
         r.chips = 8;
-        r.plan = Some("pp=2".into());
-        assert!(run(&r).unwrap_err().to_string().contains("--plan"));
+        for bad in ["xp=2", "pp=0", "tp=2,tp=4", "pp=two", ""] {
+            r.plan = Some(bad.into());
+            assert!(run(&r).unwrap_err().to_string().contains("--plan"), "{bad}");
+        }
         r.plan = None;
         r.chunked_prefill = Some(0);
         assert!(run(&r)

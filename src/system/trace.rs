@@ -83,12 +83,19 @@ pub fn serve_trace(reports: &[&super::serve::ServeReport]) -> Result<Vec<u8>> {
     for (pid, r) in reports.iter().enumerate() {
         let pid = pid as u64 + 1;
         events.push(json!({"ph": "M", "name": "process_name", "pid": pid,
-            "args": {"name": format!("{} ({} chips, {} replicas of tp={},ep={}, batch {})", r.system, r.chips, r.replicas, r.tp, r.ep, r.batch)}}));
+            "args": {"name": format!("{} ({} chips, {} replicas of {}, batch {})", r.system, r.chips, r.replicas, r.plan, r.batch)}}));
+        // Disaggregated: the first replicas prefill only, the rest decode only.
+        let prefill_only = r.disaggregated.as_ref().map_or(0, |d| d.prefill_replicas);
         for rep in 0..r.replicas.min(16) {
             let tid = rep + 1;
+            let (does_prefill, does_decode, role) = match &r.disaggregated {
+                None => (true, true, "replica"),
+                Some(_) if rep < prefill_only => (true, false, "prefill replica"),
+                Some(_) => (false, true, "decode replica"),
+            };
             events.push(
                 json!({"ph": "M", "name": "thread_name", "pid": pid, "tid": tid,
-                "args": {"name": format!("replica {rep}")}}),
+                "args": {"name": format!("{role} {rep}")}}),
             );
             let mut t = 0.0;
             let mut span = |name: String, cat: &str, dur: f64, t: &mut f64| {
@@ -100,12 +107,17 @@ pub fn serve_trace(reports: &[&super::serve::ServeReport]) -> Result<Vec<u8>> {
                     *t += dur;
                 }
             };
-            span(
-                format!("prefill {} prompts x {} tokens", r.batch, r.input_len),
-                "prefill",
-                r.prefill_step_s,
-                &mut t,
-            );
+            if does_prefill {
+                span(
+                    format!("prefill {} prompts x {} tokens", r.batch, r.input_len),
+                    "prefill",
+                    r.prefill_step_s,
+                    &mut t,
+                );
+            }
+            if !does_decode {
+                continue;
+            }
             let shown = r.output_len.min(64);
             for i in 0..shown {
                 span(

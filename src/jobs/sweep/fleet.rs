@@ -19,7 +19,7 @@
 //! Keys of `command = "serve"`: `system`, `model`, `chips`, `input_len`, `output_len`
 //! (required), `scenario` (`"offline"` default, or `"server"`), `ttft_ms` (2000), `tpot_ms` (50),
 //! `rate` (requests/s; replaces the scenario), `dtype`, `kv_dtype`, `chunked_prefill` (tokens),
-//! `plan.tp`, `plan.ep`. Defaults are the CLI's.
+//! `plan.tp`, `plan.pp`, `plan.ep`. Defaults are the CLI's.
 //!
 //! Every value is checked when the sweep is prepared (an unknown key, a system or model that does
 //! not load, a number out of range: `error:` naming the sweep file, line and key, exit 2). A
@@ -66,9 +66,11 @@ pub const TRAIN_COLUMNS: [&str; 14] = [
 ];
 
 /// Result columns of a serve sweep (the `archsim serve --format json` keys).
-pub const SERVE_COLUMNS: [&str; 16] = [
+pub const SERVE_COLUMNS: [&str; 18] = [
     "status",
+    "plan",
     "tp",
+    "pp",
     "ep",
     "replicas",
     "batch",
@@ -144,7 +146,7 @@ const SERVE_KEYS: &[(&str, Ty)] = &[
     ("chunked_prefill", Ty::Count(1 << 24)),
 ];
 const SERVE_REQUIRED: &[&str] = &["system", "model", "chips", "input_len", "output_len"];
-const SERVE_PLAN_KEYS: &[&str] = &["tp", "ep"];
+const SERVE_PLAN_KEYS: &[&str] = &["tp", "pp", "ep"];
 
 /// A prepared fleet sweep.
 pub struct FleetSweep {
@@ -337,7 +339,9 @@ impl FleetSweep {
             input_len: int("input_len").unwrap_or(1),
             output_len: int("output_len").unwrap_or(1),
             tp: int("plan.tp"),
+            pp: int("plan.pp"),
             ep: int("plan.ep"),
+            disaggregate: None,
             chunk_tokens: int("chunked_prefill"),
             card,
         };
@@ -349,7 +353,9 @@ impl FleetSweep {
         };
         Ok(vec![
             "ok".to_string(),
+            r.plan.clone(),
             r.tp.to_string(),
+            r.pp.to_string(),
             r.ep.to_string(),
             r.replicas.to_string(),
             r.batch.to_string(),

@@ -2,7 +2,8 @@
 //! measured offline throughput on DGX H100 (FP8 checkpoints; Llama 3.1 8B TP1, 3.3 70B TP2,
 //! 3.1 405B TP8 at ten input/output lengths), predicted by `archsim serve --scenario offline`.
 //! Nothing is fitted to these rows. The KV cache runs in fp8 like the weights (ASSUMPTION: the
-//! table does not state the KV-cache dtype).
+//! table does not state the KV-cache dtype). Each row's `chips` is its tensor-parallel size
+//! (the set's README): one replica at `tp = chips`, no pipeline (`pp = 1`), as the row states.
 
 use super::{SummaryRow, ValidationTable};
 use crate::error::{Error, Result};
@@ -69,7 +70,9 @@ pub fn run(data: &Path) -> Result<Vec<ValidationTable>> {
             dtype,
             kv_dtype: dtype,
             tp: Some(chips),
+            pp: Some(1),
             ep: None,
+            disaggregate: None,
             chunk_tokens: None,
         };
         let r = serve(&sys, &spec)?;
