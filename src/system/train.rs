@@ -63,6 +63,15 @@ pub struct Plan {
     /// Selective recomputation of the attention core (Korthikanti et al. 2022 §4.2; only
     /// differs from none with unfused attention). Never together with `recompute`.
     pub selective_recompute: bool,
+    /// Asynchronous tensor parallelism (collective matmul): each TP all-gather / reduce-scatter
+    /// is decomposed into `tp` chunks that overlap the adjacent GEMM chunk by chunk (Wang et al.
+    /// ASPLOS 2023; PyTorch/Megatron "async TP", TPU collective matmul); only one chunk and the
+    /// excess over the GEMMs stay exposed.
+    pub tp_overlap: bool,
+    /// The data-parallel gradient all-reduce overlaps the last micro-batch's backward pass (the
+    /// default; PyTorch DDP buckets). Off: it runs after the backward pass, fully exposed (as in
+    /// Megatron-LM of Korthikanti et al. 2022, §6.3).
+    pub dp_overlap: bool,
 }
 
 impl Plan {
@@ -73,10 +82,10 @@ impl Plan {
     fn dims(&self) -> [u64; 6] {
         [self.tp, self.fsdp, self.cp, self.dp, self.dcn_dp, self.pp]
     }
-    /// `tp=8,pp=4,...` (every key).
+    /// `tp=8,pp=4,...` (every key; `tp_overlap` and `dp_overlap` only when not the default).
     pub fn describe(&self) -> String {
         format!(
-            "tp={},pp={},vp={},fsdp={},cp={},dp={},dcn_dp={},ep={},mbs={},recompute={}",
+            "tp={},pp={},vp={},fsdp={},cp={},dp={},dcn_dp={},ep={},mbs={},recompute={}{}{}",
             self.tp,
             self.pp,
             self.vp,
@@ -92,7 +101,9 @@ impl Plan {
                 "selective"
             } else {
                 "none"
-            }
+            },
+            if self.tp_overlap { ",tp_overlap=1" } else { "" },
+            if self.dp_overlap { "" } else { ",dp_overlap=0" },
         )
     }
 }
@@ -112,6 +123,10 @@ pub struct PlanConstraints {
     pub recompute: Option<bool>,
     /// `recompute=selective`.
     pub selective_recompute: Option<bool>,
+    /// `tp_overlap=1|0`.
+    pub tp_overlap: Option<bool>,
+    /// `dp_overlap=1|0`.
+    pub dp_overlap: Option<bool>,
 }
 
 impl PlanConstraints {
@@ -139,6 +154,19 @@ impl PlanConstraints {
                 c.selective_recompute = Some(selective);
                 continue;
             }
+            if k == "tp_overlap" || k == "dp_overlap" {
+                let on = match v {
+                    "1" | "true" | "yes" | "on" => true,
+                    "0" | "false" | "no" | "off" => false,
+                    _ => return Err(Error::setting("plan", format!("{k}={v}: expected 1 or 0"))),
+                };
+                if k == "tp_overlap" {
+                    c.tp_overlap = Some(on);
+                } else {
+                    c.dp_overlap = Some(on);
+                }
+                continue;
+            }
             let n: u64 = v
                 .parse()
                 .ok()
@@ -162,7 +190,7 @@ impl PlanConstraints {
                 _ => {
                     return Err(Error::setting(
                         "plan",
-                        format!("unknown plan key `{k}`; expected dp, fsdp, tp, pp, vp, ep, mbs, dcn_dp, cp, recompute"),
+                        format!("unknown plan key `{k}`; expected dp, fsdp, tp, pp, vp, ep, mbs, dcn_dp, cp, recompute, tp_overlap, dp_overlap"),
                     ))
                 }
             };
@@ -195,7 +223,8 @@ pub struct TrainSpec {
 pub struct StepBreakdown {
     /// Per-chip compute of every micro-batch (forward, backward, recomputation).
     pub compute: f64,
-    /// Exposed communication by collective: tp, ep, pp, fsdp, dp.
+    /// Exposed communication by collective: tp, cp, ep, pp, fsdp, dp, embedding (the tied
+    /// embedding's gradient all-reduce between the first and last pipeline stage).
     pub exposed_comm: BTreeMap<String, f64>,
     /// Pipeline bubble.
     pub bubble: f64,
@@ -313,6 +342,9 @@ struct ShardCost {
     attention_s: f64,
     /// K and V elements per token on one tp rank.
     kv_per_token: u64,
+    /// The layers' weight GEMMs of one micro-batch on the stage (forward, backward,
+    /// recomputed; not the attention core), s: what async TP overlaps its collectives with.
+    tp_gemm_s: f64,
 }
 
 /// The model as one chip of the plan holds it (serving uses it with pp = ep = 1).
@@ -362,10 +394,13 @@ fn shard_cost(
     let mut optimizer = 0.0;
     let mut flops = 0.0;
     let mut attention = 0.0;
+    let mut tp_gemm = 0.0;
     for p in &report.ops {
         let t = p.time_s * p.repeat.0 as f64;
         if p.name.contains(".attention") {
             attention += t;
+        } else if p.op == "gemm" && p.name.contains("layer.") {
+            tp_gemm += t;
         }
         if p.name.contains(".optimizer.") {
             optimizer += t;
@@ -399,6 +434,7 @@ fn shard_cost(
         None => 2 * c.kv_heads * c.head_dim,
     };
     Ok(ShardCost {
+        tp_gemm_s: tp_gemm,
         attention_s: attention,
         kv_per_token,
         stage_s: stage,
@@ -519,13 +555,29 @@ fn evaluate(ctx: &Context, plan: &Plan, shard: &ShardCost) -> Result<TrainReport
     let act = (plan.mbs * (spec.seq / plan.cp) * card.hidden) as f64 * e;
     let mut comm: BTreeMap<String, f64> = BTreeMap::new();
     // Tensor parallelism with sequence parallelism: 4 AG + 4 RS per layer (fwd + bwd), 4 more
-    // with recomputation.
+    // with recomputation (Korthikanti et al. 2022 §4.2.2). The vocabulary-parallel embedding
+    // and LM head add one each way: the embedding output reduce-scattered forward (its gradient
+    // all-gathered backward) and the head input all-gathered forward (reduce-scattered backward)
+    // (Megatron-LM `VocabParallelEmbedding`, `parallel_lm_logits`); the bottleneck stage of a
+    // pipeline holds the head only.
     let mut tp_mb = 0.0;
     if plan.tp > 1 {
         let g = place.group(sys, &dims, 0..1)?;
         let per = g.cost(Collective::AllGather, act).time_s;
         let n = if plan.recompute { 12.0 } else { 8.0 };
-        tp_mb = n * per * shard.layers as f64;
+        let edges = if plan.pp > 1 { 2.0 } else { 4.0 };
+        let all = (n * shard.layers as f64 + edges) * per;
+        tp_mb = if plan.tp_overlap {
+            // Async TP (Wang et al. ASPLOS 2023 §3, "decomposition"): each collective is split
+            // into tp ring steps, each overlapped with the GEMM on the chunk already at hand;
+            // the first (all-gather) or last (reduce-scatter) chunk has no GEMM to hide behind,
+            // and what the layers' weight GEMMs cannot cover stays exposed. Summed over the
+            // micro-batch: all/tp + max(0, all·(tp−1)/tp − GEMMs). Never more than `all`.
+            let tp = plan.tp as f64;
+            all / tp + (all * (tp - 1.0) / tp - shard.tp_gemm_s).max(0.0)
+        } else {
+            all
+        };
     }
     // Expert parallelism: dispatch + combine, forward and backward (and the recomputed forward).
     let mut ep_mb = 0.0;
@@ -538,11 +590,21 @@ fn evaluate(ctx: &Context, plan: &Plan, shard: &ShardCost) -> Result<TrainReport
             ep_mb = n * g.cost(Collective::AllToAll, bytes).time_s * shard.moe_layers as f64;
         }
     }
-    // Pipeline sends: one activation forward, one gradient backward per micro-batch.
+    // Pipeline sends: one activation forward, one gradient backward per micro-batch and
+    // virtual stage (the interleaved schedule multiplies the sends by vp; Narayanan et al.
+    // 2021 §2.2.2), each the sequence-parallel shard `act/tp` (§4.1 scatter/gather).
     let mut pp_mb = 0.0;
+    let mut embedding_step = 0.0;
     if plan.pp > 1 {
         let g = place.group(sys, &dims, 5..6)?;
-        pp_mb = 2.0 * g.cost(Collective::SendRecv, act / plan.tp as f64).time_s;
+        pp_mb = 2.0 * plan.vp as f64 * g.cost(Collective::SendRecv, act / plan.tp as f64).time_s;
+        // Tied embeddings: the first and the last stage each hold the word embedding and
+        // all-reduce its gradient once per step after the backward pass (Megatron-LM
+        // `_allreduce_embedding_grads`; Shoeybi et al. 2019 §3): a two-rank exchange.
+        if card.tied_embeddings {
+            let bytes = (card.vocab.div_ceil(plan.tp) * card.hidden) as f64 * e;
+            embedding_step = g.cost(Collective::SendRecv, bytes).time_s;
+        }
     }
     // FSDP: weight all-gathers (fwd, bwd) and the gradient reduce-scatter per micro-batch,
     // hidden behind the micro-batch's compute; one layer's share cannot be prefetched.
@@ -578,12 +640,16 @@ fn evaluate(ctx: &Context, plan: &Plan, shard: &ShardCost) -> Result<TrainReport
         let t = g
             .cost(Collective::AllReduce, shard_bytes / plan.fsdp as f64)
             .time_s;
-        dp_step = (t - shard.backward_s).max(0.0) + t / shard.layers.max(1) as f64;
+        dp_step = if plan.dp_overlap {
+            (t - shard.backward_s).max(0.0) + t / shard.layers.max(1) as f64
+        } else {
+            t
+        };
     }
     let per_mb = shard.stage_s + tp_mb + cp_mb + ep_mb + pp_mb + fsdp_mb;
     let bubble = (plan.pp - 1) as f64 / plan.vp as f64 * (shard.stage_s + tp_mb + cp_mb + ep_mb);
     let optimizer = shard.optimizer_s / plan.fsdp as f64;
-    let step = m as f64 * per_mb + bubble + dp_step + optimizer;
+    let step = m as f64 * per_mb + bubble + dp_step + embedding_step + optimizer;
     for (k, v) in [
         ("tp", m as f64 * tp_mb),
         ("cp", m as f64 * cp_mb),
@@ -591,6 +657,7 @@ fn evaluate(ctx: &Context, plan: &Plan, shard: &ShardCost) -> Result<TrainReport
         ("pp", m as f64 * pp_mb),
         ("fsdp", m as f64 * fsdp_mb),
         ("dp", dp_step),
+        ("embedding", embedding_step),
     ] {
         if v > 0.0 {
             comm.insert(k.to_string(), v);
@@ -599,10 +666,12 @@ fn evaluate(ctx: &Context, plan: &Plan, shard: &ShardCost) -> Result<TrainReport
     // Memory per chip.
     let params = shard.params as f64;
     let weights_grads_opt = params * (2.0 * e + 12.0) / plan.fsdp as f64;
-    let in_flight = if plan.pp > 1 {
-        plan.pp as f64 * (1.0 + (plan.pp - 1) as f64 / (plan.pp * plan.vp) as f64)
-    } else {
-        1.0
+    // 1F1B keeps pp micro-batches in flight on the first stage; the interleaved schedule
+    // (vp > 1) × (1 + (pp−1)/(pp·vp)) (Korthikanti et al. 2022 §4.2.3).
+    let in_flight = match (plan.pp, plan.vp) {
+        (1, _) => 1.0,
+        (p, 1) => p as f64,
+        (p, v) => p as f64 * (1.0 + (p - 1) as f64 / (p * v) as f64),
     };
     let memory = (weights_grads_opt
         + shard.activation_stored_bytes as f64 * in_flight
@@ -812,6 +881,9 @@ pub fn train(
         (None, _) if spec.fused_attention => vec![(false, false), (true, false)],
         (None, _) => vec![(false, false), (false, true), (true, false)],
     };
+    // Async TP is tried wherever tp > 1 (it never makes a step slower); dp_overlap is on unless
+    // forced off.
+    let dp_overlap = forced.dp_overlap.unwrap_or(true);
     let eps: Vec<u64> = match (&card.moe, forced.ep) {
         (_, Some(e)) => vec![e],
         (Some(m), None) => pow2_divisors(m.experts, 256),
@@ -843,7 +915,17 @@ pub fn train(
                     for &vp in &vps {
                         for &ep in &eps {
                             for &mbs in &mbss {
-                                for &(recompute, selective_recompute) in &recs {
+                                for (&(recompute, selective_recompute), tp_overlap) in
+                                    recs.iter().flat_map(|r| {
+                                        let o: &[bool] = match forced.tp_overlap {
+                                            Some(true) => &[true],
+                                            Some(false) => &[false],
+                                            None if tp > 1 => &[false, true],
+                                            None => &[false],
+                                        };
+                                        o.iter().map(move |&x| (r, x))
+                                    })
+                                {
                                     let p = Plan {
                                         dp,
                                         fsdp,
@@ -856,6 +938,8 @@ pub fn train(
                                         dcn_dp: dcn,
                                         recompute,
                                         selective_recompute,
+                                        tp_overlap,
+                                        dp_overlap,
                                     };
                                     if check_plan(card, spec, &p).is_ok() {
                                         plans.push(p);

@@ -194,9 +194,39 @@ impl Pass<'_> {
             dtype: self.spec.dtype,
         };
         if self.spec.fused_attention {
+            // FlashAttention applies dropout inside the kernel and regenerates the mask from the
+            // RNG state in the backward pass (Dao et al. 2022 §3.1): no extra HBM traffic.
             vec![Op::Attention(a)]
         } else {
-            a.lower_unfused()
+            let mut ops = a.lower_unfused();
+            if self.dropout() {
+                // Megatron-LM's attention dropout on the softmax output, its own kernel
+                // (Korthikanti et al. 2022 Table 2: the `a·s²·b` mask and `2·a·s²·b` output).
+                let probs = self.spec.batch * heads * self.seq_q * self.seq_kv;
+                let name = format!("{}.dropout", self.name(group, "attention"));
+                ops.insert(
+                    2,
+                    Op::Vector(VectorOp {
+                        name,
+                        kind: VectorKind::Dropout,
+                        elements: probs,
+                        dtype: self.spec.dtype,
+                    }),
+                );
+            }
+            ops
+        }
+    }
+    /// Dropout runs: a card trained with it, in a training step.
+    fn dropout(&self) -> bool {
+        self.card.dropout && self.spec.phase == Phase::Train
+    }
+    /// The residual add closing a block: Megatron's fused bias-dropout-add with dropout.
+    fn residual_kind(&self) -> VectorKind {
+        if self.dropout() {
+            VectorKind::DropoutAdd
+        } else {
+            VectorKind::Add
         }
     }
 
@@ -261,7 +291,7 @@ impl Pass<'_> {
                 ops.push(self.gemm(g, "out_proj", t, d, h * m.v_head_dim));
             }
         }
-        ops.push(self.vector(g, "residual1", VectorKind::Add, t * d));
+        ops.push(self.vector(g, "residual1", self.residual_kind(), t * d));
         ops
     }
 
@@ -307,7 +337,7 @@ impl Pass<'_> {
             }
             _ => ops.extend(self.dense_ffn(g, "ffn_", t, c.ffn_size)),
         }
-        ops.push(self.vector(g, "residual2", VectorKind::Add, t * d));
+        ops.push(self.vector(g, "residual2", self.residual_kind(), t * d));
         ops
     }
 
