@@ -541,8 +541,14 @@ struct Context<'a> {
     capacity: Option<u64>,
 }
 
-/// Evaluate one plan.
-fn evaluate(ctx: &Context, plan: &Plan, shard: &ShardCost) -> Result<TrainReport> {
+/// Evaluate one plan, once per `tp_overlap` value in `overlaps` (the collectives are costed
+/// once).
+fn evaluate(
+    ctx: &Context,
+    plan: &Plan,
+    shard: &ShardCost,
+    overlaps: &[bool],
+) -> Result<Vec<TrainReport>> {
     let (sys, place, spec) = (ctx.sys, ctx.place, ctx.spec);
     let (model_flops_per_step, peak_bf16, capacity) =
         (ctx.model_flops_per_step, ctx.peak_bf16, ctx.capacity);
@@ -553,31 +559,19 @@ fn evaluate(ctx: &Context, plan: &Plan, shard: &ShardCost) -> Result<TrainReport
     let m = spec.global_batch / (plan.mbs * data);
     // One micro-batch's activation on one chip: its seq/cp tokens.
     let act = (plan.mbs * (spec.seq / plan.cp) * card.hidden) as f64 * e;
-    let mut comm: BTreeMap<String, f64> = BTreeMap::new();
     // Tensor parallelism with sequence parallelism: 4 AG + 4 RS per layer (fwd + bwd), 4 more
     // with recomputation (Korthikanti et al. 2022 §4.2.2). The vocabulary-parallel embedding
     // and LM head add one each way: the embedding output reduce-scattered forward (its gradient
     // all-gathered backward) and the head input all-gathered forward (reduce-scattered backward)
     // (Megatron-LM `VocabParallelEmbedding`, `parallel_lm_logits`); the bottleneck stage of a
     // pipeline holds the head only.
-    let mut tp_mb = 0.0;
+    let mut tp_all = 0.0;
     if plan.tp > 1 {
         let g = place.group(sys, &dims, 0..1)?;
         let per = g.cost(Collective::AllGather, act).time_s;
         let n = if plan.recompute { 12.0 } else { 8.0 };
         let edges = if plan.pp > 1 { 2.0 } else { 4.0 };
-        let all = (n * shard.layers as f64 + edges) * per;
-        tp_mb = if plan.tp_overlap {
-            // Async TP (Wang et al. ASPLOS 2023 §3, "decomposition"): each collective is split
-            // into tp ring steps, each overlapped with the GEMM on the chunk already at hand;
-            // the first (all-gather) or last (reduce-scatter) chunk has no GEMM to hide behind,
-            // and what the layers' weight GEMMs cannot cover stays exposed. Summed over the
-            // micro-batch: all/tp + max(0, all·(tp−1)/tp − GEMMs). Never more than `all`.
-            let tp = plan.tp as f64;
-            all / tp + (all * (tp - 1.0) / tp - shard.tp_gemm_s).max(0.0)
-        } else {
-            all
-        };
+        tp_all = (n * shard.layers as f64 + edges) * per;
     }
     // Expert parallelism: dispatch + combine, forward and backward (and the recomputed forward).
     let mut ep_mb = 0.0;
@@ -646,81 +640,102 @@ fn evaluate(ctx: &Context, plan: &Plan, shard: &ShardCost) -> Result<TrainReport
             t
         };
     }
-    let per_mb = shard.stage_s + tp_mb + cp_mb + ep_mb + pp_mb + fsdp_mb;
-    let bubble = (plan.pp - 1) as f64 / plan.vp as f64 * (shard.stage_s + tp_mb + cp_mb + ep_mb);
-    let optimizer = shard.optimizer_s / plan.fsdp as f64;
-    let step = m as f64 * per_mb + bubble + dp_step + embedding_step + optimizer;
-    for (k, v) in [
-        ("tp", m as f64 * tp_mb),
-        ("cp", m as f64 * cp_mb),
-        ("ep", m as f64 * ep_mb),
-        ("pp", m as f64 * pp_mb),
-        ("fsdp", m as f64 * fsdp_mb),
-        ("dp", dp_step),
-        ("embedding", embedding_step),
-    ] {
-        if v > 0.0 {
-            comm.insert(k.to_string(), v);
-        }
-    }
-    // Memory per chip.
-    let params = shard.params as f64;
-    let weights_grads_opt = params * (2.0 * e + 12.0) / plan.fsdp as f64;
-    // 1F1B keeps pp micro-batches in flight on the first stage; the interleaved schedule
-    // (vp > 1) × (1 + (pp−1)/(pp·vp)) (Korthikanti et al. 2022 §4.2.3).
-    let in_flight = match (plan.pp, plan.vp) {
-        (1, _) => 1.0,
-        (p, 1) => p as f64,
-        (p, v) => p as f64 * (1.0 + (p - 1) as f64 / (p * v) as f64),
-    };
-    let memory = (weights_grads_opt
-        + shard.activation_stored_bytes as f64 * in_flight
-        + shard.activation_working_bytes as f64) as u64;
-    let tokens = (spec.global_batch * spec.seq) as f64;
-    let chips = spec.chips as f64;
-    let power = chips * sys.allin_w_per_chip * sys.pue;
-    let price = sys.chip.cost().map(|c| c.usd_per_chip_hour);
-    let cost_step = price.map(|p| p * chips * step / 3600.0);
-    let time_to_train = spec.tokens.map(|t| t / tokens * step);
-    Ok(TrainReport {
-        system: sys.name.clone(),
-        chip: sys.chip.name.clone(),
-        model: card.name.clone(),
-        chips: spec.chips,
-        global_batch: spec.global_batch,
-        seq: spec.seq,
-        dtype: spec.dtype,
-        plan: *plan,
-        slice: place.slice.clone(),
-        slices: place.slices,
-        microbatches: m,
-        step_time_s: step,
-        breakdown_s: StepBreakdown {
-            compute: m as f64 * shard.stage_s,
-            exposed_comm: comm,
-            bubble,
-            overhead: optimizer,
-        },
-        mfu: model_flops_per_step / (step * chips * peak_bf16),
-        // Hardware FLOPs of the bottleneck stage's chip (recomputation included).
-        hfu: shard.flops * m as f64 / (step * peak_bf16),
-        model_tflops_per_chip: model_flops_per_step / step / chips / 1e12,
-        tokens_per_s: tokens / step,
-        time_to_train_s: time_to_train,
-        memory_per_chip_bytes: memory,
-        memory_capacity_bytes: capacity,
-        power_w: power,
-        energy_j_per_step: power * step,
-        energy_j_per_token: power * step / tokens,
-        cost_usd_per_step: cost_step,
-        cost_usd: time_to_train.and_then(|t| price.map(|p| p * chips * t / 3600.0)),
-        chips_per_gw: 1e9 / (sys.allin_w_per_chip * sys.pue),
-        backward_share: if shard.stage_s > 0.0 {
-            shard.backward_s / shard.stage_s
+    let mut out = Vec::with_capacity(overlaps.len());
+    for &tp_overlap in overlaps {
+        let plan = &Plan {
+            tp_overlap,
+            ..*plan
+        };
+        let tp_mb = if plan.tp_overlap {
+            // Async TP (Wang et al. ASPLOS 2023 §3, "decomposition"): each collective is split
+            // into tp ring steps, each overlapped with the GEMM on the chunk already at hand; the
+            // first (all-gather) or last (reduce-scatter) chunk has no GEMM to hide behind, and
+            // what the layers' weight GEMMs cannot cover stays exposed. Summed over the
+            // micro-batch: all/tp + max(0, all·(tp−1)/tp − GEMMs). Never more than `all`.
+            let tp = plan.tp as f64;
+            tp_all / tp + (tp_all * (tp - 1.0) / tp - shard.tp_gemm_s).max(0.0)
         } else {
-            0.5
-        },
-    })
+            tp_all
+        };
+        let mut comm: BTreeMap<String, f64> = BTreeMap::new();
+        let per_mb = shard.stage_s + tp_mb + cp_mb + ep_mb + pp_mb + fsdp_mb;
+        let bubble =
+            (plan.pp - 1) as f64 / plan.vp as f64 * (shard.stage_s + tp_mb + cp_mb + ep_mb);
+        let optimizer = shard.optimizer_s / plan.fsdp as f64;
+        let step = m as f64 * per_mb + bubble + dp_step + embedding_step + optimizer;
+        for (k, v) in [
+            ("tp", m as f64 * tp_mb),
+            ("cp", m as f64 * cp_mb),
+            ("ep", m as f64 * ep_mb),
+            ("pp", m as f64 * pp_mb),
+            ("fsdp", m as f64 * fsdp_mb),
+            ("dp", dp_step),
+            ("embedding", embedding_step),
+        ] {
+            if v > 0.0 {
+                comm.insert(k.to_string(), v);
+            }
+        }
+        // Memory per chip.
+        let params = shard.params as f64;
+        let weights_grads_opt = params * (2.0 * e + 12.0) / plan.fsdp as f64;
+        // 1F1B keeps pp micro-batches in flight on the first stage; the interleaved schedule
+        // (vp > 1) × (1 + (pp−1)/(pp·vp)) (Korthikanti et al. 2022 §4.2.3).
+        let in_flight = match (plan.pp, plan.vp) {
+            (1, _) => 1.0,
+            (p, 1) => p as f64,
+            (p, v) => p as f64 * (1.0 + (p - 1) as f64 / (p * v) as f64),
+        };
+        let memory = (weights_grads_opt
+            + shard.activation_stored_bytes as f64 * in_flight
+            + shard.activation_working_bytes as f64) as u64;
+        let tokens = (spec.global_batch * spec.seq) as f64;
+        let chips = spec.chips as f64;
+        let power = chips * sys.allin_w_per_chip * sys.pue;
+        let price = sys.chip.cost().map(|c| c.usd_per_chip_hour);
+        let cost_step = price.map(|p| p * chips * step / 3600.0);
+        let time_to_train = spec.tokens.map(|t| t / tokens * step);
+        out.push(TrainReport {
+            system: sys.name.clone(),
+            chip: sys.chip.name.clone(),
+            model: card.name.clone(),
+            chips: spec.chips,
+            global_batch: spec.global_batch,
+            seq: spec.seq,
+            dtype: spec.dtype,
+            plan: *plan,
+            slice: place.slice.clone(),
+            slices: place.slices,
+            microbatches: m,
+            step_time_s: step,
+            breakdown_s: StepBreakdown {
+                compute: m as f64 * shard.stage_s,
+                exposed_comm: comm,
+                bubble,
+                overhead: optimizer,
+            },
+            mfu: model_flops_per_step / (step * chips * peak_bf16),
+            // Hardware FLOPs of the bottleneck stage's chip (recomputation included).
+            hfu: shard.flops * m as f64 / (step * peak_bf16),
+            model_tflops_per_chip: model_flops_per_step / step / chips / 1e12,
+            tokens_per_s: tokens / step,
+            time_to_train_s: time_to_train,
+            memory_per_chip_bytes: memory,
+            memory_capacity_bytes: capacity,
+            power_w: power,
+            energy_j_per_step: power * step,
+            energy_j_per_token: power * step / tokens,
+            cost_usd_per_step: cost_step,
+            cost_usd: time_to_train.and_then(|t| price.map(|p| p * chips * t / 3600.0)),
+            chips_per_gw: 1e9 / (sys.allin_w_per_chip * sys.pue),
+            backward_share: if shard.stage_s > 0.0 {
+                shard.backward_s / shard.stage_s
+            } else {
+                0.5
+            },
+        });
+    }
+    Ok(out)
 }
 
 fn divisors(n: u64) -> Vec<u64> {
@@ -881,8 +896,7 @@ pub fn train(
         (None, _) if spec.fused_attention => vec![(false, false), (true, false)],
         (None, _) => vec![(false, false), (false, true), (true, false)],
     };
-    // Async TP is tried wherever tp > 1 (it never makes a step slower); dp_overlap is on unless
-    // forced off.
+    // dp_overlap is on unless forced off.
     let dp_overlap = forced.dp_overlap.unwrap_or(true);
     let eps: Vec<u64> = match (&card.moe, forced.ep) {
         (_, Some(e)) => vec![e],
@@ -915,17 +929,7 @@ pub fn train(
                     for &vp in &vps {
                         for &ep in &eps {
                             for &mbs in &mbss {
-                                for (&(recompute, selective_recompute), tp_overlap) in
-                                    recs.iter().flat_map(|r| {
-                                        let o: &[bool] = match forced.tp_overlap {
-                                            Some(true) => &[true],
-                                            Some(false) => &[false],
-                                            None if tp > 1 => &[false, true],
-                                            None => &[false],
-                                        };
-                                        o.iter().map(move |&x| (r, x))
-                                    })
-                                {
+                                for &(recompute, selective_recompute) in &recs {
                                     let p = Plan {
                                         dp,
                                         fsdp,
@@ -938,7 +942,7 @@ pub fn train(
                                         dcn_dp: dcn,
                                         recompute,
                                         selective_recompute,
-                                        tp_overlap,
+                                        tp_overlap: false,
                                         dp_overlap,
                                     };
                                     if check_plan(card, spec, &p).is_ok() {
@@ -1018,12 +1022,18 @@ pub fn train(
     let mut last_err = None;
     for p in &plans {
         let shard = &cache[&key(p)];
-        match evaluate(&ctx, p, shard) {
-            Ok(r) => {
-                if capacity.is_none_or(|c| r.memory_per_chip_bytes <= c) {
-                    reports.push(r);
-                }
-            }
+        // Async TP is tried wherever tp > 1 unless forced (it never makes a step slower).
+        let overlaps: &[bool] = match forced.tp_overlap {
+            Some(true) => &[true],
+            Some(false) => &[false],
+            None if p.tp > 1 => &[false, true],
+            None => &[false],
+        };
+        match evaluate(&ctx, p, shard, overlaps) {
+            Ok(rs) => reports.extend(
+                rs.into_iter()
+                    .filter(|r| capacity.is_none_or(|c| r.memory_per_chip_bytes <= c)),
+            ),
             Err(e) => last_err = Some(e),
         }
     }
