@@ -1225,3 +1225,46 @@ fn train_verdict(a: &TrainReport, b: &TrainReport, spec: &TrainSpec) -> String {
     }
     s
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `describe` names the overlap keys only off their defaults, and its text parses back to
+    /// the same keys.
+    #[test]
+    fn overlap_keys_round_trip_through_describe() {
+        let c = PlanConstraints::parse("tp=8,pp=2,tp_overlap=1,dp_overlap=0").unwrap();
+        let p = Plan {
+            dp: 1,
+            fsdp: 1,
+            tp: 8,
+            pp: 2,
+            vp: 1,
+            cp: 1,
+            ep: 1,
+            mbs: 1,
+            dcn_dp: 1,
+            recompute: false,
+            selective_recompute: false,
+            tp_overlap: c.tp_overlap.unwrap(),
+            dp_overlap: c.dp_overlap.unwrap(),
+        };
+        let text = p.describe();
+        assert!(text.ends_with(",tp_overlap=1,dp_overlap=0"), "{text}");
+        let back = PlanConstraints::parse(&text).unwrap();
+        assert_eq!(
+            (back.tp_overlap, back.dp_overlap),
+            (Some(true), Some(false))
+        );
+        let default = Plan {
+            tp_overlap: false,
+            dp_overlap: true,
+            ..p
+        };
+        assert!(!default.describe().contains("overlap"));
+        for bad in ["tp_overlap=2", "dp_overlap=", "tp_overlap=maybe"] {
+            assert!(PlanConstraints::parse(bad).is_err(), "{bad}");
+        }
+    }
+}

@@ -562,3 +562,50 @@ pub fn lower(card: &ModelCard, spec: &RunSpec) -> Result<Lowered> {
     }
     Ok(Lowered { ops: out })
 }
+
+#[cfg(test)]
+mod dropout_tests {
+    use super::*;
+
+    /// Dropout runs in training only: the attention dropout as its own kernel with unfused
+    /// attention (in the core selective recomputation recomputes), none with a fused kernel;
+    /// the residual adds become bias-dropout-adds.
+    #[test]
+    fn dropout_is_lowered_for_training_only() {
+        let mut card = crate::workload::model::maxtext(16).unwrap();
+        card.dropout = true;
+        let kinds = |phase, fused| {
+            let spec = RunSpec {
+                fused_attention: fused,
+                seq: 256,
+                context: 256,
+                ..RunSpec::new(phase, &card)
+            };
+            lower(&card, &spec)
+                .unwrap()
+                .ops
+                .into_iter()
+                .filter_map(|c| match c.op {
+                    Op::Vector(v) => Some((v.name, v.kind)),
+                    _ => None,
+                })
+                .collect::<Vec<_>>()
+        };
+        let unfused = kinds(Phase::Train, false);
+        let attn = unfused
+            .iter()
+            .filter(|(n, k)| *k == VectorKind::Dropout && n.contains(".attention."))
+            .count();
+        assert_eq!(attn, 2, "forward and backward");
+        assert!(unfused
+            .iter()
+            .any(|(n, k)| n.ends_with("residual2") && *k == VectorKind::DropoutAdd));
+        let fused = kinds(Phase::Train, true);
+        assert!(!fused.iter().any(|(_, k)| *k == VectorKind::Dropout));
+        assert!(fused.iter().any(|(_, k)| *k == VectorKind::DropoutAdd));
+        let prefill = kinds(Phase::Prefill, false);
+        assert!(!prefill
+            .iter()
+            .any(|(_, k)| matches!(k, VectorKind::Dropout | VectorKind::DropoutAdd)));
+    }
+}
