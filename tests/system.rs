@@ -612,3 +612,36 @@ fn bad_overlap_keys_name_the_plan() {
     let c = PlanConstraints::parse("tp_overlap=1,dp_overlap=0").unwrap();
     assert_eq!((c.tp_overlap, c.dp_overlap), (Some(true), Some(false)));
 }
+
+/// Sequence parallelism (Korthikanti et al. 2022 §4.2.2) splits the norms and residual adds
+/// over the tp ranks: turning it off (Megatron TP alone, `sp=0`) leaves the collectives' time
+/// unchanged (all-reduce = reduce-scatter + all-gather) and makes the compute longer.
+#[test]
+fn sequence_parallelism_splits_the_elementwise_work() {
+    let sys = config::load("dgx_a100_ib").unwrap();
+    let s = TrainSpec {
+        dtype: DType::Fp16,
+        fused_attention: false,
+        ..spec("tests/data/pod/models/gpt_22b.toml", 8, 4, 2048)
+    };
+    let run = |sp: u8| {
+        train(
+            &sys,
+            &s,
+            &PlanConstraints::parse(&format!(
+                "tp=8,pp=1,dp=1,fsdp=1,mbs=4,recompute=full,tp_overlap=0,sp={sp}"
+            ))
+            .unwrap(),
+        )
+        .unwrap()
+        .best
+    };
+    let (with, without) = (run(1), run(0));
+    assert!(with.plan.sp && !without.plan.sp);
+    assert!(without.plan.describe().ends_with(",sp=0"));
+    assert_eq!(
+        with.breakdown_s.exposed_comm["tp"],
+        without.breakdown_s.exposed_comm["tp"]
+    );
+    assert!(without.breakdown_s.compute > 1.02 * with.breakdown_s.compute);
+}

@@ -72,6 +72,10 @@ pub struct Plan {
     /// default; PyTorch DDP buckets). Off: it runs after the backward pass, fully exposed (as in
     /// Megatron-LM of Korthikanti et al. 2022, §6.3).
     pub dp_overlap: bool,
+    /// Sequence parallelism with tp (the default; Korthikanti et al. 2022 §4.2.2): norms and
+    /// residual adds run on 1/tp of the tokens. Off: every TP rank runs them on all tokens
+    /// (Megatron TP alone; the same all-reduce bytes as all-gather + reduce-scatter).
+    pub sp: bool,
 }
 
 impl Plan {
@@ -85,7 +89,7 @@ impl Plan {
     /// `tp=8,pp=4,...` (every key; `tp_overlap` and `dp_overlap` only when not the default).
     pub fn describe(&self) -> String {
         format!(
-            "tp={},pp={},vp={},fsdp={},cp={},dp={},dcn_dp={},ep={},mbs={},recompute={}{}{}",
+            "tp={},pp={},vp={},fsdp={},cp={},dp={},dcn_dp={},ep={},mbs={},recompute={}{}{}{}",
             self.tp,
             self.pp,
             self.vp,
@@ -104,6 +108,7 @@ impl Plan {
             },
             if self.tp_overlap { ",tp_overlap=1" } else { "" },
             if self.dp_overlap { "" } else { ",dp_overlap=0" },
+            if self.sp { "" } else { ",sp=0" },
         )
     }
 }
@@ -127,6 +132,8 @@ pub struct PlanConstraints {
     pub tp_overlap: Option<bool>,
     /// `dp_overlap=1|0`.
     pub dp_overlap: Option<bool>,
+    /// `sp=1|0`.
+    pub sp: Option<bool>,
 }
 
 impl PlanConstraints {
@@ -154,16 +161,16 @@ impl PlanConstraints {
                 c.selective_recompute = Some(selective);
                 continue;
             }
-            if k == "tp_overlap" || k == "dp_overlap" {
+            if k == "tp_overlap" || k == "dp_overlap" || k == "sp" {
                 let on = match v {
                     "1" | "true" | "yes" | "on" => true,
                     "0" | "false" | "no" | "off" => false,
                     _ => return Err(Error::setting("plan", format!("{k}={v}: expected 1 or 0"))),
                 };
-                if k == "tp_overlap" {
-                    c.tp_overlap = Some(on);
-                } else {
-                    c.dp_overlap = Some(on);
+                match k {
+                    "tp_overlap" => c.tp_overlap = Some(on),
+                    "dp_overlap" => c.dp_overlap = Some(on),
+                    _ => c.sp = Some(on),
                 }
                 continue;
             }
@@ -190,7 +197,7 @@ impl PlanConstraints {
                 _ => {
                     return Err(Error::setting(
                         "plan",
-                        format!("unknown plan key `{k}`; expected dp, fsdp, tp, pp, vp, ep, mbs, dcn_dp, cp, recompute, tp_overlap, dp_overlap"),
+                        format!("unknown plan key `{k}`; expected dp, fsdp, tp, pp, vp, ep, mbs, dcn_dp, cp, recompute, tp_overlap, dp_overlap, sp"),
                     ))
                 }
             };
@@ -383,11 +390,16 @@ fn shard_cost(
         recompute: plan.recompute,
         recompute_attention: plan.selective_recompute,
         context_parallel: plan.cp,
+        sequence_parallel: if plan.sp { plan.tp } else { 1 },
     };
     let report = simulate_model(machine, &c, &run)?;
     // Activations with sequence parallelism are the unsharded layer's divided by tp
     // (Korthikanti et al. Table 2: 34·s·b·h/t): count them on the stage's layers unsplit by tp.
     let unsplit = shard_card(card, 1, plan.pp, plan.ep);
+    let run = RunSpec {
+        sequence_parallel: 1,
+        ..run
+    };
     let mem = memory_needs(&unsplit, &run, &lower(&unsplit, &run)?);
     let mut stage = 0.0;
     let mut backward = 0.0;
@@ -793,6 +805,7 @@ pub fn train(
         recompute: false,
         recompute_attention: false,
         context_parallel: 1,
+        sequence_parallel: 1,
     };
     let (per_seq, _) = model_flops(&lower(card, &one)?);
     let model_flops_step = per_seq * spec.global_batch as f64;
@@ -898,6 +911,7 @@ pub fn train(
     };
     // dp_overlap is on unless forced off.
     let dp_overlap = forced.dp_overlap.unwrap_or(true);
+    let sp = forced.sp.unwrap_or(true);
     let eps: Vec<u64> = match (&card.moe, forced.ep) {
         (_, Some(e)) => vec![e],
         (Some(m), None) => pow2_divisors(m.experts, 256),
@@ -944,6 +958,7 @@ pub fn train(
                                         selective_recompute,
                                         tp_overlap: false,
                                         dp_overlap,
+                                        sp,
                                     };
                                     if check_plan(card, spec, &p).is_ok() {
                                         plans.push(p);
@@ -976,7 +991,7 @@ pub fn train(
         ));
     }
     // Shard costs, each (tp, pp, ep, mbs, recompute) simulated once, in parallel.
-    type Key = (u64, u64, u64, u64, (bool, bool), u64);
+    type Key = (u64, u64, u64, u64, (bool, bool), u64, bool);
     let key = |p: &Plan| -> Key {
         (
             p.tp,
@@ -985,6 +1000,7 @@ pub fn train(
             p.mbs,
             (p.recompute, p.selective_recompute),
             p.cp,
+            p.sp,
         )
     };
     let mut keys: Vec<Key> = plans.iter().map(key).collect();
@@ -992,19 +1008,22 @@ pub fn train(
     keys.dedup();
     let costs: Vec<Result<ShardCost>> = keys
         .par_iter()
-        .map(|&(tp, pp, ep, mbs, (recompute, selective_recompute), cp)| {
-            let p = Plan {
-                tp,
-                pp,
-                ep,
-                mbs,
-                recompute,
-                selective_recompute,
-                cp,
-                ..plans[0]
-            };
-            shard_cost(machine.as_ref(), card, spec, &p)
-        })
+        .map(
+            |&(tp, pp, ep, mbs, (recompute, selective_recompute), cp, sp)| {
+                let p = Plan {
+                    tp,
+                    pp,
+                    ep,
+                    mbs,
+                    recompute,
+                    selective_recompute,
+                    cp,
+                    sp,
+                    ..plans[0]
+                };
+                shard_cost(machine.as_ref(), card, spec, &p)
+            },
+        )
         .collect();
     let mut cache = HashMap::new();
     for (k, c) in keys.into_iter().zip(costs) {
@@ -1249,6 +1268,7 @@ mod tests {
             selective_recompute: false,
             tp_overlap: c.tp_overlap.unwrap(),
             dp_overlap: c.dp_overlap.unwrap(),
+            sp: true,
         };
         let text = p.describe();
         assert!(text.ends_with(",tp_overlap=1,dp_overlap=0"), "{text}");
@@ -1263,7 +1283,13 @@ mod tests {
             ..p
         };
         assert!(!default.describe().contains("overlap"));
-        for bad in ["tp_overlap=2", "dp_overlap=", "tp_overlap=maybe"] {
+        let no_sp = Plan { sp: false, ..p };
+        assert!(no_sp.describe().ends_with(",sp=0"));
+        assert_eq!(
+            PlanConstraints::parse(&no_sp.describe()).unwrap().sp,
+            Some(false)
+        );
+        for bad in ["tp_overlap=2", "dp_overlap=", "tp_overlap=maybe", "sp=8"] {
             assert!(PlanConstraints::parse(bad).is_err(), "{bad}");
         }
     }

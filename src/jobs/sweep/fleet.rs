@@ -11,7 +11,7 @@
 //! global_batch = 1024                     # train: sequences per step (required)
 //! seq = [4096, 8192]
 //! plan.recompute = "full"                 # any `--plan` key: dp fsdp tp pp vp cp ep mbs dcn_dp
-//! plan.tp_overlap = [0, 1]                # recompute, tp_overlap, dp_overlap
+//! plan.tp_overlap = [0, 1]                # recompute, tp_overlap, dp_overlap, sp
 //! ```
 //!
 //! Keys of `command = "train"`: `system`, `model`, `chips`, `global_batch` (required), `seq`
@@ -130,6 +130,7 @@ const TRAIN_PLAN_KEYS: &[&str] = &[
     "recompute",
     "tp_overlap",
     "dp_overlap",
+    "sp",
 ];
 
 const SERVE_KEYS: &[(&str, Ty)] = &[
@@ -461,7 +462,7 @@ fn check_value(
         }
         Ty::Plan => {
             let k = a.key.trim_start_matches("plan.");
-            let overlap = k == "tp_overlap" || k == "dp_overlap";
+            let overlap = k == "tp_overlap" || k == "dp_overlap" || k == "sp";
             let ok = match v {
                 toml::Value::Integer(_) => true,
                 toml::Value::Boolean(_) => k == "recompute" || overlap,

@@ -189,6 +189,8 @@ fn training_plan(text: &str, chips: u64, global_batch: u64) -> PlanConstraints {
         tp_overlap: Some(false),
         // A row that says its gradient all-reduce is not overlapped (Korthikanti et al. §6.3).
         dp_overlap: text.contains("not overlapped").then_some(false),
+        // Megatron's full-recomputation rows ran TP without sequence parallelism.
+        sp: text.contains("no sequence parallel").then_some(false),
         ..Default::default()
     };
     if text.contains("FSDP") {

@@ -79,6 +79,10 @@ pub struct RunSpec {
     /// non-causal `seq × seq·cp/2` one (the exact pair count of the balanced split, s²/(2cp) for
     /// a full sequence s, up to the diagonal chunks' halves). 1 = no context parallelism.
     pub context_parallel: u64,
+    /// Sequence parallelism under tensor parallelism (Korthikanti et al. 2022 §4.2.2): the
+    /// layer norms, the residual / bias-dropout-adds and the final norm run on this chip's
+    /// `tokens/sp` share. 1 = none (every TP rank runs them on all tokens).
+    pub sequence_parallel: u64,
 }
 
 impl RunSpec {
@@ -94,6 +98,7 @@ impl RunSpec {
             recompute: false,
             recompute_attention: false,
             context_parallel: 1,
+            sequence_parallel: 1,
         }
     }
     /// Tokens this run processes: `batch·seq` (prefill, train) or `batch` (decode).
@@ -217,6 +222,10 @@ impl Pass<'_> {
             ops
         }
     }
+    /// Tokens of the sequence-parallel elementwise ops (norms, residual adds).
+    fn t_sp(&self) -> u64 {
+        self.t.div_ceil(self.spec.sequence_parallel.max(1))
+    }
     /// Dropout runs: a card trained with it, in a training step.
     fn dropout(&self) -> bool {
         self.card.dropout && self.spec.phase == Phase::Train
@@ -235,7 +244,7 @@ impl Pass<'_> {
     fn attention_block(&self, g: &str) -> Vec<Op> {
         let c = self.card;
         let (t, d, h) = (self.t, c.hidden, c.heads);
-        let mut ops = vec![self.vector(g, "attn_norm", self.norm_kind(), t * d)];
+        let mut ops = vec![self.vector(g, "attn_norm", self.norm_kind(), self.t_sp() * d)];
         match &c.mla {
             None => {
                 let hd = c.head_dim;
@@ -291,7 +300,7 @@ impl Pass<'_> {
                 ops.push(self.gemm(g, "out_proj", t, d, h * m.v_head_dim));
             }
         }
-        ops.push(self.vector(g, "residual1", self.residual_kind(), t * d));
+        ops.push(self.vector(g, "residual1", self.residual_kind(), self.t_sp() * d));
         ops
     }
 
@@ -318,7 +327,7 @@ impl Pass<'_> {
     fn ffn_block(&self, g: &str, moe: bool) -> Vec<Op> {
         let c = self.card;
         let (t, d) = (self.t, c.hidden);
-        let mut ops = vec![self.vector(g, "ffn_norm", self.norm_kind(), t * d)];
+        let mut ops = vec![self.vector(g, "ffn_norm", self.norm_kind(), self.t_sp() * d)];
         match (&c.moe, moe) {
             (Some(m), true) => {
                 let (experts, per_expert) = expert_load(t, m.experts, m.top_k, m.load_imbalance);
@@ -337,7 +346,7 @@ impl Pass<'_> {
             }
             _ => ops.extend(self.dense_ffn(g, "ffn_", t, c.ffn_size)),
         }
-        ops.push(self.vector(g, "residual2", self.residual_kind(), t * d));
+        ops.push(self.vector(g, "residual2", self.residual_kind(), self.t_sp() * d));
         ops
     }
 
@@ -459,6 +468,15 @@ pub fn lower(card: &ModelCard, spec: &RunSpec) -> Result<Lowered> {
             ),
         ));
     }
+    if spec.sequence_parallel == 0 || spec.sequence_parallel > 1 << 12 {
+        return Err(Error::setting(
+            "sp",
+            format!(
+                "sequence parallelism {} must be from 1 to 4096",
+                spec.sequence_parallel
+            ),
+        ));
+    }
     let cp = spec.context_parallel;
     let (seq_q, seq_kv, causal) = match spec.phase {
         Phase::Decode => (1, spec.context + 1, true),
@@ -493,7 +511,12 @@ pub fn lower(card: &ModelCard, spec: &RunSpec) -> Result<Lowered> {
         spec.batch
     };
     let mut head = vec![
-        pass.vector("head", "final_norm", pass.norm_kind(), head_t * d),
+        pass.vector(
+            "head",
+            "final_norm",
+            pass.norm_kind(),
+            head_t.div_ceil(spec.sequence_parallel.max(1)) * d,
+        ),
         pass.gemm("head", "lm_head", head_t, card.vocab, d),
     ];
     if spec.phase == Phase::Train {
