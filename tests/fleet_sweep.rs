@@ -14,6 +14,23 @@ global_batch = 32
 seq = 2048
 "#;
 
+/// The number under the top-level `"key":` of pretty-printed JSON text (indented two spaces, so
+/// a nested object's key of the same name, such as a serve report's candidates, is not taken),
+/// parsed by Rust's correctly rounded `f64` parser (serde_json's default float parsing may differ
+/// from it in the last bit).
+fn json_f64(text: &str, key: &str) -> f64 {
+    let pat = format!("\n  \"{key}\":");
+    let i = text
+        .find(&pat)
+        .unwrap_or_else(|| panic!("{key} not in {text}"))
+        + pat.len();
+    let rest = text[i..].trim_start();
+    let end = rest
+        .find(|c: char| !(c.is_ascii_digit() || "+-.eE".contains(c)))
+        .unwrap_or(rest.len());
+    rest[..end].parse().unwrap()
+}
+
 fn csv_rows(text: &str) -> Vec<csv::StringRecord> {
     csv::Reader::from_reader(text.as_bytes())
         .records()
@@ -76,9 +93,9 @@ fn train_rows_equal_single_runs_and_shards_merge_to_the_same_bytes() {
         assert_ok(&o);
         let j: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
         let step: f64 = r[col(&h, "step_time_s")].parse().unwrap();
-        assert_eq!(step, j["step_time_s"].as_f64().unwrap(), "{r:?}");
+        assert_eq!(step, json_f64(&stdout(&o), "step_time_s"), "{r:?}");
         let mfu: f64 = r[col(&h, "mfu")].parse().unwrap();
-        assert_eq!(mfu, j["mfu"].as_f64().unwrap());
+        assert_eq!(mfu, json_f64(&stdout(&o), "mfu"));
         assert_eq!(
             r[col(&h, "memory_per_chip_bytes")].parse::<u64>().unwrap(),
             j["memory_per_chip_bytes"].as_u64().unwrap()
@@ -189,7 +206,7 @@ fn unplannable_points_are_rows_and_serve_rows_equal_single_runs() {
         assert_ok(&o);
         let j: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
         let tps: f64 = r[col(&h, "output_tokens_per_s")].parse().unwrap();
-        assert_eq!(tps, j["output_tokens_per_s"].as_f64().unwrap(), "{r:?}");
+        assert_eq!(tps, json_f64(&stdout(&o), "output_tokens_per_s"), "{r:?}");
         assert_eq!(
             r[col(&h, "batch")].parse::<u64>().unwrap(),
             j["batch"].as_u64().unwrap()
@@ -207,6 +224,7 @@ fn bad_fleet_sweeps_name_the_key_and_line() {
         ("command = \"train\"\nsystem = \"no_such_system\"\nmodel = \"llama3_8b\"\nchips = 8\nglobal_batch = 8\n", ":2:", "system"),
         ("command = \"train\"\nsystem = \"dgx_h100_ib\"\nmodel = \"llama3_8b\"\nchips = 8\nglobal_batch = 8\nplan.tq = 2\n", ":6:", "plan.tq"),
         ("command = \"train\"\nsystem = \"dgx_h100_ib\"\nmodel = \"llama3_8b\"\nchips = 8\nglobal_batch = 8\ntokens = nan\n", ":6:", "tokens"),
+        ("command = \"train\"\nsystem = \"dgx_h100_ib\"\nmodel = \"llama3_8b\"\nchips = 8\nglobal_batch = 8\nplan.tp_overlap = [0, 2]\n", ":6:", "plan.tp_overlap"),
         ("command = \"serve\"\nsystem = \"h100\"\nmodel = \"llama3_8b\"\nchips = 8\ninput_len = 8\noutput_len = 8\nscenario = \"online\"\n", ":7:", "scenario"),
         ("command = \"fly\"\n", ":1:", "command"),
         ("command = \"serve\"\nworkloads = [\"resnet50\"]\n", ":2:", "workloads"),
@@ -299,13 +317,62 @@ fn serve_sweeps_take_a_plan_pp_axis() {
             "json",
         ]);
         assert_ok(&o);
-        let j: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
         let tps: f64 = r[col(&h, "output_tokens_per_s")].parse().unwrap();
-        assert_eq!(tps, j["output_tokens_per_s"].as_f64().unwrap(), "{r:?}");
+        assert_eq!(tps, json_f64(&stdout(&o), "output_tokens_per_s"), "{r:?}");
     }
     let bad = &rows[2][col(&h, "status")];
     assert!(
         bad.starts_with("infeasible: ") && bad.contains("pp=3"),
         "{bad}"
     );
+}
+
+/// `plan.tp_overlap` is a sweep axis like any plan key: each row equals the single run with
+/// `--plan tp=8,tp_overlap=V`, and the async-TP row is never slower.
+#[test]
+fn plan_tp_overlap_is_a_sweep_axis() {
+    let d = tempdir();
+    let spec = write(
+        d.path(),
+        "fleet.toml",
+        "command = \"train\"\nsystem = \"dgx_h100_ib\"\nmodel = \"llama3_8b\"\nchips = 8\nglobal_batch = 32\nseq = 2048\nplan.tp = 8\nplan.tp_overlap = [0, 1]\n",
+    );
+    let out = d.path().join("o.csv");
+    assert_ok(&archsim([
+        "sweep",
+        "--sweep",
+        path_str(&spec),
+        "--out",
+        path_str(&out),
+        "-q",
+    ]));
+    let text = std::fs::read_to_string(&out).unwrap();
+    let h = header(&text);
+    let rows = csv_rows(&text);
+    assert_eq!(rows.len(), 2);
+    let step = |r: &csv::StringRecord| r[col(&h, "step_time_s")].parse::<f64>().unwrap();
+    assert!(!rows[0][col(&h, "plan")].contains("tp_overlap=1"));
+    assert!(rows[1][col(&h, "plan")].contains("tp_overlap=1"));
+    assert!(step(&rows[1]) <= step(&rows[0]));
+    for (r, v) in rows.iter().zip(["0", "1"]) {
+        let o = archsim([
+            "train",
+            "--system",
+            "dgx_h100_ib",
+            "--model",
+            "llama3_8b",
+            "--chips",
+            "8",
+            "--global-batch",
+            "32",
+            "--seq",
+            "2048",
+            "--plan",
+            &format!("tp=8,tp_overlap={v}"),
+            "--format",
+            "json",
+        ]);
+        assert_ok(&o);
+        assert_eq!(json_f64(&stdout(&o), "step_time_s"), step(r));
+    }
 }

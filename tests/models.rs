@@ -133,6 +133,7 @@ fn recompute_adds_a_forward_and_shrinks_activations() {
         &RunSpec {
             recompute: true,
             context_parallel: 1,
+            sequence_parallel: 1,
             recompute_attention: false,
             ..s.clone()
         },

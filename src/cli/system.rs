@@ -108,7 +108,8 @@ pub struct TrainArgs {
     #[arg(long, value_name = "L", default_value_t = 2048)]
     pub seq: u64,
     /// Force a plan, e.g. `tp=8,pp=16,dp=64` (keys dp, fsdp, tp, pp, vp, cp, ep, mbs, dcn_dp,
-    /// recompute=full|selective|none); unset keys are searched.
+    /// recompute=full|selective|none, tp_overlap=1|0 (async TP), dp_overlap=1|0, sp=1|0); unset keys
+    /// are searched.
     #[arg(long, value_name = "k=v,...")]
     pub plan: Option<String>,
     /// TPU slice shape, e.g. 16x16x16.

@@ -364,6 +364,7 @@ impl<'a> Replica<'a> {
             fused_attention: true,
             recompute: false,
             context_parallel: 1,
+            sequence_parallel: 1,
             recompute_attention: false,
         };
         Ok(simulate_model(self.machine, &self.shard, &rs)?.total.time_s)

@@ -20,7 +20,7 @@ pub fn step_trace(reports: &[&TrainReport]) -> Result<Vec<u8>> {
         let m = r.microbatches.max(1) as f64;
         let b = &r.breakdown_s;
         let per_compute = b.compute / m;
-        let comm_per_mb: Vec<(String, f64)> = ["tp", "ep", "pp", "fsdp"]
+        let comm_per_mb: Vec<(String, f64)> = ["tp", "cp", "ep", "pp", "fsdp"]
             .iter()
             .filter_map(|k| b.exposed_comm.get(*k).map(|v| (format!("{k} comm"), v / m)))
             .collect();
@@ -68,6 +68,9 @@ pub fn step_trace(reports: &[&TrainReport]) -> Result<Vec<u8>> {
             span("bubble (cool-down)", "bubble", cool, &mut t);
             if let Some(d) = b.exposed_comm.get("dp") {
                 span("dp gradient all-reduce (exposed)", "comm", *d, &mut t);
+            }
+            if let Some(d) = b.exposed_comm.get("embedding") {
+                span("tied embedding gradient exchange", "comm", *d, &mut t);
             }
             span("optimizer", "compute", b.overhead, &mut t);
         }

@@ -63,6 +63,19 @@ pub struct Plan {
     /// Selective recomputation of the attention core (Korthikanti et al. 2022 §4.2; only
     /// differs from none with unfused attention). Never together with `recompute`.
     pub selective_recompute: bool,
+    /// Asynchronous tensor parallelism (collective matmul): each TP all-gather / reduce-scatter
+    /// is decomposed into `tp` chunks that overlap the adjacent GEMM chunk by chunk (Wang et al.
+    /// ASPLOS 2023; PyTorch/Megatron "async TP", TPU collective matmul); only one chunk and the
+    /// excess over the GEMMs stay exposed.
+    pub tp_overlap: bool,
+    /// The data-parallel gradient all-reduce overlaps the last micro-batch's backward pass (the
+    /// default; PyTorch DDP buckets). Off: it runs after the backward pass, fully exposed (as in
+    /// Megatron-LM of Korthikanti et al. 2022, §6.3).
+    pub dp_overlap: bool,
+    /// Sequence parallelism with tp (the default; Korthikanti et al. 2022 §4.2.2): norms and
+    /// residual adds run on 1/tp of the tokens. Off: every TP rank runs them on all tokens
+    /// (Megatron TP alone; the same all-reduce bytes as all-gather + reduce-scatter).
+    pub sp: bool,
 }
 
 impl Plan {
@@ -73,10 +86,10 @@ impl Plan {
     fn dims(&self) -> [u64; 6] {
         [self.tp, self.fsdp, self.cp, self.dp, self.dcn_dp, self.pp]
     }
-    /// `tp=8,pp=4,...` (every key).
+    /// `tp=8,pp=4,...` (every key; `tp_overlap` and `dp_overlap` only when not the default).
     pub fn describe(&self) -> String {
         format!(
-            "tp={},pp={},vp={},fsdp={},cp={},dp={},dcn_dp={},ep={},mbs={},recompute={}",
+            "tp={},pp={},vp={},fsdp={},cp={},dp={},dcn_dp={},ep={},mbs={},recompute={}{}{}{}",
             self.tp,
             self.pp,
             self.vp,
@@ -92,7 +105,10 @@ impl Plan {
                 "selective"
             } else {
                 "none"
-            }
+            },
+            if self.tp_overlap { ",tp_overlap=1" } else { "" },
+            if self.dp_overlap { "" } else { ",dp_overlap=0" },
+            if self.sp { "" } else { ",sp=0" },
         )
     }
 }
@@ -112,6 +128,12 @@ pub struct PlanConstraints {
     pub recompute: Option<bool>,
     /// `recompute=selective`.
     pub selective_recompute: Option<bool>,
+    /// `tp_overlap=1|0`.
+    pub tp_overlap: Option<bool>,
+    /// `dp_overlap=1|0`.
+    pub dp_overlap: Option<bool>,
+    /// `sp=1|0`.
+    pub sp: Option<bool>,
 }
 
 impl PlanConstraints {
@@ -139,6 +161,19 @@ impl PlanConstraints {
                 c.selective_recompute = Some(selective);
                 continue;
             }
+            if k == "tp_overlap" || k == "dp_overlap" || k == "sp" {
+                let on = match v {
+                    "1" | "true" | "yes" | "on" => true,
+                    "0" | "false" | "no" | "off" => false,
+                    _ => return Err(Error::setting("plan", format!("{k}={v}: expected 1 or 0"))),
+                };
+                match k {
+                    "tp_overlap" => c.tp_overlap = Some(on),
+                    "dp_overlap" => c.dp_overlap = Some(on),
+                    _ => c.sp = Some(on),
+                }
+                continue;
+            }
             let n: u64 = v
                 .parse()
                 .ok()
@@ -162,7 +197,7 @@ impl PlanConstraints {
                 _ => {
                     return Err(Error::setting(
                         "plan",
-                        format!("unknown plan key `{k}`; expected dp, fsdp, tp, pp, vp, ep, mbs, dcn_dp, cp, recompute"),
+                        format!("unknown plan key `{k}`; expected dp, fsdp, tp, pp, vp, ep, mbs, dcn_dp, cp, recompute, tp_overlap, dp_overlap, sp"),
                     ))
                 }
             };
@@ -195,7 +230,8 @@ pub struct TrainSpec {
 pub struct StepBreakdown {
     /// Per-chip compute of every micro-batch (forward, backward, recomputation).
     pub compute: f64,
-    /// Exposed communication by collective: tp, ep, pp, fsdp, dp.
+    /// Exposed communication by collective: tp, cp, ep, pp, fsdp, dp, embedding (the tied
+    /// embedding's gradient all-reduce between the first and last pipeline stage).
     pub exposed_comm: BTreeMap<String, f64>,
     /// Pipeline bubble.
     pub bubble: f64,
@@ -313,6 +349,9 @@ struct ShardCost {
     attention_s: f64,
     /// K and V elements per token on one tp rank.
     kv_per_token: u64,
+    /// The layers' weight GEMMs of one micro-batch on the stage (forward, backward,
+    /// recomputed; not the attention core), s: what async TP overlaps its collectives with.
+    tp_gemm_s: f64,
 }
 
 /// The model as one chip of the plan holds it (serving uses it with pp = ep = 1).
@@ -351,21 +390,29 @@ fn shard_cost(
         recompute: plan.recompute,
         recompute_attention: plan.selective_recompute,
         context_parallel: plan.cp,
+        sequence_parallel: if plan.sp { plan.tp } else { 1 },
     };
     let report = simulate_model(machine, &c, &run)?;
     // Activations with sequence parallelism are the unsharded layer's divided by tp
     // (Korthikanti et al. Table 2: 34·s·b·h/t): count them on the stage's layers unsplit by tp.
     let unsplit = shard_card(card, 1, plan.pp, plan.ep);
+    let run = RunSpec {
+        sequence_parallel: 1,
+        ..run
+    };
     let mem = memory_needs(&unsplit, &run, &lower(&unsplit, &run)?);
     let mut stage = 0.0;
     let mut backward = 0.0;
     let mut optimizer = 0.0;
     let mut flops = 0.0;
     let mut attention = 0.0;
+    let mut tp_gemm = 0.0;
     for p in &report.ops {
         let t = p.time_s * p.repeat.0 as f64;
         if p.name.contains(".attention") {
             attention += t;
+        } else if p.op == "gemm" && p.name.contains("layer.") {
+            tp_gemm += t;
         }
         if p.name.contains(".optimizer.") {
             optimizer += t;
@@ -399,6 +446,7 @@ fn shard_cost(
         None => 2 * c.kv_heads * c.head_dim,
     };
     Ok(ShardCost {
+        tp_gemm_s: tp_gemm,
         attention_s: attention,
         kv_per_token,
         stage_s: stage,
@@ -505,8 +553,14 @@ struct Context<'a> {
     capacity: Option<u64>,
 }
 
-/// Evaluate one plan.
-fn evaluate(ctx: &Context, plan: &Plan, shard: &ShardCost) -> Result<TrainReport> {
+/// Evaluate one plan, once per `tp_overlap` value in `overlaps` (the collectives are costed
+/// once).
+fn evaluate(
+    ctx: &Context,
+    plan: &Plan,
+    shard: &ShardCost,
+    overlaps: &[bool],
+) -> Result<Vec<TrainReport>> {
     let (sys, place, spec) = (ctx.sys, ctx.place, ctx.spec);
     let (model_flops_per_step, peak_bf16, capacity) =
         (ctx.model_flops_per_step, ctx.peak_bf16, ctx.capacity);
@@ -517,15 +571,19 @@ fn evaluate(ctx: &Context, plan: &Plan, shard: &ShardCost) -> Result<TrainReport
     let m = spec.global_batch / (plan.mbs * data);
     // One micro-batch's activation on one chip: its seq/cp tokens.
     let act = (plan.mbs * (spec.seq / plan.cp) * card.hidden) as f64 * e;
-    let mut comm: BTreeMap<String, f64> = BTreeMap::new();
     // Tensor parallelism with sequence parallelism: 4 AG + 4 RS per layer (fwd + bwd), 4 more
-    // with recomputation.
-    let mut tp_mb = 0.0;
+    // with recomputation (Korthikanti et al. 2022 §4.2.2). The vocabulary-parallel embedding
+    // and LM head add one each way: the embedding output reduce-scattered forward (its gradient
+    // all-gathered backward) and the head input all-gathered forward (reduce-scattered backward)
+    // (Megatron-LM `VocabParallelEmbedding`, `parallel_lm_logits`); the bottleneck stage of a
+    // pipeline holds the head only.
+    let mut tp_all = 0.0;
     if plan.tp > 1 {
         let g = place.group(sys, &dims, 0..1)?;
         let per = g.cost(Collective::AllGather, act).time_s;
         let n = if plan.recompute { 12.0 } else { 8.0 };
-        tp_mb = n * per * shard.layers as f64;
+        let edges = if plan.pp > 1 { 2.0 } else { 4.0 };
+        tp_all = (n * shard.layers as f64 + edges) * per;
     }
     // Expert parallelism: dispatch + combine, forward and backward (and the recomputed forward).
     let mut ep_mb = 0.0;
@@ -538,11 +596,21 @@ fn evaluate(ctx: &Context, plan: &Plan, shard: &ShardCost) -> Result<TrainReport
             ep_mb = n * g.cost(Collective::AllToAll, bytes).time_s * shard.moe_layers as f64;
         }
     }
-    // Pipeline sends: one activation forward, one gradient backward per micro-batch.
+    // Pipeline sends: one activation forward, one gradient backward per micro-batch and
+    // virtual stage (the interleaved schedule multiplies the sends by vp; Narayanan et al.
+    // 2021 §2.2.2), each the sequence-parallel shard `act/tp` (§4.1 scatter/gather).
     let mut pp_mb = 0.0;
+    let mut embedding_step = 0.0;
     if plan.pp > 1 {
         let g = place.group(sys, &dims, 5..6)?;
-        pp_mb = 2.0 * g.cost(Collective::SendRecv, act / plan.tp as f64).time_s;
+        pp_mb = 2.0 * plan.vp as f64 * g.cost(Collective::SendRecv, act / plan.tp as f64).time_s;
+        // Tied embeddings: the first and the last stage each hold the word embedding and
+        // all-reduce its gradient once per step after the backward pass (Megatron-LM
+        // `_allreduce_embedding_grads`; Shoeybi et al. 2019 §3): a two-rank exchange.
+        if card.tied_embeddings {
+            let bytes = (card.vocab.div_ceil(plan.tp) * card.hidden) as f64 * e;
+            embedding_step = g.cost(Collective::SendRecv, bytes).time_s;
+        }
     }
     // FSDP: weight all-gathers (fwd, bwd) and the gradient reduce-scatter per micro-batch,
     // hidden behind the micro-batch's compute; one layer's share cannot be prefetched.
@@ -578,80 +646,108 @@ fn evaluate(ctx: &Context, plan: &Plan, shard: &ShardCost) -> Result<TrainReport
         let t = g
             .cost(Collective::AllReduce, shard_bytes / plan.fsdp as f64)
             .time_s;
-        dp_step = (t - shard.backward_s).max(0.0) + t / shard.layers.max(1) as f64;
-    }
-    let per_mb = shard.stage_s + tp_mb + cp_mb + ep_mb + pp_mb + fsdp_mb;
-    let bubble = (plan.pp - 1) as f64 / plan.vp as f64 * (shard.stage_s + tp_mb + cp_mb + ep_mb);
-    let optimizer = shard.optimizer_s / plan.fsdp as f64;
-    let step = m as f64 * per_mb + bubble + dp_step + optimizer;
-    for (k, v) in [
-        ("tp", m as f64 * tp_mb),
-        ("cp", m as f64 * cp_mb),
-        ("ep", m as f64 * ep_mb),
-        ("pp", m as f64 * pp_mb),
-        ("fsdp", m as f64 * fsdp_mb),
-        ("dp", dp_step),
-    ] {
-        if v > 0.0 {
-            comm.insert(k.to_string(), v);
-        }
-    }
-    // Memory per chip.
-    let params = shard.params as f64;
-    let weights_grads_opt = params * (2.0 * e + 12.0) / plan.fsdp as f64;
-    let in_flight = if plan.pp > 1 {
-        plan.pp as f64 * (1.0 + (plan.pp - 1) as f64 / (plan.pp * plan.vp) as f64)
-    } else {
-        1.0
-    };
-    let memory = (weights_grads_opt
-        + shard.activation_stored_bytes as f64 * in_flight
-        + shard.activation_working_bytes as f64) as u64;
-    let tokens = (spec.global_batch * spec.seq) as f64;
-    let chips = spec.chips as f64;
-    let power = chips * sys.allin_w_per_chip * sys.pue;
-    let price = sys.chip.cost().map(|c| c.usd_per_chip_hour);
-    let cost_step = price.map(|p| p * chips * step / 3600.0);
-    let time_to_train = spec.tokens.map(|t| t / tokens * step);
-    Ok(TrainReport {
-        system: sys.name.clone(),
-        chip: sys.chip.name.clone(),
-        model: card.name.clone(),
-        chips: spec.chips,
-        global_batch: spec.global_batch,
-        seq: spec.seq,
-        dtype: spec.dtype,
-        plan: *plan,
-        slice: place.slice.clone(),
-        slices: place.slices,
-        microbatches: m,
-        step_time_s: step,
-        breakdown_s: StepBreakdown {
-            compute: m as f64 * shard.stage_s,
-            exposed_comm: comm,
-            bubble,
-            overhead: optimizer,
-        },
-        mfu: model_flops_per_step / (step * chips * peak_bf16),
-        // Hardware FLOPs of the bottleneck stage's chip (recomputation included).
-        hfu: shard.flops * m as f64 / (step * peak_bf16),
-        model_tflops_per_chip: model_flops_per_step / step / chips / 1e12,
-        tokens_per_s: tokens / step,
-        time_to_train_s: time_to_train,
-        memory_per_chip_bytes: memory,
-        memory_capacity_bytes: capacity,
-        power_w: power,
-        energy_j_per_step: power * step,
-        energy_j_per_token: power * step / tokens,
-        cost_usd_per_step: cost_step,
-        cost_usd: time_to_train.and_then(|t| price.map(|p| p * chips * t / 3600.0)),
-        chips_per_gw: 1e9 / (sys.allin_w_per_chip * sys.pue),
-        backward_share: if shard.stage_s > 0.0 {
-            shard.backward_s / shard.stage_s
+        dp_step = if plan.dp_overlap {
+            (t - shard.backward_s).max(0.0) + t / shard.layers.max(1) as f64
         } else {
-            0.5
-        },
-    })
+            t
+        };
+    }
+    let mut out = Vec::with_capacity(overlaps.len());
+    for &tp_overlap in overlaps {
+        let plan = &Plan {
+            tp_overlap,
+            ..*plan
+        };
+        let tp_mb = if plan.tp_overlap {
+            // Async TP (Wang et al. ASPLOS 2023 §3, "decomposition"): each collective is split
+            // into tp ring steps, each overlapped with the GEMM on the chunk already at hand; the
+            // first (all-gather) or last (reduce-scatter) chunk has no GEMM to hide behind, and
+            // what the layers' weight GEMMs cannot cover stays exposed. Summed over the
+            // micro-batch: all/tp + max(0, all·(tp−1)/tp − GEMMs). Never more than `all`.
+            let tp = plan.tp as f64;
+            tp_all / tp + (tp_all * (tp - 1.0) / tp - shard.tp_gemm_s).max(0.0)
+        } else {
+            tp_all
+        };
+        let mut comm: BTreeMap<String, f64> = BTreeMap::new();
+        let per_mb = shard.stage_s + tp_mb + cp_mb + ep_mb + pp_mb + fsdp_mb;
+        let bubble =
+            (plan.pp - 1) as f64 / plan.vp as f64 * (shard.stage_s + tp_mb + cp_mb + ep_mb);
+        let optimizer = shard.optimizer_s / plan.fsdp as f64;
+        let step = m as f64 * per_mb + bubble + dp_step + embedding_step + optimizer;
+        for (k, v) in [
+            ("tp", m as f64 * tp_mb),
+            ("cp", m as f64 * cp_mb),
+            ("ep", m as f64 * ep_mb),
+            ("pp", m as f64 * pp_mb),
+            ("fsdp", m as f64 * fsdp_mb),
+            ("dp", dp_step),
+            ("embedding", embedding_step),
+        ] {
+            if v > 0.0 {
+                comm.insert(k.to_string(), v);
+            }
+        }
+        // Memory per chip.
+        let params = shard.params as f64;
+        let weights_grads_opt = params * (2.0 * e + 12.0) / plan.fsdp as f64;
+        // 1F1B keeps pp micro-batches in flight on the first stage; the interleaved schedule
+        // (vp > 1) × (1 + (pp−1)/(pp·vp)) (Korthikanti et al. 2022 §4.2.3).
+        let in_flight = match (plan.pp, plan.vp) {
+            (1, _) => 1.0,
+            (p, 1) => p as f64,
+            (p, v) => p as f64 * (1.0 + (p - 1) as f64 / (p * v) as f64),
+        };
+        let memory = (weights_grads_opt
+            + shard.activation_stored_bytes as f64 * in_flight
+            + shard.activation_working_bytes as f64) as u64;
+        let tokens = (spec.global_batch * spec.seq) as f64;
+        let chips = spec.chips as f64;
+        let power = chips * sys.allin_w_per_chip * sys.pue;
+        let price = sys.chip.cost().map(|c| c.usd_per_chip_hour);
+        let cost_step = price.map(|p| p * chips * step / 3600.0);
+        let time_to_train = spec.tokens.map(|t| t / tokens * step);
+        out.push(TrainReport {
+            system: sys.name.clone(),
+            chip: sys.chip.name.clone(),
+            model: card.name.clone(),
+            chips: spec.chips,
+            global_batch: spec.global_batch,
+            seq: spec.seq,
+            dtype: spec.dtype,
+            plan: *plan,
+            slice: place.slice.clone(),
+            slices: place.slices,
+            microbatches: m,
+            step_time_s: step,
+            breakdown_s: StepBreakdown {
+                compute: m as f64 * shard.stage_s,
+                exposed_comm: comm,
+                bubble,
+                overhead: optimizer,
+            },
+            mfu: model_flops_per_step / (step * chips * peak_bf16),
+            // Hardware FLOPs of the bottleneck stage's chip (recomputation included).
+            hfu: shard.flops * m as f64 / (step * peak_bf16),
+            model_tflops_per_chip: model_flops_per_step / step / chips / 1e12,
+            tokens_per_s: tokens / step,
+            time_to_train_s: time_to_train,
+            memory_per_chip_bytes: memory,
+            memory_capacity_bytes: capacity,
+            power_w: power,
+            energy_j_per_step: power * step,
+            energy_j_per_token: power * step / tokens,
+            cost_usd_per_step: cost_step,
+            cost_usd: time_to_train.and_then(|t| price.map(|p| p * chips * t / 3600.0)),
+            chips_per_gw: 1e9 / (sys.allin_w_per_chip * sys.pue),
+            backward_share: if shard.stage_s > 0.0 {
+                shard.backward_s / shard.stage_s
+            } else {
+                0.5
+            },
+        });
+    }
+    Ok(out)
 }
 
 fn divisors(n: u64) -> Vec<u64> {
@@ -709,6 +805,7 @@ pub fn train(
         recompute: false,
         recompute_attention: false,
         context_parallel: 1,
+        sequence_parallel: 1,
     };
     let (per_seq, _) = model_flops(&lower(card, &one)?);
     let model_flops_step = per_seq * spec.global_batch as f64;
@@ -812,6 +909,9 @@ pub fn train(
         (None, _) if spec.fused_attention => vec![(false, false), (true, false)],
         (None, _) => vec![(false, false), (false, true), (true, false)],
     };
+    // dp_overlap is on unless forced off.
+    let dp_overlap = forced.dp_overlap.unwrap_or(true);
+    let sp = forced.sp.unwrap_or(true);
     let eps: Vec<u64> = match (&card.moe, forced.ep) {
         (_, Some(e)) => vec![e],
         (Some(m), None) => pow2_divisors(m.experts, 256),
@@ -856,6 +956,9 @@ pub fn train(
                                         dcn_dp: dcn,
                                         recompute,
                                         selective_recompute,
+                                        tp_overlap: false,
+                                        dp_overlap,
+                                        sp,
                                     };
                                     if check_plan(card, spec, &p).is_ok() {
                                         plans.push(p);
@@ -888,7 +991,7 @@ pub fn train(
         ));
     }
     // Shard costs, each (tp, pp, ep, mbs, recompute) simulated once, in parallel.
-    type Key = (u64, u64, u64, u64, (bool, bool), u64);
+    type Key = (u64, u64, u64, u64, (bool, bool), u64, bool);
     let key = |p: &Plan| -> Key {
         (
             p.tp,
@@ -897,6 +1000,7 @@ pub fn train(
             p.mbs,
             (p.recompute, p.selective_recompute),
             p.cp,
+            p.sp,
         )
     };
     let mut keys: Vec<Key> = plans.iter().map(key).collect();
@@ -904,19 +1008,22 @@ pub fn train(
     keys.dedup();
     let costs: Vec<Result<ShardCost>> = keys
         .par_iter()
-        .map(|&(tp, pp, ep, mbs, (recompute, selective_recompute), cp)| {
-            let p = Plan {
-                tp,
-                pp,
-                ep,
-                mbs,
-                recompute,
-                selective_recompute,
-                cp,
-                ..plans[0]
-            };
-            shard_cost(machine.as_ref(), card, spec, &p)
-        })
+        .map(
+            |&(tp, pp, ep, mbs, (recompute, selective_recompute), cp, sp)| {
+                let p = Plan {
+                    tp,
+                    pp,
+                    ep,
+                    mbs,
+                    recompute,
+                    selective_recompute,
+                    cp,
+                    sp,
+                    ..plans[0]
+                };
+                shard_cost(machine.as_ref(), card, spec, &p)
+            },
+        )
         .collect();
     let mut cache = HashMap::new();
     for (k, c) in keys.into_iter().zip(costs) {
@@ -934,12 +1041,18 @@ pub fn train(
     let mut last_err = None;
     for p in &plans {
         let shard = &cache[&key(p)];
-        match evaluate(&ctx, p, shard) {
-            Ok(r) => {
-                if capacity.is_none_or(|c| r.memory_per_chip_bytes <= c) {
-                    reports.push(r);
-                }
-            }
+        // Async TP is tried wherever tp > 1 unless forced (it never makes a step slower).
+        let overlaps: &[bool] = match forced.tp_overlap {
+            Some(true) => &[true],
+            Some(false) => &[false],
+            None if p.tp > 1 => &[false, true],
+            None => &[false],
+        };
+        match evaluate(&ctx, p, shard, overlaps) {
+            Ok(rs) => reports.extend(
+                rs.into_iter()
+                    .filter(|r| capacity.is_none_or(|c| r.memory_per_chip_bytes <= c)),
+            ),
             Err(e) => last_err = Some(e),
         }
     }
@@ -1130,4 +1243,54 @@ fn train_verdict(a: &TrainReport, b: &TrainReport, spec: &TrainSpec) -> String {
         s.push_str("One of the chips has no [cost] price: no cost comparison.");
     }
     s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `describe` names the overlap keys only off their defaults, and its text parses back to
+    /// the same keys.
+    #[test]
+    fn overlap_keys_round_trip_through_describe() {
+        let c = PlanConstraints::parse("tp=8,pp=2,tp_overlap=1,dp_overlap=0").unwrap();
+        let p = Plan {
+            dp: 1,
+            fsdp: 1,
+            tp: 8,
+            pp: 2,
+            vp: 1,
+            cp: 1,
+            ep: 1,
+            mbs: 1,
+            dcn_dp: 1,
+            recompute: false,
+            selective_recompute: false,
+            tp_overlap: c.tp_overlap.unwrap(),
+            dp_overlap: c.dp_overlap.unwrap(),
+            sp: true,
+        };
+        let text = p.describe();
+        assert!(text.ends_with(",tp_overlap=1,dp_overlap=0"), "{text}");
+        let back = PlanConstraints::parse(&text).unwrap();
+        assert_eq!(
+            (back.tp_overlap, back.dp_overlap),
+            (Some(true), Some(false))
+        );
+        let default = Plan {
+            tp_overlap: false,
+            dp_overlap: true,
+            ..p
+        };
+        assert!(!default.describe().contains("overlap"));
+        let no_sp = Plan { sp: false, ..p };
+        assert!(no_sp.describe().ends_with(",sp=0"));
+        assert_eq!(
+            PlanConstraints::parse(&no_sp.describe()).unwrap().sp,
+            Some(false)
+        );
+        for bad in ["tp_overlap=2", "dp_overlap=", "tp_overlap=maybe", "sp=8"] {
+            assert!(PlanConstraints::parse(bad).is_err(), "{bad}");
+        }
+    }
 }

@@ -328,9 +328,21 @@ pub enum VectorKind {
     Rope,
     /// A copy / gather with no arithmetic (embedding lookup, MoE token dispatch).
     Copy,
-    /// AdamW update of fp32 master weights (Loshchilov & Hutter 2019): reads weight, gradient
-    /// and both moments, writes weight and both moments.
+    /// The mixed-precision AdamW step over fp32 master weights (Loshchilov & Hutter 2019;
+    /// Micikevicius et al. 2018): reads weight, gradient and both moments, and the gradient once
+    /// more for the global gradient-norm clip (Megatron-LM `clip_grad_norm_fp32`, the
+    /// `clip_grad` default 1.0); writes weight and both moments, and the 16-bit model copy of
+    /// the weight (Megatron-LM `_copy_main_params_to_model_params`): 20 B read + 14 B written
+    /// per parameter.
     Adam,
+    /// Dropout (Srivastava et al. 2014) as its own kernel: reads the input, writes the output and
+    /// a 1-byte keep mask per element (PyTorch's `bool` mask; the masks Korthikanti et al. 2022
+    /// Table 2 count as activations).
+    Dropout,
+    /// Megatron-LM's fused bias-dropout-add after the attention and MLP output projections
+    /// (`bias_dropout_add_fused_train`): reads the branch output and the residual, writes the
+    /// sum and the 1-byte dropout mask.
+    DropoutAdd,
 }
 
 impl VectorKind {
@@ -351,14 +363,19 @@ impl VectorKind {
             // m ← β1·m + (1−β1)·g (3), v ← β2·v + (1−β2)·g² (4), w ← w − η·(m̂/(√v̂ + ε) + λ·w)
             // (sqrt, div and 3 more: counted 5).
             VectorKind::Adam => 12.0,
+            // Compare the random draw with the keep probability, scale by 1/(1 − p) (the
+            // Philox draw runs on integer units, not counted).
+            VectorKind::Dropout => 2.0,
+            // The same and the residual add.
+            VectorKind::DropoutAdd => 3.0,
         }
     }
     /// Number of tensors of `elements` read.
     pub fn inputs(self) -> u64 {
         match self {
-            VectorKind::Add | VectorKind::Mul => 2,
-            // weight, gradient, first and second moment
-            VectorKind::Adam => 4,
+            VectorKind::Add | VectorKind::Mul | VectorKind::DropoutAdd => 2,
+            // weight, gradient (twice: the norm clip, the update), first and second moment
+            VectorKind::Adam => 5,
             _ => 1,
         }
     }
@@ -367,6 +384,15 @@ impl VectorKind {
         match self {
             VectorKind::Adam => 3,
             _ => 1,
+        }
+    }
+    /// Bytes written per element besides the `outputs` tensors: the 1-byte dropout mask, and
+    /// the 16-bit model copy of the Adam step's fp32 master weight.
+    pub fn extra_write_bytes_per_element(self) -> u64 {
+        match self {
+            VectorKind::Dropout | VectorKind::DropoutAdd => 1,
+            VectorKind::Adam => 2,
+            _ => 0,
         }
     }
     pub fn as_str(self) -> &'static str {
@@ -383,6 +409,8 @@ impl VectorKind {
             VectorKind::Rope => "rope",
             VectorKind::Copy => "copy",
             VectorKind::Adam => "adam",
+            VectorKind::Dropout => "dropout",
+            VectorKind::DropoutAdd => "dropout_add",
         }
     }
 }
@@ -403,9 +431,11 @@ impl FromStr for VectorKind {
             "rope" => VectorKind::Rope,
             "copy" | "gather" => VectorKind::Copy,
             "adam" | "adamw" => VectorKind::Adam,
+            "dropout" => VectorKind::Dropout,
+            "dropout_add" | "bias_dropout_add" => VectorKind::DropoutAdd,
             _ => {
                 return Err(format!(
-                    "unknown vector op `{s}`; expected softmax, layernorm, rmsnorm, gelu, silu, relu, add, mul, pool, rope, copy or adam"
+                    "unknown vector op `{s}`; expected softmax, layernorm, rmsnorm, gelu, silu, relu, add, mul, pool, rope, copy, adam, dropout or dropout_add"
                 ))
             }
         })
@@ -439,9 +469,12 @@ impl VectorOp {
     pub fn bytes(&self) -> f64 {
         self.read_bytes() + self.write_bytes()
     }
-    /// Bytes written: `outputs` tensors.
+    /// Bytes written: `outputs` tensors, and the kind's extra bytes per element (dropout mask,
+    /// Adam's 16-bit weight copy).
     pub fn write_bytes(&self) -> f64 {
-        (self.dtype.bytes_for(self.elements) * self.kind.outputs() as u128) as f64
+        (self.dtype.bytes_for(self.elements) * self.kind.outputs() as u128
+            + self.elements as u128 * self.kind.extra_write_bytes_per_element() as u128)
+            as f64
     }
 }
 
@@ -993,5 +1026,27 @@ mod tests {
         };
         assert_eq!(v.bytes(), 3.0 * 18.0);
         assert_eq!(v.read_bytes() + v.tensor_bytes(), v.bytes());
+    }
+
+    /// Dropout writes a 1-byte mask per element besides its output; the fused bias-dropout-add
+    /// reads two tensors; the Adam step moves 20 B read + 14 B written per fp32 parameter.
+    #[test]
+    fn dropout_masks_and_the_adam_step_bytes() {
+        let v = |kind, dtype| VectorOp {
+            name: "v".into(),
+            kind,
+            elements: 1000,
+            dtype,
+        };
+        let d = v(VectorKind::Dropout, DType::Fp16);
+        assert_eq!((d.read_bytes(), d.write_bytes()), (2000.0, 3000.0));
+        let da = v(VectorKind::DropoutAdd, DType::Fp16);
+        assert_eq!((da.read_bytes(), da.write_bytes()), (4000.0, 3000.0));
+        let a = v(VectorKind::Adam, DType::Fp32);
+        assert_eq!((a.read_bytes(), a.write_bytes()), (20_000.0, 14_000.0));
+        assert_eq!(
+            "bias_dropout_add".parse::<VectorKind>(),
+            Ok(VectorKind::DropoutAdd)
+        );
     }
 }

@@ -11,6 +11,7 @@
 //! global_batch = 1024                     # train: sequences per step (required)
 //! seq = [4096, 8192]
 //! plan.recompute = "full"                 # any `--plan` key: dp fsdp tp pp vp cp ep mbs dcn_dp
+//! plan.tp_overlap = [0, 1]                # recompute, tp_overlap, dp_overlap, sp
 //! ```
 //!
 //! Keys of `command = "train"`: `system`, `model`, `chips`, `global_batch` (required), `seq`
@@ -129,6 +130,9 @@ const TRAIN_PLAN_KEYS: &[&str] = &[
     "mbs",
     "dcn_dp",
     "recompute",
+    "tp_overlap",
+    "dp_overlap",
+    "sp",
 ];
 
 const SERVE_KEYS: &[(&str, Ty)] = &[
@@ -464,9 +468,11 @@ fn check_value(
         }
         Ty::Plan => {
             let k = a.key.trim_start_matches("plan.");
+            let overlap = k == "tp_overlap" || k == "dp_overlap" || k == "sp";
             let ok = match v {
                 toml::Value::Integer(_) => true,
-                toml::Value::String(_) | toml::Value::Boolean(_) => k == "recompute",
+                toml::Value::Boolean(_) => k == "recompute" || overlap,
+                toml::Value::String(_) => k == "recompute",
                 _ => false,
             };
             if !ok {
@@ -474,6 +480,8 @@ fn check_value(
                     "`{v}`: plan.{k} takes {}",
                     if k == "recompute" {
                         "\"full\" or \"none\""
+                    } else if overlap {
+                        "1, 0, true or false"
                     } else {
                         "a whole number"
                     }

@@ -8,9 +8,9 @@
 //!
 //! Training: Megatron-LM on Selene (Korthikanti et al. 2022, GPT 22B to 1T on 8 to 2,240 A100s)
 //! and MaxText on TPU v5e / v4 (multislice curves). No training row fitted anything: the step
-//! time comes from the chip models and the collective configs. Selective recomputation (not
-//! modelled) runs as no recomputation and every MaxText remat policy as full recomputation; rows
-//! without a global batch are skipped.
+//! time comes from the chip models and the collective configs. Every MaxText remat policy runs
+//! as full recomputation; rows without a global batch are skipped. The validation cards of the
+//! Megatron GPTs train with dropout (the masks Korthikanti et al. Table 2 counts).
 
 use super::{SummaryRow, ValidationTable};
 use crate::error::{Error, Result};
@@ -184,6 +184,13 @@ fn training_plan(text: &str, chips: u64, global_batch: u64) -> PlanConstraints {
             .contains("selective recompute")
             .then_some(true)
             .or(text.contains("recompute").then_some(false)),
+        // Megatron-LM of 2022 and these MaxText runs predate asynchronous TP: their TP
+        // collectives run between the GEMMs.
+        tp_overlap: Some(false),
+        // A row that says its gradient all-reduce is not overlapped (Korthikanti et al. §6.3).
+        dp_overlap: text.contains("not overlapped").then_some(false),
+        // Megatron's full-recomputation rows ran TP without sequence parallelism.
+        sp: text.contains("no sequence parallel").then_some(false),
         ..Default::default()
     };
     if text.contains("FSDP") {

@@ -141,6 +141,7 @@ pub fn parse(src: &str, file: &str, stem: &str) -> Result<ModelCard> {
         position: PositionKind::Rope,
         max_positions: 0,
         linear_bias: r.opt_bool("attention_bias")?.unwrap_or(false),
+        dropout: false,
         moe: None,
         mla: None,
         dtype,

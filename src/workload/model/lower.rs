@@ -79,6 +79,10 @@ pub struct RunSpec {
     /// non-causal `seq × seq·cp/2` one (the exact pair count of the balanced split, s²/(2cp) for
     /// a full sequence s, up to the diagonal chunks' halves). 1 = no context parallelism.
     pub context_parallel: u64,
+    /// Sequence parallelism under tensor parallelism (Korthikanti et al. 2022 §4.2.2): the
+    /// layer norms, the residual / bias-dropout-adds and the final norm run on this chip's
+    /// `tokens/sp` share. 1 = none (every TP rank runs them on all tokens).
+    pub sequence_parallel: u64,
 }
 
 impl RunSpec {
@@ -94,6 +98,7 @@ impl RunSpec {
             recompute: false,
             recompute_attention: false,
             context_parallel: 1,
+            sequence_parallel: 1,
         }
     }
     /// Tokens this run processes: `batch·seq` (prefill, train) or `batch` (decode).
@@ -194,9 +199,43 @@ impl Pass<'_> {
             dtype: self.spec.dtype,
         };
         if self.spec.fused_attention {
+            // FlashAttention applies dropout inside the kernel and regenerates the mask from the
+            // RNG state in the backward pass (Dao et al. 2022 §3.1): no extra HBM traffic.
             vec![Op::Attention(a)]
         } else {
-            a.lower_unfused()
+            let mut ops = a.lower_unfused();
+            if self.dropout() {
+                // Megatron-LM's attention dropout on the softmax output, its own kernel
+                // (Korthikanti et al. 2022 Table 2: the `a·s²·b` mask and `2·a·s²·b` output).
+                let probs = self.spec.batch * heads * self.seq_q * self.seq_kv;
+                let name = format!("{}.dropout", self.name(group, "attention"));
+                ops.insert(
+                    2,
+                    Op::Vector(VectorOp {
+                        name,
+                        kind: VectorKind::Dropout,
+                        elements: probs,
+                        dtype: self.spec.dtype,
+                    }),
+                );
+            }
+            ops
+        }
+    }
+    /// Tokens of the sequence-parallel elementwise ops (norms, residual adds).
+    fn t_sp(&self) -> u64 {
+        self.t.div_ceil(self.spec.sequence_parallel.max(1))
+    }
+    /// Dropout runs: a card trained with it, in a training step.
+    fn dropout(&self) -> bool {
+        self.card.dropout && self.spec.phase == Phase::Train
+    }
+    /// The residual add closing a block: Megatron's fused bias-dropout-add with dropout.
+    fn residual_kind(&self) -> VectorKind {
+        if self.dropout() {
+            VectorKind::DropoutAdd
+        } else {
+            VectorKind::Add
         }
     }
 
@@ -205,7 +244,7 @@ impl Pass<'_> {
     fn attention_block(&self, g: &str) -> Vec<Op> {
         let c = self.card;
         let (t, d, h) = (self.t, c.hidden, c.heads);
-        let mut ops = vec![self.vector(g, "attn_norm", self.norm_kind(), t * d)];
+        let mut ops = vec![self.vector(g, "attn_norm", self.norm_kind(), self.t_sp() * d)];
         match &c.mla {
             None => {
                 let hd = c.head_dim;
@@ -261,7 +300,7 @@ impl Pass<'_> {
                 ops.push(self.gemm(g, "out_proj", t, d, h * m.v_head_dim));
             }
         }
-        ops.push(self.vector(g, "residual1", VectorKind::Add, t * d));
+        ops.push(self.vector(g, "residual1", self.residual_kind(), self.t_sp() * d));
         ops
     }
 
@@ -288,7 +327,7 @@ impl Pass<'_> {
     fn ffn_block(&self, g: &str, moe: bool) -> Vec<Op> {
         let c = self.card;
         let (t, d) = (self.t, c.hidden);
-        let mut ops = vec![self.vector(g, "ffn_norm", self.norm_kind(), t * d)];
+        let mut ops = vec![self.vector(g, "ffn_norm", self.norm_kind(), self.t_sp() * d)];
         match (&c.moe, moe) {
             (Some(m), true) => {
                 let (experts, per_expert) = expert_load(t, m.experts, m.top_k, m.load_imbalance);
@@ -307,7 +346,7 @@ impl Pass<'_> {
             }
             _ => ops.extend(self.dense_ffn(g, "ffn_", t, c.ffn_size)),
         }
-        ops.push(self.vector(g, "residual2", VectorKind::Add, t * d));
+        ops.push(self.vector(g, "residual2", self.residual_kind(), self.t_sp() * d));
         ops
     }
 
@@ -429,6 +468,15 @@ pub fn lower(card: &ModelCard, spec: &RunSpec) -> Result<Lowered> {
             ),
         ));
     }
+    if spec.sequence_parallel == 0 || spec.sequence_parallel > 1 << 12 {
+        return Err(Error::setting(
+            "sp",
+            format!(
+                "sequence parallelism {} must be from 1 to 4096",
+                spec.sequence_parallel
+            ),
+        ));
+    }
     let cp = spec.context_parallel;
     let (seq_q, seq_kv, causal) = match spec.phase {
         Phase::Decode => (1, spec.context + 1, true),
@@ -463,7 +511,12 @@ pub fn lower(card: &ModelCard, spec: &RunSpec) -> Result<Lowered> {
         spec.batch
     };
     let mut head = vec![
-        pass.vector("head", "final_norm", pass.norm_kind(), head_t * d),
+        pass.vector(
+            "head",
+            "final_norm",
+            pass.norm_kind(),
+            head_t.div_ceil(spec.sequence_parallel.max(1)) * d,
+        ),
         pass.gemm("head", "lm_head", head_t, card.vocab, d),
     ];
     if spec.phase == Phase::Train {
@@ -531,4 +584,51 @@ pub fn lower(card: &ModelCard, spec: &RunSpec) -> Result<Lowered> {
         push(&[adam], 1, Role::Optimizer, false);
     }
     Ok(Lowered { ops: out })
+}
+
+#[cfg(test)]
+mod dropout_tests {
+    use super::*;
+
+    /// Dropout runs in training only: the attention dropout as its own kernel with unfused
+    /// attention (in the core selective recomputation recomputes), none with a fused kernel;
+    /// the residual adds become bias-dropout-adds.
+    #[test]
+    fn dropout_is_lowered_for_training_only() {
+        let mut card = crate::workload::model::maxtext(16).unwrap();
+        card.dropout = true;
+        let kinds = |phase, fused| {
+            let spec = RunSpec {
+                fused_attention: fused,
+                seq: 256,
+                context: 256,
+                ..RunSpec::new(phase, &card)
+            };
+            lower(&card, &spec)
+                .unwrap()
+                .ops
+                .into_iter()
+                .filter_map(|c| match c.op {
+                    Op::Vector(v) => Some((v.name, v.kind)),
+                    _ => None,
+                })
+                .collect::<Vec<_>>()
+        };
+        let unfused = kinds(Phase::Train, false);
+        let attn = unfused
+            .iter()
+            .filter(|(n, k)| *k == VectorKind::Dropout && n.contains(".attention."))
+            .count();
+        assert_eq!(attn, 2, "forward and backward");
+        assert!(unfused
+            .iter()
+            .any(|(n, k)| n.ends_with("residual2") && *k == VectorKind::DropoutAdd));
+        let fused = kinds(Phase::Train, true);
+        assert!(!fused.iter().any(|(_, k)| *k == VectorKind::Dropout));
+        assert!(fused.iter().any(|(_, k)| *k == VectorKind::DropoutAdd));
+        let prefill = kinds(Phase::Prefill, false);
+        assert!(!prefill
+            .iter()
+            .any(|(_, k)| matches!(k, VectorKind::Dropout | VectorKind::DropoutAdd)));
+    }
 }

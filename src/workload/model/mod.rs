@@ -114,6 +114,9 @@ pub struct ModelCard {
     pub max_positions: u64,
     /// Biases on the linear layers (GPT-3: yes; Llama, Mixtral, DeepSeek: no).
     pub linear_bias: bool,
+    /// Trained with dropout (Megatron GPT: attention and hidden dropout 0.1, whose masks
+    /// Korthikanti et al. 2022 Table 2 count; Llama, MaxText defaults: none). Training only.
+    pub dropout: bool,
     pub moe: Option<Moe>,
     pub mla: Option<Mla>,
     /// Default dtype of weights, activations and KV cache.
@@ -430,6 +433,10 @@ struct CardFile {
     /// Biases on linear layers (GPT-3).
     #[serde(default)]
     linear_bias: bool,
+    /// Trained with dropout on the attention probabilities and after the attention and MLP
+    /// blocks (Megatron GPT). Costs training steps only.
+    #[serde(default)]
+    dropout: bool,
     /// Default dtype of weights, activations and KV cache (bf16, fp16, fp32, fp8, int8, fp4,
     /// mxfp4).
     #[serde(default = "bf16")]
@@ -582,6 +589,7 @@ pub fn parse_card(src: &str, file: &str, stem: &str) -> Result<ModelCard> {
         position,
         max_positions: nonneg(&at, "max_positions", f.max_positions)?,
         linear_bias: f.linear_bias,
+        dropout: f.dropout,
         moe,
         mla,
         dtype,
@@ -623,6 +631,7 @@ pub fn maxtext(scale: u64) -> Option<ModelCard> {
         position: PositionKind::Rope,
         max_positions: 0,
         linear_bias: false,
+        dropout: false,
         moe: None,
         mla: None,
         dtype: DType::Bf16,
