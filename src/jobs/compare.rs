@@ -243,7 +243,7 @@ pub fn write_outputs(r: &Report, dir: &Path) -> Result<Vec<PathBuf>> {
                 } else {
                     batch
                 };
-                f.write(tw.events(&timeline.ops(ops))?.as_bytes())?;
+                f.write(timeline.write_ops(&mut tw, ops)?.as_bytes())?;
             }
         }
         f.write(tw.events(&timeline.finish())?.as_bytes())?;

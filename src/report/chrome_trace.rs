@@ -29,7 +29,7 @@ pub fn render(runs: &[(&str, &RunReport)]) -> Result<Vec<u8>> {
         let (mut m, ev) =
             MachineTimeline::start(i as u64 + 1, label, run.machine.info.kind.as_str());
         out.push_str(&w.events(&ev)?);
-        out.push_str(&w.events(&m.ops(&run.ops))?);
+        out.push_str(&m.write_ops(&mut w, &run.ops)?);
         out.push_str(&w.events(&m.finish())?);
     }
     out.push_str(&w.tail());
@@ -122,6 +122,16 @@ impl MachineTimeline {
             self.idx += 1;
         }
         ev
+    }
+
+    /// The next ops' events as trace text ([`TraceWriter::events`]), one op at a time, so only
+    /// one op's events are ever held as JSON values.
+    pub fn write_ops(&mut self, w: &mut TraceWriter, ops: &[OpProfile]) -> Result<String> {
+        let mut out = String::new();
+        for p in ops {
+            out.push_str(&w.events(&self.ops(std::slice::from_ref(p)))?);
+        }
+        Ok(out)
     }
 
     /// Counters back to zero after the last op.

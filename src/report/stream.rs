@@ -205,7 +205,7 @@ impl StreamExporter for TraceStream {
     }
     fn ops(&mut self, ops: &[OpProfile]) -> Result<Chunks> {
         let t = self.timeline.as_mut().ok_or_else(not_begun)?;
-        Ok(vec![self.writer.events(&t.ops(ops))?.into_bytes()])
+        Ok(vec![t.write_ops(&mut self.writer, ops)?.into_bytes()])
     }
     fn end(&mut self, _: &Total) -> Result<Chunks> {
         let t = self.timeline.as_ref().ok_or_else(not_begun)?;
