@@ -127,7 +127,8 @@ pub fn compare_loaded(
 /// Most ops of one workload in a comparison (the main job, `archsim compare`, the Python
 /// `compare`): 10,000. A comparison keeps every op's profile on both machines for report.json,
 /// the per-op verdict and the plots (about 20 KB per op in all), so this cap bounds its memory
-/// (README, "Memory and input caps"); `archsim run` streams instead and has no cap.
+/// (README, "Long topologies stream; memory bounds and input caps"); `archsim run` streams
+/// instead and has no cap.
 pub const MAX_COMPARE_OPS: usize = 10_000;
 
 /// Load a workload for a comparison, refusing one of more than [`MAX_COMPARE_OPS`] ops. A
