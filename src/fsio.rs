@@ -278,6 +278,17 @@ impl AtomicWriter {
     }
 }
 
+/// Lets serializers (`serde_json::to_writer`) write straight into the file.
+impl std::io::Write for AtomicWriter {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        AtomicWriter::write(self, buf).map_err(std::io::Error::other)?;
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
 impl Drop for AtomicWriter {
     fn drop(&mut self) {
         if self.file.take().is_some() {

@@ -363,91 +363,112 @@ fn for_each_op(
 /// nothing, as an unstreamed one; a longer run streams its output.
 const STDOUT_HOLD_BYTES: usize = 8 << 20;
 
-/// A non-model `run` in the table, CSV or JSON format, streamed: the ops are read and checked
-/// once (a bad row is refused before anything is simulated), then read again and simulated batch
-/// by batch ([`run::Streamer`]), each batch written out as it is done, so memory stays bounded at
-/// any topology length (a 10^6-row topology CSV is never held as ops or profiles). The output
-/// equals the unstreamed exporters'. `None` for the formats that need the whole run (scalesim,
-/// trace).
-fn run_streamed(
-    args: &RunArgs,
-    cfg: &registry::LoadedConfig,
-    format: Format,
-) -> Option<Result<()>> {
-    if !matches!(format, Format::Table | Format::Csv | Format::Json) {
-        return None;
-    }
-    Some((|| {
-        let dtype = args.dtype.map(DType::from);
-        let mut sources = Vec::new();
-        for w in &args.workload {
-            sources.push(OpSource::Ops(workload::load(w, dtype)?.ops()));
-        }
-        for t in &args.topology {
-            check_topology_flag(t)?;
-            let (text, file, _) = workload::load_source(t)?;
+/// A non-model `run`, streamed in every format: the ops are read and checked once (a bad row is
+/// refused before anything is simulated), then read again and simulated batch by batch
+/// ([`run::Streamer`]), each batch written out as it is done, so memory stays bounded at any
+/// topology length (a 10^6-row topology CSV, given as --topology or --workload, is never held as
+/// ops or profiles). The output equals the unstreamed exporters'.
+fn run_streamed(args: &RunArgs, cfg: &registry::LoadedConfig, format: Format) -> Result<()> {
+    let dtype = args.dtype.map(DType::from);
+    let mut sources = Vec::new();
+    for w in &args.workload {
+        // A topology CSV given as a workload is read row by row too, never held as layers.
+        let (text, file, ext) = workload::load_source(w)?;
+        if ext.as_deref() == Some("csv") {
             sources.push(OpSource::Topology {
                 text,
                 file,
                 dtype: dtype.unwrap_or(DType::Bf16),
             });
+        } else {
+            sources.push(OpSource::Ops(workload::load(w, dtype)?.ops()));
         }
-        let mut gemms = Vec::new();
-        for (i, g) in args.gemm.iter().enumerate() {
-            gemms.push(Op::Gemm(parse_gemm_spec(
-                g,
-                i + 1,
-                dtype.unwrap_or(DType::Bf16),
-            )?));
-        }
-        sources.push(OpSource::Ops(gemms));
-        // Pass 1: check every row; the op column's width and the main dtype.
-        let (mut count, mut longest) = (0usize, None::<usize>);
-        let mut flops = run::DTypeFlops::default();
-        for_each_op(&sources, true, &mut |op| {
-            count += 1;
-            longest = longest.max(Some(op.name().len()));
-            flops.add(&op);
-            Ok(())
-        })?;
-        if count == 0 {
-            return Err(Error::flag(
-                "--workload",
-                "nothing to simulate: give --workload, --topology or --gemm",
-            ));
-        }
-        let w = report::table::name_width(longest.into_iter());
-        let machine = cfg.build(args.mode.map(Into::into))?;
-        let mut ex = report::stream::stream_exporter(format, w)
-            .ok_or_else(|| Error::internal("no streamed exporter".to_string()))?;
-        let mut out = match &args.out {
-            Some(dir) => StreamOut::File(fsio::AtomicWriter::create(&dir.join(ex.file_name()))?),
+    }
+    for t in &args.topology {
+        check_topology_flag(t)?;
+        let (text, file, _) = workload::load_source(t)?;
+        sources.push(OpSource::Topology {
+            text,
+            file,
+            dtype: dtype.unwrap_or(DType::Bf16),
+        });
+    }
+    let mut gemms = Vec::new();
+    for (i, g) in args.gemm.iter().enumerate() {
+        gemms.push(Op::Gemm(parse_gemm_spec(
+            g,
+            i + 1,
+            dtype.unwrap_or(DType::Bf16),
+        )?));
+    }
+    sources.push(OpSource::Ops(gemms));
+    // Pass 1: check every row; the op column's width and the main dtype.
+    let (mut count, mut longest) = (0usize, None::<usize>);
+    let mut flops = run::DTypeFlops::default();
+    for_each_op(&sources, true, &mut |op| {
+        count += 1;
+        longest = longest.max(Some(op.name().len()));
+        flops.add(&op);
+        Ok(())
+    })?;
+    if count == 0 {
+        return Err(Error::flag(
+            "--workload",
+            "nothing to simulate: give --workload, --topology or --gemm",
+        ));
+    }
+    let w = report::table::name_width(longest.into_iter());
+    let mut ex = report::stream::stream_exporter(format, w);
+    let names = ex.file_names();
+    if args.out.is_none() && names.len() > 1 {
+        return Err(Error::flag(
+            "--out",
+            format!(
+                "format writes {} files ({}); give --out DIR",
+                names.len(),
+                names.join(", ")
+            ),
+        ));
+    }
+    let machine = cfg.build(args.mode.map(Into::into))?;
+    let mut outs = Vec::new();
+    for n in names {
+        outs.push(match &args.out {
+            Some(dir) => StreamOut::File(fsio::AtomicWriter::create(&dir.join(n))?),
             None => StreamOut::Stdout(Vec::new()),
-        };
-        let machine_report = archsim::machine::MachineReport {
-            info: machine.info().clone(),
-            main_dtype: flops.main(),
-        };
-        out.write(&ex.begin(&machine_report)?)?;
-        let mut sink = |ps: &[archsim::machine::OpProfile]| -> Result<()> {
-            let bytes = ex.ops(ps)?;
-            out.write(&bytes)
-        };
-        let mut streamer = run::stream(machine.as_ref(), &mut sink);
-        for_each_op(&sources, false, &mut |op| streamer.push(op))?;
-        let total = streamer.finish()?;
-        out.write(&ex.end(&total)?)?;
-        match out {
+        });
+    }
+    let write = |outs: &mut Vec<StreamOut>, chunks: report::stream::Chunks| -> Result<()> {
+        for (o, c) in outs.iter_mut().zip(chunks) {
+            o.write(&c)?;
+        }
+        Ok(())
+    };
+    let machine_report = archsim::machine::MachineReport {
+        info: machine.info().clone(),
+        main_dtype: flops.main(),
+    };
+    write(&mut outs, ex.begin(&machine_report)?)?;
+    let mut sink = |ps: &[archsim::machine::OpProfile]| -> Result<()> {
+        let chunks = ex.ops(ps)?;
+        write(&mut outs, chunks)
+    };
+    let mut streamer = run::stream(machine.as_ref(), &mut sink);
+    for_each_op(&sources, false, &mut |op| streamer.push(op))?;
+    let total = streamer.finish()?;
+    write(&mut outs, ex.end(&total)?)?;
+    for (o, n) in outs.into_iter().zip(names) {
+        match o {
             StreamOut::File(f) => {
                 f.commit()?;
                 if let Some(dir) = &args.out {
-                    eprintln!("wrote {}", dir.join(ex.file_name()).display());
+                    eprintln!("wrote {}", dir.join(n).display());
                 }
-                Ok(())
             }
-            StreamOut::Stdout(held) => write_stdout(&held),
+            StreamOut::Stdout(held) => write_stdout(&held)?,
         }
-    })())
+    }
+    Ok(())
 }
 
 /// Where a streamed run writes: a file under `--out` (put in place when the run succeeds) or
@@ -488,13 +509,12 @@ fn cmd_run(args: &RunArgs) -> Result<()> {
     if let Some(dir) = &args.out {
         check_out_dir(dir)?;
     }
-    // Table, CSV and JSON runs of workloads, topologies and GEMMs stream (bounded memory at any
-    // topology length); models and the scalesim/trace formats go through the library's run.
+    // Runs of workloads, topologies and GEMMs stream in every format (bounded memory at any
+    // topology length); a --model run (a card's layers: a few thousand ops at most) goes through
+    // the library's run, which adds the whole-model summary.
     if args.model.is_none() {
         let cfg = registry::load(&args.config)?;
-        if let Some(done) = run_streamed(args, &cfg, args.format.into()) {
-            return done;
-        }
+        return run_streamed(args, &cfg, args.format.into());
     }
     let outcome = jobs::run::run(&jobs::run::RunRequest {
         config: args.config.clone(),

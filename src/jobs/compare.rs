@@ -4,11 +4,13 @@
 
 use crate::compare::{self, ModelCase, Report};
 use crate::error::{Error, Location, Result};
-use crate::fsio::write_atomic;
+use crate::fsio::{write_atomic, AtomicWriter};
+use crate::machine::OpProfile;
 use crate::registry::{self, LoadedConfig};
+use crate::report::chrome_trace::{MachineTimeline, TraceWriter};
 use crate::run::RunReport;
 use crate::workload::model::lower::{Phase, RunSpec};
-use crate::workload::{self, model};
+use crate::workload::{self, model, DType};
 use std::path::{Path, PathBuf};
 
 /// What a comparison job produced: the report (data), its side-by-side tables and verdicts as
@@ -117,9 +119,48 @@ pub fn compare_loaded(
 ) -> Result<Report> {
     let ws = workloads
         .iter()
-        .map(|k| workload::load(k, None))
+        .map(|k| load_capped(k))
         .collect::<Result<Vec<_>>>()?;
     compare::compare_all(a, b, &ws, models, progress)
+}
+
+/// Most ops of one workload in a comparison (the main job, `archsim compare`, the Python
+/// `compare`): 10,000. A comparison keeps every op's profile on both machines for report.json,
+/// the per-op verdict and the plots (about 20 KB per op in all), so this cap bounds its memory
+/// (README, "Long topologies stream; memory bounds and input caps"); `archsim run` streams
+/// instead and has no cap.
+pub const MAX_COMPARE_OPS: usize = 10_000;
+
+/// Load a workload for a comparison, refusing one of more than [`MAX_COMPARE_OPS`] ops. A
+/// topology CSV is counted row by row (one op a row) before it is loaded, so a 10^6-row file is
+/// refused in bounded memory.
+fn load_capped(spec: &str) -> Result<workload::Workload> {
+    let too_many = |file: &str, n: usize| {
+        Error::input(
+            Location::file(file).key("workload"),
+            format!(
+                "workload `{spec}` has {n} ops; a comparison (the main job, `archsim compare`) \
+                 holds every op of both machines and takes at most {MAX_COMPARE_OPS} ops per \
+                 workload. Split it, or run it on each machine with `archsim run` (streamed, \
+                 bounded memory at any length)"
+            ),
+        )
+    };
+    let (text, file, ext) = workload::load_source(spec)?;
+    if ext.as_deref() == Some("csv") {
+        let n =
+            workload::topology::for_each_layer(&text, &file, DType::Bf16, false, &mut |_| Ok(()))?;
+        if n > MAX_COMPARE_OPS {
+            return Err(too_many(&file, n));
+        }
+    }
+    drop(text);
+    let w = workload::load(spec, None)?;
+    let n = w.ops().len();
+    if n > MAX_COMPARE_OPS {
+        return Err(too_many(&file, n));
+    }
+    Ok(w)
 }
 
 /// Render a report's tables and write its outputs to `out_dir`.
@@ -178,18 +219,28 @@ pub const OUTPUT_FILES: [(&str, &str); 3] = [
 /// workloads.
 pub fn write_outputs(r: &Report, dir: &Path) -> Result<Vec<PathBuf>> {
     let mut written = Vec::new();
-    let json = serde_json::to_vec_pretty(r).map_err(|e| Error::internal(e.to_string()))?;
     let [report_json, ops_csv, trace_json] = OUTPUT_FILES.map(|(name, _)| name);
+    // report.json serialized straight into its file (never held as one string).
     let p = dir.join(report_json);
-    write_atomic(&p, &json)?;
+    let mut f = AtomicWriter::create(&p)?;
+    serde_json::to_writer_pretty(&mut f, r).map_err(|e| Error::internal(e.to_string()))?;
+    f.commit()?;
     written.push(p);
     let p = dir.join(ops_csv);
     write_atomic(&p, &compare::ops_csv(r)?)?;
     written.push(p);
     let several = r.sections.len() > 1;
+    if r.sections.is_empty() {
+        return Ok(written);
+    }
     // Every section's ops on one timeline per machine (the first section's report carries the
-    // machine facts), op names prefixed by their section when there are several.
-    let timeline = |side: usize| -> RunReport {
+    // machine facts), op names prefixed by their section when there are several; the events are
+    // written a batch of ops at a time (the bytes of `chrome_trace::render` over whole runs).
+    let p = dir.join(trace_json);
+    let mut f = AtomicWriter::create(&p)?;
+    let mut tw = TraceWriter::default();
+    f.write(TraceWriter::head(&[r.a_label.as_str(), r.b_label.as_str()])?.as_bytes())?;
+    for side in 0..2 {
         fn run_of(c: &compare::Comparison, side: usize) -> &RunReport {
             if side == 0 {
                 &c.a.run
@@ -197,35 +248,35 @@ pub fn write_outputs(r: &Report, dir: &Path) -> Result<Vec<PathBuf>> {
                 &c.b.run
             }
         }
-        let mut all = run_of(&r.sections[0], side).clone();
-        all.ops = r
-            .sections
-            .iter()
-            .flat_map(|c| {
-                let title = c.workloads.join(" + ");
-                run_of(c, side).ops.iter().map(move |p| {
-                    let mut p = p.clone();
-                    if several {
-                        p.name = format!("{title}/{}", p.name);
-                    }
-                    p
-                })
-            })
-            .collect();
-        all
-    };
-    if r.sections.is_empty() {
-        return Ok(written);
+        let (label, kind) = (
+            if side == 0 { &r.a_label } else { &r.b_label },
+            run_of(&r.sections[0], side).machine.info.kind.as_str(),
+        );
+        let (mut timeline, ev) = MachineTimeline::start(side as u64 + 1, label, kind);
+        f.write(tw.events(&ev)?.as_bytes())?;
+        for c in &r.sections {
+            let title = c.workloads.join(" + ");
+            for batch in run_of(c, side).ops.chunks(crate::run::STREAM_BATCH_OPS) {
+                let named: Vec<OpProfile>;
+                let ops = if several {
+                    named = batch
+                        .iter()
+                        .map(|p| OpProfile {
+                            name: format!("{title}/{}", p.name),
+                            ..p.clone()
+                        })
+                        .collect();
+                    &named[..]
+                } else {
+                    batch
+                };
+                f.write(timeline.write_ops(&mut tw, ops)?.as_bytes())?;
+            }
+        }
+        f.write(tw.events(&timeline.finish())?.as_bytes())?;
     }
-    let (ta, tb) = (timeline(0), timeline(1));
-    let p = dir.join(trace_json);
-    write_atomic(
-        &p,
-        &crate::report::chrome_trace::render(&[
-            (r.a_label.as_str(), &ta),
-            (r.b_label.as_str(), &tb),
-        ])?,
-    )?;
+    f.write(tw.tail().as_bytes())?;
+    f.commit()?;
     written.push(p);
     for c in &r.sections {
         let title = c.workloads.join(" + ");

@@ -18,32 +18,132 @@ use serde_json::{json, Value};
 /// Thread id of the op spans within each machine's process.
 const OPS_TID: u64 = 1;
 
-/// Render runs (label, report) as one trace; machine `i` is process `i + 1`.
+/// Render runs (label, report) as one trace; machine `i` is process `i + 1`. The bytes are those
+/// of [`TraceWriter`] and [`MachineTimeline`] fed the same runs batch by batch (the streamed
+/// `run --format trace` and the comparison jobs' trace.json).
 pub fn render(runs: &[(&str, &RunReport)]) -> Result<Vec<u8>> {
-    let mut events = Vec::new();
+    let labels: Vec<&str> = runs.iter().map(|(l, _)| *l).collect();
+    let mut w = TraceWriter::default();
+    let mut out = TraceWriter::head(&labels)?;
     for (i, (label, run)) in runs.iter().enumerate() {
-        let pid = i as u64 + 1;
-        machine_events(&mut events, pid, label, run);
+        let (mut m, ev) =
+            MachineTimeline::start(i as u64 + 1, label, run.machine.info.kind.as_str());
+        out.push_str(&w.events(&ev)?);
+        out.push_str(&m.write_ops(&mut w, &run.ops)?);
+        out.push_str(&w.events(&m.finish())?);
     }
-    let other = json!({
-        "generator": "archsim",
-        "version": env!("CARGO_PKG_VERSION"),
-        "machines": runs.iter().map(|(l, _)| *l).collect::<Vec<_>>(),
-    });
-    // One event per line: small, diffable, and still one JSON object.
-    let ser = |v: &Value| {
-        serde_json::to_string(v)
-            .map_err(|e| Error::internal(format!("cannot serialize trace: {e}")))
-    };
-    let mut out = String::from("{\"displayTimeUnit\":\"ns\",\"otherData\":");
-    out.push_str(&ser(&other)?);
-    out.push_str(",\"traceEvents\":[\n");
-    for (i, e) in events.iter().enumerate() {
-        out.push_str(&ser(e)?);
-        out.push_str(if i + 1 < events.len() { ",\n" } else { "\n" });
-    }
-    out.push_str("]}\n");
+    out.push_str(&w.tail());
     Ok(out.into_bytes())
+}
+
+/// Writes the trace document piece by piece: [`head`](Self::head), then events in order
+/// ([`events`](Self::events)), then [`tail`](Self::tail). One event per line: small, diffable,
+/// and still one JSON object.
+#[derive(Debug, Default)]
+pub struct TraceWriter {
+    /// Events written so far (the separator goes before every event but the first).
+    written: u64,
+}
+
+impl TraceWriter {
+    /// The document up to the first event: display unit, generator and the machines' labels.
+    pub fn head(labels: &[&str]) -> Result<String> {
+        let other = json!({
+            "generator": "archsim",
+            "version": env!("CARGO_PKG_VERSION"),
+            "machines": labels,
+        });
+        let mut out = String::from("{\"displayTimeUnit\":\"ns\",\"otherData\":");
+        out.push_str(&ser(&other)?);
+        out.push_str(",\"traceEvents\":[\n");
+        Ok(out)
+    }
+
+    /// Events, each on its own line, comma-separated from the ones before.
+    pub fn events(&mut self, ev: &[Value]) -> Result<String> {
+        let mut out = String::new();
+        for e in ev {
+            if self.written > 0 {
+                out.push_str(",\n");
+            }
+            out.push_str(&ser(e)?);
+            self.written += 1;
+        }
+        Ok(out)
+    }
+
+    /// The end of the document.
+    pub fn tail(&self) -> String {
+        if self.written > 0 { "\n]}\n" } else { "]}\n" }.to_string()
+    }
+}
+
+fn ser(v: &Value) -> Result<String> {
+    serde_json::to_string(v).map_err(|e| Error::internal(format!("cannot serialize trace: {e}")))
+}
+
+/// One machine's process in a trace: its ops laid end to end from time 0, in order, fed a batch
+/// at a time. Times are integer picoseconds, so batching never changes a byte.
+#[derive(Debug, Clone)]
+pub struct MachineTimeline {
+    pid: u64,
+    /// End of the last op laid out, ps.
+    t: u64,
+    /// Index of the next op.
+    idx: usize,
+}
+
+impl MachineTimeline {
+    /// Process `pid` named `label (kind)`: the timeline and its metadata events.
+    pub fn start(pid: u64, label: &str, kind: &str) -> (MachineTimeline, Vec<Value>) {
+        let pname = if kind.is_empty() {
+            label.to_string()
+        } else {
+            format!("{label} ({kind})")
+        };
+        let ev = vec![
+            json!({"name": "process_name", "ph": "M", "pid": pid, "tid": 0,
+                   "args": {"name": pname}}),
+            json!({"name": "process_sort_index", "ph": "M", "pid": pid, "tid": 0,
+                   "args": {"sort_index": pid}}),
+            json!({"name": "thread_name", "ph": "M", "pid": pid, "tid": OPS_TID,
+                   "args": {"name": "ops"}}),
+        ];
+        (MachineTimeline { pid, t: 0, idx: 0 }, ev)
+    }
+
+    /// The events of the next ops (span, children, counters), after those already laid out.
+    pub fn ops(&mut self, ops: &[OpProfile]) -> Vec<Value> {
+        let mut ev = Vec::new();
+        for p in ops {
+            let dur = ps(p.time_s);
+            op_events(&mut ev, self.pid, self.idx, p, self.t, dur);
+            self.t = self.t.saturating_add(dur);
+            self.idx += 1;
+        }
+        ev
+    }
+
+    /// The next ops' events as trace text ([`TraceWriter::events`]), one op at a time, so only
+    /// one op's events are ever held as JSON values.
+    pub fn write_ops(&mut self, w: &mut TraceWriter, ops: &[OpProfile]) -> Result<String> {
+        let mut out = String::new();
+        for p in ops {
+            out.push_str(&w.events(&self.ops(std::slice::from_ref(p)))?);
+        }
+        Ok(out)
+    }
+
+    /// Counters back to zero after the last op.
+    pub fn finish(&self) -> Vec<Value> {
+        let (pid, t) = (self.pid, self.t);
+        vec![
+            json!({"name": "utilization_pct", "ph": "C", "pid": pid, "ts": us(t),
+                   "args": {"utilization_pct": 0.0}}),
+            json!({"name": "power_w", "ph": "C", "pid": pid, "ts": us(t),
+                   "args": {"power_w": 0.0}}),
+        ]
+    }
 }
 
 /// Exporter of one run to `trace.json` (label = the machine's `name`).
@@ -83,42 +183,6 @@ fn num(x: f64) -> Value {
     } else {
         Value::Null
     }
-}
-
-fn machine_events(ev: &mut Vec<Value>, pid: u64, label: &str, run: &RunReport) {
-    let kind = run.machine.info.kind.as_str();
-    let pname = if kind.is_empty() {
-        label.to_string()
-    } else {
-        format!("{label} ({kind})")
-    };
-    ev.push(
-        json!({"name": "process_name", "ph": "M", "pid": pid, "tid": 0,
-                   "args": {"name": pname}}),
-    );
-    ev.push(
-        json!({"name": "process_sort_index", "ph": "M", "pid": pid, "tid": 0,
-                   "args": {"sort_index": pid}}),
-    );
-    ev.push(
-        json!({"name": "thread_name", "ph": "M", "pid": pid, "tid": OPS_TID,
-                   "args": {"name": "ops"}}),
-    );
-    let mut t = 0u64;
-    for (idx, p) in run.ops.iter().enumerate() {
-        let dur = ps(p.time_s);
-        op_events(ev, pid, idx, p, t, dur);
-        t += dur;
-    }
-    // Counters back to zero after the last op.
-    ev.push(
-        json!({"name": "utilization_pct", "ph": "C", "pid": pid, "ts": us(t),
-                   "args": {"utilization_pct": 0.0}}),
-    );
-    ev.push(
-        json!({"name": "power_w", "ph": "C", "pid": pid, "ts": us(t),
-                   "args": {"power_w": 0.0}}),
-    );
 }
 
 fn op_events(ev: &mut Vec<Value>, pid: u64, idx: usize, p: &OpProfile, start: u64, dur: u64) {

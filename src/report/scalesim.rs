@@ -16,7 +16,7 @@
 use super::Exporter;
 use crate::error::{Error, Result};
 use crate::fsio::OutputFile;
-use crate::machine::ScaleSimReport;
+use crate::machine::{OpProfile, ScaleSimReport};
 use crate::run::RunReport;
 
 pub struct ScaleSimExporter;
@@ -107,49 +107,55 @@ pub fn layer_rows(lid: usize, r: &ScaleSimReport) -> (String, String, String) {
     (compute, bandwidth, row(lid, &d))
 }
 
+/// The files of the scalesim format, in SCALE-Sim's order.
+pub const FILE_NAMES: [&str; 3] = [
+    "COMPUTE_REPORT.csv",
+    "BANDWIDTH_REPORT.csv",
+    "DETAILED_ACCESS_REPORT.csv",
+];
+
+/// The three report rows of op `lid` (counting from 0); an op not simulated in SCALE-Sim mode is
+/// a `format` setting error (exit 2).
+pub fn op_rows(lid: usize, op: &OpProfile) -> Result<(String, String, String)> {
+    let Some(r) = &op.scalesim else {
+        return Err(Error::setting(
+            "format",
+            format!(
+                "scalesim format needs SCALE-Sim mode (a .cfg config); op `{}` was \
+                 simulated by another model. Use --format table|json|csv, or run with a \
+                 SCALE-Sim .cfg",
+                op.name
+            ),
+        ));
+    };
+    Ok(layer_rows(lid, r))
+}
+
 impl Exporter for ScaleSimExporter {
     fn export(&self, run: &RunReport) -> Result<Vec<OutputFile>> {
         let mut compute = String::from(COMPUTE_HEADER);
         let mut bandwidth = String::from(BANDWIDTH_HEADER);
         let mut detail = String::from(DETAIL_HEADER);
         for (lid, op) in run.ops.iter().enumerate() {
-            let Some(r) = &op.scalesim else {
-                return Err(Error::setting(
-                    "format",
-                    format!(
-                        "scalesim format needs SCALE-Sim mode (a .cfg config); op `{}` was \
-                         simulated by another model. Use --format table|json|csv, or run with a \
-                         SCALE-Sim .cfg",
-                        op.name
-                    ),
-                ));
-            };
-            let (c, b, d) = layer_rows(lid, r);
+            let (c, b, d) = op_rows(lid, op)?;
             compute.push_str(&c);
             bandwidth.push_str(&b);
             detail.push_str(&d);
         }
-        Ok(vec![
-            OutputFile {
-                name: "COMPUTE_REPORT.csv".into(),
-                bytes: compute.into_bytes(),
-            },
-            OutputFile {
-                name: "BANDWIDTH_REPORT.csv".into(),
-                bytes: bandwidth.into_bytes(),
-            },
-            OutputFile {
-                name: "DETAILED_ACCESS_REPORT.csv".into(),
-                bytes: detail.into_bytes(),
-            },
-        ])
+        Ok([compute, bandwidth, detail]
+            .into_iter()
+            .zip(FILE_NAMES)
+            .map(|(text, name)| OutputFile {
+                name: name.into(),
+                bytes: text.into_bytes(),
+            })
+            .collect())
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::machine::OpProfile;
 
     #[test]
     fn python_float_repr() {
