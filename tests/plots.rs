@@ -301,7 +301,10 @@ fn check_column_variants(files: &[PathBuf], title: &str) {
             .collect();
         assert!(!sizes.is_empty(), "{stem}: no text");
         let min_pt = sizes.iter().cloned().fold(f64::INFINITY, f64::min) / 300.0 * 72.0;
-        assert!(min_pt >= 7.0, "{stem}: smallest font {min_pt:.2} pt at 300 dpi");
+        assert!(
+            min_pt >= 7.0,
+            "{stem}: smallest font {min_pt:.2} pt at 300 dpi"
+        );
     }
 }
 

@@ -3,8 +3,8 @@
 //! --compare`), one line per system.
 
 use super::{
-    ensure_fonts, fmt_log_tick, grid_style, legend_row, machine_color, render, title_area, title_px,
-    Figure,
+    ensure_fonts, fmt_log_tick, grid_style, legend_row, machine_color, render, title_area,
+    title_px, Figure,
 };
 use crate::error::{Error, Result};
 use plotters::coord::Shift;
