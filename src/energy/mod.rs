@@ -328,18 +328,6 @@ pub fn energy_at_clock(
     e
 }
 
-/// The energy of a simulated op: [`energy_at_clock`] at the clock it ran at
-/// (`OpProfile::clock_fraction`; the nominal clock where no governor set one).
-pub fn energy_of(table: &EnergyTable, p: &crate::machine::OpProfile) -> EnergyBreakdown {
-    energy_at_clock(
-        table,
-        &p.counters,
-        p.math_dtype,
-        p.time_s,
-        p.clock_fraction.unwrap_or(1.0),
-    )
-}
-
 /// Power (W) an op draws at the nominal clock, split for the DVFS law of
 /// [`power_limited_clock_hz`] into
 /// * `fixed_w`: what does not scale with the core clock: `static_w`, the active baseline

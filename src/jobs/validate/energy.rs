@@ -229,7 +229,7 @@ pub fn machine(config: &str) -> Result<Box<dyn Machine>> {
 
 /// Energy of a simulated profile under another table, at the clock the op ran at.
 pub fn energy_with(t: &EnergyTable, p: &OpProfile) -> EnergyBreakdown {
-    crate::energy::energy_of(t, p)
+    crate::run::energy_of(t, p)
 }
 
 /// The fitted GPU energy parameters.
