@@ -124,9 +124,9 @@ fn achieved_errors() {
         // their energy error is the time model's.
         ("h100 calibration power", mape(&cal, p), 0.1),
         ("h100 calibration energy", mape(&cal, e), 5.5),
-        ("h100 evaluation energy", mape(&h100, e), 9.5),
+        ("h100 evaluation energy", mape(&h100, e), 11.0),
         ("h100 evaluation power", mape(&h100, p), 5.5),
-        ("h200 evaluation energy", mape(&h200, e), 13.0),
+        ("h200 evaluation energy", mape(&h200, e), 13.5),
         ("h200 evaluation power", mape(&h200, p), 8.5),
     ];
     for (what, got, bound) in checks {
@@ -161,15 +161,17 @@ fn chip_level_power() {
         );
         assert!((r.energy_j - r.power_w * r.time_s).abs() <= 1e-9 * r.energy_j);
     }
-    // (config, |modelled / reference - 1| bound): what the model achieves, rounded up. H100 and
-    // TPU v4 are calibrated to it (one row / one figure); A100 and B200 follow the TDP rule: B200
-    // comes out above its TDP (see the report).
+    // (config, |modelled / reference - 1| bound): what the model achieves, rounded up. TPU v4 is
+    // calibrated to it; on the GPUs this 8192^3 GEMM is power-limited, so the governor holds it
+    // at the TDP and the reported energy is the one it assumed (src/energy/mod.rs): modelled
+    // power = TDP (not an independent check; the check of the power model is the governed
+    // clock and the measured rows of gpu_power_*.csv).
     for (c, bound) in [
-        ("h100", 0.01),
-        ("h200", 0.02),
+        ("h100", 1e-6),
+        ("h200", 1e-6),
         ("tpu_v4", 0.005),
-        ("a100", 0.04),
-        ("b200", 0.18),
+        ("a100", 1e-6),
+        ("b200", 1e-6),
     ] {
         let r = get(c);
         let w = r.reference_w.unwrap();
@@ -185,8 +187,8 @@ fn chip_level_power() {
 fn bad_energy_values_are_input_errors() {
     let src = common::shipped_src("h100");
     for (from, to, key) in [
-        ("active_w = 363.0", "active_w = -1.0", "energy.active_w"),
-        ("mac_scale = 2.700", "mac_scale = -2.0", "energy.mac_scale"),
+        ("active_w = 359.9", "active_w = -1.0", "energy.active_w"),
+        ("mac_scale = 2.751", "mac_scale = -2.0", "energy.mac_scale"),
     ] {
         assert!(src.contains(from), "{from}");
         let e = common::load_file("bad.toml", src.replacen(from, to, 1)).unwrap_err();

@@ -71,7 +71,7 @@ fn achieved_errors() {
         ("a100 all", (a100, None, None, None), 11.5),
         ("a100 evaluation compute-bound", (a100, ev, cb, None), 12.0),
         ("b200 evaluation compute-bound", (b200, ev, cb, None), 8.75),
-        ("b200 all", (b200, None, None, None), 7.25),
+        ("b200 all", (b200, None, None, None), 7.75),
         ("h100 cuBLAS sweep", (h100, None, None, xla), 10.0),
         ("h100 evaluation compute-bound", (h100, ev, cb, None), 14.0),
         (

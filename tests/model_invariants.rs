@@ -173,3 +173,57 @@ proptest! {
         prop_assert!((p.energy_pj - e.total_pj).abs() <= 1e-9 * e.total_pj);
     }
 }
+
+/// Every shipped GPU config (all have a power limit, `power.tdp_w`).
+const GPUS: [&str; 9] = [
+    "a100", "b200", "b300", "gb200", "h100", "h200", "mi300x", "mi325x", "mi355x",
+];
+
+fn any_dtype() -> impl Strategy<Value = DType> {
+    select(DType::ALL.to_vec())
+}
+
+/// Simulate one op with energy applied (the run path), or None for an input error (exit 2).
+fn run_one(mach: &dyn Machine, op: &Op) -> Option<OpProfile> {
+    match archsim::simulate_ops(mach, std::slice::from_ref(op)) {
+        Ok(r) => r.ops.into_iter().next(),
+        Err(e) => {
+            assert_eq!(e.exit_code(), 2, "{e}");
+            None
+        }
+    }
+}
+
+proptest! {
+    #![proptest_config(common::proptest_cases(64))]
+
+    /// The reported energy is the energy the power governor assumed: when it lowered an op's
+    /// clock, the op's average power (energy / time) is at most the TDP.
+    #[test]
+    fn governed_power_never_exceeds_tdp((m, n, k, b) in dims(), d in any_dtype(), gi in 0usize..GPUS.len()) {
+        let name = GPUS[gi];
+        let mach = machine(name, &[]);
+        let tdp = mach.info().tdp_w.expect("GPU configs have tdp_w");
+        let Some(p) = run_one(mach.as_ref(), &gemm(m, n, k, b, d)) else { return Ok(()); };
+        let f = p.clock_fraction.expect("GPU ops report their clock");
+        prop_assert!(f > 0.0 && f <= 1.0, "{name}: clock fraction {f}");
+        let power_w = p.energy_pj * 1e-12 / p.time_s;
+        if f < 1.0 {
+            prop_assert!(power_w <= tdp * (1.0 + 1e-6),
+                "{name} {m}x{n}x{k}x{b} {d}: {power_w:.6} W > TDP {tdp} W at clock {f:.6}");
+        }
+    }
+
+    /// More HBM bandwidth never costs energy: the op is no slower (less baseline energy) and
+    /// the governor's clock is no higher (no more core switching energy per op).
+    #[test]
+    fn more_bandwidth_never_more_energy((m, n, k, b) in dims(), d in any_dtype(), gi in 0usize..GPUS.len()) {
+        let name = GPUS[gi];
+        let op = gemm(m, n, k, b, d);
+        let slow = machine(name, &[]);
+        let fast = machine(name, &[(bw_key(name), 2.0)]);
+        let (Some(s), Some(f)) = (run_one(slow.as_ref(), &op), run_one(fast.as_ref(), &op)) else { return Ok(()); };
+        prop_assert!(f.energy_pj <= s.energy_pj * (1.0 + 1e-6),
+            "{name} {m}x{n}x{k}x{b} {d}: {} pJ > {} pJ", f.energy_pj, s.energy_pj);
+    }
+}

@@ -277,6 +277,37 @@ fn check_pair(files: &[PathBuf], stem: &str, texts: &[&str]) {
     check_svg(svg, texts);
 }
 
+/// The column variants: 3.5 in wide at 300 dpi (1050 px, from the PNG header), every SVG
+/// font at least 7 pt at that size (7 / 72 × 300 = 29.17 px em), and the title in the SVG.
+fn check_column_variants(files: &[PathBuf], title: &str) {
+    for stem in [
+        "time_by_cause_column",
+        "energy_by_group_column",
+        "utilization_by_group_column",
+    ] {
+        check_pair(files, stem, &[title]);
+        let png = files
+            .iter()
+            .find(|p| p.file_name().unwrap() == format!("{stem}.png").as_str())
+            .unwrap();
+        let b = std::fs::read(png).unwrap();
+        let width = u32::from_be_bytes([b[16], b[17], b[18], b[19]]);
+        assert_eq!((width, plot::COLUMN_PX.0), (1050, 1050), "{stem}");
+        let svg = std::fs::read_to_string(png.with_extension("svg")).unwrap();
+        let sizes: Vec<f64> = svg
+            .split("font-size=\"")
+            .skip(1)
+            .map(|t| t.split('"').next().unwrap().parse().unwrap())
+            .collect();
+        assert!(!sizes.is_empty(), "{stem}: no text");
+        let min_pt = sizes.iter().cloned().fold(f64::INFINITY, f64::min) / 300.0 * 72.0;
+        assert!(
+            min_pt >= 7.0,
+            "{stem}: smallest font {min_pt:.2} pt at 300 dpi"
+        );
+    }
+}
+
 fn pareto_point(label: String, time_s: f64, energy_j: f64) -> ParetoPoint {
     ParetoPoint::new(label, time_s, energy_j)
 }
@@ -308,8 +339,9 @@ fn comparison_plots_for_a_transformer() {
         "GPT layer x2, seq 2048, bf16",
     )
     .unwrap();
-    assert_eq!(files.len(), 10);
+    assert_eq!(files.len(), 16);
     let title = "GPT layer x2, seq 2048, bf16";
+    check_column_variants(&files, title);
     check_pair(
         &files,
         "utilization_by_group",
@@ -370,7 +402,7 @@ fn comparison_plots_for_many_ops_with_long_names() {
     let (_keep, dir) = out_dir("resnet_plus_transformer");
     let files =
         plot::comparison_plots(&[("TPU v5p", &tpu), ("H100", &gpu)], &dir, "74 ops").unwrap();
-    assert_eq!(files.len(), 10);
+    assert_eq!(files.len(), 16);
     check_pair(&files, "utilization_by_group", &["74 ops"]);
     check_pair(&files, "dashboard", &["74 ops"]);
     // The 74 ops are drawn as their groups, not one bar each.
@@ -411,7 +443,7 @@ fn degenerate_inputs_do_not_panic() {
     bad.total.energy = Default::default();
     bad.total.energy_pj = 0.0;
     let files = plot::comparison_plots(&[("empty", &empty)], &dir.join("empty"), "").unwrap();
-    assert_eq!(files.len(), 10);
+    assert_eq!(files.len(), 16);
     let files = plot::comparison_plots_with(
         &[("weird", &bad), ("empty", &empty)],
         &dir.join("bad"),
@@ -426,7 +458,7 @@ fn degenerate_inputs_do_not_panic() {
         },
     )
     .unwrap();
-    assert_eq!(files.len(), 10);
+    assert_eq!(files.len(), 16);
     for f in &files {
         assert!(f.exists());
     }

@@ -124,7 +124,8 @@ pub struct EnergyTable {
     /// power. The H100 fit ran at the 700 W limit with the SM clock at 1,395 MHz
     /// (tests/data/gpu_power_h100.csv, bf16 8192³) = 0.762 of 1,830 MHz. The power-limited
     /// clock ([`power_split_w`]) scales the core-rail energies to the nominal clock by
-    /// `(1 / fraction)²` (energy per switch ∝ V², V ∝ f); reported energies are not rescaled.
+    /// `(1 / fraction)²` (energy per switch ∝ V², V ∝ f), and reported energies are scaled to
+    /// the clock each op ran at ([`energy_at_clock`]).
     #[serde(default = "one")]
     pub reference_clock_fraction: f64,
 }
@@ -272,15 +273,43 @@ fn is_zero(x: &f64) -> bool {
 }
 
 /// Energy from counters: dynamic (counters × per-action energy) + baseline
-/// ((static_w + active_w) × s). `dtype` is the precision the MACs ran at
+/// ((static_w + active_w) × s), with the per-action energies as the table gives them (at its
+/// `reference_clock_fraction`). `dtype` is the precision the MACs ran at
 /// (`OpProfile::math_dtype`: an fp4 op upcast to fp8 pays fp8 MACs).
 pub fn energy(table: &EnergyTable, c: &Counters, dtype: DType, time_s: f64) -> EnergyBreakdown {
+    energy_at_clock(table, c, dtype, time_s, table.reference_clock_fraction)
+}
+
+/// The scale of the core-rail switching energies (MACs, vector FLOPs, registers, SRAM, L2) at a
+/// core clock of `clock_fraction` of the nominal one, relative to the table's values (which
+/// hold at `reference_clock_fraction`): `(clock_fraction / reference_clock_fraction)²`.
+/// Switching energy per operation is `C·V²` and DVFS scales the supply voltage in proportion to
+/// the clock across its range (V ∝ f; Weste & Harris, *CMOS VLSI Design*, 4th ed., §5.2), the
+/// same law the power governor ([`power_governed_clock_hz`]) assumes. HBM, link and baseline
+/// energies are on their own rails and do not scale.
+pub fn core_energy_scale(table: &EnergyTable, clock_fraction: f64) -> f64 {
+    let v = clock_fraction / table.reference_clock_fraction;
+    v * v
+}
+
+/// [`energy`] of an op run at a core clock of `clock_fraction` of its unit's nominal clock: the
+/// core-rail switching energies scaled by [`core_energy_scale`]. This is the energy the power
+/// governor assumed when it chose the clock, so an op whose clock the governor lowered
+/// reports an average power at or under the limit.
+pub fn energy_at_clock(
+    table: &EnergyTable,
+    c: &Counters,
+    dtype: DType,
+    time_s: f64,
+    clock_fraction: f64,
+) -> EnergyBreakdown {
+    let k = core_energy_scale(table, clock_fraction);
     let mut e = EnergyBreakdown {
-        compute_pj: c.macs as f64 * table.mac_pj(dtype),
-        vector_pj: c.vector_flops * table.vector_flop_pj,
-        reg_pj: c.reg_bytes * table.reg_pj_per_byte,
-        sram_pj: (c.sram_read_bytes + c.sram_write_bytes) * table.sram_pj_per_byte,
-        l2_pj: (c.l2_read_bytes + c.l2_write_bytes) * table.l2_pj_per_byte,
+        compute_pj: c.macs as f64 * table.mac_pj(dtype) * k,
+        vector_pj: c.vector_flops * table.vector_flop_pj * k,
+        reg_pj: c.reg_bytes * table.reg_pj_per_byte * k,
+        sram_pj: (c.sram_read_bytes + c.sram_write_bytes) * table.sram_pj_per_byte * k,
+        l2_pj: (c.l2_read_bytes + c.l2_write_bytes) * table.l2_pj_per_byte * k,
         hbm_pj: (c.hbm_read_bytes + c.hbm_write_bytes) * table.hbm_pj_per_byte,
         interconnect_pj: c.interconnect_bytes * table.interconnect_pj_per_byte,
         link_pj: c.link_bytes * table.link_pj_per_byte,

@@ -198,6 +198,8 @@ pub fn simulate(
     let mut p = profile_for(op);
     // The tile GEMMs ran at the machine's precision for the dtype (an fp4 fallback says so).
     p.math_dtype = qk.math_dtype;
+    // The tile GEMMs' clock (the QK GEMM's; the softmax runs at it too).
+    p.clock_fraction = qk.clock_fraction;
     p.note = qk.note.clone();
     p.time_breakdown_s = TimeBreakdown {
         compute_s: matrix_compute + softmax_exposed,

@@ -192,6 +192,12 @@ pub struct OpProfile {
     pub hbm_bw_fraction: f64,
     /// Fraction of the PEs/tensor-core lanes that hold useful work in the mapped tiles, 0..1.
     pub mapping_efficiency: f64,
+    /// The core clock the op ran at as a fraction of the nominal clock of its unit, where a
+    /// power governor chose it ([`crate::energy::power_governed_clock_hz`]; 1 when the power
+    /// limit did not bind); absent on machines without a power limit. The reported core
+    /// switching energy is scaled to this clock ([`crate::energy::energy_at_clock`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub clock_fraction: Option<f64>,
     /// Energy of one execution.
     pub energy_pj: f64,
     /// energy_pj / macs, in pJ per MAC.

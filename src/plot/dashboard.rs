@@ -47,7 +47,7 @@ impl Figure for Dashboard<'_, '_> {
                     w as i32 / 2,
                     i as i32 * line_h as i32 + line_h as i32 / 2 + 4,
                 ),
-                bold(AXIS_PX)
+                bold(axis_px())
                     .color(c)
                     .pos(Pos::new(HPos::Center, VPos::Center)),
             ))?;
@@ -63,13 +63,13 @@ impl Figure for Dashboard<'_, '_> {
             ))?;
             Ok::<_, DrawingAreaErrorKind<DB::ErrorType>>(a.margin(8, 8, 8, 8))
         };
-        let a = title_area(&frame(&time)?, "Time by cause", TITLE_PX)?;
+        let a = title_area(&frame(&time)?, "Time by cause", title_px())?;
         time::draw_time_by_cause(&a, d)?;
-        let a = title_area(&frame(&energy)?, "Energy by op group", TITLE_PX)?;
+        let a = title_area(&frame(&energy)?, "Energy by op group", title_px())?;
         energy::draw_energy_by_group(&a, d)?;
-        let a = title_area(&frame(&util)?, "Utilization by op group", TITLE_PX)?;
+        let a = title_area(&frame(&util)?, "Utilization by op group", title_px())?;
         utilization::draw_utilization_by_group(&a, d)?;
-        let a = title_area(&frame(&roof)?, "Roofline", TITLE_PX)?;
+        let a = title_area(&frame(&roof)?, "Roofline", title_px())?;
         let all: Vec<usize> = (0..d.runs.len()).collect();
         roofline::draw_roofline(&a, d, &all, false)?;
         Ok(())

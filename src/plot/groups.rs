@@ -322,7 +322,7 @@ pub(crate) fn draw_hbars<DB: DrawingBackend>(
         .iter()
         .map(|r| r.as_ref().map(|b| b.label.clone()).unwrap_or_default())
         .collect();
-    let tick = text_style(TICK_PX, &BLACK);
+    let tick = text_style(tick_px(), &BLACK);
     let label_w = labels
         .iter()
         .map(|l| {
@@ -336,7 +336,7 @@ pub(crate) fn draw_hbars<DB: DrawingBackend>(
         .iter()
         .flatten()
         .map(|b| {
-            area.estimate_text_size(&b.end_text, &text_style(SMALL_PX, &BLACK))
+            area.estimate_text_size(&b.end_text, &text_style(small_px(), &BLACK))
                 .map(|s| s.0)
                 .unwrap_or(100)
         })
@@ -350,7 +350,7 @@ pub(crate) fn draw_hbars<DB: DrawingBackend>(
     let mut chart = ChartBuilder::on(area)
         .margin(10)
         .margin_right(44)
-        .x_label_area_size((TICK_PX + AXIS_PX * 1.6) as u32)
+        .x_label_area_size((tick_px() + axis_px() * 1.6) as u32)
         .y_label_area_size(label_w + 16)
         .build_cartesian_2d(0f64..x_hi, -0.5f64..(n as f64 - 0.5))?;
     grid_style(
@@ -366,7 +366,7 @@ pub(crate) fn draw_hbars<DB: DrawingBackend>(
                     String::new()
                 }
             })
-            .x_labels(6)
+            .x_labels((6.0 / font_scale()).round().max(3.0) as usize)
             .x_label_formatter(&|v| fmt(*v))
             .x_desc(x_desc),
         Some(1),
@@ -392,7 +392,7 @@ pub(crate) fn draw_hbars<DB: DrawingBackend>(
         chart.draw_series(std::iter::once(Text::new(
             b.end_text.clone(),
             (x0 + x_hi * 0.008, y),
-            text_style(SMALL_PX, &BLACK).pos(Pos::new(HPos::Left, VPos::Center)),
+            text_style(small_px(), &BLACK).pos(Pos::new(HPos::Left, VPos::Center)),
         )))?;
     }
     Ok(())
@@ -472,7 +472,7 @@ pub(crate) fn split_blocks<DB: DrawingBackend>(
     n_groups: usize,
 ) -> (DrawingArea<DB, Shift>, DrawingArea<DB, Shift>) {
     let (_, h) = area.dim_in_pixel();
-    let fixed = 2.0 * (TICK_PX + AXIS_PX * 1.6 + 20.0 + AXIS_PX * 1.7);
+    let fixed = 2.0 * (tick_px() + axis_px() * 1.6 + 20.0 + axis_px() * 1.7);
     let per_row = ((h as f64 - fixed) / (n_total + n_groups).max(1) as f64).max(8.0);
     let top = (fixed / 2.0 + per_row * n_total as f64).round() as u32;
     area.split_vertically(top.min(h / 2))
@@ -490,9 +490,9 @@ pub(crate) fn draw_blocks<DB: DrawingBackend>(
 ) -> DrawResult<DB> {
     let (totals, groups) = block_rows(d, g, bar);
     let (top, bottom) = split_blocks(area, totals.len(), groups.len());
-    let top = title_area(&top, "whole workload", AXIS_PX)?;
+    let top = title_area(&top, "whole workload", axis_px())?;
     draw_hbars(&top, &totals, x_desc, fmt)?;
-    let bottom = title_area(&bottom, "by op group", AXIS_PX)?;
+    let bottom = title_area(&bottom, "by op group", axis_px())?;
     draw_hbars(&bottom, &groups, x_desc, fmt)
 }
 

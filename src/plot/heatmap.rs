@@ -116,7 +116,7 @@ struct HeatmapFigure<'a, 'b> {
 impl Figure for HeatmapFigure<'_, '_> {
     fn draw<DB: DrawingBackend>(&self, area: &DrawingArea<DB, Shift>) -> DrawResult<DB> {
         let (h, g) = (self.h, self.g);
-        let area = title_area(area, h.title, TITLE_PX)?;
+        let area = title_area(area, h.title, title_px())?;
         let vals: Vec<f64> = g.cells.iter().flatten().flatten().copied().collect();
         if vals.is_empty() {
             return no_data(&area, "no finite values to plot");
@@ -135,7 +135,7 @@ impl Figure for HeatmapFigure<'_, '_> {
         let (w, _) = area.dim_in_pixel();
         let (main, bar) = area.split_horizontally(w.saturating_sub(240));
         let (nx, ny) = (g.xs.len(), g.ys.len());
-        let style = text_style(TICK_PX, &BLACK);
+        let style = text_style(tick_px(), &BLACK);
         let y_wide =
             g.ys.iter()
                 .map(|s| {
@@ -171,8 +171,8 @@ impl Figure for HeatmapFigure<'_, '_> {
             .y_label_formatter(&|v| label_of(*v, &ys))
             .x_desc(h.x_key)
             .y_desc(h.y_key)
-            .label_style(font(TICK_PX))
-            .axis_desc_style(font(AXIS_PX))
+            .label_style(font(tick_px()))
+            .axis_desc_style(font(axis_px()))
             .draw()?;
         let plot = chart.plotting_area();
         let (pw, ph) = plot.dim_in_pixel();
@@ -197,7 +197,7 @@ impl Figure for HeatmapFigure<'_, '_> {
                     Some(v) => fmt_sig(*v),
                     None => "–".into(),
                 };
-                let st = text_style(SMALL_PX, &BLACK);
+                let st = text_style(small_px(), &BLACK);
                 let (tw, th) = main.estimate_text_size(&text, &st).unwrap_or((40, 14));
                 if (tw as f64) + 6.0 < cell_w && (th as f64) + 4.0 < cell_h {
                     let light = v.map(|v| norm(v) > 0.55).unwrap_or(true);
@@ -205,7 +205,7 @@ impl Figure for HeatmapFigure<'_, '_> {
                     chart.draw_series(std::iter::once(Text::new(
                         text,
                         (x0 + 0.5, y0 + 0.5),
-                        text_style(SMALL_PX, &c).pos(Pos::new(HPos::Center, VPos::Center)),
+                        text_style(small_px(), &c).pos(Pos::new(HPos::Center, VPos::Center)),
                     )))?;
                 }
             }
@@ -232,8 +232,8 @@ impl Figure for HeatmapFigure<'_, '_> {
                 format!(" {}", fmt_sig(x))
             })
             .y_desc(desc.as_str())
-            .label_style(font(SMALL_PX))
-            .axis_desc_style(font(TICK_PX))
+            .label_style(font(small_px()))
+            .axis_desc_style(font(tick_px()))
             .draw()?;
         cb.draw_series((0..steps).map(|s| {
             let a = lo + span * s as f64 / steps as f64;

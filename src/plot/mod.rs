@@ -48,10 +48,35 @@ use std::sync::OnceLock;
 
 /// Font family every plot uses; registered from the embedded DejaVu Sans.
 pub(crate) const FONT: &str = "sans-serif";
-pub(crate) const TITLE_PX: f64 = 26.0;
-pub(crate) const AXIS_PX: f64 = 23.0;
-pub(crate) const TICK_PX: f64 = 21.0;
-pub(crate) const SMALL_PX: f64 = 19.0;
+/// Font sizes in pixels at the page size (a figure 1000 px wide); the column variants scale them
+/// by [`font_scale`].
+const TITLE_BASE_PX: f64 = 26.0;
+const AXIS_BASE_PX: f64 = 23.0;
+const TICK_BASE_PX: f64 = 21.0;
+const SMALL_BASE_PX: f64 = 19.0;
+
+thread_local! {
+    /// Scale on every font size (and the layout sizes derived from them) while a figure renders
+    /// on this thread: 1 for the page variants, [`COLUMN_FONT_SCALE`] for the column ones.
+    static FONT_SCALE: std::cell::Cell<f64> = const { std::cell::Cell::new(1.0) };
+}
+
+/// The font scale of the figure rendering on this thread.
+pub(crate) fn font_scale() -> f64 {
+    FONT_SCALE.with(|c| c.get())
+}
+pub(crate) fn title_px() -> f64 {
+    TITLE_BASE_PX * font_scale()
+}
+pub(crate) fn axis_px() -> f64 {
+    AXIS_BASE_PX * font_scale()
+}
+pub(crate) fn tick_px() -> f64 {
+    TICK_BASE_PX * font_scale()
+}
+pub(crate) fn small_px() -> f64 {
+    SMALL_BASE_PX * font_scale()
+}
 /// Longest op name shown on an axis; longer names are cut with an ellipsis.
 pub(crate) const MAX_LABEL_CHARS: usize = 26;
 
@@ -207,6 +232,31 @@ pub fn comparison_plots_with(
         let fig = ChartFigure { chart, data: &data };
         out.extend(render(&fig, size, out_dir, stem)?);
     }
+    // Column variants (`<stem>_column.png/.svg`) of the bar charts: 3.5 in wide at 300 dpi
+    // (1050 px) with every font scaled so the smallest is 7 pt at that size, taller with their
+    // rows. (The roofline's side-by-side machine panels do not fit a column: no variant.)
+    let col_rows_h = (200.0 + 40.0 * COLUMN_FONT_SCALE * rows as f64) as u32;
+    let col_bars_h = col_rows_h.clamp(COLUMN_PX.1, 3 * COLUMN_PX.1);
+    for (chart, size, stem) in [
+        (
+            Chart::TimeByCause,
+            (COLUMN_PX.0, col_bars_h),
+            "time_by_cause_column",
+        ),
+        (
+            Chart::EnergyByGroup,
+            (COLUMN_PX.0, col_bars_h),
+            "energy_by_group_column",
+        ),
+        (
+            Chart::UtilizationByGroup,
+            (COLUMN_PX.0, col_bars_h),
+            "utilization_by_group_column",
+        ),
+    ] {
+        let fig = ChartFigure { chart, data: &data };
+        out.extend(render_column(&fig, size, out_dir, stem)?);
+    }
     out.extend(render(
         &dashboard::Dashboard { data: &data },
         (2400, (1000 + 2 * bars_h).min(3600)),
@@ -345,7 +395,7 @@ impl Figure for ChartFigure<'_, '_> {
             Chart::UtilizationByGroup => "Utilization by op group",
             Chart::Roofline => "Roofline",
         };
-        let area = title_area(area, &d.headline(title), TITLE_PX)?;
+        let area = title_area(area, &d.headline(title), title_px())?;
         match self.chart {
             Chart::TimeByCause => time::draw_time_by_cause(&area, d),
             Chart::EnergyByGroup => energy::draw_energy_by_group(&area, d),
@@ -363,8 +413,8 @@ pub(crate) fn grid_style<'m, 'a, 'b, X: Ranged, Y: Ranged, DB: DrawingBackend>(
     light: RGBColor,
     bold: RGBColor,
 ) -> &'m mut MeshStyle<'a, 'b, X, Y, DB> {
-    mesh.label_style(font(TICK_PX))
-        .axis_desc_style(font(AXIS_PX))
+    mesh.label_style(font(tick_px()))
+        .axis_desc_style(font(axis_px()))
         .light_line_style(light)
         .bold_line_style(bold);
     if let Some(n) = light_lines {
@@ -380,6 +430,29 @@ pub(crate) trait Figure {
 
 fn draw_err<E: std::fmt::Debug>(what: &str, e: E) -> Error {
     Error::internal(format!("drawing {what} failed: {e:?}"))
+}
+
+/// Size in pixels of a one-column figure: 3.5 × 2.6 in at 300 dpi (a two-column paper's column
+/// is 3.3–3.5 in wide, e.g. the IEEE and ACM templates). Bar charts grow taller with their rows.
+pub const COLUMN_PX: (u32, u32) = (1050, 780);
+
+/// Font scale of the column variants: the smallest font (19 px at the page size) becomes
+/// 19 × 1.92 = 36.5 px, which plotters draws at an em size of 36.5 / 1.24 = 29.4 px (the
+/// `font-size` of the SVG) = 7.06 pt at 300 dpi (1 pt = 1/72 in): the smallest size the common
+/// paper templates accept in figures.
+pub const COLUMN_FONT_SCALE: f64 = 1.92;
+
+/// [`render`] with every font scaled by [`COLUMN_FONT_SCALE`] (a column variant).
+pub(crate) fn render_column<F: Figure>(
+    fig: &F,
+    size: (u32, u32),
+    out_dir: &Path,
+    stem: &str,
+) -> Result<Vec<PathBuf>> {
+    let before = FONT_SCALE.with(|c| c.replace(COLUMN_FONT_SCALE));
+    let r = render(fig, size, out_dir, stem);
+    FONT_SCALE.with(|c| c.set(before));
+    r
 }
 
 /// Render a figure to `out_dir/stem.png` and `out_dir/stem.svg`. The PNG is encoded by plotters
@@ -584,6 +657,13 @@ pub(crate) fn title_area<DB: DrawingBackend>(
     let h = (px * 1.7) as u32;
     let (top, rest) = area.split_vertically(h);
     let (w, _) = top.dim_in_pixel();
+    // A title wider than the figure (long workload names at column width) shrinks to fit, never
+    // below the smallest font size.
+    let avail = (w as f64 - 8.0).max(1.0);
+    let px = match top.estimate_text_size(title, &bold(px).into()) {
+        Ok((tw, _)) if tw as f64 > avail => (px * avail / tw as f64).max(small_px()),
+        _ => px,
+    };
     top.draw(&Text::new(
         title.to_string(),
         (w as i32 / 2, h as i32 / 2),
@@ -600,9 +680,9 @@ pub(crate) fn legend_row<DB: DrawingBackend>(
     area: &DrawingArea<DB, Shift>,
     items: &[(String, RGBColor)],
 ) -> std::result::Result<DrawingArea<DB, Shift>, DrawingAreaErrorKind<DB::ErrorType>> {
-    let px = TICK_PX;
-    let sw = 14i32;
-    let gap = 22i32;
+    let px = tick_px();
+    let sw = (14.0 * font_scale()) as i32;
+    let gap = (22.0 * font_scale()) as i32;
     let (w, _) = area.dim_in_pixel();
     let style = text_style(px, &BLACK).pos(Pos::new(HPos::Left, VPos::Center));
     let widths: Vec<i32> = items
@@ -625,7 +705,7 @@ pub(crate) fn legend_row<DB: DrawingBackend>(
         rows.last_mut().unwrap().push(i);
         row_w += item_w;
     }
-    let row_h = 24;
+    let row_h = (24.0 * font_scale()) as i32;
     let (strip, rest) = area.split_vertically(rows.len() as u32 * row_h as u32 + 6);
     for (r, row) in rows.iter().enumerate() {
         let total: i32 = row.iter().map(|&i| sw + 6 + widths[i] + gap).sum::<i32>() - gap;
@@ -657,7 +737,7 @@ pub(crate) fn no_data<DB: DrawingBackend>(
     area.draw(&Text::new(
         msg.to_string(),
         (w as i32 / 2, h as i32 / 2),
-        text_style(AXIS_PX, &RGBColor(90, 90, 90)).pos(Pos::new(HPos::Center, VPos::Center)),
+        text_style(axis_px(), &RGBColor(90, 90, 90)).pos(Pos::new(HPos::Center, VPos::Center)),
     ))?;
     Ok(())
 }

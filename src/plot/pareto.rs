@@ -110,7 +110,7 @@ struct ParetoFigure<'a> {
 
 impl Figure for ParetoFigure<'_> {
     fn draw<DB: DrawingBackend>(&self, area: &DrawingArea<DB, Shift>) -> DrawResult<DB> {
-        let area = title_area(area, self.title, TITLE_PX)?;
+        let area = title_area(area, self.title, title_px())?;
         let three = has_costs(self.points);
         let front_label = if three {
             "Pareto-optimal in time, energy and die cost"
@@ -253,7 +253,7 @@ impl ParetoFigure<'_> {
                     pts.iter().map(|p| $chart.backend_coord(&xy(p.0))).collect();
                 let mut placer =
                     LabelPlacer::new((bx, by, bx + pw as i32, by + ph as i32), &centers, 8);
-                let style = text_style(SMALL_PX, &RGBColor(110, 40, 0));
+                let style = text_style(small_px(), &RGBColor(110, 40, 0));
                 for &i in front.iter().take(16) {
                     let c = xy(i);
                     let name = truncate_to(&self.points[i].label, 32);
@@ -269,8 +269,8 @@ impl ParetoFigure<'_> {
         let mut b = ChartBuilder::on(area);
         b.margin(16)
             .margin_right(30)
-            .x_label_area_size((TICK_PX + AXIS_PX * 2.4) as u32)
-            .y_label_area_size((TICK_PX * 3.2 + AXIS_PX * 1.5) as u32);
+            .x_label_area_size((tick_px() + axis_px() * 2.4) as u32)
+            .y_label_area_size((tick_px() * 3.2 + axis_px() * 1.5) as u32);
         match (log_t, log_e) {
             (true, true) => {
                 let mut c = b.build_cartesian_2d((x0..x1).log_scale(), (y0..y1).log_scale())?;

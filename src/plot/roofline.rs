@@ -13,13 +13,13 @@ pub(crate) fn draw_rooflines<DB: DrawingBackend>(
     d: &Compared,
 ) -> DrawResult<DB> {
     let area = legend_row(area, &stall_legend())?;
-    let (note, area) = area.split_vertically((SMALL_PX * 1.6) as u32);
+    let (note, area) = area.split_vertically((small_px() * 1.6) as u32);
     let (w, _) = note.dim_in_pixel();
     note.draw(&Text::new(
         "● matrix-unit op (GEMM, attention)   ▲ vector op   — matrix roof   - - vector roof"
             .to_string(),
-        (w as i32 / 2, (SMALL_PX * 0.8) as i32),
-        text_style(SMALL_PX, &RGBColor(60, 60, 60)).pos(Pos::new(HPos::Center, VPos::Center)),
+        (w as i32 / 2, (small_px() * 0.8) as i32),
+        text_style(small_px(), &RGBColor(60, 60, 60)).pos(Pos::new(HPos::Center, VPos::Center)),
     ))?;
     let panels = area.split_evenly((1, d.runs.len()));
     for (j, panel) in panels.iter().enumerate() {
@@ -95,7 +95,7 @@ pub(crate) fn draw_roofline<DB: DrawingBackend>(
     } else {
         "Roofline (HBM): roofs and ops per machine".into()
     };
-    let area = title_area(area, &subtitle, AXIS_PX)?;
+    let area = title_area(area, &subtitle, axis_px())?;
     let area = if by_stall {
         area
     } else {
@@ -215,7 +215,7 @@ pub(crate) fn draw_roofline<DB: DrawingBackend>(
                             + Text::new(
                                 format!("vector {} TFLOP/s", fmt_sig(v)),
                                 (-8, -5),
-                                text_style(SMALL_PX, &color)
+                                text_style(small_px(), &color)
                                     .pos(Pos::new(HPos::Right, VPos::Bottom)),
                             ),
                     ))?;
@@ -236,7 +236,7 @@ pub(crate) fn draw_roofline<DB: DrawingBackend>(
         chart.draw_series(LineSeries::new(line, color.stroke_width(3)))?;
         // Labels above the roof, where no op can be: the peak right of the ridge and the ridge
         // left of it; both left of the ridge, stacked, when the flat part is too short.
-        let style = text_style(SMALL_PX, &color);
+        let style = text_style(small_px(), &color);
         let peak_text = format!("matrix peak {} TFLOP/s", fmt_sig(r.peak_tflops));
         let ridge = r.ridge_flop_per_byte().filter(|x| (x_lo..x_hi).contains(x));
         let at = ridge.unwrap_or(x_lo);
@@ -250,7 +250,7 @@ pub(crate) fn draw_roofline<DB: DrawingBackend>(
         let fits_right = px + 8 + peak_w <= bx + pw as i32;
         let left = Pos::new(HPos::Left, VPos::Bottom);
         let right = Pos::new(HPos::Right, VPos::Bottom);
-        let line_px = (SMALL_PX * 1.3) as i32;
+        let line_px = (small_px() * 1.3) as i32;
         let mut labels = Vec::new();
         if fits_right || ridge.is_none() {
             labels.push((peak_text, (8, -6), left));
@@ -322,7 +322,7 @@ pub(crate) fn draw_roofline<DB: DrawingBackend>(
         }
         let mut big: Vec<&(usize, f64, f64, &OpProfile)> = pts.iter().collect();
         big.sort_by(|a, b| b.3.time_s.total_cmp(&a.3.time_s));
-        let style = text_style(SMALL_PX, &RGBColor(40, 40, 40));
+        let style = text_style(small_px(), &RGBColor(40, 40, 40));
         for (_, x, y, p) in big.into_iter().take(8) {
             let name = truncate_label(&p.name);
             let size = area.estimate_text_size(&name, &style).unwrap_or((150, 14));
@@ -339,7 +339,7 @@ pub(crate) fn draw_roofline<DB: DrawingBackend>(
         area.draw(&Text::new(
             format!("{skipped} op(s) without HBM traffic or FLOPs not shown"),
             (w as i32 - 30, h as i32 - 70),
-            text_style(SMALL_PX, &RGBColor(90, 90, 90)).pos(Pos::new(HPos::Right, VPos::Bottom)),
+            text_style(small_px(), &RGBColor(90, 90, 90)).pos(Pos::new(HPos::Right, VPos::Bottom)),
         ))?;
     }
     Ok(())

@@ -3,8 +3,8 @@
 //! --compare`), one line per system.
 
 use super::{
-    ensure_fonts, fmt_log_tick, grid_style, legend_row, machine_color, render, title_area, Figure,
-    TITLE_PX,
+    ensure_fonts, fmt_log_tick, grid_style, legend_row, machine_color, render, title_area,
+    title_px, Figure,
 };
 use crate::error::{Error, Result};
 use plotters::coord::Shift;
@@ -120,7 +120,7 @@ struct XyFigure<'a> {
 impl Figure for XyFigure<'_> {
     fn draw<DB: DrawingBackend>(&self, area: &DrawingArea<DB, Shift>) -> super::DrawResult<DB> {
         let a = self.axes;
-        let area = title_area(area, self.title, TITLE_PX)?;
+        let area = title_area(area, self.title, title_px())?;
         let legend: Vec<(String, RGBColor)> = self
             .series
             .iter()

@@ -27,7 +27,7 @@ pub(crate) fn draw_utilization_by_group<DB: DrawingBackend>(
         d,
         &g,
         &bar,
-        "Utilization, % of peak (time-weighted over the ops)",
+        "Utilization, % of peak (time-weighted)",
         &|v| fmt_log_tick(v),
     )
 }

@@ -106,10 +106,23 @@ pub fn simulate_op(machine: &dyn Machine, op: &Op) -> Result<OpProfile> {
     Ok(p)
 }
 
-/// Fill `energy`, `energy_pj` and `pj_per_mac` of a profile from its counters and time
-/// ([`energy::energy`]: counters × per-action energies + baseline power × time).
+/// The energy of a simulated op: [`energy::energy_at_clock`] at the clock it ran at
+/// (`OpProfile::clock_fraction`; the nominal clock where no governor set one).
+pub fn energy_of(table: &EnergyTable, p: &OpProfile) -> energy::EnergyBreakdown {
+    energy::energy_at_clock(
+        table,
+        &p.counters,
+        p.math_dtype,
+        p.time_s,
+        p.clock_fraction.unwrap_or(1.0),
+    )
+}
+
+/// Fill `energy`, `energy_pj` and `pj_per_mac` of a profile from its counters, time and clock
+/// ([`energy::energy_at_clock`]: counters × per-action energies, the core's switching energies
+/// scaled to the clock the power governor chose, + baseline power × time).
 pub fn apply_energy(table: &EnergyTable, p: &mut OpProfile) {
-    let e = energy::energy(table, &p.counters, p.math_dtype, p.time_s);
+    let e = energy_of(table, p);
     p.energy_pj = e.total_pj;
     p.pj_per_mac = if p.macs > 0 {
         e.total_pj / p.macs as f64

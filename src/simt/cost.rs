@@ -88,6 +88,19 @@ impl CycleSums {
         self.compute *= q;
     }
 
+    /// The roofline's memory bound (Williams, Waterman, Patterson, CACM 2009): a kernel cannot
+    /// move its HBM bytes faster than the achievable HBM bandwidth. The SM simulation paces
+    /// epilogue stores at the L2's share (stores retire into L2); an output much larger than
+    /// the L2 drains to HBM, so the launch takes at least `hbm_cycles` (HBM read + write bytes
+    /// / the peak HBM bandwidth, in cycles: the physical bound, not the calibrated achievable
+    /// fraction); what is missing is exposed memory time.
+    pub(super) fn hbm_floor(&mut self, hbm_cycles: f64) {
+        if self.cycles < hbm_cycles {
+            self.memory += hbm_cycles - self.cycles;
+            self.cycles = hbm_cycles;
+        }
+    }
+
     /// The costed plan with this breakdown and the simulation kept for the report.
     pub(super) fn into_costed(
         self,

@@ -256,20 +256,95 @@ impl GpuMachine {
         )
     }
 
+    /// Time (s) of a costed GEMM plan run at clock `clk` with kernel efficiency `eff`, as
+    /// [`Self::simulate_gemm`] reports it: the plan's cycles at `clk`, stretched by the
+    /// efficiency, plus the fixed per-kernel and launch overheads.
+    fn plan_time_s(&self, c: &CostedPlan, clk: f64, eff: f64) -> f64 {
+        let at_clk = c.compute_cycles + c.memory_cycles + c.fill_drain_cycles + c.tail_cycles;
+        let k = &self.cfg.kernel;
+        at_clk / clk
+            + (at_clk / (clk * eff) - at_clk / clk).max(0.0)
+            + (k.kernel_fixed_us + k.launch_overhead_us) * 1e-6
+    }
+
+    /// The clock (Hz) the power governor holds for a GEMM, and the plan the search chooses at
+    /// it (at efficiency 1, so the clock does not depend on the fitted kernel efficiency).
+    ///
+    /// The op's average power at clock `f` is evaluated exactly on the simulated kernel: the
+    /// plan search at `f` gives the counters and the time ([`Self::plan_time_s`], overheads
+    /// included), and the power is the reported energy ([`crate::energy::energy_at_clock`]:
+    /// core switching energy ∝ (f / f_nom)², HBM and baseline not) over that time — the law of
+    /// [`crate::energy::power_governed_clock_hz`] evaluated on the op's own time. The clock is
+    /// the nominal one when that power fits `power.tdp_w`, else the highest clock that fits:
+    /// bisection (20 steps) in a bracket around the analytic estimate of
+    /// [`Self::power_clock_hz`], the feasible end kept, down to the DVFS floor (`clock.min_mhz`,
+    /// else [`crate::energy::DEFAULT_MIN_CLOCK_FRACTION`] of nominal). Because the feasible end
+    /// is kept and the kernel efficiency only stretches the same plan's time, an op whose
+    /// clock the governor lowered reports an average power at or under the TDP.
+    fn governed_gemm_clock(&self, g: &Gemm, math: DType, f_nom: f64) -> Result<(f64, CostedPlan)> {
+        let limit = self.cfg.power.tdp_w;
+        let power = |c: &CostedPlan, f: f64| {
+            let t = self.plan_time_s(c, f, 1.0);
+            let counters = gemm_counters(g, &c.traffic);
+            let e = crate::energy::energy_at_clock(&self.cfg.energy, &counters, math, t, f / f_nom);
+            e.total_pj * 1e-12 / t
+        };
+        let c0 = self.plan_gemm(g, f_nom)?;
+        if power(&c0, f_nom) <= limit {
+            return Ok((f_nom, c0));
+        }
+        let guess = self.power_clock_hz(
+            &gemm_counters(g, &c0.traffic),
+            math,
+            f_nom,
+            c0.cycles / f_nom,
+            (c0.cycles - c0.memory_cycles) / f_nom,
+        );
+        let min_hz = self.cfg.clock.min_mhz * 1e6;
+        let floor = if min_hz > 0.0 {
+            min_hz.min(f_nom)
+        } else {
+            crate::energy::DEFAULT_MIN_CLOCK_FRACTION * f_nom
+        };
+        let fits = |f: f64| -> Result<(bool, CostedPlan)> {
+            let c = self.plan_gemm(g, f)?;
+            Ok((power(&c, f) <= limit, c))
+        };
+        let (mut lo, mut hi) = ((0.9 * guess).max(floor), (1.1 * guess).min(f_nom));
+        let (ok, c) = fits(lo)?;
+        let mut best = c;
+        if !ok {
+            hi = lo;
+            lo = floor;
+            let (ok, c) = fits(floor)?;
+            if !ok {
+                return Ok((floor, c));
+            }
+            best = c;
+        } else if hi < f_nom {
+            let (ok, c) = fits(hi)?;
+            if ok {
+                (lo, hi, best) = (hi, f_nom, c);
+            }
+        }
+        for _ in 0..20 {
+            let mid = 0.5 * (lo + hi);
+            let (ok, c) = fits(mid)?;
+            if ok {
+                (lo, best) = (mid, c);
+            } else {
+                hi = mid;
+            }
+        }
+        Ok((lo, best))
+    }
+
     /// Clock (Hz) of a GEMM of `g` with math `math` under the power limit (reported in the
     /// plan as `gemm_clock_mhz`; used by validation reports).
     pub fn gemm_clock_hz(&self, g: &Gemm) -> Result<f64> {
         let math = self.math_dtype(g.dtype);
         let f_nom = self.nominal_gemm_hz(math);
-        let c = self.plan_gemm(g, f_nom)?;
-        let counters = gemm_counters(g, &c.traffic);
-        Ok(self.power_clock_hz(
-            &counters,
-            math,
-            f_nom,
-            c.cycles / f_nom,
-            (c.cycles - c.memory_cycles) / f_nom,
-        ))
+        Ok(self.governed_gemm_clock(g, math, f_nom)?.0)
     }
 
     /// True when this dtype's GEMMs use tensor cores (false: fp32 on CUDA cores).
@@ -531,8 +606,13 @@ impl GpuMachine {
     fn cost_plan(&self, g: &Gemm, p: &KernelPlan, clk: f64) -> CostedPlan {
         let traffic = self.traffic(g, p);
         let ps = PlanSim::new(self, g, p, &traffic, clk);
+        let mem = &self.cfg.memory;
+        let hbm_cycles = (traffic.hbm_read_bytes + traffic.hbm_write_bytes)
+            / (mem.hbm_bandwidth_gbps * 1e9)
+            * clk;
         if p.stream_k {
-            let (sums, sim, sim_iters) = ps.stream_k();
+            let (mut sums, sim, sim_iters) = ps.stream_k();
+            sums.hbm_floor(hbm_cycles);
             return sums.into_costed(p, traffic, sim, sim_iters);
         }
         let full_waves = p.ctas / ps.slots;
@@ -554,6 +634,7 @@ impl GpuMachine {
             sums.fill += f;
         }
         sums.tile_quantization(g, p);
+        sums.hbm_floor(hbm_cycles);
         let n_sim = ps.n_sim;
         sums.into_costed(p, traffic, sim_kept, n_sim)
     }
@@ -632,23 +713,13 @@ impl GpuMachine {
         let math = self.math_dtype(g.dtype);
         let f_nom = self.nominal_gemm_hz(math);
         let eff = self.kernel_efficiency(math);
-        // Pass 1: the simulated kernel at the nominal clock (efficiency 1, so the power the
-        // clock follows does not depend on the fitted efficiency) gives the op's counters and
-        // power; pass 2 runs at the clock the power limit allows times the kernel efficiency
-        // (the same plan search: memory per cycle changes with the clock).
-        let c0 = self.plan_gemm(g, f_nom)?;
-        let counters = gemm_counters(g, &c0.traffic);
-        let clk = self.power_clock_hz(
-            &counters,
-            math,
-            f_nom,
-            c0.cycles / f_nom,
-            (c0.cycles - c0.memory_cycles) / f_nom,
-        );
-        let c = if clk * eff != f_nom {
-            self.plan_gemm(g, clk * eff)?
+        // The clock and plan the power governor settles on (efficiency 1); the kernel
+        // efficiency then stretches the same plan (costed at the effective clock clk · eff).
+        let (clk, c1) = self.governed_gemm_clock(g, math, f_nom)?;
+        let c = if eff != 1.0 {
+            self.cost_plan(g, &c1.plan, clk * eff)
         } else {
-            c0
+            c1
         };
         let kcfg = &self.cfg.kernel;
         let mut prof = profile_for(op);
@@ -701,6 +772,7 @@ impl GpuMachine {
             );
         }
         prof.plan = plan;
+        prof.clock_fraction = Some(clk / f_nom);
         finish_profile(&mut prof, self.peak_flops(math));
         Ok(prof)
     }
@@ -817,6 +889,7 @@ impl GpuMachine {
             "kernel": "elementwise/reduction, CUDA cores, grid-stride",
             "bound": roof.bound(),
         });
+        prof.clock_fraction = Some(clk / f_nom);
         // Vector work is judged against the CUDA-core peak, not the tensor peak.
         finish_profile(&mut prof, lanes * 2.0 * self.cfg.clock.boost_mhz * 1e6);
         Ok(prof)

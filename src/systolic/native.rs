@@ -264,7 +264,9 @@ impl NativeTpuMachine {
             nominal_clock_hz: self.nominal_clock_hz,
             cfg,
         };
-        slow.simulate_gemm(g, None)
+        let mut p = slow.simulate_gemm(g, None)?;
+        p.clock_fraction = Some(f / self.nominal_clock_hz);
+        Ok(p)
     }
 
     pub fn config(&self) -> &SystolicConfig {

@@ -51,7 +51,7 @@
 use super::gpu::Split;
 use super::{SummaryRow, ValidationTable};
 use crate::config::shipped_names;
-use crate::energy::{energy, EnergyBreakdown, EnergyTable};
+use crate::energy::{EnergyBreakdown, EnergyTable};
 use crate::error::{Error, Result};
 use crate::machine::{Machine, OpProfile};
 use crate::registry::{load, HardwareConfig};
@@ -84,6 +84,8 @@ pub struct PowerRow {
     pub energy_uj: f64,
     /// Idle board power of the device, W (sampled before the workloads).
     pub idle_w: f64,
+    /// Median SM clock while the workload runs, MHz (NVML).
+    pub sm_clock_mhz: f64,
     pub split: Split,
 }
 
@@ -114,10 +116,11 @@ fn parse_file(path: &Path) -> Result<Vec<PowerRow>> {
         "power_w",
         "energy_per_call_uj",
         "idle_power_w",
+        "sm_clock_mhz",
     ]
     .map(col);
-    let [cd, cw, ck, ct, cm, cn, ckk, cb, ctime, cp, ce, ci] = {
-        let mut v = [0usize; 12];
+    let [cd, cw, ck, ct, cm, cn, ckk, cb, ctime, cp, ce, ci, cclk] = {
+        let mut v = [0usize; 13];
         for (i, x) in c.into_iter().enumerate() {
             v[i] = x?;
         }
@@ -190,6 +193,7 @@ fn parse_file(path: &Path) -> Result<Vec<PowerRow>> {
             power_w,
             energy_uj: num(ce, "energy_per_call_uj")?,
             idle_w: num(ci, "idle_power_w")?,
+            sm_clock_mhz: num(cclk, "sm_clock_mhz")?,
             split,
         });
     }
@@ -223,9 +227,9 @@ pub fn machine(config: &str) -> Result<Box<dyn Machine>> {
     load(config)?.build(None)
 }
 
-/// Energy of a simulated profile under another table.
+/// Energy of a simulated profile under another table, at the clock the op ran at.
 pub fn energy_with(t: &EnergyTable, p: &OpProfile) -> EnergyBreakdown {
-    energy(t, &p.counters, p.math_dtype, p.time_s)
+    crate::run::energy_of(t, p)
 }
 
 /// The fitted GPU energy parameters.
@@ -239,7 +243,36 @@ pub struct EnergyFit {
     pub rows: Vec<String>,
 }
 
+/// The fit config's machine with the clock of the unit that runs `op` pinned at `mhz` and no
+/// power limit: the calibration rows are simulated at the SM clock measured while they ran.
+fn pinned_machine(op: &Op, mhz: f64) -> Result<(Box<dyn Machine>, f64)> {
+    let mut l = load(FIT_CONFIG)?;
+    let nominal_mhz = match &mut l.hw {
+        HardwareConfig::Simt(c) => {
+            c.power.tdp_w = f64::MAX;
+            let unit = if matches!(op, Op::Vector(_)) {
+                &mut c.clock.boost_mhz
+            } else {
+                &mut c.clock.tensor_mhz
+            };
+            std::mem::replace(unit, mhz)
+        }
+        _ => {
+            return Err(Error::internal(format!(
+                "{FIT_CONFIG} is not a SIMT config"
+            )))
+        }
+    };
+    Ok((l.build(None)?, mhz / nominal_mhz))
+}
+
 /// Fit `active_w` and `mac_scale` on the H100 calibration rows (see the module doc).
+///
+/// Each row is simulated at the SM clock measured while it ran (`sm_clock_mhz`; the GEMM row
+/// is power-limited, so its power is what sets the clock, and the governor's predicted clock
+/// is evaluated, not fitted), and its energy taken at that clock
+/// ([`crate::energy::energy_at_clock`]). The result does not depend on the values the config
+/// ships with.
 pub fn fit(data_dir: &Path) -> Result<EnergyFit> {
     let rows: Vec<PowerRow> = load_rows(data_dir)?
         .into_iter()
@@ -251,18 +284,19 @@ pub fn fit(data_dir: &Path) -> Result<EnergyFit> {
             rows.len()
         )));
     }
-    let m = machine(FIT_CONFIG)?;
     let idle = rows[0].idle_w;
-    let base = EnergyTable {
-        static_w: idle,
-        active_w: 0.0,
-        mac_scale: 1.0,
-        ..m.energy_table().clone()
-    };
     // y = P - idle - D/t = active_w + mac_scale * x, x = C/t.
     let mut xy = Vec::new();
     for r in &rows {
-        let p = simulate_op(m.as_ref(), &r.op)?;
+        let (m, fraction) = pinned_machine(&r.op, r.sm_clock_mhz)?;
+        let base = EnergyTable {
+            static_w: idle,
+            active_w: 0.0,
+            mac_scale: 1.0,
+            ..m.energy_table().clone()
+        };
+        let mut p = simulate_op(m.as_ref(), &r.op)?;
+        p.clock_fraction = Some(fraction);
         let e = energy_with(&base, &p);
         let c = e.compute_pj * 1e-12;
         let d = (e.total_pj - e.compute_pj - e.static_pj) * 1e-12;
