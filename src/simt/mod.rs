@@ -46,6 +46,16 @@ use crate::machine::{MachineInfo, MemoryLevel, VectorRoofline};
 use crate::workload::{AttentionOp, DType, Gemm, Op, VectorOp};
 use config::{Arch, Fp32Math, SimtConfig};
 use plan::{KernelPlan, MmaKind};
+
+/// The GEMM power governor ([`GpuMachine::governed_gemm_clock`]) stops when its bracket is
+/// narrower than this fraction of the nominal clock (the feasible end is kept, so the op's power
+/// never exceeds the TDP and falls short of it by a few parts in 10^6).
+const GOVERNOR_CLOCK_TOLERANCE: f64 = 1e-6;
+/// Most re-costings of the governor's root search (it converges long before).
+const GOVERNOR_MAX_STEPS: usize = 40;
+/// Most times the governor searches the plan again at the clock it found and repeats the root
+/// search with a different plan.
+const GOVERNOR_PLAN_ROUNDS: usize = 3;
 use sim::{SmParams, SmResult, SmWork};
 
 /// A GPU built from a [`SimtConfig`].
@@ -267,17 +277,17 @@ impl GpuMachine {
             + (k.kernel_fixed_us + k.launch_overhead_us) * 1e-6
     }
 
-    /// The clock (Hz) the power governor holds for a GEMM, and the plan the search chooses at
-    /// it (at efficiency 1, so the clock does not depend on the fitted kernel efficiency).
+    /// The clock (Hz) the power governor holds for a GEMM, and the plan costed at it (at
+    /// efficiency 1, so the clock does not depend on the fitted kernel efficiency).
     ///
     /// The op's average power at clock `f` is evaluated exactly on the simulated kernel: the
-    /// plan search at `f` gives the counters and the time ([`Self::plan_time_s`], overheads
+    /// plan chosen at the nominal clock, costed at `f`, gives the counters and the time ([`Self::plan_time_s`], overheads
     /// included), and the power is the reported energy ([`crate::energy::energy_at_clock`]:
     /// core switching energy ∝ (f / f_nom)², HBM and baseline not) over that time — the law of
     /// [`crate::energy::power_governed_clock_hz`] evaluated on the op's own time. The clock is
     /// the nominal one when that power fits `power.tdp_w`, else the highest clock that fits:
-    /// bisection (20 steps) in a bracket around the analytic estimate of
-    /// [`Self::power_clock_hz`], the feasible end kept, down to the DVFS floor (`clock.min_mhz`,
+    /// a root search ([`Self::governed_clock_for_plan`]) from the analytic estimate of
+    /// [`Self::power_clock_hz`], the plan searched again at the clock found, the feasible end kept, down to the DVFS floor (`clock.min_mhz`,
     /// else [`crate::energy::DEFAULT_MIN_CLOCK_FRACTION`] of nominal). Because the feasible end
     /// is kept and the kernel efficiency only stretches the same plan's time, an op whose
     /// clock the governor lowered reports an average power at or under the TDP.
@@ -306,34 +316,85 @@ impl GpuMachine {
         } else {
             crate::energy::DEFAULT_MIN_CLOCK_FRACTION * f_nom
         };
-        let fits = |f: f64| -> Result<(bool, CostedPlan)> {
-            let c = self.plan_gemm(g, f)?;
-            Ok((power(&c, f) <= limit, c))
+        // The root search below re-costs one plan at each trial clock (its memory per cycle
+        // changes with the clock); a plan search per trial would cost ~20 searches per
+        // power-limited GEMM. The plan is then searched again at the clock found, and the root
+        // search repeated with that plan if it differs (the plan the search prefers at a lower
+        // clock can differ: less compute per byte of memory).
+        let mut plan = c0.plan.clone();
+        let mut found = self.governed_clock_for_plan(g, &plan, f_nom, guess, floor, &power)?;
+        for _ in 0..GOVERNOR_PLAN_ROUNDS {
+            let c = self.plan_gemm(g, found.0)?;
+            if c.plan == plan {
+                break;
+            }
+            plan = c.plan;
+            found = self.governed_clock_for_plan(g, &plan, f_nom, found.0, floor, &power)?;
+        }
+        Ok(found)
+    }
+
+    /// The highest clock in [`floor`, `f_nom`] at which plan `plan` of GEMM `g` draws at most
+    /// the TDP (`power(costed plan, f)` in W), and the plan costed there; `floor` when even the
+    /// floor does not fit. Illinois regula falsi (Dowell & Jarratt 1971, BIT 11:168) from
+    /// `start`: the secant through the bracket's ends, halving the weight of an end kept twice
+    /// in a row, superlinear where bisection halves; stops within
+    /// [`GOVERNOR_CLOCK_TOLERANCE`] of nominal, keeping the feasible end.
+    fn governed_clock_for_plan(
+        &self,
+        g: &Gemm,
+        plan: &KernelPlan,
+        f_nom: f64,
+        start: f64,
+        floor: f64,
+        power: &dyn Fn(&CostedPlan, f64) -> f64,
+    ) -> Result<(f64, CostedPlan)> {
+        let limit = self.cfg.power.tdp_w;
+        // The op's power over the limit (W) at clock f: ≤ 0 fits.
+        let excess = |f: f64| -> (f64, CostedPlan) {
+            let c = self.cost_plan(g, plan, f);
+            (power(&c, f) - limit, c)
         };
-        let (mut lo, mut hi) = ((0.9 * guess).max(floor), (1.1 * guess).min(f_nom));
-        let (ok, c) = fits(lo)?;
-        let mut best = c;
-        if !ok {
-            hi = lo;
-            lo = floor;
-            let (ok, c) = fits(floor)?;
-            if !ok {
+        let (e_nom, c_nom) = excess(f_nom);
+        if e_nom <= 0.0 {
+            return Ok((f_nom, c_nom));
+        }
+        let (mut hi, mut e_hi) = (f_nom, e_nom);
+        let start = start.clamp(floor, f_nom);
+        let (e, c) = excess(start);
+        let (mut lo, mut e_lo, mut best);
+        if e <= 0.0 {
+            (lo, e_lo, best) = (start, e, c);
+        } else {
+            (hi, e_hi) = (start, e);
+            let (e, c) = excess(floor);
+            if e > 0.0 {
                 return Ok((floor, c));
             }
-            best = c;
-        } else if hi < f_nom {
-            let (ok, c) = fits(hi)?;
-            if ok {
-                (lo, hi, best) = (hi, f_nom, c);
-            }
+            (lo, e_lo, best) = (floor, e, c);
         }
-        for _ in 0..20 {
-            let mid = 0.5 * (lo + hi);
-            let (ok, c) = fits(mid)?;
-            if ok {
-                (lo, best) = (mid, c);
+        let mut kept = 0i8;
+        for _ in 0..GOVERNOR_MAX_STEPS {
+            if hi - lo <= GOVERNOR_CLOCK_TOLERANCE * f_nom {
+                break;
+            }
+            let mut f = hi - e_hi * (hi - lo) / (e_hi - e_lo);
+            if !(f > lo && f < hi) {
+                f = 0.5 * (lo + hi);
+            }
+            let (e, c) = excess(f);
+            if e <= 0.0 {
+                (lo, e_lo, best) = (f, e, c);
+                if kept == 1 {
+                    e_hi *= 0.5;
+                }
+                kept = 1;
             } else {
-                hi = mid;
+                (hi, e_hi) = (f, e);
+                if kept == -1 {
+                    e_lo *= 0.5;
+                }
+                kept = -1;
             }
         }
         Ok((lo, best))
