@@ -162,7 +162,7 @@ pub struct PlotOptions {
 /// The comparison plots [`comparison_plots`] writes, by file stem (each as `STEM.png` and
 /// `STEM.svg`), with what each shows: the one list of the main job's plots and of their
 /// reference (`docs/reference/compare.md`).
-pub const COMPARISON_PLOTS: [(&str, &str); 5] = [
+pub const COMPARISON_PLOTS: [(&str, &str); 8] = [
     (
         "time_by_cause",
         "where each machine's time goes (compute, fill/drain, memory, tail, overhead, clock), \
@@ -186,6 +186,19 @@ pub const COMPARISON_PLOTS: [(&str, &str); 5] = [
         "dashboard",
         "one-page summary: totals per machine, time by cause, energy and utilization by op \
          group, a combined roofline",
+    ),
+    (
+        "time_by_cause_column",
+        "time_by_cause at one column's width: 3.5 in at 300 dpi (1050 px), every font >= 7 pt",
+    ),
+    (
+        "energy_by_group_column",
+        "energy_by_group at one column's width: 3.5 in at 300 dpi (1050 px), every font >= 7 pt",
+    ),
+    (
+        "utilization_by_group_column",
+        "utilization_by_group at one column's width: 3.5 in at 300 dpi (1050 px), every font \
+         >= 7 pt",
     ),
 ];
 
@@ -222,7 +235,8 @@ pub fn comparison_plots_with(
     let bars_h = (300 + 40 * rows).clamp(560, 3000);
     let roof_w = (800 * nr).clamp(1000, 3200);
     let mut out = Vec::new();
-    let [time, energy, util, roof, dash] = COMPARISON_PLOTS.map(|(stem, _)| stem);
+    let [time, energy, util, roof, dash, time_col, energy_col, util_col] =
+        COMPARISON_PLOTS.map(|(stem, _)| stem);
     for (chart, size, stem) in [
         (Chart::TimeByCause, (1000, bars_h), time),
         (Chart::EnergyByGroup, (1000, bars_h), energy),
@@ -238,20 +252,12 @@ pub fn comparison_plots_with(
     let col_rows_h = (200.0 + 40.0 * COLUMN_FONT_SCALE * rows as f64) as u32;
     let col_bars_h = col_rows_h.clamp(COLUMN_PX.1, 3 * COLUMN_PX.1);
     for (chart, size, stem) in [
-        (
-            Chart::TimeByCause,
-            (COLUMN_PX.0, col_bars_h),
-            "time_by_cause_column",
-        ),
-        (
-            Chart::EnergyByGroup,
-            (COLUMN_PX.0, col_bars_h),
-            "energy_by_group_column",
-        ),
+        (Chart::TimeByCause, (COLUMN_PX.0, col_bars_h), time_col),
+        (Chart::EnergyByGroup, (COLUMN_PX.0, col_bars_h), energy_col),
         (
             Chart::UtilizationByGroup,
             (COLUMN_PX.0, col_bars_h),
-            "utilization_by_group_column",
+            util_col,
         ),
     ] {
         let fig = ChartFigure { chart, data: &data };
