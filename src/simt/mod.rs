@@ -51,11 +51,11 @@ use plan::{KernelPlan, MmaKind};
 /// narrower than this fraction of the nominal clock (the feasible end is kept, so the op's power
 /// never exceeds the TDP and falls short of it by a few parts in 10^6).
 const GOVERNOR_CLOCK_TOLERANCE: f64 = 1e-6;
+/// The governor's first bracketing step away from its starting clock, as a fraction of the
+/// nominal clock.
+const GOVERNOR_FIRST_STEP: f64 = 0.005;
 /// Most re-costings of the governor's root search (it converges long before).
 const GOVERNOR_MAX_STEPS: usize = 40;
-/// Most times the governor searches the plan again at the clock it found and repeats the root
-/// search with a different plan.
-const GOVERNOR_PLAN_ROUNDS: usize = 3;
 use sim::{SmParams, SmResult, SmWork};
 
 /// A GPU built from a [`SimtConfig`].
@@ -287,7 +287,7 @@ impl GpuMachine {
     /// [`crate::energy::power_governed_clock_hz`] evaluated on the op's own time. The clock is
     /// the nominal one when that power fits `power.tdp_w`, else the highest clock that fits:
     /// a root search ([`Self::governed_clock_for_plan`]) from the analytic estimate of
-    /// [`Self::power_clock_hz`], the plan searched again at the clock found, the feasible end kept, down to the DVFS floor (`clock.min_mhz`,
+    /// [`Self::power_clock_hz`] with the plan searched at that estimate, the feasible end kept, down to the DVFS floor (`clock.min_mhz`,
     /// else [`crate::energy::DEFAULT_MIN_CLOCK_FRACTION`] of nominal). Because the feasible end
     /// is kept and the kernel efficiency only stretches the same plan's time, an op whose
     /// clock the governor lowered reports an average power at or under the TDP.
@@ -316,22 +316,13 @@ impl GpuMachine {
         } else {
             crate::energy::DEFAULT_MIN_CLOCK_FRACTION * f_nom
         };
-        // The root search below re-costs one plan at each trial clock (its memory per cycle
-        // changes with the clock); a plan search per trial would cost ~20 searches per
-        // power-limited GEMM. The plan is then searched again at the clock found, and the root
-        // search repeated with that plan if it differs (the plan the search prefers at a lower
-        // clock can differ: less compute per byte of memory).
-        let mut plan = c0.plan.clone();
-        let mut found = self.governed_clock_for_plan(g, &plan, f_nom, guess, floor, &power)?;
-        for _ in 0..GOVERNOR_PLAN_ROUNDS {
-            let c = self.plan_gemm(g, found.0)?;
-            if c.plan == plan {
-                break;
-            }
-            plan = c.plan;
-            found = self.governed_clock_for_plan(g, &plan, f_nom, found.0, floor, &power)?;
-        }
-        Ok(found)
+        // The root search re-costs one plan at each trial clock (its memory per cycle changes
+        // with the clock); a plan search per trial would cost ~20 searches per power-limited
+        // GEMM. The plan is the one the search prefers at the analytic estimate of the clock,
+        // which is within a fraction of a percent of the clock found (a lower clock can prefer
+        // another plan: less compute per byte of memory).
+        let plan = self.plan_gemm(g, guess.clamp(floor, f_nom))?.plan;
+        self.governed_clock_for_plan(g, &plan, f_nom, guess, floor, &power)
     }
 
     /// The highest clock in [`floor`, `f_nom`] at which plan `plan` of GEMM `g` draws at most
@@ -363,15 +354,38 @@ impl GpuMachine {
         let start = start.clamp(floor, f_nom);
         let (e, c) = excess(start);
         let (mut lo, mut e_lo, mut best);
+        // A tight bracket around the start (the analytic estimate, or the clock of the previous
+        // plan, is usually within a fraction of a percent): steps of 0.5 % growing ×4 away from
+        // it until the sign changes, bounded by the nominal clock (known not to fit) and the
+        // floor.
+        let mut step = GOVERNOR_FIRST_STEP * f_nom;
         if e <= 0.0 {
             (lo, e_lo, best) = (start, e, c);
+            while lo + step < hi {
+                let f = lo + step;
+                let (e, c) = excess(f);
+                if e > 0.0 {
+                    (hi, e_hi) = (f, e);
+                    break;
+                }
+                (lo, e_lo, best) = (f, e, c);
+                step *= 4.0;
+            }
         } else {
             (hi, e_hi) = (start, e);
-            let (e, c) = excess(floor);
-            if e > 0.0 {
-                return Ok((floor, c));
+            loop {
+                let f = (hi - step).max(floor);
+                let (e, c) = excess(f);
+                if e <= 0.0 {
+                    (lo, e_lo, best) = (f, e, c);
+                    break;
+                }
+                if f <= floor {
+                    return Ok((floor, c));
+                }
+                (hi, e_hi) = (f, e);
+                step *= 4.0;
             }
-            (lo, e_lo, best) = (floor, e, c);
         }
         let mut kept = 0i8;
         for _ in 0..GOVERNOR_MAX_STEPS {
