@@ -280,17 +280,17 @@ impl GpuMachine {
     /// The clock (Hz) the power governor holds for a GEMM, and the plan costed at it (at
     /// efficiency 1, so the clock does not depend on the fitted kernel efficiency).
     ///
-    /// The op's average power at clock `f` is evaluated exactly on the simulated kernel: the
-    /// plan chosen at the nominal clock, costed at `f`, gives the counters and the time ([`Self::plan_time_s`], overheads
+    /// The op's average power at clock `f` is evaluated exactly on the simulated kernel: a
+    /// plan costed at `f` gives the counters and the time ([`Self::plan_time_s`], overheads
     /// included), and the power is the reported energy ([`crate::energy::energy_at_clock`]:
     /// core switching energy ∝ (f / f_nom)², HBM and baseline not) over that time — the law of
     /// [`crate::energy::power_governed_clock_hz`] evaluated on the op's own time. The clock is
-    /// the nominal one when that power fits `power.tdp_w`, else the highest clock that fits:
-    /// a root search ([`Self::governed_clock_for_plan`]) from the analytic estimate of
-    /// [`Self::power_clock_hz`] with the plan searched at that estimate, the feasible end kept, down to the DVFS floor (`clock.min_mhz`,
-    /// else [`crate::energy::DEFAULT_MIN_CLOCK_FRACTION`] of nominal). Because the feasible end
-    /// is kept and the kernel efficiency only stretches the same plan's time, an op whose
-    /// clock the governor lowered reports an average power at or under the TDP.
+    /// the nominal one when the plan searched there fits `power.tdp_w`; else the highest clock
+    /// that fits for the plan searched at the analytic estimate of [`Self::power_clock_hz`]
+    /// ([`Self::governed_clock_for_plan`]), down to the DVFS floor (`clock.min_mhz`, else
+    /// [`crate::energy::DEFAULT_MIN_CLOCK_FRACTION`] of nominal). Because the feasible end is
+    /// kept and the kernel efficiency only stretches the same plan's time, an op whose clock
+    /// the governor lowered reports an average power at or under the TDP.
     fn governed_gemm_clock(&self, g: &Gemm, math: DType, f_nom: f64) -> Result<(f64, CostedPlan)> {
         let limit = self.cfg.power.tdp_w;
         let power = |c: &CostedPlan, f: f64| {
@@ -319,13 +319,13 @@ impl GpuMachine {
         // The root search re-costs one plan at each trial clock (its memory per cycle changes
         // with the clock); a plan search per trial would cost ~20 searches per power-limited
         // GEMM. The plan is the one the search prefers at the analytic estimate of the clock,
-        // which is within a fraction of a percent of the clock found (a lower clock can prefer
-        // another plan: less compute per byte of memory).
+        // close to the clock found (a lower clock can prefer another plan: less compute per
+        // byte of memory).
         let plan = self.plan_gemm(g, guess.clamp(floor, f_nom))?.plan;
         self.governed_clock_for_plan(g, &plan, f_nom, guess, floor, &power)
     }
 
-    /// The highest clock in [`floor`, `f_nom`] at which plan `plan` of GEMM `g` draws at most
+    /// The highest clock in `floor..=f_nom` at which plan `plan` of GEMM `g` draws at most
     /// the TDP (`power(costed plan, f)` in W), and the plan costed there; `floor` when even the
     /// floor does not fit. Illinois regula falsi (Dowell & Jarratt 1971, BIT 11:168) from
     /// `start`: the secant through the bracket's ends, halving the weight of an end kept twice
