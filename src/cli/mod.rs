@@ -211,6 +211,10 @@ pub struct ValidateArgs {
     /// Print the tables as JSON.
     #[arg(long)]
     pub json: bool,
+    /// Also write every GPU GEMM row (measured vs predicted µs, signed and absolute error %)
+    /// to this CSV, for residual plots.
+    #[arg(long, value_name = "FILE.csv")]
+    pub gpu_rows: Option<PathBuf>,
 }
 
 /// dtype flag values.
@@ -574,7 +578,17 @@ fn cmd_validate(args: &ValidateArgs) -> Result<()> {
                 .into(),
         });
     }
+    // Opened before any work, so a bad path fails fast.
+    let rows_out = match &args.gpu_rows {
+        Some(path) => Some(fsio::AtomicWriter::create(path)?),
+        None => None,
+    };
     let tables = jobs::validate::run_all(&args.data)?;
+    if let Some(mut w) = rows_out {
+        let results = jobs::validate::gpu::evaluate(&args.data)?;
+        w.write(jobs::validate::gpu::rows_csv(&results).as_bytes())?;
+        w.commit()?;
+    }
     if args.json {
         let json =
             serde_json::to_string_pretty(&tables).map_err(|e| Error::internal(e.to_string()))?;

@@ -337,6 +337,70 @@ pub fn evaluate(data_dir: &Path) -> Result<Vec<RowResult>> {
         .collect()
 }
 
+/// Column names of [`rows_csv`], in order.
+pub const ROWS_CSV_COLUMNS: [&str; 16] = [
+    "device",
+    "config",
+    "dtype",
+    "set",
+    "split",
+    "scope",
+    "regime",
+    "batch",
+    "m",
+    "n",
+    "k",
+    "gflop",
+    "measured_us",
+    "predicted_us",
+    "signed_err_pct",
+    "abs_err_pct",
+];
+
+/// Every evaluated row as CSV (header [`ROWS_CSV_COLUMNS`]), for residual plots outside
+/// archsim: `signed_err_pct` = (predicted − measured) / measured × 100, so a positive value
+/// means the model is too slow. Rows keep the order of [`evaluate`] (the data files' order).
+pub fn rows_csv(results: &[RowResult]) -> String {
+    let mut s = ROWS_CSV_COLUMNS.join(",");
+    s.push('\n');
+    for r in results {
+        let row = &r.row;
+        let signed = (r.predicted_us - row.time_us) / row.time_us * 100.0;
+        let regime = match r.regime {
+            Regime::ComputeBound => "compute-bound",
+            Regime::MemoryBound => "memory-bound",
+            Regime::Small => "small",
+        };
+        let scope = match row.scope {
+            Scope::Kernel => "kernel",
+            Scope::Events => "events",
+            Scope::Host => "host",
+        };
+        let gflop = row.gemm().flops() / 1e9;
+        // Device names hold no commas or quotes in the data; quote defensively anyway.
+        let device = if row.device.contains([',', '"']) {
+            format!("\"{}\"", row.device.replace('"', "\"\""))
+        } else {
+            row.device.clone()
+        };
+        s.push_str(&format!(
+            "{device},{},{},{},{},{scope},{regime},{},{},{},{},{gflop},{},{},{signed},{}\n",
+            row.config,
+            dtype_label(row),
+            row.set,
+            row.split.as_str(),
+            row.batch,
+            row.m,
+            row.n,
+            row.k,
+            row.time_us,
+            r.predicted_us,
+            signed.abs(),
+        ));
+    }
+    s
+}
+
 fn mape(rs: &[&RowResult]) -> SummaryRow {
     let pairs: Vec<(f64, f64)> = rs.iter().map(|r| (r.row.time_us, r.predicted_us)).collect();
     SummaryRow::from_pairs("", &pairs, "")
