@@ -277,13 +277,18 @@ fn check_pair(files: &[PathBuf], stem: &str, texts: &[&str]) {
     check_svg(svg, texts);
 }
 
-/// The column variants: 3.5 in wide at 300 dpi (1050 px, from the PNG header), every SVG
-/// font at least 7 pt at that size (7 / 72 × 300 = 29.17 px em), and the title in the SVG.
+/// The column variants, 3.5 in wide at 300 dpi (1050 px), and the dashboard's double-column
+/// variant, 7.16 in wide (2148 px), widths read from the PNG header; every SVG font at least
+/// 7 pt at that size (7 / 72 × 300 = 29.17 px em), and the title in the SVG.
 fn check_column_variants(files: &[PathBuf], title: &str) {
-    for stem in [
-        "time_by_cause_column",
-        "energy_by_group_column",
-        "utilization_by_group_column",
+    assert_eq!(plot::COLUMN_PX.0, 1050);
+    assert_eq!(plot::DOUBLE_COLUMN_PX.0, 2148);
+    for (stem, px) in [
+        ("time_by_cause_column", 1050),
+        ("energy_by_group_column", 1050),
+        ("utilization_by_group_column", 1050),
+        ("roofline_column", 1050),
+        ("dashboard_double_column", 2148),
     ] {
         check_pair(files, stem, &[title]);
         let png = files
@@ -292,7 +297,7 @@ fn check_column_variants(files: &[PathBuf], title: &str) {
             .unwrap();
         let b = std::fs::read(png).unwrap();
         let width = u32::from_be_bytes([b[16], b[17], b[18], b[19]]);
-        assert_eq!((width, plot::COLUMN_PX.0), (1050, 1050), "{stem}");
+        assert_eq!(width, px, "{stem}: PNG width");
         let svg = std::fs::read_to_string(png.with_extension("svg")).unwrap();
         let sizes: Vec<f64> = svg
             .split("font-size=\"")
@@ -339,7 +344,7 @@ fn comparison_plots_for_a_transformer() {
         "GPT layer x2, seq 2048, bf16",
     )
     .unwrap();
-    assert_eq!(files.len(), 16);
+    assert_eq!(files.len(), 2 * plot::COMPARISON_PLOTS.len());
     let title = "GPT layer x2, seq 2048, bf16";
     check_column_variants(&files, title);
     check_pair(
@@ -402,7 +407,7 @@ fn comparison_plots_for_many_ops_with_long_names() {
     let (_keep, dir) = out_dir("resnet_plus_transformer");
     let files =
         plot::comparison_plots(&[("TPU v5p", &tpu), ("H100", &gpu)], &dir, "74 ops").unwrap();
-    assert_eq!(files.len(), 16);
+    assert_eq!(files.len(), 2 * plot::COMPARISON_PLOTS.len());
     check_pair(&files, "utilization_by_group", &["74 ops"]);
     check_pair(&files, "dashboard", &["74 ops"]);
     // The 74 ops are drawn as their groups, not one bar each.
@@ -443,7 +448,7 @@ fn degenerate_inputs_do_not_panic() {
     bad.total.energy = Default::default();
     bad.total.energy_pj = 0.0;
     let files = plot::comparison_plots(&[("empty", &empty)], &dir.join("empty"), "").unwrap();
-    assert_eq!(files.len(), 16);
+    assert_eq!(files.len(), 2 * plot::COMPARISON_PLOTS.len());
     let files = plot::comparison_plots_with(
         &[("weird", &bad), ("empty", &empty)],
         &dir.join("bad"),
@@ -458,7 +463,7 @@ fn degenerate_inputs_do_not_panic() {
         },
     )
     .unwrap();
-    assert_eq!(files.len(), 16);
+    assert_eq!(files.len(), 2 * plot::COMPARISON_PLOTS.len());
     for f in &files {
         assert!(f.exists());
     }

@@ -1,5 +1,10 @@
 //! One-page summary: totals per machine, then time by cause, energy by op group, utilization by
 //! op group and a combined roofline.
+//!
+//! Its 2 × 2 panels do not fit one column, so instead of a column variant it has a double-column
+//! one (`dashboard_double_column`): 7.16 in wide at 300 dpi (the IEEE/ACM two-column text width,
+//! [`super::DOUBLE_COLUMN_PX`]), where each panel is about one column wide and gets the column
+//! variants' fonts (every font >= 7 pt); the totals lines wrap to fit.
 
 use super::*;
 
@@ -7,11 +12,11 @@ pub(crate) struct Dashboard<'a, 'b> {
     pub data: &'b Compared<'a>,
 }
 
-/// One line of totals of a run.
-fn totals_line(r: &RunView) -> String {
+/// The totals of a run, the first part led by the run's label: one line when it fits.
+fn totals_parts(r: &RunView) -> Vec<String> {
     let t = &r.report.total;
     let mut parts = vec![
-        format!("{} ops", t.ops),
+        format!("{}:  {} ops", r.label, t.ops),
         format!("time {}", fmt_time_short(t.time_s)),
         format!("{} TFLOP/s", fmt_sig(t.tflops)),
         format!("utilization {:.1}%", t.utilization * 100.0),
@@ -24,34 +29,28 @@ fn totals_line(r: &RunView) -> String {
     if !t.main_stall.is_empty() {
         parts.push(format!("main stall: {}", t.main_stall));
     }
-    format!("{}:  {}", r.label, parts.join("  ·  "))
+    parts
 }
 
 impl Figure for Dashboard<'_, '_> {
     fn draw<DB: DrawingBackend>(&self, area: &DrawingArea<DB, Shift>) -> DrawResult<DB> {
         let d = self.data;
-        let area = title_area(area, &d.headline("archsim summary"), 32.0)?;
-        // Totals, one line per machine, then the overall speedup.
-        let mut lines: Vec<(String, RGBColor)> =
-            d.runs.iter().map(|r| (totals_line(r), r.color)).collect();
+        let area = title_area(area, &d.headline("archsim summary"), 32.0 * font_scale())?;
+        // Totals, one line per machine (wrapped where the figure is narrow), then the overall
+        // speedup.
+        let mut body = area.margin(4, 0, 0, 0);
+        for r in &d.runs {
+            body = text_lines(
+                &body,
+                &totals_parts(r),
+                "  ·  ",
+                &bold(axis_px()).color(&r.color),
+            )?;
+        }
         if let Some(t) = time::total_speedup_text(d) {
-            lines.push((t, BLACK));
+            body = text_lines(&body, &[t], "", &bold(axis_px()).color(&BLACK))?;
         }
-        let line_h = 26;
-        let (head, body) = area.split_vertically(lines.len() as u32 * line_h + 16);
-        let (w, _) = head.dim_in_pixel();
-        for (i, (t, c)) in lines.iter().enumerate() {
-            head.draw(&Text::new(
-                t.clone(),
-                (
-                    w as i32 / 2,
-                    i as i32 * line_h as i32 + line_h as i32 / 2 + 4,
-                ),
-                bold(axis_px())
-                    .color(c)
-                    .pos(Pos::new(HPos::Center, VPos::Center)),
-            ))?;
-        }
+        let (_, body) = body.split_vertically((12.0 * font_scale()) as u32);
         let mut c = body.split_evenly((2, 2)).into_iter();
         let mut next = || c.next().expect("2×2 split gives 4 areas");
         let (time, energy, util, roof) = (next(), next(), next(), next());

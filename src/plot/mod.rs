@@ -162,7 +162,7 @@ pub struct PlotOptions {
 /// The comparison plots [`comparison_plots`] writes, by file stem (each as `STEM.png` and
 /// `STEM.svg`), with what each shows: the one list of the main job's plots and of their
 /// reference (`docs/reference/compare.md`).
-pub const COMPARISON_PLOTS: [(&str, &str); 8] = [
+pub const COMPARISON_PLOTS: [(&str, &str); 10] = [
     (
         "time_by_cause",
         "where each machine's time goes (compute, fill/drain, memory, tail, overhead, clock), \
@@ -200,6 +200,16 @@ pub const COMPARISON_PLOTS: [(&str, &str); 8] = [
         "utilization_by_group at one column's width: 3.5 in at 300 dpi (1050 px), every font \
          >= 7 pt",
     ),
+    (
+        "roofline_column",
+        "roofline at one column's width: 3.5 in at 300 dpi (1050 px), the machine panels one \
+         above another (2.6 in each), every font >= 7 pt",
+    ),
+    (
+        "dashboard_double_column",
+        "dashboard at two columns' width: 7.16 in at 300 dpi (2148 px), at most 9 in tall, \
+         every font >= 7 pt",
+    ),
 ];
 
 /// Write all comparison plots of one workload run on one or more machines into `out_dir`, each
@@ -235,7 +245,7 @@ pub fn comparison_plots_with(
     let bars_h = (300 + 40 * rows).clamp(560, 3000);
     let roof_w = (800 * nr).clamp(1000, 3200);
     let mut out = Vec::new();
-    let [time, energy, util, roof, dash, time_col, energy_col, util_col] =
+    let [time, energy, util, roof, dash, time_col, energy_col, util_col, roof_col, dash_col] =
         COMPARISON_PLOTS.map(|(stem, _)| stem);
     for (chart, size, stem) in [
         (Chart::TimeByCause, (1000, bars_h), time),
@@ -246,11 +256,13 @@ pub fn comparison_plots_with(
         let fig = ChartFigure { chart, data: &data };
         out.extend(render(&fig, size, out_dir, stem)?);
     }
-    // Column variants (`<stem>_column.png/.svg`) of the bar charts: 3.5 in wide at 300 dpi
-    // (1050 px) with every font scaled so the smallest is 7 pt at that size, taller with their
-    // rows. (The roofline's side-by-side machine panels do not fit a column: no variant.)
+    // Column variants (`<stem>_column.png/.svg`): 3.5 in wide at 300 dpi (1050 px) with every
+    // font scaled so the smallest is 7 pt at that size; the bar charts taller with their rows,
+    // the roofline with its machine panels one above another, [`COLUMN_PX`] high each (up to
+    // three) under 1 in of title and legends.
     let col_rows_h = (200.0 + 40.0 * COLUMN_FONT_SCALE * rows as f64) as u32;
     let col_bars_h = col_rows_h.clamp(COLUMN_PX.1, 3 * COLUMN_PX.1);
+    let col_roof_h = 300 + COLUMN_PX.1 * nr.min(3);
     for (chart, size, stem) in [
         (Chart::TimeByCause, (COLUMN_PX.0, col_bars_h), time_col),
         (Chart::EnergyByGroup, (COLUMN_PX.0, col_bars_h), energy_col),
@@ -259,6 +271,7 @@ pub fn comparison_plots_with(
             (COLUMN_PX.0, col_bars_h),
             util_col,
         ),
+        (Chart::RooflineStacked, (COLUMN_PX.0, col_roof_h), roof_col),
     ] {
         let fig = ChartFigure { chart, data: &data };
         out.extend(render_column(&fig, size, out_dir, stem)?);
@@ -268,6 +281,18 @@ pub fn comparison_plots_with(
         (2400, (1000 + 2 * bars_h).min(3600)),
         out_dir,
         dash,
+    )?);
+    // The dashboard at two columns' width (a figure spanning both columns): its 2 × 2 panels are
+    // each about one column wide, so they get the column variants' fonts and heights, up to
+    // [`DOUBLE_COLUMN_PX`]'s height (a full page's figure with its caption).
+    out.extend(render_column(
+        &dashboard::Dashboard { data: &data },
+        (
+            DOUBLE_COLUMN_PX.0,
+            (400 + 2 * (col_bars_h + 110)).min(DOUBLE_COLUMN_PX.1),
+        ),
+        out_dir,
+        dash_col,
     )?);
     Ok(out)
 }
@@ -385,6 +410,8 @@ pub(crate) enum Chart {
     EnergyByGroup,
     UtilizationByGroup,
     Roofline,
+    /// The roofline with its machine panels one above another (the column variant).
+    RooflineStacked,
 }
 
 pub(crate) struct ChartFigure<'a, 'b> {
@@ -399,14 +426,15 @@ impl Figure for ChartFigure<'_, '_> {
             Chart::TimeByCause => "Time by cause",
             Chart::EnergyByGroup => "Energy by op group",
             Chart::UtilizationByGroup => "Utilization by op group",
-            Chart::Roofline => "Roofline",
+            Chart::Roofline | Chart::RooflineStacked => "Roofline",
         };
         let area = title_area(area, &d.headline(title), title_px())?;
         match self.chart {
             Chart::TimeByCause => time::draw_time_by_cause(&area, d),
             Chart::EnergyByGroup => energy::draw_energy_by_group(&area, d),
             Chart::UtilizationByGroup => utilization::draw_utilization_by_group(&area, d),
-            Chart::Roofline => roofline::draw_rooflines(&area, d),
+            Chart::Roofline => roofline::draw_rooflines(&area, d, false),
+            Chart::RooflineStacked => roofline::draw_rooflines(&area, d, true),
         }
     }
 }
@@ -442,13 +470,18 @@ fn draw_err<E: std::fmt::Debug>(what: &str, e: E) -> Error {
 /// is 3.3–3.5 in wide, e.g. the IEEE and ACM templates). Bar charts grow taller with their rows.
 pub const COLUMN_PX: (u32, u32) = (1050, 780);
 
+/// Largest size in pixels of a two-column figure: 7.16 in (the IEEE and ACM two-column text
+/// width) × 9 in at 300 dpi.
+pub const DOUBLE_COLUMN_PX: (u32, u32) = (2148, 2700);
+
 /// Font scale of the column variants: the smallest font (19 px at the page size) becomes
 /// 19 × 1.92 = 36.5 px, which plotters draws at an em size of 36.5 / 1.24 = 29.4 px (the
 /// `font-size` of the SVG) = 7.06 pt at 300 dpi (1 pt = 1/72 in): the smallest size the common
 /// paper templates accept in figures.
 pub const COLUMN_FONT_SCALE: f64 = 1.92;
 
-/// [`render`] with every font scaled by [`COLUMN_FONT_SCALE`] (a column variant).
+/// [`render`] with every font scaled by [`COLUMN_FONT_SCALE`] (a column or double-column
+/// variant).
 pub(crate) fn render_column<F: Figure>(
     fig: &F,
     size: (u32, u32),
@@ -689,6 +722,7 @@ pub(crate) fn legend_row<DB: DrawingBackend>(
     let px = tick_px();
     let sw = (14.0 * font_scale()) as i32;
     let gap = (22.0 * font_scale()) as i32;
+    let pad = (6.0 * font_scale()) as i32;
     let (w, _) = area.dim_in_pixel();
     let style = text_style(px, &BLACK).pos(Pos::new(HPos::Left, VPos::Center));
     let widths: Vec<i32> = items
@@ -703,7 +737,7 @@ pub(crate) fn legend_row<DB: DrawingBackend>(
     let mut rows: Vec<Vec<usize>> = vec![Vec::new()];
     let mut row_w = 0;
     for (i, tw) in widths.iter().enumerate() {
-        let item_w = sw + 6 + tw + gap;
+        let item_w = sw + pad + tw + gap;
         if row_w + item_w > w as i32 - 20 && !rows.last().unwrap().is_empty() {
             rows.push(Vec::new());
             row_w = 0;
@@ -714,7 +748,7 @@ pub(crate) fn legend_row<DB: DrawingBackend>(
     let row_h = (24.0 * font_scale()) as i32;
     let (strip, rest) = area.split_vertically(rows.len() as u32 * row_h as u32 + 6);
     for (r, row) in rows.iter().enumerate() {
-        let total: i32 = row.iter().map(|&i| sw + 6 + widths[i] + gap).sum::<i32>() - gap;
+        let total: i32 = row.iter().map(|&i| sw + pad + widths[i] + gap).sum::<i32>() - gap;
         let mut x = (w as i32 - total) / 2;
         let y = r as i32 * row_h + row_h / 2;
         for &i in row {
@@ -727,9 +761,49 @@ pub(crate) fn legend_row<DB: DrawingBackend>(
                 [(x, y - sw / 2), (x + sw, y + sw / 2)],
                 BLACK.mix(0.5).stroke_width(1),
             ))?;
-            strip.draw(&Text::new(t.clone(), (x + sw + 6, y), style.clone()))?;
-            x += sw + 6 + widths[i] + gap;
+            strip.draw(&Text::new(t.clone(), (x + sw + pad, y), style.clone()))?;
+            x += sw + pad + widths[i] + gap;
         }
+    }
+    Ok(rest)
+}
+
+/// Parts of a line of text joined by `sep`, wrapped into as few centered lines as fit the
+/// area's width (a part wider than the area gets a line of its own), drawn in their own strip;
+/// returns the rest of the area.
+pub(crate) fn text_lines<DB: DrawingBackend, S: AsRef<str>>(
+    area: &DrawingArea<DB, Shift>,
+    parts: &[S],
+    sep: &str,
+    style: &TextStyle,
+) -> std::result::Result<DrawingArea<DB, Shift>, DrawingAreaErrorKind<DB::ErrorType>> {
+    let (w, _) = area.dim_in_pixel();
+    let width = |t: &str| {
+        area.estimate_text_size(t, style)
+            .map(|(tw, _)| tw as i32)
+            .unwrap_or(8 * t.len() as i32)
+    };
+    let mut lines: Vec<String> = Vec::new();
+    for p in parts {
+        let p = p.as_ref();
+        match lines.last_mut() {
+            Some(l) if width(&format!("{l}{sep}{p}")) <= w as i32 - 16 => {
+                l.push_str(sep);
+                l.push_str(p);
+            }
+            _ => lines.push(p.to_string()),
+        }
+    }
+    let px = style.font.get_size();
+    let line_h = (px * 1.3) as i32;
+    let (strip, rest) =
+        area.split_vertically(lines.len() as u32 * line_h as u32 + (px * 0.3) as u32);
+    for (i, l) in lines.into_iter().enumerate() {
+        strip.draw(&Text::new(
+            l,
+            (w as i32 / 2, i as i32 * line_h + (px * 0.8) as i32),
+            style.pos(Pos::new(HPos::Center, VPos::Center)),
+        ))?;
     }
     Ok(rest)
 }

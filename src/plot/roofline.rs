@@ -7,21 +7,45 @@
 use super::groups::{cause_color, stall_color};
 use super::*;
 
-/// One roofline panel per machine under a legend of what limits each op.
+/// One roofline panel per machine under a legend of what limits each op: side by side, or
+/// `stacked` one above another (the column variant: at 3.5 in, two panels side by side leave
+/// too little room for 7 pt tick labels, and one panel of every machine piles their roof labels
+/// onto each other). Stacked, the legend lists only the causes that limit some op, so it stays
+/// above the panels in a row or two.
 pub(crate) fn draw_rooflines<DB: DrawingBackend>(
     area: &DrawingArea<DB, Shift>,
     d: &Compared,
+    stacked: bool,
 ) -> DrawResult<DB> {
-    let area = legend_row(area, &stall_legend())?;
-    let (note, area) = area.split_vertically((small_px() * 1.6) as u32);
-    let (w, _) = note.dim_in_pixel();
-    note.draw(&Text::new(
-        "● matrix-unit op (GEMM, attention)   ▲ vector op   — matrix roof   - - vector roof"
-            .to_string(),
-        (w as i32 / 2, (small_px() * 0.8) as i32),
-        text_style(small_px(), &RGBColor(60, 60, 60)).pos(Pos::new(HPos::Center, VPos::Center)),
-    ))?;
-    let panels = area.split_evenly((1, d.runs.len()));
+    let mut legend = stall_legend();
+    if stacked {
+        let shown: Vec<RGBColor> = d
+            .ops
+            .iter()
+            .flatten()
+            .flatten()
+            .filter(|p| op_point(p).is_some())
+            .map(|p| stall_color(&p.main_stall))
+            .collect();
+        legend.retain(|(_, c)| shown.contains(c));
+    }
+    let area = legend_row(area, &legend)?;
+    let area = text_lines(
+        &area,
+        &[
+            "● matrix-unit op (GEMM, attention)",
+            "▲ vector op",
+            "— matrix roof",
+            "- - vector roof",
+        ],
+        "   ",
+        &text_style(small_px(), &RGBColor(60, 60, 60)),
+    )?;
+    let panels = if stacked {
+        area.split_evenly((d.runs.len(), 1))
+    } else {
+        area.split_evenly((1, d.runs.len()))
+    };
     for (j, panel) in panels.iter().enumerate() {
         draw_roofline(panel, d, &[j], true)?;
     }
@@ -95,6 +119,28 @@ pub(crate) fn draw_roofline<DB: DrawingBackend>(
     } else {
         "Roofline (HBM): roofs and ops per machine".into()
     };
+    // At column width the peaks are read from the roof labels: the subtitle keeps the machine,
+    // its HBM bandwidth and whether the peak is derived.
+    let (w, _) = area.dim_in_pixel();
+    let fits = area
+        .estimate_text_size(&subtitle, &bold(axis_px()).into())
+        .map_or(true, |(tw, _)| tw as f64 <= w as f64 - 8.0);
+    let subtitle = match runs[..] {
+        [r] if !fits => format!(
+            "{}: HBM {}{}",
+            r.label,
+            r.roof
+                .and_then(|roof| roof.hbm_gbps)
+                .map(|b| format!("{} GB/s", fmt_sig(b)))
+                .unwrap_or_else(|| "bandwidth unknown".into()),
+            if r.roof.is_some_and(|roof| roof.peak_derived) {
+                ", peak derived from ops"
+            } else {
+                ""
+            }
+        ),
+        _ => subtitle,
+    };
     let area = title_area(area, &subtitle, axis_px())?;
     let area = if by_stall {
         area
@@ -153,12 +199,23 @@ pub(crate) fn draw_roofline<DB: DrawingBackend>(
     let x_lo = 10f64.powf((xmin / 3.0).log10().floor());
     let x_hi = 10f64.powf((xmax * 3.0).log10().ceil());
     let y_lo = 10f64.powf((ymin / 3.0).log10().floor());
-    let y_hi = ymax * 3.0;
+    // Headroom above the highest roof for its labels (peak, and ridge with `by_stall`): at
+    // least a factor 3, more where the fonts are large for the plot height.
+    let x_area = tick_px() + axis_px() * 1.6;
+    let plot_h = (area.dim_in_pixel().1 as f64 - 28.0 - x_area).max(1.0);
+    let lines = if by_stall { 2.0 } else { 1.0 };
+    let label_h = (small_px() * 1.3 * lines + 12.0) / plot_h;
+    let decades = (ymax / y_lo).log10().max(1.0);
+    let y_hi = ymax
+        * 10f64
+            .powf(decades * label_h / (1.0 - label_h).max(0.5))
+            .max(3.0);
     let mut chart = ChartBuilder::on(&area)
         .margin(14)
-        .margin_right(24)
-        .x_label_area_size(56)
-        .y_label_area_size(76)
+        // Room for half the widest x tick label ("10000") right of the plot.
+        .margin_right((tick_px() * 1.5) as u32)
+        .x_label_area_size(x_area as u32)
+        .y_label_area_size((tick_px() * 2.8 + axis_px() * 1.3) as u32)
         .build_cartesian_2d((x_lo..x_hi).log_scale(), (y_lo..y_hi).log_scale())?;
     grid_style(
         chart
@@ -314,10 +371,13 @@ pub(crate) fn draw_roofline<DB: DrawingBackend>(
         for (_, r) in &roofs {
             let at = r.ridge_flop_per_byte().unwrap_or(x_lo).clamp(x_lo, x_hi);
             let (px, py) = chart.backend_coord(&(at, r.peak_tflops));
-            placer.reserve((px - 340, py - 60, px + 340, py));
+            let s = font_scale();
+            let (dx, dy) = ((340.0 * s) as i32, (60.0 * s) as i32);
+            placer.reserve((px - dx, py - dy, px + dx, py));
             if let Some(v) = r.vector_tflops {
                 let (_, vy) = chart.backend_coord(&(x_hi, v));
-                placer.reserve((bx + pw as i32 - 300, vy - 30, bx + pw as i32, vy));
+                let (dx, dy) = ((300.0 * s) as i32, (30.0 * s) as i32);
+                placer.reserve((bx + pw as i32 - dx, vy - dy, bx + pw as i32, vy));
             }
         }
         let mut big: Vec<&(usize, f64, f64, &OpProfile)> = pts.iter().collect();
@@ -335,10 +395,13 @@ pub(crate) fn draw_roofline<DB: DrawingBackend>(
         }
     }
     if skipped > 0 {
-        let (w, h) = area.dim_in_pixel();
+        // In the bottom right corner of the plotting area, above the x tick labels.
+        let (bx, by) = chart.plotting_area().get_base_pixel();
+        let (pw, ph) = chart.plotting_area().dim_in_pixel();
+        let (ax, ay) = area.get_base_pixel();
         area.draw(&Text::new(
             format!("{skipped} op(s) without HBM traffic or FLOPs not shown"),
-            (w as i32 - 30, h as i32 - 70),
+            (bx - ax + pw as i32 - 6, by - ay + ph as i32),
             text_style(small_px(), &RGBColor(90, 90, 90)).pos(Pos::new(HPos::Right, VPos::Bottom)),
         ))?;
     }
