@@ -174,6 +174,9 @@ fn burst_rows_implied_mac_scale() {
     for cfg in ["a100", "b200"] {
         let f = gpu::calibrate_energy_from_timing(data(), cfg).unwrap();
         let shipped = gpu::machine(cfg).unwrap().config().energy.mac_scale;
-        println!("{cfg}: mac_scale {:?} (shipped {shipped}); {f:?}", f.mac_scale);
+        println!(
+            "{cfg}: mac_scale {:?} (shipped {shipped}); {f:?}",
+            f.mac_scale
+        );
     }
 }

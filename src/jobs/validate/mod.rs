@@ -29,6 +29,9 @@ pub struct SummaryRow {
     pub mean_err_pct: f64,
     /// Largest absolute percentage error over the rows.
     pub max_err_pct: f64,
+    /// Mean signed percentage error, (simulated − reference) / reference × 100: positive when
+    /// the model gives larger values (slower, for times; higher, for MFU or throughput).
+    pub mean_signed_err_pct: f64,
     /// Free-form note (e.g. "calibration rows", "evaluation rows").
     pub note: String,
 }
@@ -42,23 +45,26 @@ impl SummaryRow {
             note: note.to_string(),
             ..Default::default()
         };
-        let mut sum = 0.0;
+        let (mut sum, mut signed) = (0.0, 0.0);
         for &(r, x) in pairs {
-            let err = if r == x {
+            let e = if r == x {
                 0.0
             } else if r == 0.0 {
-                100.0
+                100.0 * (x - r).signum()
             } else {
-                ((x - r) / r).abs() * 100.0
+                (x - r) / r * 100.0
             };
+            let err = e.abs();
             if err <= 1e-7 {
                 s.exact += 1;
             }
             sum += err;
+            signed += e;
             s.max_err_pct = s.max_err_pct.max(err);
         }
         if !pairs.is_empty() {
             s.mean_err_pct = sum / pairs.len() as f64;
+            s.mean_signed_err_pct = signed / pairs.len() as f64;
         }
         s
     }
@@ -83,14 +89,20 @@ impl ValidationTable {
         let w = column_width(self.summary.iter().map(|r| r.group.len()), 5, usize::MAX);
         let _ = writeln!(
             s,
-            "   {:<w$} {:>6} {:>7} {:>10} {:>10}  note",
-            "group", "rows", "exact", "mean err", "max err"
+            "   {:<w$} {:>6} {:>7} {:>10} {:>10} {:>9}  note",
+            "group", "rows", "exact", "mean err", "max err", "bias"
         );
         for r in &self.summary {
             let _ = writeln!(
                 s,
-                "   {:<w$} {:>6} {:>7} {:>9.3}% {:>9.3}%  {}",
-                r.group, r.rows, r.exact, r.mean_err_pct, r.max_err_pct, r.note
+                "   {:<w$} {:>6} {:>7} {:>9.3}% {:>9.3}% {:>+8.2}%  {}",
+                r.group,
+                r.rows,
+                r.exact,
+                r.mean_err_pct,
+                r.max_err_pct,
+                r.mean_signed_err_pct,
+                r.note
             );
         }
         s
@@ -118,5 +130,10 @@ mod tests {
         assert_eq!(s.exact, 1);
         assert!((s.mean_err_pct - 5.0).abs() < 1e-9);
         assert!((s.max_err_pct - 10.0).abs() < 1e-9);
+        // One row 10 % high, one exact: bias +5 %; a low row counts negative.
+        assert!((s.mean_signed_err_pct - 5.0).abs() < 1e-9);
+        let low = SummaryRow::from_pairs("x", &[(100.0, 80.0), (100.0, 90.0)], "");
+        assert!((low.mean_signed_err_pct + 15.0).abs() < 1e-9);
+        assert!((low.mean_err_pct - 15.0).abs() < 1e-9);
     }
 }
