@@ -540,8 +540,22 @@ pub fn chip_level() -> Result<Vec<ChipLevel>> {
         let (reference_w, reference) = match (m.info().tdp_w, name) {
             // Not independent checks: the H100 energy fit includes this GEMM's measured power
             // (699 W, at the cap), and TPU v4's mac_scale is calibrated to this figure.
-            (Some(t), FIT_CONFIG) => (Some(t), "TDP (shape in the fit)".to_string()),
-            (Some(t), _) => (Some(t), "TDP".to_string()),
+            // Nor is any chip with a TDP: the governor lowers the clock of a power-limited
+            // GEMM until it fits, so this row only shows that it does (and at what clock).
+            (Some(t), FIT_CONFIG) => (
+                Some(t),
+                format!(
+                    "TDP (shape in the fit; held by the governor at {:.3} of nominal)",
+                    p.clock_fraction.unwrap_or(1.0)
+                ),
+            ),
+            (Some(t), _) => (
+                Some(t),
+                format!(
+                    "TDP (held by the governor at {:.3} of nominal: not an independent check)",
+                    p.clock_fraction.unwrap_or(1.0)
+                ),
+            ),
             (None, "tpu_v4") => (
                 Some(TPU_V4_MAX_W),
                 "measured max [GC-v4] (calibrated to it)".to_string(),
