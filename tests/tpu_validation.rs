@@ -55,16 +55,22 @@ fn tpu_validation_errors() {
 
 #[test]
 fn shipped_configs_carry_the_fitted_parameters() {
-    // Shipped configs run at their nominal clocks, so they carry the overhead fitted at nominal
-    // clock.
+    // Shipped configs run at the default-state clock fraction (`chip.kernel_efficiency`), so
+    // they carry the overhead fitted jointly with it.
     let v = tpu::validate(data_dir()).unwrap().unwrap();
     for name in ["tpu_v4", "tpu_v5e", "tpu_v5p", "tpu_v5", "tpu_v6e", "tpu7x"] {
         let c = systolic(name);
         assert!(
-            (c.chip.dispatch_overhead_us - v.nominal_clock_params.device_overhead_us).abs() < 0.005,
+            (c.chip.dispatch_overhead_us - v.params.device_overhead_us).abs() < 0.005,
             "{name}: config {} vs fitted {}",
             c.chip.dispatch_overhead_us,
-            v.nominal_clock_params.device_overhead_us
+            v.params.device_overhead_us
+        );
+        assert!(
+            (c.chip.kernel_efficiency - v.params.clock_fraction_default).abs() < 0.0051,
+            "{name}: kernel_efficiency {} vs fitted clock fraction {}",
+            c.chip.kernel_efficiency,
+            v.params.clock_fraction_default
         );
         if c.array.rows == 256 {
             assert_eq!(c.array.mac_rate, v.params.mac_rate_256, "{name}");

@@ -6,8 +6,9 @@
 //! `calibration` (11 of 43, named in the CSV); the error is reported on every row, split into
 //! calibration and evaluation:
 //! * `device_overhead_us`: the fixed device time of one op (what a profiler trace shows for a
-//!   128³ GEMM). Shipped configs run at their nominal clocks and carry the value fitted with the
-//!   clock fractions held at 1 as `chip.dispatch_overhead_us` (the report shows both fits).
+//!   128³ GEMM). Shipped configs carry the default-state clock fraction as
+//!   `chip.kernel_efficiency`, and with it the overhead fitted jointly with the clock fractions,
+//!   as `chip.dispatch_overhead_us` (the report also shows the fit at the nominal clock).
 //! * `host_overhead_us`: what host timing (`timeit` around a jitted call with
 //!   `block_until_ready`) adds on top of the device time (timing scope `host`).
 //! * `clock_fraction` per power state (beyond the brief's two parameters; the report also shows
