@@ -56,6 +56,11 @@ const GOVERNOR_CLOCK_TOLERANCE: f64 = 1e-6;
 const GOVERNOR_FIRST_STEP: f64 = 0.005;
 /// Most re-costings of the governor's root search (it converges long before).
 const GOVERNOR_MAX_STEPS: usize = 40;
+
+/// Kernel plans the plan search simulates: the best this many by the analytic estimate
+/// ([`GpuMachine::estimate_cycles`]), widened to cover this many distinct estimates (see
+/// `plan_gemm`). A cost bound, not a formula: the simulation decides among them.
+const PLAN_SIM_TOP: usize = 4;
 use sim::{SmParams, SmResult, SmWork};
 
 /// A GPU built from a [`SimtConfig`].
@@ -322,7 +327,21 @@ impl GpuMachine {
         // close to the clock found (a lower clock can prefer another plan: less compute per
         // byte of memory).
         let plan = self.plan_gemm(g, guess.clamp(floor, f_nom))?.plan;
-        self.governed_clock_for_plan(g, &plan, f_nom, guess, floor, &power)
+        let (f1, c1) = self.governed_clock_for_plan(g, &plan, f_nom, guess, floor, &power)?;
+        // The plan preferred at the guess can lose at the clock found (near-ties between
+        // pipeline depths flip with the clock: a100 60x7169x4096 x13 mxfp4 ran 2.4 % slower
+        // with twice the HBM bandwidth); the search at the clock found gets a say, and the
+        // faster of the two plans at its own governed clock is kept.
+        let alt = self.plan_gemm(g, f1)?.plan;
+        if alt == plan {
+            return Ok((f1, c1));
+        }
+        let (f2, c2) = self.governed_clock_for_plan(g, &alt, f_nom, f1, floor, &power)?;
+        if self.plan_time_s(&c2, f2, 1.0) < self.plan_time_s(&c1, f1, 1.0) {
+            Ok((f2, c2))
+        } else {
+            Ok((f1, c1))
+        }
     }
 
     /// The highest clock in `floor..=f_nom` at which plan `plan` of GEMM `g` draws at most
@@ -748,8 +767,29 @@ impl GpuMachine {
             .map(|(i, p)| (self.estimate_cycles(g, p, clk), i))
             .collect();
         est.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
+        // Simulate the best PLAN_SIM_TOP by estimate, and the first of each next estimate
+        // until PLAN_SIM_TOP distinct estimates are covered: the estimate does not see the
+        // pipeline depth (stages), so the stage variants of one tile tie and could fill the
+        // top alone, leaving the search's choice to whichever tile the estimate ranks first
+        // (a100 1x1217x33 x15: with twice the HBM bandwidth the 64x64 tile fell out of the top
+        // and the op ran 5 % slower).
+        let mut pick: Vec<usize> = Vec::with_capacity(2 * PLAN_SIM_TOP);
+        let mut distinct = 0usize;
+        let mut last_est = f64::NAN;
+        for (rank, &(e, i)) in est.iter().enumerate() {
+            let new_est = e != last_est;
+            if new_est {
+                distinct += 1;
+                last_est = e;
+            }
+            if rank < PLAN_SIM_TOP || (new_est && distinct <= PLAN_SIM_TOP) {
+                pick.push(i);
+            } else if distinct > PLAN_SIM_TOP {
+                break;
+            }
+        }
         let mut best: Option<CostedPlan> = None;
-        for &(_, i) in est.iter().take(4) {
+        for &i in &pick {
             let c = self.cost_plan(g, &cands[i], clk);
             if best.as_ref().is_none_or(|b| c.cycles < b.cycles) {
                 best = Some(c);

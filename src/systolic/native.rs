@@ -633,7 +633,8 @@ impl NativeTpuMachine {
             let better = match best {
                 None => true,
                 Some(b) => {
-                    f.1 < b.1 * (1.0 - 1e-9) || (f.1 <= b.1 * (1.0 + 1e-9) && f.0 < b.0 * (1.0 - 1e-9))
+                    f.1 < b.1 * (1.0 - 1e-9)
+                        || (f.1 <= b.1 * (1.0 + 1e-9) && f.0 < b.0 * (1.0 - 1e-9))
                 }
             };
             if better {
