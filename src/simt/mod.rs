@@ -58,8 +58,8 @@ const GOVERNOR_FIRST_STEP: f64 = 0.005;
 const GOVERNOR_MAX_STEPS: usize = 40;
 
 /// Kernel plans the plan search simulates: the best this many by the analytic estimate
-/// ([`GpuMachine::estimate_cycles`]), widened to cover this many distinct estimates (see
-/// `plan_gemm`). A cost bound, not a formula: the simulation decides among them.
+/// ([`GpuMachine::estimate_cycles`]). A cost bound, not a formula: the simulation decides
+/// among them (the shipped kernel efficiencies and fixed costs are fitted with it).
 const PLAN_SIM_TOP: usize = 4;
 use sim::{SmParams, SmResult, SmWork};
 
@@ -767,29 +767,8 @@ impl GpuMachine {
             .map(|(i, p)| (self.estimate_cycles(g, p, clk), i))
             .collect();
         est.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
-        // Simulate the best PLAN_SIM_TOP by estimate, and the first of each next estimate
-        // until PLAN_SIM_TOP distinct estimates are covered: the estimate does not see the
-        // pipeline depth (stages), so the stage variants of one tile tie and could fill the
-        // top alone, leaving the search's choice to whichever tile the estimate ranks first
-        // (a100 1x1217x33 x15: with twice the HBM bandwidth the 64x64 tile fell out of the top
-        // and the op ran 5 % slower).
-        let mut pick: Vec<usize> = Vec::with_capacity(2 * PLAN_SIM_TOP);
-        let mut distinct = 0usize;
-        let mut last_est = f64::NAN;
-        for (rank, &(e, i)) in est.iter().enumerate() {
-            let new_est = e != last_est;
-            if new_est {
-                distinct += 1;
-                last_est = e;
-            }
-            if rank < PLAN_SIM_TOP || (new_est && distinct <= PLAN_SIM_TOP) {
-                pick.push(i);
-            } else if distinct > PLAN_SIM_TOP {
-                break;
-            }
-        }
         let mut best: Option<CostedPlan> = None;
-        for &i in &pick {
+        for &(_, i) in est.iter().take(PLAN_SIM_TOP) {
             let c = self.cost_plan(g, &cands[i], clk);
             if best.as_ref().is_none_or(|b| c.cycles < b.cycles) {
                 best = Some(c);

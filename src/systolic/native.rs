@@ -53,7 +53,7 @@
 //!    ([`crate::systolic::pe::simulate_overlapped`]), checked over random shapes in
 //!    `tests/tpu_pe_props.rs`.
 //! 8. **Mapper.** It searches tile sizes `tm, tn, tk` (powers of two from 128/256 and the full
-//!    dimension), both loop orders and the core splits, keeps the fastest plan (ties within 0.1 %: fewer HBM
+//!    dimension), both loop orders and the core splits, keeps the fastest plan (ties: fewer HBM
 //!    bytes, then larger tiles) and reports it in `plan`.
 //! 9. **Vector ops** run on the VPU (`vpu.flops_per_cycle` per core, all cores) and stream their
 //!    operands from/to HBM once: `time = max(flops / vpu_rate, latency + bytes / bandwidth)`,
@@ -205,13 +205,6 @@ fn candidates(d: u64, lo: u64) -> Vec<u64> {
     }
     v
 }
-
-/// Relative time within which the mapper (rule 8) treats two plans as tied and keeps the one
-/// with fewer HBM bytes (less HBM energy). 0.1 %: far below the model's validated error (the
-/// TPU validation MAPE is several %, `archsim validate`), so plans this close are
-/// indistinguishable in time; without it a plan 0.005 % faster that reads 1 % more bytes wins
-/// (tpu_v5p 10559×2186×23 ×12 with twice the VMEM), and a larger VMEM raises the traffic.
-const MAPPER_TIE_TOLERANCE: f64 = 1e-3;
 
 /// The native TPU model. See the module docs for every rule.
 #[derive(Debug, Clone)]
@@ -531,8 +524,8 @@ impl NativeTpuMachine {
     /// Evaluate one tiling; None when it does not fit VMEM or the split does not apply.
     fn evaluate(&self, work: &GemmWork, t: &Tiling) -> Option<Evaluated> {
         let shares = self.shares(work, t.split)?;
-        // The tile a core holds is clipped to its share (as in `eval_core`), not to the whole
-        // GEMM: an N split over 8 cores with tn = 1024 holds ceil(N/8)-wide tiles.
+        // The tile a core holds is clipped to its share (as `eval_core` costs it), not to the
+        // whole GEMM: an N split over 8 cores with tn = 1024 holds ceil(N/8)-wide tiles.
         let share_m = shares.iter().map(|s| s.m).max().unwrap_or(work.m);
         let share_n = shares.iter().map(|s| s.n).max().unwrap_or(work.n);
         let (tm, tn, tk) = (
@@ -594,8 +587,8 @@ impl NativeTpuMachine {
         } else {
             &[CoreSplit::None]
         };
-        // (critical time s, HBM bytes, tiling) of every tiling that fits.
-        let mut fits: Vec<(f64, f64, Tiling)> = Vec::new();
+        let mut best: Option<Evaluated> = None;
+        let mut tried = 0usize;
         for &split in splits {
             for &tm in &tms {
                 for &tn in &tns {
@@ -611,38 +604,27 @@ impl NativeTpuMachine {
                             let Some(ev) = self.evaluate(work, &t) else {
                                 continue;
                             };
-                            fits.push((
-                                ev.critical.time_s,
-                                ev.total.hbm_read + ev.total.hbm_write,
-                                t,
-                            ));
+                            tried += 1;
+                            let better = match &best {
+                                None => true,
+                                Some(b) => {
+                                    let (x, y) = (ev.critical.time_s, b.critical.time_s);
+                                    x < y * (1.0 - 1e-9)
+                                        || (x <= y * (1.0 + 1e-9)
+                                            && ev.total.hbm_read + ev.total.hbm_write
+                                                < (b.total.hbm_read + b.total.hbm_write)
+                                                    * (1.0 - 1e-9))
+                                }
+                            };
+                            if better {
+                                best = Some(ev);
+                            }
                         }
                     }
                 }
             }
         }
-        let tried = fits.len();
-        let fastest = fits.iter().map(|f| f.0).fold(f64::INFINITY, f64::min);
-        // Among the plans tied with the fastest (within MAPPER_TIE_TOLERANCE), the fewest HBM
-        // bytes, then the faster, then the first enumerated (larger tiles first).
-        let mut best: Option<(f64, f64, Tiling)> = None;
-        for &f in fits
-            .iter()
-            .filter(|f| f.0 <= fastest * (1.0 + MAPPER_TIE_TOLERANCE))
-        {
-            let better = match best {
-                None => true,
-                Some(b) => {
-                    f.1 < b.1 * (1.0 - 1e-9)
-                        || (f.1 <= b.1 * (1.0 + 1e-9) && f.0 < b.0 * (1.0 - 1e-9))
-                }
-            };
-            if better {
-                best = Some(f);
-            }
-        }
-        let (_, _, t) = best?;
-        self.evaluate(work, &t).map(|ev| (ev, tried))
+        best.map(|b| (b, tried))
     }
 
     /// Simulate a GEMM with the mapper's plan, or with a forced tiling (e.g. to reproduce a
