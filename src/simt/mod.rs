@@ -56,11 +56,6 @@ const GOVERNOR_CLOCK_TOLERANCE: f64 = 1e-6;
 const GOVERNOR_FIRST_STEP: f64 = 0.005;
 /// Most re-costings of the governor's root search (it converges long before).
 const GOVERNOR_MAX_STEPS: usize = 40;
-
-/// Kernel plans the plan search simulates: the best this many by the analytic estimate
-/// ([`GpuMachine::estimate_cycles`]). A cost bound, not a formula: the simulation decides
-/// among them (the shipped kernel efficiencies and fixed costs are fitted with it).
-const PLAN_SIM_TOP: usize = 4;
 use sim::{SmParams, SmResult, SmWork};
 
 /// A GPU built from a [`SimtConfig`].
@@ -327,21 +322,7 @@ impl GpuMachine {
         // close to the clock found (a lower clock can prefer another plan: less compute per
         // byte of memory).
         let plan = self.plan_gemm(g, guess.clamp(floor, f_nom))?.plan;
-        let (f1, c1) = self.governed_clock_for_plan(g, &plan, f_nom, guess, floor, &power)?;
-        // The plan preferred at the guess can lose at the clock found (near-ties between
-        // pipeline depths flip with the clock: a100 60x7169x4096 x13 mxfp4 ran 2.4 % slower
-        // with twice the HBM bandwidth); the search at the clock found gets a say, and the
-        // faster of the two plans at its own governed clock is kept.
-        let alt = self.plan_gemm(g, f1)?.plan;
-        if alt == plan {
-            return Ok((f1, c1));
-        }
-        let (f2, c2) = self.governed_clock_for_plan(g, &alt, f_nom, f1, floor, &power)?;
-        if self.plan_time_s(&c2, f2, 1.0) < self.plan_time_s(&c1, f1, 1.0) {
-            Ok((f2, c2))
-        } else {
-            Ok((f1, c1))
-        }
+        self.governed_clock_for_plan(g, &plan, f_nom, guess, floor, &power)
     }
 
     /// The highest clock in `floor..=f_nom` at which plan `plan` of GEMM `g` draws at most
@@ -768,7 +749,7 @@ impl GpuMachine {
             .collect();
         est.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
         let mut best: Option<CostedPlan> = None;
-        for &(_, i) in est.iter().take(PLAN_SIM_TOP) {
+        for &(_, i) in est.iter().take(4) {
             let c = self.cost_plan(g, &cands[i], clk);
             if best.as_ref().is_none_or(|b| c.cycles < b.cycles) {
                 best = Some(c);
