@@ -227,3 +227,102 @@ proptest! {
             "{name} {m}x{n}x{k}x{b} {d}: {} pJ > {} pJ", f.energy_pj, s.energy_pj);
     }
 }
+
+// Fixed regressions: cases the random property tests once found (see each test's doc).
+
+/// Whole-GEMM time, and the sum of its two M parts, minus what the split may save (the whole's
+/// fill/drain, tail and kernel efficiency, and 0.1 %), as in `splitting_along_m_never_much_faster`.
+fn split_along_m(name: &str, (m, n, k): (u64, u64, u64), m1: u64) -> (f64, f64) {
+    let mach = machine(name, &[]);
+    let whole = mach.simulate(&gemm(m, n, k, 1, DType::Bf16)).unwrap();
+    let a = mach.simulate(&gemm(m1, n, k, 1, DType::Bf16)).unwrap();
+    let c = mach.simulate(&gemm(m - m1, n, k, 1, DType::Bf16)).unwrap();
+    let saved = whole.time_breakdown_s.fill_drain_s
+        + whole.time_breakdown_s.tail_s
+        + whole.time_breakdown_s.kernel_efficiency_s;
+    (
+        a.time_s + c.time_s,
+        whole.time_s - saved - 1e-3 * whole.time_s,
+    )
+}
+
+/// The GPU plan search simulated only the top 4 plans by its estimate; with twice the HBM
+/// bandwidth the stage variants of the 64x256 tile filled the top 4 and the faster 64x64 tile
+/// (300 CTAs) was never simulated: 5.37 us vs 5.11 us. Still open: widening the simulated set
+/// fixes it but moves the GPU validation (b200 7.6 % -> 7.9 % MAPE, the h100 fp32 efficiency
+/// fit 0.799 -> 0.741), so it waits for a recalibration.
+#[test]
+#[ignore = "open: GPU plan search simulates only the estimate's top 4 (fix needs a recalibration)"]
+fn regression_a100_more_bandwidth_plan_search() {
+    let [slow, fast] = stock_and_doubled("a100", bw_key("a100"), (1, 1217, 33, 15));
+    assert!(
+        fast.time_s <= slow.time_s * (1.0 + 1e-2),
+        "{} > {}",
+        fast.time_s,
+        slow.time_s
+    );
+}
+
+/// tpu_v5p with twice the VMEM picked a plan 0.005 % faster that read 1.04 % more HBM bytes
+/// (566,831,184 vs 561,002,616): the VMEM fit was checked on the tile clipped to the whole
+/// GEMM, not to the core's share, so the doubled VMEM admitted split plans the stock one
+/// wrongly rejected (now both see them: 0.2 % more bytes for a 0.4 % faster plan).
+#[test]
+fn regression_tpu_v5p_larger_vmem_traffic() {
+    let [small, big] = stock_and_doubled("tpu_v5p", buffer_key("tpu_v5p"), (10559, 2186, 23, 12));
+    assert!(
+        big.counters.hbm_bytes() <= small.counters.hbm_bytes() * (1.0 + 1e-2),
+        "{} > {}",
+        big.counters.hbm_bytes(),
+        small.counters.hbm_bytes()
+    );
+}
+
+/// trn2 with twice the SBUF moved 961,740,336 HBM bytes vs 952,192,056: the stock SBUF
+/// rejected the faster M-split plan because its fit was checked on the tile clipped to the
+/// whole GEMM, not to the core's share.
+#[test]
+fn regression_trn2_larger_sbuf_traffic() {
+    let [small, big] = stock_and_doubled("trn2", buffer_key("trn2"), (2049, 4921, 11367, 1));
+    assert!(
+        big.counters.hbm_bytes() <= small.counters.hbm_bytes() * (1.0 + 1e-2),
+        "{} > {}",
+        big.counters.hbm_bytes(),
+        small.counters.hbm_bytes()
+    );
+}
+
+/// trn2 1025x3323x3073 split at 528 ran faster in two parts: the whole GEMM's full-M tile with
+/// an N split (1025 x ceil(3323/8) f32 in PSUM) was rejected as 1025 x 1024.
+#[test]
+fn regression_trn2_split_along_m() {
+    let (parts, bound) = split_along_m("trn2", (1025, 3323, 3073), 528);
+    assert!(parts >= bound, "{parts} < {bound}");
+}
+
+/// a100 60x7169x4096 x13 mxfp4 (power limited) used 87.30 J with twice the HBM bandwidth vs
+/// 86.11 J: the governor kept the plan chosen at its first clock guess, a near-tie that lost
+/// at the clock found. Still open: re-planning at the clock found (and a second root search
+/// for that plan) fixes it but costs +50 % on the H100 405B training search and +40 % on the
+/// serving benches.
+#[test]
+#[ignore = "open: the governor keeps the plan of its first clock guess (fix too slow as tried)"]
+fn regression_a100_more_bandwidth_energy_governed() {
+    let op = gemm(60, 7169, 4096, 13, DType::Mxfp4);
+    let slow = machine("a100", &[]);
+    let fast = machine("a100", &[(bw_key("a100"), 2.0)]);
+    let s = run_one(slow.as_ref(), &op).unwrap();
+    let f = run_one(fast.as_ref(), &op).unwrap();
+    assert!(
+        f.energy_pj <= s.energy_pj * (1.0 + 1e-6),
+        "{} pJ > {} pJ",
+        f.energy_pj,
+        s.energy_pj
+    );
+    assert!(
+        f.time_s <= s.time_s * (1.0 + 1e-2),
+        "{} > {}",
+        f.time_s,
+        s.time_s
+    );
+}

@@ -535,8 +535,17 @@ impl NativeTpuMachine {
     /// Evaluate one tiling; None when it does not fit VMEM or the split does not apply.
     fn evaluate(&self, work: &GemmWork, t: &Tiling) -> Option<Evaluated> {
         let shares = self.shares(work, t.split)?;
-        let fp = self.footprint(work, t.tm.min(work.m), t.tn.min(work.n), t.tk.min(work.k));
-        if fp > self.cfg.vmem_bytes() || !self.fits_psum(t.tm.min(work.m), t.tn.min(work.n)) {
+        // The tile a core holds is clipped to its share (as `eval_core` costs it), not to the
+        // whole GEMM: an N split over 8 cores with tn = 1024 holds ceil(N/8)-wide tiles.
+        let share_m = shares.iter().map(|s| s.m).max().unwrap_or(work.m);
+        let share_n = shares.iter().map(|s| s.n).max().unwrap_or(work.n);
+        let (tm, tn, tk) = (
+            t.tm.min(share_m).max(1),
+            t.tn.min(share_n).max(1),
+            t.tk.min(work.k).max(1),
+        );
+        let fp = self.footprint(work, tm, tn, tk);
+        if fp > self.cfg.vmem_bytes() || !self.fits_psum(tm, tn) {
             return None;
         }
         let active: u64 = shares.iter().map(|s| s.cores).sum();
