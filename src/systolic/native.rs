@@ -219,6 +219,9 @@ pub struct NativeTpuMachine {
 /// A simulated GEMM with the cost details the profile needs.
 struct Evaluated {
     tiling: Tiling,
+    /// The tile one core holds, `tiling` clipped to the core's share (what VMEM/PSUM hold and
+    /// what the plan reports).
+    held: (u64, u64, u64),
     critical: CoreCost,
     total: CoreCost,
     active_cores: u64,
@@ -570,6 +573,7 @@ impl NativeTpuMachine {
         let kt = ceil_div(work.k, t.tk.min(work.k).max(1));
         Some(Evaluated {
             tiling: *t,
+            held: (tm, tn, tk),
             critical,
             total,
             active_cores: active,
@@ -734,9 +738,9 @@ impl NativeTpuMachine {
         p.plan = json!({
             "model": "native",
             "dataflow": cfg.array.dataflow.as_str(),
-            "tile_m": ev.tiling.tm.min(work.m),
-            "tile_n": ev.tiling.tn.min(work.n),
-            "tile_k": ev.tiling.tk.min(work.k),
+            "tile_m": ev.held.0,
+            "tile_n": ev.held.1,
+            "tile_k": ev.held.2,
             "loop_order": ev.tiling.order,
             "core_split": ev.tiling.split,
             "active_cores": ev.active_cores,
