@@ -180,3 +180,32 @@ fn burst_rows_implied_mac_scale() {
         );
     }
 }
+
+/// `archsim validate --gpu-rows`: one CSV row per evaluated row, the documented columns, and
+/// errors that agree with the measured and predicted times.
+#[test]
+fn gpu_rows_csv_has_every_row_and_consistent_errors() {
+    let rs = gpu::evaluate(data()).unwrap();
+    let bytes = gpu::rows_csv(&rs).unwrap();
+    let mut rd = csv::Reader::from_reader(bytes.as_slice());
+    let header: Vec<String> = rd.headers().unwrap().iter().map(String::from).collect();
+    assert_eq!(header, gpu::ROWS_CSV_COLUMNS);
+    let col = |n: &str| header.iter().position(|h| h == n).unwrap();
+    let records: Vec<csv::StringRecord> = rd.records().map(|r| r.unwrap()).collect();
+    assert_eq!(records.len(), rs.len());
+    let num = |r: &csv::StringRecord, n: &str| r[col(n)].parse::<f64>().unwrap();
+    let mut xla = 0;
+    for (rec, r) in records.iter().zip(&rs) {
+        assert_eq!(num(rec, "measured_us"), r.row.time_us);
+        assert_eq!(num(rec, "predicted_us"), r.predicted_us);
+        let signed = num(rec, "signed_err_pct");
+        assert!((signed.abs() - num(rec, "abs_err_pct")).abs() < 1e-9);
+        assert!((signed.abs() - r.err_pct()).abs() < 1e-9);
+        xla += usize::from(&rec[col("stack")] == "xla");
+    }
+    assert_eq!(
+        xla,
+        rs.iter().filter(|r| r.row.stack == gpu::Stack::Xla).count()
+    );
+    assert!(xla > 700, "{xla} XLA rows");
+}

@@ -583,10 +583,9 @@ fn cmd_validate(args: &ValidateArgs) -> Result<()> {
         Some(path) => Some(fsio::AtomicWriter::create(path)?),
         None => None,
     };
-    let tables = jobs::validate::run_all(&args.data)?;
+    let (tables, gpu_rows) = jobs::validate::run_all_with_gpu_rows(&args.data)?;
     if let Some(mut w) = rows_out {
-        let results = jobs::validate::gpu::evaluate(&args.data)?;
-        w.write(jobs::validate::gpu::rows_csv(&results).as_bytes())?;
+        w.write(&jobs::validate::gpu::rows_csv(&gpu_rows)?)?;
         w.commit()?;
     }
     if args.json {

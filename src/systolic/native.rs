@@ -389,9 +389,9 @@ impl NativeTpuMachine {
         let (kc, kn) = classes(k, tk);
         let mut cc = CoreCost::default();
         let mut sum_time = 0.0;
-        // The first block's DMA is the prologue (`first` below): the first step computes on
-        // tiles already in VMEM, so its own `max(compute, dma)` overcounts by the excess of
-        // its DMA over its compute (Pallas pipelining, JAX-MM: step i issues block i+1's
+        // The first block's loads are the prologue (`first` below): the first step computes on
+        // tiles already in VMEM, so its own `max(compute, dma)` overcounts by what its loads
+        // add over its compute and output write (Pallas pipelining, JAX-MM: step i issues block i+1's
         // copy, computes block i, then waits; N steps are prologue + N−1 overlapped steps +
         // the last compute).
         let mut first_excess = 0.0;
@@ -419,7 +419,9 @@ impl NativeTpuMachine {
                         / clock;
                     let useful = useful.min(comp);
                     if (mi, ni, ki) == (mc[0].0, nc[0].0, kc[0].0) {
-                        first_excess = (dma - comp).max(0.0);
+                        // Only the loads were the prologue; the step still writes its share
+                        // of the output.
+                        first_excess = comp.max(dma) - comp.max(c_b / bw);
                     }
                     sum_time += count * comp.max(dma);
                     cc.busy_s += count * comp;
@@ -570,7 +572,7 @@ impl NativeTpuMachine {
             total.padded_macs += c.padded_macs * w;
             total.steps += c.steps * w;
         }
-        let kt = ceil_div(work.k, t.tk.min(work.k).max(1));
+        let kt = ceil_div(work.k, tk);
         Some(Evaluated {
             tiling: *t,
             held: (tm, tn, tk),

@@ -537,31 +537,26 @@ pub fn chip_level() -> Result<Vec<ChipLevel>> {
         }
         let m = loaded.build(None)?;
         let (power_w, p) = chip_gemm_power(m.as_ref(), m.energy_table())?;
-        let (reference_w, reference) = match (m.info().tdp_w, name) {
-            // Not independent checks: the H100 energy fit includes this GEMM's measured power
-            // (699 W, at the cap), and TPU v4's mac_scale is calibrated to this figure.
-            // Nor is any chip with a TDP: the governor lowers the clock of a power-limited
-            // GEMM until it fits, so this row only shows that it does (and at what clock).
-            (Some(t), FIT_CONFIG) => (
-                Some(t),
-                format!(
-                    "TDP (shape in the fit; held by the governor at {:.3} of nominal)",
+        let (reference_w, reference) =
+            match (m.info().tdp_w, name) {
+                // Not independent checks: the H100 energy fit includes this GEMM's measured power
+                // (699 W, at the cap), and TPU v4's mac_scale is calibrated to this figure.
+                // Nor is any chip with a TDP: the governor lowers the clock of a power-limited
+                // GEMM until it fits, so this row only shows that it does (and at what clock).
+                (Some(t), _) => (
+                    Some(t),
+                    format!(
+                    "TDP ({}held by the governor at {:.3} of nominal: not an independent check)",
+                    if name == FIT_CONFIG { "shape in the fit; " } else { "" },
                     p.clock_fraction.unwrap_or(1.0)
                 ),
-            ),
-            (Some(t), _) => (
-                Some(t),
-                format!(
-                    "TDP (held by the governor at {:.3} of nominal: not an independent check)",
-                    p.clock_fraction.unwrap_or(1.0)
                 ),
-            ),
-            (None, "tpu_v4") => (
-                Some(TPU_V4_MAX_W),
-                "measured max [GC-v4] (calibrated to it)".to_string(),
-            ),
-            (None, _) => (None, "power not published".to_string()),
-        };
+                (None, "tpu_v4") => (
+                    Some(TPU_V4_MAX_W),
+                    "measured max [GC-v4] (calibrated to it)".to_string(),
+                ),
+                (None, _) => (None, "power not published".to_string()),
+            };
         out.push(ChipLevel {
             config: name.to_string(),
             time_s: p.time_s,

@@ -44,6 +44,17 @@ pub enum Scope {
     Host,
 }
 
+impl Scope {
+    /// The name used in the data files' `scope` column.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Scope::Kernel => "kernel",
+            Scope::Events => "events",
+            Scope::Host => "host",
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Split {
     Calibration,
@@ -391,11 +402,12 @@ pub fn evaluate(data_dir: &Path) -> Result<Vec<RowResult>> {
 }
 
 /// Column names of [`rows_csv`], in order.
-pub const ROWS_CSV_COLUMNS: [&str; 16] = [
+pub const ROWS_CSV_COLUMNS: [&str; 17] = [
     "device",
     "config",
     "dtype",
     "set",
+    "stack",
     "split",
     "scope",
     "regime",
@@ -413,9 +425,10 @@ pub const ROWS_CSV_COLUMNS: [&str; 16] = [
 /// Every evaluated row as CSV (header [`ROWS_CSV_COLUMNS`]), for residual plots outside
 /// archsim: `signed_err_pct` = (predicted − measured) / measured × 100, so a positive value
 /// means the model is too slow. Rows keep the order of [`evaluate`] (the data files' order).
-pub fn rows_csv(results: &[RowResult]) -> String {
-    let mut s = ROWS_CSV_COLUMNS.join(",");
-    s.push('\n');
+pub fn rows_csv(results: &[RowResult]) -> Result<Vec<u8>> {
+    let fail = |e: csv::Error| Error::internal(format!("CSV writing failed: {e}"));
+    let mut w = csv::Writer::from_writer(Vec::new());
+    w.write_record(ROWS_CSV_COLUMNS).map_err(fail)?;
     for r in results {
         let row = &r.row;
         let signed = (r.predicted_us - row.time_us) / row.time_us * 100.0;
@@ -424,34 +437,29 @@ pub fn rows_csv(results: &[RowResult]) -> String {
             Regime::MemoryBound => "memory-bound",
             Regime::Small => "small",
         };
-        let scope = match row.scope {
-            Scope::Kernel => "kernel",
-            Scope::Events => "events",
-            Scope::Host => "host",
-        };
-        let gflop = row.gemm().flops() / 1e9;
-        // Device names hold no commas or quotes in the data; quote defensively anyway.
-        let device = if row.device.contains([',', '"']) {
-            format!("\"{}\"", row.device.replace('"', "\"\""))
-        } else {
-            row.device.clone()
-        };
-        s.push_str(&format!(
-            "{device},{},{},{},{},{scope},{regime},{},{},{},{},{gflop},{},{},{signed},{}\n",
-            row.config,
+        w.write_record([
+            row.device.clone(),
+            row.config.to_string(),
             dtype_label(row),
-            row.set,
-            row.split.as_str(),
-            row.batch,
-            row.m,
-            row.n,
-            row.k,
-            row.time_us,
-            r.predicted_us,
-            signed.abs(),
-        ));
+            row.set.clone(),
+            row.stack.as_str().to_string(),
+            row.split.as_str().to_string(),
+            row.scope.as_str().to_string(),
+            regime.to_string(),
+            row.batch.to_string(),
+            row.m.to_string(),
+            row.n.to_string(),
+            row.k.to_string(),
+            (row.gemm().flops() / 1e9).to_string(),
+            row.time_us.to_string(),
+            r.predicted_us.to_string(),
+            signed.to_string(),
+            signed.abs().to_string(),
+        ])
+        .map_err(fail)?;
     }
-    s
+    w.into_inner()
+        .map_err(|e| Error::internal(format!("CSV writing failed: {e}")))
 }
 
 fn mape(rs: &[&RowResult]) -> SummaryRow {
@@ -469,11 +477,16 @@ fn summary(group: String, rs: &[&RowResult], note: &str) -> SummaryRow {
 /// The validation tables: one per device (overall, calibration vs evaluation, regimes, data
 /// sets), plus the measurement noise floor of the repeated H100 sweep.
 pub fn run(data_dir: &Path) -> Result<Vec<ValidationTable>> {
+    Ok(run_with_rows(data_dir)?.0)
+}
+
+/// [`run`] and the evaluated rows it summarized (none when the set is absent).
+pub fn run_with_rows(data_dir: &Path) -> Result<(Vec<ValidationTable>, Vec<RowResult>)> {
     if !data_dir.join("gpu_measured.csv").exists() {
-        return Ok(Vec::new());
+        return Ok((Vec::new(), Vec::new()));
     }
     let results = evaluate(data_dir)?;
-    Ok(tables(&results, data_dir))
+    Ok((tables(&results, data_dir), results))
 }
 
 /// Build the tables from evaluated rows.

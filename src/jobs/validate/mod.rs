@@ -111,14 +111,23 @@ impl ValidationTable {
 
 /// Run every set found under `data_dir` (normally `tests/data`), in order.
 pub fn run_all(data_dir: &Path) -> Result<Vec<ValidationTable>> {
+    Ok(run_all_with_gpu_rows(data_dir)?.0)
+}
+
+/// [`run_all`] and the evaluated GPU GEMM rows behind its GPU tables (for
+/// [`gpu::rows_csv`]), each row simulated once.
+pub fn run_all_with_gpu_rows(
+    data_dir: &Path,
+) -> Result<(Vec<ValidationTable>, Vec<gpu::RowResult>)> {
     let mut out = Vec::new();
     out.extend(scalesim::run(data_dir)?);
     out.extend(tpu::run(data_dir)?);
-    out.extend(gpu::run(data_dir)?);
+    let (gpu_tables, gpu_rows) = gpu::run_with_rows(data_dir)?;
+    out.extend(gpu_tables);
     out.extend(energy::run(data_dir)?);
     out.extend(pod::run(data_dir)?);
     out.extend(serving::run(data_dir)?);
-    Ok(out)
+    Ok((out, gpu_rows))
 }
 
 #[cfg(test)]
