@@ -6,6 +6,7 @@
 //! [`crate::energy`], never by the machine models themselves.
 
 pub mod attention;
+pub mod memo;
 
 pub use crate::energy::Counters;
 use crate::energy::{EnergyBreakdown, EnergyTable};

@@ -450,7 +450,10 @@ pub fn serve(sys: &SystemConfig, spec: &ServeSpec) -> Result<ServeReport> {
             ));
         }
     }
-    let machine = sys.chip.build(None)?;
+    let built = sys.chip.build(None)?;
+    // The search runs the same shard at many batch sizes and context lengths, and different
+    // plans share shapes: each distinct op is simulated once.
+    let machine = crate::machine::memo::Memoized::new(built.as_ref());
     let capacity = machine
         .info()
         .memory_level("hbm")
@@ -613,7 +616,7 @@ pub fn serve(sys: &SystemConfig, spec: &ServeSpec) -> Result<ServeReport> {
             );
             continue;
         }
-        let replica = Replica::new(sys, machine.as_ref(), spec, tp, pp, ep)?;
+        let replica = Replica::new(sys, &machine, spec, tp, pp, ep)?;
         let o = spec.output_len as f64;
         // Batches in multiples of the ep groups and of the pp micro-batches.
         let cap = b_kv.min(8192);

@@ -1006,6 +1006,9 @@ pub fn train(
     let mut keys: Vec<Key> = plans.iter().map(key).collect();
     keys.sort_unstable();
     keys.dedup();
+    // Plans share most of their op shapes (a recompute variant or another pipeline depth runs
+    // the same GEMMs): each distinct op is simulated once across all of them.
+    let memo = crate::machine::memo::Memoized::new(machine.as_ref());
     let costs: Vec<Result<ShardCost>> = keys
         .par_iter()
         .map(
@@ -1021,7 +1024,7 @@ pub fn train(
                     sp,
                     ..plans[0]
                 };
-                shard_cost(machine.as_ref(), card, spec, &p)
+                shard_cost(&memo, card, spec, &p)
             },
         )
         .collect();

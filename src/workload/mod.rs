@@ -197,7 +197,7 @@ impl FromStr for DType {
 
 /// One matrix multiply: C[M×N] = A[M×K]·B[K×N], repeated `batch` times with different operands.
 /// A is the "ifmap"/activations, B the "filter"/weights (SCALE-Sim naming).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Hash, Eq, Serialize, Deserialize)]
 pub struct Gemm {
     pub name: String,
     pub m: u64,
@@ -217,7 +217,7 @@ pub struct Gemm {
 }
 
 /// Geometry of the convolution behind an im2col GEMM (NHWC, one image; `batch` images in M).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Hash, Eq, Serialize, Deserialize)]
 pub struct ConvShape {
     pub batch: u64,
     /// Input height and width including padding.
@@ -443,7 +443,7 @@ impl FromStr for VectorKind {
 }
 
 /// Elementwise / reduction work on `elements` values.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct VectorOp {
     pub name: String,
     pub kind: VectorKind,
@@ -479,7 +479,7 @@ impl VectorOp {
 }
 
 /// A lowered operation: what a machine simulates.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(tag = "op", rename_all = "snake_case")]
 pub enum Op {
     Gemm(Gemm),
@@ -528,7 +528,7 @@ impl Op {
 /// positions of the `seq_kv` keys), and tiles wholly above the diagonal are skipped.
 /// `backward` is the FlashAttention backward pass (5 matmuls of the forward's size instead of 2,
 /// FlashAttention-2 §3.2).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Hash, Eq, Serialize, Deserialize)]
 pub struct AttentionOp {
     pub name: String,
     pub batch: u64,
