@@ -246,11 +246,10 @@ fn split_along_m(name: &str, (m, n, k): (u64, u64, u64), m1: u64) -> (f64, f64) 
 
 /// The GPU plan search simulated only the top 4 plans by its estimate; with twice the HBM
 /// bandwidth the stage variants of the 64x256 tile filled the top 4 and the faster 64x64 tile
-/// (300 CTAs) was never simulated: 5.37 us vs 5.11 us. Still open: widening the simulated set
-/// fixes it but moves the GPU validation (b200 7.6 % -> 7.9 % MAPE, the h100 fp32 efficiency
-/// fit 0.799 -> 0.741), so it waits for a recalibration.
+/// (300 CTAs) was never simulated: 5.37 us vs 5.11 us. The search now simulates the top 4
+/// kernel families (a plan but for its stage count), and the H100 SGEMM efficiency was refitted
+/// (0.799 -> 0.743: the search finds faster CUDA-core plans).
 #[test]
-#[ignore = "open: GPU plan search simulates only the estimate's top 4 (fix needs a recalibration)"]
 fn regression_a100_more_bandwidth_plan_search() {
     let [slow, fast] = stock_and_doubled("a100", bw_key("a100"), (1, 1217, 33, 15));
     assert!(
@@ -290,11 +289,9 @@ fn regression_trn2_split_along_m() {
 
 /// a100 60x7169x4096 x13 mxfp4 (power limited) used 87.30 J with twice the HBM bandwidth vs
 /// 86.11 J: the governor kept the plan chosen at its first clock guess, a near-tie that lost
-/// at the clock found. Still open: re-planning at the clock found (and a second root search
-/// for that plan) fixes it but costs +50 % on the H100 405B training search and +40 % on the
-/// serving benches.
+/// at the clock found. The governor now re-costs the search's other plans at the clock found
+/// and, if one is faster there, settles that plan's clock too and runs the faster of the two.
 #[test]
-#[ignore = "open: the governor keeps the plan of its first clock guess (fix too slow as tried)"]
 fn regression_a100_more_bandwidth_energy_governed() {
     let op = gemm(60, 7169, 4096, 13, DType::Mxfp4);
     let slow = machine("a100", &[]);
