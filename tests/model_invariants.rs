@@ -350,6 +350,39 @@ fn regression_tpu_v5p_larger_vmem_edge_tile() {
     assert!(big <= small * (1.0 + 1e-2), "{big} > {small}");
 }
 
+/// trn2 split cases where a capacity limit, not an edge tile, makes the whole GEMM's tile set
+/// worse than a part's. 8297x5967x11217 at 414: the whole's 1038-row core shares need 3
+/// M tiles of 352 (2 x 528 rows at tn = 1024 overflow the 2 MiB PSUM, and no 768-wide N
+/// candidate exists), the 7883-row part's 986-row shares fit 2 x 496: whole 1.8236 ms vs
+/// parts 0.0985 + 1.7045 ms (41.1 vs 13.6 us memory stall). 19201x7169x11729 at 13821: an
+/// SBUF-resident A panel (tk = K) needs tm <= 492, the whole's 2401-row shares offer 496 (5
+/// tiles) or 256, the part's 1728-row shares 432: 5.3538 vs 5.3257 ms. Still open: trying
+/// every tile count up to 16 fixes both but picks non-power-of-two tiles for power-of-two
+/// shapes and moves the TPU validation (host overhead fit 101.0 -> 101.5 us, clock fraction
+/// 0.845 -> 0.850, tpu_v4 energy 0.015 % -> 0.418 %), so it waits for a recalibration;
+/// sizing tiles to the PSUM/SBUF capacity is the other way.
+#[test]
+#[ignore = "open: the mapper's tile set misses capacity-filling tiles (fix moves the TPU validation)"]
+fn regression_trn2_split_along_m_capacity_bound_tile() {
+    for ((m, n, k), m1) in [((8297, 5967, 11217), 414), ((19201, 7169, 11729), 13821)] {
+        let (parts, bound) = split_along_m("trn2", (m, n, k), m1);
+        assert!(parts >= bound, "{m}x{n}x{k} at {m1}: {parts} < {bound}");
+    }
+}
+
+/// tpu_v5p 6657x9531x51 with twice the VMEM reads 130,583,952 HBM bytes vs 129,225,924
+/// (+1.05 %) for a plan 2.0 % faster (58.71 vs 59.94 us): 2048 x 4096 tiles, whose f32
+/// accumulator (2048 x 4096 x 8 B = 67.1 MB with the output buffers) overflows the stock 64
+/// MiB; the stock VMEM's best is 512 x 4766 tiles. The mapper keeps the fastest plan, and this
+/// trade is just over the property's 1 %. Open: not analysed further (is the stock plan the
+/// best the stock VMEM allows?).
+#[test]
+#[ignore = "open: a faster plan with 1.05 % more bytes (the property allows 1 %)"]
+fn regression_tpu_v5p_larger_vmem_faster_plan() {
+    let (small, big) = hbm_bytes_stock_and_doubled_buffer("tpu_v5p", (6657, 9531, 51, 1));
+    assert!(big <= small * (1.0 + 1e-2), "{big} > {small}");
+}
+
 /// a100 60x7169x4096 x13 mxfp4 (power limited) used 87.30 J with twice the HBM bandwidth vs
 /// 86.11 J: the governor kept the plan chosen at its first clock guess, a near-tie that lost
 /// at the clock found. Still open: re-planning at the clock found (and a second root search
