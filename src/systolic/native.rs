@@ -53,9 +53,11 @@
 //!    count of the PE-level grid with double-buffered weights
 //!    ([`crate::systolic::pe::simulate_overlapped`]), checked over random shapes in
 //!    `tests/tpu_pe_props.rs`.
-//! 8. **Mapper.** It searches tile sizes `tm, tn, tk` (powers of two from 128/256 and the full
-//!    dimension), both loop orders and the core splits, keeps the fastest plan (ties: fewer HBM
-//!    bytes, then larger tiles) and reports it in `plan`.
+//! 8. **Mapper.** It searches tile sizes `tm, tn, tk` (powers of two from 128/256, the full
+//!    dimension, and the balanced tiles that cut a core's share into the same number of
+//!    equal tiles, whole native VMEM tiles: [`candidates_balanced`]), both loop orders and the
+//!    core splits, keeps the fastest plan (ties: fewer HBM bytes, then larger tiles) and
+//!    reports it in `plan`.
 //! 9. **Vector ops** run on the VPU (`vpu.flops_per_cycle` per core, all cores) and stream their
 //!    operands from/to HBM once: `time = max(flops / vpu_rate, latency + bytes / bandwidth)`,
 //!    i.e. memory-bound for all elementwise ops at realistic sizes. They are costed as their own
@@ -204,6 +206,55 @@ fn candidates(d: u64, lo: u64) -> Vec<u64> {
     if v.is_empty() {
         v.push(d.min(8192));
     }
+    v
+}
+
+/// Sublane granule of an M tile (rows of A and of the output) of `elem_bytes` operands: the
+/// native VMEM tile is (8, 128) for 32-bit data, with sublane tiling ×2 for 16-bit and ×4 for
+/// 8-bit (SPECS §1.2, [JAX-TI]); 4-bit operands ×8 (ASSUMPTION: the same packing rule, not
+/// in the reference data).
+fn m_granule(elem_bytes: f64) -> u64 {
+    if elem_bytes >= 4.0 {
+        8
+    } else if elem_bytes >= 2.0 {
+        16
+    } else if elem_bytes >= 1.0 {
+        32
+    } else {
+        64
+    }
+}
+
+/// Lane granule of an N or K tile: the 128 lanes of a native VMEM tile (SPECS §1.2, [JAX-TI]);
+/// also the partition count of Trainium's SBUF and tensor engine (SPECS §6.1, [NKI-V2]).
+const NK_GRANULE: u64 = 128;
+
+/// [`candidates`] of a dimension `d` plus its *balanced* tiles for a core's share `share` (≤ d):
+/// for each power-of-two tile `t < share`, the same number of tiles `j = ceil(share / t)` of
+/// equal size, `round_up(ceil(share / j), granule)`. A power-of-two tile leaves an edge tile of
+/// `share mod t` (1 row for a 1025-row share in 1024-row tiles) whose steps still re-stream a
+/// whole weight tile (WS folds cost `max(T, R)` cycles, rule 6) and re-load whole B/A tiles;
+/// the balanced tile does the same steps with no such edge. Tiles are whole native VMEM tiles
+/// (`granule`, SPECS §1.2), not powers of two: the full-dimension tile the mapper always tried
+/// is not one either (ASSUMPTION: a kernel may pick any such block size; the reference data
+/// states no rule beyond the native tile). Descending, no duplicates (the mapper's tie order:
+/// larger tiles first).
+fn candidates_balanced(d: u64, share: u64, lo: u64, granule: u64) -> Vec<u64> {
+    let mut v = candidates(d, lo);
+    let share = share.clamp(1, d);
+    let mut t = 8192u64;
+    while t >= lo {
+        if t < share {
+            let j = ceil_div(share, t);
+            let b = ceil_div(ceil_div(share, j), granule) * granule;
+            if b < t {
+                v.push(b);
+            }
+        }
+        t /= 2;
+    }
+    v.sort_unstable_by(|a, b| b.cmp(a));
+    v.dedup();
     v
 }
 
@@ -591,9 +642,7 @@ impl NativeTpuMachine {
         let lo_m = 128;
         let lo_n = self.c().max(128);
         let lo_k = self.r().max(128);
-        let tms = candidates(work.m, lo_m);
-        let tns = candidates(work.n, lo_n);
-        let tks = candidates(work.k, lo_k);
+        let tks = candidates_balanced(work.k, work.k, lo_k, NK_GRANULE);
         let splits: &[CoreSplit] = if self.cfg.chip.cores > 1 {
             &[
                 CoreSplit::M,
@@ -607,6 +656,14 @@ impl NativeTpuMachine {
         let mut best: Option<Evaluated> = None;
         let mut tried = 0usize;
         for &split in splits {
+            // Balanced M and N tiles are sized to the largest core share of this split.
+            let Some(shares) = self.shares(work, split) else {
+                continue;
+            };
+            let share_m = shares.iter().map(|s| s.m).max().unwrap_or(work.m);
+            let share_n = shares.iter().map(|s| s.n).max().unwrap_or(work.n);
+            let tms = candidates_balanced(work.m, share_m, lo_m, m_granule(work.elem_bytes));
+            let tns = candidates_balanced(work.n, share_n, lo_n, NK_GRANULE);
             for &tm in &tms {
                 for &tn in &tns {
                     for &tk in &tks {
