@@ -581,10 +581,18 @@ pub(crate) fn truncate_to(s: &str, max: usize) -> String {
     t
 }
 
-/// Places text labels next to points without overlapping each other, the points, or the plot
-/// edges: tries right, left, above and below of each point, and skips a label that fits nowhere.
+/// A segment's end points in backend pixels and the clearance labels keep from it.
+type Segment = ((f64, f64), (f64, f64), f64);
+
+/// Places text labels next to points without overlapping each other, the points, the plot
+/// edges, or the lines it was told to avoid (roofs): tries right, left, above and below of each
+/// point, then the corners (above and below on the right, then on the left), and skips a label
+/// that fits nowhere.
 pub(crate) struct LabelPlacer {
     taken: Vec<(i32, i32, i32, i32)>,
+    /// Segments (end points in backend pixels) no label may cross, each with its clearance in
+    /// pixels (about half the stroke width).
+    lines: Vec<Segment>,
     bounds: (i32, i32, i32, i32),
 }
 
@@ -596,6 +604,7 @@ impl LabelPlacer {
                 .iter()
                 .map(|&(x, y)| (x - radius, y - radius, x + radius, y + radius))
                 .collect(),
+            lines: Vec::new(),
             bounds,
         }
     }
@@ -603,6 +612,46 @@ impl LabelPlacer {
     /// Reserve a box (x0, y0, x1, y1) so no label is put over it.
     pub fn reserve(&mut self, b: (i32, i32, i32, i32)) {
         self.taken.push(b);
+    }
+
+    /// Keep labels off the polyline through `points` (backend pixels) and `clearance` pixels
+    /// either side of it: a roof of a log-log roofline is straight between its corners in
+    /// pixels.
+    pub fn avoid_polyline(&mut self, points: &[(i32, i32)], clearance: i32) {
+        for w in points.windows(2) {
+            let p = (w[0].0 as f64, w[0].1 as f64);
+            let q = (w[1].0 as f64, w[1].1 as f64);
+            self.lines.push((p, q, clearance.max(0) as f64));
+        }
+    }
+
+    /// True when the box `b` (x0, y0, x1, y1) crosses a line to avoid (or comes closer to it
+    /// than its clearance).
+    pub fn crosses_lines(&self, b: (i32, i32, i32, i32)) -> bool {
+        self.lines.iter().any(|&(p, q, c)| {
+            let b = (
+                b.0 as f64 - c,
+                b.1 as f64 - c,
+                b.2 as f64 + c,
+                b.3 as f64 + c,
+            );
+            segment_hits_box(b, p, q)
+        })
+    }
+
+    /// True when the box `b` (x0, y0, x1, y1) lies inside the bounds, overlaps no taken box and
+    /// crosses no line.
+    pub fn fits(&self, b: (i32, i32, i32, i32)) -> bool {
+        let inside = b.0 >= self.bounds.0
+            && b.1 >= self.bounds.1
+            && b.2 <= self.bounds.2
+            && b.3 <= self.bounds.3;
+        inside
+            && self
+                .taken
+                .iter()
+                .all(|t| b.2 <= t.0 || t.2 <= b.0 || b.3 <= t.1 || t.3 <= b.1)
+            && !self.crosses_lines(b)
     }
 
     /// Where to put a `w × h` label for the point at `(x, y)`: the pixel offset from the point
@@ -637,24 +686,67 @@ impl LabelPlacer {
                 (x + g, y - g - h),
             ),
             ((g, g), Pos::new(HPos::Left, VPos::Top), (x + g, y + g)),
+            (
+                (-g, -g),
+                Pos::new(HPos::Right, VPos::Bottom),
+                (x - g - w, y - g - h),
+            ),
+            (
+                (-g, g),
+                Pos::new(HPos::Right, VPos::Top),
+                (x - g - w, y + g),
+            ),
         ];
         for (off, pos, (bx, by)) in cands {
             let b = (bx - 2, by - 1, bx + w + 2, by + h + 1);
-            let inside = b.0 >= self.bounds.0
-                && b.1 >= self.bounds.1
-                && b.2 <= self.bounds.2
-                && b.3 <= self.bounds.3;
-            let free = self
-                .taken
-                .iter()
-                .all(|t| b.2 <= t.0 || t.2 <= b.0 || b.3 <= t.1 || t.3 <= b.1);
-            if inside && free {
+            if self.fits(b) {
                 self.taken.push(b);
                 return Some((off, pos));
             }
         }
         None
     }
+}
+
+/// True when the segment from `p` to `q` touches the closed box `b` = (x0, y0, x1, y1) (x0 ≤
+/// x1, y0 ≤ y1): Liang–Barsky clipping of the segment to the box leaves something.
+pub(crate) fn segment_hits_box(b: (f64, f64, f64, f64), p: (f64, f64), q: (f64, f64)) -> bool {
+    let (dx, dy) = (q.0 - p.0, q.1 - p.1);
+    let (mut t0, mut t1) = (0.0f64, 1.0f64);
+    // The point p + t (q - p) is inside where den × t ≤ num for all four edges.
+    for (den, num) in [
+        (-dx, p.0 - b.0),
+        (dx, b.2 - p.0),
+        (-dy, p.1 - b.1),
+        (dy, b.3 - p.1),
+    ] {
+        if den == 0.0 {
+            if num < 0.0 {
+                return false;
+            }
+        } else if den < 0.0 {
+            t0 = t0.max(num / den);
+        } else {
+            t1 = t1.min(num / den);
+        }
+    }
+    t0 <= t1
+}
+
+/// The pixel box (x0, y0, x1, y1) of a `w × h` text drawn at `at` with anchor `pos`.
+pub(crate) fn text_box(at: (i32, i32), pos: Pos, (w, h): (u32, u32)) -> (i32, i32, i32, i32) {
+    let (x, y, w, h) = (at.0, at.1, w as i32, h as i32);
+    let x0 = match pos.h_pos {
+        HPos::Left => x,
+        HPos::Center => x - w / 2,
+        HPos::Right => x - w,
+    };
+    let y0 = match pos.v_pos {
+        VPos::Top => y,
+        VPos::Center => y - h / 2,
+        VPos::Bottom => y - h,
+    };
+    (x0, y0, x0 + w, y0 + h)
 }
 
 pub(crate) fn font(px: f64) -> FontDesc<'static> {
@@ -834,6 +926,46 @@ mod tests {
         let t = truncate_label(long);
         assert_eq!(t.chars().count(), MAX_LABEL_CHARS);
         assert!(t.starts_with("encoder.") && t.ends_with("output.dense") && t.contains('…'));
+    }
+
+    #[test]
+    fn segment_box_intersection() {
+        let b = (0.0, 0.0, 10.0, 10.0);
+        // Across, inside, reversed, vertical, and through a corner.
+        assert!(segment_hits_box(b, (-5.0, 5.0), (15.0, 5.0)));
+        assert!(segment_hits_box(b, (2.0, 2.0), (3.0, 3.0)));
+        assert!(segment_hits_box(b, (15.0, 5.0), (-5.0, 5.0)));
+        assert!(segment_hits_box(b, (5.0, -5.0), (5.0, 15.0)));
+        assert!(segment_hits_box(b, (5.0, -5.0), (15.0, 5.0)));
+        // Beside, short of the box, and past a corner.
+        assert!(!segment_hits_box(b, (-5.0, 12.0), (15.0, 12.0)));
+        assert!(!segment_hits_box(b, (11.0, -5.0), (11.0, 15.0)));
+        assert!(!segment_hits_box(b, (-10.0, 5.0), (-1.0, 5.0)));
+        assert!(!segment_hits_box(b, (8.0, -5.0), (15.0, 2.0)));
+    }
+
+    #[test]
+    fn labels_do_not_cross_avoided_lines() {
+        // A roof-like slope rising to the right, and a point 5 px under it: the label right of
+        // the point (the first choice) would cross the slope.
+        let (p, q) = ((0, 650), (600, 350));
+        let c = (300, 505);
+        let size = (200, 20);
+        let bounds = (0, 0, 1000, 1000);
+        let mut free = LabelPlacer::new(bounds, &[c], 7);
+        let (off, pos) = free.place(c, size).unwrap();
+        let seg = ((p.0 as f64, p.1 as f64), (q.0 as f64, q.1 as f64));
+        let b = text_box((c.0 + off.0, c.1 + off.1), pos, size);
+        let b = (b.0 as f64, b.1 as f64, b.2 as f64, b.3 as f64);
+        assert!(segment_hits_box(b, seg.0, seg.1));
+        let mut placer = LabelPlacer::new(bounds, &[c], 7);
+        placer.avoid_polyline(&[p, q], 2);
+        let (off, pos) = placer.place(c, size).unwrap();
+        let b = text_box((c.0 + off.0, c.1 + off.1), pos, size);
+        let b = (b.0 as f64, b.1 as f64, b.2 as f64, b.3 as f64);
+        assert!(!segment_hits_box(b, seg.0, seg.1));
+        // Below and to the right, under the rising line.
+        assert_eq!(off, (9, 9));
     }
 
     #[test]

@@ -85,6 +85,21 @@ pub(crate) fn op_point(p: &OpProfile) -> Option<(f64, f64)> {
     Some((ai, tflops))
 }
 
+/// Pixels a label keeps from a roof line: about half the roof's stroke width.
+const ROOF_CLEARANCE: i32 = 2;
+
+/// A text of a roof label: the text, its pixel offset from the anchor and its anchoring.
+type RoofText = (String, (i32, i32), Pos);
+
+/// The label of a roof (its peak and ridge, or its vector peak) in one of its layouts.
+struct RoofLabel {
+    /// Where the texts are anchored (intensity, TFLOP/s).
+    at: (f64, f64),
+    style: TextStyle<'static>,
+    /// Each layout's texts, pixel offsets from `at` and anchors; the first is preferred.
+    layouts: Vec<Vec<RoofText>>,
+}
+
 /// Draw the roofs of the runs `which` and their ops. With `by_stall` the points are colored by
 /// main stall and the biggest ops are named (one machine per panel); otherwise by machine (the
 /// dashboard's combined roofline).
@@ -229,7 +244,10 @@ pub(crate) fn draw_roofline<DB: DrawingBackend>(
         RGBColor(215, 215, 215),
     )
     .draw()?;
-    // Roofs: the bandwidth slope from where it enters the plot, then the flat peak.
+    // Roofs: the bandwidth slope from where it enters the plot, then the flat peak. Their pixel
+    // polylines are kept so no label crosses them; their labels are drawn once every roof is.
+    let mut roof_px: Vec<Vec<(i32, i32)>> = Vec::new();
+    let mut roof_labels: Vec<RoofLabel> = Vec::new();
     for (j, r) in &roofs {
         let color = if by_stall {
             RGBColor(40, 40, 40)
@@ -261,21 +279,24 @@ pub(crate) fn draw_roofline<DB: DrawingBackend>(
                         r.attainable_under(v, vr.clamp(x_lo, x_hi)),
                     ));
                     vline.push((x_hi, v));
+                    roof_px.push(vline.iter().map(|p| chart.backend_coord(p)).collect());
                     chart.draw_series(DashedLineSeries::new(
                         vline,
                         10,
                         6,
                         color.stroke_width(2),
                     ))?;
-                    chart.draw_series(std::iter::once(
-                        EmptyElement::at((x_hi, v))
-                            + Text::new(
-                                format!("vector {} TFLOP/s", fmt_sig(v)),
-                                (-8, -5),
-                                text_style(small_px(), &color)
-                                    .pos(Pos::new(HPos::Right, VPos::Bottom)),
-                            ),
-                    ))?;
+                    // Above the flat vector roof at the right edge; below it where the label
+                    // would reach the slope above the vector ridge.
+                    let t = format!("vector {} TFLOP/s", fmt_sig(v));
+                    roof_labels.push(RoofLabel {
+                        at: (x_hi, v),
+                        style: text_style(small_px(), &color),
+                        layouts: vec![
+                            vec![(t.clone(), (-8, -5), Pos::new(HPos::Right, VPos::Bottom))],
+                            vec![(t, (-8, 10), Pos::new(HPos::Right, VPos::Top))],
+                        ],
+                    });
                 }
                 if by_stall && (x_lo..x_hi).contains(&ridge) {
                     chart.draw_series(std::iter::once(Circle::new(
@@ -290,6 +311,7 @@ pub(crate) fn draw_roofline<DB: DrawingBackend>(
                 line.push((x_hi, r.peak_tflops));
             }
         }
+        roof_px.push(line.iter().map(|p| chart.backend_coord(p)).collect());
         chart.draw_series(LineSeries::new(line, color.stroke_width(3)))?;
         // Labels above the roof, where no op can be: the peak right of the ridge and the ridge
         // left of it; both left of the ridge, stacked, when the flat part is too short.
@@ -308,26 +330,73 @@ pub(crate) fn draw_roofline<DB: DrawingBackend>(
         let left = Pos::new(HPos::Left, VPos::Bottom);
         let right = Pos::new(HPos::Right, VPos::Bottom);
         let line_px = (small_px() * 1.3) as i32;
-        let mut labels = Vec::new();
-        if fits_right || ridge.is_none() {
-            labels.push((peak_text, (8, -6), left));
-            if by_stall {
-                if let Some(x) = ridge {
-                    labels.push((format!("ridge {} FLOP/B", fmt_sig(x)), (-8, -6), right));
-                }
-            }
-        } else {
-            labels.push((peak_text, (-8, -6), right));
-            if by_stall {
-                if let Some(x) = ridge {
-                    let t = format!("ridge {} FLOP/B", fmt_sig(x));
-                    labels.push((t, (-8, -6 - line_px), right));
-                }
-            }
+        // Either layout, the one that fits first; the other where the first crosses a roof.
+        let mut beside = vec![(peak_text.clone(), (8, -6), left)];
+        let mut stacked = vec![(peak_text, (-8, -6), right)];
+        if let Some(x) = ridge.filter(|_| by_stall) {
+            let t = format!("ridge {} FLOP/B", fmt_sig(x));
+            beside.push((t.clone(), (-8, -6), right));
+            stacked.push((t, (-8, -6 - line_px), right));
         }
-        for (t, off, pos) in labels {
+        let layouts = match ridge {
+            None => vec![beside],
+            Some(_) if fits_right => vec![beside, stacked],
+            Some(_) => vec![stacked, beside],
+        };
+        roof_labels.push(RoofLabel {
+            at: (at, r.peak_tflops),
+            style,
+            layouts,
+        });
+    }
+    // Op centers in pixels, obstacles of the labels.
+    let centers: Vec<(i32, i32)> = pts
+        .iter()
+        .map(|(_, x, y, _)| chart.backend_coord(&(*x, *y)))
+        .collect();
+    let plot_box = {
+        let plot = chart.plotting_area();
+        let (bx, by) = plot.get_base_pixel();
+        let (pw, ph) = plot.dim_in_pixel();
+        (bx, by, bx + pw as i32, by + ph as i32)
+    };
+    // Roof labels: the first layout unless it crosses a roof and another fits clear of the
+    // roofs, the ops, the plot edges and the roof labels placed before.
+    let mut room = LabelPlacer::new(plot_box, &centers, 9);
+    for line in &roof_px {
+        room.avoid_polyline(line, ROOF_CLEARANCE);
+    }
+    let mut roof_boxes = Vec::new();
+    for l in roof_labels {
+        let anchor = chart.backend_coord(&l.at);
+        let boxes: Vec<Vec<(i32, i32, i32, i32)>> = l
+            .layouts
+            .iter()
+            .map(|texts| {
+                texts
+                    .iter()
+                    .map(|(t, off, pos)| {
+                        let size = area.estimate_text_size(t, &l.style).unwrap_or((300, 14));
+                        let b = text_box((anchor.0 + off.0, anchor.1 + off.1), *pos, size);
+                        (b.0 - 2, b.1 - 1, b.2 + 2, b.3 + 1)
+                    })
+                    .collect()
+            })
+            .collect();
+        let pick = if boxes[0].iter().any(|b| room.crosses_lines(*b)) {
+            (1..boxes.len())
+                .find(|&i| boxes[i].iter().all(|b| room.fits(*b)))
+                .unwrap_or(0)
+        } else {
+            0
+        };
+        for b in &boxes[pick] {
+            room.reserve(*b);
+            roof_boxes.push(*b);
+        }
+        for (t, off, pos) in &l.layouts[pick] {
             chart.draw_series(std::iter::once(
-                EmptyElement::at((at, r.peak_tflops)) + Text::new(t, off, style.pos(pos)),
+                EmptyElement::at(l.at) + Text::new(t.clone(), *off, l.style.pos(*pos)),
             ))?;
         }
     }
@@ -362,11 +431,13 @@ pub(crate) fn draw_roofline<DB: DrawingBackend>(
         let plot = chart.plotting_area();
         let (bx, by) = plot.get_base_pixel();
         let (pw, ph) = plot.dim_in_pixel();
-        let centers: Vec<(i32, i32)> = pts
-            .iter()
-            .map(|(_, x, y, _)| chart.backend_coord(&(*x, *y)))
-            .collect();
         let mut placer = LabelPlacer::new((bx, by, bx + pw as i32, by + ph as i32), &centers, 7);
+        for line in &roof_px {
+            placer.avoid_polyline(line, ROOF_CLEARANCE);
+        }
+        for b in &roof_boxes {
+            placer.reserve(*b);
+        }
         // Keep the roof annotations (top right, around the ridge) free.
         for (_, r) in &roofs {
             let at = r.ridge_flop_per_byte().unwrap_or(x_lo).clamp(x_lo, x_hi);
