@@ -209,3 +209,25 @@ fn gpu_rows_csv_has_every_row_and_consistent_errors() {
     );
     assert!(xla > 700, "{xla} XLA rows");
 }
+
+/// Chips without calibration rows of their own whose config says their kernel efficiencies
+/// are the H100 fit (RULE) carry exactly the H100's values: a refit of the H100 must move them
+/// too (h200 and the MI300 family once kept 0.474 int8 / 0.907 fp8 after the H100 moved on).
+#[test]
+fn rule_copies_of_the_h100_fit_follow_it() {
+    let h = gpu::machine("h100").unwrap();
+    let hk = &h.config().kernel;
+    for cfg in ["h200", "mi300x", "mi325x", "mi355x"] {
+        let src = common::shipped_src(cfg);
+        assert!(
+            src.contains("RULE (no calibration rows of its own): the H100 fit"),
+            "{cfg}: no longer says it takes the H100 fit; update this test"
+        );
+        let m = gpu::machine(cfg).unwrap();
+        let k = &m.config().kernel;
+        assert_eq!(k.kernel_efficiency, hk.kernel_efficiency, "{cfg}");
+        assert_eq!(k.kernel_efficiency_8bit, hk.kernel_efficiency_8bit, "{cfg}");
+        assert_eq!(k.kernel_efficiency_int8, hk.kernel_efficiency_int8, "{cfg}");
+        assert_eq!(k.kernel_efficiency_fp32, hk.kernel_efficiency_fp32, "{cfg}");
+    }
+}

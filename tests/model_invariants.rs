@@ -102,6 +102,14 @@ fn stock_and_doubled(name: &str, key: &str, (m, n, k, b): (u64, u64, u64, u64)) 
     [machine(name, &[]), machine(name, &[(key, 2.0)])].map(|mach| mach.simulate(&op).unwrap())
 }
 
+/// A GEMM of dtype `d` on the stock `name` and with its HBM bandwidth doubled.
+fn stock_and_doubled_dtype(name: &str, dims: (u64, u64, u64, u64), d: DType) -> [OpProfile; 2] {
+    let (m, n, k, b) = dims;
+    let op = gemm(m, n, k, b, d);
+    [machine(name, &[]), machine(name, &[(bw_key(name), 2.0)])]
+        .map(|mach| mach.simulate(&op).unwrap())
+}
+
 /// HBM bytes of a bf16 GEMM on the stock `name` and with its HBM-reuse buffer doubled.
 fn hbm_bytes_stock_and_doubled_buffer(name: &str, dims: (u64, u64, u64, u64)) -> (f64, f64) {
     let [small, big] = stock_and_doubled(name, buffer_key(name), dims);
@@ -404,5 +412,25 @@ fn regression_a100_more_bandwidth_energy_governed() {
         "{} > {}",
         f.time_s,
         s.time_s
+    );
+}
+
+/// h100 1x9985x1165 int8 (kernel efficiency 0.485) took 11.29 us with twice the HBM bandwidth
+/// vs 9.40 us (5.32 vs 4.52 mJ): the plan is chosen at the governor's clock with efficiency 1
+/// (64x256 tiles, 40 CTAs, fastest there with the faster memory) and then stretched to the
+/// effective clock, where the 64x128 plan the stock machine kept is faster. Still open:
+/// choosing among the shortlist at the effective clock fixes it (9.40 -> 8.47 us) but then
+/// power-limited CUDA-core fp32 cases slow down with more bandwidth (mi300x 6401x10625x29 x5:
+/// the governor, at efficiency 1, lowers the clock 0.949 -> 0.748 and the efficiency stretches
+/// the longer compute), so it waits for a governor that runs at the effective clock.
+#[test]
+#[ignore = "open: the plan is chosen at efficiency 1 and stretched to the effective clock"]
+fn regression_h100_int8_more_bandwidth_plan_at_effective_clock() {
+    let [slow, fast] = stock_and_doubled_dtype("h100", (1, 9985, 1165, 1), DType::Int8);
+    assert!(
+        fast.time_s <= slow.time_s * (1.0 + 1e-2),
+        "{} > {}",
+        fast.time_s,
+        slow.time_s
     );
 }
