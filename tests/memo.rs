@@ -5,16 +5,7 @@ use archsim::machine::Machine;
 use archsim::workload::{DType, Gemm, Op, VectorKind, VectorOp};
 
 fn gemm(name: &str, m: u64) -> Op {
-    Op::Gemm(Gemm {
-        name: name.into(),
-        m,
-        n: 512,
-        k: 256,
-        batch: 1,
-        dtype: DType::Bf16,
-        shared_b: false,
-        conv: None,
-    })
+    Op::Gemm(Gemm::new(name, m, 512, 256))
 }
 
 #[test]

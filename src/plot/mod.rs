@@ -698,7 +698,7 @@ impl LabelPlacer {
             ),
         ];
         for (off, pos, (bx, by)) in cands {
-            let b = (bx - 2, by - 1, bx + w + 2, by + h + 1);
+            let b = label_box((bx, by, bx + w, by + h));
             if self.fits(b) {
                 self.taken.push(b);
                 return Some((off, pos));
@@ -731,6 +731,12 @@ pub(crate) fn segment_hits_box(b: (f64, f64, f64, f64), p: (f64, f64), q: (f64, 
         }
     }
     t0 <= t1
+}
+
+/// The box a label reserves around its text box (x0, y0, x1, y1): 2 px either side, 1 px
+/// above and below.
+pub(crate) fn label_box(t: (i32, i32, i32, i32)) -> (i32, i32, i32, i32) {
+    (t.0 - 2, t.1 - 1, t.2 + 2, t.3 + 1)
 }
 
 /// The pixel box (x0, y0, x1, y1) of a `w × h` text drawn at `at` with anchor `pos`.

@@ -377,8 +377,7 @@ pub(crate) fn draw_roofline<DB: DrawingBackend>(
                     .iter()
                     .map(|(t, off, pos)| {
                         let size = area.estimate_text_size(t, &l.style).unwrap_or((300, 14));
-                        let b = text_box((anchor.0 + off.0, anchor.1 + off.1), *pos, size);
-                        (b.0 - 2, b.1 - 1, b.2 + 2, b.3 + 1)
+                        label_box(text_box((anchor.0 + off.0, anchor.1 + off.1), *pos, size))
                     })
                     .collect()
             })
@@ -428,10 +427,7 @@ pub(crate) fn draw_roofline<DB: DrawingBackend>(
     }
     if by_stall {
         // Name the ops that take the most time (up to 8) where a label fits without overlap.
-        let plot = chart.plotting_area();
-        let (bx, by) = plot.get_base_pixel();
-        let (pw, ph) = plot.dim_in_pixel();
-        let mut placer = LabelPlacer::new((bx, by, bx + pw as i32, by + ph as i32), &centers, 7);
+        let mut placer = LabelPlacer::new(plot_box, &centers, 7);
         for line in &roof_px {
             placer.avoid_polyline(line, ROOF_CLEARANCE);
         }
@@ -448,7 +444,7 @@ pub(crate) fn draw_roofline<DB: DrawingBackend>(
             if let Some(v) = r.vector_tflops {
                 let (_, vy) = chart.backend_coord(&(x_hi, v));
                 let (dx, dy) = ((300.0 * s) as i32, (30.0 * s) as i32);
-                placer.reserve((bx + pw as i32 - dx, vy - dy, bx + pw as i32, vy));
+                placer.reserve((plot_box.2 - dx, vy - dy, plot_box.2, vy));
             }
         }
         let mut big: Vec<&(usize, f64, f64, &OpProfile)> = pts.iter().collect();

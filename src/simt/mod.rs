@@ -60,6 +60,8 @@ const GOVERNOR_MAX_STEPS: usize = 40;
 /// analytic estimate ([`GpuMachine::plan_gemm`]).
 const PLANS_SIMULATED: usize = 4;
 
+use sim::{SmParams, SmResult, SmWork};
+
 /// Indices into `cands` of the best-estimated plan of each of the first `n` kernel families in
 /// `ranked` (`(estimate, index)` pairs, best first). A family is a plan but for its
 /// shared-memory stage count: stage variants share their estimate to within a few per cent
@@ -93,7 +95,6 @@ fn distinct_families(cands: &[KernelPlan], ranked: &[(f64, usize)], n: usize) ->
     }
     picked
 }
-use sim::{SmParams, SmResult, SmWork};
 
 /// A GPU built from a [`SimtConfig`].
 pub struct GpuMachine {
@@ -401,10 +402,10 @@ impl GpuMachine {
 
     /// The highest clock in `floor..=f_nom` at which a plan of GEMM `g` (`at_nom`: costed at
     /// the nominal clock) draws at most the TDP (`power(costed plan, f)` in W), and the plan
-    /// costed there; `floor` when even the floor does not fit. Illinois regula falsi (Dowell & Jarratt 1971, BIT 11:168) from
-    /// `start`: the secant through the bracket's ends, halving the weight of an end kept twice
-    /// in a row, superlinear where bisection halves; stops within
-    /// [`GOVERNOR_CLOCK_TOLERANCE`] of nominal, keeping the feasible end.
+    /// costed there; `floor` when even the floor does not fit. Illinois regula falsi (Dowell &
+    /// Jarratt 1971, BIT 11:168) from `start`: the secant through the bracket's ends, halving
+    /// the weight of an end kept twice in a row, superlinear where bisection halves; stops
+    /// within [`GOVERNOR_CLOCK_TOLERANCE`] of nominal, keeping the feasible end.
     fn governed_clock_for_plan(
         &self,
         g: &Gemm,

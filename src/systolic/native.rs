@@ -142,6 +142,15 @@ struct CoreShare {
     cores: u64,
 }
 
+/// The largest M and N of a split's core shares (the whole GEMM's when there are none): the
+/// extent one core's tiles cover.
+fn largest_share(shares: &[CoreShare], work: &GemmWork) -> (u64, u64) {
+    (
+        shares.iter().map(|s| s.m).max().unwrap_or(work.m),
+        shares.iter().map(|s| s.n).max().unwrap_or(work.n),
+    )
+}
+
 /// Cost of one core's share.
 #[derive(Debug, Clone, Copy, Default)]
 struct CoreCost {
@@ -442,9 +451,9 @@ impl NativeTpuMachine {
         let mut sum_time = 0.0;
         // The first block's loads are the prologue (`first` below): the first step computes on
         // tiles already in VMEM, so its own `max(compute, dma)` overcounts by what its loads
-        // add over its compute and output write (Pallas pipelining, JAX-MM: step i issues block i+1's
-        // copy, computes block i, then waits; N steps are prologue + N−1 overlapped steps +
-        // the last compute).
+        // add over its compute and output write (Pallas pipelining, JAX-MM: step i issues
+        // block i+1's copy, computes block i, then waits; N steps are prologue + N−1
+        // overlapped steps + the last compute).
         let mut first_excess = 0.0;
         for &(mi, cm) in &mc[..mn] {
             for &(ni, cn) in &nc[..nn] {
@@ -593,8 +602,7 @@ impl NativeTpuMachine {
         let shares = self.shares(work, t.split)?;
         // The tile a core holds is clipped to its share (as `eval_core` costs it), not to the
         // whole GEMM: an N split over 8 cores with tn = 1024 holds ceil(N/8)-wide tiles.
-        let share_m = shares.iter().map(|s| s.m).max().unwrap_or(work.m);
-        let share_n = shares.iter().map(|s| s.n).max().unwrap_or(work.n);
+        let (share_m, share_n) = largest_share(&shares, work);
         let (tm, tn, tk) = (
             t.tm.min(share_m).max(1),
             t.tn.min(share_n).max(1),
@@ -660,8 +668,7 @@ impl NativeTpuMachine {
             let Some(shares) = self.shares(work, split) else {
                 continue;
             };
-            let share_m = shares.iter().map(|s| s.m).max().unwrap_or(work.m);
-            let share_n = shares.iter().map(|s| s.n).max().unwrap_or(work.n);
+            let (share_m, share_n) = largest_share(&shares, work);
             let tms = candidates_balanced(work.m, share_m, lo_m, m_granule(work.elem_bytes));
             let tns = candidates_balanced(work.n, share_n, lo_n, NK_GRANULE);
             for &tm in &tms {
