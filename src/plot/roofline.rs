@@ -434,19 +434,6 @@ pub(crate) fn draw_roofline<DB: DrawingBackend>(
         for b in &roof_boxes {
             placer.reserve(*b);
         }
-        // Keep the roof annotations (top right, around the ridge) free.
-        for (_, r) in &roofs {
-            let at = r.ridge_flop_per_byte().unwrap_or(x_lo).clamp(x_lo, x_hi);
-            let (px, py) = chart.backend_coord(&(at, r.peak_tflops));
-            let s = font_scale();
-            let (dx, dy) = ((340.0 * s) as i32, (60.0 * s) as i32);
-            placer.reserve((px - dx, py - dy, px + dx, py));
-            if let Some(v) = r.vector_tflops {
-                let (_, vy) = chart.backend_coord(&(x_hi, v));
-                let (dx, dy) = ((300.0 * s) as i32, (30.0 * s) as i32);
-                placer.reserve((plot_box.2 - dx, vy - dy, plot_box.2, vy));
-            }
-        }
         let mut big: Vec<&(usize, f64, f64, &OpProfile)> = pts.iter().collect();
         big.sort_by(|a, b| b.3.time_s.total_cmp(&a.3.time_s));
         let style = text_style(small_px(), &RGBColor(40, 40, 40));
