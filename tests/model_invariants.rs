@@ -424,15 +424,12 @@ fn regression_a100_more_bandwidth_energy_governed() {
 }
 
 /// h100 1x9985x1165 int8 (kernel efficiency 0.485) took 11.29 us with twice the HBM bandwidth
-/// vs 9.40 us (5.32 vs 4.52 mJ): the plan is chosen at the governor's clock with efficiency 1
+/// vs 9.40 us (5.32 vs 4.52 mJ): the plan was chosen at the governor's clock with efficiency 1
 /// (64x256 tiles, 40 CTAs, fastest there with the faster memory) and then stretched to the
-/// effective clock, where the 64x128 plan the stock machine kept is faster. Still open:
-/// choosing among the shortlist at the effective clock fixes it (9.40 -> 8.47 us) but then
-/// power-limited CUDA-core fp32 cases slow down with more bandwidth (mi300x 6401x10625x29 x5:
-/// the governor, at efficiency 1, lowers the clock 0.949 -> 0.748 and the efficiency stretches
-/// the longer compute), so it waits for a governor that runs at the effective clock.
+/// effective clock, where the 64x128 plan the stock machine kept is faster. The governor now
+/// runs at the effective clock (clock x efficiency): plans are searched and compared there and
+/// the power is evaluated on the time the kernel takes there.
 #[test]
-#[ignore = "open: the plan is chosen at efficiency 1 and stretched to the effective clock"]
 fn regression_h100_int8_more_bandwidth_plan_at_effective_clock() {
     assert_no_slower(stock_and_doubled_dtype(
         "h100",

@@ -47,6 +47,16 @@ use crate::workload::{AttentionOp, DType, Gemm, Op, VectorOp};
 use config::{Arch, Fp32Math, SimtConfig};
 use plan::{KernelPlan, MmaKind};
 
+/// The clock range of one power-governed GEMM: its unit's nominal clock (Hz), the kernel
+/// efficiency it runs at (the kernel runs as the simulated one at clock × `eff`) and the DVFS
+/// floor (Hz).
+#[derive(Clone, Copy)]
+struct ClockSpan {
+    f_nom: f64,
+    eff: f64,
+    floor: f64,
+}
+
 /// The GEMM power governor ([`GpuMachine::governed_gemm_clock`]) stops when its bracket is
 /// narrower than this fraction of the nominal clock (the feasible end is kept, so the op's power
 /// never exceeds the TDP and falls short of it by a few parts in 10^6).
@@ -305,8 +315,8 @@ impl GpuMachine {
     }
 
     /// Time (s) of a costed GEMM plan run at clock `clk` with kernel efficiency `eff`, as
-    /// [`Self::simulate_gemm`] reports it: the plan's cycles at `clk`, stretched by the
-    /// efficiency, plus the fixed per-kernel and launch overheads.
+    /// [`Self::simulate_gemm`] reports it: the plan's cycles (costed at the effective clock
+    /// `clk · eff`) at the effective clock, plus the fixed per-kernel and launch overheads.
     fn plan_time_s(&self, c: &CostedPlan, clk: f64, eff: f64) -> f64 {
         let at_clk = c.compute_cycles + c.memory_cycles + c.fill_drain_cycles + c.tail_cycles;
         let k = &self.cfg.kernel;
@@ -315,38 +325,54 @@ impl GpuMachine {
             + (k.kernel_fixed_us + k.launch_overhead_us) * 1e-6
     }
 
-    /// The clock (Hz) the power governor holds for a GEMM, and the plan costed at it (at
-    /// efficiency 1, so the clock does not depend on the fitted kernel efficiency).
+    /// The clock (Hz) the power governor holds for a GEMM whose kernel runs at efficiency `eff`,
+    /// and the plan costed at its effective clock (clock × `eff`).
     ///
-    /// The op's average power at clock `f` is evaluated exactly on the simulated kernel: a
-    /// plan costed at `f` gives the counters and the time ([`Self::plan_time_s`], overheads
-    /// included), and the power is the reported energy ([`crate::energy::energy_at_clock`]:
-    /// core switching energy ∝ (f / f_nom)², HBM and baseline not) over that time — the law of
-    /// [`crate::energy::power_governed_clock_hz`] evaluated on the op's own time. The clock is
-    /// the nominal one when the plan searched there fits `power.tdp_w`; else the highest clock
-    /// that fits for the plan searched at the analytic estimate of [`Self::power_clock_hz`]
-    /// ([`Self::governed_clock_for_plan`]), down to the DVFS floor (`clock.min_mhz`, else
-    /// [`crate::energy::DEFAULT_MIN_CLOCK_FRACTION`] of nominal). Because the feasible end is
-    /// kept and the kernel efficiency only stretches the same plan's time, an op whose clock
-    /// the governor lowered reports an average power at or under the TDP.
-    fn governed_gemm_clock(&self, g: &Gemm, math: DType, f_nom: f64) -> Result<(f64, CostedPlan)> {
+    /// The kernel efficiency is modelled as an effective clock: a kernel at SM clock `f` runs
+    /// as the simulated kernel at `f · eff` (its memory per cycle included), while the core's
+    /// switching energy per op follows the real clock `f` (V ∝ f). The op's average power at
+    /// clock `f` is evaluated exactly on the simulated kernel: a plan costed at `f · eff` gives
+    /// the counters and the time ([`Self::plan_time_s`], overheads included), and the power is
+    /// the reported energy ([`crate::energy::energy_at_clock`]: core switching energy ∝
+    /// (f / f_nom)², HBM and baseline not) over that time — the law of
+    /// [`crate::energy::power_governed_clock_hz`] evaluated on the op's own time. A less
+    /// efficient kernel spreads the same energy over a longer time, so it draws less power and
+    /// may hold a higher clock (NVML reports higher SM clocks for slower kernels at the same
+    /// power cap; tests/data/gpu_power_h100.csv: 1,980 MHz on memory-bound kernels). Plans are
+    /// searched and compared at the effective clock, where they run.
+    ///
+    /// The clock is the nominal one when the plan searched there fits `power.tdp_w`; else the
+    /// highest clock that fits for the plan searched at the analytic estimate of
+    /// [`Self::power_clock_hz`] ([`Self::governed_clock_for_plan`]), down to the DVFS floor
+    /// (`clock.min_mhz`, else [`crate::energy::DEFAULT_MIN_CLOCK_FRACTION`] of nominal). The
+    /// feasible end is kept, so an op whose clock the governor lowered reports an average
+    /// power at or under the TDP.
+    fn governed_gemm_clock(
+        &self,
+        g: &Gemm,
+        math: DType,
+        f_nom: f64,
+        eff: f64,
+    ) -> Result<(f64, CostedPlan)> {
         let limit = self.cfg.power.tdp_w;
+        // `c` costed at the effective clock f · eff.
         let power = |c: &CostedPlan, f: f64| {
-            let t = self.plan_time_s(c, f, 1.0);
+            let t = self.plan_time_s(c, f, eff);
             let counters = gemm_counters(g, &c.traffic);
             let e = crate::energy::energy_at_clock(&self.cfg.energy, &counters, math, t, f / f_nom);
             e.total_pj * 1e-12 / t
         };
-        let (c0, simulated) = self.plan_gemm(g, f_nom)?;
+        let (c0, simulated) = self.plan_gemm(g, f_nom * eff)?;
         if power(&c0, f_nom) <= limit {
             return Ok((f_nom, c0));
         }
+        let eff_nom = f_nom * eff;
         let guess = self.power_clock_hz(
             &gemm_counters(g, &c0.traffic),
             math,
             f_nom,
-            c0.cycles / f_nom,
-            (c0.cycles - c0.memory_cycles) / f_nom,
+            c0.cycles / eff_nom,
+            (c0.cycles - c0.memory_cycles) / eff_nom,
         );
         let min_hz = self.cfg.clock.min_mhz * 1e6;
         let floor = if min_hz > 0.0 {
@@ -359,29 +385,24 @@ impl GpuMachine {
         // GEMM. The plan is the one the search prefers at the analytic estimate of the clock,
         // close to the clock found (a lower clock can prefer another plan: less compute per
         // byte of memory).
-        let (at_guess, shortlist) = self.plan_gemm(g, guess.clamp(floor, f_nom))?;
+        let (at_guess, shortlist) = self.plan_gemm(g, guess.clamp(floor, f_nom) * eff)?;
         // A plan costed at the nominal clock, from the nominal search when it simulated it.
         let at_nominal = |p: &KernelPlan| {
             simulated
                 .iter()
                 .find(|c| c.plan == *p)
                 .cloned()
-                .unwrap_or_else(|| self.cost_plan(g, p, f_nom))
+                .unwrap_or_else(|| self.cost_plan(g, p, eff_nom))
         };
-        let (f1, c1) = self.governed_clock_for_plan(
-            g,
-            &at_nominal(&at_guess.plan),
-            f_nom,
-            guess,
-            floor,
-            &power,
-        )?;
+        let span = ClockSpan { f_nom, eff, floor };
+        let (f1, c1) =
+            self.governed_clock_for_plan(g, &at_nominal(&at_guess.plan), span, guess, &power)?;
         // At the clock found, another plan of the shortlist can be faster (a near-tie at the
         // guessed clock): the governor then settles that plan's clock too, and the faster of
         // the two at its own clock runs.
         let mut rival: Option<(&KernelPlan, f64)> = None;
         for p in shortlist.iter().map(|c| &c.plan).filter(|p| **p != c1.plan) {
-            let cycles = self.cost_plan(g, p, f1).cycles;
+            let cycles = self.cost_plan(g, p, f1 * eff).cycles;
             if cycles < rival.map_or(c1.cycles, |r| r.1) {
                 rival = Some((p, cycles));
             }
@@ -389,10 +410,9 @@ impl GpuMachine {
         let Some((rival, _)) = rival else {
             return Ok((f1, c1));
         };
-        let (f2, c2) =
-            self.governed_clock_for_plan(g, &at_nominal(rival), f_nom, f1, floor, &power)?;
+        let (f2, c2) = self.governed_clock_for_plan(g, &at_nominal(rival), span, f1, &power)?;
         Ok(
-            if self.plan_time_s(&c2, f2, 1.0) < self.plan_time_s(&c1, f1, 1.0) {
+            if self.plan_time_s(&c2, f2, eff) < self.plan_time_s(&c1, f1, eff) {
                 (f2, c2)
             } else {
                 (f1, c1)
@@ -400,26 +420,27 @@ impl GpuMachine {
         )
     }
 
-    /// The highest clock in `floor..=f_nom` at which a plan of GEMM `g` (`at_nom`: costed at
-    /// the nominal clock) draws at most the TDP (`power(costed plan, f)` in W), and the plan
-    /// costed there; `floor` when even the floor does not fit. Illinois regula falsi (Dowell &
-    /// Jarratt 1971, BIT 11:168) from `start`: the secant through the bracket's ends, halving
-    /// the weight of an end kept twice in a row, superlinear where bisection halves; stops
-    /// within [`GOVERNOR_CLOCK_TOLERANCE`] of nominal, keeping the feasible end.
+    /// The highest clock in `span.floor..=span.f_nom` at which a plan of GEMM `g` (`at_nom`:
+    /// costed at the nominal clock × `span.eff`) draws at most the TDP (`power(costed plan, f)`
+    /// in W), and the plan costed at that clock × `span.eff`; the floor when even the floor
+    /// does not fit. Illinois regula falsi (Dowell & Jarratt 1971, BIT 11:168) from `start`:
+    /// the secant through the bracket's ends, halving the weight of an end kept twice in a
+    /// row, superlinear where bisection halves; stops within [`GOVERNOR_CLOCK_TOLERANCE`] of
+    /// nominal, keeping the feasible end.
     fn governed_clock_for_plan(
         &self,
         g: &Gemm,
         at_nom: &CostedPlan,
-        f_nom: f64,
+        span: ClockSpan,
         start: f64,
-        floor: f64,
         power: &dyn Fn(&CostedPlan, f64) -> f64,
     ) -> Result<(f64, CostedPlan)> {
+        let ClockSpan { f_nom, eff, floor } = span;
         let limit = self.cfg.power.tdp_w;
         // The op's power over the limit (W) at clock f: ≤ 0 fits.
         let plan = &at_nom.plan;
         let excess = |f: f64| -> (f64, CostedPlan) {
-            let c = self.cost_plan(g, plan, f);
+            let c = self.cost_plan(g, plan, f * eff);
             (power(&c, f) - limit, c)
         };
         let e_nom = power(at_nom, f_nom) - limit;
@@ -495,7 +516,8 @@ impl GpuMachine {
     pub fn gemm_clock_hz(&self, g: &Gemm) -> Result<f64> {
         let math = self.math_dtype(g.dtype);
         let f_nom = self.nominal_gemm_hz(math);
-        Ok(self.governed_gemm_clock(g, math, f_nom)?.0)
+        let eff = self.kernel_efficiency(math);
+        Ok(self.governed_gemm_clock(g, math, f_nom, eff)?.0)
     }
 
     /// True when this dtype's GEMMs use tensor cores (false: fp32 on CUDA cores).
@@ -873,14 +895,9 @@ impl GpuMachine {
         let math = self.math_dtype(g.dtype);
         let f_nom = self.nominal_gemm_hz(math);
         let eff = self.kernel_efficiency(math);
-        // The clock and plan the power governor settles on (efficiency 1); the kernel
-        // efficiency then stretches the same plan (costed at the effective clock clk · eff).
-        let (clk, c1) = self.governed_gemm_clock(g, math, f_nom)?;
-        let c = if eff != 1.0 {
-            self.cost_plan(g, &c1.plan, clk * eff)
-        } else {
-            c1
-        };
+        // The clock the power governor settles on and the plan, costed at the effective clock
+        // clk · eff where the kernel runs.
+        let (clk, c) = self.governed_gemm_clock(g, math, f_nom, eff)?;
         let kcfg = &self.cfg.kernel;
         let mut prof = profile_for(op);
         prof.set_math_dtype(&self.name, math);
