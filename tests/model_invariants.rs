@@ -276,6 +276,22 @@ fn assert_larger_buffer_no_more_traffic(name: &str, dims: (u64, u64, u64, u64)) 
     assert!(big <= small * (1.0 + 1e-2), "{big} > {small}");
 }
 
+/// Power-limited GEMMs split along M ran faster in two parts: mi300x 11585x16641x5793 at 579
+/// (2.4857 ms vs whole 2.6332 ms, 64x64 tiles at clock 0.673 while the large part took 256x64
+/// at 0.708) and a100 12875x11137x19767 at 6689 (64x128 at 0.795 vs 128x128 at 0.82). The
+/// search ranked plans by cycles at one clock, but a plan that moves fewer bytes through L2
+/// and shared memory spends less energy per op and holds a higher clock under the same power
+/// limit. A power-limited search now ranks plans by the time at the clock each plan's own
+/// power allows (`PowerRank`), and the governor's re-check at the clock found estimates each
+/// rival's clock the same way: whole mi300x 2.4772 ms (256x256 at 0.723).
+#[test]
+fn regression_gpu_split_along_m_power_limited_plan() {
+    assert_split_not_much_faster("mi300x", (11585, 16641, 5793), 579);
+    assert_split_not_much_faster("mi300x", (7638, 14209, 8787), 381);
+    assert_split_not_much_faster("a100", (12875, 11137, 19767), 6689);
+    assert_split_not_much_faster("a100", (10625, 11197, 19776), 5520);
+}
+
 /// The GPU plan search simulated only the top 4 plans by its estimate; with twice the HBM
 /// bandwidth the stage variants of the 64x256 tile filled the top 4 and the faster 64x64 tile
 /// (300 CTAs) was never simulated: 5.37 us vs 5.11 us. The search now simulates the top 4

@@ -57,6 +57,53 @@ struct ClockSpan {
     floor: f64,
 }
 
+/// How the plan search ranks plans of a power-limited GEMM searched at SM clock `f` (effective
+/// clock `f · eff`): by the time each would take at the clock its own power allows, since a
+/// plan that moves fewer bytes through L2 and shared memory spends less energy per op and
+/// holds a higher clock under the same limit.
+struct PowerRank {
+    f: f64,
+    f_nom: f64,
+    floor: f64,
+    eff: f64,
+    math: DType,
+    limit_w: f64,
+}
+
+impl PowerRank {
+    /// A plan's `cycles` at the effective clock over the clock ratio its power allows: the
+    /// kernel's power at `f` (its counters over its time, [`crate::energy::energy_at_clock`])
+    /// split into the baseline, the memory power (HBM, NoC, links) and the core power, and the
+    /// ratio `x` with `baseline + memory + core · x³ = limit` (the cube law of
+    /// [`crate::energy::power_limited_clock_hz`], compute-bound time ∝ 1 / x, memory power held
+    /// at its rate at `f`), bounded to the DVFS range. Only a ranking: the governor settles the
+    /// chosen plan's clock exactly.
+    fn score(&self, m: &GpuMachine, g: &Gemm, cycles: f64, t: &Traffic) -> f64 {
+        let time_s = cycles / (self.f * self.eff);
+        if time_s <= 0.0 {
+            return cycles;
+        }
+        let table = &m.cfg.energy;
+        let e = crate::energy::energy_at_clock(
+            table,
+            &gemm_counters(g, t),
+            self.math,
+            time_s,
+            self.f / self.f_nom,
+        );
+        let w = |pj: f64| pj * 1e-12 / time_s;
+        let mem_w = w(e.hbm_pj + e.interconnect_pj + e.link_pj);
+        let core_w = w(e.compute_pj + e.vector_pj + e.reg_pj + e.sram_pj + e.l2_pj);
+        let room = self.limit_w - table.baseline_w() - mem_w;
+        let x = if core_w > 0.0 && room > 0.0 {
+            (room / core_w).cbrt()
+        } else {
+            0.0
+        };
+        cycles / x.clamp(self.floor / self.f, self.f_nom / self.f)
+    }
+}
+
 /// The GEMM power governor ([`GpuMachine::governed_gemm_clock`]) stops when its bracket is
 /// narrower than this fraction of the nominal clock (the feasible end is kept, so the op's power
 /// never exceeds the TDP and falls short of it by a few parts in 10^6).
@@ -362,7 +409,7 @@ impl GpuMachine {
             let e = crate::energy::energy_at_clock(&self.cfg.energy, &counters, math, t, f / f_nom);
             e.total_pj * 1e-12 / t
         };
-        let (c0, simulated) = self.plan_gemm(g, f_nom * eff)?;
+        let (c0, simulated) = self.plan_gemm(g, f_nom * eff, None)?;
         if power(&c0, f_nom) <= limit {
             return Ok((f_nom, c0));
         }
@@ -385,7 +432,16 @@ impl GpuMachine {
         // GEMM. The plan is the one the search prefers at the analytic estimate of the clock,
         // close to the clock found (a lower clock can prefer another plan: less compute per
         // byte of memory).
-        let (at_guess, shortlist) = self.plan_gemm(g, guess.clamp(floor, f_nom) * eff)?;
+        let guess = guess.clamp(floor, f_nom);
+        let rank = PowerRank {
+            f: guess,
+            f_nom,
+            floor,
+            eff,
+            math,
+            limit_w: limit,
+        };
+        let (at_guess, shortlist) = self.plan_gemm(g, guess * eff, Some(&rank))?;
         // A plan costed at the nominal clock, from the nominal search when it simulated it.
         let at_nominal = |p: &KernelPlan| {
             simulated
@@ -397,27 +453,44 @@ impl GpuMachine {
         let span = ClockSpan { f_nom, eff, floor };
         let (f1, c1) =
             self.governed_clock_for_plan(g, &at_nominal(&at_guess.plan), span, guess, &power)?;
-        // At the clock found, another plan of the shortlist can be faster (a near-tie at the
-        // guessed clock): the governor then settles that plan's clock too, and the faster of
-        // the two at its own clock runs.
+        // At the clock found, another plan of the shortlist can be faster at the clock it is
+        // allowed: fewer cycles at f1, or less energy per op (a higher clock under the same
+        // power). Each is costed at f1 and its own governed clock estimated from the analytic
+        // law ([`Self::power_clock_hz`]), relative to c1's estimate, whose exact clock f1 is
+        // known; the time scales as 1 / clock (optimistic for exposed memory time, so no plan
+        // that could win is dropped by the estimate's direction). The plan with the lowest
+        // estimated time, if below c1's, gets its own root search, and the faster of the two
+        // at its own clock runs.
+        let est_clock = |c: &CostedPlan| {
+            let eff_nom = f_nom * eff;
+            self.power_clock_hz(
+                &gemm_counters(g, &c.traffic),
+                math,
+                f_nom,
+                c.cycles / eff_nom,
+                (c.cycles - c.memory_cycles) / eff_nom,
+            )
+        };
+        let t1 = self.plan_time_s(&c1, f1, eff);
+        let est_c1 = est_clock(&c1);
         let mut rival: Option<(&KernelPlan, f64)> = None;
         for p in shortlist.iter().map(|c| &c.plan).filter(|p| **p != c1.plan) {
-            let cycles = self.cost_plan(g, p, f1 * eff).cycles;
-            if cycles < rival.map_or(c1.cycles, |r| r.1) {
-                rival = Some((p, cycles));
+            let c = self.cost_plan(g, p, f1 * eff);
+            let f_est = (f1 * est_clock(&c) / est_c1).clamp(floor, f_nom);
+            let t_est = self.plan_time_s(&c, f1, eff) * f1 / f_est;
+            if t_est < rival.map_or(t1, |r| r.1) {
+                rival = Some((p, t_est));
             }
         }
         let Some((rival, _)) = rival else {
             return Ok((f1, c1));
         };
         let (f2, c2) = self.governed_clock_for_plan(g, &at_nominal(rival), span, f1, &power)?;
-        Ok(
-            if self.plan_time_s(&c2, f2, eff) < self.plan_time_s(&c1, f1, eff) {
-                (f2, c2)
-            } else {
-                (f1, c1)
-            },
-        )
+        Ok(if self.plan_time_s(&c2, f2, eff) < t1 {
+            (f2, c2)
+        } else {
+            (f1, c1)
+        })
     }
 
     /// The highest clock in `span.floor..=span.f_nom` at which a plan of GEMM `g` (`at_nom`:
@@ -715,11 +788,10 @@ impl GpuMachine {
     }
 
     /// Quick analytic cycle estimate of a plan, used to pick which plans to simulate.
-    fn estimate_cycles(&self, g: &Gemm, p: &KernelPlan, clk: f64) -> f64 {
-        let t = self.traffic(g, p);
+    fn estimate_cycles(&self, g: &Gemm, p: &KernelPlan, t: &Traffic, clk: f64) -> f64 {
         let sms = self.cfg.sm.count as f64;
         let active = (p.ctas as f64 / p.ctas_per_sm as f64).min(sms);
-        let sp = self.sm_params(g, &t, active, clk);
+        let sp = self.sm_params(g, t, active, clk);
         let [bm, bn, bk] = p.cta_tile;
         let tc = (bm * bn * bk) as f64 / (sp.fma_per_clk_per_sp * sp.sub_partitions as f64);
         let stage = t.l2_to_sm_bytes / (p.ctas as f64 * p.k_iters as f64).max(1.0);
@@ -819,7 +891,16 @@ impl GpuMachine {
     /// best-estimated plan of each of the first [`PLANS_SIMULATED`] kernel families is
     /// simulated ([`distinct_families`]), as cuBLASLt's heuristic query returns a short list of
     /// distinct algorithms for the caller to time (`cublasLtMatmulAlgoGetHeuristic`).
-    fn plan_gemm(&self, g: &Gemm, clk: f64) -> Result<(CostedPlan, Vec<CostedPlan>)> {
+    ///
+    /// With `rank` (a power-limited GEMM) plans are ranked, and the best chosen, by the time
+    /// each would take at the clock its own power allows ([`PowerRank::score`]) instead of by
+    /// cycles at `clk`.
+    fn plan_gemm(
+        &self,
+        g: &Gemm,
+        clk: f64,
+        rank: Option<&PowerRank>,
+    ) -> Result<(CostedPlan, Vec<CostedPlan>)> {
         let math = self.math_dtype(g.dtype);
         let tensor = self.uses_tensor_cores(math);
         if tensor && self.cfg.tensor_fma_per_clk_per_sm(math) == 0 {
@@ -846,10 +927,17 @@ impl GpuMachine {
                 ),
             ));
         }
+        let score = |cycles: f64, t: &Traffic| match rank {
+            Some(r) => r.score(self, g, cycles, t),
+            None => cycles,
+        };
         let mut est: Vec<(f64, usize)> = cands
             .iter()
             .enumerate()
-            .map(|(i, p)| (self.estimate_cycles(g, p, clk), i))
+            .map(|(i, p)| {
+                let t = self.traffic(g, p);
+                (score(self.estimate_cycles(g, p, &t, clk), &t), i)
+            })
             .collect();
         est.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
         let simulated: Vec<CostedPlan> = distinct_families(&cands, &est, PLANS_SIMULATED)
@@ -859,7 +947,9 @@ impl GpuMachine {
         // The fastest (the first of equals).
         let best = simulated
             .iter()
-            .reduce(|b, c| if c.cycles < b.cycles { c } else { b })
+            .map(|c| (score(c.cycles, &c.traffic), c))
+            .reduce(|b, c| if c.0 < b.0 { c } else { b })
+            .map(|(_, c)| c)
             .cloned()
             .ok_or_else(|| Error::internal("plan search produced no plan"))?;
         Ok((best, simulated))
