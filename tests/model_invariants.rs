@@ -366,19 +366,20 @@ fn regression_tpu_v5p_larger_vmem_edge_tile() {
     assert_larger_buffer_no_more_traffic("tpu_v5p", (6393, 9645, 50, 1));
 }
 
-/// trn2 split cases where a capacity limit, not an edge tile, makes the whole GEMM's tile set
+/// trn2 split cases where a capacity limit, not an edge tile, made the whole GEMM's tile set
 /// worse than a part's. 8297x5967x11217 at 414: the whole's 1038-row core shares need 3
 /// M tiles of 352 (2 x 528 rows at tn = 1024 overflow the 2 MiB PSUM, and no 768-wide N
 /// candidate exists), the 7883-row part's 986-row shares fit 2 x 496: whole 1.8236 ms vs
 /// parts 0.0985 + 1.7045 ms (41.1 vs 13.6 us memory stall). 19201x7169x11729 at 13821: an
 /// SBUF-resident A panel (tk = K) needs tm <= 492, the whole's 2401-row shares offer 496 (5
-/// tiles) or 256, the part's 1728-row shares 432: 5.3538 vs 5.3257 ms. Still open: trying
-/// every tile count up to 16 fixes both but picks non-power-of-two tiles for power-of-two
-/// shapes and moves the TPU validation (host overhead fit 101.0 -> 101.5 us, clock fraction
-/// 0.845 -> 0.850, tpu_v4 energy 0.015 % -> 0.418 %), so it waits for a recalibration;
-/// sizing tiles to the PSUM/SBUF capacity is the other way.
+/// tiles) or 256, the part's 1728-row shares 432: 5.3538 vs 5.3257 ms. Trying every tile
+/// count up to 16 fixed both but moved the TPU validation (host overhead fit 101.0 -> 101.5
+/// us, clock fraction 0.845 -> 0.850, tpu_v4 energy 0.015 % -> 0.418 %). The mapper now also
+/// tries PSUM-filling tiles (the fewest equal whole-granule tiles of the core share whose f32
+/// output tile fits the PSUM next to each grid tile), which leaves the TPUs (no PSUM) and
+/// their validation unchanged: 528 x 896 tiles, whole 1.7947 ms vs parts 0.0985 + 1.7045 ms;
+/// 1216 x 384 tiles, whole 5.2521 ms vs parts 3.8116 + 1.4777 ms.
 #[test]
-#[ignore = "open: the mapper's tile set misses capacity-filling tiles (fix moves the TPU validation)"]
 fn regression_trn2_split_along_m_capacity_bound_tile() {
     for ((m, n, k), m1) in [((8297, 5967, 11217), 414), ((19201, 7169, 11729), 13821)] {
         let (parts, bound) = split_along_m("trn2", (m, n, k), m1);
