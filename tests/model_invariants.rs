@@ -382,19 +382,20 @@ fn regression_tpu_v5p_larger_vmem_edge_tile() {
     assert_larger_buffer_no_more_traffic("tpu_v5p", (6393, 9645, 50, 1));
 }
 
-/// trn2 split cases where a capacity limit, not an edge tile, makes the whole GEMM's tile set
+/// trn2 split cases where a capacity limit, not an edge tile, made the whole GEMM's tile set
 /// worse than a part's. 8297x5967x11217 at 414: the whole's 1038-row core shares need 3
 /// M tiles of 352 (2 x 528 rows at tn = 1024 overflow the 2 MiB PSUM, and no 768-wide N
 /// candidate exists), the 7883-row part's 986-row shares fit 2 x 496: whole 1.8236 ms vs
 /// parts 0.0985 + 1.7045 ms (41.1 vs 13.6 us memory stall). 19201x7169x11729 at 13821: an
 /// SBUF-resident A panel (tk = K) needs tm <= 492, the whole's 2401-row shares offer 496 (5
-/// tiles) or 256, the part's 1728-row shares 432: 5.3538 vs 5.3257 ms. Still open: trying
-/// every tile count up to 16 fixes both but picks non-power-of-two tiles for power-of-two
-/// shapes and moves the TPU validation (host overhead fit 101.0 -> 101.5 us, clock fraction
-/// 0.845 -> 0.850, tpu_v4 energy 0.015 % -> 0.418 %), so it waits for a recalibration;
-/// sizing tiles to the PSUM/SBUF capacity is the other way.
+/// tiles) or 256, the part's 1728-row shares 432: 5.3538 vs 5.3257 ms. Trying every tile
+/// count up to 16 fixed both but moved the TPU validation (host overhead fit 101.0 -> 101.5
+/// us, clock fraction 0.845 -> 0.850, tpu_v4 energy 0.015 % -> 0.418 %). The mapper now also
+/// tries PSUM-filling tiles (the fewest equal whole-granule tiles of the core share whose f32
+/// output tile fits the PSUM next to each grid tile), which leaves the TPUs (no PSUM) and
+/// their validation unchanged: 528 x 896 tiles, whole 1.7947 ms vs parts 0.0985 + 1.7045 ms;
+/// 1216 x 384 tiles, whole 5.2521 ms vs parts 3.8116 + 1.4777 ms.
 #[test]
-#[ignore = "open: the mapper's tile set misses capacity-filling tiles (fix moves the TPU validation)"]
 fn regression_trn2_split_along_m_capacity_bound_tile() {
     for ((m, n, k), m1) in [((8297, 5967, 11217), 414), ((19201, 7169, 11729), 13821)] {
         let (parts, bound) = split_along_m("trn2", (m, n, k), m1);
@@ -405,11 +406,32 @@ fn regression_trn2_split_along_m_capacity_bound_tile() {
 /// tpu_v5p 6657x9531x51 with twice the VMEM reads 130,583,952 HBM bytes vs 129,225,924
 /// (+1.05 %) for a plan 2.0 % faster (58.71 vs 59.94 us): 2048 x 4096 tiles, whose f32
 /// accumulator (2048 x 4096 x 8 B = 67.1 MB with the output buffers) overflows the stock 64
-/// MiB; the stock VMEM's best is 512 x 4766 tiles. The mapper keeps the fastest plan, and this
-/// trade is just over the property's 1 %. Open: not analysed further (is the stock plan the
-/// best the stock VMEM allows?).
+/// MiB; the stock VMEM's best is 512 x 4766 tiles (N split).
+///
+/// Analysis: not a time-vs-bytes trade, and the stock plan is not the best the model finds
+/// on the stock VMEM. An exhaustive search (every tm in 16-row and tn in 128-column granules,
+/// K = 51 whole, both loop orders, every core split) finds 1664 x 4766 (N split, n_outer) at
+/// 57.14 us on the stock VMEM and 3328 x 4766 at 56.43 us on the doubled one, both at the
+/// fewest bytes, 129,225,924. The mapper's tile set misses them: they cut each core's 6657 rows
+/// into tiles rounded *down* (4 x 1664 or 2 x 3328) and a 1-row edge tile that ends the
+/// pipeline, and they win only through rule 4's accounting, which overlaps a step's output
+/// write with that step's own compute: the 1-row last step hides the last big tile's write.
+/// No pipeline does that: for 1664 x 4766, the first tile's compute (11.5 us) overlaps no
+/// output write and the four 1664 x 4766 bf16 writes take 4 x 13.2 us at a core's HBM share
+/// (2765 GB/s x 0.87 / 2), at least 64.2 us against the model's 56.5 (without dispatch); the
+/// balanced 4 x 1680 plan, which the same rule costs at 68.6 us, is bounded the same way
+/// (64.0 us). So the fix is to charge each output write to the step after it (the write-back
+/// of block i overlaps block i+1: Pallas pipelining, JAX-MM), not to add round-down tiles that
+/// chase the artefact. That moves every
+/// memory-bound time, so it waits for a recalibration (a smaller change, taking only the last
+/// step's own write out of its step, already moved the TPU fit: device overhead 0.63 -> 0.64
+/// us, host 101.0 -> 101.5 us, clock fraction 0.845 -> 0.850; it left this case as it is).
+/// VMEM-filling candidate tiles make the case pass (the stock VMEM then takes 848 x 9472,
+/// 58.40 us, whose 59-column edge tile ends the pipeline: the same artefact) but make a larger
+/// VMEM slower for other shapes (see `NativeTpuMachine::psum_tile`), so the mapper does not
+/// size tiles to the VMEM.
 #[test]
-#[ignore = "open: a faster plan with 1.05 % more bytes (the property allows 1 %)"]
+#[ignore = "open: rule 4 overlaps a step's output write with its own compute, so plans ending in a 1-row tile look faster; fixing it moves the TPU fit"]
 fn regression_tpu_v5p_larger_vmem_faster_plan() {
     assert_larger_buffer_no_more_traffic("tpu_v5p", (6657, 9531, 51, 1));
 }

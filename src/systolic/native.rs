@@ -57,7 +57,11 @@
 //!    dimension, and the balanced tiles that cut a core's share into the same number of
 //!    equal tiles, whole native VMEM tiles: [`candidates_balanced`]), both loop orders and the
 //!    core splits, keeps the fastest plan (ties: fewer HBM bytes, then larger tiles) and
-//!    reports it in `plan`.
+//!    reports it in `plan`. On a chip with an accumulator memory (PSUM) it then tries the
+//!    PSUM-filling tiles: next to each N (M) tile of the grid, the fewest equal M (N) tiles of
+//!    the core share, in whole native tiles, whose f32 output tile fits the PSUM
+//!    (`NativeTpuMachine::psum_tile`); they win only when strictly faster, or as fast with fewer
+//!    bytes.
 //! 9. **Vector ops** run on the VPU (`vpu.flops_per_cycle` per core, all cores) and stream their
 //!    operands from/to HBM once: `time = max(flops / vpu_rate, latency + bytes / bandwidth)`,
 //!    i.e. memory-bound for all elementwise ops at realistic sizes. They are costed as their own
@@ -416,6 +420,37 @@ impl NativeTpuMachine {
         psum <= 0.0 || tm as f64 * tn as f64 * 4.0 <= psum
     }
 
+    /// The PSUM-filling M (or N) tile for a core share of `share` rows (or columns) next to a
+    /// held N (or M) tile of `other`: the fewest equal tiles whose f32 output tile fits the
+    /// accumulator memory, `j = ceil(share / cap)` with `cap = floor(PSUM / (4·other))` rounded
+    /// down to whole `granule`s (rule 3: `tm·tn·4 ≤ PSUM`), sized like [`candidates_balanced`]:
+    /// `round_up(ceil(share / j), granule)`, no larger than `cap` (a whole number of granules).
+    /// The grid's tiles can land just above the PSUM (two 528-row tiles next to a 1024-wide N
+    /// tile: 2.06 MiB of 2 MiB) and leave only much smaller ones. None on chips without PSUM,
+    /// when the whole share fits, or when not one granule fits.
+    ///
+    /// Only the PSUM, not the scratchpad (VMEM/SBUF), sizes these tiles, so the candidate set
+    /// does not depend on the scratchpad and a larger one admits every plan a smaller one does.
+    /// Tiles sized to the scratchpad too broke that: over 400 random bf16 GEMMs (shapes drawn
+    /// like `tests/model_invariants.rs`'s `dims()`, batch 1), twice the VMEM
+    /// was slower in 4–8 per TPU config (up to 7.2 %) with the largest fitting tile, in 1–2 (up
+    /// to 0.8 %) with only its balanced version, and it fixed no trn2 case that the PSUM alone
+    /// does not. The PSUM size itself is not so covered: with twice the PSUM, 10 of the 400 ran
+    /// slower on trn2 (up to 1.6 %). The scratchpad still bounds every tile in
+    /// [`Self::evaluate`].
+    fn psum_tile(&self, share: u64, other: u64, granule: u64) -> Option<u64> {
+        let psum = self.cfg.psum_bytes();
+        if psum <= 0.0 {
+            return None;
+        }
+        let cap = (psum / (4.0 * other.max(1) as f64)).min(1e15) as u64 / granule * granule;
+        if cap == 0 || cap >= share {
+            return None;
+        }
+        let j = ceil_div(share, cap);
+        Some(ceil_div(ceil_div(share, j), granule) * granule)
+    }
+
     /// Cost of one core's share (rules 3–7).
     fn eval_core(&self, work: &GemmWork, share: &CoreShare, t: &Tiling, active: u64) -> CoreCost {
         let cfg = &self.cfg;
@@ -663,45 +698,70 @@ impl NativeTpuMachine {
         };
         let mut best: Option<Evaluated> = None;
         let mut tried = 0usize;
+        let mut consider = |t: Tiling, best: &mut Option<Evaluated>| {
+            for order in [LoopOrder::MOuter, LoopOrder::NOuter] {
+                let t = Tiling { order, ..t };
+                let Some(ev) = self.evaluate(work, &t) else {
+                    continue;
+                };
+                tried += 1;
+                let better = match best {
+                    None => true,
+                    Some(b) => {
+                        let (x, y) = (ev.critical.time_s, b.critical.time_s);
+                        x < y * (1.0 - 1e-9)
+                            || (x <= y * (1.0 + 1e-9)
+                                && ev.total.hbm_read + ev.total.hbm_write
+                                    < (b.total.hbm_read + b.total.hbm_write) * (1.0 - 1e-9))
+                    }
+                };
+                if better {
+                    *best = Some(ev);
+                }
+            }
+        };
+        let g_m = m_granule(work.elem_bytes);
         for &split in splits {
             // Balanced M and N tiles are sized to the largest core share of this split.
             let Some(shares) = self.shares(work, split) else {
                 continue;
             };
             let (share_m, share_n) = largest_share(&shares, work);
-            let tms = candidates_balanced(work.m, share_m, lo_m, m_granule(work.elem_bytes));
+            let tms = candidates_balanced(work.m, share_m, lo_m, g_m);
             let tns = candidates_balanced(work.n, share_n, lo_n, NK_GRANULE);
+            let tiling = |tm, tn, tk| Tiling {
+                tm,
+                tn,
+                tk,
+                order: LoopOrder::MOuter,
+                split,
+            };
             for &tm in &tms {
                 for &tn in &tns {
                     for &tk in &tks {
-                        for order in [LoopOrder::MOuter, LoopOrder::NOuter] {
-                            let t = Tiling {
-                                tm,
-                                tn,
-                                tk,
-                                order,
-                                split,
-                            };
-                            let Some(ev) = self.evaluate(work, &t) else {
-                                continue;
-                            };
-                            tried += 1;
-                            let better = match &best {
-                                None => true,
-                                Some(b) => {
-                                    let (x, y) = (ev.critical.time_s, b.critical.time_s);
-                                    x < y * (1.0 - 1e-9)
-                                        || (x <= y * (1.0 + 1e-9)
-                                            && ev.total.hbm_read + ev.total.hbm_write
-                                                < (b.total.hbm_read + b.total.hbm_write)
-                                                    * (1.0 - 1e-9))
-                                }
-                            };
-                            if better {
-                                best = Some(ev);
-                            }
-                        }
+                        consider(tiling(tm, tn, tk), &mut best);
                     }
+                }
+            }
+            // PSUM-filling tiles next to each grid tile ([`Self::psum_tile`]), after the grid
+            // so that they win only when strictly better; larger tiles first, no duplicates.
+            let mut extra: Vec<(u64, u64)> = Vec::new();
+            for &tn in &tns {
+                if let Some(tm) = self.psum_tile(share_m, tn.min(share_n), g_m) {
+                    extra.push((tm, tn));
+                }
+            }
+            for &tm in &tms {
+                if let Some(tn) = self.psum_tile(share_n, tm.min(share_m), NK_GRANULE) {
+                    extra.push((tm, tn));
+                }
+            }
+            extra.retain(|(tm, tn)| !(tms.contains(tm) && tns.contains(tn)));
+            extra.sort_unstable_by(|a, b| b.cmp(a));
+            extra.dedup();
+            for (tm, tn) in extra {
+                for &tk in &tks {
+                    consider(tiling(tm, tn, tk), &mut best);
                 }
             }
         }
