@@ -61,6 +61,7 @@ struct ClockSpan {
 /// clock `f · eff`): by the time each would take at the clock its own power allows, since a
 /// plan that moves fewer bytes through L2 and shared memory spends less energy per op and
 /// holds a higher clock under the same limit.
+#[derive(Clone, Copy)]
 struct PowerRank {
     f: f64,
     f_nom: f64,
@@ -71,17 +72,24 @@ struct PowerRank {
 }
 
 impl PowerRank {
-    /// A plan's `cycles` at the effective clock over the clock ratio its power allows: the
-    /// kernel's power at `f` (its counters over its time, [`crate::energy::energy_at_clock`])
-    /// split into the baseline, the memory power (HBM, NoC, links) and the core power, and the
-    /// ratio `x` with `baseline + memory + core · x³ = limit` (the cube law of
-    /// [`crate::energy::power_limited_clock_hz`], compute-bound time ∝ 1 / x, memory power held
-    /// at its rate at `f`), bounded to the DVFS range. Only a ranking: the governor settles the
-    /// chosen plan's clock exactly.
+    /// A plan's `cycles` at the effective clock over the clock ratio its power allows
+    /// ([`Self::clock_ratio`]): its time at that clock, in cycles of `f · eff`. Only a
+    /// ranking: the governor settles the chosen plan's clock exactly.
     fn score(&self, m: &GpuMachine, g: &Gemm, cycles: f64, t: &Traffic) -> f64 {
+        cycles / self.clock_ratio(m, g, cycles, t)
+    }
+
+    /// The ratio `x` of the clock a plan's power allows to `f`: the kernel's power at `f` (its
+    /// counters over its time, `cycles` at the effective clock, [`crate::energy::energy_at_clock`])
+    /// split into the baseline, the memory power (HBM, NoC, links) and the core power, and `x`
+    /// with `baseline + memory + core · x³ = limit` (the cube law of
+    /// [`crate::energy::power_limited_clock_hz`], compute-bound time ∝ 1 / x, memory power
+    /// held at its rate at `f`), bounded to the DVFS range.
+    fn clock_ratio(&self, m: &GpuMachine, g: &Gemm, cycles: f64, t: &Traffic) -> f64 {
+        let (lo, hi) = (self.floor / self.f, self.f_nom / self.f);
         let time_s = cycles / (self.f * self.eff);
         if time_s <= 0.0 {
-            return cycles;
+            return hi;
         }
         let table = &m.cfg.energy;
         let e = crate::energy::energy_at_clock(
@@ -100,7 +108,7 @@ impl PowerRank {
         } else {
             0.0
         };
-        cycles / x.clamp(self.floor / self.f, self.f_nom / self.f)
+        x.clamp(lo, hi)
     }
 }
 
@@ -455,28 +463,20 @@ impl GpuMachine {
             self.governed_clock_for_plan(g, &at_nominal(&at_guess.plan), span, guess, &power)?;
         // At the clock found, another plan of the shortlist can be faster at the clock it is
         // allowed: fewer cycles at f1, or less energy per op (a higher clock under the same
-        // power). Each is costed at f1 and its own governed clock estimated from the analytic
-        // law ([`Self::power_clock_hz`]), relative to c1's estimate, whose exact clock f1 is
-        // known; the time scales as 1 / clock (optimistic for exposed memory time, so no plan
-        // that could win is dropped by the estimate's direction). The plan with the lowest
-        // estimated time, if below c1's, gets its own root search, and the faster of the two
-        // at its own clock runs.
-        let est_clock = |c: &CostedPlan| {
-            let eff_nom = f_nom * eff;
-            self.power_clock_hz(
-                &gemm_counters(g, &c.traffic),
-                math,
-                f_nom,
-                c.cycles / eff_nom,
-                (c.cycles - c.memory_cycles) / eff_nom,
-            )
-        };
+        // power). Each is costed at f1 and its own governed clock estimated by the law the
+        // search ranks with ([`PowerRank::clock_ratio`] at f1), relative to c1's estimate,
+        // whose exact clock f1 is known; the time scales as 1 / clock (optimistic for exposed
+        // memory time, so no plan that could win is dropped by the estimate's direction). The
+        // plan with the lowest estimated time, if below c1's, gets its own root search, and
+        // the faster of the two at its own clock runs.
+        let at_f1 = PowerRank { f: f1, ..rank };
         let t1 = self.plan_time_s(&c1, f1, eff);
-        let est_c1 = est_clock(&c1);
+        let x_c1 = at_f1.clock_ratio(self, g, c1.cycles, &c1.traffic);
         let mut rival: Option<(&KernelPlan, f64)> = None;
         for p in shortlist.iter().map(|c| &c.plan).filter(|p| **p != c1.plan) {
             let c = self.cost_plan(g, p, f1 * eff);
-            let f_est = (f1 * est_clock(&c) / est_c1).clamp(floor, f_nom);
+            let x = at_f1.clock_ratio(self, g, c.cycles, &c.traffic);
+            let f_est = (f1 * x / x_c1).clamp(floor, f_nom);
             let t_est = self.plan_time_s(&c, f1, eff) * f1 / f_est;
             if t_est < rival.map_or(t1, |r| r.1) {
                 rival = Some((p, t_est));
