@@ -214,11 +214,12 @@ pub struct KernelSection {
     /// Extra host-side cost when a host timer wraps each call with a synchronize (dispatch +
     /// sync round trip), µs; used only to compare with host-timed measurements. Calibrated.
     pub host_sync_overhead_us: f64,
-    /// Kernel efficiency: the fraction of the simulated kernel speed the real kernels reach at
-    /// the clock the power model gives, for what the simulation does not see (scheduling,
-    /// instruction overheads, cuBLAS heuristics). Fitted on calibration rows (see the config
-    /// comment and `src/jobs/validate/gpu.rs::calibrate`); reported as `kernel_efficiency`
-    /// time, not as clock throttling. Default 1.
+    /// Kernel efficiency: the fraction of the simulated kernel speed the real kernels reach,
+    /// for what the simulation does not see (scheduling, instruction overheads, cuBLAS
+    /// heuristics): a kernel at SM clock f runs as the simulated one at f × efficiency, and the
+    /// power model sets f on that kernel's power. Fitted on calibration rows, at most 1 (see
+    /// the config comment and `src/jobs/validate/gpu.rs::calibrate`); reported as
+    /// `kernel_efficiency` time, not as clock throttling. Default 1.
     #[serde(default = "one_f64")]
     pub kernel_efficiency: f64,
     /// The same for fp8 and fp4 GEMMs; defaults to `kernel_efficiency`.
