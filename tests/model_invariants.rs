@@ -476,3 +476,27 @@ fn regression_h100_int8_more_bandwidth_plan_at_effective_clock() {
         DType::Int8,
     ));
 }
+
+/// mi325x 16193x1x4096 x6 fp32 (seed 1014; a GEMV on the CUDA cores at the nominal clock, not
+/// power-limited) uses 383.56 mJ with twice the HBM bandwidth vs 382.80 mJ: the same plan
+/// (128x64x8, 3 CTAs per SM) takes 0.24 % longer. The SM simulation's steady-state period is
+/// the slowest resident CTA's over the second half of the simulated iterations; with the
+/// faster memory the warps issue in another order and one CTA is slower in that window
+/// (period 1546.7 cycles vs the tensor-pipe bound 1536 the stock run sits on). Open: a period
+/// from the CTAs' combined progress (harmonic mean) would remove it but moves every GPU
+/// prediction, so it waits for a recalibration.
+#[test]
+#[ignore = "open: the steady-state period is the slowest CTA's over a short window"]
+fn regression_mi325x_gemv_more_bandwidth_energy() {
+    let op = gemm(16193, 1, 4096, 6, DType::Fp32);
+    let slow = machine("mi325x", &[]);
+    let fast = machine("mi325x", &[(bw_key("mi325x"), 2.0)]);
+    let s = run_one(slow.as_ref(), &op).unwrap();
+    let f = run_one(fast.as_ref(), &op).unwrap();
+    assert!(
+        f.energy_pj <= s.energy_pj * (1.0 + 1e-6),
+        "{} pJ > {} pJ",
+        f.energy_pj,
+        s.energy_pj
+    );
+}
