@@ -264,6 +264,16 @@ impl EnergyBreakdown {
         add_fields!(self, o; compute_pj, vector_pj, reg_pj, sram_pj, l2_pj, hbm_pj,
             interconnect_pj, link_pj, static_pj, total_pj);
     }
+    /// The core rail's switching energy (MACs, vector FLOPs, registers, SRAM, L2): the part
+    /// that scales with the core clock's voltage in [`power_split_w`].
+    pub fn core_pj(&self) -> f64 {
+        self.compute_pj + self.vector_pj + self.reg_pj + self.sram_pj + self.l2_pj
+    }
+    /// The memory and link energy (HBM, on-chip interconnect, chip-to-chip links): set by the
+    /// bytes moved, not the core clock.
+    pub fn memory_pj(&self) -> f64 {
+        self.hbm_pj + self.interconnect_pj + self.link_pj
+    }
 }
 
 /// Serde helper: omit a zero field (fields added for the system layer keep single-chip reports
@@ -351,9 +361,9 @@ pub fn power_split_w(
     }
     let e = energy(table, c, dtype, nominal_time_s);
     let per_s = |pj: f64| pj * 1e-12 / nominal_time_s;
-    let fixed_w = table.baseline_w() + per_s(e.hbm_pj + e.interconnect_pj + e.link_pj);
+    let fixed_w = table.baseline_w() + per_s(e.memory_pj());
     let v2 = 1.0 / (table.reference_clock_fraction * table.reference_clock_fraction);
-    let core_w = per_s(e.compute_pj + e.vector_pj + e.reg_pj + e.sram_pj + e.l2_pj) * v2;
+    let core_w = per_s(e.core_pj()) * v2;
     (fixed_w, core_w)
 }
 

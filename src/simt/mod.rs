@@ -79,17 +79,16 @@ impl PowerRank {
         cycles / self.clock_ratio(m, g, cycles, t)
     }
 
-    /// The ratio `x` of the clock a plan's power allows to `f`: the kernel's power at `f` (its
+    /// The ratio of the clock a plan's power allows to `f`: the kernel's power at `f` (its
     /// counters over its time, `cycles` at the effective clock, [`crate::energy::energy_at_clock`])
-    /// split into the baseline, the memory power (HBM, NoC, links) and the core power, and `x`
-    /// with `baseline + memory + core · x³ = limit` (the cube law of
-    /// [`crate::energy::power_limited_clock_hz`], compute-bound time ∝ 1 / x, memory power
-    /// held at its rate at `f`), bounded to the DVFS range.
+    /// split into the baseline plus the memory power (HBM, NoC, links; held at its rate at `f`)
+    /// and the core power, and the clock of the cube law
+    /// ([`crate::energy::power_limited_clock_hz`], compute-bound time ∝ 1 / clock) within the
+    /// DVFS range.
     fn clock_ratio(&self, m: &GpuMachine, g: &Gemm, cycles: f64, t: &Traffic) -> f64 {
-        let (lo, hi) = (self.floor / self.f, self.f_nom / self.f);
         let time_s = cycles / (self.f * self.eff);
         if time_s <= 0.0 {
-            return hi;
+            return self.f_nom / self.f;
         }
         let table = &m.cfg.energy;
         let e = crate::energy::energy_at_clock(
@@ -100,15 +99,16 @@ impl PowerRank {
             self.f / self.f_nom,
         );
         let w = |pj: f64| pj * 1e-12 / time_s;
-        let mem_w = w(e.hbm_pj + e.interconnect_pj + e.link_pj);
-        let core_w = w(e.compute_pj + e.vector_pj + e.reg_pj + e.sram_pj + e.l2_pj);
-        let room = self.limit_w - table.baseline_w() - mem_w;
-        let x = if core_w > 0.0 && room > 0.0 {
-            (room / core_w).cbrt()
-        } else {
-            0.0
-        };
-        x.clamp(lo, hi)
+        // The core power at `f`, taken to the nominal clock by the same cube law.
+        let up = self.f_nom / self.f;
+        let hz = crate::energy::power_limited_clock_hz(
+            self.f_nom,
+            self.floor,
+            table.baseline_w() + w(e.memory_pj()),
+            w(e.core_pj()) * up * up * up,
+            Some(self.limit_w),
+        );
+        hz / self.f
     }
 }
 
