@@ -231,3 +231,40 @@ fn rule_copies_of_the_h100_fit_follow_it() {
         assert_eq!(k.kernel_efficiency_fp32, hk.kernel_efficiency_fp32, "{cfg}");
     }
 }
+
+/// Fixed costs copied from another chip's fit: every GPU config whose `kernel_fixed_us` line
+/// says it is the H100 (cuBLAS) fit carries the H100's value, and every one whose
+/// `host_sync_overhead_us` line says it is the A100 fit carries the A100's (the A100 once kept
+/// 1.65 µs after the H100 fit moved to 1.85 µs).
+#[test]
+fn fixed_cost_copies_follow_their_source_fit() {
+    let h100 = gpu::machine("h100").unwrap();
+    let a100 = gpu::machine("a100").unwrap();
+    let (fixed, sync) = (
+        h100.config().kernel.kernel_fixed_us,
+        a100.config().kernel.host_sync_overhead_us,
+    );
+    let (mut fixed_copies, mut sync_copies) = (0, 0);
+    for cfg in [
+        "a100", "b200", "b300", "gb200", "h200", "mi300x", "mi325x", "mi355x",
+    ] {
+        let src = common::shipped_src(cfg);
+        let line = |key: &str| {
+            src.lines()
+                .find(|l| l.starts_with(&format!("{key} ")))
+                .unwrap_or_else(|| panic!("{cfg}: no {key} line"))
+                .to_string()
+        };
+        let m = gpu::machine(cfg).unwrap();
+        let k = &m.config().kernel;
+        if line("kernel_fixed_us").contains("H100") {
+            assert_eq!(k.kernel_fixed_us, fixed, "{cfg}");
+            fixed_copies += 1;
+        }
+        if line("host_sync_overhead_us").contains("the A100 fit") {
+            assert_eq!(k.host_sync_overhead_us, sync, "{cfg}");
+            sync_copies += 1;
+        }
+    }
+    assert_eq!((fixed_copies, sync_copies), (8, 7));
+}

@@ -79,6 +79,18 @@ impl PowerRank {
         cycles / self.clock_ratio(m, g, cycles, t)
     }
 
+    /// [`Self::score`] of a costed plan, whose exposed memory cycles are known: at the clock
+    /// ratio x its power allows, the compute, fill and tail cycles scale by 1 / x while the
+    /// exposed memory time stays (HBM/L2 time does not follow the SM clock), so the time is
+    /// `(cycles − memory_cycles) / x + memory_cycles`, in cycles of `f · eff`. Without this a
+    /// memory-stalled plan, which draws less power because it is slow, looked as fast as a
+    /// compute-bound one at the higher clock its power allows (a b200 fp4 GEMM chose a plan
+    /// 9 % slower with twice the HBM bandwidth).
+    fn score_costed(&self, m: &GpuMachine, g: &Gemm, c: &CostedPlan) -> f64 {
+        let x = self.clock_ratio(m, g, c.cycles, &c.traffic);
+        scaled_cycles(c, x)
+    }
+
     /// The ratio of the clock a plan's power allows to `f`: the kernel's power at `f` (its
     /// counters over its time, `cycles` at the effective clock, [`crate::energy::energy_at_clock`])
     /// split into the baseline plus the memory power (HBM, NoC, links; held at its rate at `f`)
@@ -110,6 +122,14 @@ impl PowerRank {
         );
         hz / self.f
     }
+}
+
+/// Cycles (of the clock `c` was costed at) of costed plan `c` run at `x` times that clock:
+/// compute, fill/drain and tail scale by 1 / x, the exposed memory cycles (HBM/L2 time, which
+/// does not follow the SM clock) stay.
+fn scaled_cycles(c: &CostedPlan, x: f64) -> f64 {
+    let memory = c.memory_cycles.min(c.cycles);
+    (c.cycles - memory) / x + memory
 }
 
 /// The GEMM power governor ([`GpuMachine::governed_gemm_clock`]) stops when its bracket is
@@ -156,6 +176,36 @@ fn distinct_families(cands: &[KernelPlan], ranked: &[(f64, usize)], n: usize) ->
         if !seen.contains(&f) {
             seen.push(f);
             picked.push(i);
+        }
+    }
+    // A stream-K plan's data-parallel twin (same tile, cluster and stages, one K split): the
+    // same kernel under CUTLASS's persistent tile scheduler, which picks the decomposition per
+    // problem (`DecompositionMode::Heuristic`). The estimate separates the two poorly (it
+    // spreads stream-K's iterations evenly over the SMs and cannot see them queue on the
+    // shared memory bandwidth), so a twin a few cycles behind in the estimate was never
+    // simulated (gb200 1×393×3527 ×9 fp8 ran stream-K at 7.17 µs with twice the HBM
+    // bandwidth, vs data-parallel at 6.96 µs on the stock machine); both are simulated.
+    let twins: Vec<usize> = picked
+        .iter()
+        .filter(|&&i| cands[i].stream_k)
+        .filter_map(|&i| {
+            let p = &cands[i];
+            ranked.iter().map(|&(_, j)| j).find(|&j| {
+                let q = &cands[j];
+                !q.stream_k
+                    && q.split_k == 1
+                    && q.cta_tile == p.cta_tile
+                    && q.warp_tile == p.warp_tile
+                    && q.cluster == p.cluster
+                    && q.stages == p.stages
+                    && q.mma_warps == p.mma_warps
+                    && q.helper_warps == p.helper_warps
+            })
+        })
+        .collect();
+    for j in twins {
+        if !picked.contains(&j) {
+            picked.push(j);
         }
     }
     picked
@@ -465,8 +515,8 @@ impl GpuMachine {
         // allowed: fewer cycles at f1, or less energy per op (a higher clock under the same
         // power). Each is costed at f1 and its own governed clock estimated by the law the
         // search ranks with ([`PowerRank::clock_ratio`] at f1), relative to c1's estimate,
-        // whose exact clock f1 is known; the time scales as 1 / clock (optimistic for exposed
-        // memory time, so no plan that could win is dropped by the estimate's direction). The
+        // whose exact clock f1 is known; its compute, fill and tail cycles scale as 1 / clock
+        // and its exposed memory time stays ([`scaled_cycles`]). The
         // plan with the lowest estimated time, if below c1's, gets its own root search, and
         // the faster of the two at its own clock runs.
         let at_f1 = PowerRank { f: f1, ..rank };
@@ -477,7 +527,8 @@ impl GpuMachine {
             let c = self.cost_plan(g, p, f1 * eff);
             let x = at_f1.clock_ratio(self, g, c.cycles, &c.traffic);
             let f_est = (f1 * x / x_c1).clamp(floor, f_nom);
-            let t_est = self.plan_time_s(&c, f1, eff) * f1 / f_est;
+            let t_est = self.plan_time_s(&c, f1, eff)
+                + (scaled_cycles(&c, f_est / f1) - c.cycles) / (f1 * eff);
             if t_est < rival.map_or(t1, |r| r.1) {
                 rival = Some((p, t_est));
             }
@@ -947,7 +998,13 @@ impl GpuMachine {
         // The fastest (the first of equals).
         let best = simulated
             .iter()
-            .map(|c| (score(c.cycles, &c.traffic), c))
+            .map(|c| {
+                let s = match rank {
+                    Some(r) => r.score_costed(self, g, c),
+                    None => c.cycles,
+                };
+                (s, c)
+            })
             .reduce(|b, c| if c.0 < b.0 { c } else { b })
             .map(|(_, c)| c)
             .cloned()

@@ -766,15 +766,28 @@ impl<'a> Sm<'a> {
         };
         // Bounds no schedule can beat: the tensor pipes and the memory pipe.
         let floor = tc_busy_per_iter.max(w.stage_load_bytes * w.ctas as f64 / p.mem_bytes_per_clk);
-        let period_cycles = if n >= 4 {
-            // Steady state: per-CTA period over the second half of the simulated iterations (the
-            // resident CTAs advance together), the slowest CTA.
-            let a = n / 2;
-            self.ctas
+        // The last S − 1 iterations load nothing ahead (no stages left to fill), so they run
+        // faster than the steady state; the window ends before them.
+        let drain = (self.plan.stages.max(2) as usize - 1).min(n);
+        let (a, e) = (n / 2, n - drain);
+        let period_cycles = if n >= 4 && e > a {
+            // Steady state over the second half of the simulated iterations, drain excluded:
+            // the SM's combined progress. Each resident CTA c advances at 1 / P_c iterations
+            // per cycle (P_c its own period in the window); together they complete Σ_c 1/P_c
+            // iterations per cycle, so all of them advance one BK step every `ctas / Σ_c 1/P_c`
+            // cycles, the harmonic mean of the P_c. Over the rest of K a CTA that falls behind
+            // in the short window takes the issue slots the others leave, so the SM's
+            // throughput (iterations per cycle, as an IPC), not the slowest CTA's window, sets
+            // the period.
+            let rate_sum: f64 = self
+                .ctas
                 .iter()
-                .map(|cs| (cs.iter_done[n - 1] - cs.iter_done[a - 1]) / (n - a) as f64)
-                .fold(0.0f64, f64::max)
-                .max(floor)
+                .map(|cs| {
+                    let p_c = (cs.iter_done[e - 1] - cs.iter_done[a - 1]) / (e - a) as f64;
+                    1.0 / p_c.max(1e-9)
+                })
+                .sum();
+            (self.ctas.len() as f64 / rate_sum).max(floor)
         } else {
             // Too few iterations to see a steady state: the bound.
             floor
