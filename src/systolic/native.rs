@@ -224,24 +224,53 @@ impl Level {
         }
     }
 
-    /// Representative indices and how many indices each stands for: 0, 1 (for 1 … count−3),
-    /// count−2 and count−1. Every index a representative stands for has the same tile size and
-    /// neighbours of the same sizes, and wraps (is first or last) alike, so a sum over the
+    /// Representative indices and how many indices each stands for (`n` = 0 past the last):
+    /// the last index (it wraps: the step after it is in the next outer iteration), the one
+    /// before it when the last tile is an edge tile (the step after it is smaller), the first
+    /// when `prev_matters` (the step before it is in the previous outer iteration), and one
+    /// index for the run of full tiles between them. Every index a representative stands for
+    /// has the same tile size, neighbours of the same sizes, and wraps alike, so a sum over the
     /// representatives weighted by the counts is the sum over every step, in O(1) per level.
-    fn reps(&self) -> Vec<(u64, f64)> {
+    fn reps(&self, prev_matters: bool) -> [(u64, f64); 4] {
         let n = self.count;
-        let mut v = vec![(0, 1.0)];
-        if n >= 4 {
-            v.push((1, (n - 3) as f64));
+        let mut v = [(0u64, 0.0f64); 4];
+        let mut len = 0;
+        let mut push = |ix: u64, w: u64| {
+            if w > 0 {
+                v[len] = (ix, w as f64);
+                len += 1;
+            }
+        };
+        // The run of full tiles: [start, end) with `end` the last index whose next step is
+        // a full tile of this level.
+        let start = u64::from(prev_matters);
+        let end = if self.last == self.tile {
+            n - 1
+        } else {
+            n.saturating_sub(2)
+        };
+        if prev_matters {
+            push(0, u64::from(n > 1));
         }
-        if n >= 3 {
-            v.push((n - 2, 1.0));
+        push(start, end.saturating_sub(start));
+        if end + 1 < n && end >= start {
+            push(end, 1);
         }
-        if n >= 2 {
-            v.push((n - 1, 1.0));
-        }
+        push(n - 1, 1);
         v
     }
+}
+
+/// A VMEM block shape's MXU cost (rule 6), cached per core share in `eval_core`.
+#[derive(Debug, Clone, Copy, Default)]
+struct BlockShape {
+    /// (tm, tn, tk) of the block.
+    dims: (u64, u64, u64),
+    /// MXU cycles of the block and, of those, weight-load wait.
+    cycles: f64,
+    weight_load: f64,
+    /// (Sr, Sc, T) of the block on the PE grid ([`Dataflow::spatio_temporal`]).
+    grid: (u64, u64, u64),
 }
 
 /// The index of the step after `ix` in a loop nest (`levels` outermost first; the innermost
@@ -577,18 +606,46 @@ impl NativeTpuMachine {
                 a_b * (1.0 - a_hbm_frac) + b_b * (1.0 - b_hbm_frac),
             )
         };
-        let reps = levels.map(|l| l.reps());
+        // The previous output tile matters for the batch and tile levels, not for K (every
+        // k-step of a tile carries the same write).
+        let reps = [
+            levels[0].reps(true),
+            levels[1].reps(true),
+            levels[2].reps(true),
+            levels[3].reps(false),
+        ];
+        // Block cycles per block shape (at most 8 shapes: full or edge along each of M, N, K),
+        // computed once.
+        let mut shapes = [BlockShape::default(); 8];
+        let mut n_shapes = 0;
         let mut cc = CoreCost::default();
         let mut sum_time = 0.0;
-        for &(b, wb) in &reps[0] {
-            for &(o, wo) in &reps[1] {
-                for &(i, wi) in &reps[2] {
-                    for &(kx, wk) in &reps[3] {
+        for &(b, wb) in reps[0].iter().filter(|r| r.1 > 0.0) {
+            for &(o, wo) in reps[1].iter().filter(|r| r.1 > 0.0) {
+                for &(i, wi) in reps[2].iter().filter(|r| r.1 > 0.0) {
+                    for &(kx, wk) in reps[3].iter().filter(|r| r.1 > 0.0) {
                         let count = wb * wo * wi * wk;
                         let ix = [b, o, i, kx];
                         let (mi, ni) = mn_of(&ix);
                         let ki = levels[3].size(kx);
-                        let (cyc, wl, _, _) = self.block_cycles(work, mi, ni, ki);
+                        let dims = (mi, ni, ki);
+                        let shape = match shapes[..n_shapes].iter().find(|e| e.dims == dims) {
+                            Some(e) => *e,
+                            None => {
+                                let (cycles, weight_load, _, _) =
+                                    self.block_cycles(work, mi, ni, ki);
+                                let grid = cfg.array.dataflow.spatio_temporal(mi, ni, ki);
+                                shapes[n_shapes] = BlockShape {
+                                    dims,
+                                    cycles,
+                                    weight_load,
+                                    grid,
+                                };
+                                n_shapes += 1;
+                                shapes[n_shapes - 1]
+                            }
+                        };
+                        let (cyc, wl, (sr, sc, st)) = (shape.cycles, shape.weight_load, shape.grid);
                         let comp = cyc / clock;
                         // The next step's loads (none after the last step).
                         let (next_hbm, next_cmem) = match step_after(&levels, ix) {
@@ -635,7 +692,6 @@ impl NativeTpuMachine {
                             cc.pad_s += count * (comp - useful - wl / clock).max(0.0);
                         }
                         cc.steps += count;
-                        let (sr, sc, st) = cfg.array.dataflow.spatio_temporal(mi, ni, ki);
                         cc.padded_macs += count
                             * (ceil_div(sr, self.r()) * self.r()) as f64
                             * (ceil_div(sc, self.c()) * self.c()) as f64
