@@ -438,16 +438,17 @@ fn regression_trn2_split_along_m_capacity_bound_tile() {
 /// balanced 4 x 1680 plan, which the same rule costs at 68.6 us, is bounded the same way
 /// (64.0 us). So the fix is to charge each output write to the step after it (the write-back
 /// of block i overlaps block i+1: Pallas pipelining, JAX-MM), not to add round-down tiles that
-/// chase the artefact. That moves every
-/// memory-bound time, so it waits for a recalibration (a smaller change, taking only the last
-/// step's own write out of its step, already moved the TPU fit: device overhead 0.63 -> 0.64
-/// us, host 101.0 -> 101.5 us, clock fraction 0.845 -> 0.850; it left this case as it is).
-/// VMEM-filling candidate tiles make the case pass (the stock VMEM then takes 848 x 9472,
-/// 58.40 us, whose 59-column edge tile ends the pipeline: the same artefact) but make a larger
-/// VMEM slower for other shapes (see `NativeTpuMachine::psum_tile`), so the mapper does not
-/// size tiles to the VMEM.
+/// chase the artefact.
+///
+/// Fixed: rule 4 now walks the steps in loop order and charges each output tile's write to the
+/// steps of the output tile after it and the loads of step i+1 to step i, with the last
+/// tile's write exposed at the end (rule 4 in `src/systolic/native.rs`). 1664 x 4766 now costs
+/// 67.61 us (66.98 us without dispatch, above the 64.2 us bound), 4 x 1680 67.47 us, and the
+/// doubled VMEM's 2048 x 4096 69.01 us (130,583,952 B); both VMEMs take the balanced 480-row
+/// tiles (480 x 4766, 14 per core, the last 417 rows; N split, n_outer): 62.64 us, 129,225,924
+/// B (the old stock plan, 512 x 4766, 62.77 us). The refit moved the TPU fit: host overhead 101.0 -> 102.0 us, clock
+/// fraction 0.845 -> 0.850 (device overhead 0.63 us and p_state_7 0.950 unchanged).
 #[test]
-#[ignore = "open: rule 4 overlaps a step's output write with its own compute, so plans ending in a 1-row tile look faster; fixing it moves the TPU fit"]
 fn regression_tpu_v5p_larger_vmem_faster_plan() {
     assert_larger_buffer_no_more_traffic("tpu_v5p", (6657, 9531, 51, 1));
 }

@@ -1,8 +1,8 @@
 //! Properties of the native TPU model over random GEMMs and machines: it never panics, its time
 //! breakdown adds up, it respects the roofline, it moves at least the minimum bytes, and more
-//! bandwidth never makes it slower.
+//! bandwidth never makes it slower, and an output tile's write overlaps only the steps after it.
 use archsim::systolic::config::SystolicConfig;
-use archsim::systolic::native::NativeTpuMachine;
+use archsim::systolic::native::{CoreSplit, LoopOrder, NativeTpuMachine, Tiling};
 use archsim::workload::{VectorKind, VectorOp};
 use archsim::{DType, Gemm, Machine, Op};
 use proptest::prelude::*;
@@ -44,6 +44,33 @@ fn dim() -> impl Strategy<Value = u64> {
 
 proptest! {
     #![proptest_config(ProptestConfig { cases: 64, .. ProptestConfig::default() })]
+
+    /// Rule 4 (Pallas pipelining, JAX-MM): an output tile's write starts when its last k-step
+    /// ends and overlaps only later steps, so on one core a GEMM takes at least the first
+    /// step's loads, the first step's useful MXU time and every output write, one after the
+    /// other (plus dispatch). Forced tilings with arbitrary M tiles give edge tiles of any size,
+    /// the case where a small last step hid the previous tile's write.
+    #[test]
+    fn output_writes_overlap_only_later_steps(
+        m in 1u64..5000, n in 1u64..5000, k in prop_oneof![1u64..64, 1u64..700],
+        tm in 1u64..2100, tn in prop_oneof![Just(128u64), Just(512), Just(2048)],
+        tk in prop_oneof![Just(128u64), Just(512)], m_outer in any::<bool>(),
+    ) {
+        let (r, bw_gbps) = (128u64, 1000.0);
+        let mach = machine(r, r, 1, 1, 64.0, bw_gbps, 0.0);
+        let g = Gemm::new("g", m, n, k).with_dtype(DType::Bf16);
+        let order = if m_outer { LoopOrder::MOuter } else { LoopOrder::NOuter };
+        let t = Tiling { tm, tn, tk, order, split: CoreSplit::None };
+        // A tiling that does not fit the VMEM is an input error, not a case.
+        let Ok(p) = mach.simulate_gemm(&g, Some(t)) else { return Ok(()) };
+        let (tm1, tn1, tk1) = (tm.min(m) as f64, tn.min(n) as f64, tk.min(k) as f64);
+        let bw = bw_gbps * 1e9 * 0.9; // hbm.efficiency 0.9, one core
+        let first_loads_s = (tm1 * tk1 + tk1 * tn1) * 2.0 / bw;
+        let first_compute_s = tm1 * tn1 * tk1 / (r * r) as f64 / 1e9; // 1 GHz, 1 MXU
+        let writes_s = (m * n) as f64 * 2.0 / bw;
+        let bound = 0.5e-6 + first_loads_s + first_compute_s + writes_s;
+        prop_assert!(p.time_s >= bound * (1.0 - 1e-9), "{} < {}", p.time_s, bound);
+    }
 
     #[test]
     fn gemm_profile_is_consistent(

@@ -27,12 +27,21 @@
 //!    accumulates there instead: it must fit the PSUM, and the scratchpad (SBUF) holds
 //!    `2·(tm·tk + tk·tn)·bytes + 2·tm·tn·bytes` (NKI: matmul results accumulate in PSUM, are
 //!    copied to SBUF and stored from there; the copy's vector-engine time is not modelled).
-//! 4. **Double-buffered DMA.** The DMA of step i+1 runs while step i computes, so a step costs
-//!    `max(compute, dma)` and only the excess `dma − compute` is exposed (`memory_stall_s`). One
-//!    DMA costs `hbm.latency_ns + bytes / (bandwidth · hbm.efficiency / active cores)`. The first
-//!    step's loads (prologue) and the last output write (epilogue) are exposed; the first step
-//!    itself then computes without waiting (its DMA was the prologue). The re-fetch of a
-//!    resident panel and the output write are amortized over the steps that share them.
+//! 4. **Software-pipelined DMA** (Pallas pipelining, JAX-MM: step i issues the copy-in of
+//!    step i+1's input blocks and the copy-out of the output block finished before it, computes
+//!    block i, then waits; the write-back of an output block overlaps the *next* block's
+//!    compute, never its own). Step i costs `max(compute_i, dma_i)` and only the excess
+//!    `dma − compute` is exposed (`memory_stall_s`), with `dma_i` = the loads of step i+1 plus
+//!    the output write of the output tile before step i's (none during the first output tile,
+//!    no loads during the last step). One step's DMA costs `hbm.latency_ns + bytes /
+//!    (bandwidth · hbm.efficiency / active cores)`. The first step's loads (prologue) and the
+//!    last output tile's write (epilogue: it starts when the last step's compute ends) are
+//!    exposed. The steps are taken in loop order (batch, outer tile, inner tile, k; each loop's
+//!    full tiles, then its edge tile), so an edge tile is costed next to its real neighbours: a
+//!    1-row last step hides none of the previous tile's write. An output tile's write is spread
+//!    evenly over the k-steps of the output tile after it (ASSUMPTION: its double-buffered VMEM
+//!    block must be free before the tile after that starts; the even spread is not in the
+//!    reference data), and the re-fetch of a resident panel over the steps that share it.
 //! 5. **CMEM** (TPU v4): an operand that fits in half the CMEM is read from HBM once; its
 //!    re-reads come from CMEM at `sram.cmem_bandwidth_gbps` (JAX-TI: CMEM 128 MiB on v4).
 //! 6. **MXU timing (weight stationary, as TPUs do it).** A VMEM block holds
@@ -185,21 +194,108 @@ fn ceil_div(a: u64, b: u64) -> u64 {
     a.div_ceil(b.max(1))
 }
 
-/// Tile sizes along a dimension: (size, count) of the full tiles and the edge tile.
-fn classes(d: u64, t: u64) -> ([(u64, f64); 2], usize) {
-    let full = d / t;
-    let rem = d % t;
-    let mut out = [(0u64, 0f64); 2];
-    let mut n = 0;
-    if full > 0 {
-        out[n] = (t, full as f64);
-        n += 1;
+/// One loop level of a core's step sequence (rule 4): `count` tiles of `tile`, the last one
+/// (the edge tile) of `last` ≤ `tile`.
+#[derive(Debug, Clone, Copy)]
+struct Level {
+    count: u64,
+    tile: u64,
+    last: u64,
+}
+
+impl Level {
+    /// A dimension of `d` (≥ 1) cut into tiles of `t` (≥ 1).
+    fn new(d: u64, t: u64) -> Level {
+        let (d, t) = (d.max(1), t.clamp(1, d.max(1)));
+        let count = ceil_div(d, t);
+        Level {
+            count,
+            tile: t,
+            last: d - (count - 1) * t,
+        }
     }
-    if rem > 0 {
-        out[n] = (rem, 1.0);
-        n += 1;
+
+    /// Size of the tile at `idx`.
+    fn size(&self, idx: u64) -> u64 {
+        if idx + 1 == self.count {
+            self.last
+        } else {
+            self.tile
+        }
     }
-    (out, n)
+
+    /// Representative indices and how many indices each stands for (`n` = 0 past the last):
+    /// the last index (it wraps: the step after it is in the next outer iteration), the one
+    /// before it when the last tile is an edge tile (the step after it is smaller), the first
+    /// when `prev_matters` (the step before it is in the previous outer iteration), and one
+    /// index for the run of full tiles between them. Every index a representative stands for
+    /// has the same tile size, neighbours of the same sizes, and wraps alike, so a sum over the
+    /// representatives weighted by the counts is the sum over every step, in O(1) per level.
+    fn reps(&self, prev_matters: bool) -> [(u64, f64); 4] {
+        let n = self.count;
+        let mut v = [(0u64, 0.0f64); 4];
+        let mut len = 0;
+        let mut push = |ix: u64, w: u64| {
+            if w > 0 {
+                v[len] = (ix, w as f64);
+                len += 1;
+            }
+        };
+        // The run of full tiles: [start, end) with `end` the last index whose next step is
+        // a full tile of this level.
+        let start = u64::from(prev_matters);
+        let end = if self.last == self.tile {
+            n - 1
+        } else {
+            n.saturating_sub(2)
+        };
+        if prev_matters {
+            push(0, u64::from(n > 1));
+        }
+        push(start, end.saturating_sub(start));
+        if end + 1 < n && end >= start {
+            push(end, 1);
+        }
+        push(n - 1, 1);
+        v
+    }
+}
+
+/// A VMEM block shape's MXU cost (rule 6), cached per core share in `eval_core`.
+#[derive(Debug, Clone, Copy, Default)]
+struct BlockShape {
+    /// (tm, tn, tk) of the block.
+    dims: (u64, u64, u64),
+    /// MXU cycles of the block and, of those, weight-load wait.
+    cycles: f64,
+    weight_load: f64,
+    /// (Sr, Sc, T) of the block on the PE grid ([`Dataflow::spatio_temporal`]).
+    grid: (u64, u64, u64),
+}
+
+/// The index of the step after `ix` in a loop nest (`levels` outermost first; the innermost
+/// index advances first), or None after the last step.
+fn step_after<const L: usize>(levels: &[Level], mut ix: [u64; L]) -> Option<[u64; L]> {
+    for d in (0..L).rev() {
+        if ix[d] + 1 < levels[d].count {
+            ix[d] += 1;
+            return Some(ix);
+        }
+        ix[d] = 0;
+    }
+    None
+}
+
+/// The index of the step before `ix` in a loop nest, or None before the first step.
+fn step_before<const L: usize>(levels: &[Level], mut ix: [u64; L]) -> Option<[u64; L]> {
+    for d in (0..L).rev() {
+        if ix[d] > 0 {
+            ix[d] -= 1;
+            return Some(ix);
+        }
+        ix[d] = levels[d].count - 1;
+    }
+    None
 }
 
 /// Tile-size candidates for a dimension of size `d`: powers of two from `lo` to 8192 below `d`,
@@ -479,71 +575,144 @@ impl NativeTpuMachine {
         let a_hbm_frac = if a_in_cmem { 1.0 / reload_a } else { 1.0 };
         let b_hbm_frac = if b_in_cmem { 1.0 / reload_b } else { 1.0 };
 
-        let (mc, mn) = classes(m, tm);
-        let (nc, nn) = classes(n, tn);
-        let (kc, kn) = classes(k, tk);
+        // Rule 4: walk the step sequence in loop order (batch, outer tile, inner tile, k), one
+        // representative per run of equivalent positions (`Level::reps`), so every step sees
+        // its real neighbours: the loads of the step after it and the write of the output tile
+        // before its own.
+        let (outer, inner) = match t.order {
+            LoopOrder::MOuter => (Level::new(m, tm), Level::new(n, tn)),
+            LoopOrder::NOuter => (Level::new(n, tn), Level::new(m, tm)),
+        };
+        let levels = [
+            Level::new(share.batch.max(1), 1),
+            outer,
+            inner,
+            Level::new(k, tk),
+        ];
+        let mn_of = |ix: &[u64; 4]| -> (u64, u64) {
+            let (o, i) = (outer.size(ix[1]), inner.size(ix[2]));
+            match t.order {
+                LoopOrder::MOuter => (o, i),
+                LoopOrder::NOuter => (i, o),
+            }
+        };
+        // A step's input bytes: (from HBM, from CMEM), resident panels amortized.
+        let loads = |mi: u64, ni: u64, ki: u64| -> (f64, f64) {
+            let a_b = mi as f64 * ki as f64 * elem_bytes * work.a_scale
+                / if a_res { nt as f64 } else { 1.0 };
+            let b_b = ki as f64 * ni as f64 * elem_bytes / if b_res { mt as f64 } else { 1.0 };
+            (
+                a_b * a_hbm_frac + b_b * b_hbm_frac,
+                a_b * (1.0 - a_hbm_frac) + b_b * (1.0 - b_hbm_frac),
+            )
+        };
+        // The previous output tile matters for the batch and tile levels, not for K (every
+        // k-step of a tile carries the same write).
+        let reps = [
+            levels[0].reps(true),
+            levels[1].reps(true),
+            levels[2].reps(true),
+            levels[3].reps(false),
+        ];
+        // Block cycles per block shape (at most 8 shapes: full or edge along each of M, N, K),
+        // computed once.
+        let mut shapes = [BlockShape::default(); 8];
+        let mut n_shapes = 0;
         let mut cc = CoreCost::default();
         let mut sum_time = 0.0;
-        // The first block's loads are the prologue (`first` below): the first step computes on
-        // tiles already in VMEM, so its own `max(compute, dma)` overcounts by what its loads
-        // add over its compute and output write (Pallas pipelining, JAX-MM: step i issues
-        // block i+1's copy, computes block i, then waits; N steps are prologue + N−1
-        // overlapped steps + the last compute).
-        let mut first_excess = 0.0;
-        for &(mi, cm) in &mc[..mn] {
-            for &(ni, cn) in &nc[..nn] {
-                for &(ki, ck) in &kc[..kn] {
-                    let count = cm * cn * ck * batch;
-                    let (cyc, wl, _, _) = self.block_cycles(work, mi, ni, ki);
-                    let comp = cyc / clock;
-                    let a_b = mi as f64 * ki as f64 * elem_bytes * work.a_scale
-                        / if a_res { nt as f64 } else { 1.0 };
-                    let b_b =
-                        ki as f64 * ni as f64 * elem_bytes / if b_res { mt as f64 } else { 1.0 };
-                    let c_b = mi as f64 * ni as f64 * elem_bytes / kt as f64;
-                    let hbm_b = a_b * a_hbm_frac + b_b * b_hbm_frac + c_b;
-                    let cmem_b = a_b * (1.0 - a_hbm_frac) + b_b * (1.0 - b_hbm_frac);
-                    let mut dma = hbm_b / bw + lat;
-                    if cmem_b > 0.0 {
-                        dma += cmem_b / cmem_bw;
+        for &(b, wb) in reps[0].iter().filter(|r| r.1 > 0.0) {
+            for &(o, wo) in reps[1].iter().filter(|r| r.1 > 0.0) {
+                for &(i, wi) in reps[2].iter().filter(|r| r.1 > 0.0) {
+                    for &(kx, wk) in reps[3].iter().filter(|r| r.1 > 0.0) {
+                        let count = wb * wo * wi * wk;
+                        let ix = [b, o, i, kx];
+                        let (mi, ni) = mn_of(&ix);
+                        let ki = levels[3].size(kx);
+                        let dims = (mi, ni, ki);
+                        let shape = match shapes[..n_shapes].iter().find(|e| e.dims == dims) {
+                            Some(e) => *e,
+                            None => {
+                                let (cycles, weight_load, _, _) =
+                                    self.block_cycles(work, mi, ni, ki);
+                                let grid = cfg.array.dataflow.spatio_temporal(mi, ni, ki);
+                                shapes[n_shapes] = BlockShape {
+                                    dims,
+                                    cycles,
+                                    weight_load,
+                                    grid,
+                                };
+                                n_shapes += 1;
+                                shapes[n_shapes - 1]
+                            }
+                        };
+                        let (cyc, wl, (sr, sc, st)) = (shape.cycles, shape.weight_load, shape.grid);
+                        let comp = cyc / clock;
+                        // The next step's loads (none after the last step).
+                        let (next_hbm, next_cmem) = match step_after(&levels, ix) {
+                            Some(nx) => {
+                                let (m_next, n_next) = mn_of(&nx);
+                                loads(m_next, n_next, levels[3].size(nx[3]))
+                            }
+                            None => (0.0, 0.0),
+                        };
+                        // The write of the output tile before this one, spread over this
+                        // tile's k-steps (none during the first tile).
+                        let prev_write = match step_before(&levels[..3], [b, o, i]) {
+                            Some(pt) => {
+                                let (mp, np) = mn_of(&[pt[0], pt[1], pt[2], 0]);
+                                mp as f64 * np as f64 * elem_bytes / kt as f64
+                            }
+                            None => 0.0,
+                        };
+                        let hbm_b = next_hbm + prev_write;
+                        let dma = if hbm_b + next_cmem > 0.0 {
+                            hbm_b / bw
+                                + lat
+                                + if next_cmem > 0.0 {
+                                    next_cmem / cmem_bw
+                                } else {
+                                    0.0
+                                }
+                        } else {
+                            0.0
+                        };
+                        // Useful MXU time of the block; in a memory-bound step everything else
+                        // the MXU does (padding, weight-load waits) is hidden under the DMA.
+                        let useful = mi as f64 * ni as f64 * ki as f64
+                            / (cfg.array.mxus as f64 * (self.r() * self.c()) as f64 * work.rate)
+                            / clock;
+                        let useful = useful.min(comp);
+                        sum_time += count * comp.max(dma);
+                        cc.busy_s += count * comp;
+                        cc.useful_s += count * useful;
+                        if dma > comp {
+                            cc.stall_s += count * (dma - useful);
+                        } else {
+                            cc.weight_load_s += count * wl / clock;
+                            cc.pad_s += count * (comp - useful - wl / clock).max(0.0);
+                        }
+                        cc.steps += count;
+                        cc.padded_macs += count
+                            * (ceil_div(sr, self.r()) * self.r()) as f64
+                            * (ceil_div(sc, self.c()) * self.c()) as f64
+                            * st as f64;
+                        // VMEM traffic: A rows read once per column fold, weights once per
+                        // block, f32 partial sums written per k-step and read back on later
+                        // k-steps.
+                        cc.vmem_read += count
+                            * (mi as f64 * ki as f64 * elem_bytes * ceil_div(ni, self.c()) as f64
+                                + ki as f64 * ni as f64 * elem_bytes);
+                        cc.vmem_write += count * mi as f64 * ni as f64 * 4.0;
+                        cc.vmem_read +=
+                            count * mi as f64 * ni as f64 * 4.0 * (kt as f64 - 1.0) / kt as f64;
                     }
-                    // Useful MXU time of the block; in a memory-bound step everything else the
-                    // MXU does (padding, weight-load waits) is hidden under the DMA.
-                    let useful = mi as f64 * ni as f64 * ki as f64
-                        / (cfg.array.mxus as f64 * (self.r() * self.c()) as f64 * work.rate)
-                        / clock;
-                    let useful = useful.min(comp);
-                    if (mi, ni, ki) == (mc[0].0, nc[0].0, kc[0].0) {
-                        // Only the loads were the prologue; the step still writes its share
-                        // of the output.
-                        first_excess = comp.max(dma) - comp.max(c_b / bw);
-                    }
-                    sum_time += count * comp.max(dma);
-                    cc.busy_s += count * comp;
-                    cc.useful_s += count * useful;
-                    if dma > comp {
-                        cc.stall_s += count * (dma - useful);
-                    } else {
-                        cc.weight_load_s += count * wl / clock;
-                        cc.pad_s += count * (comp - useful - wl / clock).max(0.0);
-                    }
-                    cc.steps += count;
-                    let (sr, sc, st) = cfg.array.dataflow.spatio_temporal(mi, ni, ki);
-                    cc.padded_macs += count
-                        * (ceil_div(sr, self.r()) * self.r()) as f64
-                        * (ceil_div(sc, self.c()) * self.c()) as f64
-                        * st as f64;
-                    // VMEM traffic: A rows read once per column fold, weights once per block,
-                    // f32 partial sums written per k-step and read back on later k-steps.
-                    cc.vmem_read += count
-                        * (mi as f64 * ki as f64 * elem_bytes * ceil_div(ni, self.c()) as f64
-                            + ki as f64 * ni as f64 * elem_bytes);
-                    cc.vmem_write += count * mi as f64 * ni as f64 * 4.0;
-                    cc.vmem_read +=
-                        count * mi as f64 * ni as f64 * 4.0 * (kt as f64 - 1.0) / kt as f64;
                 }
             }
         }
+        debug_assert_eq!(
+            cc.steps,
+            levels.iter().map(|l| l.count as f64).product::<f64>()
+        );
         cc.hbm_read = a_total * reload_a * a_hbm_frac + b_total * reload_b * b_hbm_frac;
         cc.cmem_read =
             a_total * reload_a * (1.0 - a_hbm_frac) + b_total * reload_b * (1.0 - b_hbm_frac);
@@ -551,15 +720,15 @@ impl NativeTpuMachine {
         // DMA into VMEM and output DMA out of VMEM.
         cc.vmem_write += cc.hbm_read + cc.cmem_read;
         cc.vmem_read += cc.hbm_write;
-        // Prologue: first A and B tiles; epilogue: last output tile.
+        // Prologue: the first step's A and B tiles; epilogue: the last output tile's write,
+        // which starts when the last step's compute ends.
         let first = (tm as f64 * tk as f64 * elem_bytes * work.a_scale
             + tk as f64 * tn as f64 * elem_bytes)
             / bw
             + lat;
         let (ml, nl, kl) = (m - (mt - 1) * tm, n - (nt - 1) * tn, k - (kt - 1) * tk);
         let last = ml as f64 * nl as f64 * elem_bytes / bw + lat;
-        cc.stall_s += first + last - first_excess;
-        sum_time -= first_excess;
+        cc.stall_s += first + last;
         // Rule 7: one fill/drain per pipeline; the last fold does not wait for a weight load.
         let (_, _, stream_last, per_last) = self.block_cycles(work, ml, nl, kl);
         let preload = if cfg.array.dataflow == Dataflow::Os {
