@@ -178,36 +178,6 @@ fn distinct_families(cands: &[KernelPlan], ranked: &[(f64, usize)], n: usize) ->
             picked.push(i);
         }
     }
-    // A stream-K plan's data-parallel twin (same tile, cluster and stages, one K split): the
-    // same kernel under CUTLASS's persistent tile scheduler, which picks the decomposition per
-    // problem (`DecompositionMode::Heuristic`). The estimate separates the two poorly (it
-    // spreads stream-K's iterations evenly over the SMs and cannot see them queue on the
-    // shared memory bandwidth), so a twin a few cycles behind in the estimate was never
-    // simulated (gb200 1×393×3527 ×9 fp8 ran stream-K at 7.17 µs with twice the HBM
-    // bandwidth, vs data-parallel at 6.96 µs on the stock machine); both are simulated.
-    let twins: Vec<usize> = picked
-        .iter()
-        .filter(|&&i| cands[i].stream_k)
-        .filter_map(|&i| {
-            let p = &cands[i];
-            ranked.iter().map(|&(_, j)| j).find(|&j| {
-                let q = &cands[j];
-                !q.stream_k
-                    && q.split_k == 1
-                    && q.cta_tile == p.cta_tile
-                    && q.warp_tile == p.warp_tile
-                    && q.cluster == p.cluster
-                    && q.stages == p.stages
-                    && q.mma_warps == p.mma_warps
-                    && q.helper_warps == p.helper_warps
-            })
-        })
-        .collect();
-    for j in twins {
-        if !picked.contains(&j) {
-            picked.push(j);
-        }
-    }
     picked
 }
 
@@ -841,7 +811,14 @@ impl GpuMachine {
     /// Quick analytic cycle estimate of a plan, used to pick which plans to simulate.
     fn estimate_cycles(&self, g: &Gemm, p: &KernelPlan, t: &Traffic, clk: f64) -> f64 {
         let sms = self.cfg.sm.count as f64;
-        let active = (p.ctas as f64 / p.ctas_per_sm as f64).min(sms);
+        // Stream-K spreads the iterations over every SM, which then share the memory system
+        // (as `PlanSim::stream_k` simulates it); data-parallel waves occupy the SMs their CTAs
+        // fill.
+        let active = if p.stream_k {
+            sms
+        } else {
+            (p.ctas as f64 / p.ctas_per_sm as f64).min(sms)
+        };
         let sp = self.sm_params(g, t, active, clk);
         let [bm, bn, bk] = p.cta_tile;
         let tc = (bm * bn * bk) as f64 / (sp.fma_per_clk_per_sp * sp.sub_partitions as f64);
