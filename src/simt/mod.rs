@@ -955,9 +955,15 @@ impl GpuMachine {
                 ),
             ));
         }
+        // Estimates rank every candidate; simulated plans, whose exposed memory cycles are
+        // known, are compared by `score_costed`.
         let score = |cycles: f64, t: &Traffic| match rank {
             Some(r) => r.score(self, g, cycles, t),
             None => cycles,
+        };
+        let score_costed = |c: &CostedPlan| match rank {
+            Some(r) => r.score_costed(self, g, c),
+            None => c.cycles,
         };
         let mut est: Vec<(f64, usize)> = cands
             .iter()
@@ -975,13 +981,7 @@ impl GpuMachine {
         // The fastest (the first of equals).
         let best = simulated
             .iter()
-            .map(|c| {
-                let s = match rank {
-                    Some(r) => r.score_costed(self, g, c),
-                    None => c.cycles,
-                };
-                (s, c)
-            })
+            .map(|c| (score_costed(c), c))
             .reduce(|b, c| if c.0 < b.0 { c } else { b })
             .map(|(_, c)| c)
             .cloned()

@@ -620,13 +620,26 @@ impl NativeTpuMachine {
         let mut n_shapes = 0;
         let mut cc = CoreCost::default();
         let mut sum_time = 0.0;
-        for &(b, wb) in reps[0].iter().filter(|r| r.1 > 0.0) {
-            for &(o, wo) in reps[1].iter().filter(|r| r.1 > 0.0) {
-                for &(i, wi) in reps[2].iter().filter(|r| r.1 > 0.0) {
-                    for &(kx, wk) in reps[3].iter().filter(|r| r.1 > 0.0) {
-                        let count = wb * wo * wi * wk;
+        // Representative output tiles (batch, outer, inner) with their weights, then the
+        // k-steps of each; what depends only on the output tile is computed once per tile.
+        let reps_of = |l: usize| reps[l].iter().filter(|r| r.1 > 0.0);
+        for &(b, wb) in reps_of(0) {
+            for &(o, wo) in reps_of(1) {
+                for &(i, wi) in reps_of(2) {
+                    let w_tile = wb * wo * wi;
+                    let (mi, ni) = mn_of(&[b, o, i, 0]);
+                    // The write of the output tile before this one, spread over this tile's
+                    // k-steps (none during the first tile).
+                    let prev_write = match step_before(&levels[..3], [b, o, i]) {
+                        Some(pt) => {
+                            let (mp, np) = mn_of(&[pt[0], pt[1], pt[2], 0]);
+                            mp as f64 * np as f64 * elem_bytes / kt as f64
+                        }
+                        None => 0.0,
+                    };
+                    for &(kx, wk) in reps_of(3) {
+                        let count = w_tile * wk;
                         let ix = [b, o, i, kx];
-                        let (mi, ni) = mn_of(&ix);
                         let ki = levels[3].size(kx);
                         let dims = (mi, ni, ki);
                         let shape = match shapes[..n_shapes].iter().find(|e| e.dims == dims) {
@@ -654,15 +667,6 @@ impl NativeTpuMachine {
                                 loads(m_next, n_next, levels[3].size(nx[3]))
                             }
                             None => (0.0, 0.0),
-                        };
-                        // The write of the output tile before this one, spread over this
-                        // tile's k-steps (none during the first tile).
-                        let prev_write = match step_before(&levels[..3], [b, o, i]) {
-                            Some(pt) => {
-                                let (mp, np) = mn_of(&[pt[0], pt[1], pt[2], 0]);
-                                mp as f64 * np as f64 * elem_bytes / kt as f64
-                            }
-                            None => 0.0,
                         };
                         let hbm_b = next_hbm + prev_write;
                         let dma = if hbm_b + next_cmem > 0.0 {
