@@ -19,8 +19,18 @@ fn data_dir() -> PathBuf {
     common::data_dir().join("scalesim")
 }
 
+/// The seeded random cross-check set (`scripts/scalesim_crosscheck.py`): its own configs,
+/// topologies and `runs.csv` in the reference columns.
+fn crosscheck_dir() -> PathBuf {
+    data_dir().join("crosscheck")
+}
+
 fn config(name: &str) -> ScaleSimConfig {
-    let p = data_dir().join("configs").join(format!("{name}.cfg"));
+    config_in(&data_dir(), name)
+}
+
+fn config_in(dir: &std::path::Path, name: &str) -> ScaleSimConfig {
+    let p = dir.join("configs").join(format!("{name}.cfg"));
     let src = std::fs::read_to_string(&p).unwrap();
     ScaleSimConfig::parse(&src, &p.display().to_string()).unwrap()
 }
@@ -28,7 +38,11 @@ fn config(name: &str) -> ScaleSimConfig {
 /// Minimal SCALE-Sim topology reader: header skipped, trailing comma, conv rows have 8 fields
 /// (name,H,W,Fh,Fw,C,NumFilter,Stride), GEMM rows 4 (name,M,N,K).
 fn topology(name: &str) -> Vec<Layer> {
-    let p = data_dir().join("topologies").join(format!("{name}.csv"));
+    topology_in(&data_dir(), name)
+}
+
+fn topology_in(dir: &std::path::Path, name: &str) -> Vec<Layer> {
+    let p = dir.join("topologies").join(format!("{name}.csv"));
     let src = std::fs::read_to_string(&p).unwrap();
     let mut out = Vec::new();
     for line in src.lines().skip(1) {
@@ -70,7 +84,11 @@ fn topology(name: &str) -> Vec<Layer> {
 type Row = HashMap<String, String>;
 
 fn rows() -> Vec<Row> {
-    let mut rd = csv::Reader::from_path(data_dir().join("reference_runs.csv")).unwrap();
+    rows_in(&data_dir().join("reference_runs.csv"))
+}
+
+fn rows_in(path: &std::path::Path) -> Vec<Row> {
+    let mut rd = csv::Reader::from_path(path).unwrap();
     rd.deserialize().map(|r| r.unwrap()).collect()
 }
 
@@ -79,8 +97,12 @@ fn num(r: &Row, k: &str) -> f64 {
 }
 
 fn run(r: &Row) -> (ScaleSimConfig, LayerResult) {
-    let cfg = config(&r["cfg_name"]);
-    let layers = topology(&r["layer_name"]);
+    run_in(&data_dir(), r)
+}
+
+fn run_in(dir: &std::path::Path, r: &Row) -> (ScaleSimConfig, LayerResult) {
+    let cfg = config_in(dir, &r["cfg_name"]);
+    let layers = topology_in(dir, &r["layer_name"]);
     assert_eq!(layers.len(), 1);
     let res = simulate_layer(&cfg, &layers[0]);
     (cfg, res)
@@ -320,6 +342,46 @@ fn user_rows_dram_stalls_and_access_cycles() {
     assert_every_row_exact(false);
 }
 
+/// The seeded random cross-check set: 300 SCALE-Sim 3.0.0 runs of configs and layers the stock
+/// reference rows do not cover (non-square arrays of 4–128 PEs a side, 1–256 kB SRAMs that
+/// overflow, CALC and USER with odd bandwidths, strided and overlapping conv windows). Every
+/// reported number must match: cycles, utilizations, SRAM and DRAM counts, every access
+/// start/stop cycle.
+#[test]
+fn crosscheck_set_is_exact_on_every_metric() {
+    let dir = crosscheck_dir();
+    let rows = rows_in(&dir.join("runs.csv"));
+    assert!(rows.len() >= 300, "{} rows", rows.len());
+    let mut failures = Vec::new();
+    let (mut calc, mut user, mut flagged) = (0, 0, 0);
+    for r in &rows {
+        let (cfg, s) = run_in(&dir, r);
+        let is_calc = cfg.bw_mode == BandwidthMode::Calc;
+        if is_calc {
+            calc += 1;
+        } else {
+            user += 1;
+        }
+        let mut metrics = exact_metrics(r, &s, is_calc);
+        metrics.extend(other_metrics(r, &s));
+        for (name, want, got) in metrics {
+            if !close(want, got) {
+                failures.push(format!(
+                    "{} ({} {}): {name} SCALE-Sim {want} archsim {got}",
+                    r["cfg_name"], r["bw_mode"], r["layer_type"]
+                ));
+            }
+        }
+        flagged += usize::from(!s.dram_reads_exact);
+    }
+    eprintln!(
+        "cross-check: {calc} CALC + {user} USER rows, every metric exact; {flagged} flagged \
+         as estimated DRAM reads (beyond the CALC walk limit) that came out exact anyway"
+    );
+    assert!(calc >= 100 && user >= 100, "{calc} CALC, {user} USER rows");
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
 #[test]
 fn resnet50_network_total_cycles() {
     let mut rd = csv::Reader::from_path(data_dir().join("network_runs.csv")).unwrap();
@@ -347,19 +409,21 @@ fn resnet50_network_total_cycles() {
     assert_eq!(incl as f64, num(r, "total_cycles_incl_prefetch"));
 }
 
-/// CALC DRAM reads: the analytic pass model against an exact address walk of SCALE-Sim's
-/// estimate buffer, on every ResNet-50 layer in all three dataflows (128×128, 512 kB, and a
-/// 64 kB variant that forces re-streaming). GEMM-like operands must be exact; conv ifmaps with
-/// overlapping windows that overflow a chunk are estimates, bounded here.
+/// CALC DRAM reads: the closed-form pass model (what layers beyond the walk limit get) against
+/// an exact address walk of SCALE-Sim's estimate buffer, on every ResNet-50 layer in all three
+/// dataflows (128×128, 512 kB, and a 64 kB variant that forces re-streaming). GEMM-like
+/// operands must be exact; conv ifmaps with overlapping windows that overflow a chunk are
+/// estimates, bounded here. A run (`simulate_layer`) walks them and is exact.
 #[test]
 fn calc_dram_reads_vs_exact_walk_on_resnet50() {
     use archsim::systolic::scalesim::calc_dram::walk_reads;
-    use archsim::systolic::scalesim::Mapping;
+    use archsim::systolic::scalesim::{simulate_layer_analytic, Mapping};
     use archsim::systolic::scalesim_cfg::Dataflow;
     let base = config("net_calc_128x128_ws");
     let layers = topology("resnet50");
+    use archsim::systolic::scalesim::MAX_CALC_WALK;
     let mut worst: f64 = 0.0;
-    let (mut n, mut exact, mut flagged) = (0, 0, 0);
+    let (mut n, mut exact, mut flagged, mut walkable) = (0, 0, 0, 0);
     for kb in [512u64, 64] {
         for df in [Dataflow::Os, Dataflow::Ws, Dataflow::Is] {
             let mut cfg = base.clone();
@@ -367,11 +431,30 @@ fn calc_dram_reads_vs_exact_walk_on_resnet50() {
             cfg.ifmap_sram_kb = kb;
             cfg.filter_sram_kb = kb;
             for l in &layers {
-                let s = simulate_layer(&cfg, l);
+                let s = simulate_layer_analytic(&cfg, l);
                 let map = Mapping::new(l, df, cfg.array_rows, cfg.array_cols);
                 let (wi, _) = walk_reads(l, &map, true, 1024 * kb as u128);
                 let (wf, _) = walk_reads(l, &map, false, 1024 * kb as u128);
                 assert_eq!(s.dram_filter_reads, wf, "{df:?} {kb} kB filter {l:?}");
+                // What a run reports: the walk's exact count within the CALC walk limit, the
+                // closed form beyond it.
+                let run = simulate_layer(&cfg, l);
+                let sram_if = match df {
+                    Dataflow::Is => l.m() as u128 * l.k() as u128,
+                    _ => l.m() as u128 * l.k() as u128 * map.col_folds as u128,
+                };
+                let visits = sram_if + map.folds() * map.cycles_per_fold();
+                if visits <= MAX_CALC_WALK {
+                    walkable += 1;
+                    assert!(run.dram_reads_exact, "{df:?} {kb} kB {l:?}");
+                    assert_eq!(run.dram_ifmap_reads, wi, "{df:?} {kb} kB ifmap {l:?}");
+                } else {
+                    assert_eq!(
+                        run.dram_ifmap_reads, s.dram_ifmap_reads,
+                        "{df:?} {kb} kB {l:?}"
+                    );
+                }
+                assert_eq!(run.dram_filter_reads, wf, "{df:?} {kb} kB filter {l:?}");
                 n += 1;
                 if s.dram_ifmap_reads == wi {
                     exact += 1;
@@ -393,7 +476,10 @@ fn calc_dram_reads_vs_exact_walk_on_resnet50() {
             }
         }
     }
-    eprintln!("CALC ifmap DRAM reads: {exact}/{n} exact, {flagged} estimated, worst {worst:.2}%");
+    eprintln!(
+        "CALC ifmap DRAM reads (closed form): {exact}/{n} exact, {flagged} estimated, worst \
+         {worst:.2}%; {walkable} layers within the walk limit"
+    );
     // Measured: 297/324 exact (all 162 at 512 kB). The 27 estimated ones are 3×3/7×7 conv
     // ifmaps larger than a 64 kB chunk: WS within 8% (per-fold distinct model), OS/IS 56×56
     // within 0.6% (slice-overlap model); 28×28 and 14×14 (slices near or above a chunk)

@@ -74,6 +74,15 @@ fn topology_ops(csv: &Path) -> Option<Vec<Op>> {
     Some(workload::load(csv.to_str()?, None).ok()?.ops())
 }
 
+/// `file` in `dir` as a path below the `scalesim` data folder (`reference_runs.csv`,
+/// `crosscheck/runs.csv`), for table sources.
+fn rel(dir: &Path, file: &str) -> String {
+    match dir.file_name().and_then(|n| n.to_str()) {
+        Some("scalesim") | None => file.to_string(),
+        Some(sub) => format!("{sub}/{file}"),
+    }
+}
+
 /// SCALE-Sim's report values of a profile (None if the machine is not in SCALE-Sim mode).
 fn report(p: &OpProfile) -> Option<&ScaleSimReport> {
     p.scalesim.as_ref()
@@ -100,10 +109,35 @@ fn metrics(s: &ScaleSimReport) -> Vec<(&'static str, f64)> {
     ]
 }
 
-/// Run the SCALE-Sim reference set under `data_dir` (normally `tests/data`).
+/// Run the SCALE-Sim reference sets under `data_dir` (normally `tests/data`): the stock
+/// reference runs, the seeded random cross-check (`scalesim/crosscheck/`, made by
+/// `scripts/scalesim_crosscheck.py`) and the ResNet-50 network.
 pub fn run(data_dir: &Path) -> Result<Vec<ValidationTable>> {
     let dir = data_dir.join("scalesim");
     let runs = dir.join("reference_runs.csv");
+    if !runs.is_file() {
+        return Ok(not_found(&runs.display().to_string()));
+    }
+    let mut tables = run_set(&dir, "reference_runs.csv", "SCALE-Sim 3.0.0 single layers")?;
+    let cross = dir.join("crosscheck");
+    if cross.join("runs.csv").is_file() {
+        tables.extend(run_set(
+            &cross,
+            "runs.csv",
+            "SCALE-Sim 3.0.0 random cross-check (seeded configs x layers, scripts/scalesim_crosscheck.py)",
+        )?);
+    }
+    tables.extend(network(&dir)?);
+    if tables.is_empty() {
+        return Ok(not_found(&runs.display().to_string()));
+    }
+    Ok(tables)
+}
+
+/// One set of single-layer runs: `dir/file` in the reference columns, its configs in
+/// `dir/configs`, its topologies in `dir/topologies`; a CALC and a USER table titled `title`.
+fn run_set(dir: &Path, file: &str, title: &str) -> Result<Vec<ValidationTable>> {
+    let runs = dir.join(file);
     let Ok(mut rd) = csv::Reader::from_path(&runs) else {
         return Ok(not_found(&runs.display().to_string()));
     };
@@ -179,8 +213,8 @@ pub fn run(data_dir: &Path) -> Result<Vec<ValidationTable>> {
             String::new()
         };
         tables.push(ValidationTable {
-            title: format!("SCALE-Sim 3.0.0 single layers, {label} mode"),
-            source: format!("{SOURCE}/reference_runs.csv{speed}"),
+            title: format!("{title}, {label} mode"),
+            source: format!("{SOURCE}/{}{speed}", rel(dir, file)),
             summary: pairs[mode]
                 .iter()
                 .map(|(name, p)| SummaryRow::from_pairs(name, p, "evaluation rows (no fitting)"))
@@ -196,10 +230,6 @@ pub fn run(data_dir: &Path) -> Result<Vec<ValidationTable>> {
                 ..Default::default()
             });
         }
-    }
-    tables.extend(network(&dir)?);
-    if tables.is_empty() {
-        return Ok(not_found(&runs.display().to_string()));
     }
     Ok(tables)
 }
@@ -329,6 +359,9 @@ mod tests {
                 assert_eq!(s.rows, s.exact, "{}: {}\n{}", t.title, s.group, t.render());
             }
         }
-        assert_eq!(tables.len(), 3);
+        // CALC and USER tables of the reference runs and of the cross-check set, the network.
+        assert_eq!(tables.len(), 5);
+        assert!(tables[2].title.contains("cross-check") && tables[3].title.contains("USER"));
+        assert!(tables[2].summary[0].rows >= 100 && tables[3].summary[0].rows >= 100);
     }
 }

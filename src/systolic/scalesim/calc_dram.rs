@@ -148,37 +148,68 @@ impl ChunkSim {
     }
 }
 
-/// Exact but slow reference for [`ChunkSim`]: SCALE-Sim's estimate buffer walked over every
-/// demanded address of the ifmap (`ifmap = true`) or filter, one demand line at a time
-/// (`ReadBufferEstimateBw.manage_prefetches`). Returns (DRAM reads, chunks closed). Cost
-/// O(SRAM reads); used by tests and validation to measure the analytic conv-ifmap estimate.
+/// SCALE-Sim's estimate buffer walked over every demanded address of the ifmap
+/// (`ifmap = true`) or filter, one demand line at a time, in fold order
+/// (`ReadBufferEstimateBw.manage_prefetches`): the exact CALC read count. Returns the buffer
+/// state (`inserted` = DRAM reads, `closes`) and the global demand line (`fold · per_fold +
+/// τ`) of the last chunk close, if any chunk closed. Cost O(SRAM reads of the operand): the
+/// chunk is a stamp per address of the operand's domain (0-based addresses: `H·W·C` for the
+/// ifmap, `K·N` for the filter), holding the id of the chunk that last inserted it, so a close
+/// clears it in O(1). [`super::layer`] walks conv ifmaps with overlapping windows this way
+/// when the closed form cannot be exact and the walk is within [`super::layer::MAX_CALC_WALK`].
+pub fn walk(
+    layer: &super::geometry::Layer,
+    map: &super::geometry::Mapping,
+    ifmap: bool,
+    sram_elems: u128,
+) -> (ChunkSim, Option<u128>) {
+    let mut sim = ChunkSim::new(sram_elems);
+    let q = sim.q;
+    let domain = if ifmap {
+        layer.ifmap_h * layer.ifmap_w * layer.channels
+    } else {
+        layer.k() * layer.n()
+    };
+    // stamp[a] = 1 + id of the chunk that holds a (0: none yet); the current chunk's id is
+    // `closes`.
+    let mut stamp = vec![0u64; domain as usize];
+    let mut line = Vec::new();
+    let mut last_close = None;
+    let per_fold = map.cycles_per_fold();
+    let ops = super::user::Operands::new(layer);
+    for f in 0..map.folds() {
+        let (fc, fr) = map.fold_at(f);
+        for tau in 0..per_fold as u64 {
+            super::user::demand_line(&ops, map, ifmap, fc, fr, tau, &mut line);
+            for &a in &line {
+                let cur = sim.closes as u64 + 1;
+                let st = &mut stamp[a as usize];
+                if *st != cur {
+                    *st = cur;
+                    sim.inserted += 1;
+                    sim.fill += 1;
+                    if sim.fill == q {
+                        sim.fill = 0;
+                        sim.closes += 1;
+                        last_close = Some(f * per_fold + tau as u128);
+                    }
+                }
+            }
+        }
+    }
+    (sim, last_close)
+}
+
+/// [`walk`]'s (DRAM reads, chunks closed): the exact reference the closed form is tested
+/// against.
 pub fn walk_reads(
     layer: &super::geometry::Layer,
     map: &super::geometry::Mapping,
     ifmap: bool,
     sram_elems: u128,
 ) -> (u128, u128) {
-    let q = (50 * (sram_elems / 100)).max(1) as usize;
-    let mut chunk: std::collections::HashSet<u64> = std::collections::HashSet::new();
-    let (mut inserted, mut closes) = (0u128, 0u128);
-    let mut line = Vec::new();
-    let per_fold = map.cycles_per_fold() as u64;
-    for f in 0..map.folds() {
-        let (fc, fr) = map.fold_at(f);
-        for tau in 0..per_fold {
-            super::user::demand_line(layer, map, ifmap, fc, fr, tau, &mut line);
-            for &a in &line {
-                if chunk.insert(a) {
-                    inserted += 1;
-                    if chunk.len() == q {
-                        chunk.clear();
-                        closes += 1;
-                    }
-                }
-            }
-        }
-    }
-    (inserted, closes)
+    let (sim, _) = walk(layer, map, ifmap, sram_elems);
+    (sim.inserted, sim.closes)
 }
 
 /// (a·b) mod m for a, b < m without overflow (m < 2^127).

@@ -116,7 +116,7 @@ impl Layer {
 
     /// Valid filter rows / cols of window `m` (`calc_ifmap_elem_addr`:
     /// valid iff `c_row + i_row < H` and `c_col + i_col < W`).
-    fn window_bounds(&self, m: u64) -> (u64, u64) {
+    pub(crate) fn window_bounds(&self, m: u64) -> (u64, u64) {
         let (orow, ocol) = (m / self.ofmap_w, m % self.ofmap_w);
         let i_row = orow.saturating_mul(self.stride);
         let i_col = ocol.saturating_mul(self.stride);
@@ -140,6 +140,20 @@ impl Layer {
         let (hb, wb) = self.window_bounds(m);
         let (r, c, _) = self.split_k(k);
         r < hb && c < wb
+    }
+
+    /// [`Self::ifmap_addr`] split into a part of the window and a part of the window position:
+    /// window `m`'s base address `(orow·S·W + ocol·S)·C`; the address of a valid (m, k) is the
+    /// base plus [`Self::ifmap_addr_parts_k`]'s offset.
+    pub(crate) fn ifmap_addr_base(&self, m: u64) -> u64 {
+        let (orow, ocol) = (m / self.ofmap_w, m % self.ofmap_w);
+        (orow * self.stride * self.ifmap_w + ocol * self.stride) * self.channels
+    }
+
+    /// Window position `k`'s address offset `(r·W + c)·C + ch` and its filter (row, column).
+    pub(crate) fn ifmap_addr_parts_k(&self, k: u64) -> (u64, u64, u64) {
+        let (r, c, ch) = self.split_k(k);
+        ((r * self.ifmap_w + c) * self.channels + ch, r, c)
     }
 
     /// Ifmap address of (m, k) without the offset: `(row·W + col)·C + ch`
@@ -241,6 +255,18 @@ impl Layer {
     /// distinct addresses.
     pub fn windows_disjoint(&self) -> bool {
         self.filter_h <= self.stride && self.filter_w <= self.stride
+    }
+
+    /// Whether some windows run off the ifmap (the ceil convention's extra output row or column:
+    /// `(E−1)·S + F > H` along either axis), so the im2col stream has −1 entries.
+    pub fn has_offmap_windows(&self) -> bool {
+        let reach = |e: u64, f: u64| {
+            e.saturating_sub(1)
+                .saturating_mul(self.stride)
+                .saturating_add(f)
+        };
+        reach(self.ofmap_h, self.filter_h) > self.ifmap_h
+            || reach(self.ofmap_w, self.filter_w) > self.ifmap_w
     }
 
     /// Distinct valid ifmap addresses of the im2col columns `[k0, k1)` over all windows (a WS

@@ -3,7 +3,7 @@
 //! without walking cycles. Cost: O(R + C + column folds) plus O(drains·log) for the OFMAP
 //! buffer; USER mode adds the read-buffer walk of [`super::user`].
 
-use super::calc_dram::{ChunkSim, ClosePoint};
+use super::calc_dram::{self, ChunkSim, ClosePoint};
 use super::geometry::{skewed_before, skewed_line_of, Layer, Mapping};
 use super::write_buffer::{self, ElementStream};
 use crate::systolic::scalesim_cfg::{BandwidthMode, Dataflow, ScaleSimConfig};
@@ -296,12 +296,18 @@ const MAX_DRAIN_EVENTS: u128 = 1 << 18;
 
 /// The CALC read-buffer passes of an operand (MODEL.md §4 and [`ChunkSim`]), returning the
 /// buffer state and the global demand line of its last chunk close.
+///
+/// A conv ifmap whose chunks close is walked address by address ([`calc_dram::walk`], exact)
+/// when the walk costs at most `walk_limit` address visits ([`super::user::walk_cost`]); beyond
+/// it, overlapping windows are estimated and flagged, and the last close's line is located
+/// approximately.
 fn calc_reads(
     layer: &Layer,
     map: &Mapping,
     op: Operand,
     sram_elems: u128,
     per_fold: u128,
+    walk_limit: u128,
 ) -> (ChunkSim, Option<u128>, bool) {
     let df = map.dataflow;
     let mut sim = ChunkSim::new(sram_elems);
@@ -428,6 +434,23 @@ fn calc_reads(
         }
     }
     let exact = (exact_gemm || sim.closes == 0) && !extrapolated;
+    // A conv ifmap whose chunks close: the count is estimated when windows overlap, and the
+    // last close's demand line is located by scaling positions onto the im2col stream, which
+    // the −1 entries of off-map windows (ceil convention) shift even when windows are
+    // disjoint. The walk gets both exactly.
+    let close_line_inexact = sim.closes > 0 && layer.has_offmap_windows();
+    if op == Operand::Ifmap && !layer.is_gemm() && (!exact || close_line_inexact) {
+        // SRAM reads of the ifmap (`ifmap_reads`, MODEL.md §4): every fold streams its tile.
+        let sram_reads = match df {
+            Dataflow::Is => m * k,
+            _ => m.saturating_mul(k).saturating_mul(cf),
+        };
+        let domain = layer.ifmap_h as u128 * layer.ifmap_w as u128 * layer.channels as u128;
+        if super::user::walk_cost(map, sram_reads) <= walk_limit && domain <= 1 << 31 {
+            let (walked, close_line) = calc_dram::walk(layer, map, true, sram_elems);
+            return (walked, close_line, true);
+        }
+    }
     let close_line = sim.last_close.map(|ClosePoint { run_id, pass, pos }| {
         let (fold, p_in) = match &kind {
             Kind::PerColFold { sizes } => {
@@ -482,6 +505,27 @@ fn calc_reads(
 
 /// Simulate one layer of SCALE-Sim 3.0.0 on `cfg`.
 pub fn simulate_layer(cfg: &ScaleSimConfig, layer: &Layer) -> LayerResult {
+    simulate_layer_with(cfg, layer, MAX_CALC_WALK)
+}
+
+/// Address visits up to which a CALC conv ifmap the closed form cannot get exactly (chunks
+/// that close over overlapping windows, or over −1 entries) is walked ([`calc_dram::walk`],
+/// ~10 ns a visit, so ≤ ~1.3 ms a layer); larger layers keep the closed form, and their op
+/// says `dram_reads_exact: false` when the count is the estimate. CALC is the fast mode:
+/// ResNet-50's walkable layers have 0.2–0.9 M visits (5–10 ms each, ~60 ms a network run at
+/// a 64 kB ifmap SRAM against 7 ms), too slow for SRAM sweeps, while every layer of the
+/// seeded cross-check set (`tests/data/scalesim/crosscheck`, at most 79,500 visits) is
+/// walked and exact.
+pub const MAX_CALC_WALK: u128 = 1 << 17;
+
+/// [`simulate_layer`] with CALC conv-ifmap DRAM reads from the closed-form estimate only, never
+/// the exact walk (what layers beyond [`MAX_CALC_WALK`] get): for tests that measure the
+/// estimate.
+pub fn simulate_layer_analytic(cfg: &ScaleSimConfig, layer: &Layer) -> LayerResult {
+    simulate_layer_with(cfg, layer, 0)
+}
+
+fn simulate_layer_with(cfg: &ScaleSimConfig, layer: &Layer, walk_limit: u128) -> LayerResult {
     let (r, c) = (cfg.array_rows, cfg.array_cols);
     let map = Mapping::new(layer, cfg.dataflow, r, c);
     let (m, n, k) = (layer.m() as u128, layer.n() as u128, layer.k() as u128);
@@ -550,8 +594,10 @@ pub fn simulate_layer(cfg: &ScaleSimConfig, layer: &Layer) -> LayerResult {
     let calc = |res: &mut LayerResult| {
         let ifs = 1024 * cfg.ifmap_sram_kb as u128;
         let fls = 1024 * cfg.filter_sram_kb as u128;
-        let (isim, iclose, iex) = calc_reads(layer, &map, Operand::Ifmap, ifs, per_fold);
-        let (fsim, fclose, fex) = calc_reads(layer, &map, Operand::Filter, fls, per_fold);
+        let (isim, iclose, iex) =
+            calc_reads(layer, &map, Operand::Ifmap, ifs, per_fold, walk_limit);
+        let (fsim, fclose, fex) =
+            calc_reads(layer, &map, Operand::Filter, fls, per_fold, walk_limit);
         // Trace stop = last close cycle + read-port latency; −1 when nothing closed.
         let stop = |cl: Option<u128>| cl.map_or(-1, |l| l as i128 + 1);
         res.dram_ifmap_reads = isim.inserted;

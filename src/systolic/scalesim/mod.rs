@@ -27,7 +27,7 @@ use crate::machine::{MachineInfo, MemoryLevel};
 use crate::systolic::scalesim_cfg::{BandwidthMode, ScaleSimConfig};
 use crate::workload::Op;
 pub use geometry::{Layer, Mapping};
-pub use layer::{simulate_layer, LayerResult};
+pub use layer::{simulate_layer, simulate_layer_analytic, LayerResult, MAX_CALC_WALK};
 use serde::Serialize;
 
 /// The clock archsim assumes to turn SCALE-Sim cycles into seconds (SCALE-Sim has none).

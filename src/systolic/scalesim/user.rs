@@ -63,30 +63,86 @@ type Elem = Option<u64>;
 
 /// Operand element accessors of a layer (addresses without the offsets, which only shift
 /// every address of a buffer and so change nothing).
-struct Operands<'a> {
+pub(crate) struct Operands<'a> {
     layer: &'a Layer,
     /// Plain GEMM: `A[m, k] = m·K + k`, no −1 entries (fast path).
     gemm: bool,
     k: u64,
+    /// Conv: [`Layer::ifmap_addr`] as table lookups (the walks call it per demanded address).
+    table: Option<IfmapTable>,
 }
 
 impl<'a> Operands<'a> {
-    fn new(layer: &'a Layer) -> Self {
+    pub(crate) fn new(layer: &'a Layer) -> Self {
+        let gemm = layer.is_gemm();
         Operands {
             layer,
-            gemm: layer.is_gemm(),
+            gemm,
             k: layer.k(),
+            table: if gemm { None } else { IfmapTable::new(layer) },
         }
     }
     fn a(&self, m: u64, k: u64) -> Elem {
         if self.gemm {
             return Some(m * self.k + k);
         }
-        self.layer.ifmap_addr(m, k)
+        match &self.table {
+            Some(t) => t.addr(m, k),
+            None => self.layer.ifmap_addr(m, k),
+        }
     }
     /// `filter[k, n] = n·K + k` (`calc_filter_elem_addr`).
     fn b(&self, k: u64, n: u64) -> Elem {
         Some(n * self.k + k)
+    }
+}
+
+/// [`Layer::ifmap_addr`] precomputed: per window `m` its base address and its valid filter rows
+/// and columns ([`Layer::window_bounds`]), per window position `k` its offset and filter
+/// (row, column). An address is then two compares and an add instead of six divisions.
+struct IfmapTable {
+    base: Vec<u64>,
+    rows: Vec<u32>,
+    cols: Vec<u32>,
+    k_off: Vec<u64>,
+    k_row: Vec<u32>,
+    k_col: Vec<u32>,
+}
+
+impl IfmapTable {
+    /// None when the layer is too large to tabulate (M or K above 2^26).
+    fn new(layer: &Layer) -> Option<IfmapTable> {
+        let (m, k) = (layer.m(), layer.k());
+        if m > 1 << 26 || k > 1 << 26 || layer.filter_h > u32::MAX as u64 {
+            return None;
+        }
+        let mut t = IfmapTable {
+            base: Vec::with_capacity(m as usize),
+            rows: Vec::with_capacity(m as usize),
+            cols: Vec::with_capacity(m as usize),
+            k_off: Vec::with_capacity(k as usize),
+            k_row: Vec::with_capacity(k as usize),
+            k_col: Vec::with_capacity(k as usize),
+        };
+        for i in 0..m {
+            let (hb, wb) = layer.window_bounds(i);
+            t.base.push(layer.ifmap_addr_base(i));
+            t.rows.push(hb as u32);
+            t.cols.push(wb as u32);
+        }
+        for j in 0..k {
+            let (off, r, c) = layer.ifmap_addr_parts_k(j);
+            t.k_off.push(off);
+            t.k_row.push(r as u32);
+            t.k_col.push(c as u32);
+        }
+        Some(t)
+    }
+
+    fn addr(&self, m: u64, k: u64) -> Elem {
+        let (m, k) = (m as usize, k as usize);
+        (self.k_row[k] < self.rows[m] && self.k_col[k] < self.cols[m])
+            .then(|| self.base[m] + self.k_off[k])
     }
 }
 
@@ -309,9 +365,10 @@ fn fetch_orders(layer: &Layer, map: &Mapping) -> (Vec<Elem>, Vec<Elem>) {
 }
 
 /// Demand addresses of one operand in line `tau` of fold (fc, fr), in column order
-/// (`create_*_demand_mat`, −1 entries dropped).
+/// (`create_*_demand_mat`, −1 entries dropped). `ops` = [`Operands::new`] of the layer, built
+/// once per walk.
 pub(crate) fn demand_line(
-    layer: &Layer,
+    ops: &Operands,
     map: &Mapping,
     ifmap: bool,
     fc: u64,
@@ -320,7 +377,6 @@ pub(crate) fn demand_line(
     out: &mut Vec<u64>,
 ) {
     out.clear();
-    let ops = Operands::new(layer);
     let (r, t) = (map.rows, map.t);
     let ru = map.rows_used(fr);
     let cu = map.cols_used(fc);
@@ -425,21 +481,25 @@ pub fn simulate(
         cfg.ofmap_drain_bw() as u128,
     );
     let per_fold = map.cycles_per_fold();
+    let ops = Operands::new(layer);
     let mut stall: i128 = 0;
     let mut last_out: i128 = 0;
     let (mut ia, mut fa) = (Vec::new(), Vec::new());
     let mut line: u128 = 0;
-    let mut sram = [(i128::MAX, i128::MIN); 3];
+    // SRAM trace start/stop (`get_*_sram_start_stop_cycles`): the serviced cycle of the first
+    // and of the last line with a valid address, not the smallest and largest serviced cycle.
+    // Read stalls can be negative (`service_reads` lets them cancel), so a later line can be
+    // serviced earlier than the first.
+    let mut sram: [Option<(i128, i128)>; 3] = [None; 3];
     let mut mark = |i: usize, c: i128| {
-        sram[i].0 = sram[i].0.min(c);
-        sram[i].1 = sram[i].1.max(c);
+        sram[i] = Some(sram[i].map_or((c, c), |(first, _)| (first, c)));
     };
     for f in 0..map.folds() {
         let (fc, fr) = map.fold_at(f);
         for tau in 0..per_fold as u64 {
             let cycle = line as i128 + stall;
-            demand_line(layer, map, true, fc, fr, tau, &mut ia);
-            demand_line(layer, map, false, fc, fr, tau, &mut fa);
+            demand_line(&ops, map, true, fc, fr, tau, &mut ia);
+            demand_line(&ops, map, false, fc, fr, tau, &mut fa);
             let is = ibuf.line(cycle, &ia)?;
             let fs = fbuf.line(cycle, &fa)?;
             let nw = ofmap_line_counts(line);
@@ -466,6 +526,41 @@ pub fn simulate(
         ofmap,
         stall_cycles: stall.max(0) as u128,
         total_cycles: last_out.max(0) as u128,
-        sram_cycles: sram.map(|(a, b)| if a > b { (0, 0) } else { (a, b) }),
+        sram_cycles: sram.map(|v| v.unwrap_or((0, 0))),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The address table is [`Layer::ifmap_addr`] exactly, −1 entries included, on convs with
+    /// strides, edge windows that run off the ifmap (ceil convention) and overlapping windows.
+    #[test]
+    fn ifmap_table_is_ifmap_addr() {
+        for (h, w, fh, fw, c, s) in [
+            (7, 15, 2, 3, 14, 3),
+            (22, 10, 3, 3, 14, 3),
+            (13, 21, 1, 3, 6, 2),
+            (9, 26, 3, 5, 16, 1),
+            (5, 5, 5, 5, 1, 1),
+            (28, 23, 2, 5, 17, 2),
+        ] {
+            let l = Layer::conv(h, w, fh, fw, c, 4, s).unwrap();
+            let t = IfmapTable::new(&l).unwrap();
+            let mut invalid = 0;
+            for m in 0..l.m() {
+                for k in 0..l.k() {
+                    assert_eq!(t.addr(m, k), l.ifmap_addr(m, k), "{l:?} m={m} k={k}");
+                    invalid += usize::from(t.addr(m, k).is_none());
+                }
+            }
+            if (h - fh) % s != 0 || (w - fw) % s != 0 {
+                assert!(
+                    invalid > 0,
+                    "{l:?}: ceil-convention windows have −1 entries"
+                );
+            }
+        }
+    }
 }

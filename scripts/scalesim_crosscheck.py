@@ -1,0 +1,221 @@
+#!/usr/bin/env python3
+"""Seeded random SCALE-Sim 3.0.0 cross-check set: configs x single layers that the stock
+reference runs (tests/data/scalesim/reference_runs.csv) do not cover -- non-square arrays from
+4 to 128 PEs a side, SRAMs of 1-256 kB that overflow, both bandwidth modes with odd
+bandwidths, conv layers with strides, edge windows and overlapping windows, small GEMMs.
+
+Writes, under --out (default tests/data/scalesim/crosscheck):
+  configs/x<seed>_<i>.cfg, topologies/x<seed>_<i>.csv   the exact inputs
+  runs.csv   one row per case: the inputs and SCALE-Sim's reported numbers (COMPUTE_REPORT,
+             DETAILED_ACCESS_REPORT, BANDWIDTH_REPORT), in reference_runs.csv's column names
+
+Needs SCALE-Sim itself (development only; archsim never runs it):
+  python3 -m venv /tmp/ssvenv && /tmp/ssvenv/bin/pip install scalesim "numpy==2.3.5"
+  /tmp/ssvenv/bin/python scripts/scalesim_crosscheck.py --cases 300 --seed 20261201
+(numpy 2.4 breaks SCALE-Sim 3.0.0: docs/scalesim/MODEL.md section 0.) The checks against archsim
+are tests/scalesim_reference.rs (every metric must match) and `archsim validate`.
+"""
+import argparse
+import csv
+import os
+import random
+import shutil
+import tempfile
+import time
+
+CFG = """[general]
+run_name = {name}
+
+[architecture_presets]
+ArrayHeight:    {R}
+ArrayWidth:     {C}
+IfmapSramSzkB:   {isz}
+FilterSramSzkB:  {fsz}
+OfmapSramSzkB:   {osz}
+IfmapOffset:    0
+FilterOffset:   10000000
+OfmapOffset:    20000000
+Bandwidth : {bw}
+Dataflow : {df}
+MemoryBanks:   1
+ReadRequestBuffer: 32
+WriteRequestBuffer: 32
+
+[layout]
+IfmapCustomLayout: False
+IfmapSRAMBankBandwidth: {rbw}
+IfmapSRAMBankNum: 1
+IfmapSRAMBankPort: 2
+FilterCustomLayout: False
+FilterSRAMBankBandwidth: {rbw}
+FilterSRAMBankNum: 1
+FilterSRAMBankPort: 2
+
+[sparsity]
+SparsitySupport : false
+SparseRep : ellpack_block
+OptimizedMapping : false
+BlockSize : 8
+RandomNumberGeneratorSeed : 40
+
+[run_presets]
+InterfaceBandwidth: {mode}
+UseRamulatorTrace: False
+"""
+
+COLUMNS = [
+    "cfg_name", "array_rows", "array_cols", "dataflow", "ifmap_sram_kB", "filter_sram_kB",
+    "ofmap_sram_kB", "bw_mode", "dram_rd_bw_words_per_cycle", "ofmap_wr_bw_words_per_cycle",
+    "layer_type", "layer_name", "ifmap_h", "ifmap_w", "filter_h", "filter_w", "channels",
+    "num_filters", "stride", "gemm_M", "gemm_N", "gemm_K",
+    "total_cycles_incl_prefetch", "total_cycles", "stall_cycles", "overall_util_pct",
+    "mapping_eff_pct", "compute_util_pct",
+    "sram_ifmap_start_cycle", "sram_ifmap_stop_cycle", "sram_ifmap_reads",
+    "sram_filter_start_cycle", "sram_filter_stop_cycle", "sram_filter_reads",
+    "sram_ofmap_start_cycle", "sram_ofmap_stop_cycle", "sram_ofmap_writes",
+    "dram_ifmap_start_cycle", "dram_ifmap_stop_cycle", "dram_ifmap_reads",
+    "dram_filter_start_cycle", "dram_filter_stop_cycle", "dram_filter_reads",
+    "dram_ofmap_start_cycle", "dram_ofmap_stop_cycle", "dram_ofmap_writes",
+    "avg_ifmap_sram_bw", "avg_filter_sram_bw", "avg_ofmap_sram_bw", "avg_ifmap_dram_bw",
+    "avg_filter_dram_bw", "avg_ofmap_dram_bw", "scalesim_wall_s", "scalesim_version",
+    "numpy_version",
+]
+
+COMPUTE = ["total_cycles_incl_prefetch", "total_cycles", "stall_cycles", "overall_util_pct",
+           "mapping_eff_pct", "compute_util_pct"]
+ACCESS = [
+    "sram_ifmap_start_cycle", "sram_ifmap_stop_cycle", "sram_ifmap_reads",
+    "sram_filter_start_cycle", "sram_filter_stop_cycle", "sram_filter_reads",
+    "sram_ofmap_start_cycle", "sram_ofmap_stop_cycle", "sram_ofmap_writes",
+    "dram_ifmap_start_cycle", "dram_ifmap_stop_cycle", "dram_ifmap_reads",
+    "dram_filter_start_cycle", "dram_filter_stop_cycle", "dram_filter_reads",
+    "dram_ofmap_start_cycle", "dram_ofmap_stop_cycle", "dram_ofmap_writes",
+]
+BANDWIDTH = ["avg_ifmap_sram_bw", "avg_filter_sram_bw", "avg_ofmap_sram_bw",
+             "avg_ifmap_dram_bw", "avg_filter_dram_bw", "avg_ofmap_dram_bw"]
+
+
+def report_values(path):
+    """The numbers of the first data row of a SCALE-Sim report CSV (LayerID dropped)."""
+    with open(path) as f:
+        lines = [l for l in f.read().splitlines() if l.strip()]
+    fields = [x.strip() for x in lines[1].split(",") if x.strip() != ""]
+    return fields[1:]
+
+
+def demand_lines(c, l):
+    """Demand lines of the layer (folds x cycles per fold, MODEL.md section 2): SCALE-Sim's
+    run time grows with it, so cases are kept small enough to simulate in seconds."""
+    if l["type"] == "gemm":
+        m, n, k = l["M"], l["N"], l["K"]
+    else:
+        eh = -(-(l["H"] - l["fh"] + l["s"]) // l["s"])
+        ew = -(-(l["W"] - l["fw"] + l["s"]) // l["s"])
+        m, n, k = eh * ew, l["nf"], l["fh"] * l["fw"] * l["ch"]
+    sr, sc, t = {"os": (m, n, k), "ws": (k, n, m), "is": (k, m, n)}[c["df"]]
+    folds = -(-sr // c["R"]) * -(-sc // c["C"])
+    return folds * (t + c["R"] + c["C"])
+
+
+def draw(rng):
+    """One random case: (config keys, layer), redrawn until it has at most 40,000 demand
+    lines."""
+    while True:
+        c, l = draw_any(rng)
+        if demand_lines(c, l) <= 40_000:
+            return c, l
+
+
+def draw_any(rng):
+    c = dict(
+        R=rng.choice([4, 8, 12, 16, 24, 32, 48, 64, 128]),
+        C=rng.choice([4, 5, 8, 16, 20, 32, 64, 128]),
+        isz=rng.choice([1, 2, 4, 8, 32, 256]),
+        fsz=rng.choice([1, 2, 4, 8, 32, 256]),
+        osz=rng.choice([1, 2, 4, 8, 32, 256]),
+        df=rng.choice(["os", "ws", "is"]),
+        mode=rng.choice(["CALC", "USER"]),
+        bw=rng.choice([1, 2, 4, 8, 10, 32]),
+        rbw=rng.choice([1, 2, 3, 4, 8, 16, 32]),
+    )
+    if rng.random() < 0.4:
+        layer = dict(type="gemm", M=rng.randint(1, 160), N=rng.randint(1, 160),
+                     K=rng.randint(1, 160))
+    else:
+        fh, fw = rng.choice([1, 2, 3, 5]), rng.choice([1, 2, 3, 5])
+        layer = dict(type="conv", H=rng.randint(fh, 28), W=rng.randint(fw, 28), fh=fh, fw=fw,
+                     ch=rng.randint(1, 24), nf=rng.randint(1, 48), s=rng.choice([1, 2, 3]))
+    return c, layer
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--cases", type=int, default=300)
+    ap.add_argument("--seed", type=int, default=20261201)
+    ap.add_argument("--out", default="tests/data/scalesim/crosscheck")
+    ap.add_argument("--layout", default="tests/data/scalesim/layout_none.csv")
+    a = ap.parse_args()
+    import numpy
+    from importlib.metadata import version
+    from scalesim.scale_sim import scalesim
+
+    rng = random.Random(a.seed)
+    shutil.rmtree(a.out, ignore_errors=True)
+    os.makedirs(os.path.join(a.out, "configs"))
+    os.makedirs(os.path.join(a.out, "topologies"))
+    layout = os.path.abspath(a.layout)
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for i in range(a.cases):
+            c, l = draw(rng)
+            name = f"x{a.seed}_{i}"
+            cfg_path = os.path.join(a.out, "configs", name + ".cfg")
+            topo_path = os.path.join(a.out, "topologies", name + ".csv")
+            with open(cfg_path, "w") as f:
+                f.write(CFG.format(name=name, **c))
+            with open(topo_path, "w") as f:
+                if l["type"] == "gemm":
+                    f.write(f"Layer, M, N, K,\n{name}, {l['M']}, {l['N']}, {l['K']},\n")
+                else:
+                    f.write("Layer name, IFMAP Height, IFMAP Width, Filter Height, Filter Width, "
+                            "Channels, Num Filter, Strides,\n"
+                            f"{name}, {l['H']}, {l['W']}, {l['fh']}, {l['fw']}, {l['ch']}, "
+                            f"{l['nf']}, {l['s']},\n")
+            t0 = time.time()
+            sim = scalesim(save_disk_space=True, verbose=False, config=cfg_path,
+                           topology=topo_path, layout=layout,
+                           input_type_gemm=l["type"] == "gemm")
+            sim.run_scale(top_path=tmp)
+            wall = time.time() - t0
+            d = os.path.join(tmp, name)
+            r = dict(
+                cfg_name=name, array_rows=c["R"], array_cols=c["C"], dataflow=c["df"],
+                ifmap_sram_kB=c["isz"], filter_sram_kB=c["fsz"], ofmap_sram_kB=c["osz"],
+                bw_mode=c["mode"],
+                dram_rd_bw_words_per_cycle=c["rbw"] if c["mode"] == "USER" else "n/a(CALC)",
+                ofmap_wr_bw_words_per_cycle=c["bw"] if c["mode"] == "USER" else "n/a(CALC)",
+                layer_type=l["type"], layer_name=name,
+                scalesim_wall_s=f"{wall:.3f}", scalesim_version=version("scalesim"),
+                numpy_version=numpy.__version__,
+            )
+            if l["type"] == "gemm":
+                r.update(gemm_M=l["M"], gemm_N=l["N"], gemm_K=l["K"])
+            else:
+                r.update(ifmap_h=l["H"], ifmap_w=l["W"], filter_h=l["fh"], filter_w=l["fw"],
+                         channels=l["ch"], num_filters=l["nf"], stride=l["s"])
+            for cols, rep in [(COMPUTE, "COMPUTE_REPORT.csv"),
+                              (ACCESS, "DETAILED_ACCESS_REPORT.csv"),
+                              (BANDWIDTH, "BANDWIDTH_REPORT.csv")]:
+                vals = report_values(os.path.join(d, rep))
+                r.update(dict(zip(cols, vals)))
+            rows.append(r)
+            print(f"{i} {name} {c} {l} {wall:.2f} s", flush=True)
+    with open(os.path.join(a.out, "runs.csv"), "w", newline="") as f:
+        w = csv.DictWriter(f, fieldnames=COLUMNS)
+        w.writeheader()
+        for r in rows:
+            w.writerow(r)
+
+
+if __name__ == "__main__":
+    main()
