@@ -264,6 +264,41 @@ impl Level {
     }
 }
 
+/// A core share's tiles, residency and bandwidth shares ([`NativeTpuMachine::core_setup`]).
+#[derive(Debug, Clone, Copy)]
+struct CoreSetup {
+    /// GEMM clock, Hz.
+    clock: f64,
+    /// The share's M and N and the GEMM's K.
+    m: u64,
+    n: u64,
+    k: u64,
+    /// The tiles clipped to the share, and how many of each.
+    tm: u64,
+    tn: u64,
+    tk: u64,
+    mt: u64,
+    nt: u64,
+    kt: u64,
+    /// A (B) panel resident in VMEM over the inner loop: loaded once.
+    a_res: bool,
+    b_res: bool,
+    /// Times each operand is streamed.
+    reload_a: f64,
+    reload_b: f64,
+    /// HBM and CMEM bandwidth shares of one core, B/s; HBM latency, s.
+    bw: f64,
+    lat: f64,
+    cmem_bw: f64,
+    batch: f64,
+    /// Operand bytes of the share (A with its block scales).
+    a_total: f64,
+    b_total: f64,
+    /// Fraction of each operand's bytes that comes from HBM (the rest from CMEM, rule 5).
+    a_hbm_frac: f64,
+    b_hbm_frac: f64,
+}
+
 /// A VMEM block shape's MXU cost (rule 6), cached per core share in `eval_core`.
 #[derive(Debug, Clone, Copy, Default)]
 struct BlockShape {
@@ -574,13 +609,12 @@ impl NativeTpuMachine {
         t: &Tiling,
         active: u64,
     ) -> f64 {
-        let cfg = &self.cfg;
-        let clock = cfg.gemm_clock_hz();
-        let (m, n, k) = (share.m, share.n, work.k);
-        let tm = t.tm.min(m).max(1);
-        let tn = t.tn.min(n).max(1);
-        let tk = t.tk.min(k).max(1);
-        let (lm, ln, lk) = (Level::new(m, tm), Level::new(n, tn), Level::new(k, tk));
+        let s = self.core_setup(work, share, t, active);
+        let (lm, ln, lk) = (
+            Level::new(s.m, s.tm),
+            Level::new(s.n, s.tn),
+            Level::new(s.k, s.tk),
+        );
         let classes = |l: Level| -> [(u64, f64); 2] {
             if l.last == l.tile {
                 [(l.tile, l.count as f64), (0, 0.0)]
@@ -598,52 +632,25 @@ impl NativeTpuMachine {
                 }
             }
         }
-        let batch = share.batch.max(1) as f64;
-        let comp = batch * comp_cycles / clock;
-        // HBM bytes of the whole share, as `eval_core` totals them.
-        let (mt, nt) = (lm.count, ln.count);
-        let a_res = t.order == LoopOrder::MOuter && lk.count == 1;
-        let b_res = t.order == LoopOrder::NOuter && lk.count == 1;
-        let reload_a = if a_res { 1.0 } else { nt as f64 };
-        let reload_b = if b_res { 1.0 } else { mt as f64 };
+        let comp = s.batch * comp_cycles / s.clock;
+        // The HBM bytes the walk's DMA moves: the share's (as `eval_core` totals them) less the
+        // first step's loads and the last tile's write.
         let eb = work.elem_bytes;
-        let cmem = cfg.cmem_bytes();
-        let a_total = batch * m as f64 * k as f64 * eb * work.a_scale;
-        let b_total = batch * k as f64 * n as f64 * eb;
-        let a_hbm_frac = if cmem > 0.0 && a_total <= cmem / (2.0 * active as f64) {
-            1.0 / reload_a
-        } else {
-            1.0
-        };
-        let b_hbm_frac = if cmem > 0.0 && b_total <= cmem / (2.0 * active as f64) {
-            1.0 / reload_b
-        } else {
-            1.0
-        };
-        let hbm_read = a_total * reload_a * a_hbm_frac + b_total * reload_b * b_hbm_frac;
-        let hbm_write = batch * m as f64 * n as f64 * eb;
-        let first_bytes = tm as f64 * tk as f64 * eb * work.a_scale + tk as f64 * tn as f64 * eb;
+        let hbm_read =
+            s.a_total * s.reload_a * s.a_hbm_frac + s.b_total * s.reload_b * s.b_hbm_frac;
+        let hbm_write = s.batch * s.m as f64 * s.n as f64 * eb;
+        let first_bytes =
+            s.tm as f64 * s.tk as f64 * eb * work.a_scale + s.tk as f64 * s.tn as f64 * eb;
         let last_bytes = lm.last as f64 * ln.last as f64 * eb;
-        let bw = cfg.hbm_bytes_per_s() * cfg.hbm.efficiency / active as f64;
-        let dma = ((hbm_read - first_bytes).max(0.0) + (hbm_write - last_bytes).max(0.0)) / bw;
-        let lat = cfg.hbm.latency_ns * 1e-9;
-        let first = first_bytes / bw + lat;
-        let last = last_bytes / bw + lat;
-        let (_, _, stream_last, per_last) = self.block_cycles(work, lm.last, ln.last, lk.last);
-        let preload = if cfg.array.dataflow == Dataflow::Os {
-            0.0
-        } else {
-            self.weight_load_cycles()
-        };
-        let pipe_cycles = preload + (self.r() + self.c()) as f64 - 2.0 - (per_last - stream_last);
-        comp.max(dma) + first + last + pipe_cycles.max(0.0) / clock
+        let dma = ((hbm_read - first_bytes).max(0.0) + (hbm_write - last_bytes).max(0.0)) / s.bw;
+        let (first, last, pipeline_s) = self.core_edges(work, &s);
+        comp.max(dma) + first + last + pipeline_s
     }
 
-    /// Cost of one core's share (rules 3–7).
-    fn eval_core(&self, work: &GemmWork, share: &CoreShare, t: &Tiling, active: u64) -> CoreCost {
+    /// What costing a core share needs before its step walk (rules 3–5), shared by
+    /// [`Self::eval_core`] and [`Self::core_time_lower_bound`].
+    fn core_setup(&self, work: &GemmWork, share: &CoreShare, t: &Tiling, active: u64) -> CoreSetup {
         let cfg = &self.cfg;
-        // The array runs at the (power-limited) clock times the kernel efficiency.
-        let clock = cfg.gemm_clock_hz();
         let (m, n, k) = (share.m, share.n, work.k);
         let tm = t.tm.min(m).max(1);
         let tn = t.tn.min(n).max(1);
@@ -653,19 +660,94 @@ impl NativeTpuMachine {
         let b_res = t.order == LoopOrder::NOuter && kt == 1;
         let reload_a = if a_res { 1.0 } else { nt as f64 };
         let reload_b = if b_res { 1.0 } else { mt as f64 };
-        let bw = cfg.hbm_bytes_per_s() * cfg.hbm.efficiency / active as f64;
-        let lat = cfg.hbm.latency_ns * 1e-9;
         let batch = share.batch as f64;
         let elem_bytes = work.elem_bytes;
         // CMEM (rule 5): fraction of each operand's step bytes that comes from HBM.
         let cmem = cfg.cmem_bytes();
-        let cmem_bw = cfg.sram.cmem_bandwidth_gbps * 1e9 / active as f64;
         let a_total = batch * m as f64 * k as f64 * elem_bytes * work.a_scale;
         let b_total = batch * k as f64 * n as f64 * elem_bytes;
         let a_in_cmem = cmem > 0.0 && a_total <= cmem / (2.0 * active as f64);
         let b_in_cmem = cmem > 0.0 && b_total <= cmem / (2.0 * active as f64);
-        let a_hbm_frac = if a_in_cmem { 1.0 / reload_a } else { 1.0 };
-        let b_hbm_frac = if b_in_cmem { 1.0 / reload_b } else { 1.0 };
+        CoreSetup {
+            // The array runs at the (power-limited) clock times the kernel efficiency.
+            clock: cfg.gemm_clock_hz(),
+            m,
+            n,
+            k,
+            tm,
+            tn,
+            tk,
+            mt,
+            nt,
+            kt,
+            a_res,
+            b_res,
+            reload_a,
+            reload_b,
+            bw: cfg.hbm_bytes_per_s() * cfg.hbm.efficiency / active as f64,
+            lat: cfg.hbm.latency_ns * 1e-9,
+            cmem_bw: cfg.sram.cmem_bandwidth_gbps * 1e9 / active as f64,
+            batch,
+            a_total,
+            b_total,
+            a_hbm_frac: if a_in_cmem { 1.0 / reload_a } else { 1.0 },
+            b_hbm_frac: if b_in_cmem { 1.0 / reload_b } else { 1.0 },
+        }
+    }
+
+    /// (prologue, epilogue, pipeline fill) of a core share, s: the first step's A and B tiles;
+    /// the last output tile's write, which starts when the last step's compute ends; rule 7's
+    /// one fill/drain per pipeline, where the last fold does not wait for a weight load.
+    fn core_edges(&self, work: &GemmWork, s: &CoreSetup) -> (f64, f64, f64) {
+        let eb = work.elem_bytes;
+        let first =
+            (s.tm as f64 * s.tk as f64 * eb * work.a_scale + s.tk as f64 * s.tn as f64 * eb) / s.bw
+                + s.lat;
+        let (ml, nl, kl) = (
+            s.m - (s.mt - 1) * s.tm,
+            s.n - (s.nt - 1) * s.tn,
+            s.k - (s.kt - 1) * s.tk,
+        );
+        let last = ml as f64 * nl as f64 * eb / s.bw + s.lat;
+        let (_, _, stream_last, per_last) = self.block_cycles(work, ml, nl, kl);
+        let preload = if self.cfg.array.dataflow == Dataflow::Os {
+            0.0
+        } else {
+            self.weight_load_cycles()
+        };
+        let pipe_cycles = preload + (self.r() + self.c()) as f64 - 2.0 - (per_last - stream_last);
+        (first, last, pipe_cycles.max(0.0) / s.clock)
+    }
+
+    /// Cost of one core's share (rules 3–7).
+    fn eval_core(&self, work: &GemmWork, share: &CoreShare, t: &Tiling, active: u64) -> CoreCost {
+        let cfg = &self.cfg;
+        let setup = self.core_setup(work, share, t, active);
+        let CoreSetup {
+            clock,
+            m,
+            n,
+            k,
+            tm,
+            tn,
+            tk,
+            mt,
+            nt,
+            kt,
+            a_res,
+            b_res,
+            reload_a,
+            reload_b,
+            bw,
+            lat,
+            cmem_bw,
+            batch,
+            a_total,
+            b_total,
+            a_hbm_frac,
+            b_hbm_frac,
+        } = setup;
+        let elem_bytes = work.elem_bytes;
 
         // Rule 4: walk the step sequence in loop order (batch, outer tile, inner tile, k), one
         // representative per run of equivalent positions (`Level::reps`), so every step sees
@@ -816,24 +898,9 @@ impl NativeTpuMachine {
         // DMA into VMEM and output DMA out of VMEM.
         cc.vmem_write += cc.hbm_read + cc.cmem_read;
         cc.vmem_read += cc.hbm_write;
-        // Prologue: the first step's A and B tiles; epilogue: the last output tile's write,
-        // which starts when the last step's compute ends.
-        let first = (tm as f64 * tk as f64 * elem_bytes * work.a_scale
-            + tk as f64 * tn as f64 * elem_bytes)
-            / bw
-            + lat;
-        let (ml, nl, kl) = (m - (mt - 1) * tm, n - (nt - 1) * tn, k - (kt - 1) * tk);
-        let last = ml as f64 * nl as f64 * elem_bytes / bw + lat;
+        let (first, last, pipeline_s) = self.core_edges(work, &setup);
         cc.stall_s += first + last;
-        // Rule 7: one fill/drain per pipeline; the last fold does not wait for a weight load.
-        let (_, _, stream_last, per_last) = self.block_cycles(work, ml, nl, kl);
-        let preload = if cfg.array.dataflow == Dataflow::Os {
-            0.0
-        } else {
-            self.weight_load_cycles()
-        };
-        let pipe_cycles = preload + (self.r() + self.c()) as f64 - 2.0 - (per_last - stream_last);
-        cc.pipeline_s = pipe_cycles.max(0.0) / clock;
+        cc.pipeline_s = pipeline_s;
         cc.time_s = sum_time + first + last + cc.pipeline_s;
         cc
     }
