@@ -63,36 +63,24 @@ InterfaceBandwidth: {mode}
 UseRamulatorTrace: False
 """
 
-COLUMNS = [
+INPUTS = [
     "cfg_name", "array_rows", "array_cols", "dataflow", "ifmap_sram_kB", "filter_sram_kB",
     "ofmap_sram_kB", "bw_mode", "dram_rd_bw_words_per_cycle", "ofmap_wr_bw_words_per_cycle",
     "layer_type", "layer_name", "ifmap_h", "ifmap_w", "filter_h", "filter_w", "channels",
     "num_filters", "stride", "gemm_M", "gemm_N", "gemm_K",
-    "total_cycles_incl_prefetch", "total_cycles", "stall_cycles", "overall_util_pct",
-    "mapping_eff_pct", "compute_util_pct",
-    "sram_ifmap_start_cycle", "sram_ifmap_stop_cycle", "sram_ifmap_reads",
-    "sram_filter_start_cycle", "sram_filter_stop_cycle", "sram_filter_reads",
-    "sram_ofmap_start_cycle", "sram_ofmap_stop_cycle", "sram_ofmap_writes",
-    "dram_ifmap_start_cycle", "dram_ifmap_stop_cycle", "dram_ifmap_reads",
-    "dram_filter_start_cycle", "dram_filter_stop_cycle", "dram_filter_reads",
-    "dram_ofmap_start_cycle", "dram_ofmap_stop_cycle", "dram_ofmap_writes",
-    "avg_ifmap_sram_bw", "avg_filter_sram_bw", "avg_ofmap_sram_bw", "avg_ifmap_dram_bw",
-    "avg_filter_dram_bw", "avg_ofmap_dram_bw", "scalesim_wall_s", "scalesim_version",
-    "numpy_version",
 ]
-
+# SCALE-Sim's reports, in their column order.
 COMPUTE = ["total_cycles_incl_prefetch", "total_cycles", "stall_cycles", "overall_util_pct",
            "mapping_eff_pct", "compute_util_pct"]
 ACCESS = [
-    "sram_ifmap_start_cycle", "sram_ifmap_stop_cycle", "sram_ifmap_reads",
-    "sram_filter_start_cycle", "sram_filter_stop_cycle", "sram_filter_reads",
-    "sram_ofmap_start_cycle", "sram_ofmap_stop_cycle", "sram_ofmap_writes",
-    "dram_ifmap_start_cycle", "dram_ifmap_stop_cycle", "dram_ifmap_reads",
-    "dram_filter_start_cycle", "dram_filter_stop_cycle", "dram_filter_reads",
-    "dram_ofmap_start_cycle", "dram_ofmap_stop_cycle", "dram_ofmap_writes",
+    f"{mem}_{op}_{what}"
+    for mem in ["sram", "dram"]
+    for op in ["ifmap", "filter", "ofmap"]
+    for what in ["start_cycle", "stop_cycle", "writes" if op == "ofmap" else "reads"]
 ]
-BANDWIDTH = ["avg_ifmap_sram_bw", "avg_filter_sram_bw", "avg_ofmap_sram_bw",
-             "avg_ifmap_dram_bw", "avg_filter_dram_bw", "avg_ofmap_dram_bw"]
+BANDWIDTH = [f"avg_{op}_{mem}_bw" for mem in ["sram", "dram"] for op in ["ifmap", "filter", "ofmap"]]
+COLUMNS = INPUTS + COMPUTE + ACCESS + BANDWIDTH + ["scalesim_wall_s", "scalesim_version",
+                                                  "numpy_version"]
 
 
 def report_values(path):
