@@ -12,6 +12,9 @@ Writes, under --out (default tests/data/scalesim/crosscheck):
 Needs SCALE-Sim itself (development only; archsim never runs it):
   python3 -m venv /tmp/ssvenv && /tmp/ssvenv/bin/pip install scalesim "numpy==2.3.5"
   /tmp/ssvenv/bin/python scripts/scalesim_crosscheck.py --cases 300 --seed 20261201
+To check archsim on more cases without keeping them (every reported number compared):
+  /tmp/ssvenv/bin/python scripts/scalesim_crosscheck.py --wide --cases 100 --seed 7 \
+      --out /tmp/xcheck --archsim target/release/archsim
 (numpy 2.4 breaks SCALE-Sim 3.0.0: docs/scalesim/MODEL.md section 0.) The checks against archsim
 are tests/scalesim_reference.rs (every metric must match) and `archsim validate`.
 """
@@ -20,6 +23,7 @@ import csv
 import os
 import random
 import shutil
+import subprocess
 import tempfile
 import time
 
@@ -91,6 +95,23 @@ def report_values(path):
     return fields[1:]
 
 
+def compare(archsim, cfg_path, topo_path, ref_dir, out_dir):
+    """(report, column, SCALE-Sim, archsim) of every reported number that differs (relative
+    1e-6), archsim's reports from `archsim run --format scalesim --out out_dir`."""
+    subprocess.run([archsim, "run", "--config", cfg_path, "--topology", topo_path, "--format",
+                    "scalesim", "--out", out_dir], check=True, capture_output=True)
+    diffs = []
+    for rep, cols in [("COMPUTE_REPORT.csv", COMPUTE), ("DETAILED_ACCESS_REPORT.csv", ACCESS),
+                      ("BANDWIDTH_REPORT.csv", BANDWIDTH)]:
+        want = report_values(os.path.join(ref_dir, rep))
+        got = report_values(os.path.join(out_dir, rep))
+        for col, x, y in zip(cols, want, got):
+            x, y = float(x), float(y)
+            if abs(x - y) > 1e-6 * max(1.0, abs(x)):
+                diffs.append((rep, col, x, y))
+    return diffs
+
+
 def demand_lines(c, l):
     """Demand lines of the layer (folds x cycles per fold, MODEL.md section 2): SCALE-Sim's
     run time grows with it, so cases are kept small enough to simulate in seconds."""
@@ -105,13 +126,37 @@ def demand_lines(c, l):
     return folds * (t + c["R"] + c["C"])
 
 
-def draw(rng):
+def draw(rng, wide=False):
     """One random case: (config keys, layer), redrawn until it has at most 40,000 demand
-    lines."""
+    lines (60,000 with `wide`)."""
     while True:
-        c, l = draw_any(rng)
-        if demand_lines(c, l) <= 40_000:
+        c, l = draw_wide(rng) if wide else draw_any(rng)
+        if demand_lines(c, l) <= (60_000 if wide else 40_000):
             return c, l
+
+
+def draw_wide(rng):
+    """The --wide distribution: 1-wide to 256-wide arrays, SRAMs of 1-1024 kB, GEMMs up to 400,
+    convs up to 40x40x32 with 1-7 filters and strides 1, 2, 4."""
+    c = dict(
+        R=rng.choice([1, 2, 3, 7, 16, 31, 64, 100, 128, 256]),
+        C=rng.choice([1, 2, 6, 16, 33, 64, 128, 256]),
+        isz=rng.choice([1, 3, 16, 64, 100, 512, 1024]),
+        fsz=rng.choice([1, 3, 16, 64, 100, 512, 1024]),
+        osz=rng.choice([1, 3, 16, 64, 100, 512, 1024]),
+        df=rng.choice(["os", "ws", "is"]),
+        mode=rng.choice(["CALC", "USER"]),
+        bw=rng.choice([1, 2, 4, 8, 10, 32]),
+        rbw=rng.choice([1, 2, 3, 4, 8, 16, 32]),
+    )
+    if rng.random() < 0.5:
+        layer = dict(type="gemm", M=rng.randint(1, 400), N=rng.randint(1, 400),
+                     K=rng.randint(1, 400))
+    else:
+        fh, fw = rng.choice([1, 2, 3, 7]), rng.choice([1, 3, 4, 7])
+        layer = dict(type="conv", H=rng.randint(fh, 40), W=rng.randint(fw, 40), fh=fh, fw=fw,
+                     ch=rng.randint(1, 32), nf=rng.randint(1, 100), s=rng.choice([1, 2, 4]))
+    return c, layer
 
 
 def draw_any(rng):
@@ -142,6 +187,12 @@ def main():
     ap.add_argument("--seed", type=int, default=20261201)
     ap.add_argument("--out", default="tests/data/scalesim/crosscheck")
     ap.add_argument("--layout", default="tests/data/scalesim/layout_none.csv")
+    ap.add_argument("--wide", action="store_true",
+                    help="draw from the wider distribution (draw_wide) instead of the default")
+    ap.add_argument("--archsim", metavar="BIN",
+                    help="also run BIN (`archsim run --format scalesim`) on every case and "
+                         "compare its three reports with SCALE-Sim's, number by number; exit 1 "
+                         "on any difference")
     a = ap.parse_args()
     import numpy
     from importlib.metadata import version
@@ -153,9 +204,10 @@ def main():
     os.makedirs(os.path.join(a.out, "topologies"))
     layout = os.path.abspath(a.layout)
     rows = []
+    mismatches = 0
     with tempfile.TemporaryDirectory() as tmp:
         for i in range(a.cases):
-            c, l = draw(rng)
+            c, l = draw(rng, a.wide)
             name = f"x{a.seed}_{i}"
             cfg_path = os.path.join(a.out, "configs", name + ".cfg")
             topo_path = os.path.join(a.out, "topologies", name + ".csv")
@@ -197,12 +249,21 @@ def main():
                 vals = report_values(os.path.join(d, rep))
                 r.update(dict(zip(cols, vals)))
             rows.append(r)
-            print(f"{i} {name} {c} {l} {wall:.2f} s", flush=True)
+            verdict = ""
+            if a.archsim:
+                diffs = compare(a.archsim, cfg_path, topo_path, d, os.path.join(tmp, "ar_" + name))
+                mismatches += bool(diffs)
+                verdict = f" MISMATCH {diffs[:6]}" if diffs else " exact"
+            print(f"{i} {name} {c} {l} {wall:.2f} s{verdict}", flush=True)
     with open(os.path.join(a.out, "runs.csv"), "w", newline="") as f:
         w = csv.DictWriter(f, fieldnames=COLUMNS)
         w.writeheader()
         for r in rows:
             w.writerow(r)
+    if a.archsim:
+        print(f"{a.cases - mismatches} of {a.cases} cases exact on every reported number")
+        if mismatches:
+            raise SystemExit(1)
 
 
 if __name__ == "__main__":
