@@ -171,8 +171,9 @@ pub fn walk(
         layer.k() * layer.n()
     };
     // stamp[a] = 1 + id of the chunk that holds a (0: none yet); the current chunk's id is
-    // `closes`.
-    let mut stamp = vec![0u64; domain as usize];
+    // `closes` (below 2^32: every close takes ≥ 50 insertions, and the callers bound the
+    // walk far below 2^32 · 50 visits).
+    let mut stamp = vec![0u32; domain as usize];
     let mut line = Vec::new();
     let mut last_close = None;
     let per_fold = map.cycles_per_fold();
@@ -182,7 +183,7 @@ pub fn walk(
         for tau in 0..per_fold as u64 {
             super::user::demand_line(&ops, map, ifmap, fc, fr, tau, &mut line);
             for &a in &line {
-                let cur = sim.closes as u64 + 1;
+                let cur = sim.closes as u32 + 1;
                 let st = &mut stamp[a as usize];
                 if *st != cur {
                     *st = cur;

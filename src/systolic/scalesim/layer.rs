@@ -446,7 +446,9 @@ fn calc_reads(
             _ => m.saturating_mul(k).saturating_mul(cf),
         };
         let domain = layer.ifmap_h as u128 * layer.ifmap_w as u128 * layer.channels as u128;
-        if super::user::walk_cost(map, sram_reads) <= walk_limit && domain <= 1 << 31 {
+        // The walk keeps a 4-byte stamp per ifmap element: a layer whose strides skip most of
+        // a huge ifmap (few visits, a big domain) keeps the estimate rather than allocate it.
+        if super::user::walk_cost(map, sram_reads) <= walk_limit && domain <= MAX_WALK_DOMAIN {
             let (walked, close_line) = calc_dram::walk(layer, map, true, sram_elems);
             return (walked, close_line, true);
         }
@@ -517,6 +519,9 @@ pub fn simulate_layer(cfg: &ScaleSimConfig, layer: &Layer) -> LayerResult {
 /// seeded cross-check set (`tests/data/scalesim/crosscheck`, at most 79,500 visits) is
 /// walked and exact.
 pub const MAX_CALC_WALK: u128 = 1 << 17;
+
+/// Most ifmap elements a CALC walk stamps (16 MiB of stamps).
+const MAX_WALK_DOMAIN: u128 = 1 << 22;
 
 /// [`simulate_layer`] with CALC conv-ifmap DRAM reads from the closed-form estimate only, never
 /// the exact walk (what layers beyond [`MAX_CALC_WALK`] get): for tests that measure the
