@@ -439,19 +439,13 @@ fn calc_reads(
     // the −1 entries of off-map windows (ceil convention) shift even when windows are
     // disjoint. The walk gets both exactly.
     let close_line_inexact = sim.closes > 0 && layer.has_offmap_windows();
-    if op == Operand::Ifmap && !layer.is_gemm() && (!exact || close_line_inexact) {
-        // SRAM reads of the ifmap (`ifmap_reads`, MODEL.md §4): every fold streams its tile.
-        let sram_reads = match df {
-            Dataflow::Is => m * k,
-            _ => m.saturating_mul(k).saturating_mul(cf),
-        };
-        let domain = layer.ifmap_h as u128 * layer.ifmap_w as u128 * layer.channels as u128;
-        // The walk keeps a 4-byte stamp per ifmap element: a layer whose strides skip most of
-        // a huge ifmap (few visits, a big domain) keeps the estimate rather than allocate it.
-        if super::user::walk_cost(map, sram_reads) <= walk_limit && domain <= MAX_WALK_DOMAIN {
-            let (walked, close_line) = calc_dram::walk(layer, map, true, sram_elems);
-            return (walked, close_line, true);
-        }
+    if op == Operand::Ifmap
+        && !layer.is_gemm()
+        && (!exact || close_line_inexact)
+        && ifmap_walkable(layer, map, walk_limit)
+    {
+        let (walked, close_line) = calc_dram::walk(layer, map, true, sram_elems);
+        return (walked, close_line, true);
     }
     let close_line = sim.last_close.map(|ClosePoint { run_id, pass, pos }| {
         let (fold, p_in) = match &kind {
@@ -522,6 +516,21 @@ pub const MAX_CALC_WALK: u128 = 1 << 17;
 
 /// Most ifmap elements a CALC walk stamps (16 MiB of stamps).
 const MAX_WALK_DOMAIN: u128 = 1 << 22;
+
+/// Whether the CALC walk of a conv ifmap ([`calc_dram::walk`]) is affordable: at most
+/// `walk_limit` address visits ([`super::user::walk_cost`] over the ifmap's SRAM reads,
+/// MODEL.md §4: every fold streams its tile) and at most [`MAX_WALK_DOMAIN`] ifmap elements to
+/// stamp, 4 bytes each, so a layer whose strides skip most of a huge ifmap (few visits, a big
+/// domain) keeps the estimate rather than allocate gigabytes.
+fn ifmap_walkable(layer: &Layer, map: &Mapping, walk_limit: u128) -> bool {
+    let (m, k) = (layer.m() as u128, layer.k() as u128);
+    let sram_reads = match map.dataflow {
+        Dataflow::Is => m * k,
+        _ => m.saturating_mul(k).saturating_mul(map.col_folds as u128),
+    };
+    let domain = layer.ifmap_h as u128 * layer.ifmap_w as u128 * layer.channels as u128;
+    super::user::walk_cost(map, sram_reads) <= walk_limit && domain <= MAX_WALK_DOMAIN
+}
 
 /// [`simulate_layer`] with CALC conv-ifmap DRAM reads from the closed-form estimate only, never
 /// the exact walk (what layers beyond [`MAX_CALC_WALK`] get): for tests that measure the
@@ -698,5 +707,28 @@ impl LayerResult {
             dram_ofmap_writes: u(self.dram_ofmap_writes),
             access_cycles: self.access_cycles.map(|(a, b)| (i(a), i(b))),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The walk is refused for a few-visit layer over a 1.6 G-element ifmap (its stamps would
+    /// take 6.4 GB) and for a layer beyond the visit limit, and allowed for a small one.
+    #[test]
+    fn walk_needs_few_visits_and_a_small_ifmap() {
+        let huge = Layer::conv(40_000, 40_000, 2, 1, 1, 4, 400).unwrap();
+        let map = Mapping::new(&huge, Dataflow::Os, 32, 32);
+        assert!(huge.has_offmap_windows());
+        assert!(
+            super::super::user::walk_cost(&map, huge.m() as u128 * huge.k() as u128)
+                < MAX_CALC_WALK
+        );
+        assert!(!ifmap_walkable(&huge, &map, MAX_CALC_WALK));
+        let small = Layer::conv(20, 20, 3, 3, 8, 16, 1).unwrap();
+        let map = Mapping::new(&small, Dataflow::Ws, 16, 16);
+        assert!(ifmap_walkable(&small, &map, MAX_CALC_WALK));
+        assert!(!ifmap_walkable(&small, &map, 100));
     }
 }
