@@ -130,54 +130,50 @@ def draw(rng, wide=False):
     """One random case: (config keys, layer), redrawn until it has at most 40,000 demand
     lines (60,000 with `wide`)."""
     while True:
-        c, l = draw_wide(rng) if wide else draw_any(rng)
+        c, l = draw_from(rng, WIDE if wide else DEFAULT)
         if demand_lines(c, l) <= (60_000 if wide else 40_000):
             return c, l
 
 
-def draw_wide(rng):
-    """The --wide distribution: 1-wide to 256-wide arrays, SRAMs of 1-1024 kB, GEMMs up to 400,
-    convs up to 40x40x32 with 1-7 filters and strides 1, 2, 4."""
+# The two distributions: choices for the config keys and the layer ranges. Both are drawn by
+# `draw_from` in the same order, so a seed gives the same cases as long as a table is unchanged.
+DEFAULT = dict(
+    R=[4, 8, 12, 16, 24, 32, 48, 64, 128],
+    C=[4, 5, 8, 16, 20, 32, 64, 128],
+    sram=[1, 2, 4, 8, 32, 256],
+    gemm_p=0.4, gemm_max=160,
+    fh=[1, 2, 3, 5], fw=[1, 2, 3, 5], hw_max=28, ch_max=24, nf_max=48, s=[1, 2, 3],
+)
+WIDE = dict(
+    R=[1, 2, 3, 7, 16, 31, 64, 100, 128, 256],
+    C=[1, 2, 6, 16, 33, 64, 128, 256],
+    sram=[1, 3, 16, 64, 100, 512, 1024],
+    gemm_p=0.5, gemm_max=400,
+    fh=[1, 2, 3, 7], fw=[1, 3, 4, 7], hw_max=40, ch_max=32, nf_max=100, s=[1, 2, 4],
+)
+
+
+def draw_from(rng, t):
+    """One case of distribution `t` (DEFAULT or WIDE): (config keys, layer)."""
     c = dict(
-        R=rng.choice([1, 2, 3, 7, 16, 31, 64, 100, 128, 256]),
-        C=rng.choice([1, 2, 6, 16, 33, 64, 128, 256]),
-        isz=rng.choice([1, 3, 16, 64, 100, 512, 1024]),
-        fsz=rng.choice([1, 3, 16, 64, 100, 512, 1024]),
-        osz=rng.choice([1, 3, 16, 64, 100, 512, 1024]),
+        R=rng.choice(t["R"]),
+        C=rng.choice(t["C"]),
+        isz=rng.choice(t["sram"]),
+        fsz=rng.choice(t["sram"]),
+        osz=rng.choice(t["sram"]),
         df=rng.choice(["os", "ws", "is"]),
         mode=rng.choice(["CALC", "USER"]),
         bw=rng.choice([1, 2, 4, 8, 10, 32]),
         rbw=rng.choice([1, 2, 3, 4, 8, 16, 32]),
     )
-    if rng.random() < 0.5:
-        layer = dict(type="gemm", M=rng.randint(1, 400), N=rng.randint(1, 400),
-                     K=rng.randint(1, 400))
+    if rng.random() < t["gemm_p"]:
+        g = t["gemm_max"]
+        layer = dict(type="gemm", M=rng.randint(1, g), N=rng.randint(1, g), K=rng.randint(1, g))
     else:
-        fh, fw = rng.choice([1, 2, 3, 7]), rng.choice([1, 3, 4, 7])
-        layer = dict(type="conv", H=rng.randint(fh, 40), W=rng.randint(fw, 40), fh=fh, fw=fw,
-                     ch=rng.randint(1, 32), nf=rng.randint(1, 100), s=rng.choice([1, 2, 4]))
-    return c, layer
-
-
-def draw_any(rng):
-    c = dict(
-        R=rng.choice([4, 8, 12, 16, 24, 32, 48, 64, 128]),
-        C=rng.choice([4, 5, 8, 16, 20, 32, 64, 128]),
-        isz=rng.choice([1, 2, 4, 8, 32, 256]),
-        fsz=rng.choice([1, 2, 4, 8, 32, 256]),
-        osz=rng.choice([1, 2, 4, 8, 32, 256]),
-        df=rng.choice(["os", "ws", "is"]),
-        mode=rng.choice(["CALC", "USER"]),
-        bw=rng.choice([1, 2, 4, 8, 10, 32]),
-        rbw=rng.choice([1, 2, 3, 4, 8, 16, 32]),
-    )
-    if rng.random() < 0.4:
-        layer = dict(type="gemm", M=rng.randint(1, 160), N=rng.randint(1, 160),
-                     K=rng.randint(1, 160))
-    else:
-        fh, fw = rng.choice([1, 2, 3, 5]), rng.choice([1, 2, 3, 5])
-        layer = dict(type="conv", H=rng.randint(fh, 28), W=rng.randint(fw, 28), fh=fh, fw=fw,
-                     ch=rng.randint(1, 24), nf=rng.randint(1, 48), s=rng.choice([1, 2, 3]))
+        fh, fw = rng.choice(t["fh"]), rng.choice(t["fw"])
+        layer = dict(type="conv", H=rng.randint(fh, t["hw_max"]), W=rng.randint(fw, t["hw_max"]),
+                     fh=fh, fw=fw, ch=rng.randint(1, t["ch_max"]), nf=rng.randint(1, t["nf_max"]),
+                     s=rng.choice(t["s"]))
     return c, layer
 
 
@@ -188,7 +184,7 @@ def main():
     ap.add_argument("--out", default="tests/data/scalesim/crosscheck")
     ap.add_argument("--layout", default="tests/data/scalesim/layout_none.csv")
     ap.add_argument("--wide", action="store_true",
-                    help="draw from the wider distribution (draw_wide) instead of the default")
+                    help="draw from the wider distribution (WIDE) instead of DEFAULT")
     ap.add_argument("--archsim", metavar="BIN",
                     help="also run BIN (`archsim run --format scalesim`) on every case and "
                          "compare its three reports with SCALE-Sim's, number by number; exit 1 "

@@ -439,11 +439,7 @@ fn calc_dram_reads_vs_exact_walk_on_resnet50() {
                 // What a run reports: the walk's exact count within the CALC walk limit, the
                 // closed form beyond it.
                 let run = simulate_layer(&cfg, l);
-                let sram_if = match df {
-                    Dataflow::Is => l.m() as u128 * l.k() as u128,
-                    _ => l.m() as u128 * l.k() as u128 * map.col_folds as u128,
-                };
-                let visits = sram_if + map.folds() * map.cycles_per_fold();
+                let visits = run.sram_ifmap_reads + map.folds() * map.cycles_per_fold();
                 if visits <= MAX_CALC_WALK {
                     walkable += 1;
                     assert!(run.dram_reads_exact, "{df:?} {kb} kB {l:?}");

@@ -74,15 +74,6 @@ fn topology_ops(csv: &Path) -> Option<Vec<Op>> {
     Some(workload::load(csv.to_str()?, None).ok()?.ops())
 }
 
-/// `file` in `dir` as a path below the `scalesim` data folder (`reference_runs.csv`,
-/// `crosscheck/runs.csv`), for table sources.
-fn rel(dir: &Path, file: &str) -> String {
-    match dir.file_name().and_then(|n| n.to_str()) {
-        Some("scalesim") | None => file.to_string(),
-        Some(sub) => format!("{sub}/{file}"),
-    }
-}
-
 /// SCALE-Sim's report values of a profile (None if the machine is not in SCALE-Sim mode).
 fn report(p: &OpProfile) -> Option<&ScaleSimReport> {
     p.scalesim.as_ref()
@@ -119,11 +110,10 @@ pub fn run(data_dir: &Path) -> Result<Vec<ValidationTable>> {
         return Ok(not_found(&runs.display().to_string()));
     }
     let mut tables = run_set(&dir, "reference_runs.csv", "SCALE-Sim 3.0.0 single layers")?;
-    let cross = dir.join("crosscheck");
-    if cross.join("runs.csv").is_file() {
+    if dir.join("crosscheck/runs.csv").is_file() {
         tables.extend(run_set(
-            &cross,
-            "runs.csv",
+            &dir,
+            "crosscheck/runs.csv",
             "SCALE-Sim 3.0.0 random cross-check (seeded configs x layers, scripts/scalesim_crosscheck.py)",
         )?);
     }
@@ -134,10 +124,11 @@ pub fn run(data_dir: &Path) -> Result<Vec<ValidationTable>> {
     Ok(tables)
 }
 
-/// One set of single-layer runs: `dir/file` in the reference columns, its configs in
-/// `dir/configs`, its topologies in `dir/topologies`; a CALC and a USER table titled `title`.
-fn run_set(dir: &Path, file: &str, title: &str) -> Result<Vec<ValidationTable>> {
-    let runs = dir.join(file);
+/// One set of single-layer runs: `base/file` in the reference columns, its configs and
+/// topologies in `configs/` and `topologies/` beside it; a CALC and a USER table titled `title`.
+fn run_set(base: &Path, file: &str, title: &str) -> Result<Vec<ValidationTable>> {
+    let runs = base.join(file);
+    let dir = runs.parent().unwrap_or(base);
     let Ok(mut rd) = csv::Reader::from_path(&runs) else {
         return Ok(not_found(&runs.display().to_string()));
     };
@@ -214,7 +205,7 @@ fn run_set(dir: &Path, file: &str, title: &str) -> Result<Vec<ValidationTable>> 
         };
         tables.push(ValidationTable {
             title: format!("{title}, {label} mode"),
-            source: format!("{SOURCE}/{}{speed}", rel(dir, file)),
+            source: format!("{SOURCE}/{file}{speed}"),
             summary: pairs[mode]
                 .iter()
                 .map(|(name, p)| SummaryRow::from_pairs(name, p, "evaluation rows (no fitting)"))

@@ -166,14 +166,15 @@ pub fn walk(
     let mut sim = ChunkSim::new(sram_elems);
     let q = sim.q;
     let domain = if ifmap {
-        layer.ifmap_h * layer.ifmap_w * layer.channels
+        layer.ifmap_elems()
     } else {
-        layer.k() * layer.n()
+        layer.k() as u128 * layer.n() as u128
     };
-    // stamp[a] = 1 + id of the chunk that holds a (0: none yet); the current chunk's id is
-    // `closes` (below 2^32: every close takes ≥ 50 insertions, and the callers bound the
-    // walk far below 2^32 · 50 visits).
+    // stamp[a] = `cur` while a is in the current chunk; `cur` = 1 + chunks closed (below
+    // 2^32: every close takes ≥ 50 insertions, and the callers bound the walk far below
+    // 2^32 · 50 visits); 0 = never inserted.
     let mut stamp = vec![0u32; domain as usize];
+    let mut cur = 1u32;
     let mut line = Vec::new();
     let mut last_close = None;
     let per_fold = map.cycles_per_fold();
@@ -183,7 +184,6 @@ pub fn walk(
         for tau in 0..per_fold as u64 {
             super::user::demand_line(&ops, map, ifmap, fc, fr, tau, &mut line);
             for &a in &line {
-                let cur = sim.closes as u32 + 1;
                 let st = &mut stamp[a as usize];
                 if *st != cur {
                     *st = cur;
@@ -192,6 +192,7 @@ pub fn walk(
                     if sim.fill == q {
                         sim.fill = 0;
                         sim.closes += 1;
+                        cur += 1;
                         last_close = Some(f * per_fold + tau as u128);
                     }
                 }

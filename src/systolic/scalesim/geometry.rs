@@ -257,6 +257,11 @@ impl Layer {
         self.filter_h <= self.stride && self.filter_w <= self.stride
     }
 
+    /// Elements of the ifmap, `H·W·C` (its 0-based address domain).
+    pub fn ifmap_elems(&self) -> u128 {
+        self.ifmap_h as u128 * self.ifmap_w as u128 * self.channels as u128
+    }
+
     /// Whether some windows run off the ifmap (the ceil convention's extra output row or column:
     /// `(E−1)·S + F > H` along either axis), so the im2col stream has −1 entries.
     pub fn has_offmap_windows(&self) -> bool {

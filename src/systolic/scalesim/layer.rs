@@ -506,12 +506,13 @@ pub fn simulate_layer(cfg: &ScaleSimConfig, layer: &Layer) -> LayerResult {
 
 /// Address visits up to which a CALC conv ifmap the closed form cannot get exactly (chunks
 /// that close over overlapping windows, or over −1 entries) is walked ([`calc_dram::walk`],
-/// ~10 ns a visit, so ≤ ~1.3 ms a layer); larger layers keep the closed form, and their op
-/// says `dram_reads_exact: false` when the count is the estimate. CALC is the fast mode:
-/// ResNet-50's walkable layers have 0.2–0.9 M visits (5–10 ms each, ~60 ms a network run at
-/// a 64 kB ifmap SRAM against 7 ms), too slow for SRAM sweeps, while every layer of the
-/// seeded cross-check set (`tests/data/scalesim/crosscheck`, at most 79,500 visits) is
-/// walked and exact.
+/// 6–18 ns a visit on ResNet-50's layers, so at most ~2.5 ms a layer); larger layers keep the
+/// closed form, and their op says `dram_reads_exact: false` when the count is the estimate.
+/// CALC is the fast mode: ResNet-50's layers have 0.2–0.9 M visits, and a 2^20 limit made a
+/// whole ResNet-50 run at a 64 kB ifmap SRAM take 72 ms against 7 ms at 2^17 (medians of 5
+/// alternated `archsim run` processes), too slow for SRAM sweeps, while every layer of the
+/// seeded cross-check set (`tests/data/scalesim/crosscheck`, at most 79,500 visits) is walked
+/// and exact.
 pub const MAX_CALC_WALK: u128 = 1 << 17;
 
 /// Most ifmap elements a CALC walk stamps (16 MiB of stamps).
@@ -523,13 +524,25 @@ const MAX_WALK_DOMAIN: u128 = 1 << 22;
 /// stamp, 4 bytes each, so a layer whose strides skip most of a huge ifmap (few visits, a big
 /// domain) keeps the estimate rather than allocate gigabytes.
 fn ifmap_walkable(layer: &Layer, map: &Mapping, walk_limit: u128) -> bool {
-    let (m, k) = (layer.m() as u128, layer.k() as u128);
-    let sram_reads = match map.dataflow {
-        Dataflow::Is => m * k,
-        _ => m.saturating_mul(k).saturating_mul(map.col_folds as u128),
-    };
-    let domain = layer.ifmap_h as u128 * layer.ifmap_w as u128 * layer.channels as u128;
-    super::user::walk_cost(map, sram_reads) <= walk_limit && domain <= MAX_WALK_DOMAIN
+    super::user::walk_cost(map, sram_counts(layer, map).0) <= walk_limit
+        && layer.ifmap_elems() <= MAX_WALK_DOMAIN
+}
+
+/// SRAM (ifmap reads, filter reads, ofmap writes) of a layer (`ifmap_reads`, `filter_reads`,
+/// `ofmap_writes`; MODEL.md §4 table).
+fn sram_counts(layer: &Layer, map: &Mapping) -> (u128, u128, u128) {
+    let (m, n, k) = (layer.m() as u128, layer.n() as u128, layer.k() as u128);
+    let (rf, cf) = (map.row_folds as u128, map.col_folds as u128);
+    match map.dataflow {
+        Dataflow::Os => (
+            m * k * cf,
+            k * n * rf,
+            // + folds·(R+C): line 403 adds shape[0]+shape[1] after the real count.
+            m * n + map.folds() * (map.rows as u128 + map.cols as u128),
+        ),
+        Dataflow::Ws => (m * k * cf, k * n, m * n * rf),
+        Dataflow::Is => (m * k, k * n * cf, m * n * rf),
+    }
 }
 
 /// [`simulate_layer`] with CALC conv-ifmap DRAM reads from the closed-form estimate only, never
@@ -542,7 +555,6 @@ pub fn simulate_layer_analytic(cfg: &ScaleSimConfig, layer: &Layer) -> LayerResu
 fn simulate_layer_with(cfg: &ScaleSimConfig, layer: &Layer, walk_limit: u128) -> LayerResult {
     let (r, c) = (cfg.array_rows, cfg.array_cols);
     let map = Mapping::new(layer, cfg.dataflow, r, c);
-    let (m, n, k) = (layer.m() as u128, layer.n() as u128, layer.k() as u128);
     let folds = map.folds();
     let per_fold = map.cycles_per_fold();
     let lines = folds * per_fold;
@@ -562,24 +574,7 @@ fn simulate_layer_with(cfg: &ScaleSimConfig, layer: &Layer, walk_limit: u128) ->
     let compute_util = used as f64 * t as f64 / (folds as f64 * pe as f64 * cyc_f as f64);
 
     // SRAM counts (`ifmap_reads`, `filter_reads`, `ofmap_writes`; MODEL.md §4 table).
-    let (sram_if, sram_fl, sram_of) = match cfg.dataflow {
-        Dataflow::Os => (
-            m * k * map.col_folds as u128,
-            k * n * map.row_folds as u128,
-            // + folds·(R+C): line 403 adds shape[0]+shape[1] after the real count.
-            m * n + folds * (rr + cc),
-        ),
-        Dataflow::Ws => (
-            m * k * map.col_folds as u128,
-            k * n,
-            m * n * map.row_folds as u128,
-        ),
-        Dataflow::Is => (
-            m * k,
-            k * n * map.col_folds as u128,
-            m * n * map.row_folds as u128,
-        ),
-    };
+    let (sram_if, sram_fl, sram_of) = sram_counts(layer, &map);
 
     let (if_first, if_last) = operand_lines(layer, &map, Operand::Ifmap, per_fold);
     let (fl_first, fl_last) = operand_lines(layer, &map, Operand::Filter, per_fold);

@@ -312,8 +312,8 @@ fn row_major(rows: u64, cols: u64, f: impl Fn(u64, u64) -> Elem) -> Vec<Elem> {
 }
 
 /// Fetch (prefetch-matrix) order of the ifmap and filter, per dataflow.
-fn fetch_orders(layer: &Layer, map: &Mapping) -> (Vec<Elem>, Vec<Elem>) {
-    let ops = Operands::new(layer);
+fn fetch_orders(ops: &Operands, map: &Mapping) -> (Vec<Elem>, Vec<Elem>) {
+    let layer = ops.layer;
     let (r, c, t) = (map.rows, map.cols, map.t);
     let (sr, sc) = (map.sr, map.sc);
     let (rf, cf) = (map.row_folds, map.col_folds);
@@ -459,7 +459,10 @@ pub fn simulate(
     {
         return None;
     }
-    let (if_order, fl_order) = fetch_orders(layer, map);
+    // The operand accessors (and their ifmap address table) serve the fetch orders and every
+    // demand line.
+    let ops = Operands::new(layer);
+    let (if_order, fl_order) = fetch_orders(&ops, map);
     let if_domain = layer.ifmap_h * layer.ifmap_w * layer.channels;
     let fl_domain = layer.k() * layer.n();
     let mut ibuf = ReadBuffer::new(
@@ -481,7 +484,6 @@ pub fn simulate(
         cfg.ofmap_drain_bw() as u128,
     );
     let per_fold = map.cycles_per_fold();
-    let ops = Operands::new(layer);
     let mut stall: i128 = 0;
     let mut last_out: i128 = 0;
     let (mut ia, mut fa) = (Vec::new(), Vec::new());
