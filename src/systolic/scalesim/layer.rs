@@ -5,6 +5,7 @@
 
 use super::calc_dram::{self, ChunkSim, ClosePoint};
 use super::geometry::{skewed_before, skewed_line_of, Layer, Mapping};
+use super::window_walk;
 use super::write_buffer::{self, ElementStream};
 use crate::systolic::scalesim_cfg::{BandwidthMode, Dataflow, ScaleSimConfig};
 
@@ -439,13 +440,29 @@ fn calc_reads(
     // the −1 entries of off-map windows (ceil convention) shift even when windows are
     // disjoint. The walk gets both exactly.
     let close_line_inexact = sim.closes > 0 && layer.has_offmap_windows();
-    if op == Operand::Ifmap
-        && !layer.is_gemm()
-        && (!exact || close_line_inexact)
-        && ifmap_walkable(layer, map, walk_limit)
-    {
-        let (walked, close_line) = calc_dram::walk(layer, map, true, sram_elems);
-        return (walked, close_line, true);
+    if op == Operand::Ifmap && !layer.is_gemm() && (!exact || close_line_inexact) {
+        // Two exact walks: the window jumps (OS/IS) and the address walk; the cheaper one
+        // within its limit.
+        let sram_reads = sram_counts(layer, map).0;
+        let budget = walk_limit.saturating_mul(JUMP_LIMIT_FACTOR);
+        let jumps = window_walk::applies(layer, map)
+            && window_walk::cost(layer, map, sram_reads, sram_elems)
+                <= budget.saturating_mul(1 << 10);
+        let addr_walk = ifmap_walkable(layer, map, walk_limit);
+        // The address walk when it is small (≤ 2^12 visits: no search overhead to pay).
+        if addr_walk && (!jumps || super::user::walk_cost(map, sram_reads) <= 1 << 12) {
+            let (walked, close_line) = calc_dram::walk(layer, map, true, sram_elems);
+            return (walked, close_line, true);
+        }
+        if jumps {
+            if let Some((walked, close_line)) = window_walk::walk(layer, map, sram_elems, budget) {
+                return (walked, close_line, true);
+            }
+        }
+        if addr_walk {
+            let (walked, close_line) = calc_dram::walk(layer, map, true, sram_elems);
+            return (walked, close_line, true);
+        }
     }
     let close_line = sim.last_close.map(|ClosePoint { run_id, pass, pos }| {
         let (fold, p_in) = match &kind {
@@ -514,6 +531,12 @@ pub fn simulate_layer(cfg: &ScaleSimConfig, layer: &Layer) -> LayerResult {
 /// seeded cross-check set (`tests/data/scalesim/crosscheck`, at most 79,500 visits) is walked
 /// and exact.
 pub const MAX_CALC_WALK: u128 = 1 << 17;
+
+/// [`window_walk::walk`]'s work budget, as a multiple of the address walk's visit limit:
+/// 2^22 units of work (address visits of walked units, plus the rows and held pixels of each
+/// count), ~20–40 ns each, so a layer gives up after ~0.1–0.2 s. VGG-16 conv1_2 on a 32×32 OS
+/// array with 512 kB SRAMs takes 0.63 M units (16 ms; the address walk: 60 M visits, 0.54 s).
+const JUMP_LIMIT_FACTOR: u128 = 1 << 6;
 
 /// Most ifmap elements a CALC walk stamps (16 MiB of stamps).
 const MAX_WALK_DOMAIN: u128 = 1 << 22;

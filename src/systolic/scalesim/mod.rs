@@ -18,6 +18,7 @@ pub mod energy;
 pub mod geometry;
 pub mod layer;
 pub mod user;
+pub mod window_walk;
 pub mod write_buffer;
 
 use crate::energy::EnergyTable;
