@@ -12,6 +12,9 @@ Writes, under --out (default tests/data/scalesim/crosscheck):
 Needs SCALE-Sim itself (development only; archsim never runs it):
   python3 -m venv /tmp/ssvenv && /tmp/ssvenv/bin/pip install scalesim "numpy==2.3.5"
   /tmp/ssvenv/bin/python scripts/scalesim_crosscheck.py --cases 300 --seed 20261201
+The stock-size set (tests/data/scalesim/crosscheck_large; minutes a case):
+  /tmp/ssvenv/bin/python scripts/scalesim_crosscheck.py --large --cases 8 --seed 20261202 \
+      --out tests/data/scalesim/crosscheck_large
 To check archsim on more cases without keeping them (every reported number compared):
   /tmp/ssvenv/bin/python scripts/scalesim_crosscheck.py --wide --cases 100 --seed 7 \
       --out /tmp/xcheck --archsim target/release/archsim
@@ -126,43 +129,62 @@ def demand_lines(c, l):
     return folds * (t + c["R"] + c["C"])
 
 
-def draw(rng, wide=False):
-    """One random case: (config keys, layer), redrawn until it has at most 40,000 demand
-    lines (60,000 with `wide`)."""
+def draw(rng, t):
+    """One random case of distribution `t`: (config keys, layer), redrawn until it has at most
+    `t["max_lines"]` demand lines (and, where `t` asks, an ifmap larger than half the ifmap
+    SRAM, so its CALC chunks close)."""
     while True:
-        c, l = draw_from(rng, WIDE if wide else DEFAULT)
-        if demand_lines(c, l) <= (60_000 if wide else 40_000):
-            return c, l
+        c, l = draw_from(rng, t)
+        if demand_lines(c, l) > t["max_lines"]:
+            continue
+        if t.get("overflow") and l["H"] * l["W"] * l["ch"] <= 512 * c["isz"]:
+            continue
+        return c, l
 
 
-# The two distributions: choices for the config keys and the layer ranges. Both are drawn by
+# The distributions: choices for the config keys and the layer ranges. All are drawn by
 # `draw_from` in the same order, so a seed gives the same cases as long as a table is unchanged.
 DEFAULT = dict(
     R=[4, 8, 12, 16, 24, 32, 48, 64, 128],
     C=[4, 5, 8, 16, 20, 32, 64, 128],
     sram=[1, 2, 4, 8, 32, 256],
+    df=["os", "ws", "is"], mode=["CALC", "USER"],
     gemm_p=0.4, gemm_max=160,
     fh=[1, 2, 3, 5], fw=[1, 2, 3, 5], hw_max=28, ch_max=24, nf_max=48, s=[1, 2, 3],
+    max_lines=40_000,
 )
 WIDE = dict(
     R=[1, 2, 3, 7, 16, 31, 64, 100, 128, 256],
     C=[1, 2, 6, 16, 33, 64, 128, 256],
     sram=[1, 3, 16, 64, 100, 512, 1024],
+    df=["os", "ws", "is"], mode=["CALC", "USER"],
     gemm_p=0.5, gemm_max=400,
     fh=[1, 2, 3, 7], fw=[1, 3, 4, 7], hw_max=40, ch_max=32, nf_max=100, s=[1, 2, 4],
+    max_lines=60_000,
+)
+# Stock-size conv layers in CALC OS/IS whose ifmap overflows the chunk (the cases archsim walks
+# by window jumps, `src/systolic/scalesim/window_walk.rs`); SCALE-Sim takes minutes a case.
+LARGE = dict(
+    R=[8, 16, 32, 64],
+    C=[8, 16, 32, 64],
+    sram=[16, 32, 64, 128, 256, 512],
+    df=["os", "is"], mode=["CALC"],
+    gemm_p=0.0, gemm_max=1,
+    fh=[3, 5, 7], fw=[3, 5, 7], hw_max=96, ch_max=64, nf_max=64, s=[1, 2],
+    max_lines=250_000, overflow=True,
 )
 
 
 def draw_from(rng, t):
-    """One case of distribution `t` (DEFAULT or WIDE): (config keys, layer)."""
+    """One case of distribution `t` (DEFAULT, WIDE or LARGE): (config keys, layer)."""
     c = dict(
         R=rng.choice(t["R"]),
         C=rng.choice(t["C"]),
         isz=rng.choice(t["sram"]),
         fsz=rng.choice(t["sram"]),
         osz=rng.choice(t["sram"]),
-        df=rng.choice(["os", "ws", "is"]),
-        mode=rng.choice(["CALC", "USER"]),
+        df=rng.choice(t["df"]),
+        mode=rng.choice(t["mode"]),
         bw=rng.choice([1, 2, 4, 8, 10, 32]),
         rbw=rng.choice([1, 2, 3, 4, 8, 16, 32]),
     )
@@ -185,6 +207,9 @@ def main():
     ap.add_argument("--layout", default="tests/data/scalesim/layout_none.csv")
     ap.add_argument("--wide", action="store_true",
                     help="draw from the wider distribution (WIDE) instead of DEFAULT")
+    ap.add_argument("--large", action="store_true",
+                    help="draw stock-size CALC OS/IS conv layers whose ifmap overflows the chunk "
+                         "(LARGE) instead of DEFAULT")
     ap.add_argument("--archsim", metavar="BIN",
                     help="also run BIN (`archsim run --format scalesim`) on every case and "
                          "compare its three reports with SCALE-Sim's, number by number; exit 1 "
@@ -203,7 +228,7 @@ def main():
     mismatches = 0
     with tempfile.TemporaryDirectory() as tmp:
         for i in range(a.cases):
-            c, l = draw(rng, a.wide)
+            c, l = draw(rng, LARGE if a.large else WIDE if a.wide else DEFAULT)
             name = f"x{a.seed}_{i}"
             cfg_path = os.path.join(a.out, "configs", name + ".cfg")
             topo_path = os.path.join(a.out, "topologies", name + ".csv")

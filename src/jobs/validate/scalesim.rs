@@ -101,8 +101,9 @@ fn metrics(s: &ScaleSimReport) -> Vec<(&'static str, f64)> {
 }
 
 /// Run the SCALE-Sim reference sets under `data_dir` (normally `tests/data`): the stock
-/// reference runs, the seeded random cross-check (`scalesim/crosscheck/`, made by
-/// `scripts/scalesim_crosscheck.py`) and the ResNet-50 network.
+/// reference runs, the seeded random cross-checks (`scalesim/crosscheck/` and the stock-size
+/// `scalesim/crosscheck_large/`, made by `scripts/scalesim_crosscheck.py`) and the ResNet-50
+/// network.
 pub fn run(data_dir: &Path) -> Result<Vec<ValidationTable>> {
     let dir = data_dir.join("scalesim");
     let runs = dir.join("reference_runs.csv");
@@ -115,6 +116,13 @@ pub fn run(data_dir: &Path) -> Result<Vec<ValidationTable>> {
             &dir,
             "crosscheck/runs.csv",
             "SCALE-Sim 3.0.0 random cross-check (seeded configs x layers, scripts/scalesim_crosscheck.py)",
+        )?);
+    }
+    if dir.join("crosscheck_large/runs.csv").is_file() {
+        tables.extend(run_set(
+            &dir,
+            "crosscheck_large/runs.csv",
+            "SCALE-Sim 3.0.0 stock-size OS/IS convs overflowing the SRAM (scripts/scalesim_crosscheck.py --large)",
         )?);
     }
     tables.extend(network(&dir)?);
@@ -350,9 +358,12 @@ mod tests {
                 assert_eq!(s.rows, s.exact, "{}: {}\n{}", t.title, s.group, t.render());
             }
         }
-        // CALC and USER tables of the reference runs and of the cross-check set, the network.
-        assert_eq!(tables.len(), 5);
+        // CALC and USER tables of the reference runs and of the cross-check set, the CALC
+        // table of the stock-size set, the network.
+        assert_eq!(tables.len(), 6);
         assert!(tables[2].title.contains("cross-check") && tables[3].title.contains("USER"));
         assert!(tables[2].summary[0].rows >= 100 && tables[3].summary[0].rows >= 100);
+        assert!(tables[4].title.contains("stock-size") && tables[4].title.contains("CALC"));
+        assert!(tables[4].summary[0].rows >= 10);
     }
 }
