@@ -792,13 +792,8 @@ mod tests {
     /// [`ws_folds_fresh`] makes many overflowing layers exact.
     #[test]
     fn closed_form_marked_exact_agrees_with_the_walk() {
-        let mut seed = 0x9e37_79b9_7f4a_7c15u64;
-        let mut rnd = |n: u64| {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            seed % n
-        };
+        let mut rng = crate::TestRng::new(0x9e37_79b9_7f4a_7c15u64);
+        let mut rnd = |n: u64| rng.below(n);
         let (mut checked, mut ws_fresh) = (0, 0);
         while checked < 600 {
             let h = 3 + rnd(40);

@@ -473,13 +473,8 @@ mod tests {
     /// along one axis, and SRAMs from a few addresses per chunk to more than the ifmap.
     #[test]
     fn jumps_agree_with_the_address_walk() {
-        let mut seed = 0x2545_f491_4f6c_dd1du64;
-        let mut rnd = |n: u64| {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            seed % n
-        };
+        let mut rng = crate::TestRng::new(0x2545_f491_4f6c_dd1du64);
+        let mut rnd = |n: u64| rng.below(n);
         let mut checked = 0;
         while checked < 400 {
             let h = 3 + rnd(30);
