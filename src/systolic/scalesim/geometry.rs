@@ -26,6 +26,30 @@ pub struct Layer {
     pub ofmap_w: u64,
 }
 
+#[cfg(test)]
+impl Layer {
+    /// A random conv layer for the tests that compare a fast path with a walk: ifmap sides
+    /// 3..3+`hw`, filter sides 1..=min(side, `f`), stride 1..=`s`, 1..=`c` channels and 1..=`nf`
+    /// filters, drawn in that order; `None` where [`Layer::conv`] rejects it.
+    pub(crate) fn random(
+        rng: &mut crate::TestRng,
+        hw: u64,
+        f: u64,
+        s: u64,
+        c: u64,
+        nf: u64,
+    ) -> Option<Layer> {
+        let h = 3 + rng.below(hw);
+        let w = 3 + rng.below(hw);
+        let fh = 1 + rng.below(h.min(f));
+        let fw = 1 + rng.below(w.min(f));
+        let st = 1 + rng.below(s);
+        let ch = 1 + rng.below(c);
+        let n = 1 + rng.below(nf);
+        Layer::conv(h, w, fh, fw, ch, n, st).ok()
+    }
+}
+
 impl Layer {
     /// SCALE-Sim's conv layer: ofmap dims with the ceil convention (`topo_calc_hyperparams`).
     pub fn conv(h: u64, w: u64, fh: u64, fw: u64, c: u64, nf: u64, s: u64) -> Result<Layer> {

@@ -793,18 +793,12 @@ mod tests {
     #[test]
     fn closed_form_marked_exact_agrees_with_the_walk() {
         let mut rng = crate::TestRng::new(0x9e37_79b9_7f4a_7c15u64);
-        let mut rnd = |n: u64| rng.below(n);
         let (mut checked, mut ws_fresh) = (0, 0);
         while checked < 600 {
-            let h = 3 + rnd(40);
-            let w = 3 + rnd(40);
-            let fh = 1 + rnd(h.min(5));
-            let fw = 1 + rnd(w.min(5));
-            let s = 1 + rnd(3);
-            let c = 1 + rnd(80);
-            let Ok(l) = Layer::conv(h, w, fh, fw, c, 1 + rnd(40), s) else {
+            let Some(l) = Layer::random(&mut rng, 40, 5, 3, 80, 40) else {
                 continue;
             };
+            let mut rnd = |n: u64| rng.below(n);
             let df = [Dataflow::Ws, Dataflow::Os, Dataflow::Is][rnd(3) as usize];
             let map = Mapping::new(&l, df, 1 + rnd(40), 1 + rnd(40));
             let sram = [200u128, 1000, 3000, 10_000, 50_000][rnd(5) as usize];

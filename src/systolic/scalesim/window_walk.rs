@@ -474,19 +474,12 @@ mod tests {
     #[test]
     fn jumps_agree_with_the_address_walk() {
         let mut rng = crate::TestRng::new(0x2545_f491_4f6c_dd1du64);
-        let mut rnd = |n: u64| rng.below(n);
         let mut checked = 0;
         while checked < 400 {
-            let h = 3 + rnd(30);
-            let w = 3 + rnd(30);
-            let fh = 1 + rnd(h.min(6));
-            let fw = 1 + rnd(w.min(6));
-            let s = 1 + rnd(4);
-            let c = 1 + rnd(6);
-            let nf = 1 + rnd(40);
-            let Ok(l) = Layer::conv(h, w, fh, fw, c, nf, s) else {
+            let Some(l) = Layer::random(&mut rng, 30, 6, 4, 6, 40) else {
                 continue;
             };
+            let mut rnd = |n: u64| rng.below(n);
             let df = if rnd(2) == 0 {
                 Dataflow::Os
             } else {
