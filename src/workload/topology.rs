@@ -11,8 +11,9 @@
 //!   one channel each, and so does archsim;
 //! * conv rows use SCALE-Sim's output-size convention `ceil((H − Fh + S)/S)` with no padding.
 //!
-//! An optional trailing sparsity column (`N:M`) is rejected with a clear error: archsim models
-//! dense GEMMs only.
+//! An optional trailing sparsity column (`N:M`, SCALE-Sim 3) is accepted when dense (`N = M`, as
+//! SCALE-Sim's default `1:1`) and ignored; a sparse ratio is rejected with a clear error: archsim
+//! models dense GEMMs only.
 
 use super::{check_dim, Conv2d, DType, Gemm, Layer, Workload};
 use crate::error::{Error, Location, Result};
@@ -96,11 +97,27 @@ pub fn for_each_layer(
                 ));
             }
         }
-        if fields.last().map(|f| f.contains(':')).unwrap_or(false) {
-            return Err(Error::input(
-                loc().key("sparsity"),
-                "N:M sparsity column is not supported (archsim models dense GEMMs); remove the last field",
-            ));
+        if let Some(ratio) = fields.last().filter(|f| f.contains(':')) {
+            // SCALE-Sim 3's optional `N:M` column (`topology_utils.load_arrays_*`, default
+            // `1:1`): a dense ratio (N = M) is what archsim models, so the field is dropped.
+            let nm: Vec<Option<u64>> = ratio.split(':').map(|x| x.trim().parse().ok()).collect();
+            match nm.as_slice() {
+                [Some(n), Some(m)] if n == m && *n > 0 => {
+                    fields.pop();
+                }
+                [Some(n), Some(m)] if n < m && *n > 0 => {
+                    return Err(Error::input(
+                        loc().key("sparsity"),
+                        format!("N:M sparsity {n}:{m} is not supported (archsim models dense GEMMs); use 1:1 or remove the last field"),
+                    ));
+                }
+                _ => {
+                    return Err(Error::input(
+                        loc().key("sparsity"),
+                        format!("`{ratio}` is not an N:M sparsity ratio with 0 < N ≤ M (for example 1:1 or 2:4)"),
+                    ));
+                }
+            }
         }
         let num = |idx: usize, key: &str| -> Result<u64> {
             let f = fields[idx];
@@ -225,6 +242,8 @@ mod tests {
                 "larger than the ifmap",
             ),
             ("h\ng, 1, 1, 1, 2:4,\n", "t.csv:2", "sparsity"),
+            ("h\ng, 1, 1, 1, 2:x,\n", "t.csv:2", "sparsity"),
+            ("h\nc, 9, 9, 3, 3, 1, 1, 1, 4:2,\n", "t.csv:2", "sparsity"),
             ("h\ng, 1, 1, 99999999999,\n", "t.csv:2", "2^32"),
             (
                 "h\nxDP, 3, 3, 1, 1, 4294967295, 1, 1,\n",
@@ -244,6 +263,17 @@ mod tests {
             assert!(m.contains(needle), "{m}");
             assert_eq!(e.exit_code(), 2);
         }
+    }
+
+    /// A dense `N:M` column (SCALE-Sim 3's default `1:1`) parses as if it were absent.
+    #[test]
+    fn dense_sparsity_column_is_ignored() {
+        let plain = "h\ng, 64, 32, 16,\nc, 10, 12, 3, 3, 4, 8, 2,\n";
+        let dense = "h\ng, 64, 32, 16, 1:1,\nc, 10, 12, 3, 3, 4, 8, 2, 4:4\n";
+        let a = parse(plain, "t.csv", "t", DType::Bf16).unwrap();
+        let b = parse(dense, "t.csv", "t", DType::Bf16).unwrap();
+        assert_eq!(format!("{:?}", a.layers), format!("{:?}", b.layers));
+        assert_eq!(a.layers.len(), 2);
     }
 
     #[test]
