@@ -445,16 +445,17 @@ fn calc_reads(
     // disjoint. The walk gets both exactly.
     let close_line_inexact = sim.closes > 0 && layer.has_offmap_windows();
     if op == Operand::Ifmap && !layer.is_gemm() && (!exact || close_line_inexact) {
-        // Two exact walks: the window jumps (OS/IS) and the address walk; the cheaper one
-        // within its limit.
+        // Two exact walks: the address walk within its limit, else the window jumps (OS/IS)
+        // within their budget.
         let sram_reads = sram_counts(layer, map).0;
         let budget = walk_limit.saturating_mul(JUMP_LIMIT_FACTOR);
         let jumps = window_walk::applies(layer, map)
             && window_walk::cost(layer, map, sram_reads, sram_elems)
                 <= budget.saturating_mul(1 << 10);
         let addr_walk = ifmap_walkable(layer, map, walk_limit);
-        // The address walk when it is small (≤ 2^12 visits: no search overhead to pay).
-        if addr_walk && (!jumps || super::user::walk_cost(map, sram_reads) <= 1 << 12) {
+        // The address walk within its limit (≤ ~1 ms; the jumps can cost twice as much per
+        // visit where every fold holds a close), else the jumps within their budget.
+        if addr_walk {
             let (walked, close_line) = calc_dram::walk(layer, map, true, sram_elems);
             return (walked, close_line, true);
         }
@@ -462,10 +463,6 @@ fn calc_reads(
             if let Some((walked, close_line)) = window_walk::walk(layer, map, sram_elems, budget) {
                 return (walked, close_line, true);
             }
-        }
-        if addr_walk {
-            let (walked, close_line) = calc_dram::walk(layer, map, true, sram_elems);
-            return (walked, close_line, true);
         }
     }
     let close_line = sim.last_close.map(|ClosePoint { run_id, pass, pos }| {
@@ -588,9 +585,11 @@ pub fn simulate_layer(cfg: &ScaleSimConfig, layer: &Layer) -> LayerResult {
 pub const MAX_CALC_WALK: u128 = 1 << 17;
 
 /// [`window_walk::walk`]'s work budget, as a multiple of the address walk's visit limit:
-/// 2^22 units of work (address visits of walked units, plus the rows and held pixels of each
-/// count), ~20–40 ns each, so a layer gives up after ~0.1–0.2 s. VGG-16 conv1_2 on a 32×32 OS
-/// array with 512 kB SRAMs takes 0.63 M units (16 ms; the address walk: 60 M visits, 0.54 s).
+/// 2^23 units of work (address visits of walked units, plus the rows and held pixels of each
+/// count). VGG-16's conv layers on a 32×32 OS array with 512 kB SRAMs all fit (2^22 did not
+/// fit conv4_2/4_3); a layer beyond it gives up within ~0.1 s (`archsim run` of a 200×200×64
+/// or 300×300×64 3×3 conv on `calc_128x128_os.cfg` at a 64 kB ifmap SRAM: 0.09 / 0.07 s,
+/// flagged estimates).
 const JUMP_LIMIT_FACTOR: u128 = 1 << 6;
 
 /// Most ifmap elements a CALC walk stamps (16 MiB of stamps).
