@@ -42,23 +42,3 @@ pub use machine::{Counters, Machine, OpProfile, TimeBreakdown};
 pub use registry::LoadedConfig;
 pub use run::{simulate_ops, RunReport, Total};
 pub use workload::{DType, Gemm, Op, Workload};
-
-/// Seeded draws for the unit tests that compare a fast model with its reference on random
-/// inputs (xorshift64, Marsaglia 2003: reproducible, no dependency).
-#[cfg(test)]
-pub(crate) struct TestRng(u64);
-
-#[cfg(test)]
-impl TestRng {
-    pub(crate) fn new(seed: u64) -> TestRng {
-        TestRng(seed.max(1))
-    }
-
-    /// A draw in `[0, n)`.
-    pub(crate) fn below(&mut self, n: u64) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0 % n
-    }
-}

@@ -137,6 +137,26 @@ pub fn fmt_usd(v: f64) -> String {
     }
 }
 
+/// Seeded draws for the unit tests that compare a fast model with its reference on random
+/// inputs (xorshift64, Marsaglia 2003: reproducible, no dependency).
+#[cfg(test)]
+pub(crate) struct TestRng(u64);
+
+#[cfg(test)]
+impl TestRng {
+    pub(crate) fn new(seed: u64) -> TestRng {
+        TestRng(seed.max(1))
+    }
+
+    /// A draw in `[0, n)`.
+    pub(crate) fn below(&mut self, n: u64) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0 % n
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -498,9 +498,10 @@ fn calc_dram_reads_vs_exact_walk_on_resnet50() {
     // Measured: 297/324 exact (all 162 at 512 kB). The 27 estimated ones are 3×3/7×7 conv
     // ifmaps larger than a 64 kB chunk: WS within 8% (per-fold distinct model), OS/IS 56×56
     // within 0.6% (slice-overlap model); 28×28 and 14×14 (slices near or above a chunk)
-    // undercount SCALE-Sim's in-slice re-fetch by 38% and 84%. Runs: 310/324 exact; the 14
-    // left are 64 kB WS layers beyond the address-walk limit (OS/IS all walked by jumps).
+    // undercount SCALE-Sim's in-slice re-fetch by 38% and 84%. Runs: 314/324 exact; the 10
+    // left are 64 kB WS layers beyond the address-walk limit whose folds repeat channels (OS/IS
+    // all walked by jumps).
     assert!(exact >= 297, "{exact} exact");
-    assert!(walkable >= 310, "{walkable} runs exact");
+    assert!(walkable >= 314, "{walkable} runs exact");
     assert!(worst < 84.0, "worst conv-ifmap estimate error {worst:.2}%");
 }

@@ -1535,7 +1535,7 @@ mod tests {
             ("tpu7x", include_str!("../../configs/tpu7x.toml")),
             ("trn2", include_str!("../../configs/trn2.toml")),
         ];
-        let mut rng = crate::TestRng::new(0x2545_f491_4f6c_dd1d);
+        let mut rng = crate::units::TestRng::new(0x2545_f491_4f6c_dd1d);
         let mut next = |lo: u64, hi: u64| lo + rng.below(hi - lo + 1);
         let mut gemms = vec![
             Gemm::new("big", 8192, 8192, 8192),

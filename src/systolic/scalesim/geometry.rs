@@ -32,7 +32,7 @@ impl Layer {
     /// 3..3+`hw`, filter sides 1..=min(side, `f`), stride 1..=`s`, 1..=`c` channels and 1..=`nf`
     /// filters, drawn in that order; `None` where [`Layer::conv`] rejects it.
     pub(crate) fn random(
-        rng: &mut crate::TestRng,
+        rng: &mut crate::units::TestRng,
         hw: u64,
         f: u64,
         s: u64,

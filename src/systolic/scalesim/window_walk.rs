@@ -473,7 +473,7 @@ mod tests {
     /// along one axis, and SRAMs from a few addresses per chunk to more than the ifmap.
     #[test]
     fn jumps_agree_with_the_address_walk() {
-        let mut rng = crate::TestRng::new(0x2545_f491_4f6c_dd1du64);
+        let mut rng = crate::units::TestRng::new(0x2545_f491_4f6c_dd1du64);
         let mut checked = 0;
         while checked < 400 {
             let Some(l) = Layer::random(&mut rng, 30, 6, 4, 6, 40) else {
