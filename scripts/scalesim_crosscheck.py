@@ -12,7 +12,7 @@ Writes, under --out (default tests/data/scalesim/crosscheck):
 Needs SCALE-Sim itself (development only; archsim never runs it):
   python3 -m venv /tmp/ssvenv && /tmp/ssvenv/bin/pip install scalesim "numpy==2.3.5"
   /tmp/ssvenv/bin/python scripts/scalesim_crosscheck.py --cases 300 --seed 20261201
-The stock-size set (tests/data/scalesim/crosscheck_large; minutes a case):
+The stock-size set (tests/data/scalesim/crosscheck_large; up to a minute a case):
   /tmp/ssvenv/bin/python scripts/scalesim_crosscheck.py --large --cases 8 --seed 20261202 \
       --out tests/data/scalesim/crosscheck_large
 To check archsim on more cases without keeping them (every reported number compared):
@@ -163,7 +163,7 @@ WIDE = dict(
     max_lines=60_000,
 )
 # Stock-size conv layers in CALC OS/IS whose ifmap overflows the chunk (the cases archsim walks
-# by window jumps, `src/systolic/scalesim/window_walk.rs`); SCALE-Sim takes minutes a case.
+# by window jumps, `src/systolic/scalesim/window_walk.rs`); SCALE-Sim takes up to a minute a case.
 LARGE = dict(
     R=[8, 16, 32, 64],
     C=[8, 16, 32, 64],

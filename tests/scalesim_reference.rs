@@ -354,10 +354,10 @@ fn crosscheck_set_is_exact_on_every_metric() {
 }
 
 /// Stock-size conv layers in CALC OS/IS whose ifmaps overflow the chunk
-/// (`tests/data/scalesim/crosscheck_large`, `scripts/scalesim_crosscheck.py --large`: 40–96
-/// pixel ifmaps, 3–7 filters, 16–512 kB SRAMs; 20–130 s a run in SCALE-Sim). The window jumps
-/// (`window_walk.rs`) must make every number exact, DRAM reads included, where the closed-form
-/// estimate was up to ~3× too high.
+/// (`tests/data/scalesim/crosscheck_large`, `scripts/scalesim_crosscheck.py --large`: 30–94 ×
+/// 10–88 ifmaps, 3–7 filters, 16–256 kB SRAMs; up to 68 s a run in SCALE-Sim). The window jumps
+/// (`window_walk.rs`) must make every number exact, DRAM reads included; the closed-form
+/// estimate had 7 of the 10 ifmap DRAM read counts wrong (0.85× to 2.81×).
 #[test]
 fn stock_size_convs_are_exact_on_every_metric() {
     let (calc, user) = crosscheck_exact(&data_dir().join("crosscheck_large"));
