@@ -367,47 +367,14 @@ impl Layer {
     }
 
     /// Distinct valid ifmap addresses read by windows `[m0, m1)` over all of K (an OS fold
-    /// tile or an IS column fold), or `None` when the ifmap is too large for the bitsets.
-    /// Windows `[m0, m1)` in row-major order are ≤ 3 products (ofmap rows × ofmap cols); a
-    /// product touches `Y × X` pixels; inclusion–exclusion gives the union, × channels.
+    /// tile or an IS column fold), or `None` for ifmaps of more than 2^20 rows or columns:
+    /// per ifmap row, the windows covering it are ≤ 3 runs of ofmap columns ([`Cover`]), × C.
     pub fn ifmap_distinct_mslice(&self, m0: u64, m1: u64) -> Option<u128> {
         const MAX_SIDE: u64 = 1 << 20;
         if self.ifmap_h > MAX_SIDE || self.ifmap_w > MAX_SIDE || m0 >= m1 {
             return None;
         }
-        let ew = self.ofmap_w;
-        let (ra, ca, rb, cb) = (m0 / ew, m0 % ew, (m1 - 1) / ew, (m1 - 1) % ew);
-        let mut prods: Vec<((u64, u64), (u64, u64))> = Vec::new();
-        if ra == rb {
-            prods.push(((ra, ra), (ca, cb)));
-        } else {
-            prods.push(((ra, ra), (ca, ew - 1)));
-            if rb > ra + 1 {
-                prods.push(((ra + 1, rb - 1), (0, ew - 1)));
-            }
-            prods.push(((rb, rb), (0, cb)));
-        }
-        // Pixels along one axis read by windows o ∈ [a, b]: ∪ [o·S, o·S + F) ∩ [0, len).
-        let axis = |len: u64, f: u64, a: u64, b: u64| -> Vec<bool> {
-            let mut v = vec![false; len as usize];
-            for o in a..=b {
-                let start = o.saturating_mul(self.stride);
-                for y in start..start.saturating_add(f).min(len) {
-                    v[y as usize] = true;
-                }
-            }
-            v
-        };
-        let sets: Vec<(Vec<bool>, Vec<bool>)> = prods
-            .iter()
-            .map(|&((r0, r1), (c0, c1))| {
-                (
-                    axis(self.ifmap_h, self.filter_h, r0, r1),
-                    axis(self.ifmap_w, self.filter_w, c0, c1),
-                )
-            })
-            .collect();
-        Some(union_of_products(&sets) * self.channels as u128)
+        Some(Cover::new(self).union_count(&[(m0, m1), (0, 0)], &mut Vec::new()))
     }
 
     /// Number of valid (non −1) im2col entries in rows [m0, m1) × cols [k0, k1).
@@ -427,6 +394,137 @@ impl Layer {
             }
         }
         n
+    }
+}
+
+/// Half-open window (ofmap pixel, row-major) ranges of a run of units: at most two (an OS
+/// run that wraps from the last row fold to the first).
+pub(crate) type Ranges = [(u64, u64); 2];
+
+/// Receptive-field geometry of a conv layer, for unions of windows' reads in O(ifmap rows)
+/// ([`Layer::ifmap_distinct_mslice`], `window_walk`) (SCALE-Sim: no padding, windows at `(oy·S, ox·S)`,
+/// clipped to the ifmap: `calc_ifmap_elem_addr` gives −1 beyond it).
+pub(crate) struct Cover {
+    pub(crate) h: u64,
+    pub(crate) w: u64,
+    pub(crate) c: u64,
+    pub(crate) fh: u64,
+    fw: u64,
+    pub(crate) s: u64,
+    pub(crate) wo: u64,
+}
+
+impl Cover {
+    pub(crate) fn new(l: &Layer) -> Cover {
+        Cover {
+            h: l.ifmap_h,
+            w: l.ifmap_w,
+            c: l.channels,
+            fh: l.filter_h,
+            fw: l.filter_w,
+            s: l.stride,
+            wo: l.ofmap_w,
+        }
+    }
+
+    /// Inclusive ofmap-column intervals of the windows in `ranges` that cover ifmap row `y`
+    /// (windows of ofmap row `oy` cover rows `[oy·S, oy·S + Fh)`).
+    pub(crate) fn row_intervals(&self, ranges: &Ranges, y: u64, out: &mut Vec<(u64, u64)>) {
+        out.clear();
+        let oy_min = (y + 1).saturating_sub(self.fh).div_ceil(self.s);
+        let oy_max = y / self.s;
+        for &(m1, m2) in ranges {
+            if m1 >= m2 {
+                continue;
+            }
+            let (oy1, ox1) = (m1 / self.wo, m1 % self.wo);
+            let (oy2, ox2) = ((m2 - 1) / self.wo, (m2 - 1) % self.wo);
+            let (a, b) = (oy_min.max(oy1), oy_max.min(oy2));
+            if a > b {
+                continue;
+            }
+            if oy1 == oy2 {
+                out.push((ox1, ox2));
+                continue;
+            }
+            if a == oy1 {
+                out.push((ox1, self.wo - 1));
+            }
+            if b == oy2 {
+                out.push((0, ox2));
+            }
+            if a.max(oy1 + 1) <= b.min(oy2 - 1) {
+                out.push((0, self.wo - 1));
+            }
+        }
+    }
+
+    /// Ifmap columns covered by windows of ofmap columns in `iv` (inclusive intervals; window
+    /// `ox` covers `[ox·S, ox·S + Fw) ∩ [0, W)`).
+    fn columns_covered(&self, iv: &mut [(u64, u64)]) -> u64 {
+        iv.sort_unstable();
+        let (s, fw, w) = (self.s, self.fw, self.w);
+        let mut total = 0u64;
+        if fw >= s {
+            // Consecutive windows touch: each interval is one pixel interval; merge them.
+            let mut cur: Option<(u64, u64)> = None;
+            for &(lo, hi) in iv.iter() {
+                let (a, b) = (lo * s, (hi * s + fw).min(w));
+                if a >= b {
+                    continue;
+                }
+                cur = match cur {
+                    Some((ca, cb)) if a <= cb => Some((ca, cb.max(b))),
+                    Some((ca, cb)) => {
+                        total += cb - ca;
+                        Some((a, b))
+                    }
+                    None => Some((a, b)),
+                };
+            }
+            if let Some((ca, cb)) = cur {
+                total += cb - ca;
+            }
+        } else {
+            // Windows are disjoint along x: count each distinct ofmap column once.
+            let mut next = 0u64; // first ofmap column not yet counted
+            for &(lo, hi) in iv.iter() {
+                for ox in lo.max(next)..=hi {
+                    let x0 = ox * s;
+                    if x0 >= w {
+                        break;
+                    }
+                    total += fw.min(w - x0);
+                }
+                next = next.max(hi + 1);
+            }
+        }
+        total
+    }
+
+    /// Distinct ifmap addresses read by the windows in `ranges`, all channels.
+    pub(crate) fn union_count(&self, ranges: &Ranges, scratch: &mut Vec<(u64, u64)>) -> u128 {
+        let mut px = 0u128;
+        for y in 0..self.h {
+            self.row_intervals(ranges, y, scratch);
+            if !scratch.is_empty() {
+                px += self.columns_covered(scratch) as u128;
+            }
+        }
+        px * self.c as u128
+    }
+
+    /// Whether ifmap column `x` is read by a window of an ofmap-column interval in `iv`.
+    pub(crate) fn covers(&self, iv: &[(u64, u64)], x: u64) -> bool {
+        let ox_lo = (x + 1).saturating_sub(self.fw).div_ceil(self.s);
+        let ox_hi = x / self.s;
+        iv.iter().any(|&(lo, hi)| ox_lo.max(lo) <= ox_hi.min(hi))
+    }
+
+    /// (row, column) of ifmap address `a` (`(y·W + x)·C + ch`).
+    pub(crate) fn pixel(&self, a: u64) -> (u64, u64) {
+        let p = a / self.c;
+        (p / self.w, p % self.w)
     }
 }
 

@@ -445,21 +445,18 @@ fn calc_reads(
     // disjoint. The walk gets both exactly.
     let close_line_inexact = sim.closes > 0 && layer.has_offmap_windows();
     if op == Operand::Ifmap && !layer.is_gemm() && (!exact || close_line_inexact) {
-        // Two exact walks: the address walk within its limit, else the window jumps (OS/IS)
-        // within their budget.
-        let sram_reads = sram_counts(layer, map).0;
-        let budget = walk_limit.saturating_mul(JUMP_LIMIT_FACTOR);
-        let jumps = window_walk::applies(layer, map)
-            && window_walk::cost(layer, map, sram_reads, sram_elems)
-                <= budget.saturating_mul(1 << 10);
-        let addr_walk = ifmap_walkable(layer, map, walk_limit);
         // The address walk within its limit (≤ ~1 ms; the jumps can cost twice as much per
-        // visit where every fold holds a close), else the jumps within their budget.
-        if addr_walk {
+        // visit where every fold holds a close), else the window jumps (OS/IS) within their
+        // budget, unless their loose cost bound is far beyond it.
+        if ifmap_walkable(layer, map, walk_limit) {
             let (walked, close_line) = calc_dram::walk(layer, map, true, sram_elems);
             return (walked, close_line, true);
         }
-        if jumps {
+        let budget = walk_limit.saturating_mul(JUMP_LIMIT_FACTOR);
+        if window_walk::applies(layer, map)
+            && window_walk::cost(layer, map, sram_counts(layer, map).0, sram_elems)
+                <= budget.saturating_mul(1 << 10)
+        {
             if let Some((walked, close_line)) = window_walk::walk(layer, map, sram_elems, budget) {
                 return (walked, close_line, true);
             }

@@ -20,7 +20,7 @@
 //! check that on random layers.
 
 use super::calc_dram::ChunkSim;
-use super::geometry::{Layer, Mapping};
+use super::geometry::{Cover, Layer, Mapping, Ranges};
 use crate::systolic::scalesim_cfg::Dataflow;
 
 /// Ifmap rows above which [`walk`] is not used (each count is O(rows)).
@@ -28,136 +28,6 @@ const MAX_ROWS: u64 = 1 << 20;
 
 /// Ifmap elements above which [`walk`] is not used (a 4-byte chunk stamp per element: 64 MiB).
 const MAX_DOMAIN: u128 = 1 << 24;
-
-/// Half-open window (ofmap pixel, row-major) ranges of a run of units: at most two (an OS
-/// run that wraps from the last row fold to the first).
-type Ranges = [(u64, u64); 2];
-
-/// Receptive-field geometry of a conv layer (SCALE-Sim: no padding, windows at `(oy·S, ox·S)`,
-/// clipped to the ifmap: `calc_ifmap_elem_addr` gives −1 beyond it).
-struct Cover {
-    h: u64,
-    w: u64,
-    c: u64,
-    fh: u64,
-    fw: u64,
-    s: u64,
-    wo: u64,
-}
-
-impl Cover {
-    fn new(l: &Layer) -> Cover {
-        Cover {
-            h: l.ifmap_h,
-            w: l.ifmap_w,
-            c: l.channels,
-            fh: l.filter_h,
-            fw: l.filter_w,
-            s: l.stride,
-            wo: l.ofmap_w,
-        }
-    }
-
-    /// Inclusive ofmap-column intervals of the windows in `ranges` that cover ifmap row `y`
-    /// (windows of ofmap row `oy` cover rows `[oy·S, oy·S + Fh)`).
-    fn row_intervals(&self, ranges: &Ranges, y: u64, out: &mut Vec<(u64, u64)>) {
-        out.clear();
-        let oy_min = (y + 1).saturating_sub(self.fh).div_ceil(self.s);
-        let oy_max = y / self.s;
-        for &(m1, m2) in ranges {
-            if m1 >= m2 {
-                continue;
-            }
-            let (oy1, ox1) = (m1 / self.wo, m1 % self.wo);
-            let (oy2, ox2) = ((m2 - 1) / self.wo, (m2 - 1) % self.wo);
-            let (a, b) = (oy_min.max(oy1), oy_max.min(oy2));
-            if a > b {
-                continue;
-            }
-            if oy1 == oy2 {
-                out.push((ox1, ox2));
-                continue;
-            }
-            if a == oy1 {
-                out.push((ox1, self.wo - 1));
-            }
-            if b == oy2 {
-                out.push((0, ox2));
-            }
-            if a.max(oy1 + 1) <= b.min(oy2 - 1) {
-                out.push((0, self.wo - 1));
-            }
-        }
-    }
-
-    /// Ifmap columns covered by windows of ofmap columns in `iv` (inclusive intervals; window
-    /// `ox` covers `[ox·S, ox·S + Fw) ∩ [0, W)`).
-    fn columns_covered(&self, iv: &mut [(u64, u64)]) -> u64 {
-        iv.sort_unstable();
-        let (s, fw, w) = (self.s, self.fw, self.w);
-        let mut total = 0u64;
-        if fw >= s {
-            // Consecutive windows touch: each interval is one pixel interval; merge them.
-            let mut cur: Option<(u64, u64)> = None;
-            for &(lo, hi) in iv.iter() {
-                let (a, b) = (lo * s, (hi * s + fw).min(w));
-                if a >= b {
-                    continue;
-                }
-                cur = match cur {
-                    Some((ca, cb)) if a <= cb => Some((ca, cb.max(b))),
-                    Some((ca, cb)) => {
-                        total += cb - ca;
-                        Some((a, b))
-                    }
-                    None => Some((a, b)),
-                };
-            }
-            if let Some((ca, cb)) = cur {
-                total += cb - ca;
-            }
-        } else {
-            // Windows are disjoint along x: count each distinct ofmap column once.
-            let mut next = 0u64; // first ofmap column not yet counted
-            for &(lo, hi) in iv.iter() {
-                for ox in lo.max(next)..=hi {
-                    let x0 = ox * s;
-                    if x0 >= w {
-                        break;
-                    }
-                    total += fw.min(w - x0);
-                }
-                next = next.max(hi + 1);
-            }
-        }
-        total
-    }
-
-    /// Distinct ifmap addresses read by the windows in `ranges`, all channels.
-    fn union_count(&self, ranges: &Ranges, scratch: &mut Vec<(u64, u64)>) -> u128 {
-        let mut px = 0u128;
-        for y in 0..self.h {
-            self.row_intervals(ranges, y, scratch);
-            if !scratch.is_empty() {
-                px += self.columns_covered(scratch) as u128;
-            }
-        }
-        px * self.c as u128
-    }
-
-    /// Whether ifmap column `x` is read by a window of an ofmap-column interval in `iv`.
-    fn covers(&self, iv: &[(u64, u64)], x: u64) -> bool {
-        let ox_lo = (x + 1).saturating_sub(self.fw).div_ceil(self.s);
-        let ox_hi = x / self.s;
-        iv.iter().any(|&(lo, hi)| ox_lo.max(lo) <= ox_hi.min(hi))
-    }
-
-    /// (row, column) of ifmap address `a` (`(y·W + x)·C + ch`).
-    fn pixel(&self, a: u64) -> (u64, u64) {
-        let p = a / self.c;
-        (p / self.w, p % self.w)
-    }
-}
 
 /// Per ifmap row of `rows`, the ofmap-column intervals of `ranges` that cover it: membership
 /// of an address in a run's receptive fields in O(intervals) without recomputing the row.
@@ -408,7 +278,8 @@ pub fn walk(
         sim.inserted += fill_before - tail.len() as u128;
         sim.fill = fill_before;
         // The jumped units' addresses count as held until the chunk closes in this unit.
-        let mut prior = Some(before);
+        let mut jumped = before;
+        let closes_before = sim.closes;
         if work > budget {
             return None;
         }
@@ -422,10 +293,8 @@ pub fn walk(
                     if *st == chunk {
                         continue;
                     }
-                    if let Some(span) = &prior {
-                        if span.as_ref().is_some_and(|t| t.contains(&cover, a)) {
-                            continue;
-                        }
+                    if jumped.as_ref().is_some_and(|t| t.contains(&cover, a)) {
+                        continue;
                     }
                     *st = chunk;
                     tail.push(a);
@@ -438,13 +307,16 @@ pub fn walk(
                         // Below 2^32: every close takes q ≥ 1 insertions, and the budget bounds
                         // the visits far below 2^32.
                         chunk += 1;
-                        prior = None;
+                        jumped = None;
                         last_close = Some(f * per_fold + tau as u128);
                     }
                 }
             }
         }
-        debug_assert!(prior.is_none(), "the unit where the count reaches q closes");
+        debug_assert!(
+            sim.closes > closes_before,
+            "the unit where the count reaches q closes"
+        );
         next = g + 1;
         if work > budget {
             return None;
